@@ -1,0 +1,134 @@
+// Package workspace locates Whetstone's working folder (runs, settings,
+// logs, exports) and loads and saves the user's settings in it.
+package workspace
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/whetstone-ai/whetstone/backend/safefile"
+)
+
+// EnvHome overrides the workspace location.
+const EnvHome = "WHETSTONE_HOME"
+
+// Workspace is a folder holding everything a user makes with Whetstone.
+type Workspace struct {
+	Root string
+}
+
+// Resolve picks the workspace folder: the explicit flag value, then
+// $WHETSTONE_HOME, then the user's data directory.
+func Resolve(flagValue string, getenv func(string) string) (string, error) {
+	if flagValue != "" {
+		return filepath.Abs(flagValue)
+	}
+	if v := getenv(EnvHome); v != "" {
+		return filepath.Abs(v)
+	}
+	if v := getenv("XDG_DATA_HOME"); v != "" {
+		return filepath.Join(v, "whetstone"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("find home directory for the default workspace (set %s): %w", EnvHome, err)
+	}
+	return filepath.Join(home, ".local", "share", "whetstone"), nil
+}
+
+// Open creates the workspace layout under root if needed.
+func Open(root string) (*Workspace, error) {
+	if strings.TrimSpace(root) == "" {
+		return nil, errors.New("workspace folder is empty")
+	}
+	w := &Workspace{Root: root}
+	for _, d := range []string{w.RunsDir(), w.LogsDir(), w.ExportsDir(), w.ModelsDir(), w.CacheDir()} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("create workspace folder %s: %w", d, err)
+		}
+	}
+	return w, nil
+}
+
+// RunsDir holds one folder per training run.
+func (w *Workspace) RunsDir() string { return filepath.Join(w.Root, "runs") }
+
+// LogsDir holds the application logs.
+func (w *Workspace) LogsDir() string { return filepath.Join(w.Root, "logs") }
+
+// ExportsDir is the default destination of exports.
+func (w *Workspace) ExportsDir() string { return filepath.Join(w.Root, "exports") }
+
+// ModelsDir holds models the app made itself (the offline demo model).
+func (w *Workspace) ModelsDir() string { return filepath.Join(w.Root, "models") }
+
+// CacheDir holds derived data such as tokenized datasets.
+func (w *Workspace) CacheDir() string { return filepath.Join(w.Root, "cache") }
+
+// SettingsPath is the settings file.
+func (w *Workspace) SettingsPath() string { return filepath.Join(w.Root, "settings.json") }
+
+// Settings are the user's preferences, edited on the Settings screen.
+type Settings struct {
+	// Backend is "go" (pure Go, CPU) or "xla".
+	Backend string `json:"backend"`
+	// XLAPluginPath is the PJRT plugin (.so) used when Backend is "xla".
+	XLAPluginPath string `json:"xla_plugin_path"`
+	// HubToken authenticates with the Hugging Face hub; empty uses HF_TOKEN.
+	HubToken string `json:"hub_token"`
+	// Theme is "light", "dark" or "system".
+	Theme string `json:"theme"`
+}
+
+// DefaultSettings are used until the user saves their own.
+func DefaultSettings() Settings {
+	return Settings{Backend: "go", Theme: "system"}
+}
+
+// Validate checks the settings' values.
+func (s Settings) Validate() error {
+	switch s.Backend {
+	case "go", "xla":
+	default:
+		return fmt.Errorf("settings: backend %q is not one of \"go\", \"xla\"", s.Backend)
+	}
+	if s.Backend == "xla" && s.XLAPluginPath != "" {
+		if _, err := os.Stat(s.XLAPluginPath); err != nil {
+			return fmt.Errorf("settings: xla_plugin_path %s: %w", s.XLAPluginPath, err)
+		}
+	}
+	switch s.Theme {
+	case "light", "dark", "system":
+	default:
+		return fmt.Errorf("settings: theme %q is not one of \"light\", \"dark\", \"system\"", s.Theme)
+	}
+	return nil
+}
+
+// LoadSettings reads settings.json, or returns the defaults when absent.
+func (w *Workspace) LoadSettings() (Settings, error) {
+	s := DefaultSettings()
+	data, err := os.ReadFile(w.SettingsPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return s, fmt.Errorf("read settings: %w", err)
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return DefaultSettings(), fmt.Errorf("parse %s: %w", w.SettingsPath(), err)
+	}
+	return s, nil
+}
+
+// SaveSettings validates and atomically writes settings.json.
+func (w *Workspace) SaveSettings(s Settings) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	return safefile.WriteJSON(w.SettingsPath(), s)
+}
