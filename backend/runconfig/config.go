@@ -1,0 +1,122 @@
+// Package runconfig holds the one typed description of a training run. The
+// desktop form, the browser form, a hand-written YAML file and the CLI flags
+// all end up in the same Config, so a run is reproducible however it was
+// started: the run store saves it verbatim next to the run's results.
+package runconfig
+
+// Config is everything a training run needs. Field names are identical in
+// YAML and JSON (snake_case) so a file written by the UI can be edited by hand
+// and read back by `whetstone train --config`.
+type Config struct {
+	// Name is a human label for the run; the run id stays the key.
+	Name       string     `yaml:"name,omitempty" json:"name,omitempty"`
+	Model      Model      `yaml:"model" json:"model"`
+	LoRA       LoRA       `yaml:"lora" json:"lora"`
+	Dataset    Dataset    `yaml:"dataset" json:"dataset"`
+	Training   Training   `yaml:"training" json:"training"`
+	Checkpoint Checkpoint `yaml:"checkpoint" json:"checkpoint"`
+	// Seed drives weight initialisation of the adapters, dropout, data
+	// shuffling and the train/validation split.
+	Seed int64 `yaml:"seed" json:"seed"`
+	// Output is where the final adapter is copied in addition to the run's own
+	// adapter/ directory; empty keeps it only inside the run directory.
+	Output string `yaml:"output,omitempty" json:"output,omitempty"`
+}
+
+// Model names the base model.
+type Model struct {
+	// Source is a local directory (config.json + safetensors + tokenizer) or a
+	// Hugging Face hub id such as "google/gemma-3-270m-it".
+	Source string `yaml:"source" json:"source"`
+	// Revision pins a hub revision (branch, tag or commit); empty is "main".
+	Revision string `yaml:"revision,omitempty" json:"revision,omitempty"`
+	// Family selects the preset and chat template: gemma3, llama3 or qwen3.
+	// Empty means "detect from the model's config.json".
+	Family string `yaml:"family,omitempty" json:"family,omitempty"`
+}
+
+// LoRA describes the low-rank adapters added to the frozen base model.
+type LoRA struct {
+	R       int      `yaml:"r" json:"r"`
+	Alpha   float64  `yaml:"alpha" json:"alpha"`
+	Dropout float64  `yaml:"dropout" json:"dropout"`
+	Targets []string `yaml:"targets" json:"targets"`
+	// RSLoRA scales by alpha/sqrt(r) instead of alpha/r (rank-stabilised LoRA).
+	RSLoRA bool `yaml:"rslora" json:"rslora"`
+}
+
+// Scale is the factor applied to the adapter's output: alpha/r, or
+// alpha/sqrt(r) with rank-stabilised LoRA.
+func (l LoRA) Scale() float64 {
+	if l.R <= 0 {
+		return 0
+	}
+	if l.RSLoRA {
+		return l.Alpha / sqrt(float64(l.R))
+	}
+	return l.Alpha / float64(l.R)
+}
+
+// Dataset says where the conversations come from and how to read them.
+type Dataset struct {
+	// Path is a local file or directory (jsonl, json, parquet) or a hub id.
+	Path string `yaml:"path" json:"path"`
+	// Format overrides detection: sharegpt, openai, alpaca or text.
+	Format string `yaml:"format,omitempty" json:"format,omitempty"`
+	// Mapping renames source columns to the standard ones (for example
+	// {"conversations": "dialog", "from": "role"}).
+	Mapping map[string]string `yaml:"mapping,omitempty" json:"mapping,omitempty"`
+	// Split is the hub split or file subset to read; empty is "train".
+	Split string `yaml:"split,omitempty" json:"split,omitempty"`
+	// ValFraction of the rows is held out for validation loss (0 disables it
+	// unless ValPath is set).
+	ValFraction float64 `yaml:"val_fraction" json:"val_fraction"`
+	// ValPath is an explicit validation file; it wins over ValFraction.
+	ValPath string `yaml:"val_path,omitempty" json:"val_path,omitempty"`
+	// MaxRows caps the rows read (0 = all), handy for a quick try.
+	MaxRows int `yaml:"max_rows,omitempty" json:"max_rows,omitempty"`
+}
+
+// Training holds the optimiser, schedule and loop hyperparameters.
+type Training struct {
+	LearningRate float64 `yaml:"learning_rate" json:"learning_rate"`
+	// Optimizer is "adamw" (the only one for now; named so configs stay
+	// explicit when others arrive).
+	Optimizer   string  `yaml:"optimizer" json:"optimizer"`
+	WeightDecay float64 `yaml:"weight_decay" json:"weight_decay"`
+	Beta1       float64 `yaml:"beta1" json:"beta1"`
+	Beta2       float64 `yaml:"beta2" json:"beta2"`
+	Epsilon     float64 `yaml:"epsilon" json:"epsilon"`
+	// Scheduler is linear, cosine or constant; all start with WarmupSteps of
+	// linear warmup from zero.
+	Scheduler   string `yaml:"scheduler" json:"scheduler"`
+	WarmupSteps int    `yaml:"warmup_steps" json:"warmup_steps"`
+	// BatchSize is sequences per micro-batch; GradAccum micro-batches make one
+	// optimiser step (effective batch = BatchSize*GradAccum).
+	BatchSize int `yaml:"batch_size" json:"batch_size"`
+	GradAccum int `yaml:"grad_accum" json:"grad_accum"`
+	// MaxSteps bounds the run in optimiser steps; when 0, Epochs does.
+	MaxSteps int     `yaml:"max_steps" json:"max_steps"`
+	Epochs   float64 `yaml:"epochs" json:"epochs"`
+	// MaxSeqLen truncates (and bounds packing of) tokenized examples.
+	MaxSeqLen int `yaml:"max_seq_len" json:"max_seq_len"`
+	// MaxGradNorm clips the global gradient norm; 0 disables clipping.
+	MaxGradNorm float64 `yaml:"max_grad_norm" json:"max_grad_norm"`
+	// TrainOnResponsesOnly masks the prompt tokens out of the loss.
+	TrainOnResponsesOnly bool `yaml:"train_on_responses_only" json:"train_on_responses_only"`
+	// Packing concatenates short examples into full rows.
+	Packing bool `yaml:"packing" json:"packing"`
+	// EvalEvery runs a validation pass every N optimiser steps (0 = only at
+	// the end, when a validation set exists).
+	EvalEvery int `yaml:"eval_every" json:"eval_every"`
+	// EvalBatches caps a validation pass (0 = the whole validation set).
+	EvalBatches int `yaml:"eval_batches" json:"eval_batches"`
+}
+
+// Checkpoint controls periodic saving of the resumable state.
+type Checkpoint struct {
+	// Every N optimiser steps (0 = only when paused or at the end).
+	Every int `yaml:"every" json:"every"`
+	// Keep the newest N checkpoints (0 = keep all).
+	Keep int `yaml:"keep" json:"keep"`
+}
