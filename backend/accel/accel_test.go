@@ -1,0 +1,67 @@
+package accel
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaultIsGo(t *testing.T) {
+	b, info, err := Open(Options{Getenv: env(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Finalize()
+	if info.Name != "go" || !strings.Contains(info.Reason, "default") {
+		t.Errorf("info = %+v", info)
+	}
+}
+
+func TestEnvSelectsGo(t *testing.T) {
+	b, info, err := Open(Options{Getenv: env(map[string]string{EnvVar: "go"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Finalize()
+	if info.Name != "go" || !strings.Contains(info.Reason, EnvVar) {
+		t.Errorf("info = %+v", info)
+	}
+}
+
+// A GOMLX_BACKEND naming a backend that is not compiled in must be an error,
+// not the panic compute.NewWithConfig raises.
+func TestUnknownBackendIsAnError(t *testing.T) {
+	_, _, err := Open(Options{Getenv: env(map[string]string{EnvVar: "xla:cuda"})})
+	if err == nil || !strings.Contains(err.Error(), "not compiled") {
+		t.Errorf("err = %v", err)
+	}
+	if _, _, err := Open(Options{Backend: "tpu"}); err == nil {
+		t.Error("unknown backend name accepted")
+	}
+}
+
+// A bad plugin path is rejected before XLA sees it (XLA crashes on it).
+func TestBadPluginPath(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := Open(Options{PluginPath: filepath.Join(dir, "missing.so"), Getenv: env(nil)}); err == nil {
+		t.Error("missing plugin accepted")
+	}
+	txt := filepath.Join(dir, "plugin.txt")
+	if err := os.WriteFile(txt, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Open(Options{Backend: "xla", PluginPath: txt}); err == nil {
+		t.Error("non-.so plugin accepted")
+	}
+	so := filepath.Join(dir, "pjrt.so")
+	if err := os.WriteFile(so, []byte("not elf"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Open(Options{Backend: "xla", PluginPath: so})
+	if err == nil || !strings.Contains(err.Error(), "not compiled") {
+		t.Errorf("err = %v", err)
+	}
+}
