@@ -1,0 +1,80 @@
+// Package service is the layer the UI calls: one struct per screen's domain,
+// whose exported methods are bound into the Wails window and served over
+// HTTP by `whetstone serve` alike. Methods are thin: they translate DTOs,
+// call the domain packages and wrap errors. Every method recovers panics
+// (GoMLX reports failures by panicking) so nothing crosses the binding
+// boundary but an error.
+package service
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/rs/zerolog"
+
+	"github.com/whetstone-ai/whetstone/backend/events"
+	"github.com/whetstone-ai/whetstone/backend/workspace"
+)
+
+// Deps is what the services share.
+type Deps struct {
+	Workspace *workspace.Workspace
+	Events    events.Emitter
+	Log       zerolog.Logger
+	Version   string
+	// Context bounds background work (training, downloads, generation);
+	// it is cancelled when the app shuts down.
+	Context context.Context
+}
+
+// Services holds one value per bound service.
+type Services struct {
+	System   *System
+	Settings *Settings
+}
+
+// New builds the services over deps.
+func New(deps Deps) (*Services, error) {
+	if deps.Workspace == nil {
+		return nil, fmt.Errorf("services need a workspace")
+	}
+	if deps.Events == nil {
+		deps.Events = events.Discard{}
+	}
+	if deps.Context == nil {
+		deps.Context = context.Background()
+	}
+	return &Services{
+		System:   &System{deps: deps},
+		Settings: &Settings{deps: deps},
+	}, nil
+}
+
+// Named maps the Go struct name of each service to its value, the names the
+// frontend uses (window.go.service.<Name> under Wails, /api/call/<Name>/...
+// over HTTP).
+func (s *Services) Named() map[string]any {
+	return map[string]any{
+		"System":   s.System,
+		"Settings": s.Settings,
+	}
+}
+
+// Bind lists the services for wails.Run's Bind option.
+func (s *Services) Bind() []any {
+	out := make([]any, 0, len(s.Named()))
+	for _, v := range s.Named() {
+		out = append(out, v)
+	}
+	return out
+}
+
+// guard turns a panic in a service method into an error, logging the stack.
+// Use as: defer guard(log, "Datasets.Preview", &err).
+func guard(log zerolog.Logger, op string, err *error) {
+	if r := recover(); r != nil {
+		log.Error().Str("op", op).Interface("panic", r).Str("stack", string(debug.Stack())).Msg("service panic")
+		*err = fmt.Errorf("%s failed unexpectedly: %v", op, r)
+	}
+}

@@ -1,0 +1,65 @@
+package service
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+
+	"github.com/whetstone-ai/whetstone/backend/events"
+	"github.com/whetstone-ai/whetstone/backend/workspace"
+)
+
+func newServices(t *testing.T) (*Services, *events.Recorder) {
+	t.Helper()
+	ws, err := workspace.Open(t.TempDir())
+	require.NoError(t, err)
+	rec := &events.Recorder{}
+	s, err := New(Deps{Workspace: ws, Events: rec, Log: zerolog.Nop(), Version: "test"})
+	require.NoError(t, err)
+	return s, rec
+}
+
+func TestGuardTurnsPanicIntoError(t *testing.T) {
+	f := func() (err error) {
+		defer guard(zerolog.Nop(), "Op", &err)
+		var m map[string]int
+		m["x"] = 1 // panics: assignment to nil map
+		return nil
+	}
+	err := f()
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "Op failed unexpectedly")
+	require.False(t, errors.Is(err, nil))
+}
+
+func TestSettingsSaveValidatesAndEmits(t *testing.T) {
+	s, rec := newServices(t)
+	got, err := s.Settings.Get()
+	require.NoError(t, err)
+	require.Equal(t, "go", got.Backend)
+
+	got.Theme = "bogus"
+	_, err = s.Settings.Save(got)
+	require.ErrorContains(t, err, `theme "bogus"`)
+	require.Empty(t, rec.Events())
+
+	got.Theme = "dark"
+	_, err = s.Settings.Save(got)
+	require.NoError(t, err)
+	require.Equal(t, "settings.changed", rec.Events()[0].Topic)
+
+	info, err := s.System.Info()
+	require.NoError(t, err)
+	require.Equal(t, "test", info.Version)
+	require.Contains(t, info.Backend, "go")
+}
+
+func TestNamedMatchesBind(t *testing.T) {
+	s, _ := newServices(t)
+	require.Len(t, s.Bind(), len(s.Named()))
+	for name, v := range s.Named() {
+		require.NotNil(t, v, name)
+	}
+}

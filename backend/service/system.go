@@ -1,0 +1,42 @@
+package service
+
+import (
+	"runtime"
+)
+
+// System describes the running app.
+type System struct{ deps Deps }
+
+// SystemInfo is shown in the header and on the Settings screen.
+type SystemInfo struct {
+	Version   string `json:"version"`
+	GoVersion string `json:"go_version"`
+	OS        string `json:"os"`
+	Arch      string `json:"arch"`
+	CPUs      int    `json:"cpus"`
+	Workspace string `json:"workspace"`
+	// Backend is the compute backend in use, e.g. "go (pure Go, CPU)".
+	Backend string `json:"backend"`
+}
+
+// Info reports version, platform, workspace and compute backend.
+func (s *System) Info() (info SystemInfo, err error) {
+	defer guard(s.deps.Log, "System.Info", &err)
+	settings, err := s.deps.Workspace.LoadSettings()
+	if err != nil {
+		return info, err
+	}
+	backend := "go (pure Go, CPU)"
+	if settings.Backend == "xla" {
+		backend = "xla (" + settings.XLAPluginPath + ")"
+	}
+	return SystemInfo{
+		Version:   s.deps.Version,
+		GoVersion: runtime.Version(),
+		OS:        runtime.GOOS,
+		Arch:      runtime.GOARCH,
+		CPUs:      runtime.NumCPU(),
+		Workspace: s.deps.Workspace.Root,
+		Backend:   backend,
+	}, nil
+}
