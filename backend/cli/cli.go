@@ -40,6 +40,7 @@ var ErrUsage = errors.New("usage error")
 func Commands() []Command {
 	cmds := []Command{
 		versionCommand(),
+		serveCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
 	return cmds

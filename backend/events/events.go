@@ -47,3 +47,28 @@ type Func func(topic string, payload any)
 
 // Emit calls f.
 func (f Func) Emit(topic string, payload any) { f(topic, payload) }
+
+// Late forwards to an emitter attached after construction: the desktop
+// window's event bridge exists only once Wails has started, while the
+// services are built before. Events before Attach are dropped.
+type Late struct {
+	mu     sync.RWMutex
+	target Emitter
+}
+
+// Attach sets the emitter that receives events from now on.
+func (l *Late) Attach(e Emitter) {
+	l.mu.Lock()
+	l.target = e
+	l.mu.Unlock()
+}
+
+// Emit forwards to the attached emitter, if any.
+func (l *Late) Emit(topic string, payload any) {
+	l.mu.RLock()
+	t := l.target
+	l.mu.RUnlock()
+	if t != nil {
+		t.Emit(topic, payload)
+	}
+}

@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/rs/zerolog"
+
+	"github.com/whetstone-ai/whetstone/backend/events"
+	"github.com/whetstone-ai/whetstone/backend/logging"
+	"github.com/whetstone-ai/whetstone/backend/service"
+	"github.com/whetstone-ai/whetstone/backend/workspace"
+)
+
+// Session is an opened workspace with its logger and services: what the
+// desktop window and `serve` both run on.
+type Session struct {
+	Workspace *workspace.Workspace
+	Log       zerolog.Logger
+	Services  *service.Services
+	close     func() error
+}
+
+// Close flushes and closes the log file.
+func (s *Session) Close() error { return s.close() }
+
+// OpenSession resolves and opens the workspace, starts logging to its logs
+// folder and to stderr, and builds the services emitting to em.
+func OpenSession(ctx context.Context, env *Env, workspaceFlag string, em events.Emitter) (*Session, error) {
+	root, err := workspace.Resolve(workspaceFlag, env.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := workspace.Open(root)
+	if err != nil {
+		return nil, err
+	}
+	pretty := false
+	if f, ok := env.Stderr.(*os.File); ok {
+		pretty = logging.IsTerminal(f)
+	}
+	log, closeLog, err := logging.New(logging.Options{
+		Dir: ws.LogsDir(), Console: env.Stderr, Pretty: pretty, Level: env.Getenv("WHETSTONE_LOG_LEVEL"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	svc, err := service.New(service.Deps{Workspace: ws, Events: em, Log: log, Version: env.Version, Context: ctx})
+	if err != nil {
+		closeLog()
+		return nil, fmt.Errorf("start services: %w", err)
+	}
+	return &Session{Workspace: ws, Log: log, Services: svc, close: closeLog}, nil
+}
+
+// workspaceFlag registers the --workspace flag shared by commands that use one.
+func workspaceFlag(fs *flag.FlagSet) *string {
+	return fs.String("workspace", "", "workspace folder (default $WHETSTONE_HOME or ~/.local/share/whetstone)")
+}
