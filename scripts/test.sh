@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Every test: installs its prerequisites, then Go vet and tests, frontend unit
+# tests and type checks, the desktop build, a desktop-window screenshot under
+# Xvfb, and the browser end-to-end test against `whetstone serve`.
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+need_apt "${DESKTOP_DEPS[@]}" xvfb xauth chromium imagemagick x11-apps
+need_go
+need_node
+cd "$ROOT"
+ARTIFACTS="${ARTIFACTS:-$ROOT/artifacts}"
+mkdir -p "$ARTIFACTS"
+
+echo "==> Frontend: install, unit tests, type checks, build"
+(cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run check && npm run build)
+
+echo "==> Go: vet and tests"
+go vet ./...
+go test -count=1 -timeout 25m ./...
+
+echo "==> Desktop build (wails)"
+build_desktop
+
+echo "==> Desktop window under Xvfb"
+scripts/desktop-screenshot.sh "$ROOT/build/bin/whetstone" "$ARTIFACTS/desktop.png"
+
+if [ -x frontend/e2e/run.sh ]; then
+  echo "==> Browser end-to-end test (headless Chromium against whetstone serve)"
+  ARTIFACTS="$ARTIFACTS" frontend/e2e/run.sh "$ROOT/build/bin/whetstone"
+fi
+echo "==> All tests passed"
