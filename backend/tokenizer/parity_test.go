@@ -1,0 +1,123 @@
+package tokenizer
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/whetstone-ai/whetstone/backend/sharedtest"
+)
+
+// models are the reference tokenizers in ../shared/refsets/visible/tokenizers.
+var models = []string{"gemma3", "qwen3", "llama3"}
+
+var (
+	loadOnce   sync.Once
+	loaded     map[string]*Tokenizer
+	loadErrors map[string]error
+)
+
+// refTokenizer loads a reference tokenizer once per test binary (Gemma's
+// tokenizer.json is 33 MB).
+func refTokenizer(t testing.TB, name string) *Tokenizer {
+	t.Helper()
+	dir := sharedtest.Path(t, "refsets", "visible", "tokenizers")
+	loadOnce.Do(func() {
+		loaded, loadErrors = map[string]*Tokenizer{}, map[string]error{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for _, m := range models {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tk, err := Load(filepath.Join(dir, m))
+				mu.Lock()
+				loaded[m], loadErrors[m] = tk, err
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+	})
+	if err := loadErrors[name]; err != nil {
+		t.Fatalf("load %s: %v", name, err)
+	}
+	return loaded[name]
+}
+
+type encodeCase struct {
+	Text string `json:"text"`
+	IDs  map[string]struct {
+		Plain   []int `json:"plain"`
+		Special []int `json:"special"`
+	} `json:"ids"`
+	Decoded    map[string]string `json:"decoded"`
+	DecodedRaw map[string]string `json:"decoded_raw"`
+}
+
+func readEncodeCases(t *testing.T, set string) []encodeCase {
+	path := sharedtest.Path(t, "refsets", set, "encode_cases.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []encodeCase
+	if err := json.Unmarshal(b, &cases); err != nil {
+		t.Fatalf("parse %s: %v", path, err)
+	}
+	return cases
+}
+
+func TestEncodeParityVisible(t *testing.T) { runEncodeParity(t, "visible") }
+func TestEncodeParityHidden(t *testing.T)  { runEncodeParity(t, "hidden") }
+
+func runEncodeParity(t *testing.T, set string) {
+	cases := readEncodeCases(t, set)
+	for _, m := range models {
+		t.Run(m, func(t *testing.T) {
+			tk := refTokenizer(t, m)
+			bad := 0
+			for i, c := range cases {
+				want := c.IDs[m]
+				got := tk.Encode(c.Text, false)
+				if !slices.Equal(got, want.Plain) {
+					bad++
+					t.Errorf("case %d %q: plain ids differ\n got %v\nwant %v", i, clip(c.Text), clip2(got), clip2(want.Plain))
+				}
+				if got := tk.Encode(c.Text, true); !slices.Equal(got, want.Special) {
+					bad++
+					t.Errorf("case %d %q: special ids differ\n got %v\nwant %v", i, clip(c.Text), clip2(got), clip2(want.Special))
+				}
+				if got := tk.Decode(want.Plain, false); got != c.Decoded[m] {
+					bad++
+					t.Errorf("case %d: decode differs\n got %q\nwant %q", i, clip(got), clip(c.Decoded[m]))
+				}
+				if raw, ok := c.DecodedRaw[m]; ok {
+					if got := tk.DecodeRaw(want.Plain, false); got != raw {
+						bad++
+						t.Errorf("case %d: raw decode differs\n got %q\nwant %q", i, clip(got), clip(raw))
+					}
+				}
+				if bad > 20 {
+					t.Fatal("too many failures")
+				}
+			}
+		})
+	}
+}
+
+func clip(s string) string {
+	if len(s) > 300 {
+		return s[:300] + "…"
+	}
+	return s
+}
+
+func clip2(ids []int) []int {
+	if len(ids) > 60 {
+		return ids[:60]
+	}
+	return ids
+}
