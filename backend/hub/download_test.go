@@ -1,0 +1,690 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/whetstone-ai/whetstone/backend/events"
+)
+
+const (
+	commitA = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
+	commitB = "b1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
+	commitC = "c1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
+)
+
+func randomBytes(seed int64, n int) []byte {
+	b := make([]byte, n)
+	rand.New(rand.NewSource(seed)).Read(b)
+	return b
+}
+
+// shardedModel is a model repo as the hub holds Gemma or Llama: config and
+// tokenizer files in git, weights sharded in LFS with an index, plus files
+// the default selection must skip.
+func shardedModel() map[string]fakeFile {
+	index, _ := json.Marshal(map[string]any{
+		"metadata":   map[string]any{"total_size": 300000},
+		"weight_map": map[string]string{"a.weight": "model-00001-of-00002.safetensors", "b.weight": "model-00002-of-00002.safetensors", "c.weight": "model-00001-of-00002.safetensors"},
+	})
+	return map[string]fakeFile{
+		"config.json":                      {content: []byte(`{"model_type":"gemma3_text"}`)},
+		"generation_config.json":           {content: []byte(`{"do_sample":true}`)},
+		"tokenizer.json":                   {content: randomBytes(1, 40000), lfs: true},
+		"tokenizer_config.json":            {content: []byte(`{"chat_template":"..."}`)},
+		"special_tokens_map.json":          {content: []byte(`{}`)},
+		"chat_template.jinja":              {content: []byte("{{ messages }}")},
+		"model.safetensors.index.json":     {content: index},
+		"model-00001-of-00002.safetensors": {content: randomBytes(2, 200000), lfs: true},
+		"model-00002-of-00002.safetensors": {content: randomBytes(3, 100000), lfs: true},
+		"consolidated.safetensors":         {content: randomBytes(4, 50000), lfs: true},
+		"README.md":                        {content: []byte("# model")},
+		"original/params.json":             {content: []byte(`{}`)},
+	}
+}
+
+var defaultModelFiles = []string{
+	"chat_template.jinja", "config.json", "generation_config.json",
+	"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json",
+	"special_tokens_map.json", "tokenizer.json", "tokenizer_config.json",
+}
+
+func testClient(t *testing.T, h *fakeHub, cache string, mod func(*Options)) *Client {
+	opts := Options{Endpoint: h.api.URL, CacheDir: cache, RetryBackoff: time.Millisecond, Parallel: 4}
+	if mod != nil {
+		mod(&opts)
+	}
+	return New(opts)
+}
+
+func readAll(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestDownloadModelFullLayoutAndProgress(t *testing.T) {
+	h := newFakeHub(t)
+	files := shardedModel()
+	h.addRepo(Model, "acme/tiny", commitA, files)
+	cache := t.TempDir()
+	rec := &events.Recorder{}
+	c := testClient(t, h, cache, func(o *Options) { o.Events = rec; o.Token = "secret" })
+
+	dir, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repoDir := filepath.Join(cache, "models--acme--tiny")
+	if want := filepath.Join(repoDir, "snapshots", commitA); dir != want {
+		t.Fatalf("snapshot dir %s, want %s", dir, want)
+	}
+	got, err := cachedFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != strings.Join(defaultModelFiles, ",") {
+		t.Fatalf("downloaded %v\nwant %v", got, defaultModelFiles)
+	}
+	for _, name := range got {
+		f := files[name]
+		p := filepath.Join(dir, name)
+		if !bytes.Equal(readAll(t, p), f.content) {
+			t.Errorf("%s: content differs", name)
+		}
+		// huggingface_hub's layout: a relative symlink into blobs/<etag>,
+		// the sha256 for LFS files and the git blob sha1 otherwise.
+		target, err := os.Readlink(p)
+		if err != nil {
+			t.Fatalf("%s is not a symlink: %v", name, err)
+		}
+		if want := filepath.Join("..", "..", "blobs", f.etag()); target != want {
+			t.Errorf("%s -> %s, want %s", name, target, want)
+		}
+	}
+	if ref := string(readAll(t, filepath.Join(repoDir, "refs", "main"))); ref != commitA {
+		t.Errorf("refs/main holds %q, want %q", ref, commitA)
+	}
+	blobs, _ := os.ReadDir(filepath.Join(repoDir, "blobs"))
+	if len(blobs) != len(defaultModelFiles) {
+		t.Errorf("%d blobs, want %d", len(blobs), len(defaultModelFiles))
+	}
+	for _, b := range blobs {
+		if strings.HasSuffix(b.Name(), ".incomplete") {
+			t.Errorf("left %s behind", b.Name())
+		}
+	}
+
+	// LFS files came from the CDN host, and the token did not follow them there.
+	for _, r := range h.log() {
+		if strings.HasPrefix(r.Path, "/blobs/") && r.Auth != "" {
+			t.Errorf("token leaked to the CDN: %+v", r)
+		}
+		if strings.HasPrefix(r.Path, "/api/") && r.Auth != "Bearer secret" {
+			t.Errorf("API request without the token: %+v", r)
+		}
+	}
+	if h.countPrefix("/blobs/") != 3 { // tokenizer.json and two shards
+		t.Errorf("%d CDN requests, want 3", h.countPrefix("/blobs/"))
+	}
+
+	evs := rec.Events()
+	if len(evs) == 0 {
+		t.Fatal("no progress events")
+	}
+	var total int64
+	for _, n := range defaultModelFiles {
+		total += int64(len(files[n].content))
+	}
+	var last int64
+	for _, e := range evs {
+		if e.Topic != ProgressTopic {
+			t.Fatalf("event on topic %q", e.Topic)
+		}
+		p := e.Payload.(Progress)
+		if p.BytesDone < last {
+			t.Errorf("bytes done went back from %d to %d", last, p.BytesDone)
+		}
+		last = p.BytesDone
+		if p.BytesTotal != total || p.FilesTotal != len(defaultModelFiles) {
+			t.Errorf("totals %d bytes / %d files, want %d / %d", p.BytesTotal, p.FilesTotal, total, len(defaultModelFiles))
+		}
+	}
+	final := evs[len(evs)-1].Payload.(Progress)
+	if !final.Done || final.BytesDone != total || final.FilesDone != len(defaultModelFiles) || final.ETASeconds != 0 || final.Commit != commitA {
+		t.Errorf("final event %+v", final)
+	}
+
+	// A second call finds everything in the snapshot: metadata only.
+	h.resetLog()
+	dir2, err := c.DownloadModel(context.Background(), "acme/tiny", "main", nil)
+	if err != nil || dir2 != dir {
+		t.Fatalf("second download: %v %s", err, dir2)
+	}
+	for _, r := range h.log() {
+		if !strings.HasPrefix(r.Path, "/api/") {
+			t.Errorf("second download fetched %s %s", r.Method, r.Path)
+		}
+	}
+}
+
+func TestDownloadIncludePatternsAndPagination(t *testing.T) {
+	h := newFakeHub(t)
+	h.pageSize = 3
+	h.addRepo(Model, "acme/tiny", commitA, shardedModel())
+	c := testClient(t, h, t.TempDir(), nil)
+	snap, err := c.Download(context.Background(), Request{Repo: Repo{Type: Model, ID: "acme/tiny"}, Include: []string{"*.json"}, Exclude: []string{"original/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "config.json,generation_config.json,model.safetensors.index.json,special_tokens_map.json,tokenizer.json,tokenizer_config.json"
+	if strings.Join(snap.Files, ",") != want {
+		t.Errorf("files %v, want %s", snap.Files, want)
+	}
+	if h.countPrefix("/api/models/acme/tiny/tree/") < 4 {
+		t.Errorf("tree listing was not paginated: %d pages", h.countPrefix("/api/models/acme/tiny/tree/"))
+	}
+	_, err = c.Download(context.Background(), Request{Repo: Repo{Type: Model, ID: "acme/tiny"}, Include: []string{"*.gguf"}})
+	if err == nil || !strings.Contains(err.Error(), "no file matches") {
+		t.Errorf("unmatched pattern: %v", err)
+	}
+}
+
+func TestDownloadResumesAfterDroppedConnection(t *testing.T) {
+	h := newFakeHub(t)
+	files := shardedModel()
+	h.addRepo(Model, "acme/tiny", commitA, files)
+	const shard = "model-00001-of-00002.safetensors"
+	h.dropAfter[shard] = 70000
+	h.dropTimes[shard] = 1
+	cache := t.TempDir()
+	c := testClient(t, h, cache, func(o *Options) { o.Retries = -1 })
+
+	_, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil)
+	if err == nil {
+		t.Fatal("download survived a dropped connection without retries")
+	}
+	if !strings.Contains(err.Error(), shard) {
+		t.Errorf("error does not name the file: %v", err)
+	}
+	partial := filepath.Join(cache, "models--acme--tiny", "blobs", files[shard].sha256()+".incomplete")
+	info, err := os.Stat(partial)
+	if err != nil {
+		t.Fatalf("no partial download kept: %v", err)
+	}
+	have := info.Size()
+	if have == 0 || have > 70000 {
+		t.Fatalf("partial file has %d bytes, want 1..70000", have)
+	}
+
+	h.resetLog()
+	dir, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(readAll(t, filepath.Join(dir, shard)), files[shard].content) {
+		t.Fatal("resumed shard differs from the original")
+	}
+	ranged := false
+	for _, r := range h.log() {
+		if strings.HasPrefix(r.Path, "/blobs/"+files[shard].sha256()) {
+			if r.Range != "bytes="+itoa(have)+"-" {
+				t.Errorf("resume asked for range %q, want bytes=%d-", r.Range, have)
+			}
+			ranged = true
+		}
+	}
+	if !ranged {
+		t.Error("the shard was not requested again")
+	}
+	if _, err := os.Stat(partial); !os.IsNotExist(err) {
+		t.Errorf("partial file still there: %v", err)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestDownloadRetriesAndResumesWithinOneCall(t *testing.T) {
+	h := newFakeHub(t)
+	files := shardedModel()
+	h.addRepo(Model, "acme/tiny", commitA, files)
+	const shard = "model-00002-of-00002.safetensors"
+	h.dropAfter[shard] = 30000
+	h.dropTimes[shard] = 2
+	h.dropAfter["config.json"] = 5 // a regular (non-LFS) file served by the hub itself
+	h.dropTimes["config.json"] = 1
+	c := testClient(t, h, t.TempDir(), nil)
+	dir, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{shard, "config.json"} {
+		if !bytes.Equal(readAll(t, filepath.Join(dir, n)), files[n].content) {
+			t.Errorf("%s differs after retries", n)
+		}
+	}
+	var ranges []string
+	for _, r := range h.log() {
+		if strings.HasPrefix(r.Path, "/blobs/"+files[shard].sha256()) {
+			ranges = append(ranges, r.Range)
+		}
+	}
+	if strings.Join(ranges, "|") != "|bytes=30000-|bytes=60000-" {
+		t.Errorf("shard requests had ranges %q", ranges)
+	}
+}
+
+func TestCorruptDownloadIsDetectedAndDeleted(t *testing.T) {
+	h := newFakeHub(t)
+	files := shardedModel()
+	h.addRepo(Model, "acme/tiny", commitA, files)
+	const shard = "model-00002-of-00002.safetensors"
+	h.corrupt[shard] = true
+	cache := t.TempDir()
+	c := testClient(t, h, cache, nil)
+	_, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil)
+	if !errors.Is(err, ErrChecksum) {
+		t.Fatalf("want a checksum error, got %v", err)
+	}
+	if !strings.Contains(err.Error(), shard) || !strings.Contains(err.Error(), files[shard].sha256()) {
+		t.Errorf("error should name the file and expected sha256: %v", err)
+	}
+	// Retried once from scratch, then given up.
+	if n := h.countPrefix("/blobs/" + files[shard].sha256()); n != 2 {
+		t.Errorf("corrupt shard fetched %d times, want 2", n)
+	}
+	blob := filepath.Join(cache, "models--acme--tiny", "blobs", files[shard].sha256())
+	for _, p := range []string{blob, blob + ".incomplete", filepath.Join(cache, "models--acme--tiny", "snapshots", commitA, shard)} {
+		if _, err := os.Lstat(p); !os.IsNotExist(err) {
+			t.Errorf("%s exists after a corrupt download", p)
+		}
+	}
+
+	// Corrupt regular files are caught by their git blob sha1.
+	h.corrupt[shard] = false
+	h.corrupt["config.json"] = true
+	_, err = testClient(t, h, t.TempDir(), nil).DownloadModel(context.Background(), "acme/tiny", "", nil)
+	if !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), "git sha1") {
+		t.Fatalf("corrupt config.json: %v", err)
+	}
+}
+
+func TestCorruptCachedBlobIsReplaced(t *testing.T) {
+	h := newFakeHub(t)
+	files := shardedModel()
+	h.addRepo(Model, "acme/tiny", commitA, files)
+	cache := t.TempDir()
+	c := testClient(t, h, cache, nil)
+	dir, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const shard = "model-00001-of-00002.safetensors"
+	blob := filepath.Join(cache, "models--acme--tiny", "blobs", files[shard].sha256())
+
+	// Truncated blob: caught by its size without hashing.
+	if err := os.Truncate(blob, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(readAll(t, filepath.Join(dir, shard)), files[shard].content) {
+		t.Fatal("truncated blob was not replaced")
+	}
+
+	// Same-size garbage: caught when Verify re-hashes the cache.
+	if err := os.WriteFile(blob, make([]byte, len(files[shard].content)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	verify := testClient(t, h, cache, func(o *Options) { o.Verify = true })
+	if _, err := verify.DownloadModel(context.Background(), "acme/tiny", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(readAll(t, filepath.Join(dir, shard)), files[shard].content) {
+		t.Fatal("corrupt blob was not replaced under Verify")
+	}
+}
+
+func TestOfflineModeUsesOnlyTheCache(t *testing.T) {
+	h := newFakeHub(t)
+	h.addRepo(Model, "acme/tiny", commitA, shardedModel())
+	cache := t.TempDir()
+	online := testClient(t, h, cache, nil)
+	dir, err := online.DownloadModel(context.Background(), "acme/tiny", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.resetLog()
+	opts := OptionsFromEnv(func(k string) string {
+		return map[string]string{"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": cache, "HF_ENDPOINT": h.api.URL}[k]
+	})
+	if !opts.Offline {
+		t.Fatal("HF_HUB_OFFLINE=1 not honoured")
+	}
+	offline := New(opts)
+	got, err := offline.DownloadModel(context.Background(), "acme/tiny", "main", nil)
+	if err != nil || got != dir {
+		t.Fatalf("offline: %v %s", err, got)
+	}
+	got, err = offline.DownloadModel(context.Background(), "acme/tiny", commitA, nil)
+	if err != nil || got != dir {
+		t.Fatalf("offline by commit: %v %s", err, got)
+	}
+	if n := len(h.log()); n != 0 {
+		t.Fatalf("offline mode made %d requests", n)
+	}
+
+	_, err = offline.DownloadModel(context.Background(), "acme/other", "", nil)
+	if !errors.Is(err, ErrNotCached) || !strings.Contains(err.Error(), "HF_HUB_OFFLINE") {
+		t.Errorf("uncached repo offline: %v", err)
+	}
+	_, err = offline.DownloadModel(context.Background(), "acme/tiny", "v2", nil)
+	if !errors.Is(err, ErrNotCached) {
+		t.Errorf("uncached revision offline: %v", err)
+	}
+	// A shard missing from the snapshot is reported, not silently skipped.
+	os.Remove(filepath.Join(dir, "model-00002-of-00002.safetensors"))
+	_, err = offline.DownloadModel(context.Background(), "acme/tiny", "", nil)
+	if !errors.Is(err, ErrNotCached) || !strings.Contains(err.Error(), "model-00002-of-00002.safetensors") {
+		t.Errorf("missing shard offline: %v", err)
+	}
+}
+
+func TestUnreachableHubFallsBackToCache(t *testing.T) {
+	h := newFakeHub(t)
+	h.addRepo(Model, "acme/tiny", commitA, shardedModel())
+	cache := t.TempDir()
+	dir, err := testClient(t, h, cache, nil).DownloadModel(context.Background(), "acme/tiny", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.api.Close()
+	c := testClient(t, h, cache, func(o *Options) { o.Retries = 1 })
+	got, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil)
+	if err != nil || got != dir {
+		t.Fatalf("fallback to cache: %v %s", err, got)
+	}
+	_, err = c.DownloadModel(context.Background(), "acme/never", "", nil)
+	if err == nil {
+		t.Fatal("uncached repo with the hub down succeeded")
+	}
+}
+
+func TestGatedRepoErrorSaysWhatToDo(t *testing.T) {
+	h := newFakeHub(t)
+	h.addRepo(Model, "google/gemma-x", commitA, shardedModel()).gated = true
+	h.token = "good"
+
+	_, err := testClient(t, h, t.TempDir(), nil).DownloadModel(context.Background(), "google/gemma-x", "", nil)
+	if !errors.Is(err, ErrGated) || errors.Is(err, ErrNotFound) {
+		t.Fatalf("want ErrGated, got %v", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{h.api.URL + "/google/gemma-x", "licence", "HF_TOKEN", "huggingface-cli login", "401"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("gated error lacks %q: %s", want, msg)
+		}
+	}
+
+	_, err = testClient(t, h, t.TempDir(), func(o *Options) { o.Token = "wrong" }).DownloadModel(context.Background(), "google/gemma-x", "", nil)
+	if !errors.Is(err, ErrGated) || !strings.Contains(err.Error(), "403") || !strings.Contains(err.Error(), "token") {
+		t.Fatalf("wrong token: %v", err)
+	}
+
+	dir, err := testClient(t, h, t.TempDir(), func(o *Options) { o.Token = "good" }).DownloadModel(context.Background(), "google/gemma-x", "", nil)
+	if err != nil {
+		t.Fatalf("with access: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "config.json")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNotFoundErrors(t *testing.T) {
+	h := newFakeHub(t)
+	h.addRepo(Model, "acme/tiny", commitA, shardedModel())
+	c := testClient(t, h, t.TempDir(), nil)
+	_, err := c.DownloadModel(context.Background(), "acme/missing", "", nil)
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "repo or revision not found") {
+		t.Errorf("missing repo: %v", err)
+	}
+	_, err = c.DownloadModel(context.Background(), "acme/tiny", "no-such-branch", nil)
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "no such branch") {
+		t.Errorf("missing revision: %v", err)
+	}
+	_, err = c.DownloadModel(context.Background(), "bad//id", "", nil)
+	if err == nil || !strings.Contains(err.Error(), "not a hub repo id") {
+		t.Errorf("bad id: %v", err)
+	}
+}
+
+func TestRevisionsBranchTagAndCommit(t *testing.T) {
+	h := newFakeHub(t)
+	repo := h.addRepo(Model, "acme/tiny", commitA, shardedModel())
+	old := shardedModel()
+	old["config.json"] = fakeFile{content: []byte(`{"model_type":"old"}`)}
+	repo.commits[commitB] = old
+	repo.refs["v1.0"] = commitB
+	cache := t.TempDir()
+	c := testClient(t, h, cache, nil)
+	repoDir := filepath.Join(cache, "models--acme--tiny")
+
+	dir, err := c.DownloadModel(context.Background(), "acme/tiny", "v1.0", []string{"config.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir != filepath.Join(repoDir, "snapshots", commitB) || string(readAll(t, filepath.Join(dir, "config.json"))) != `{"model_type":"old"}` {
+		t.Errorf("tag v1.0 gave %s", dir)
+	}
+	if string(readAll(t, filepath.Join(repoDir, "refs", "v1.0"))) != commitB {
+		t.Error("refs/v1.0 does not hold the tag's commit")
+	}
+	dir, err = c.DownloadModel(context.Background(), "acme/tiny", commitA, []string{"config.json"})
+	if err != nil || dir != filepath.Join(repoDir, "snapshots", commitA) {
+		t.Fatalf("by commit: %v %s", err, dir)
+	}
+	if _, err := os.Stat(filepath.Join(repoDir, "refs", commitA)); !os.IsNotExist(err) {
+		t.Error("a commit revision wrote a ref file")
+	}
+}
+
+func TestCancellationStopsAndKeepsPartial(t *testing.T) {
+	h := newFakeHub(t)
+	files := shardedModel()
+	h.addRepo(Model, "acme/tiny", commitA, files)
+	const shard = "model-00001-of-00002.safetensors"
+	h.stall[shard] = true
+	cache := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	partial := filepath.Join(cache, "models--acme--tiny", "blobs", files[shard].sha256()+".incomplete")
+	go func() { // cancel once the stalled shard has started arriving
+		for ctx.Err() == nil {
+			if info, err := os.Stat(partial); err == nil && info.Size() > 0 {
+				cancel()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	c := testClient(t, h, cache, nil)
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.DownloadModel(ctx, "acme/tiny", "", nil)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("want context.Canceled, got %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		cancel()
+		t.Fatal("download did not stop on cancel")
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Errorf("cancel took %v", time.Since(start))
+	}
+	if info, err := os.Stat(partial); err != nil || info.Size() == 0 {
+		t.Errorf("partial download not kept for resume: %v", err)
+	}
+}
+
+// A cache laid out by Python's huggingface_hub (blobs, relative snapshot
+// symlinks, refs/main) is used as is: offline with no request at all, and
+// online with metadata requests only.
+func TestPythonMadeCacheIsReused(t *testing.T) {
+	h := newFakeHub(t)
+	files := map[string]fakeFile{
+		"config.json":       {content: []byte(`{"model_type":"qwen2"}`)},
+		"tokenizer.json":    {content: randomBytes(9, 5000), lfs: true},
+		"model.safetensors": {content: randomBytes(10, 8000), lfs: true},
+	}
+	h.addRepo(Model, "Qwen/Qwen2.5-0.5B", commitC, files)
+	cache := t.TempDir()
+	repoDir := filepath.Join(cache, "models--Qwen--Qwen2.5-0.5B")
+	for name, f := range files {
+		blob := filepath.Join(repoDir, "blobs", f.etag())
+		os.MkdirAll(filepath.Dir(blob), 0o755)
+		if err := os.WriteFile(blob, f.content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		link := filepath.Join(repoDir, "snapshots", commitC, name)
+		os.MkdirAll(filepath.Dir(link), 0o755)
+		if err := os.Symlink(filepath.Join("..", "..", "blobs", f.etag()), link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.MkdirAll(filepath.Join(repoDir, "refs"), 0o755)
+	os.WriteFile(filepath.Join(repoDir, "refs", "main"), []byte(commitC), 0o644)
+
+	offline := testClient(t, h, cache, func(o *Options) { o.Offline = true })
+	dir, err := offline.ResolveModel(context.Background(), "Qwen/Qwen2.5-0.5B")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir != filepath.Join(repoDir, "snapshots", commitC) {
+		t.Errorf("dir %s", dir)
+	}
+	if len(h.log()) != 0 {
+		t.Fatalf("offline reuse made requests: %v", h.log())
+	}
+	online := testClient(t, h, cache, nil)
+	if _, err := online.ResolveModel(context.Background(), "Qwen/Qwen2.5-0.5B@main"); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range h.log() {
+		if !strings.HasPrefix(r.Path, "/api/") {
+			t.Errorf("reusing the Python cache fetched %s", r.Path)
+		}
+	}
+}
+
+func TestDatasetParquetAndConvertedFallback(t *testing.T) {
+	h := newFakeHub(t)
+	h.addRepo(Dataset, "acme/chats", commitA, map[string]fakeFile{
+		"README.md":                         {content: []byte("# chats")},
+		"data/train-00000-of-00002.parquet": {content: randomBytes(20, 3000), lfs: true},
+		"data/train-00001-of-00002.parquet": {content: randomBytes(21, 3000), lfs: true},
+	})
+	scripted := h.addRepo(Dataset, "acme/scripted", commitA, map[string]fakeFile{
+		"README.md":   {content: []byte("# old")},
+		"scripted.py": {content: []byte("import datasets")},
+		"data.tar.gz": {content: randomBytes(22, 100), lfs: true},
+	})
+	scripted.commits[commitB] = map[string]fakeFile{
+		"default/train/0000.parquet": {content: randomBytes(23, 2000), lfs: true},
+		"default/test/0000.parquet":  {content: randomBytes(24, 500), lfs: true},
+	}
+	scripted.refs[ConvertedParquetRevision] = commitB
+	h.addRepo(Dataset, "acme/rows", commitA, map[string]fakeFile{
+		"train.jsonl":       {content: []byte(`{"text":"hi"}` + "\n")},
+		"dataset_info.json": {content: []byte(`{}`)},
+	})
+	cache := t.TempDir()
+	c := testClient(t, h, cache, nil)
+
+	got, err := c.DownloadDataset(context.Background(), "acme/chats", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := filepath.Join(cache, "datasets--acme--chats", "snapshots", commitA)
+	if len(got) != 2 || got[0] != filepath.Join(snap, "data", "train-00000-of-00002.parquet") || got[1] != filepath.Join(snap, "data", "train-00001-of-00002.parquet") {
+		t.Errorf("parquet files %v", got)
+	}
+
+	got, err = c.DownloadDataset(context.Background(), "acme/scripted", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	convDir := filepath.Join(cache, "datasets--acme--scripted", "snapshots", commitB)
+	if len(got) != 2 || got[0] != filepath.Join(convDir, "default", "test", "0000.parquet") {
+		t.Errorf("converted parquet files %v", got)
+	}
+	if string(readAll(t, filepath.Join(cache, "datasets--acme--scripted", "refs", "refs", "convert", "parquet"))) != commitB {
+		t.Error("refs/refs/convert/parquet not written")
+	}
+	if h.countPrefix("/api/datasets/acme/scripted/revision/refs%2Fconvert%2Fparquet") != 1 {
+		t.Errorf("converted revision not requested with an escaped ref: %v", h.log())
+	}
+
+	got, err = c.DownloadDataset(context.Background(), "acme/rows", "")
+	if err != nil || len(got) != 1 || filepath.Base(got[0]) != "train.jsonl" {
+		t.Errorf("jsonl dataset: %v %v", got, err)
+	}
+
+	// The same answers come back offline, fallback included.
+	offline := testClient(t, h, cache, func(o *Options) { o.Offline = true })
+	h.resetLog()
+	got, err = offline.ResolveDataset(context.Background(), "datasets/acme/scripted")
+	if err != nil || len(got) != 2 {
+		t.Fatalf("offline converted dataset: %v %v", got, err)
+	}
+	if len(h.log()) != 0 {
+		t.Error("offline dataset made requests")
+	}
+}
+
+func TestLocalReferencesWorkLikeHubIDs(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "config.json"), []byte("{}"), 0o644)
+	os.MkdirAll(filepath.Join(dir, "data"), 0o755)
+	os.WriteFile(filepath.Join(dir, "data", "b.parquet"), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(dir, "data", "a.parquet"), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(dir, "notes.csv"), []byte("x"), 0o644)
+	c := New(Options{CacheDir: t.TempDir(), Offline: true})
+
+	got, err := c.ResolveModel(context.Background(), dir)
+	if err != nil || got != dir {
+		t.Errorf("local model folder: %v %s", err, got)
+	}
+	if _, err := c.ResolveModel(context.Background(), filepath.Join(dir, "config.json")); err == nil || !strings.Contains(err.Error(), "is a file") {
+		t.Errorf("model given as a file: %v", err)
+	}
+	files, err := c.ResolveDataset(context.Background(), dir)
+	if err != nil || len(files) != 2 || filepath.Base(files[0]) != "a.parquet" {
+		t.Errorf("local dataset folder: %v %v", files, err)
+	}
+	one := filepath.Join(dir, "notes.csv")
+	files, err = c.ResolveDataset(context.Background(), one)
+	if err != nil || len(files) != 1 || files[0] != one {
+		t.Errorf("local dataset file: %v %v", files, err)
+	}
+	if _, err := c.ResolveModel(context.Background(), filepath.Join(dir, "missing")); err == nil {
+		t.Error("missing local folder accepted")
+	}
+}
