@@ -1,0 +1,232 @@
+package dataset
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Message is one standardized turn. Role is always RoleSystem, RoleUser or
+// RoleAssistant, whatever the dataset called it.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// Conversation is one standardized dataset row: a chat (Messages) or, for
+// raw-text datasets, plain Text trained on every token.
+type Conversation struct {
+	Row      int       `json:"row"` // 1-based row in the source file
+	Messages []Message `json:"messages,omitempty"`
+	Text     string    `json:"text,omitempty"`
+}
+
+// IsText reports whether the conversation is raw text rather than a chat.
+func (c Conversation) IsText() bool { return c.Messages == nil }
+
+// Turns counts the messages (raw text counts as one).
+func (c Conversation) Turns() int {
+	if c.IsText() {
+		return 1
+	}
+	return len(c.Messages)
+}
+
+// standardizer turns records into Conversations under one mapping.
+type standardizer struct {
+	file  string
+	m     Mapping
+	roles map[string]string
+}
+
+func newStandardizer(file string, m Mapping) *standardizer {
+	return &standardizer{file: file, m: m, roles: m.roleTable()}
+}
+
+func (s *standardizer) errorf(r Record, field string, kind error, format string, args ...any) *Error {
+	return &Error{File: s.file, Row: r.Row, Line: r.Line, Field: field, Kind: kind, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Standardize converts one record.
+func (s *standardizer) Standardize(r Record) (Conversation, error) {
+	switch s.m.Format {
+	case FormatShareGPT, FormatOpenAI:
+		return s.turns(r)
+	case FormatAlpaca:
+		return s.alpaca(r)
+	case FormatText:
+		text, err := s.str(r, s.m.TextColumn, true)
+		if err != nil {
+			return Conversation{}, err
+		}
+		return Conversation{Row: r.Row, Text: text}, nil
+	}
+	return Conversation{}, &Error{File: s.file, Kind: ErrUnknownFormat, Msg: fmt.Sprintf("format %q", s.m.Format)}
+}
+
+func (s *standardizer) turns(r Record) (Conversation, error) {
+	col := s.m.ConversationColumn
+	v, present := r.Fields[col]
+	switch v := v.(type) {
+	case []any:
+		if len(v) == 0 {
+			return Conversation{}, s.errorf(r, col, ErrEmptyConversation, "the list of turns is empty; a row needs at least a user and an assistant turn")
+		}
+		msgs := make([]Message, 0, len(v))
+		for i, t := range v {
+			m, err := s.turn(r, i, t)
+			if err != nil {
+				return Conversation{}, err
+			}
+			msgs = append(msgs, m)
+		}
+		return Conversation{Row: r.Row, Messages: msgs}, nil
+	case nil:
+		if !present {
+			return Conversation{}, s.errorf(r, col, ErrMissingValue, "the row has no %q field", col)
+		}
+		return Conversation{}, s.errorf(r, col, ErrMissingValue, "the value is null")
+	case string:
+		hint := ""
+		if t := strings.TrimSpace(v); strings.HasPrefix(t, "[") || strings.HasPrefix(t, "{") {
+			hint = " (it holds JSON text: the column was saved as a string; re-save it as a list of structs, or export the rows as .jsonl)"
+		}
+		return Conversation{}, s.errorf(r, col, ErrWrongType, "is a string, expected a list of {%s, %s} turns%s", s.m.RoleKey, s.m.ContentKey, hint)
+	default:
+		return Conversation{}, s.errorf(r, col, ErrWrongType, "is %s, expected a list of {%s, %s} turns", typeName(v), s.m.RoleKey, s.m.ContentKey)
+	}
+}
+
+func (s *standardizer) turn(r Record, i int, t any) (Message, error) {
+	field := fmt.Sprintf("%s[%d]", s.m.ConversationColumn, i)
+	obj, ok := t.(map[string]any)
+	if !ok {
+		return Message{}, s.errorf(r, field, ErrWrongType, "is %s, expected an object with %q and %q", typeName(t), s.m.RoleKey, s.m.ContentKey)
+	}
+	rv, ok := obj[s.m.RoleKey]
+	if !ok || rv == nil {
+		return Message{}, s.errorf(r, field+"."+s.m.RoleKey, ErrMissingValue, "the turn has no role (keys: %s)", quoteList(mapKeys(obj)))
+	}
+	name, ok := rv.(string)
+	if !ok {
+		return Message{}, s.errorf(r, field+"."+s.m.RoleKey, ErrWrongType, "is %s, expected a role name", typeName(rv))
+	}
+	role, ok := s.roles[strings.ToLower(strings.TrimSpace(name))]
+	if !ok {
+		return Message{}, s.errorf(r, field+"."+s.m.RoleKey, ErrUnknownRole,
+			"%q; known roles are %s; map it to user, assistant or system, e.g. --role %s=assistant",
+			name, knownRoleNames(s.roles), strings.ToLower(name))
+	}
+	content, err := s.content(r, field+"."+s.m.ContentKey, obj[s.m.ContentKey])
+	if err != nil {
+		return Message{}, err
+	}
+	return Message{Role: role, Content: content}, nil
+}
+
+// content accepts a string, or OpenAI's list of parts
+// [{"type": "text", "text": "..."}] whose text parts are joined.
+func (s *standardizer) content(r Record, field string, v any) (string, error) {
+	switch v := v.(type) {
+	case string:
+		return v, nil
+	case nil:
+		return "", s.errorf(r, field, ErrMissingValue, "the turn has no content (null)")
+	case []any:
+		var b strings.Builder
+		for j, p := range v {
+			part, ok := p.(map[string]any)
+			if !ok {
+				return "", s.errorf(r, fmt.Sprintf("%s[%d]", field, j), ErrWrongType, "is %s, expected a content part object", typeName(p))
+			}
+			if typ, _ := part["type"].(string); typ != "" && typ != "text" {
+				return "", s.errorf(r, fmt.Sprintf("%s[%d].type", field, j), ErrWrongType, "content part of type %q: only text is supported", typ)
+			}
+			txt, ok := part["text"].(string)
+			if !ok {
+				return "", s.errorf(r, fmt.Sprintf("%s[%d].text", field, j), ErrWrongType, "expected a string")
+			}
+			b.WriteString(txt)
+		}
+		return b.String(), nil
+	}
+	return "", s.errorf(r, field, ErrWrongType, "is %s, expected text", typeName(v))
+}
+
+func (s *standardizer) alpaca(r Record) (Conversation, error) {
+	instr, err := s.str(r, s.m.InstructionColumn, true)
+	if err != nil {
+		return Conversation{}, err
+	}
+	input := ""
+	if s.m.InputColumn != "" {
+		if input, err = s.str(r, s.m.InputColumn, false); err != nil {
+			return Conversation{}, err
+		}
+	}
+	output, err := s.str(r, s.m.OutputColumn, true)
+	if err != nil {
+		return Conversation{}, err
+	}
+	var msgs []Message
+	if s.m.SystemColumn != "" {
+		sys, err := s.str(r, s.m.SystemColumn, false)
+		if err != nil {
+			return Conversation{}, err
+		}
+		if strings.TrimSpace(sys) != "" {
+			msgs = append(msgs, Message{Role: RoleSystem, Content: sys})
+		}
+	}
+	user := instr
+	if strings.TrimSpace(input) != "" {
+		user = instr + "\n\n" + input
+	}
+	msgs = append(msgs, Message{Role: RoleUser, Content: user}, Message{Role: RoleAssistant, Content: output})
+	return Conversation{Row: r.Row, Messages: msgs}, nil
+}
+
+// str reads a text column; a missing optional value is "".
+func (s *standardizer) str(r Record, col string, required bool) (string, error) {
+	v, present := r.Fields[col]
+	switch v := v.(type) {
+	case string:
+		return v, nil
+	case nil:
+		if !required {
+			return "", nil
+		}
+		if !present {
+			return "", s.errorf(r, col, ErrMissingValue, "the row has no %q field", col)
+		}
+		return "", s.errorf(r, col, ErrMissingValue, "the value is null")
+	case float64, int64, bool:
+		return fmt.Sprint(v), nil
+	}
+	return "", s.errorf(r, col, ErrWrongType, "is %s, expected text", typeName(v))
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case float64, int64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func mapKeys(m map[string]any) []string {
+	set := make(map[string]struct{}, len(m))
+	for k := range m {
+		set[k] = struct{}{}
+	}
+	return sortedKeys(set)
+}

@@ -1,0 +1,296 @@
+package dataset
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Detection is the outcome of looking at a file's columns and first rows.
+type Detection struct {
+	Mapping    Mapping `json:"mapping"`
+	Confidence float64 `json:"confidence"` // 0..1
+	Reason     string  `json:"reason"`     // for a person: why this format
+	// Alternatives are the other plausible readings, best first.
+	Alternatives []Candidate `json:"alternatives,omitempty"`
+}
+
+// Candidate is one possible reading of a dataset.
+type Candidate struct {
+	Mapping    Mapping `json:"mapping"`
+	Confidence float64 `json:"confidence"`
+	Reason     string  `json:"reason"`
+}
+
+var (
+	roleKeys        = []string{"from", "role", "speaker", "author"}
+	contentKeys     = []string{"value", "content", "text", "message"}
+	instructionCols = []string{"instruction", "prompt", "question"}
+	outputCols      = []string{"output", "response", "answer", "completion"}
+)
+
+// Detect guesses the format of a dataset from its column names and a
+// sample of its rows. It never fails on odd data: an unreadable sample
+// lowers the confidence, and the explanation says what was seen. It fails
+// only when nothing looks like a chat or text dataset at all.
+func Detect(file string, columns []string, sample []Record) (Detection, error) {
+	cols := columnSet(columns, sample)
+	var cands []Candidate
+	for _, col := range sortedKeys(cols) {
+		if c, ok := detectTurnsColumn(col, sample); ok {
+			cands = append(cands, c)
+		}
+	}
+	if c, ok := detectAlpaca(cols); ok {
+		cands = append(cands, c)
+	}
+	if c, ok := detectText(cols, sample); ok {
+		cands = append(cands, c)
+	}
+	if len(cands) == 0 {
+		return Detection{}, &Error{File: file, Kind: ErrUnknownFormat, Msg: fmt.Sprintf(
+			"columns are %s; expected a list of turns (conversations/messages), instruction+output columns, or a text column; set the format and columns by hand",
+			quoteList(sortedKeys(cols)))}
+	}
+	sort.SliceStable(cands, func(i, j int) bool {
+		if cands[i].Confidence != cands[j].Confidence {
+			return cands[i].Confidence > cands[j].Confidence
+		}
+		return formatRank(cands[i].Mapping.Format) < formatRank(cands[j].Mapping.Format)
+	})
+	best := cands[0]
+	return Detection{Mapping: best.Mapping, Confidence: best.Confidence, Reason: best.Reason, Alternatives: cands[1:]}, nil
+}
+
+func formatRank(f Format) int {
+	for i, g := range Formats {
+		if g == f {
+			return i
+		}
+	}
+	return len(Formats)
+}
+
+func columnSet(columns []string, sample []Record) map[string]struct{} {
+	cols := map[string]struct{}{}
+	for _, c := range columns {
+		cols[c] = struct{}{}
+	}
+	for _, r := range sample {
+		for k := range r.Fields {
+			cols[k] = struct{}{}
+		}
+	}
+	return cols
+}
+
+// detectTurnsColumn checks whether col holds lists of role/content objects.
+func detectTurnsColumn(col string, sample []Record) (Candidate, bool) {
+	var lists, strs, others, turns int
+	keyCount := map[string]int{}
+	for _, r := range sample {
+		v, present := r.Fields[col]
+		switch v := v.(type) {
+		case []any:
+			lists++
+			for _, t := range v {
+				if obj, ok := t.(map[string]any); ok {
+					turns++
+					for k, kv := range obj {
+						if kv != nil {
+							keyCount[k]++
+						}
+					}
+				}
+			}
+		case string:
+			strs++
+		default:
+			if present && v != nil {
+				others++
+			}
+		}
+	}
+	canonical := col == "conversations" || col == "messages"
+	if lists == 0 || turns == 0 {
+		if canonical {
+			f := FormatShareGPT
+			if col == "messages" {
+				f = FormatOpenAI
+			}
+			kind := "strings"
+			switch {
+			case lists > 0:
+				kind = "lists without {role, content} objects"
+			case strs == 0:
+				kind = "no list values"
+			}
+			return Candidate{Mapping: defaultMapping(f), Confidence: 0.4, Reason: fmt.Sprintf(
+				"column %q is named like a %s conversation column but holds %s, not lists of turns", col, formatTitle(f), kind)}, true
+		}
+		return Candidate{}, false
+	}
+	roleKey := firstPresent(roleKeys, keyCount)
+	contentKey := firstPresent(contentKeys, keyCount)
+	if roleKey == "" || contentKey == "" {
+		return Candidate{}, false
+	}
+	m := Mapping{ConversationColumn: col, RoleKey: roleKey, ContentKey: contentKey}
+	if roleKey == "from" || col == "conversations" && roleKey != "role" {
+		m.Format = FormatShareGPT
+	} else {
+		m.Format = FormatOpenAI
+	}
+	roles := map[string]int{}
+	for _, r := range sample {
+		list, _ := r.Fields[col].([]any)
+		for _, t := range list {
+			if obj, ok := t.(map[string]any); ok {
+				if s, ok := obj[roleKey].(string); ok {
+					roles[strings.ToLower(s)]++
+				}
+			}
+		}
+	}
+	table := DefaultRoles()
+	var unknown []string
+	for r := range roles {
+		if _, ok := table[r]; !ok {
+			unknown = append(unknown, r)
+		}
+	}
+	sort.Strings(unknown)
+	conf := 0.7
+	if canonical {
+		conf += 0.15
+	}
+	if len(unknown) == 0 {
+		conf += 0.15
+	}
+	if strs+others > 0 {
+		conf -= 0.2
+	}
+	reason := fmt.Sprintf("%s: column %q holds lists of {%s, %s} turns in %d of %d sampled rows; roles seen: %s",
+		formatTitle(m.Format), col, roleKey, contentKey, lists, len(sample), roleSummary(roles))
+	if len(unknown) > 0 {
+		reason += fmt.Sprintf("; unknown roles %s need a mapping (e.g. %s=assistant)", quoteList(unknown), unknown[0])
+	}
+	return Candidate{Mapping: m, Confidence: round2(conf), Reason: reason}, true
+}
+
+func detectAlpaca(cols map[string]struct{}) (Candidate, bool) {
+	instr := firstColumn(instructionCols, cols)
+	out := firstColumn(outputCols, cols)
+	if instr == "" {
+		return Candidate{}, false
+	}
+	m := Mapping{Format: FormatAlpaca, InstructionColumn: instr, OutputColumn: out}
+	if _, ok := cols["input"]; ok {
+		m.InputColumn = "input"
+	}
+	if _, ok := cols["system"]; ok {
+		m.SystemColumn = "system"
+	}
+	if out == "" {
+		m.OutputColumn = "output"
+		return Candidate{Mapping: m, Confidence: 0.4, Reason: fmt.Sprintf(
+			"Alpaca: has an %q column but no output column (%s)", instr, quoteList(outputCols))}, true
+	}
+	conf := 0.85
+	if instr == "instruction" && out == "output" {
+		conf = 0.95
+	}
+	reason := fmt.Sprintf("Alpaca: columns %q (user turn", instr)
+	if m.InputColumn != "" {
+		reason += fmt.Sprintf(", plus %q after a blank line when not empty", m.InputColumn)
+	}
+	reason += fmt.Sprintf(") and %q (assistant turn)", out)
+	if m.SystemColumn != "" {
+		reason += fmt.Sprintf("; %q becomes the system turn", m.SystemColumn)
+	}
+	return Candidate{Mapping: m, Confidence: conf, Reason: reason}, true
+}
+
+func detectText(cols map[string]struct{}, sample []Record) (Candidate, bool) {
+	col := ""
+	conf := 0.0
+	if _, ok := cols["text"]; ok {
+		col, conf = "text", 0.9
+	} else if len(cols) == 1 {
+		for c := range cols {
+			col, conf = c, 0.5
+		}
+	}
+	if col == "" {
+		return Candidate{}, false
+	}
+	strs := 0
+	for _, r := range sample {
+		if _, ok := r.Fields[col].(string); ok {
+			strs++
+		}
+	}
+	if len(sample) > 0 && strs == 0 {
+		return Candidate{}, false
+	}
+	return Candidate{Mapping: Mapping{Format: FormatText, TextColumn: col}, Confidence: conf,
+		Reason: fmt.Sprintf("raw text: column %q holds plain text in %d of %d sampled rows (trained on every token)", col, strs, len(sample))}, true
+}
+
+func firstPresent(keys []string, count map[string]int) string {
+	for _, k := range keys {
+		if count[k] > 0 {
+			return k
+		}
+	}
+	return ""
+}
+
+func firstColumn(names []string, cols map[string]struct{}) string {
+	for _, n := range names {
+		if _, ok := cols[n]; ok {
+			return n
+		}
+	}
+	return ""
+}
+
+func roleSummary(roles map[string]int) string {
+	names := make([]string, 0, len(roles))
+	for r := range roles {
+		names = append(names, r)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s (%d)", n, roles[n])
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func formatTitle(f Format) string {
+	switch f {
+	case FormatShareGPT:
+		return "ShareGPT"
+	case FormatOpenAI:
+		return "OpenAI messages"
+	case FormatAlpaca:
+		return "Alpaca"
+	case FormatText:
+		return "raw text"
+	}
+	return string(f)
+}
+
+func quoteList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = fmt.Sprintf("%q", x)
+	}
+	return strings.Join(q, ", ")
+}
+
+func round2(x float64) float64 { return float64(int(x*100+0.5)) / 100 }
