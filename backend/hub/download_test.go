@@ -688,3 +688,16 @@ func TestLocalReferencesWorkLikeHubIDs(t *testing.T) {
 		t.Error("missing local folder accepted")
 	}
 }
+
+func TestHostilePathsAreRejected(t *testing.T) {
+	h := newFakeHub(t)
+	h.addRepo(Model, "acme/evil", commitA, map[string]fakeFile{
+		"config.json":         {content: []byte("{}")},
+		"../../../escape.txt": {content: []byte("x")},
+	})
+	cache := t.TempDir()
+	_, err := testClient(t, h, cache, nil).DownloadModel(context.Background(), "acme/evil", "", []string{"*"})
+	if err == nil || !strings.Contains(err.Error(), "unsafe file path") {
+		t.Fatalf("hostile listing: %v", err)
+	}
+}

@@ -83,8 +83,7 @@ func (t *tracker) transfer(file string, n int64) {
 	t.maybeEmit(false)
 }
 
-// fileDone marks one file complete; size corrects the byte total when the
-// listing and the download disagreed.
+// fileDone marks one file complete.
 func (t *tracker) fileDone(file string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
