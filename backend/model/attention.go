@@ -1,0 +1,81 @@
+package model
+
+import (
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+)
+
+// maskedScore replaces scores of masked-out keys. A large finite value
+// rather than -inf keeps fully masked rows (padding queries) finite: their
+// attention is uniform and their outputs are ignored by the loss.
+const maskedScore = -1e30
+
+// attentionMask builds the [B, T, S] boolean mask "query t may attend key s":
+// same non-zero segment, key position not after the query position, and for
+// sliding layers within window positions (q - k < window, as transformers'
+// sliding_window_overlay).
+func attentionMask(qPos, kPos, qSeg, kSeg *Node, window int) *Node {
+	qp, kp := ExpandAxes(qPos, -1), ExpandAxes(kPos, 1) // [B,T,1], [B,1,S]
+	qs, ks := ExpandAxes(qSeg, -1), ExpandAxes(kSeg, 1)
+	mask := LogicalAnd(LessOrEqual(kp, qp), Equal(qs, ks))
+	mask = LogicalAnd(mask, NotEqual(qs, ScalarZero(qSeg.Graph(), qSeg.DType())))
+	if window > 0 {
+		diff := Sub(qp, kp)
+		mask = LogicalAnd(mask, LessThan(diff, Scalar(qPos.Graph(), diff.DType(), window)))
+	}
+	return mask
+}
+
+// seqContext is what every layer needs besides its hidden states.
+type seqContext struct {
+	ropeGlobal, ropeLocal rope
+	maskFull, maskSliding *Node   // [B,T,S]
+	cache                 []*Node // 2 per layer (k, v): [B,L,KV,D]; nil without cache
+	cacheStart            *Node   // scalar int32: where the new keys go
+	updatedCache          []*Node
+}
+
+// attention is grouped-query self-attention with optional q/k norm,
+// rotary embeddings, soft-capping and a KV cache.
+func (m *Model) attention(x *Node, layer int, sc *seqContext) *Node {
+	c := m.cfg
+	dims := x.Shape().Dimensions
+	b, t := dims[0], dims[1]
+	q := Reshape(m.linear(x, layer, "q_proj"), b, t, c.NumHeads, c.HeadDim)
+	k := Reshape(m.linear(x, layer, "k_proj"), b, t, c.NumKVHeads, c.HeadDim)
+	v := Reshape(m.linear(x, layer, "v_proj"), b, t, c.NumKVHeads, c.HeadDim)
+	if c.QKNorm {
+		q = m.norm(q, layerName(layer, "self_attn.q_norm.weight"))
+		k = m.norm(k, layerName(layer, "self_attn.k_norm.weight"))
+	}
+	r, mask := sc.ropeGlobal, sc.maskFull
+	if c.IsSliding(layer) {
+		r, mask = sc.ropeLocal, sc.maskSliding
+	}
+	q, k = r.apply(q), r.apply(k)
+	if sc.cache != nil {
+		zero := ScalarZero(x.Graph(), dtypes.Int32)
+		start := []*Node{zero, sc.cacheStart, zero, zero}
+		k = DynamicUpdateSlice(sc.cache[2*layer], k, start)
+		v = DynamicUpdateSlice(sc.cache[2*layer+1], v, start)
+		sc.updatedCache[2*layer], sc.updatedCache[2*layer+1] = k, v
+	}
+	groups := c.NumHeads / c.NumKVHeads
+	q = Reshape(q, b, t, c.NumKVHeads, groups, c.HeadDim)
+	scores := Einsum("btkgd,bskd->bkgts", q, k) // [B,KV,G,T,S]
+	scores = MulScalar(scores, c.AttnScale)
+	if c.AttnLogitSoftcap > 0 {
+		scores = softcap(scores, c.AttnLogitSoftcap)
+	}
+	mask = ExpandAxes(mask, 1, 2) // [B,1,1,T,S]
+	scores = Where(mask, scores, Scalar(x.Graph(), scores.DType(), maskedScore))
+	probs := Softmax(scores, -1)
+	out := Einsum("bkgts,bskd->btkgd", probs, v)
+	out = Reshape(out, b, t, c.NumHeads*c.HeadDim)
+	return m.linear(out, layer, "o_proj")
+}
+
+// softcap is cap·tanh(x/cap).
+func softcap(x *Node, limit float64) *Node {
+	return MulScalar(Tanh(MulScalar(x, 1/limit)), limit)
+}

@@ -1,0 +1,115 @@
+package model
+
+import (
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+)
+
+// archTraits are the switches that distinguish the architectures inside the
+// shared decoder blocks.
+type archTraits struct {
+	// normOffset is added to RMSNorm weights (1 for Gemma's x·(1+w)).
+	normOffset float64
+	// embedScale multiplies embeddings by sqrt(hidden_size).
+	embedScale bool
+	// sandwichNorms adds post-attention and pre/post-feed-forward norms.
+	sandwichNorms bool
+}
+
+func traitsFor(a Arch) archTraits {
+	switch a {
+	case Gemma3:
+		return gemma3Traits()
+	case Qwen2, Qwen3:
+		return qwenTraits()
+	default:
+		return llamaTraits()
+	}
+}
+
+// embed looks tokens [B,T] up in the embedding table.
+func (m *Model) embed(tokens *Node) *Node {
+	e := m.weight(tokens.Graph(), embedName)
+	x := Gather(e, ExpandAxes(tokens, -1)) // [B,T,H]
+	if m.traits.embedScale {
+		x = MulScalar(x, GemmaEmbedScale(m.cfg.HiddenSize))
+	}
+	return x
+}
+
+// newSeqContext prepares rotary tables and masks for query positions qPos
+// [B,T] attending keys at kPos [B,S] with segments qSeg/kSeg.
+func (m *Model) newSeqContext(qPos, kPos, qSeg, kSeg *Node) *seqContext {
+	c := m.cfg
+	sc := &seqContext{
+		ropeGlobal: newRope(qPos, ropeInvFreq(c.HeadDim, c.RopeTheta, c.RopeScaling)),
+		maskFull:   attentionMask(qPos, kPos, qSeg, kSeg, 0),
+	}
+	sc.ropeLocal, sc.maskSliding = sc.ropeGlobal, sc.maskFull
+	if c.SlidingWindow > 0 {
+		sc.maskSliding = attentionMask(qPos, kPos, qSeg, kSeg, c.SlidingWindow)
+		if c.Arch == Gemma3 {
+			sc.ropeLocal = newRope(qPos, ropeInvFreq(c.HeadDim, c.RopeLocalTheta, nil))
+		}
+	}
+	return sc
+}
+
+// decoder runs the embeddings and every layer and returns the final-normed
+// hidden states [B,T,H].
+func (m *Model) decoder(tokens *Node, sc *seqContext) *Node {
+	x := m.embed(tokens)
+	for i := range m.cfg.NumLayers {
+		x = m.layer(x, i, sc)
+	}
+	return m.norm(x, finalNormName)
+}
+
+func (m *Model) layer(x *Node, i int, sc *seqContext) *Node {
+	h := m.norm(x, layerName(i, "input_layernorm.weight"))
+	h = m.attention(h, i, sc)
+	if m.traits.sandwichNorms {
+		h = m.norm(h, layerName(i, "post_attention_layernorm.weight"))
+		x = Add(x, h)
+		h = m.norm(x, layerName(i, "pre_feedforward_layernorm.weight"))
+		h = m.mlp(h, i)
+		h = m.norm(h, layerName(i, "post_feedforward_layernorm.weight"))
+		return Add(x, h)
+	}
+	x = Add(x, h)
+	h = m.norm(x, layerName(i, "post_attention_layernorm.weight"))
+	return Add(x, m.mlp(h, i))
+}
+
+// lmHead returns the output embedding matrix [V,H] (tied or not).
+func (m *Model) lmHead(g *Graph) *Node {
+	if m.cfg.TieWordEmbeddings {
+		return m.weight(g, embedName)
+	}
+	return m.weight(g, lmHeadName)
+}
+
+// logits projects hidden states [..., H] to [..., V], soft-capped when
+// configured. Only for short sequences: training uses the chunked loss.
+func (m *Model) logits(h *Node) *Node {
+	w := m.lmHead(h.Graph())
+	out := DotGeneral(h, []int{h.Rank() - 1}, nil, w, []int{1}, nil)
+	if m.cfg.FinalLogitSoftcap > 0 {
+		out = softcap(out, m.cfg.FinalLogitSoftcap)
+	}
+	return out
+}
+
+// dense is x[..., in] · W[out, in]ᵀ.
+func dense(x, w *Node) *Node {
+	return DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{1}, nil)
+}
+
+// forwardLogitsGraph is the cache-less forward used for evaluation and
+// tests: tokens, positions, segments [B,T] -> logits [B,T,V].
+func (m *Model) forwardLogitsGraph(tokens, positions, segments *Node) *Node {
+	sc := m.newSeqContext(positions, positions, segments, segments)
+	return m.logits(m.decoder(tokens, sc))
+}
+
+var _ = dtypes.Float32

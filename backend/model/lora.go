@@ -1,0 +1,288 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/core/tensors"
+	mlmodel "github.com/gomlx/gomlx/ml/model"
+)
+
+// AllLinear is every projection LoRA can adapt.
+var AllLinear = []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
+
+// LoRAConfig describes the adapters (the fields of PEFT's LoraConfig that
+// matter here).
+type LoRAConfig struct {
+	Rank  int
+	Alpha float64
+	// Dropout is applied to the adapter's input while training.
+	Dropout float64
+	// RSLoRA scales by alpha/sqrt(rank) instead of alpha/rank.
+	RSLoRA bool
+	// TargetModules are module names from AllLinear; empty means all.
+	TargetModules []string
+	// Seed drives the initialization of A.
+	Seed int64
+}
+
+// Scale is the factor applied to B·A.
+func (c LoRAConfig) Scale() float64 {
+	if c.RSLoRA {
+		return c.Alpha / math.Sqrt(float64(c.Rank))
+	}
+	return c.Alpha / float64(c.Rank)
+}
+
+func (c *LoRAConfig) validate() error {
+	if c.Rank <= 0 {
+		return fmt.Errorf("LoRA rank must be positive, got %d", c.Rank)
+	}
+	if c.Alpha <= 0 {
+		return fmt.Errorf("LoRA alpha must be positive, got %g", c.Alpha)
+	}
+	if c.Dropout < 0 || c.Dropout >= 1 {
+		return fmt.Errorf("LoRA dropout must be in [0, 1), got %g", c.Dropout)
+	}
+	if len(c.TargetModules) == 0 {
+		c.TargetModules = slices.Clone(AllLinear)
+	}
+	for _, t := range c.TargetModules {
+		if _, ok := projModules[t]; !ok {
+			return fmt.Errorf("LoRA target module %q is not one of %s", t, strings.Join(AllLinear, ", "))
+		}
+	}
+	return nil
+}
+
+type loraPair struct{ a, b *mlmodel.Variable }
+
+type loraState struct {
+	cfg   LoRAConfig
+	pairs map[string]loraPair // key: canonical module path "model.layers.3.self_attn.q_proj"
+}
+
+// modulePath is the canonical path of a layer's projection module.
+func modulePath(layer int, module string) string { return layerName(layer, projModules[module]) }
+
+// PEFTName returns the PEFT tensor name of a LoRA matrix ("A" or "B") of a
+// canonical module path, e.g. base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight.
+func PEFTName(module, which string) string {
+	return "base_model.model." + module + ".lora_" + which + ".weight"
+}
+
+// AddLoRA attaches fresh adapters: A drawn like PyTorch's
+// kaiming_uniform_(a=√5) (uniform in ±1/√in, what PEFT uses), B zeros, so
+// the model's output is unchanged until B is trained. Initialization runs
+// in float32 on the host (GoMLX's bf16 random initializers return zeros).
+func (m *Model) AddLoRA(cfg LoRAConfig) (err error) {
+	defer catch(&err, "add LoRA")
+	if m.lora != nil {
+		return fmt.Errorf("model: LoRA adapters already attached")
+	}
+	if err := cfg.validate(); err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x10a))
+	st := &loraState{cfg: cfg, pairs: map[string]loraPair{}}
+	for i := range m.cfg.NumLayers {
+		for _, mod := range AllLinear {
+			if !slices.Contains(cfg.TargetModules, mod) {
+				continue
+			}
+			shape := projShape(m.cfg, mod)
+			out, in := shape[0], shape[1]
+			bound := 1 / math.Sqrt(float64(in))
+			aVals := make([]float32, cfg.Rank*in)
+			for j := range aVals {
+				aVals[j] = float32((2*rng.Float64() - 1) * bound)
+			}
+			path := modulePath(i, mod)
+			a, err := m.newLoRAVar(PEFTName(path, "A"), []int{cfg.Rank, in}, aVals)
+			if err != nil {
+				return err
+			}
+			b, err := m.newLoRAVar(PEFTName(path, "B"), []int{out, cfg.Rank}, nil)
+			if err != nil {
+				return err
+			}
+			st.pairs[path] = loraPair{a: a, b: b}
+		}
+	}
+	m.lora = st
+	m.resetExecs()
+	return nil
+}
+
+func (m *Model) newLoRAVar(name string, shape []int, vals []float32) (*mlmodel.Variable, error) {
+	t, err := m.newTensor(dtypes.Float32, shape)
+	if err != nil {
+		return nil, err
+	}
+	if vals != nil {
+		if err := fillFromFloat32(t, vals); err != nil {
+			return nil, err
+		}
+	}
+	v, err := m.store.CreateVariable(loraScope+"/"+name, t)
+	if err != nil {
+		return nil, fmt.Errorf("model: variable %s: %w", name, err)
+	}
+	v.SetTrainable(true)
+	return v, nil
+}
+
+// LoRA returns the adapter configuration, or nil without adapters.
+func (m *Model) LoRA() *LoRAConfig {
+	if m.lora == nil {
+		return nil
+	}
+	c := m.lora.cfg
+	return &c
+}
+
+// TrainableVariables returns the LoRA variables (A then B per module, in
+// layer and module order).
+func (m *Model) TrainableVariables() []*mlmodel.Variable {
+	if m.lora == nil {
+		return nil
+	}
+	var out []*mlmodel.Variable
+	for _, path := range m.loraPaths() {
+		p := m.lora.pairs[path]
+		out = append(out, p.a, p.b)
+	}
+	return out
+}
+
+func (m *Model) loraPaths() []string {
+	var paths []string
+	for p := range m.lora.pairs {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	return paths
+}
+
+// LoRAState returns copies of all adapter matrices under their PEFT names.
+func (m *Model) LoRAState() (out []HostTensor, err error) {
+	defer catch(&err, "LoRA state")
+	if m.lora == nil {
+		return nil, fmt.Errorf("model: no LoRA adapters attached")
+	}
+	for _, path := range m.loraPaths() {
+		p := m.lora.pairs[path]
+		for _, v := range []*mlmodel.Variable{p.a, p.b} {
+			data, err := variableFloat32(v)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, HostTensor{Name: v.Name(), Shape: v.Shape().Dimensions, Data: data})
+		}
+	}
+	return out, nil
+}
+
+// SetLoRAState replaces adapter matrices by PEFT name (resuming training or
+// loading an adapter). Every given tensor must exist with the same shape.
+func (m *Model) SetLoRAState(state []HostTensor) (err error) {
+	defer catch(&err, "set LoRA state")
+	if m.lora == nil {
+		return fmt.Errorf("model: no LoRA adapters attached")
+	}
+	byName := map[string]*mlmodel.Variable{}
+	for _, v := range m.TrainableVariables() {
+		byName[v.Name()] = v
+	}
+	for _, ht := range state {
+		v, ok := byName[ht.Name]
+		if !ok {
+			return fmt.Errorf("model: no LoRA tensor %q (targets %v, rank %d)", ht.Name, m.lora.cfg.TargetModules, m.lora.cfg.Rank)
+		}
+		if !slices.Equal(v.Shape().Dimensions, ht.Shape) {
+			return fmt.Errorf("model: LoRA tensor %q has shape %v, want %v", ht.Name, ht.Shape, v.Shape().Dimensions)
+		}
+		t, err := m.newTensor(dtypes.Float32, ht.Shape)
+		if err != nil {
+			return err
+		}
+		if err := fillFromFloat32(t, ht.Data); err != nil {
+			return err
+		}
+		if err := v.SetValue(t); err != nil {
+			return fmt.Errorf("model: LoRA tensor %q: %w", ht.Name, err)
+		}
+	}
+	return nil
+}
+
+// MergedWeight returns base weight name with its adapter folded in,
+// W + scale·B·A, as float32 (the weight itself when it has no adapter).
+func (m *Model) MergedWeight(name string) (HostTensor, error) {
+	w, err := m.BaseWeight(name)
+	if err != nil || m.lora == nil {
+		return w, err
+	}
+	p, ok := m.lora.pairs[strings.TrimSuffix(name, ".weight")]
+	if !ok || !strings.HasSuffix(name, ".weight") {
+		return w, nil
+	}
+	a, err := variableFloat32(p.a)
+	if err != nil {
+		return HostTensor{}, err
+	}
+	b, err := variableFloat32(p.b)
+	if err != nil {
+		return HostTensor{}, err
+	}
+	out, in, r := w.Shape[0], w.Shape[1], m.lora.cfg.Rank
+	scale := float32(m.lora.cfg.Scale())
+	for o := range out {
+		row := w.Data[o*in : (o+1)*in]
+		for k := range r {
+			bk := scale * b[o*r+k]
+			if bk == 0 {
+				continue
+			}
+			ak := a[k*in : (k+1)*in]
+			for j := range row {
+				row[j] += bk * ak[j]
+			}
+		}
+	}
+	return w, nil
+}
+
+// linear applies a layer's projection module to x: x·Wᵀ (+ bias) plus, when
+// adapted, scale·dropout(x)·Aᵀ·Bᵀ. The adapter path goes through the rank-r
+// bottleneck; it never forms B·A.
+func (m *Model) linear(x *Node, layer int, module string) *Node {
+	g := x.Graph()
+	path := modulePath(layer, module)
+	y := dense(x, m.weight(g, path+".weight"))
+	if m.cfg.AttentionBias && (module == "q_proj" || module == "k_proj" || module == "v_proj") {
+		y = Add(y, ExpandLeftToRank(m.weight(g, path+".bias"), y.Rank()))
+	}
+	if m.lora == nil {
+		return y
+	}
+	p, ok := m.lora.pairs[path]
+	if !ok {
+		return y
+	}
+	xa := x
+	if d := m.lora.cfg.Dropout; d > 0 && m.store.IsTraining(g) {
+		keep := LessThan(m.store.RandomUniform(g, x.Shape()), Scalar(g, x.DType(), 1-d))
+		xa = Where(keep, MulScalar(x, 1/(1-d)), ZerosLike(x))
+	}
+	low := dense(xa, p.a.NodeValue(g))
+	return Add(y, MulScalar(dense(low, p.b.NodeValue(g)), m.lora.cfg.Scale()))
+}
+
+var _ = tensors.FromShape

@@ -1,0 +1,352 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/tensors"
+	mlmodel "github.com/gomlx/gomlx/ml/model"
+
+	"github.com/whetstone-ai/whetstone/backend/accel"
+	"github.com/whetstone-ai/whetstone/backend/safetensors"
+)
+
+// Store scopes of the two kinds of variables.
+const (
+	baseScope = "/base"
+	loraScope = "/lora"
+)
+
+// Options configure loading or creating a model.
+type Options struct {
+	// Backend runs the graphs; nil opens the default (pure Go) through accel.
+	Backend compute.Backend
+	// StorageDType is the dtype base weights are kept in: Float32 (default)
+	// or BFloat16/Float16 to halve memory, converted to float32 in the graph.
+	StorageDType dtypes.DType
+}
+
+// Model is a decoder-only language model with optional LoRA adapters. Its
+// methods are safe for concurrent use except AddLoRA/SetLoRAState, which
+// must not overlap training or generation.
+type Model struct {
+	cfg     *Config
+	traits  archTraits
+	backend compute.Backend
+	store   *mlmodel.Store
+	storage dtypes.DType
+
+	base map[string]*mlmodel.Variable // canonical name -> variable
+	lora *loraState
+
+	mu    sync.Mutex
+	execs map[string]*mlmodel.Exec // compiled graphs by purpose
+}
+
+func newModel(cfg *Config, opts Options) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	storage := opts.StorageDType
+	if storage == dtypes.InvalidDType {
+		storage = dtypes.Float32
+	}
+	switch storage {
+	case dtypes.Float32, dtypes.BFloat16, dtypes.Float16:
+	default:
+		return nil, fmt.Errorf("model: storage dtype %s is not supported (float32, bfloat16, float16)", storage)
+	}
+	backend := opts.Backend
+	if backend == nil {
+		b, _, err := accel.Open(accel.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("model: %w", err)
+		}
+		backend = b
+	}
+	return &Model{
+		cfg: cfg, traits: traitsFor(cfg.Arch), backend: backend, store: mlmodel.NewStore(),
+		storage: storage, base: map[string]*mlmodel.Variable{}, execs: map[string]*mlmodel.Exec{},
+	}, nil
+}
+
+// Config returns the model's configuration (do not modify).
+func (m *Model) Config() *Config { return m.cfg }
+
+// Backend returns the compute backend the model runs on.
+func (m *Model) Backend() compute.Backend { return m.backend }
+
+// Store returns the GoMLX variable store holding base weights ("/base"),
+// LoRA adapters ("/lora") and whatever optimizers add.
+func (m *Model) Store() *mlmodel.Store { return m.store }
+
+// Seed resets the store's random number generator (dropout) so training
+// runs are reproducible.
+func (m *Model) Seed(seed int64) error { return m.store.SetRNGStateFromSeed(seed) }
+
+// newTensor allocates a tensor on the backend (shared with the host when the
+// backend allows, so the go backend does not keep a second copy).
+func (m *Model) newTensor(dtype dtypes.DType, shape []int) (*tensors.Tensor, error) {
+	return tensors.FromShapeForBackend(m.backend, 0, shapes.Make(dtype, shape...))
+}
+
+func (m *Model) addBase(name string, t *tensors.Tensor) error {
+	v, err := m.store.CreateVariable(baseScope+"/"+name, t)
+	if err != nil {
+		return fmt.Errorf("model: variable %s: %w", name, err)
+	}
+	v.SetTrainable(false)
+	m.base[name] = v
+	return nil
+}
+
+// Load builds a model from a Hugging Face model directory: config.json and
+// its safetensors (sharded or not). Tensors are read one at a time.
+func Load(dir string, opts Options) (m *Model, err error) {
+	defer catch(&err, "load "+dir)
+	cfg, err := LoadConfig(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	ckpt, err := safetensors.OpenDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	defer ckpt.Close()
+	names, err := detectPrefix(ckpt.Names())
+	if err != nil {
+		return nil, fmt.Errorf("model: %s: %w", dir, err)
+	}
+	m, err = newModel(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, spec := range baseWeightShapes(cfg) {
+		stored := names.of(spec.name)
+		info, ok := ckpt.Info(stored)
+		if !ok {
+			return nil, fmt.Errorf("model: %s: missing tensor %q (%s)", dir, stored, cfg.ModelType)
+		}
+		if !slices.Equal(info.Shape, spec.shape) {
+			return nil, fmt.Errorf("model: %s: tensor %q has shape %v, config implies %v", dir, stored, info.Shape, spec.shape)
+		}
+		if !info.DType.IsFloat() {
+			return nil, fmt.Errorf("model: %s: tensor %q is %s, want a floating-point type", dir, stored, info.DType)
+		}
+		t, err := m.readTensor(ckpt, info)
+		if err != nil {
+			return nil, fmt.Errorf("model: %s: %w", dir, err)
+		}
+		if err := m.addBase(spec.name, t); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// readTensor reads one checkpoint tensor into a tensor of the storage dtype,
+// copying raw bytes when the dtypes agree and converting otherwise.
+func (m *Model) readTensor(ckpt *safetensors.Checkpoint, info safetensors.TensorInfo) (*tensors.Tensor, error) {
+	t, err := m.newTensor(m.storage, info.Shape)
+	if err != nil {
+		return nil, err
+	}
+	var readErr error
+	switch {
+	case m.storage == dtypes.BFloat16 && info.DType == safetensors.BF16,
+		m.storage == dtypes.Float16 && info.DType == safetensors.F16:
+		err = t.MutableBytes(func(data []byte) { readErr = ckpt.ReadRaw(info.Name, data) })
+	case m.storage == dtypes.Float32:
+		err = tensors.MutableFlatData(t, func(flat []float32) { readErr = ckpt.ReadFloat32(info.Name, flat) })
+	default:
+		vals, rerr := ckpt.Float32(info.Name)
+		if rerr != nil {
+			return nil, rerr
+		}
+		err = fillFromFloat32(t, vals)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t, readErr
+}
+
+// fillFromFloat32 stores float32 values into t, whatever its float dtype.
+func fillFromFloat32(t *tensors.Tensor, vals []float32) error {
+	if t.DType() == dtypes.Float32 {
+		return tensors.MutableFlatData(t, func(flat []float32) { copy(flat, vals) })
+	}
+	var st safetensors.DType
+	switch t.DType() {
+	case dtypes.BFloat16:
+		st = safetensors.BF16
+	case dtypes.Float16:
+		st = safetensors.F16
+	default:
+		return fmt.Errorf("cannot store float32 values as %s", t.DType())
+	}
+	raw, err := safetensors.EncodeFloat32(st, vals)
+	if err != nil {
+		return err
+	}
+	return t.MutableBytes(func(data []byte) { copy(data, raw) })
+}
+
+// NewRandom builds a model with random weights for tests, demos and
+// benchmarks: projection matrices ~ N(0, 1/fan_in) and embeddings
+// ~ N(0, 1/hidden) so activations stay O(1), norm weights near their neutral value
+// with some noise so tests exercise them. Deterministic for a given seed.
+func NewRandom(cfg *Config, seed int64, opts Options) (m *Model, err error) {
+	defer catch(&err, "random model")
+	m, err = newModel(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x5eed))
+	for _, spec := range baseWeightShapes(cfg) {
+		n := 1
+		for _, d := range spec.shape {
+			n *= d
+		}
+		vals := make([]float32, n)
+		for i := range vals {
+			r := rng.NormFloat64()
+			switch {
+			case spec.norm:
+				vals[i] = float32(1 - m.traits.normOffset + 0.1*r)
+			case spec.bias:
+				vals[i] = float32(0.02 * r)
+			case spec.name == embedName || spec.name == lmHeadName:
+				vals[i] = float32(r / math.Sqrt(float64(cfg.HiddenSize)))
+			default:
+				vals[i] = float32(r / math.Sqrt(float64(spec.shape[1])))
+			}
+		}
+		t, err := m.newTensor(m.storage, spec.shape)
+		if err != nil {
+			return nil, err
+		}
+		if err := fillFromFloat32(t, vals); err != nil {
+			return nil, err
+		}
+		if err := m.addBase(spec.name, t); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// BaseWeightNames lists the canonical names of the base weights.
+func (m *Model) BaseWeightNames() []string {
+	var out []string
+	for _, s := range baseWeightShapes(m.cfg) {
+		out = append(out, s.name)
+	}
+	return out
+}
+
+// HostTensor is a float32 tensor in host memory, named.
+type HostTensor struct {
+	Name  string
+	Shape []int
+	Data  []float32
+}
+
+// BaseWeight returns a copy of a base weight as float32.
+func (m *Model) BaseWeight(name string) (ht HostTensor, err error) {
+	defer catch(&err, "base weight "+name)
+	v, ok := m.base[name]
+	if !ok {
+		return HostTensor{}, fmt.Errorf("model: no base weight %q", name)
+	}
+	data, err := variableFloat32(v)
+	if err != nil {
+		return HostTensor{}, err
+	}
+	return HostTensor{Name: name, Shape: v.Shape().Dimensions, Data: data}, nil
+}
+
+func variableFloat32(v *mlmodel.Variable) ([]float32, error) {
+	t, err := v.Value()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float32, t.Size())
+	switch t.DType() {
+	case dtypes.Float32:
+		err = tensors.ConstFlatData(t, func(flat []float32) { copy(out, flat) })
+	case dtypes.BFloat16:
+		err = t.ConstBytes(func(data []byte) { err = safetensors.DecodeFloat32(safetensors.BF16, data, out) })
+	case dtypes.Float16:
+		err = t.ConstBytes(func(data []byte) { err = safetensors.DecodeFloat32(safetensors.F16, data, out) })
+	default:
+		err = fmt.Errorf("variable %s has dtype %s", v.Name(), t.DType())
+	}
+	return out, err
+}
+
+// SaveCheckpoint writes the base model as a Hugging Face directory:
+// config.json and model.safetensors (float32, or the storage dtype when it
+// is 16-bit), canonical text-model names. LoRA adapters are not included;
+// merge or export them separately.
+func (m *Model) SaveCheckpoint(dir string) (err error) {
+	defer catch(&err, "save "+dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	dt := safetensors.F32
+	switch m.storage {
+	case dtypes.BFloat16:
+		dt = safetensors.BF16
+	case dtypes.Float16:
+		dt = safetensors.F16
+	}
+	var ts []safetensors.Tensor
+	for _, name := range m.BaseWeightNames() {
+		ht, err := m.BaseWeight(name)
+		if err != nil {
+			return err
+		}
+		t, err := safetensors.FromFloat32(name, dt, ht.Shape, ht.Data)
+		if err != nil {
+			return err
+		}
+		ts = append(ts, t)
+	}
+	if err := safetensors.WriteSharded(dir, ts, map[string]string{"format": "pt"}, 5<<30); err != nil {
+		return err
+	}
+	data, err := m.cfg.MarshalHF()
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, "config.json"), data)
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fmt.Errorf("model: write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("model: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,36 @@
+package model
+
+import (
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph-building code reads better with GoMLX ops unqualified
+)
+
+// rmsNorm normalizes over the last axis: x / sqrt(mean(x²) + eps) · (offset + w).
+// Gemma stores weights as offsets from 1 (offset 1); Llama and Qwen do not.
+// Div by Sqrt instead of Rsqrt: GoMLX v0.28 has no gradient for Rsqrt.
+func rmsNorm(x, w *Node, eps, offset float64) *Node {
+	ms := ReduceAndKeep(Square(x), ReduceMean, -1)
+	y := Div(x, Sqrt(AddScalar(ms, eps)))
+	if offset != 0 {
+		w = AddScalar(w, offset)
+	}
+	return Mul(y, ExpandLeftToRank(w, x.Rank()))
+}
+
+// norm applies the named RMSNorm weight with the architecture's offset.
+func (m *Model) norm(x *Node, weight string) *Node {
+	return rmsNorm(x, m.weight(x.Graph(), weight), m.cfg.RMSNormEps, m.traits.normOffset)
+}
+
+// weight returns a base weight as a float32 node.
+func (m *Model) weight(g *Graph, name string) *Node {
+	v, ok := m.base[name]
+	if !ok {
+		panic("model: missing base weight " + name)
+	}
+	n := v.NodeValue(g)
+	if n.DType() != dtypes.Float32 {
+		n = ConvertDType(n, dtypes.Float32)
+	}
+	return n
+}
