@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/whetstone-ai/whetstone/backend/events"
+	"github.com/whetstone-ai/whetstone/backend/hub/hubtest"
 )
 
 const (
@@ -31,24 +32,24 @@ func randomBytes(seed int64, n int) []byte {
 // shardedModel is a model repo as the hub holds Gemma or Llama: config and
 // tokenizer files in git, weights sharded in LFS with an index, plus files
 // the default selection must skip.
-func shardedModel() map[string]fakeFile {
+func shardedModel() map[string]hubtest.File {
 	index, _ := json.Marshal(map[string]any{
 		"metadata":   map[string]any{"total_size": 300000},
 		"weight_map": map[string]string{"a.weight": "model-00001-of-00002.safetensors", "b.weight": "model-00002-of-00002.safetensors", "c.weight": "model-00001-of-00002.safetensors"},
 	})
-	return map[string]fakeFile{
-		"config.json":                      {content: []byte(`{"model_type":"gemma3_text"}`)},
-		"generation_config.json":           {content: []byte(`{"do_sample":true}`)},
-		"tokenizer.json":                   {content: randomBytes(1, 40000), lfs: true},
-		"tokenizer_config.json":            {content: []byte(`{"chat_template":"..."}`)},
-		"special_tokens_map.json":          {content: []byte(`{}`)},
-		"chat_template.jinja":              {content: []byte("{{ messages }}")},
-		"model.safetensors.index.json":     {content: index},
-		"model-00001-of-00002.safetensors": {content: randomBytes(2, 200000), lfs: true},
-		"model-00002-of-00002.safetensors": {content: randomBytes(3, 100000), lfs: true},
-		"consolidated.safetensors":         {content: randomBytes(4, 50000), lfs: true},
-		"README.md":                        {content: []byte("# model")},
-		"original/params.json":             {content: []byte(`{}`)},
+	return map[string]hubtest.File{
+		"config.json":                      {Content: []byte(`{"model_type":"gemma3_text"}`)},
+		"generation_config.json":           {Content: []byte(`{"do_sample":true}`)},
+		"tokenizer.json":                   {Content: randomBytes(1, 40000), LFS: true},
+		"tokenizer_config.json":            {Content: []byte(`{"chat_template":"..."}`)},
+		"special_tokens_map.json":          {Content: []byte(`{}`)},
+		"chat_template.jinja":              {Content: []byte("{{ messages }}")},
+		"model.safetensors.index.json":     {Content: index},
+		"model-00001-of-00002.safetensors": {Content: randomBytes(2, 200000), LFS: true},
+		"model-00002-of-00002.safetensors": {Content: randomBytes(3, 100000), LFS: true},
+		"consolidated.safetensors":         {Content: randomBytes(4, 50000), LFS: true},
+		"README.md":                        {Content: []byte("# model")},
+		"original/params.json":             {Content: []byte(`{}`)},
 	}
 }
 
@@ -58,8 +59,8 @@ var defaultModelFiles = []string{
 	"special_tokens_map.json", "tokenizer.json", "tokenizer_config.json",
 }
 
-func testClient(t *testing.T, h *fakeHub, cache string, mod func(*Options)) *Client {
-	opts := Options{Endpoint: h.api.URL, CacheDir: cache, RetryBackoff: time.Millisecond, Parallel: 4}
+func testClient(t *testing.T, h *hubtest.Server, cache string, mod func(*Options)) *Client {
+	opts := Options{Endpoint: h.URL(), CacheDir: cache, RetryBackoff: time.Millisecond, Parallel: 4}
 	if mod != nil {
 		mod(&opts)
 	}
@@ -76,9 +77,9 @@ func readAll(t *testing.T, p string) []byte {
 }
 
 func TestDownloadModelFullLayoutAndProgress(t *testing.T) {
-	h := newFakeHub(t)
+	h := hubtest.New(t)
 	files := shardedModel()
-	h.addRepo(Model, "acme/tiny", commitA, files)
+	h.AddRepo("model", "acme/tiny", commitA, files)
 	cache := t.TempDir()
 	rec := &events.Recorder{}
 	c := testClient(t, h, cache, func(o *Options) { o.Events = rec; o.Token = "secret" })
@@ -101,7 +102,7 @@ func TestDownloadModelFullLayoutAndProgress(t *testing.T) {
 	for _, name := range got {
 		f := files[name]
 		p := filepath.Join(dir, name)
-		if !bytes.Equal(readAll(t, p), f.content) {
+		if !bytes.Equal(readAll(t, p), f.Content) {
 			t.Errorf("%s: content differs", name)
 		}
 		// huggingface_hub's layout: a relative symlink into blobs/<etag>,
@@ -110,7 +111,7 @@ func TestDownloadModelFullLayoutAndProgress(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s is not a symlink: %v", name, err)
 		}
-		if want := filepath.Join("..", "..", "blobs", f.etag()); target != want {
+		if want := filepath.Join("..", "..", "blobs", f.ETag()); target != want {
 			t.Errorf("%s -> %s, want %s", name, target, want)
 		}
 	}
@@ -128,7 +129,7 @@ func TestDownloadModelFullLayoutAndProgress(t *testing.T) {
 	}
 
 	// LFS files came from the CDN host, and the token did not follow them there.
-	for _, r := range h.log() {
+	for _, r := range h.Requests() {
 		if strings.HasPrefix(r.Path, "/blobs/") && r.Auth != "" {
 			t.Errorf("token leaked to the CDN: %+v", r)
 		}
@@ -136,8 +137,8 @@ func TestDownloadModelFullLayoutAndProgress(t *testing.T) {
 			t.Errorf("API request without the token: %+v", r)
 		}
 	}
-	if h.countPrefix("/blobs/") != 3 { // tokenizer.json and two shards
-		t.Errorf("%d CDN requests, want 3", h.countPrefix("/blobs/"))
+	if h.Count("/blobs/") != 3 { // tokenizer.json and two shards
+		t.Errorf("%d CDN requests, want 3", h.Count("/blobs/"))
 	}
 
 	evs := rec.Events()
@@ -146,7 +147,7 @@ func TestDownloadModelFullLayoutAndProgress(t *testing.T) {
 	}
 	var total int64
 	for _, n := range defaultModelFiles {
-		total += int64(len(files[n].content))
+		total += int64(len(files[n].Content))
 	}
 	var last int64
 	for _, e := range evs {
@@ -168,12 +169,12 @@ func TestDownloadModelFullLayoutAndProgress(t *testing.T) {
 	}
 
 	// A second call finds everything in the snapshot: metadata only.
-	h.resetLog()
+	h.ResetLog()
 	dir2, err := c.DownloadModel(context.Background(), "acme/tiny", "main", nil)
 	if err != nil || dir2 != dir {
 		t.Fatalf("second download: %v %s", err, dir2)
 	}
-	for _, r := range h.log() {
+	for _, r := range h.Requests() {
 		if !strings.HasPrefix(r.Path, "/api/") {
 			t.Errorf("second download fetched %s %s", r.Method, r.Path)
 		}
@@ -181,9 +182,9 @@ func TestDownloadModelFullLayoutAndProgress(t *testing.T) {
 }
 
 func TestDownloadIncludePatternsAndPagination(t *testing.T) {
-	h := newFakeHub(t)
-	h.pageSize = 3
-	h.addRepo(Model, "acme/tiny", commitA, shardedModel())
+	h := hubtest.New(t)
+	h.SetPageSize(3)
+	h.AddRepo("model", "acme/tiny", commitA, shardedModel())
 	c := testClient(t, h, t.TempDir(), nil)
 	snap, err := c.Download(context.Background(), Request{Repo: Repo{Type: Model, ID: "acme/tiny"}, Include: []string{"*.json"}, Exclude: []string{"original/"}})
 	if err != nil {
@@ -193,8 +194,8 @@ func TestDownloadIncludePatternsAndPagination(t *testing.T) {
 	if strings.Join(snap.Files, ",") != want {
 		t.Errorf("files %v, want %s", snap.Files, want)
 	}
-	if h.countPrefix("/api/models/acme/tiny/tree/") < 4 {
-		t.Errorf("tree listing was not paginated: %d pages", h.countPrefix("/api/models/acme/tiny/tree/"))
+	if h.Count("/api/models/acme/tiny/tree/") < 4 {
+		t.Errorf("tree listing was not paginated: %d pages", h.Count("/api/models/acme/tiny/tree/"))
 	}
 	_, err = c.Download(context.Background(), Request{Repo: Repo{Type: Model, ID: "acme/tiny"}, Include: []string{"*.gguf"}})
 	if err == nil || !strings.Contains(err.Error(), "no file matches") {
@@ -203,12 +204,11 @@ func TestDownloadIncludePatternsAndPagination(t *testing.T) {
 }
 
 func TestDownloadResumesAfterDroppedConnection(t *testing.T) {
-	h := newFakeHub(t)
+	h := hubtest.New(t)
 	files := shardedModel()
-	h.addRepo(Model, "acme/tiny", commitA, files)
+	h.AddRepo("model", "acme/tiny", commitA, files)
 	const shard = "model-00001-of-00002.safetensors"
-	h.dropAfter[shard] = 70000
-	h.dropTimes[shard] = 1
+	h.DropAfter(shard, 70000, 1)
 	cache := t.TempDir()
 	c := testClient(t, h, cache, func(o *Options) { o.Retries = -1 })
 
@@ -219,7 +219,7 @@ func TestDownloadResumesAfterDroppedConnection(t *testing.T) {
 	if !strings.Contains(err.Error(), shard) {
 		t.Errorf("error does not name the file: %v", err)
 	}
-	partial := filepath.Join(cache, "models--acme--tiny", "blobs", files[shard].sha256()+".incomplete")
+	partial := filepath.Join(cache, "models--acme--tiny", "blobs", files[shard].SHA256()+".incomplete")
 	info, err := os.Stat(partial)
 	if err != nil {
 		t.Fatalf("no partial download kept: %v", err)
@@ -229,17 +229,17 @@ func TestDownloadResumesAfterDroppedConnection(t *testing.T) {
 		t.Fatalf("partial file has %d bytes, want 1..70000", have)
 	}
 
-	h.resetLog()
+	h.ResetLog()
 	dir, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(readAll(t, filepath.Join(dir, shard)), files[shard].content) {
+	if !bytes.Equal(readAll(t, filepath.Join(dir, shard)), files[shard].Content) {
 		t.Fatal("resumed shard differs from the original")
 	}
 	ranged := false
-	for _, r := range h.log() {
-		if strings.HasPrefix(r.Path, "/blobs/"+files[shard].sha256()) {
+	for _, r := range h.Requests() {
+		if strings.HasPrefix(r.Path, "/blobs/"+files[shard].SHA256()) {
 			if r.Range != "bytes="+itoa(have)+"-" {
 				t.Errorf("resume asked for range %q, want bytes=%d-", r.Range, have)
 			}
@@ -257,27 +257,25 @@ func TestDownloadResumesAfterDroppedConnection(t *testing.T) {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func TestDownloadRetriesAndResumesWithinOneCall(t *testing.T) {
-	h := newFakeHub(t)
+	h := hubtest.New(t)
 	files := shardedModel()
-	h.addRepo(Model, "acme/tiny", commitA, files)
+	h.AddRepo("model", "acme/tiny", commitA, files)
 	const shard = "model-00002-of-00002.safetensors"
-	h.dropAfter[shard] = 30000
-	h.dropTimes[shard] = 2
-	h.dropAfter["config.json"] = 5 // a regular (non-LFS) file served by the hub itself
-	h.dropTimes["config.json"] = 1
+	h.DropAfter(shard, 30000, 2)
+	h.DropAfter("config.json", 5, 1) // a regular (non-LFS) file served by the hub itself
 	c := testClient(t, h, t.TempDir(), nil)
 	dir, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []string{shard, "config.json"} {
-		if !bytes.Equal(readAll(t, filepath.Join(dir, n)), files[n].content) {
+		if !bytes.Equal(readAll(t, filepath.Join(dir, n)), files[n].Content) {
 			t.Errorf("%s differs after retries", n)
 		}
 	}
 	var ranges []string
-	for _, r := range h.log() {
-		if strings.HasPrefix(r.Path, "/blobs/"+files[shard].sha256()) {
+	for _, r := range h.Requests() {
+		if strings.HasPrefix(r.Path, "/blobs/"+files[shard].SHA256()) {
 			ranges = append(ranges, r.Range)
 		}
 	}
@@ -287,25 +285,25 @@ func TestDownloadRetriesAndResumesWithinOneCall(t *testing.T) {
 }
 
 func TestCorruptDownloadIsDetectedAndDeleted(t *testing.T) {
-	h := newFakeHub(t)
+	h := hubtest.New(t)
 	files := shardedModel()
-	h.addRepo(Model, "acme/tiny", commitA, files)
+	h.AddRepo("model", "acme/tiny", commitA, files)
 	const shard = "model-00002-of-00002.safetensors"
-	h.corrupt[shard] = true
+	h.Corrupt(shard, true)
 	cache := t.TempDir()
 	c := testClient(t, h, cache, nil)
 	_, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil)
 	if !errors.Is(err, ErrChecksum) {
 		t.Fatalf("want a checksum error, got %v", err)
 	}
-	if !strings.Contains(err.Error(), shard) || !strings.Contains(err.Error(), files[shard].sha256()) {
+	if !strings.Contains(err.Error(), shard) || !strings.Contains(err.Error(), files[shard].SHA256()) {
 		t.Errorf("error should name the file and expected sha256: %v", err)
 	}
 	// Retried once from scratch, then given up.
-	if n := h.countPrefix("/blobs/" + files[shard].sha256()); n != 2 {
+	if n := h.Count("/blobs/" + files[shard].SHA256()); n != 2 {
 		t.Errorf("corrupt shard fetched %d times, want 2", n)
 	}
-	blob := filepath.Join(cache, "models--acme--tiny", "blobs", files[shard].sha256())
+	blob := filepath.Join(cache, "models--acme--tiny", "blobs", files[shard].SHA256())
 	for _, p := range []string{blob, blob + ".incomplete", filepath.Join(cache, "models--acme--tiny", "snapshots", commitA, shard)} {
 		if _, err := os.Lstat(p); !os.IsNotExist(err) {
 			t.Errorf("%s exists after a corrupt download", p)
@@ -313,8 +311,8 @@ func TestCorruptDownloadIsDetectedAndDeleted(t *testing.T) {
 	}
 
 	// Corrupt regular files are caught by their git blob sha1.
-	h.corrupt[shard] = false
-	h.corrupt["config.json"] = true
+	h.Corrupt(shard, false)
+	h.Corrupt("config.json", true)
 	_, err = testClient(t, h, t.TempDir(), nil).DownloadModel(context.Background(), "acme/tiny", "", nil)
 	if !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), "git sha1") {
 		t.Fatalf("corrupt config.json: %v", err)
@@ -322,9 +320,9 @@ func TestCorruptDownloadIsDetectedAndDeleted(t *testing.T) {
 }
 
 func TestCorruptCachedBlobIsReplaced(t *testing.T) {
-	h := newFakeHub(t)
+	h := hubtest.New(t)
 	files := shardedModel()
-	h.addRepo(Model, "acme/tiny", commitA, files)
+	h.AddRepo("model", "acme/tiny", commitA, files)
 	cache := t.TempDir()
 	c := testClient(t, h, cache, nil)
 	dir, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil)
@@ -332,7 +330,7 @@ func TestCorruptCachedBlobIsReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	const shard = "model-00001-of-00002.safetensors"
-	blob := filepath.Join(cache, "models--acme--tiny", "blobs", files[shard].sha256())
+	blob := filepath.Join(cache, "models--acme--tiny", "blobs", files[shard].SHA256())
 
 	// Truncated blob: caught by its size without hashing.
 	if err := os.Truncate(blob, 1000); err != nil {
@@ -341,35 +339,35 @@ func TestCorruptCachedBlobIsReplaced(t *testing.T) {
 	if _, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(readAll(t, filepath.Join(dir, shard)), files[shard].content) {
+	if !bytes.Equal(readAll(t, filepath.Join(dir, shard)), files[shard].Content) {
 		t.Fatal("truncated blob was not replaced")
 	}
 
 	// Same-size garbage: caught when Verify re-hashes the cache.
-	if err := os.WriteFile(blob, make([]byte, len(files[shard].content)), 0o644); err != nil {
+	if err := os.WriteFile(blob, make([]byte, len(files[shard].Content)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	verify := testClient(t, h, cache, func(o *Options) { o.Verify = true })
 	if _, err := verify.DownloadModel(context.Background(), "acme/tiny", "", nil); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(readAll(t, filepath.Join(dir, shard)), files[shard].content) {
+	if !bytes.Equal(readAll(t, filepath.Join(dir, shard)), files[shard].Content) {
 		t.Fatal("corrupt blob was not replaced under Verify")
 	}
 }
 
 func TestOfflineModeUsesOnlyTheCache(t *testing.T) {
-	h := newFakeHub(t)
-	h.addRepo(Model, "acme/tiny", commitA, shardedModel())
+	h := hubtest.New(t)
+	h.AddRepo("model", "acme/tiny", commitA, shardedModel())
 	cache := t.TempDir()
 	online := testClient(t, h, cache, nil)
 	dir, err := online.DownloadModel(context.Background(), "acme/tiny", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.resetLog()
+	h.ResetLog()
 	opts := OptionsFromEnv(func(k string) string {
-		return map[string]string{"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": cache, "HF_ENDPOINT": h.api.URL}[k]
+		return map[string]string{"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": cache, "HF_ENDPOINT": h.URL()}[k]
 	})
 	if !opts.Offline {
 		t.Fatal("HF_HUB_OFFLINE=1 not honoured")
@@ -383,7 +381,7 @@ func TestOfflineModeUsesOnlyTheCache(t *testing.T) {
 	if err != nil || got != dir {
 		t.Fatalf("offline by commit: %v %s", err, got)
 	}
-	if n := len(h.log()); n != 0 {
+	if n := len(h.Requests()); n != 0 {
 		t.Fatalf("offline mode made %d requests", n)
 	}
 
@@ -404,14 +402,14 @@ func TestOfflineModeUsesOnlyTheCache(t *testing.T) {
 }
 
 func TestUnreachableHubFallsBackToCache(t *testing.T) {
-	h := newFakeHub(t)
-	h.addRepo(Model, "acme/tiny", commitA, shardedModel())
+	h := hubtest.New(t)
+	h.AddRepo("model", "acme/tiny", commitA, shardedModel())
 	cache := t.TempDir()
 	dir, err := testClient(t, h, cache, nil).DownloadModel(context.Background(), "acme/tiny", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.api.Close()
+	h.API.Close()
 	c := testClient(t, h, cache, func(o *Options) { o.Retries = 1 })
 	got, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil)
 	if err != nil || got != dir {
@@ -424,16 +422,16 @@ func TestUnreachableHubFallsBackToCache(t *testing.T) {
 }
 
 func TestGatedRepoErrorSaysWhatToDo(t *testing.T) {
-	h := newFakeHub(t)
-	h.addRepo(Model, "google/gemma-x", commitA, shardedModel()).gated = true
-	h.token = "good"
+	h := hubtest.New(t)
+	h.AddRepo("model", "google/gemma-x", commitA, shardedModel()).Gated = true
+	h.SetToken("good")
 
 	_, err := testClient(t, h, t.TempDir(), nil).DownloadModel(context.Background(), "google/gemma-x", "", nil)
 	if !errors.Is(err, ErrGated) || errors.Is(err, ErrNotFound) {
 		t.Fatalf("want ErrGated, got %v", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{h.api.URL + "/google/gemma-x", "licence", "HF_TOKEN", "huggingface-cli login", "401"} {
+	for _, want := range []string{h.URL() + "/google/gemma-x", "licence", "HF_TOKEN", "huggingface-cli login", "401"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("gated error lacks %q: %s", want, msg)
 		}
@@ -454,8 +452,8 @@ func TestGatedRepoErrorSaysWhatToDo(t *testing.T) {
 }
 
 func TestNotFoundErrors(t *testing.T) {
-	h := newFakeHub(t)
-	h.addRepo(Model, "acme/tiny", commitA, shardedModel())
+	h := hubtest.New(t)
+	h.AddRepo("model", "acme/tiny", commitA, shardedModel())
 	c := testClient(t, h, t.TempDir(), nil)
 	_, err := c.DownloadModel(context.Background(), "acme/missing", "", nil)
 	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "repo or revision not found") {
@@ -472,12 +470,12 @@ func TestNotFoundErrors(t *testing.T) {
 }
 
 func TestRevisionsBranchTagAndCommit(t *testing.T) {
-	h := newFakeHub(t)
-	repo := h.addRepo(Model, "acme/tiny", commitA, shardedModel())
+	h := hubtest.New(t)
+	repo := h.AddRepo("model", "acme/tiny", commitA, shardedModel())
 	old := shardedModel()
-	old["config.json"] = fakeFile{content: []byte(`{"model_type":"old"}`)}
-	repo.commits[commitB] = old
-	repo.refs["v1.0"] = commitB
+	old["config.json"] = hubtest.File{Content: []byte(`{"model_type":"old"}`)}
+	repo.Commits[commitB] = old
+	repo.Refs["v1.0"] = commitB
 	cache := t.TempDir()
 	c := testClient(t, h, cache, nil)
 	repoDir := filepath.Join(cache, "models--acme--tiny")
@@ -502,15 +500,15 @@ func TestRevisionsBranchTagAndCommit(t *testing.T) {
 }
 
 func TestCancellationStopsAndKeepsPartial(t *testing.T) {
-	h := newFakeHub(t)
+	h := hubtest.New(t)
 	files := shardedModel()
-	h.addRepo(Model, "acme/tiny", commitA, files)
+	h.AddRepo("model", "acme/tiny", commitA, files)
 	const shard = "model-00001-of-00002.safetensors"
-	h.stall[shard] = true
+	h.Stall(shard)
 	cache := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	partial := filepath.Join(cache, "models--acme--tiny", "blobs", files[shard].sha256()+".incomplete")
+	partial := filepath.Join(cache, "models--acme--tiny", "blobs", files[shard].SHA256()+".incomplete")
 	go func() { // cancel once the stalled shard has started arriving
 		for ctx.Err() == nil {
 			if info, err := os.Stat(partial); err == nil && info.Size() > 0 {
@@ -548,24 +546,24 @@ func TestCancellationStopsAndKeepsPartial(t *testing.T) {
 // symlinks, refs/main) is used as is: offline with no request at all, and
 // online with metadata requests only.
 func TestPythonMadeCacheIsReused(t *testing.T) {
-	h := newFakeHub(t)
-	files := map[string]fakeFile{
-		"config.json":       {content: []byte(`{"model_type":"qwen2"}`)},
-		"tokenizer.json":    {content: randomBytes(9, 5000), lfs: true},
-		"model.safetensors": {content: randomBytes(10, 8000), lfs: true},
+	h := hubtest.New(t)
+	files := map[string]hubtest.File{
+		"config.json":       {Content: []byte(`{"model_type":"qwen2"}`)},
+		"tokenizer.json":    {Content: randomBytes(9, 5000), LFS: true},
+		"model.safetensors": {Content: randomBytes(10, 8000), LFS: true},
 	}
-	h.addRepo(Model, "Qwen/Qwen2.5-0.5B", commitC, files)
+	h.AddRepo("model", "Qwen/Qwen2.5-0.5B", commitC, files)
 	cache := t.TempDir()
 	repoDir := filepath.Join(cache, "models--Qwen--Qwen2.5-0.5B")
 	for name, f := range files {
-		blob := filepath.Join(repoDir, "blobs", f.etag())
+		blob := filepath.Join(repoDir, "blobs", f.ETag())
 		os.MkdirAll(filepath.Dir(blob), 0o755)
-		if err := os.WriteFile(blob, f.content, 0o644); err != nil {
+		if err := os.WriteFile(blob, f.Content, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		link := filepath.Join(repoDir, "snapshots", commitC, name)
 		os.MkdirAll(filepath.Dir(link), 0o755)
-		if err := os.Symlink(filepath.Join("..", "..", "blobs", f.etag()), link); err != nil {
+		if err := os.Symlink(filepath.Join("..", "..", "blobs", f.ETag()), link); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -580,14 +578,14 @@ func TestPythonMadeCacheIsReused(t *testing.T) {
 	if dir != filepath.Join(repoDir, "snapshots", commitC) {
 		t.Errorf("dir %s", dir)
 	}
-	if len(h.log()) != 0 {
-		t.Fatalf("offline reuse made requests: %v", h.log())
+	if len(h.Requests()) != 0 {
+		t.Fatalf("offline reuse made requests: %v", h.Requests())
 	}
 	online := testClient(t, h, cache, nil)
 	if _, err := online.ResolveModel(context.Background(), "Qwen/Qwen2.5-0.5B@main"); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range h.log() {
+	for _, r := range h.Requests() {
 		if !strings.HasPrefix(r.Path, "/api/") {
 			t.Errorf("reusing the Python cache fetched %s", r.Path)
 		}
@@ -595,25 +593,25 @@ func TestPythonMadeCacheIsReused(t *testing.T) {
 }
 
 func TestDatasetParquetAndConvertedFallback(t *testing.T) {
-	h := newFakeHub(t)
-	h.addRepo(Dataset, "acme/chats", commitA, map[string]fakeFile{
-		"README.md":                         {content: []byte("# chats")},
-		"data/train-00000-of-00002.parquet": {content: randomBytes(20, 3000), lfs: true},
-		"data/train-00001-of-00002.parquet": {content: randomBytes(21, 3000), lfs: true},
+	h := hubtest.New(t)
+	h.AddRepo("dataset", "acme/chats", commitA, map[string]hubtest.File{
+		"README.md":                         {Content: []byte("# chats")},
+		"data/train-00000-of-00002.parquet": {Content: randomBytes(20, 3000), LFS: true},
+		"data/train-00001-of-00002.parquet": {Content: randomBytes(21, 3000), LFS: true},
 	})
-	scripted := h.addRepo(Dataset, "acme/scripted", commitA, map[string]fakeFile{
-		"README.md":   {content: []byte("# old")},
-		"scripted.py": {content: []byte("import datasets")},
-		"data.tar.gz": {content: randomBytes(22, 100), lfs: true},
+	scripted := h.AddRepo("dataset", "acme/scripted", commitA, map[string]hubtest.File{
+		"README.md":   {Content: []byte("# old")},
+		"scripted.py": {Content: []byte("import datasets")},
+		"data.tar.gz": {Content: randomBytes(22, 100), LFS: true},
 	})
-	scripted.commits[commitB] = map[string]fakeFile{
-		"default/train/0000.parquet": {content: randomBytes(23, 2000), lfs: true},
-		"default/test/0000.parquet":  {content: randomBytes(24, 500), lfs: true},
+	scripted.Commits[commitB] = map[string]hubtest.File{
+		"default/train/0000.parquet": {Content: randomBytes(23, 2000), LFS: true},
+		"default/test/0000.parquet":  {Content: randomBytes(24, 500), LFS: true},
 	}
-	scripted.refs[ConvertedParquetRevision] = commitB
-	h.addRepo(Dataset, "acme/rows", commitA, map[string]fakeFile{
-		"train.jsonl":       {content: []byte(`{"text":"hi"}` + "\n")},
-		"dataset_info.json": {content: []byte(`{}`)},
+	scripted.Refs[ConvertedParquetRevision] = commitB
+	h.AddRepo("dataset", "acme/rows", commitA, map[string]hubtest.File{
+		"train.jsonl":       {Content: []byte(`{"text":"hi"}` + "\n")},
+		"dataset_info.json": {Content: []byte(`{}`)},
 	})
 	cache := t.TempDir()
 	c := testClient(t, h, cache, nil)
@@ -638,8 +636,8 @@ func TestDatasetParquetAndConvertedFallback(t *testing.T) {
 	if string(readAll(t, filepath.Join(cache, "datasets--acme--scripted", "refs", "refs", "convert", "parquet"))) != commitB {
 		t.Error("refs/refs/convert/parquet not written")
 	}
-	if h.countPrefix("/api/datasets/acme/scripted/revision/refs%2Fconvert%2Fparquet") != 1 {
-		t.Errorf("converted revision not requested with an escaped ref: %v", h.log())
+	if h.Count("/api/datasets/acme/scripted/revision/refs%2Fconvert%2Fparquet") != 1 {
+		t.Errorf("converted revision not requested with an escaped ref: %v", h.Requests())
 	}
 
 	got, err = c.DownloadDataset(context.Background(), "acme/rows", "")
@@ -649,12 +647,12 @@ func TestDatasetParquetAndConvertedFallback(t *testing.T) {
 
 	// The same answers come back offline, fallback included.
 	offline := testClient(t, h, cache, func(o *Options) { o.Offline = true })
-	h.resetLog()
+	h.ResetLog()
 	got, err = offline.ResolveDataset(context.Background(), "datasets/acme/scripted")
 	if err != nil || len(got) != 2 {
 		t.Fatalf("offline converted dataset: %v %v", got, err)
 	}
-	if len(h.log()) != 0 {
+	if len(h.Requests()) != 0 {
 		t.Error("offline dataset made requests")
 	}
 }
@@ -690,10 +688,10 @@ func TestLocalReferencesWorkLikeHubIDs(t *testing.T) {
 }
 
 func TestHostilePathsAreRejected(t *testing.T) {
-	h := newFakeHub(t)
-	h.addRepo(Model, "acme/evil", commitA, map[string]fakeFile{
-		"config.json":         {content: []byte("{}")},
-		"../../../escape.txt": {content: []byte("x")},
+	h := hubtest.New(t)
+	h.AddRepo("model", "acme/evil", commitA, map[string]hubtest.File{
+		"config.json":         {Content: []byte("{}")},
+		"../../../escape.txt": {Content: []byte("x")},
 	})
 	cache := t.TempDir()
 	_, err := testClient(t, h, cache, nil).DownloadModel(context.Background(), "acme/evil", "", []string{"*"})
