@@ -1,0 +1,83 @@
+package export
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/whetstone-ai/whetstone/backend/model"
+	"github.com/whetstone-ai/whetstone/backend/safetensors"
+)
+
+// source is a base checkpoint seen through an optional adapter: reading a
+// weight returns W + scale·B·A when the adapter adapts that module. One
+// tensor is materialised at a time.
+type source struct {
+	dir     string
+	cfg     *model.Config
+	ckpt    *safetensors.Checkpoint
+	adapter *Adapter
+	// loraFor maps a base tensor name to its adapter layer.
+	loraFor map[string]*LoRA
+}
+
+func openSource(baseDir string, adapter *Adapter) (*source, error) {
+	cfg, err := model.LoadConfig(filepath.Join(baseDir, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	ckpt, err := safetensors.OpenDir(baseDir)
+	if err != nil {
+		return nil, fmt.Errorf("open base model %s: %w", baseDir, err)
+	}
+	s := &source{dir: baseDir, cfg: cfg, ckpt: ckpt, adapter: adapter, loraFor: map[string]*LoRA{}}
+	if adapter != nil {
+		for _, m := range adapter.Modules() {
+			l := adapter.Layers[m]
+			name, ok := s.resolve(m + ".weight")
+			if !ok {
+				ckpt.Close()
+				return nil, fmt.Errorf("adapter module %s has no weight %s.weight in the base model %s (adapter trained for another model?)", m, m, baseDir)
+			}
+			info, _ := ckpt.Info(name)
+			if len(info.Shape) != 2 || info.Shape[0] != l.Out || info.Shape[1] != l.In {
+				ckpt.Close()
+				return nil, fmt.Errorf("adapter module %s is [%d x %d] but base weight %s has shape %v", m, l.Out, l.In, name, info.Shape)
+			}
+			s.loraFor[name] = l
+		}
+	}
+	return s, nil
+}
+
+// resolve finds a tensor by its Hugging Face name, also under the
+// "language_model." prefix multimodal Gemma 3 checkpoints use.
+func (s *source) resolve(name string) (string, bool) {
+	candidates := []string{name, "language_model." + name}
+	if rest, ok := strings.CutPrefix(name, "model."); ok {
+		candidates = append(candidates, "model.language_model."+rest)
+	}
+	for _, n := range candidates {
+		if _, ok := s.ckpt.Info(n); ok {
+			return n, true
+		}
+	}
+	return "", false
+}
+
+func (s *source) Close() error { return s.ckpt.Close() }
+
+// float32 reads a tensor with the adapter merged in.
+func (s *source) float32(name string) ([]float32, error) {
+	vals, err := s.ckpt.Float32(name)
+	if err != nil {
+		return nil, err
+	}
+	if l := s.loraFor[name]; l != nil {
+		d := l.Delta(s.adapter.Config.Scale())
+		for i := range vals {
+			vals[i] += d[i]
+		}
+	}
+	return vals, nil
+}
