@@ -41,6 +41,7 @@ func Commands() []Command {
 	cmds := []Command{
 		versionCommand(),
 		serveCommand(),
+		downloadCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
 	return cmds

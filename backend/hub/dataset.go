@@ -71,6 +71,20 @@ func planDataset(_ context.Context, v repoView) ([]string, error) {
 // loading script, arrow shards) is read from the hub's automatic parquet
 // conversion on the refs/convert/parquet branch instead.
 func (c *Client) DownloadDataset(ctx context.Context, repoID, revision string) ([]string, error) {
+	snap, err := c.DatasetSnapshot(ctx, repoID, revision)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(snap.Files))
+	for i, f := range snap.Files {
+		out[i] = snap.Path(f)
+	}
+	return out, nil
+}
+
+// DatasetSnapshot is DownloadDataset returning the whole snapshot, whose
+// Revision says whether the parquet conversion was used.
+func (c *Client) DatasetSnapshot(ctx context.Context, repoID, revision string) (*Snapshot, error) {
 	repo := Repo{Type: Dataset, ID: repoID}
 	snap, err := c.snapshot(ctx, repo, revision, planDataset)
 	defaultRev := revision == "" || revision == DefaultRevision
@@ -87,14 +101,7 @@ func (c *Client) DownloadDataset(ctx context.Context, repoID, revision string) (
 			err = fmt.Errorf("%s has no parquet, json, jsonl or csv files, and its parquet conversion (%s) failed: %w", repo, ConvertedParquetRevision, err)
 		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, len(snap.Files))
-	for i, f := range snap.Files {
-		out[i] = snap.Path(f)
-	}
-	return out, nil
+	return snap, err
 }
 
 // ResolveDataset turns a dataset reference into data files: a local file is

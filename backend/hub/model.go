@@ -44,12 +44,18 @@ func (c *Client) DownloadModel(ctx context.Context, repoID, revision string, pat
 	if len(patterns) > 0 {
 		snap, err = c.Download(ctx, Request{Repo: repo, Revision: revision, Include: patterns})
 	} else {
-		snap, err = c.snapshot(ctx, repo, revision, planModel)
+		snap, err = c.ModelSnapshot(ctx, repoID, revision)
 	}
 	if err != nil {
 		return "", err
 	}
 	return snap.Dir, nil
+}
+
+// ModelSnapshot is DownloadModel's default selection returning the whole
+// snapshot (commit, files, whether the cache alone served it).
+func (c *Client) ModelSnapshot(ctx context.Context, repoID, revision string) (*Snapshot, error) {
+	return c.snapshot(ctx, Repo{Type: Model, ID: repoID}, revision, planModel)
 }
 
 // planModel chooses the default model files of a revision.
