@@ -7,6 +7,7 @@ need_apt "${DESKTOP_DEPS[@]}"
 need_go
 need_node
 echo "==> Building the desktop binary (frontend + Go, GOEXPERIMENT=simd)"
+build_frontend
 build_desktop
 BIN="$ROOT/build/bin/whetstone"
 echo "==> Running the offline demo: a tiny Gemma 3 model fine-tuned on a built-in chat dataset"
