@@ -32,9 +32,13 @@ func isTransient(err error) bool {
 // withRetry runs fn until it succeeds, fails for good, or the retry budget is
 // spent, waiting with exponential backoff between attempts.
 func (c *Client) withRetry(ctx context.Context, fn func(attempt int) error) error {
+	return c.withRetries(ctx, c.opts.Retries, fn)
+}
+
+func (c *Client) withRetries(ctx context.Context, retries int, fn func(attempt int) error) error {
 	for attempt := 0; ; attempt++ {
 		err := fn(attempt)
-		if err == nil || !isTransient(err) || attempt >= c.opts.Retries {
+		if err == nil || !isTransient(err) || attempt >= retries {
 			return err
 		}
 		if ctx.Err() != nil {
@@ -111,8 +115,8 @@ func (c *Client) send(hc *http.Client, req *http.Request, repo Repo, rev, path s
 }
 
 // getJSON fetches u into v and returns the next page's URL from a Link header.
-func (c *Client) getJSON(ctx context.Context, u string, repo Repo, rev string, v any) (next string, err error) {
-	err = c.withRetry(ctx, func(int) error {
+func (c *Client) getJSON(ctx context.Context, u string, repo Repo, rev string, v any, retries int) (next string, err error) {
+	err = c.withRetries(ctx, retries, func(int) error {
 		req, err := c.newRequest(ctx, http.MethodGet, u)
 		if err != nil {
 			return err
@@ -167,10 +171,11 @@ type revisionInfo struct {
 	SHA string `json:"sha"`
 }
 
-// resolveCommit asks the hub which commit a branch, tag or commit names.
-func (c *Client) resolveCommit(ctx context.Context, repo Repo, rev string) (string, error) {
+// resolveCommit asks the hub which commit a branch, tag or commit names,
+// retrying transient failures at most retries times.
+func (c *Client) resolveCommit(ctx context.Context, repo Repo, rev string, retries int) (string, error) {
 	var info revisionInfo
-	if _, err := c.getJSON(ctx, c.apiURL(repo, "revision", rev), repo, rev, &info); err != nil {
+	if _, err := c.getJSON(ctx, c.apiURL(repo, "revision", rev), repo, rev, &info, retries); err != nil {
 		return "", err
 	}
 	if !isCommit(info.SHA) {
@@ -208,7 +213,7 @@ func (c *Client) listFiles(ctx context.Context, repo Repo, commit string) ([]tre
 			return nil, fmt.Errorf("%s@%s: file listing does not end", repo, commit)
 		}
 		var entries []treeEntry
-		next, err := c.getJSON(ctx, u, repo, commit, &entries)
+		next, err := c.getJSON(ctx, u, repo, commit, &entries, c.opts.Retries)
 		if err != nil {
 			return nil, err
 		}

@@ -410,14 +410,21 @@ func TestUnreachableHubFallsBackToCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.API.Close()
-	c := testClient(t, h, cache, func(o *Options) { o.Retries = 1 })
+	// Default retry budget and a long backoff: a cached revision must not
+	// wait it out.
+	c := testClient(t, h, cache, func(o *Options) { o.Retries = 0; o.RetryBackoff = time.Hour })
+	start := time.Now()
 	got, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil)
 	if err != nil || got != dir {
 		t.Fatalf("fallback to cache: %v %s", err, got)
 	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("fallback took %v", d)
+	}
+	c = testClient(t, h, cache, func(o *Options) { o.Retries = 1 })
 	_, err = c.DownloadModel(context.Background(), "acme/never", "", nil)
-	if err == nil {
-		t.Fatal("uncached repo with the hub down succeeded")
+	if err == nil || !strings.Contains(err.Error(), "connect") {
+		t.Fatalf("uncached repo with the hub down: %v", err)
 	}
 }
 

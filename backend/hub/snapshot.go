@@ -92,11 +92,16 @@ func (c *Client) snapshot(ctx context.Context, repo Repo, rev string, plan planF
 		}
 		return snap, nil
 	}
-	commit, err := c.resolveCommit(ctx, repo, rev)
+	// When the cache already knows the revision, an unreachable hub is not
+	// worth waiting out: one attempt, then the cached copy, as
+	// huggingface_hub does. Otherwise retry as for any transfer.
+	retries := c.opts.Retries
+	if c.cachedCommit(repo, rev) != "" {
+		retries = 0
+	}
+	commit, err := c.resolveCommit(ctx, repo, rev, retries)
 	if err != nil {
 		if isTransient(err) && ctx.Err() == nil {
-			// The hub is unreachable: serve the cached revision if there is
-			// one, as huggingface_hub does.
 			if snap, cerr := c.cachedSnapshot(ctx, repo, rev, plan); cerr == nil {
 				return snap, nil
 			}
@@ -143,18 +148,9 @@ func (c *Client) snapshot(ctx context.Context, repo Repo, rev string, plan planF
 // refs/<rev> (or is itself a cached commit) and every chosen file must exist.
 func (c *Client) cachedSnapshot(ctx context.Context, repo Repo, rev string, plan planFunc) (*Snapshot, error) {
 	dir := c.repoDir(repo)
-	commit := ""
-	if isCommit(rev) {
-		if _, err := os.Stat(snapshotDir(dir, rev)); err == nil {
-			commit = rev
-		}
-	}
+	commit := c.cachedCommit(repo, rev)
 	if commit == "" {
-		var err error
-		commit, err = readRef(dir, rev)
-		if err != nil {
-			return nil, fmt.Errorf("%s@%s: %w: no cached revision under %s", repo, rev, ErrNotCached, dir)
-		}
+		return nil, fmt.Errorf("%s@%s: %w: no cached revision under %s", repo, rev, ErrNotCached, dir)
 	}
 	snapDir := snapshotDir(dir, commit)
 	names, err := cachedFiles(snapDir)
@@ -177,6 +173,23 @@ func (c *Client) cachedSnapshot(ctx context.Context, repo Repo, rev string, plan
 	}
 	sort.Strings(chosen)
 	return &Snapshot{Repo: repo, Revision: rev, Commit: commit, Dir: snapDir, Files: chosen, FromCache: true}, nil
+}
+
+// cachedCommit is the commit the cache holds for rev ("" if none): rev
+// itself when it is a commit with a snapshot, else what refs/<rev> says.
+func (c *Client) cachedCommit(repo Repo, rev string) string {
+	dir := c.repoDir(repo)
+	if isCommit(rev) {
+		if _, err := os.Stat(snapshotDir(dir, rev)); err == nil {
+			return rev
+		}
+		return ""
+	}
+	commit, err := readRef(dir, rev)
+	if err != nil {
+		return ""
+	}
+	return commit
 }
 
 // fetchAll downloads entries in parallel, largest first so the long
