@@ -2,6 +2,7 @@ package model
 
 import (
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 )
 
@@ -54,10 +55,8 @@ func (m *Model) attention(x *Node, layer int, sc *seqContext) *Node {
 	}
 	q, k = r.apply(q), r.apply(k)
 	if sc.cache != nil {
-		zero := ScalarZero(x.Graph(), dtypes.Int32)
-		start := []*Node{zero, sc.cacheStart, zero, zero}
-		k = DynamicUpdateSlice(sc.cache[2*layer], k, start)
-		v = DynamicUpdateSlice(sc.cache[2*layer+1], v, start)
+		k = writeRows(sc.cache[2*layer], k, sc.cacheStart)
+		v = writeRows(sc.cache[2*layer+1], v, sc.cacheStart)
 		sc.updatedCache[2*layer], sc.updatedCache[2*layer+1] = k, v
 	}
 	groups := c.NumHeads / c.NumKVHeads
@@ -78,4 +77,26 @@ func (m *Model) attention(x *Node, layer int, sc *seqContext) *Node {
 // softcap is cap·tanh(x/cap).
 func softcap(x *Node, limit float64) *Node {
 	return MulScalar(Tanh(MulScalar(x, 1/limit)), limit)
+}
+
+// writeRows returns cache [1,L,KV,D] with rows start..start+T-1 replaced by
+// update [1,T,KV,D]. The pure-Go backend has no DynamicUpdateSlice (nor
+// DynamicSlice), so the rows are gathered and selected with Where.
+func writeRows(cache, update, start *Node) *Node {
+	g := cache.Graph()
+	dims := cache.Shape().Dimensions
+	l, kv, d := dims[1], dims[2], dims[3]
+	t := update.Shape().Dimensions[1]
+	rel := Sub(Iota(g, shapes.Make(dtypes.Int32, l), 0), start) // slot - start
+	inside := LogicalAnd(GreaterOrEqual(rel, ScalarZero(g, dtypes.Int32)), LessThan(rel, Scalar(g, dtypes.Int32, t)))
+	idx := Max(Min(rel, Scalar(g, dtypes.Int32, t-1)), ScalarZero(g, dtypes.Int32))
+	rows := Gather(Reshape(update, t, kv, d), ExpandAxes(idx, -1)) // [L,KV,D]
+	return Where(Reshape(inside, 1, l, 1, 1), Reshape(rows, 1, l, kv, d), cache)
+}
+
+// takeRow returns x[0, i] of x [1,T,...] for a scalar index node i, keeping
+// the leading axis (the go backend lacks DynamicSlice).
+func takeRow(x, i *Node) *Node {
+	dims := x.Shape().Dimensions
+	return Gather(Reshape(x, dims[1:]...), Reshape(i, 1, 1))
 }

@@ -108,6 +108,7 @@ func dense(x, w *Node) *Node {
 // forwardLogitsGraph is the cache-less forward used for evaluation and
 // tests: tokens, positions, segments [B,T] -> logits [B,T,V].
 func (m *Model) forwardLogitsGraph(tokens, positions, segments *Node) *Node {
+	m.beginGraph(tokens.Graph())
 	sc := m.newSeqContext(positions, positions, segments, segments)
 	return m.logits(m.decoder(tokens, sc))
 }

@@ -140,3 +140,29 @@ func (m *Model) Loss(b Batch) (mean float64, count int, err error) {
 }
 
 var _ = dtypes.Float32
+
+// inferenceParam is the graph parameter marking graphs that read the model
+// without training it.
+const inferenceParam = "/whetstone_model_inference"
+
+// beginGraph must run before a graph reads any model variable. The pure-Go
+// backend prefers variables embedded as constants in graphs that are not
+// marked as training, which would freeze LoRA values at compile time (a
+// later SetLoRAState or optimizer step would be ignored by a cached graph).
+// So every graph is marked as training, keeping variables as parameters;
+// graphs the caller did not mark as training get the inference flag, which
+// turns dropout off.
+func (m *Model) beginGraph(g *Graph) {
+	if _, found := mlmodel.GetGraphParam(g, inferenceParam); found {
+		return
+	}
+	inference := !m.store.IsTraining(g)
+	mlmodel.SetGraphParam(g, inferenceParam, inference)
+	m.store.SetTraining(g, true)
+}
+
+// dropoutActive reports whether a graph trains (dropout on).
+func (m *Model) dropoutActive(g *Graph) bool {
+	v, found := mlmodel.GetGraphParam(g, inferenceParam)
+	return m.store.IsTraining(g) && !(found && v == true)
+}

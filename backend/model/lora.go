@@ -277,7 +277,7 @@ func (m *Model) linear(x *Node, layer int, module string) *Node {
 		return y
 	}
 	xa := x
-	if d := m.lora.cfg.Dropout; d > 0 && m.store.IsTraining(g) {
+	if d := m.lora.cfg.Dropout; d > 0 && m.dropoutActive(g) {
 		keep := LessThan(m.store.RandomUniform(g, x.Shape()), Scalar(g, x.DType(), 1-d))
 		xa = Where(keep, MulScalar(x, 1/(1-d)), ZerosLike(x))
 	}

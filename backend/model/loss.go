@@ -25,8 +25,14 @@ type Inputs struct {
 // the number of tokens it sums over (both float32 scalars). It is a graph
 // building function: it panics on error, as GoMLX graph code does; the
 // executor running it reports the panic as an error.
+//
+// Call it before reading any model variable in the graph. A graph the
+// caller marked as training (scope.SetTraining(g, true)) gets LoRA dropout;
+// any other graph is evaluated without it. Either way variables stay graph
+// parameters, so later updates are seen by compiled graphs (see beginGraph).
 func (m *Model) LossGraph(in Inputs) (sum, count *Node) {
 	g := in.Tokens.Graph()
+	m.beginGraph(g)
 	dims := in.Tokens.Shape().Dimensions
 	b, t := dims[0], dims[1]
 	for _, n := range []*Node{in.Labels, in.Positions, in.Segments} {
@@ -69,7 +75,7 @@ func (m *Model) chunkedCrossEntropy(h, targets, valid *Node) *Node {
 	g := h.Graph()
 	w := m.lmHead(g)
 	n, hidden := h.Shape().Dimensions[0], h.Shape().Dimensions[1]
-	rows := max(1, min(n, lossChunkElements/m.cfg.VocabSize))
+	rows := max(1, min(n, m.lossChunkElements/m.cfg.VocabSize))
 	chunked := rows < n
 	if pad := (rows - n%rows) % rows; pad > 0 {
 		h = Concatenate([]*Node{h, Zeros(g, shapes.Make(h.DType(), pad, hidden))}, 0)

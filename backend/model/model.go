@@ -46,6 +46,8 @@ type Model struct {
 
 	base map[string]*mlmodel.Variable // canonical name -> variable
 	lora *loraState
+	// lossChunkElements bounds the logits one loss chunk materializes.
+	lossChunkElements int
 
 	mu    sync.Mutex
 	execs map[string]*mlmodel.Exec // compiled graphs by purpose
@@ -75,6 +77,7 @@ func newModel(cfg *Config, opts Options) (*Model, error) {
 	return &Model{
 		cfg: cfg, traits: traitsFor(cfg.Arch), backend: backend, store: mlmodel.NewStore(),
 		storage: storage, base: map[string]*mlmodel.Variable{}, execs: map[string]*mlmodel.Exec{},
+		lossChunkElements: lossChunkElements,
 	}, nil
 }
 
