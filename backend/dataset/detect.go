@@ -59,7 +59,11 @@ func Detect(file string, columns []string, sample []Record) (Detection, error) {
 		return formatRank(cands[i].Mapping.Format) < formatRank(cands[j].Mapping.Format)
 	})
 	best := cands[0]
-	return Detection{Mapping: best.Mapping, Confidence: best.Confidence, Reason: best.Reason, Alternatives: cands[1:]}, nil
+	det := Detection{Mapping: best.Mapping, Confidence: best.Confidence, Reason: best.Reason}
+	if len(cands) > 1 {
+		det.Alternatives = cands[1:]
+	}
+	return det, nil
 }
 
 func formatRank(f Format) int {

@@ -11,18 +11,18 @@ import (
 // callers (the UI, tests) can tell "unknown role" from "invalid JSON" with
 // errors.Is while users read the full message.
 var (
-	ErrUnreadable         = errors.New("unreadable file")
-	ErrTruncated          = errors.New("truncated or corrupt parquet file")
-	ErrInvalidJSON        = errors.New("invalid JSON")
-	ErrNotArray           = errors.New("top level is not an array")
-	ErrMissingColumn      = errors.New("missing column")
-	ErrWrongType          = errors.New("wrong type")
-	ErrUnknownRole        = errors.New("unknown role")
-	ErrEmptyConversation  = errors.New("empty conversation")
-	ErrUnknownFormat      = errors.New("unknown dataset format")
-	ErrUnsupportedFile    = errors.New("unsupported file type")
-	ErrEmptyDataset       = errors.New("dataset has no rows")
-	ErrTooManyBadRows     = errors.New("too many bad rows")
+	ErrUnreadable        = errors.New("unreadable file")
+	ErrTruncated         = errors.New("truncated or corrupt parquet file")
+	ErrInvalidJSON       = errors.New("invalid JSON")
+	ErrNotArray          = errors.New("top level is not an array")
+	ErrMissingColumn     = errors.New("missing column")
+	ErrWrongType         = errors.New("wrong type")
+	ErrUnknownRole       = errors.New("unknown role")
+	ErrEmptyConversation = errors.New("empty conversation")
+	ErrUnknownFormat     = errors.New("unknown dataset format")
+	ErrUnsupportedFile   = errors.New("unsupported file type")
+	ErrEmptyDataset      = errors.New("dataset has no rows")
+	ErrTooManyBadRows    = errors.New("too many bad rows")
 	// ErrMissingValue marks a null or absent field inside a row (a turn
 	// without its content, an Alpaca row without an instruction).
 	ErrMissingValue = errors.New("missing value")

@@ -248,4 +248,3 @@ func Load(path string, opts Options) (*Loaded, error) {
 	}
 	return out, nil
 }
-

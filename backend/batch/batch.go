@@ -1,0 +1,214 @@
+package batch
+
+import (
+	"cmp"
+	"fmt"
+	"math/bits"
+	"slices"
+)
+
+// Batch is B sequences of T tokens, each array row-major [B][T]:
+// element (b, t) is at b*T+t.
+//
+// Labels are aligned with Tokens (Labels[i] is Tokens[i] or IgnoreLabel);
+// the model shifts them, predicting position t+1 from positions <= t.
+// Segments number the conversations packed into a row from 1; 0 is
+// padding. Attention must stay within one segment id, and Positions
+// restart at 0 for every segment, so packed conversations never see each
+// other. The first token of every segment has an IgnoreLabel, so the
+// shift never asks one conversation to predict the next one's start.
+type Batch struct {
+	Size      int `json:"size"` // B
+	Len       int `json:"len"`  // T
+	Tokens    []int32
+	Labels    []int32
+	Positions []int32
+	Segments  []int32
+	// Rows lists the source rows in each sequence, for tracing a loss
+	// spike back to data.
+	Rows [][]int32
+}
+
+// Trainable counts labels that are not IgnoreLabel.
+func (b *Batch) Trainable() int {
+	n := 0
+	for _, l := range b.Labels {
+		if l != IgnoreLabel {
+			n++
+		}
+	}
+	return n
+}
+
+// BatchOptions shapes batches.
+type BatchOptions struct {
+	BatchSize int // sequences per batch (default 8)
+	MaxLen    int // sequence length when packing; upper bound when padding
+	// Pack concatenates several conversations per sequence (fixed length
+	// MaxLen, segment ids keep them apart); otherwise each sequence is one
+	// conversation padded to its batch's bucket length.
+	Pack  bool
+	PadID int32
+	Seed  uint64
+	// BucketWindow: when padding, examples are sorted by length within
+	// windows of BatchSize*BucketWindow shuffled examples so a batch holds
+	// similar lengths (default 16; 1 disables bucketing).
+	BucketWindow int
+	// PadMultiple rounds a padded batch's length up to a multiple of this;
+	// 0 rounds up to a power of two, which keeps the number of distinct
+	// shapes (each one a compilation) small.
+	PadMultiple int
+}
+
+func (o BatchOptions) withDefaults() BatchOptions {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 8
+	}
+	if o.BucketWindow <= 0 {
+		o.BucketWindow = 16
+	}
+	return o
+}
+
+// Batches builds one epoch of batches. The order depends only on the
+// seed and the epoch number. Every batch has BatchSize sequences; the last
+// one is filled up with empty (all-padding) sequences.
+func Batches(examples []Example, o BatchOptions, epoch int) ([]Batch, error) {
+	o = o.withDefaults()
+	if len(examples) == 0 {
+		return nil, fmt.Errorf("no examples to batch")
+	}
+	if o.MaxLen <= 0 {
+		return nil, fmt.Errorf("batching needs a maximum length")
+	}
+	for _, e := range examples {
+		if e.Len() > o.MaxLen {
+			return nil, fmt.Errorf("row %d has %d tokens, more than the maximum length %d: tokenize with the same maximum", e.Row, e.Len(), o.MaxLen)
+		}
+	}
+	order := Shuffled(examples, o.Seed, epoch)
+	var seqs [][]Example
+	if o.Pack {
+		seqs = pack(order, o.MaxLen)
+	} else {
+		seqs = bucket(order, o)
+	}
+	var out []Batch
+	for start := 0; start < len(seqs); start += o.BatchSize {
+		group := seqs[start:min(start+o.BatchSize, len(seqs))]
+		T := o.MaxLen
+		if !o.Pack {
+			T = padLen(group, o)
+		}
+		b := assemble(group, o.BatchSize, T, o.PadID)
+		if b.Trainable() == 0 {
+			return nil, fmt.Errorf("%w in batch %d (rows %v): %s", ErrAllMasked, len(out), b.Rows, allMaskedHelp)
+		}
+		out = append(out, b)
+	}
+	if !o.Pack {
+		// Sorting inside windows grouped similar lengths; shuffle the
+		// batches so lengths do not march in order through the epoch.
+		r := rng(o.Seed, uint64(epoch)+1<<32)
+		r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	}
+	return out, nil
+}
+
+// openBins bounds first-fit's search: enough to fill sequences well,
+// few enough to keep packing linear in the number of rows.
+const openBins = 64
+
+// pack places examples into sequences of at most maxLen tokens, first fit
+// over the most recent open sequences, keeping the shuffled order within
+// each sequence.
+func pack(order []Example, maxLen int) [][]Example {
+	type bin struct {
+		items []Example
+		used  int
+	}
+	var closed [][]Example
+	var open []*bin
+	for _, e := range order {
+		placed := false
+		for _, b := range open {
+			if b.used+e.Len() <= maxLen {
+				b.items, b.used, placed = append(b.items, e), b.used+e.Len(), true
+				break
+			}
+		}
+		if placed {
+			continue
+		}
+		if len(open) == openBins {
+			closed = append(closed, open[0].items)
+			open = open[1:]
+		}
+		open = append(open, &bin{items: []Example{e}, used: e.Len()})
+	}
+	for _, b := range open {
+		closed = append(closed, b.items)
+	}
+	return closed
+}
+
+// bucket makes one sequence per example, sorted by length inside windows.
+func bucket(order []Example, o BatchOptions) [][]Example {
+	window := o.BatchSize * o.BucketWindow
+	seqs := make([][]Example, 0, len(order))
+	for start := 0; start < len(order); start += window {
+		w := slices.Clone(order[start:min(start+window, len(order))])
+		if o.BucketWindow > 1 {
+			slices.SortStableFunc(w, func(a, b Example) int { return cmp.Compare(a.Len(), b.Len()) })
+		}
+		for _, e := range w {
+			seqs = append(seqs, []Example{e})
+		}
+	}
+	return seqs
+}
+
+func padLen(group [][]Example, o BatchOptions) int {
+	longest := 1
+	for _, s := range group {
+		n := 0
+		for _, e := range s {
+			n += e.Len()
+		}
+		longest = max(longest, n)
+	}
+	var T int
+	if o.PadMultiple > 0 {
+		T = (longest + o.PadMultiple - 1) / o.PadMultiple * o.PadMultiple
+	} else {
+		T = 1 << bits.Len(uint(longest-1))
+		T = max(T, 16)
+	}
+	return min(T, o.MaxLen)
+}
+
+func assemble(group [][]Example, B, T int, pad int32) Batch {
+	b := Batch{Size: B, Len: T,
+		Tokens: make([]int32, B*T), Labels: make([]int32, B*T),
+		Positions: make([]int32, B*T), Segments: make([]int32, B*T),
+		Rows: make([][]int32, B)}
+	for i := range b.Tokens {
+		b.Tokens[i], b.Labels[i] = pad, IgnoreLabel
+	}
+	for r, seq := range group {
+		at := r * T
+		for s, e := range seq {
+			b.Rows[r] = append(b.Rows[r], e.Row)
+			for t, tok := range e.Tokens {
+				b.Tokens[at] = tok
+				if e.Trainable[t] && t > 0 {
+					b.Labels[at] = tok
+				}
+				b.Positions[at] = int32(t)
+				b.Segments[at] = int32(s + 1)
+				at++
+			}
+		}
+	}
+	return b
+}

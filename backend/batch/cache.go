@@ -1,0 +1,237 @@
+package batch
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// cacheVersion changes whenever the file layout or the meaning of a
+// cached example changes, so stale caches are simply missed.
+const cacheVersion = "whetstone-tokens-v1"
+
+var cacheMagic = []byte("WHETTOK1")
+
+// Fingerprint identifies a tokenization: same fingerprint, same tokens.
+type Fingerprint struct {
+	Dataset   string `json:"dataset"`   // sha256 of the dataset file
+	Tokenizer string `json:"tokenizer"` // sha256 of the tokenizer files
+	Template  string `json:"template"`  // the chat template source
+	Settings  any    `json:"settings"`  // mapping, mode, max length, truncation...
+}
+
+// Key is the cache key: a hex sha256 over the fingerprint.
+func (f Fingerprint) Key() (string, error) {
+	b, err := json.Marshal(struct {
+		V string `json:"v"`
+		Fingerprint
+	}{cacheVersion, f})
+	if err != nil {
+		return "", fmt.Errorf("cache key: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// HashFiles returns the hex sha256 of the files' contents in order
+// (names excluded, so a renamed copy hits the same cache).
+func HashFiles(paths ...string) (string, error) {
+	h := sha256.New()
+	for _, p := range paths {
+		if err := hashInto(h, p); err != nil {
+			return "", err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func hashInto(h hash.Hash, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("hash %s: %w", path, err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("hash %s: %w", path, err)
+	}
+	return nil
+}
+
+// Cache stores tokenized datasets in a directory, one file per key.
+type Cache struct{ Dir string }
+
+func (c Cache) path(key string) string { return filepath.Join(c.Dir, key+".tok") }
+
+// Load returns the cached tokenization for key. A missing, stale or
+// damaged file is a miss (a damaged one is removed), never an error: the
+// caller just tokenizes again.
+func (c Cache) Load(key string) (*Tokenized, bool) {
+	f, err := os.Open(c.path(key))
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	t, err := readCache(bufio.NewReaderSize(f, 1<<20), key)
+	if err != nil {
+		f.Close()
+		os.Remove(c.path(key))
+		return nil, false
+	}
+	return t, true
+}
+
+// Store writes t under key atomically: a temp file in the same directory,
+// synced, then renamed, so a crash never leaves a half-written cache.
+func (c Cache) Store(key string, t *Tokenized) error {
+	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+		return fmt.Errorf("token cache: %w", err)
+	}
+	tmp, err := os.CreateTemp(c.Dir, "."+key+".tmp*")
+	if err != nil {
+		return fmt.Errorf("token cache: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	err = writeCache(w, key, t)
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), c.path(key))
+	}
+	if err != nil {
+		return fmt.Errorf("token cache %s: %w", c.path(key), err)
+	}
+	return nil
+}
+
+// Layout: magic, key, report JSON, example count, then per example its
+// row, length, tokens (int32 LE) and trainable flags (one byte each); a
+// CRC32 of everything before it closes the file.
+func writeCache(w io.Writer, key string, t *Tokenized) error {
+	crc := crc32.NewIEEE()
+	mw := io.MultiWriter(w, crc)
+	rep, err := json.Marshal(t.Report)
+	if err != nil {
+		return err
+	}
+	var buf []byte
+	buf = append(buf, cacheMagic...)
+	buf = appendBytes(buf, []byte(key))
+	buf = appendBytes(buf, rep)
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(len(t.Examples)))
+	if _, err := mw.Write(buf); err != nil {
+		return err
+	}
+	for _, e := range t.Examples {
+		buf = buf[:0]
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(e.Row))
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(len(e.Tokens)))
+		for _, tok := range e.Tokens {
+			buf = binary.LittleEndian.AppendUint32(buf, uint32(tok))
+		}
+		for _, tr := range e.Trainable {
+			if tr {
+				buf = append(buf, 1)
+			} else {
+				buf = append(buf, 0)
+			}
+		}
+		if _, err := mw.Write(buf); err != nil {
+			return err
+		}
+	}
+	_, err = w.Write(binary.LittleEndian.AppendUint32(nil, crc.Sum32()))
+	return err
+}
+
+func appendBytes(buf, b []byte) []byte {
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(b)))
+	return append(buf, b...)
+}
+
+var errBadCache = errors.New("damaged token cache")
+
+func readCache(r io.Reader, key string) (*Tokenized, error) {
+	crc := crc32.NewIEEE()
+	tr := io.TeeReader(r, crc)
+	magic := make([]byte, len(cacheMagic))
+	if _, err := io.ReadFull(tr, magic); err != nil || string(magic) != string(cacheMagic) {
+		return nil, errBadCache
+	}
+	gotKey, err := readBytes(tr, 1<<10)
+	if err != nil || string(gotKey) != key {
+		return nil, errBadCache
+	}
+	rep, err := readBytes(tr, 64<<20)
+	if err != nil {
+		return nil, err
+	}
+	t := &Tokenized{}
+	if err := json.Unmarshal(rep, &t.Report); err != nil {
+		return nil, errBadCache
+	}
+	var n uint64
+	if err := binary.Read(tr, binary.LittleEndian, &n); err != nil || n > 1<<32 {
+		return nil, errBadCache
+	}
+	t.Examples = make([]Example, 0, n)
+	var hdr [8]byte
+	var raw []byte
+	for i := uint64(0); i < n; i++ {
+		if _, err := io.ReadFull(tr, hdr[:]); err != nil {
+			return nil, errBadCache
+		}
+		row := int32(binary.LittleEndian.Uint32(hdr[:4]))
+		ln := int(binary.LittleEndian.Uint32(hdr[4:]))
+		if ln > 1<<26 {
+			return nil, errBadCache
+		}
+		if cap(raw) < ln*5 {
+			raw = make([]byte, ln*5)
+		}
+		raw = raw[:ln*5]
+		if _, err := io.ReadFull(tr, raw); err != nil {
+			return nil, errBadCache
+		}
+		e := Example{Row: row, Tokens: make([]int32, ln), Trainable: make([]bool, ln)}
+		for j := range e.Tokens {
+			e.Tokens[j] = int32(binary.LittleEndian.Uint32(raw[j*4:]))
+			e.Trainable[j] = raw[ln*4+j] == 1
+		}
+		t.Examples = append(t.Examples, e)
+	}
+	want := crc.Sum32()
+	var sum [4]byte
+	if _, err := io.ReadFull(r, sum[:]); err != nil || binary.LittleEndian.Uint32(sum[:]) != want {
+		return nil, errBadCache
+	}
+	return t, nil
+}
+
+func readBytes(r io.Reader, limit uint32) ([]byte, error) {
+	var n uint32
+	if err := binary.Read(r, binary.LittleEndian, &n); err != nil || n > limit {
+		return nil, errBadCache
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, errBadCache
+	}
+	return b, nil
+}

@@ -1,0 +1,123 @@
+// Package batch turns standardized conversations into training batches:
+// tokens with labels masked to what should be learned, cut to a maximum
+// length, packed or padded into fixed shapes, shuffled and split
+// deterministically, and cached on disk so a second run starts at once.
+package batch
+
+import (
+	"fmt"
+
+	"github.com/whetstone-ai/whetstone/backend/dataset"
+)
+
+// IgnoreLabel marks a position the loss skips (PyTorch's -100 convention).
+const IgnoreLabel int32 = -100
+
+// Encoder tokenizes text with byte offsets; *tokenizer.Tokenizer is one.
+type Encoder interface {
+	EncodeOffsets(text string, addSpecial bool) (ids []int, offsets [][2]int)
+}
+
+// Span is a byte range [Start, End) of rendered text.
+type Span struct{ Start, End int }
+
+// Template renders a chat to the exact text the model is trained on, with
+// the byte spans of each assistant turn's content plus its end-of-turn
+// marker (so the model learns to stop).
+type Template interface {
+	RenderWithSpans(msgs []dataset.Message) (text string, spans []Span, err error)
+}
+
+// Mode says which tokens are trained on.
+type Mode string
+
+const (
+	// TrainResponses trains on assistant turns only (content and end of turn).
+	TrainResponses Mode = "responses"
+	// TrainAll trains on every token of the rendered text.
+	TrainAll Mode = "all"
+)
+
+// ParseMode accepts "responses" or "all".
+func ParseMode(s string) (Mode, error) {
+	switch Mode(s) {
+	case TrainResponses, TrainAll:
+		return Mode(s), nil
+	case "":
+		return TrainResponses, nil
+	}
+	return "", fmt.Errorf("unknown training mode %q: use responses or all", s)
+}
+
+// Labeler renders, tokenizes and masks conversations. It implements
+// dataset.Labeler and is safe for concurrent use when its Encoder and
+// Template are.
+type Labeler struct {
+	enc  Encoder
+	tmpl Template
+	mode Mode
+	// eos is appended (trainable) to raw-text rows so the model learns
+	// where a document ends; -1 for none.
+	eos int
+}
+
+// NewLabeler builds a labeler. tmpl may be nil for raw-text datasets;
+// eos is the end-of-sequence id appended to raw text (-1 for none).
+func NewLabeler(enc Encoder, tmpl Template, mode Mode, eos int) *Labeler {
+	if mode == "" {
+		mode = TrainResponses
+	}
+	return &Labeler{enc: enc, tmpl: tmpl, mode: mode, eos: eos}
+}
+
+// Label renders c and marks its trainable tokens: a token is trainable
+// when its first byte lies inside an assistant span (TrainResponses), or
+// always (TrainAll, and raw text, which has no turns to tell apart).
+func (l *Labeler) Label(c dataset.Conversation) (dataset.Labeled, error) {
+	if c.IsText() {
+		ids, offs := l.enc.EncodeOffsets(c.Text, true)
+		if l.eos >= 0 && (len(ids) == 0 || ids[len(ids)-1] != l.eos) {
+			ids = append(ids, l.eos)
+			offs = append(offs, [2]int{len(c.Text), len(c.Text)})
+		}
+		tr := make([]bool, len(ids))
+		for i := range tr {
+			tr[i] = true
+		}
+		return dataset.Labeled{Text: c.Text, IDs: ids, Offsets: offs, Trainable: tr, Spans: [][2]int{{0, len(c.Text)}}}, nil
+	}
+	if l.tmpl == nil {
+		return dataset.Labeled{}, fmt.Errorf("row %d: a chat row needs a chat template (the model folder has none)", c.Row)
+	}
+	text, spans, err := l.tmpl.RenderWithSpans(c.Messages)
+	if err != nil {
+		return dataset.Labeled{}, fmt.Errorf("row %d: chat template: %w", c.Row, err)
+	}
+	// The template writes the special tokens (e.g. <bos>) itself.
+	ids, offs := l.enc.EncodeOffsets(text, false)
+	tr := make([]bool, len(ids))
+	out := dataset.Labeled{Text: text, IDs: ids, Offsets: offs, Trainable: tr}
+	if l.mode == TrainAll {
+		for i := range tr {
+			tr[i] = true
+		}
+		out.Spans = [][2]int{{0, len(text)}}
+		return out, nil
+	}
+	out.Spans = make([][2]int, len(spans))
+	for i, s := range spans {
+		out.Spans[i] = [2]int{s.Start, s.End}
+	}
+	// Offsets and spans are both sorted: one merge pass.
+	si := 0
+	for i, off := range offs {
+		for si < len(spans) && spans[si].End <= off[0] {
+			si++
+		}
+		if si == len(spans) {
+			break
+		}
+		tr[i] = off[0] >= spans[si].Start && off[0] < spans[si].End
+	}
+	return out, nil
+}

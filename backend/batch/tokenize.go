@@ -1,0 +1,155 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/whetstone-ai/whetstone/backend/dataset"
+)
+
+// Example is one tokenized row, already cut to the maximum length.
+type Example struct {
+	Row       int32 // 1-based row in the source file
+	Tokens    []int32
+	Trainable []bool // Trainable[i]: Tokens[i] is a target of the loss
+}
+
+// Len is the number of tokens.
+func (e Example) Len() int { return len(e.Tokens) }
+
+// TokenizeOptions controls tokenization.
+type TokenizeOptions struct {
+	MaxLen     int // 0: no limit
+	Truncation dataset.Truncation
+	// SkipBadRows drops rows the chat template refuses (counted) instead
+	// of failing.
+	SkipBadRows bool
+	Workers     int // 0: all cores
+}
+
+// Report says what tokenization kept and dropped, and why.
+type Report struct {
+	Rows            int            `json:"rows"`
+	Examples        int            `json:"examples"`
+	Tokens          int64          `json:"tokens"` // kept, after truncation
+	TrainableTokens int64          `json:"trainable_tokens"`
+	Truncated       int            `json:"truncated"`
+	Dropped         map[string]int `json:"dropped,omitempty"`
+	// Problems are the first rows dropped, with their reason.
+	Problems []string `json:"problems,omitempty"`
+	// Meta is filled by Prepare: how the file was read.
+	Meta *ReadInfo `json:"meta,omitempty"`
+}
+
+// Tokenized is a whole dataset ready for splitting and batching, in the
+// source's row order.
+type Tokenized struct {
+	Examples []Example
+	Report   Report
+}
+
+// ErrAllMasked is the "loss is 0" bug caught before training starts.
+var ErrAllMasked = errors.New("all labels are masked (-100)")
+
+// allMaskedHelp explains ErrAllMasked to the person who will see it.
+const allMaskedHelp = "nothing would be trained: with every label at -100 the loss is 0 (or NaN) and the weights never change. " +
+	"Likely causes: the role mapping sends no turn to \"assistant\" (e.g. \"gpt\" or \"model\" left unmapped); " +
+	"the chat template does not mark assistant turns; the maximum length is shorter than the prompts, so every answer is cut away; " +
+	"or the dataset is raw text trained in responses-only mode (train on all tokens instead)"
+
+// Tokenize labels every conversation of src in parallel and keeps the
+// rows that have something to learn under the length policy. The result
+// is in source order whatever the scheduling, so it is deterministic.
+func Tokenize(ctx context.Context, src dataset.ConversationSource, l dataset.Labeler, opts TokenizeOptions) (*Tokenized, error) {
+	type slot struct {
+		ex     Example
+		kept   bool
+		reason string
+	}
+	var slots []slot
+	rep := Report{Dropped: map[string]int{}}
+	err := dataset.LabelParallel(ctx, src, l, opts.Workers, func(r dataset.LabelResult) error {
+		for len(slots) <= r.Index {
+			slots = append(slots, slot{})
+		}
+		s := &slots[r.Index]
+		if r.Err != nil {
+			if !opts.SkipBadRows {
+				return r.Err
+			}
+			s.reason = dataset.DropTemplateError + ": " + r.Err.Error()
+			return nil
+		}
+		keep, truncated, drop := dataset.Fit(r.Labeled.Trainable, opts.MaxLen, opts.Truncation)
+		if drop != "" {
+			s.reason = fmt.Sprintf("row %d: %s (%d tokens)", r.Conversation.Row, drop, len(r.Labeled.IDs))
+			rep.Dropped[drop]++
+			return nil
+		}
+		if truncated {
+			rep.Truncated++
+		}
+		toks := make([]int32, keep)
+		for i, id := range r.Labeled.IDs[:keep] {
+			toks[i] = int32(id)
+		}
+		tr := append([]bool(nil), r.Labeled.Trainable[:keep]...)
+		tr[0] = false // nothing precedes the first token: never a target
+		s.ex, s.kept = Example{Row: int32(r.Conversation.Row), Tokens: toks, Trainable: tr}, true
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &Tokenized{}
+	for _, s := range slots {
+		rep.Rows++
+		if !s.kept {
+			if strings.HasPrefix(s.reason, dataset.DropTemplateError) {
+				rep.Dropped[dataset.DropTemplateError]++
+			}
+			if len(rep.Problems) < 20 {
+				rep.Problems = append(rep.Problems, s.reason)
+			}
+			continue
+		}
+		out.Examples = append(out.Examples, s.ex)
+		rep.Tokens += int64(len(s.ex.Tokens))
+		rep.TrainableTokens += int64(countTrue(s.ex.Trainable))
+	}
+	rep.Examples = len(out.Examples)
+	out.Report = rep
+	if rep.TrainableTokens == 0 {
+		return nil, fmt.Errorf("%w in all %d rows: %s%s", ErrAllMasked, rep.Rows, allMaskedHelp, dropSummary(rep.Dropped))
+	}
+	return out, nil
+}
+
+func dropSummary(d map[string]int) string {
+	if len(d) == 0 {
+		return ""
+	}
+	reasons := make([]string, 0, len(d))
+	for r := range d {
+		reasons = append(reasons, r)
+	}
+	sort.Strings(reasons)
+	parts := make([]string, len(reasons))
+	for i, r := range reasons {
+		parts[i] = fmt.Sprintf("%d %s", d[r], r)
+	}
+	return ". Rows dropped: " + strings.Join(parts, "; ")
+}
+
+func countTrue(b []bool) int {
+	n := 0
+	for _, v := range b {
+		if v {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,211 @@
+package dataset
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+)
+
+// Labeled is a conversation as the model sees it: the exact rendered text,
+// its tokens with byte offsets into Text, and which tokens are trained on.
+type Labeled struct {
+	Text      string
+	IDs       []int
+	Offsets   [][2]int
+	Trainable []bool
+	// Spans are the byte ranges of Text that are trained on (assistant
+	// content plus its end-of-turn marker), for highlighting.
+	Spans [][2]int
+}
+
+// TrainableCount counts the trainable tokens among the first n.
+func (l Labeled) TrainableCount(n int) int {
+	c := 0
+	for _, t := range l.Trainable[:min(n, len(l.Trainable))] {
+		if t {
+			c++
+		}
+	}
+	return c
+}
+
+// Labeler renders and tokenizes a conversation with its training mask.
+// backend/batch provides the implementation over a tokenizer and a chat
+// template; dataset only needs the result, for previews and statistics.
+type Labeler interface {
+	Label(c Conversation) (Labeled, error)
+}
+
+// Truncation is what happens to a row longer than the maximum length.
+type Truncation string
+
+const (
+	// TruncateRight keeps the first MaxLen tokens.
+	TruncateRight Truncation = "truncate"
+	// DropLong drops the whole row.
+	DropLong Truncation = "drop"
+)
+
+// ParseTruncation accepts "truncate" or "drop".
+func ParseTruncation(s string) (Truncation, error) {
+	switch Truncation(s) {
+	case TruncateRight, DropLong:
+		return Truncation(s), nil
+	case "":
+		return TruncateRight, nil
+	}
+	return "", fmt.Errorf("unknown truncation %q: use truncate or drop", s)
+}
+
+// Reasons a row is dropped before training.
+const (
+	DropTooLong        = "longer than the maximum length (drop policy)"
+	DropNothingToTrain = "no trainable tokens (no assistant turn, or empty answers)"
+	DropCutAway        = "every trainable token is beyond the maximum length"
+	DropTemplateError  = "the chat template refused the conversation"
+)
+
+// Fit applies the length policy to a labeled row of n tokens: the number of
+// tokens kept, whether that is a truncation, or why the row is dropped. A
+// row is also dropped when nothing in what is kept would be trained on,
+// since it would only add masked tokens. The first token is never a
+// target (nothing precedes it), so it does not count as trainable.
+func Fit(trainable []bool, maxLen int, policy Truncation) (keep int, truncated bool, drop string) {
+	n := len(trainable)
+	keep = n
+	if maxLen > 0 && n > maxLen {
+		if policy == DropLong {
+			return 0, false, DropTooLong
+		}
+		keep, truncated = maxLen, true
+	}
+	any := false
+	for i := 1; i < keep; i++ {
+		if trainable[i] {
+			any = true
+			break
+		}
+	}
+	if !any {
+		if truncated {
+			for i := 1; i < n; i++ {
+				if trainable[i] {
+					return 0, false, DropCutAway
+				}
+			}
+		}
+		return 0, false, DropNothingToTrain
+	}
+	return keep, truncated, ""
+}
+
+// ConversationSource yields conversations; *Scanner is one.
+type ConversationSource interface {
+	Next() (Conversation, error)
+}
+
+// SliceSource serves conversations already in memory.
+type SliceSource struct {
+	Conversations []Conversation
+	pos           int
+}
+
+// Next returns the next conversation or io.EOF.
+func (s *SliceSource) Next() (Conversation, error) {
+	if s.pos >= len(s.Conversations) {
+		return Conversation{}, io.EOF
+	}
+	s.pos++
+	return s.Conversations[s.pos-1], nil
+}
+
+// LabelResult is one labeled conversation; Index is its position in the
+// source, so callers can restore the order.
+type LabelResult struct {
+	Index        int
+	Conversation Conversation
+	Labeled      Labeled
+	Err          error // the labeler's error for this row
+}
+
+// LabelParallel labels every conversation of src on workers goroutines
+// (all cores when workers <= 0) and calls fn once per conversation, from a
+// single goroutine, in completion order. An error from src or fn stops the
+// work and is returned; a labeler error is handed to fn in LabelResult.Err.
+func LabelParallel(ctx context.Context, src ConversationSource, l Labeler, workers int, fn func(LabelResult) error) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type job struct {
+		i int
+		c Conversation
+	}
+	jobs := make(chan job, workers*16)
+	results := make(chan LabelResult, workers*16)
+	var readErr error
+	go func() {
+		defer close(jobs)
+		for i := 0; ; i++ {
+			c, err := src.Next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				readErr = err
+				cancel()
+				return
+			}
+			select {
+			case jobs <- job{i, c}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				lab, err := safeLabel(l, j.c)
+				select {
+				case results <- LabelResult{Index: j.i, Conversation: j.c, Labeled: lab, Err: err}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(results) }()
+	var fnErr error
+	for r := range results {
+		if fnErr == nil {
+			if fnErr = fn(r); fnErr != nil {
+				cancel()
+			}
+		}
+	}
+	switch {
+	case fnErr != nil:
+		return fnErr
+	case readErr != nil:
+		return readErr
+	}
+	return ctx.Err()
+}
+
+// safeLabel turns a labeler panic into an error naming the row.
+func safeLabel(l Labeler, c Conversation) (lab Labeled, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("row %d: labeling failed: %v", c.Row, r)
+		}
+	}()
+	return l.Label(c)
+}

@@ -1,0 +1,118 @@
+package dataset
+
+import (
+	"errors"
+	"io"
+)
+
+// PreviewOptions selects a page of rows.
+type PreviewOptions struct {
+	Page     int // 0-based
+	PageSize int // default 20
+	// MaxLen marks the tokens a truncation would cut (0: no limit).
+	MaxLen int
+}
+
+// PreviewToken is one token of a previewed row, as the UI highlights it.
+type PreviewToken struct {
+	ID        int    `json:"id"`
+	Start     int    `json:"start"` // byte offsets into PreviewRow.Text
+	End       int    `json:"end"`
+	Text      string `json:"text"`
+	Trainable bool   `json:"trainable"`
+	Cut       bool   `json:"cut,omitempty"` // beyond MaxLen: never seen in training
+}
+
+// PreviewRow is one standardized row, rendered and tokenized.
+type PreviewRow struct {
+	Row       int            `json:"row"`
+	Messages  []Message      `json:"messages,omitempty"`
+	Text      string         `json:"text"` // exactly what the model is fed
+	Spans     [][2]int       `json:"spans,omitempty"`
+	Tokens    []PreviewToken `json:"tokens,omitempty"`
+	Trainable int            `json:"trainable"`
+	Truncated bool           `json:"truncated,omitempty"`
+	Error     string         `json:"error,omitempty"` // why the template refused it
+}
+
+// PreviewPage is a page of rows plus what was skipped to reach them.
+type PreviewPage struct {
+	Detection Detection    `json:"detection"`
+	Page      int          `json:"page"`
+	PageSize  int          `json:"page_size"`
+	Rows      []PreviewRow `json:"rows"`
+	HasMore   bool         `json:"has_more"`
+	// Problems are the bad rows met while reading up to this page; they
+	// are skipped so a preview always shows something.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Preview reads one page of a file. With a nil labeler it shows messages
+// only; with one, it also shows the exact rendered text and the tokens
+// with their trainable flags.
+func Preview(path string, opts Options, l Labeler, p PreviewOptions) (*PreviewPage, error) {
+	if p.PageSize <= 0 {
+		p.PageSize = 20
+	}
+	if p.Page < 0 {
+		p.Page = 0
+	}
+	opts.SkipBadRows, opts.MaxBadRows = true, 0
+	s, err := NewScanner(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	page := &PreviewPage{Detection: s.Detection(), Page: p.Page, PageSize: p.PageSize}
+	skip := p.Page * p.PageSize
+	for {
+		c, err := s.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		if len(page.Rows) == p.PageSize {
+			page.HasMore = true
+			break
+		}
+		page.Rows = append(page.Rows, PreviewConversation(c, l, p.MaxLen))
+	}
+	for _, e := range s.Problems() {
+		page.Problems = append(page.Problems, e.Error())
+	}
+	return page, nil
+}
+
+// PreviewConversation renders one conversation for display.
+func PreviewConversation(c Conversation, l Labeler, maxLen int) PreviewRow {
+	row := PreviewRow{Row: c.Row, Messages: c.Messages}
+	if c.IsText() {
+		row.Text = c.Text
+	}
+	if l == nil {
+		return row
+	}
+	lab, err := safeLabel(l, c)
+	if err != nil {
+		row.Error = err.Error()
+		return row
+	}
+	row.Text, row.Spans = lab.Text, lab.Spans
+	row.Tokens = make([]PreviewToken, len(lab.IDs))
+	for i, id := range lab.IDs {
+		off := lab.Offsets[i]
+		cut := maxLen > 0 && i >= maxLen
+		row.Tokens[i] = PreviewToken{ID: id, Start: off[0], End: off[1], Text: lab.Text[off[0]:off[1]], Trainable: lab.Trainable[i], Cut: cut}
+		if lab.Trainable[i] && !cut {
+			row.Trainable++
+		}
+	}
+	row.Truncated = maxLen > 0 && len(lab.IDs) > maxLen
+	return row
+}

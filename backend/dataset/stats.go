@@ -1,0 +1,174 @@
+package dataset
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+)
+
+// CountBin counts rows with one value (e.g. rows with 4 turns).
+type CountBin struct {
+	Value int `json:"value"`
+	Count int `json:"count"`
+}
+
+// RangeBin counts rows whose value lies in [Lo, Hi).
+type RangeBin struct {
+	Lo    int `json:"lo"`
+	Hi    int `json:"hi"`
+	Count int `json:"count"`
+}
+
+// Stats describes a dataset as it will be trained on.
+type Stats struct {
+	Path      string    `json:"path"`
+	Detection Detection `json:"detection"`
+	// Rows read, good and bad; Conversations standardized; Skipped bad rows.
+	Rows          int            `json:"rows"`
+	Conversations int            `json:"conversations"`
+	Skipped       int            `json:"skipped"`
+	Problems      []string       `json:"problems,omitempty"` // first bad rows, if skipping
+	Turns         []CountBin     `json:"turns"`
+	Roles         map[string]int `json:"roles"`
+
+	// Token statistics, present when a labeler was given.
+	Tokenized       bool       `json:"tokenized"`
+	MaxLen          int        `json:"max_len,omitempty"`
+	Truncation      Truncation `json:"truncation,omitempty"`
+	Tokens          int64      `json:"tokens"`           // before truncation
+	TrainableTokens int64      `json:"trainable_tokens"` // after truncation, in kept rows
+	MinLen          int        `json:"min_len"`
+	MaxLenSeen      int        `json:"max_len_seen"`
+	MeanLen         float64    `json:"mean_len"`
+	MedianLen       int        `json:"median_len"`
+	P95Len          int        `json:"p95_len"`
+	Lengths         []RangeBin `json:"lengths"`
+	OverMaxLen      int        `json:"over_max_len"`
+	Truncated       int        `json:"truncated"`
+	Kept            int        `json:"kept"`
+	// Dropped counts rows left out of training, by reason.
+	Dropped map[string]int `json:"dropped,omitempty"`
+	// DroppedExamples gives the first few dropped rows per reason.
+	DroppedExamples map[string][]int `json:"dropped_examples,omitempty"`
+}
+
+// StatsOptions configures ComputeStats.
+type StatsOptions struct {
+	MaxLen     int
+	Truncation Truncation
+	Workers    int
+}
+
+// ComputeStats reads the whole file; with a labeler it tokenizes every row
+// (in parallel) to report lengths, truncation and drops under opts.
+func ComputeStats(ctx context.Context, path string, opts Options, l Labeler, so StatsOptions) (*Stats, error) {
+	s, err := NewScanner(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	st := &Stats{Path: path, Detection: s.Detection(), Roles: map[string]int{}, MaxLen: so.MaxLen, Truncation: so.Truncation,
+		Dropped: map[string]int{}, DroppedExamples: map[string][]int{}}
+	turns := map[int]int{}
+	count := func(c Conversation) {
+		st.Conversations++
+		turns[c.Turns()]++
+		for _, m := range c.Messages {
+			st.Roles[m.Role]++
+		}
+	}
+	if l == nil {
+		for {
+			c, err := s.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			count(c)
+		}
+	} else {
+		st.Tokenized = true
+		var lengths []int
+		err := LabelParallel(ctx, s, l, so.Workers, func(r LabelResult) error {
+			count(r.Conversation)
+			if r.Err != nil {
+				st.drop(DropTemplateError, r.Conversation.Row)
+				if len(st.Problems) < 20 {
+					st.Problems = append(st.Problems, fmt.Sprintf("row %d: %v", r.Conversation.Row, r.Err))
+				}
+				return nil
+			}
+			n := len(r.Labeled.IDs)
+			lengths = append(lengths, n)
+			st.Tokens += int64(n)
+			if so.MaxLen > 0 && n > so.MaxLen {
+				st.OverMaxLen++
+			}
+			keep, truncated, drop := Fit(r.Labeled.Trainable, so.MaxLen, so.Truncation)
+			if drop != "" {
+				st.drop(drop, r.Conversation.Row)
+				return nil
+			}
+			st.Kept++
+			if truncated {
+				st.Truncated++
+			}
+			st.TrainableTokens += int64(r.Labeled.TrainableCount(keep))
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		st.lengthStats(lengths)
+	}
+	st.Rows, st.Skipped = s.Rows(), s.Skipped()
+	for _, e := range s.Problems() {
+		if len(st.Problems) >= 20 {
+			break
+		}
+		st.Problems = append(st.Problems, e.Error())
+	}
+	for v, c := range turns {
+		st.Turns = append(st.Turns, CountBin{v, c})
+	}
+	sort.Slice(st.Turns, func(i, j int) bool { return st.Turns[i].Value < st.Turns[j].Value })
+	return st, nil
+}
+
+func (st *Stats) drop(reason string, row int) {
+	st.Dropped[reason]++
+	if ex := st.DroppedExamples[reason]; len(ex) < 5 {
+		st.DroppedExamples[reason] = append(ex, row)
+	}
+}
+
+// lengthStats fills the length summary and a power-of-two histogram
+// (the bins a user picks a maximum length from).
+func (st *Stats) lengthStats(lengths []int) {
+	if len(lengths) == 0 {
+		return
+	}
+	sort.Ints(lengths)
+	st.MinLen, st.MaxLenSeen = lengths[0], lengths[len(lengths)-1]
+	st.MedianLen = lengths[len(lengths)/2]
+	st.P95Len = lengths[min(len(lengths)-1, len(lengths)*95/100)]
+	st.MeanLen = float64(st.Tokens) / float64(len(lengths))
+	lo := 0
+	for hi := 64; ; hi *= 2 {
+		bin := RangeBin{Lo: lo, Hi: hi}
+		for _, n := range lengths {
+			if n >= lo && n < hi {
+				bin.Count++
+			}
+		}
+		st.Lengths = append(st.Lengths, bin)
+		if hi > st.MaxLenSeen {
+			break
+		}
+		lo = hi
+	}
+}
