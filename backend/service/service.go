@@ -9,11 +9,13 @@ package service
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime/debug"
 
 	"github.com/rs/zerolog"
 
 	"github.com/whetstone-ai/whetstone/backend/events"
+	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/workspace"
 )
 
@@ -26,12 +28,15 @@ type Deps struct {
 	// Context bounds background work (training, downloads, generation);
 	// it is cancelled when the app shuts down.
 	Context context.Context
+	// Getenv reads the environment (os.Getenv in production).
+	Getenv func(string) string
 }
 
 // Services holds one value per bound service.
 type Services struct {
 	System   *System
 	Settings *Settings
+	Models   *Models
 }
 
 // New builds the services over deps.
@@ -45,9 +50,13 @@ func New(deps Deps) (*Services, error) {
 	if deps.Context == nil {
 		deps.Context = context.Background()
 	}
+	if deps.Getenv == nil {
+		deps.Getenv = os.Getenv
+	}
 	return &Services{
 		System:   &System{deps: deps},
 		Settings: &Settings{deps: deps},
+		Models:   &Models{deps: deps},
 	}, nil
 }
 
@@ -58,6 +67,7 @@ func (s *Services) Named() map[string]any {
 	return map[string]any{
 		"System":   s.System,
 		"Settings": s.Settings,
+		"Models":   s.Models,
 	}
 }
 
@@ -68,6 +78,21 @@ func (s *Services) Bind() []any {
 		out = append(out, v)
 	}
 	return out
+}
+
+// hubClient builds a hub client from the environment, with the token saved
+// in the settings taking precedence over HF_TOKEN.
+func (d Deps) hubClient() (*hub.Client, error) {
+	opts := hub.OptionsFromEnv(d.Getenv)
+	settings, err := d.Workspace.LoadSettings()
+	if err != nil {
+		return nil, err
+	}
+	if settings.HubToken != "" {
+		opts.Token = settings.HubToken
+	}
+	opts.Events = d.Events
+	return hub.New(opts), nil
 }
 
 // guard turns a panic in a service method into an error, logging the stack.

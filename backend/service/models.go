@@ -1,0 +1,138 @@
+package service
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/whetstone-ai/whetstone/backend/estimate"
+	"github.com/whetstone-ai/whetstone/backend/hub"
+	"github.com/whetstone-ai/whetstone/backend/model"
+	"github.com/whetstone-ai/whetstone/backend/runconfig"
+)
+
+// Models describes base models and fetches them from the hub.
+type Models struct{ deps Deps }
+
+// ModelInfo is what the Models screen shows about a model.
+type ModelInfo struct {
+	Ref           string `json:"ref"`
+	LocalDir      string `json:"local_dir"`
+	Architecture  string `json:"architecture"`
+	ModelType     string `json:"model_type"`
+	Params        int64  `json:"params"`
+	ContextLength int    `json:"context_length"`
+	DType         string `json:"dtype"`
+	VocabSize     int    `json:"vocab_size"`
+	Layers        int    `json:"layers"`
+	Hidden        int    `json:"hidden"`
+	Heads         int    `json:"heads"`
+	KVHeads       int    `json:"kv_heads"`
+	HasTokenizer  bool   `json:"has_tokenizer"`
+	HasWeights    bool   `json:"has_weights"`
+	// Family is the preset family (gemma3, llama3, qwen3) runs will use.
+	Family string `json:"family"`
+}
+
+// MemoryEstimate is the predicted peak memory of a training run.
+type MemoryEstimate struct {
+	estimate.Breakdown
+	TotalMB float64 `json:"total_mb"`
+	// FreeMB is the machine's available memory, 0 when unknown.
+	FreeMB float64 `json:"free_mb"`
+	Fits   bool    `json:"fits"`
+}
+
+// Inspect reads a model's config from a local folder, or from the hub cache
+// (downloading only the small files) for a hub id.
+func (s *Models) Inspect(ref string) (info ModelInfo, err error) {
+	defer guard(s.deps.Log, "Models.Inspect", &err)
+	dir, err := s.resolve(ref, true)
+	if err != nil {
+		return info, err
+	}
+	cfg, err := model.LoadConfig(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return info, err
+	}
+	info = ModelInfo{
+		Ref: ref, LocalDir: dir, Architecture: string(cfg.Arch), ModelType: cfg.ModelType,
+		Params: cfg.NumParams(), ContextLength: cfg.MaxPositionEmbeddings, DType: cfg.TorchDType,
+		VocabSize: cfg.VocabSize, Layers: cfg.NumLayers, Hidden: cfg.HiddenSize, Heads: cfg.NumHeads, KVHeads: cfg.NumKVHeads,
+		Family: familyOf(cfg),
+	}
+	info.HasTokenizer = exists(filepath.Join(dir, "tokenizer.json"))
+	info.HasWeights = exists(filepath.Join(dir, "model.safetensors")) || exists(filepath.Join(dir, "model.safetensors.index.json"))
+	return info, nil
+}
+
+// EstimateMemory predicts the peak memory of training ref with cfg.
+func (s *Models) EstimateMemory(ref string, cfg runconfig.Config) (out MemoryEstimate, err error) {
+	defer guard(s.deps.Log, "Models.EstimateMemory", &err)
+	dir, err := s.resolve(ref, true)
+	if err != nil {
+		return out, err
+	}
+	mc, err := model.LoadConfig(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return out, err
+	}
+	b, err := estimate.Training(mc, estimate.Run{
+		Rank: cfg.LoRA.R, Targets: cfg.LoRA.Targets, BatchSize: cfg.Training.BatchSize, SeqLen: cfg.Training.MaxSeqLen,
+	})
+	if err != nil {
+		return out, err
+	}
+	out = MemoryEstimate{Breakdown: b, TotalMB: float64(b.Total) / (1 << 20), FreeMB: availableMB()}
+	out.Fits = out.FreeMB == 0 || out.TotalMB < out.FreeMB
+	return out, nil
+}
+
+// Download fetches a hub model into the shared Hugging Face cache, with
+// progress on the "hub.progress" topic, and returns its folder.
+func (s *Models) Download(ref string) (dir string, err error) {
+	defer guard(s.deps.Log, "Models.Download", &err)
+	return s.resolve(ref, false)
+}
+
+// resolve turns ref into a folder. With configOnly, a hub model gets only
+// its small files, enough to describe it.
+func (s *Models) resolve(ref string, configOnly bool) (string, error) {
+	if ref == "" {
+		return "", fmt.Errorf("no model given: enter a Hugging Face id (org/name) or a local folder")
+	}
+	client, err := s.deps.hubClient()
+	if err != nil {
+		return "", err
+	}
+	if st, err := os.Stat(ref); err == nil && st.IsDir() {
+		return ref, nil
+	}
+	if configOnly {
+		r, err := hub.ParseRef(ref)
+		if err != nil {
+			return "", err
+		}
+		if r.IsLocal() {
+			return "", fmt.Errorf("model folder %s not found", r.Local)
+		}
+		return client.DownloadModel(s.deps.Context, r.ID, r.Revision, []string{"*.json", "*.jinja", "tokenizer.model"})
+	}
+	return client.ResolveModel(s.deps.Context, ref)
+}
+
+func familyOf(c *model.Config) string {
+	switch c.Arch {
+	case model.Gemma3:
+		return "gemma3"
+	case model.Llama:
+		return "llama3"
+	default:
+		return "qwen3"
+	}
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
