@@ -307,7 +307,7 @@ func TestCacheRoundTripAndPrepare(t *testing.T) {
 	}
 	// A different setting is a different key.
 	cfg2 := cfg
-	cfg2.Tokenize.MaxLen = 64
+	cfg2.Tokenize.MaxLen = 100
 	if p3, err := Prepare(context.Background(), cfg2); err != nil || p3.CacheHit || p3.CacheKey == p1.CacheKey {
 		t.Fatalf("changed max length hit the old cache: %v", err)
 	}
