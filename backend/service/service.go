@@ -37,6 +37,7 @@ type Services struct {
 	System   *System
 	Settings *Settings
 	Models   *Models
+	Export   *Export
 }
 
 // New builds the services over deps.
@@ -57,6 +58,7 @@ func New(deps Deps) (*Services, error) {
 		System:   &System{deps: deps},
 		Settings: &Settings{deps: deps},
 		Models:   &Models{deps: deps},
+		Export:   &Export{deps: deps},
 	}, nil
 }
 
@@ -68,6 +70,7 @@ func (s *Services) Named() map[string]any {
 		"System":   s.System,
 		"Settings": s.Settings,
 		"Models":   s.Models,
+		"Export":   s.Export,
 	}
 }
 

@@ -1,0 +1,123 @@
+package service
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/whetstone-ai/whetstone/backend/export"
+	"github.com/whetstone-ai/whetstone/backend/runs"
+)
+
+// Export writes a run's adapter (or a model) as PEFT, merged safetensors or GGUF.
+type Export struct{ deps Deps }
+
+// ExportRequest is the Export screen's form. Either RunID, or Model (with an
+// optional Adapter folder), names what to export.
+type ExportRequest struct {
+	RunID   string `json:"run_id"`
+	Model   string `json:"model"`
+	Adapter string `json:"adapter"`
+	// Format is peft, merged or gguf.
+	Format string `json:"format"`
+	// Quant: gguf f32|f16|bf16|q8_0, merged bf16|f16|f32.
+	Quant string `json:"quant"`
+	// Out is the destination folder; empty picks one under the workspace.
+	Out       string `json:"out"`
+	Overwrite bool   `json:"overwrite"`
+}
+
+// ExportedFile is one file an export wrote.
+type ExportedFile struct {
+	Path string `json:"path"`
+	Size int64  `json:"size"`
+}
+
+// ExportResult lists the files and how to use them.
+type ExportResult struct {
+	OutDir   string            `json:"out_dir"`
+	Files    []ExportedFile    `json:"files"`
+	Commands map[string]string `json:"commands"`
+}
+
+// Start runs the export, publishing progress on "export.progress", and
+// returns when the files are in place.
+func (s *Export) Start(req ExportRequest) (out ExportResult, err error) {
+	defer guard(s.deps.Log, "Export.Start", &err)
+	format, err := export.ParseFormat(req.Format)
+	if err != nil {
+		return out, err
+	}
+	base, adapter, name := req.Model, req.Adapter, ""
+	if req.RunID != "" {
+		store, err := runs.Open(s.deps.Workspace.RunsDir())
+		if err != nil {
+			return out, err
+		}
+		cfg, err := store.Config(req.RunID)
+		if err != nil {
+			return out, err
+		}
+		base, adapter, name = cfg.Model.Source, store.AdapterDir(req.RunID), req.RunID
+		if !exists(filepath.Join(adapter, "adapter_model.safetensors")) {
+			return out, fmt.Errorf("run %s has no saved adapter yet: export it once training completes (or after a checkpoint)", req.RunID)
+		}
+	}
+	if base == "" {
+		return out, fmt.Errorf("nothing to export: choose a run, or a model (and optionally an adapter folder)")
+	}
+	models := &Models{deps: s.deps}
+	baseDir, err := models.resolve(base, false)
+	if err != nil {
+		return out, err
+	}
+	if name == "" {
+		name = filepath.Base(filepath.Clean(baseDir))
+	}
+	dest := req.Out
+	if dest == "" {
+		dest = filepath.Join(s.deps.Workspace.ExportsDir(), fmt.Sprintf("%s-%s-%s", name, format, time.Now().Format("20060102-150405")))
+	}
+	res, err := export.Run(s.deps.Context, export.Request{
+		Format: format, BaseDir: baseDir, AdapterDir: adapter, OutDir: dest, Overwrite: req.Overwrite,
+		Quant: req.Quant, Name: name, BaseModelName: base, Emitter: s.deps.Events,
+	})
+	if err != nil {
+		return out, err
+	}
+	out.OutDir = res.OutDir
+	for _, f := range res.Files {
+		p := filepath.Join(res.OutDir, f)
+		st, err := os.Stat(p)
+		if err != nil {
+			return out, fmt.Errorf("exported file %s: %w", p, err)
+		}
+		out.Files = append(out.Files, ExportedFile{Path: p, Size: st.Size()})
+	}
+	out.Commands = usageCommands(format, base, out)
+	return out, nil
+}
+
+// usageCommands are copy-paste snippets for the tools people use next.
+func usageCommands(format export.Format, base string, r ExportResult) map[string]string {
+	cmds := map[string]string{}
+	switch format {
+	case export.FormatGGUF:
+		var ggufPath string
+		for _, f := range r.Files {
+			if strings.HasSuffix(f.Path, ".gguf") {
+				ggufPath = f.Path
+			}
+		}
+		name := strings.TrimSuffix(filepath.Base(ggufPath), ".gguf")
+		cmds["llamacpp"] = fmt.Sprintf("llama-cli -m %q -cnv", ggufPath)
+		cmds["ollama"] = fmt.Sprintf("cd %q && ollama create %s -f Modelfile && ollama run %s", r.OutDir, strings.ToLower(name), strings.ToLower(name))
+	case export.FormatPEFT:
+		cmds["transformers"] = fmt.Sprintf("from transformers import AutoModelForCausalLM\nfrom peft import PeftModel\nbase = AutoModelForCausalLM.from_pretrained(%q)\nmodel = PeftModel.from_pretrained(base, %q)", base, r.OutDir)
+	case export.FormatMerged:
+		cmds["transformers"] = fmt.Sprintf("from transformers import AutoModelForCausalLM, AutoTokenizer\nmodel = AutoModelForCausalLM.from_pretrained(%q)\ntokenizer = AutoTokenizer.from_pretrained(%q)", r.OutDir, r.OutDir)
+	}
+	return cmds
+}
