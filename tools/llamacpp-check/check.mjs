@@ -4,7 +4,12 @@
 // next-token logits at every position of a prompt. Whetstone's Go tests
 // compare this with their own engine; nothing here knows about Whetstone.
 //
-// Usage: node check.mjs --model FILE [--text TEXT] [--tokens 1,2,3] [--special]
+// Usage: node check.mjs --model FILE [--texts FILE.json] [--tokens 1,2,3] [--special]
+//
+// --texts names a JSON array of strings; each is tokenized without adding
+// BOS (special tokens parsed only with --special). --tokens are evaluated
+// in one sequence and the logits after each of them are printed.
+import {readFileSync} from "node:fs";
 import {getLlama, LlamaLogLevel} from "node-llama-cpp";
 
 function parseArgs(argv) {
@@ -12,7 +17,7 @@ function parseArgs(argv) {
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === "--model") out.model = argv[++i];
-        else if (a === "--text") out.text = argv[++i];
+        else if (a === "--texts") out.texts = JSON.parse(readFileSync(argv[++i], "utf8"));
         else if (a === "--tokens") out.tokens = argv[++i].split(",").filter(s => s !== "").map(Number);
         else if (a === "--special") out.special = true;
         else throw new Error(`unknown argument ${a}`);
@@ -24,10 +29,10 @@ function parseArgs(argv) {
 const args = parseArgs(process.argv.slice(2));
 const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error});
 const model = await llama.loadModel({modelPath: args.model, gpuLayers: 0});
-const result = {vocabularyType: model.vocabularyType, tokensCount: model.fileInsights.tokens ?? null};
+const result = {vocabularyType: model.vocabularyType};
 
-if (args.text !== undefined) {
-    result.textTokens = Array.from(model.tokenize(args.text, args.special));
+if (args.texts !== undefined) {
+    result.textTokens = args.texts.map(t => Array.from(model.tokenize(t, args.special)));
 }
 
 if (args.tokens !== undefined && args.tokens.length > 0) {
