@@ -71,7 +71,8 @@ func NewLabeler(enc Encoder, tmpl Template, mode Mode, eos int) *Labeler {
 }
 
 // Label renders c and marks its trainable tokens: a token is trainable
-// when its first byte lies inside an assistant span (TrainResponses), or
+// when its first byte lies inside an assistant span (TrainResponses; the
+// rule of chattemplate.TokenMask), or
 // always (TrainAll, and raw text, which has no turns to tell apart).
 func (l *Labeler) Label(c dataset.Conversation) (dataset.Labeled, error) {
 	if c.IsText() {
@@ -111,6 +112,9 @@ func (l *Labeler) Label(c dataset.Conversation) (dataset.Labeled, error) {
 	// Offsets and spans are both sorted: one merge pass.
 	si := 0
 	for i, off := range offs {
+		if off[1] <= off[0] {
+			continue // an inserted special token covers no text
+		}
 		for si < len(spans) && spans[si].End <= off[0] {
 			si++
 		}
