@@ -1,0 +1,238 @@
+// Package chat answers conversations with a base model, optionally with a
+// LoRA adapter attached: the playground behind the Chat screen. It keeps
+// recently used models loaded, since loading weights is the slow part of a
+// first message and base-vs-tuned comparisons alternate between two.
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/whetstone-ai/whetstone/backend/chattemplate"
+	"github.com/whetstone-ai/whetstone/backend/export"
+	"github.com/whetstone-ai/whetstone/backend/model"
+	"github.com/whetstone-ai/whetstone/backend/tokenizer"
+)
+
+// Request is one turn to answer.
+type Request struct {
+	// ModelDir holds config.json, the weights and the tokenizer files.
+	ModelDir string
+	// AdapterDir is a PEFT adapter folder; empty chats with the base model.
+	AdapterDir string
+	// Messages is the conversation so far, ending with the user's turn.
+	Messages []chattemplate.Message
+	// System, when set, is prepended as a system message.
+	System       string
+	Sampling     model.SamplingOptions
+	MaxNewTokens int
+	Seed         uint64
+	// TemplateArgs are extra chat-template variables (enable_thinking...).
+	TemplateArgs map[string]any
+}
+
+// Result summarizes a finished answer.
+type Result struct {
+	Text         string  `json:"text"`
+	PromptTokens int     `json:"prompt_tokens"`
+	Tokens       int     `json:"tokens"`
+	FinishReason string  `json:"finish_reason"`
+	TokensPerS   float64 `json:"tokens_per_s"`
+}
+
+// Engine loads models on demand and keeps the most recent ones.
+type Engine struct {
+	opts model.Options
+	keep int
+
+	mu     sync.Mutex
+	loaded map[string]*loaded
+	order  []string // least recently used first
+}
+
+type loaded struct {
+	mu   sync.Mutex // one generation at a time per model
+	m    *model.Model
+	tok  *tokenizer.Tokenizer
+	tmpl *chattemplate.Renderer
+	stop []int32
+}
+
+// NewEngine keeps up to keep models loaded (2 lets base and tuned answer
+// side by side without reloading).
+func NewEngine(opts model.Options, keep int) *Engine {
+	if keep < 1 {
+		keep = 1
+	}
+	return &Engine{opts: opts, keep: keep, loaded: map[string]*loaded{}}
+}
+
+// Generate answers req, calling onText with each new piece of text as it is
+// decoded. Cancel ctx to stop early; the partial answer is returned.
+func (e *Engine) Generate(ctx context.Context, req Request, onText func(string) error) (Result, error) {
+	if len(req.Messages) == 0 {
+		return Result{}, errors.New("chat: no messages to answer")
+	}
+	l, err := e.load(req.ModelDir, req.AdapterDir)
+	if err != nil {
+		return Result{}, err
+	}
+	msgs := req.Messages
+	if strings.TrimSpace(req.System) != "" {
+		msgs = append([]chattemplate.Message{{Role: "system", Content: req.System}}, msgs...)
+	}
+	prompt, err := l.tmpl.Render(msgs, chattemplate.Options{AddGenerationPrompt: true, Extra: req.TemplateArgs})
+	if err != nil {
+		return Result{}, fmt.Errorf("chat: render the conversation: %w", err)
+	}
+	ids := l.tok.Encode(prompt, false)
+	promptIDs := make([]int32, len(ids))
+	for i, id := range ids {
+		promptIDs[i] = int32(id)
+	}
+	maxNew := req.MaxNewTokens
+	if maxNew <= 0 {
+		maxNew = 256
+	}
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []int
+	sent := 0
+	start := time.Now()
+	gen, err := l.m.Generate(ctx, promptIDs, model.GenerateOptions{
+		SamplingOptions: req.Sampling, MaxNewTokens: maxNew, StopTokens: l.stop, Seed: req.Seed,
+	}, func(tok int32) error {
+		out = append(out, int(tok))
+		text := l.tok.Decode(out, true)
+		// Hold back a trailing partial UTF-8 character until it completes.
+		if strings.HasSuffix(text, string(utf8.RuneError)) {
+			return nil
+		}
+		if len(text) > sent && onText != nil {
+			delta := text[sent:]
+			sent = len(text)
+			return onText(delta)
+		}
+		return nil
+	})
+	elapsed := time.Since(start).Seconds()
+	res := Result{Text: l.tok.Decode(out, true), PromptTokens: len(promptIDs), Tokens: len(out), FinishReason: gen.FinishReason}
+	if elapsed > 0 {
+		res.TokensPerS = float64(len(out)) / elapsed
+	}
+	if err != nil {
+		return res, fmt.Errorf("chat: %w", err)
+	}
+	if onText != nil && len(res.Text) > sent {
+		if err := onText(res.Text[sent:]); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// load returns the model for (dir, adapter), loading it when needed and
+// evicting the least recently used beyond the limit.
+func (e *Engine) load(dir, adapter string) (*loaded, error) {
+	if dir == "" {
+		return nil, errors.New("chat: no model chosen")
+	}
+	key := filepath.Clean(dir) + "|" + adapter
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if l, ok := e.loaded[key]; ok {
+		e.touch(key)
+		return l, nil
+	}
+	tok, err := tokenizer.Load(dir)
+	if err != nil {
+		return nil, fmt.Errorf("chat: %w", err)
+	}
+	tmpl, err := chattemplate.NewRenderer(tok.Config())
+	if err != nil {
+		return nil, fmt.Errorf("chat: %s: %w", dir, err)
+	}
+	m, err := model.Load(dir, e.opts)
+	if err != nil {
+		return nil, fmt.Errorf("chat: %w", err)
+	}
+	if adapter != "" {
+		if err := AttachAdapter(m, adapter); err != nil {
+			return nil, err
+		}
+	}
+	l := &loaded{m: m, tok: tok, tmpl: tmpl, stop: stopTokens(tok, m.Config())}
+	e.loaded[key] = l
+	e.order = append(e.order, key)
+	for len(e.order) > e.keep {
+		delete(e.loaded, e.order[0])
+		e.order = e.order[1:]
+	}
+	return l, nil
+}
+
+func (e *Engine) touch(key string) {
+	for i, k := range e.order {
+		if k == key {
+			e.order = append(append(e.order[:i:i], e.order[i+1:]...), key)
+			return
+		}
+	}
+}
+
+// AttachAdapter loads a PEFT adapter folder into m.
+func AttachAdapter(m *model.Model, dir string) error {
+	ad, err := export.ReadAdapter(dir)
+	if err != nil {
+		return fmt.Errorf("chat: %w", err)
+	}
+	c := ad.Config
+	if err := m.AddLoRA(model.LoRAConfig{Rank: c.R, Alpha: c.LoraAlpha, RSLoRA: c.UseRSLoRA, TargetModules: c.TargetModules}); err != nil {
+		return fmt.Errorf("chat: adapter %s: %w", dir, err)
+	}
+	var state []model.HostTensor
+	for _, mod := range ad.Modules() {
+		l := ad.Layers[mod]
+		state = append(state,
+			model.HostTensor{Name: model.PEFTName(mod, "A"), Shape: []int{l.R, l.In}, Data: l.A},
+			model.HostTensor{Name: model.PEFTName(mod, "B"), Shape: []int{l.Out, l.R}, Data: l.B})
+	}
+	if err := m.SetLoRAState(state); err != nil {
+		return fmt.Errorf("chat: adapter %s: %w", dir, err)
+	}
+	return nil
+}
+
+// stopTokens are the tokenizer's stop ids, the model's EOS ids and the
+// end-of-turn markers of the chat formats we know, when the vocabulary has
+// them: a chat answer ends at its end of turn even if generation_config.json
+// forgot to say so.
+func stopTokens(tok *tokenizer.Tokenizer, cfg *model.Config) []int32 {
+	seen := map[int]bool{}
+	var out []int32
+	add := func(id int) {
+		if id >= 0 && !seen[id] {
+			seen[id] = true
+			out = append(out, int32(id))
+		}
+	}
+	for _, id := range tok.Config().StopIDs {
+		add(id)
+	}
+	for _, id := range cfg.EOSTokenIDs {
+		add(id)
+	}
+	for _, s := range []string{"<end_of_turn>", "<|eot_id|>", "<|im_end|>", "<|end_of_text|>", "<eos>"} {
+		if id, ok := tok.TokenID(s); ok {
+			add(id)
+		}
+	}
+	return out
+}
