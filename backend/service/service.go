@@ -38,6 +38,7 @@ type Services struct {
 	Settings *Settings
 	Models   *Models
 	Export   *Export
+	Chat     *Chat
 }
 
 // New builds the services over deps.
@@ -59,6 +60,7 @@ func New(deps Deps) (*Services, error) {
 		Settings: &Settings{deps: deps},
 		Models:   &Models{deps: deps},
 		Export:   &Export{deps: deps},
+		Chat:     newChat(deps),
 	}, nil
 }
 
@@ -71,6 +73,7 @@ func (s *Services) Named() map[string]any {
 		"Settings": s.Settings,
 		"Models":   s.Models,
 		"Export":   s.Export,
+		"Chat":     s.Chat,
 	}
 }
 
