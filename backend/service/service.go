@@ -39,6 +39,7 @@ type Services struct {
 	Models   *Models
 	Export   *Export
 	Chat     *Chat
+	Datasets *Datasets
 }
 
 // New builds the services over deps.
@@ -61,6 +62,7 @@ func New(deps Deps) (*Services, error) {
 		Models:   &Models{deps: deps},
 		Export:   &Export{deps: deps},
 		Chat:     newChat(deps),
+		Datasets: &Datasets{deps: deps},
 	}, nil
 }
 
@@ -74,6 +76,7 @@ func (s *Services) Named() map[string]any {
 		"Models":   s.Models,
 		"Export":   s.Export,
 		"Chat":     s.Chat,
+		"Datasets": s.Datasets,
 	}
 }
 

@@ -1,0 +1,148 @@
+package service
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/whetstone-ai/whetstone/backend/batch"
+	"github.com/whetstone-ai/whetstone/backend/chattemplate"
+	"github.com/whetstone-ai/whetstone/backend/dataset"
+	"github.com/whetstone-ai/whetstone/backend/tokenizer"
+)
+
+// Datasets reads, detects, previews and measures chat datasets.
+type Datasets struct{ deps Deps }
+
+// DatasetRequest names a dataset and, optionally, how to read it and which
+// model's tokenizer and chat template to render it with.
+type DatasetRequest struct {
+	// Path is a local file or folder, or a hub dataset id (org/name[@rev]).
+	Path string `json:"path"`
+	// Mapping overrides detection field by field (format, columns, roles).
+	Mapping dataset.Mapping `json:"mapping"`
+	// Model renders and tokenizes rows (a local folder or hub id); empty
+	// previews messages only.
+	Model string `json:"model"`
+	// TrainOn is "responses" (default) or "all".
+	TrainOn string `json:"train_on"`
+	MaxLen  int    `json:"max_len"`
+	// Truncation is "truncate" (default) or "drop" for rows over MaxLen.
+	Truncation  string `json:"truncation"`
+	SkipBadRows bool   `json:"skip_bad_rows"`
+	Page        int    `json:"page"`
+	PageSize    int    `json:"page_size"`
+}
+
+// DatasetInfo is what detection found.
+type DatasetInfo struct {
+	Path      string            `json:"path"`
+	Files     []string          `json:"files"`
+	Detection dataset.Detection `json:"detection"`
+}
+
+// Inspect detects the format of a dataset and explains why.
+func (s *Datasets) Inspect(req DatasetRequest) (out DatasetInfo, err error) {
+	defer guard(s.deps.Log, "Datasets.Inspect", &err)
+	files, err := s.files(req.Path)
+	if err != nil {
+		return out, err
+	}
+	sc, err := dataset.NewScanner(files[0], s.readOptions(req))
+	if err != nil {
+		return out, err
+	}
+	defer sc.Close()
+	return DatasetInfo{Path: files[0], Files: files, Detection: sc.Detection()}, nil
+}
+
+// Preview returns one page of rows as messages and, with a model, as the
+// exact rendered text with the trained tokens marked.
+func (s *Datasets) Preview(req DatasetRequest) (out *dataset.PreviewPage, err error) {
+	defer guard(s.deps.Log, "Datasets.Preview", &err)
+	files, err := s.files(req.Path)
+	if err != nil {
+		return nil, err
+	}
+	labeler, err := s.labeler(req)
+	if err != nil {
+		return nil, err
+	}
+	return dataset.Preview(files[0], s.readOptions(req), labeler, dataset.PreviewOptions{Page: req.Page, PageSize: req.PageSize, MaxLen: req.MaxLen})
+}
+
+// Stats reads the whole dataset: rows, turns and, with a model, the token
+// length histogram and what truncation would drop.
+func (s *Datasets) Stats(req DatasetRequest) (out *dataset.Stats, err error) {
+	defer guard(s.deps.Log, "Datasets.Stats", &err)
+	files, err := s.files(req.Path)
+	if err != nil {
+		return nil, err
+	}
+	labeler, err := s.labeler(req)
+	if err != nil {
+		return nil, err
+	}
+	trunc, err := dataset.ParseTruncation(req.Truncation)
+	if err != nil {
+		return nil, err
+	}
+	return dataset.ComputeStats(s.deps.Context, files[0], s.readOptions(req), labeler,
+		dataset.StatsOptions{MaxLen: req.MaxLen, Truncation: trunc, Workers: runtime.NumCPU()})
+}
+
+func (s *Datasets) readOptions(req DatasetRequest) dataset.Options {
+	return dataset.Options{Mapping: req.Mapping, SkipBadRows: req.SkipBadRows}
+}
+
+// files resolves a local path or hub id to data files.
+func (s *Datasets) files(ref string) ([]string, error) {
+	if ref == "" {
+		return nil, fmt.Errorf("no dataset given: choose a file (parquet, json, jsonl, csv) or enter a hub dataset id")
+	}
+	client, err := s.deps.hubClient()
+	if err != nil {
+		return nil, err
+	}
+	files, err := client.ResolveDataset(s.deps.Context, ref)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("dataset %s has no data files", ref)
+	}
+	return files, nil
+}
+
+// labeler builds the model's renderer and tokenizer, or nil without a model.
+func (s *Datasets) labeler(req DatasetRequest) (dataset.Labeler, error) {
+	if req.Model == "" {
+		return nil, nil
+	}
+	mode, err := batch.ParseMode(req.TrainOn)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := (&Models{deps: s.deps}).resolve(req.Model, true)
+	if err != nil {
+		return nil, err
+	}
+	return labelerForModel(dir, mode)
+}
+
+// labelerForModel renders with the model's own chat template and tokenizes
+// with its tokenizer, exactly as training will.
+func labelerForModel(dir string, mode batch.Mode) (*batch.Labeler, error) {
+	tok, err := tokenizer.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	var tmpl batch.Template
+	if tok.Config().ChatTemplate != "" {
+		r, err := chattemplate.NewRenderer(tok.Config())
+		if err != nil {
+			return nil, fmt.Errorf("model %s: %w", dir, err)
+		}
+		tmpl = batch.ChatTemplate{Renderer: r}
+	}
+	return batch.NewLabeler(tok, tmpl, mode, tok.Config().EOSID), nil
+}
