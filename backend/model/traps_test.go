@@ -1,0 +1,92 @@
+package model
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/core/tensors"
+	mlmodel "github.com/gomlx/gomlx/ml/model"
+
+	"github.com/whetstone-ai/whetstone/backend/accel"
+)
+
+// GoMLX behaviours this package works around. Each test pins the trap so a
+// GoMLX upgrade that changes it is noticed (and the workaround revisited).
+
+// The go backend implements neither DynamicSlice nor DynamicUpdateSlice;
+// the KV cache uses Gather + Where instead (writeRows, takeRow).
+func TestTrapGoBackendLacksDynamicSlices(t *testing.T) {
+	b, _, err := accel.Open(accel.Options{Backend: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ExecOnce(b, func(x *Node) *Node {
+		return DynamicSlice(x, []*Node{Const(x.Graph(), int32(1))}, []int{2})
+	}, []float32{1, 2, 3, 4})
+	if err == nil || !strings.Contains(err.Error(), "not implemented") {
+		t.Errorf("DynamicSlice on the go backend: %v (if it works now, writeRows/takeRow can use it)", err)
+	}
+	// Our replacement writes rows at a runtime offset.
+	got, err := ExecOnce(b, func(cache, update, start *Node) *Node { return writeRows(cache, update, start) },
+		tensors.FromShape(shapes.Make(dtypes.Float32, 1, 4, 1, 2)),
+		tensors.FromFlatDataAndDimensions([]float32{1, 2, 3, 4}, 1, 2, 1, 2), int32(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float32{0, 0, 1, 2, 3, 4, 0, 0}
+	if flat := tensors.MustCopyFlatData[float32](got); !equalF32(flat, want) {
+		t.Errorf("writeRows = %v, want %v", flat, want)
+	}
+}
+
+// The go backend embeds variables as constants in graphs not marked as
+// training, freezing their values at compile time. beginGraph keeps them as
+// parameters: a cached inference graph sees new LoRA values.
+func TestTrapVariablesAreNotFrozenIntoGraphs(t *testing.T) {
+	m := tinyModel(t, "llama", 1, Options{})
+	if err := m.AddLoRA(LoRAConfig{Rank: 2, Alpha: 2}); err != nil {
+		t.Fatal(err)
+	}
+	toks := testTokens(4, m.cfg.VocabSize, 1)
+	before, _ := m.Logits(toks)
+	randomizeLoRAB(t, m, 1)
+	after, _ := m.Logits(toks) // same compiled graph
+	if before[3][0] == after[3][0] {
+		t.Error("cached graph ignored the new LoRA values")
+	}
+}
+
+// Binary ops need equal ranks (no numpy rank promotion), and graph-building
+// panics must come back as errors from our API.
+func TestTrapGraphPanicsBecomeErrors(t *testing.T) {
+	m := tinyModel(t, "qwen3", 1, Options{})
+	_, err := m.Logits(make([]int32, 0))
+	if err == nil {
+		t.Error("empty sequence accepted")
+	}
+	e, err := m.executor("bad", func(_ *mlmodel.Scope, in []*Node) []*Node {
+		return []*Node{Add(in[0], Const(in[0].Graph(), []float32{1, 2}))}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Exec(tensors.FromFlatDataAndDimensions([]float32{1, 2, 3, 4}, 2, 2))
+	if err == nil || !strings.Contains(err.Error(), "rank") {
+		t.Errorf("rank mismatch: %v", err)
+	}
+}
+
+func equalF32(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
