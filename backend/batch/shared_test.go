@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/whetstone-ai/whetstone/backend/chattemplate"
@@ -11,18 +12,30 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/tokenizer"
 )
 
+// The Gemma 3 tokenizer takes seconds to load: load it once per test binary.
+var gemma3Once struct {
+	sync.Once
+	tok  *tokenizer.Tokenizer
+	tmpl ChatTemplate
+	err  error
+}
+
 func gemma3(t testing.TB) (*tokenizer.Tokenizer, ChatTemplate) {
 	t.Helper()
 	dir := sharedtest.Path(t, "refsets", "visible", "tokenizers", "gemma3")
-	tok, err := tokenizer.Load(dir)
-	if err != nil {
-		t.Fatal(err)
+	g := &gemma3Once
+	g.Do(func() {
+		if g.tok, g.err = tokenizer.Load(dir); g.err != nil {
+			return
+		}
+		var r *chattemplate.Renderer
+		r, g.err = chattemplate.NewRenderer(g.tok.Config())
+		g.tmpl = ChatTemplate{Renderer: r}
+	})
+	if g.err != nil {
+		t.Fatal(g.err)
 	}
-	r, err := chattemplate.NewRenderer(tok.Config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok, ChatTemplate{Renderer: r}
+	return g.tok, g.tmpl
 }
 
 // Every sample file, rendered with Gemma 3's real template and tokenizer:

@@ -1,0 +1,254 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/whetstone-ai/whetstone/backend/batch"
+	"github.com/whetstone-ai/whetstone/backend/chattemplate"
+	"github.com/whetstone-ai/whetstone/backend/dataset"
+	"github.com/whetstone-ai/whetstone/backend/tokenizer"
+)
+
+// dataCommand groups the dataset tools; "inspect" is the first.
+func dataCommand() Command {
+	return Command{
+		Name:    "data",
+		Summary: "inspect a dataset file: format, rows, token lengths, problems",
+		Run: func(ctx context.Context, env *Env, args []string) error {
+			if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+				fmt.Fprintln(env.Stderr, "Usage: whetstone data inspect FILE [--model DIR] [--max-len N] [flags]")
+				if len(args) == 0 {
+					return fmt.Errorf("%w: data needs a sub-command (inspect)", ErrUsage)
+				}
+				return nil
+			}
+			switch args[0] {
+			case "inspect":
+				return dataInspect(ctx, env, args[1:])
+			}
+			return fmt.Errorf("%w: unknown data sub-command %q (want inspect)", ErrUsage, args[0])
+		},
+	}
+}
+
+// dataParseArgs lets flags come after positional arguments
+// ("inspect FILE --model DIR"), which the flag package alone stops at.
+func dataParseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func dataInspect(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "data inspect", "FILE [--model DIR] [--max-len N] [flags]")
+	model := fs.String("model", "", "model folder (tokenizer.json, tokenizer_config.json): adds token statistics under its chat template")
+	maxLen := fs.Int("max-len", 2048, "maximum sequence length for the truncation statistics")
+	format := fs.String("format", "", "force the format: sharegpt, openai, alpaca or text")
+	column := fs.String("column", "", "column holding the turns (sharegpt/openai) or the text (text)")
+	roleKey := fs.String("role-key", "", "key of a turn's role (e.g. from, role)")
+	contentKey := fs.String("content-key", "", "key of a turn's content (e.g. value, content)")
+	roles := fs.String("role", "", "extra role names, e.g. robot=assistant,person=user")
+	truncation := fs.String("truncation", "truncate", "rows over --max-len: truncate or drop")
+	mode := fs.String("train-on", "responses", "trained tokens: responses (assistant turns) or all")
+	strict := fs.Bool("strict", false, "stop at the first bad row (default: skip, count and list them)")
+	problems := fs.Int("problems", 5, "how many problems to list")
+	asJSON := fs.Bool("json", false, "print the statistics as JSON")
+	pos, err := dataParseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return fmt.Errorf("%w: data inspect needs exactly one FILE", ErrUsage)
+	}
+	path := pos[0]
+	opts := dataset.Options{SkipBadRows: !*strict}
+	if *format != "" {
+		f, err := dataset.ParseFormat(*format)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrUsage, err)
+		}
+		opts.Mapping.Format = f
+	}
+	if *column != "" {
+		opts.Mapping.ConversationColumn, opts.Mapping.TextColumn = *column, *column
+	}
+	opts.Mapping.RoleKey, opts.Mapping.ContentKey = *roleKey, *contentKey
+	if *roles != "" {
+		if opts.Mapping.Roles, err = dataset.ParseRoles(*roles); err != nil {
+			return fmt.Errorf("%w: %v", ErrUsage, err)
+		}
+	}
+	trunc, err := dataset.ParseTruncation(*truncation)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	m, err := batch.ParseMode(*mode)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	var labeler dataset.Labeler
+	if *model != "" {
+		tk, err := tokenizer.Load(*model)
+		if err != nil {
+			return err
+		}
+		var tmpl batch.Template
+		if r, err := chattemplate.NewRenderer(tk.Config()); err == nil {
+			tmpl = batch.ChatTemplate{Renderer: r}
+		} else if opts.Mapping.Format != dataset.FormatText {
+			fmt.Fprintf(env.Stderr, "warning: %v: chat rows cannot be rendered\n", err)
+		}
+		labeler = batch.NewLabeler(tk, tmpl, m, tk.Config().EOSID)
+	}
+	st, err := dataset.ComputeStats(ctx, path, opts, labeler, dataset.StatsOptions{MaxLen: *maxLen, Truncation: trunc})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(st); err != nil {
+			return err
+		}
+	} else {
+		printDataStats(env.Stdout, st, *model, *problems)
+	}
+	if st.Conversations == 0 {
+		first := "no row could be read"
+		if len(st.Problems) > 0 {
+			first = st.Problems[0]
+		}
+		return fmt.Errorf("%s: no usable rows (%d read, all bad); first problem: %s", filepath.Base(path), st.Rows, first)
+	}
+	if st.Tokenized && st.Kept == 0 {
+		return fmt.Errorf("%s: %w: every row would be dropped (see above)", filepath.Base(path), batch.ErrAllMasked)
+	}
+	return nil
+}
+
+func printDataStats(w io.Writer, st *dataset.Stats, model string, maxProblems int) {
+	size := ""
+	if fi, err := os.Stat(st.Path); err == nil {
+		size = fmt.Sprintf(" (%s)", dataSize(fi.Size()))
+	}
+	d := st.Detection
+	fmt.Fprintf(w, "File:     %s%s\n", st.Path, size)
+	fmt.Fprintf(w, "Format:   %s (confidence %.2f)\n", d.Mapping.Format, d.Confidence)
+	fmt.Fprintf(w, "Why:      %s\n", d.Reason)
+	fmt.Fprintf(w, "Mapping:  %s\n", dataMappingText(d.Mapping))
+	for _, a := range d.Alternatives {
+		fmt.Fprintf(w, "Also:     %s (confidence %.2f): %s\n", a.Mapping.Format, a.Confidence, a.Reason)
+	}
+	fmt.Fprintf(w, "Rows:     %d read, %d usable, %d skipped as bad\n", st.Rows, st.Conversations, st.Skipped)
+	var turns []string
+	for _, b := range st.Turns {
+		turns = append(turns, fmt.Sprintf("%d: %d", b.Value, b.Count))
+	}
+	fmt.Fprintf(w, "Turns:    %s\n", strings.Join(turns, ", "))
+	if len(st.Roles) > 0 {
+		var roles []string
+		for _, r := range []string{dataset.RoleSystem, dataset.RoleUser, dataset.RoleAssistant} {
+			if st.Roles[r] > 0 {
+				roles = append(roles, fmt.Sprintf("%s %d", r, st.Roles[r]))
+			}
+		}
+		fmt.Fprintf(w, "Messages: %s\n", strings.Join(roles, ", "))
+	}
+	if st.Tokenized {
+		fmt.Fprintf(w, "\nTokens under %s, max length %d (%s):\n", filepath.Base(model), st.MaxLen, st.Truncation)
+		pct := 0.0
+		if st.Tokens > 0 {
+			pct = 100 * float64(st.TrainableTokens) / float64(st.Tokens)
+		}
+		fmt.Fprintf(w, "  total %d, trained on %d (%.1f%%) after truncation\n", st.Tokens, st.TrainableTokens, pct)
+		fmt.Fprintf(w, "  per row: min %d, median %d, mean %.0f, p95 %d, max %d\n", st.MinLen, st.MedianLen, st.MeanLen, st.P95Len, st.MaxLenSeen)
+		peak := 1
+		for _, b := range st.Lengths {
+			peak = max(peak, b.Count)
+		}
+		for _, b := range st.Lengths {
+			marker := ""
+			if st.MaxLen > b.Lo && st.MaxLen < b.Hi || st.MaxLen == b.Hi {
+				marker = "  <- max length"
+			}
+			fmt.Fprintf(w, "  %6d-%-6d %-40s %d%s\n", b.Lo, b.Hi-1, strings.Repeat("#", (b.Count*40+peak-1)/peak), b.Count, marker)
+		}
+		fmt.Fprintf(w, "  over max length: %d rows; truncated %d; kept %d\n", st.OverMaxLen, st.Truncated, st.Kept)
+		reasons := make([]string, 0, len(st.Dropped))
+		for r := range st.Dropped {
+			reasons = append(reasons, r)
+		}
+		sort.Strings(reasons)
+		for _, r := range reasons {
+			fmt.Fprintf(w, "  dropped %d: %s (rows %s)\n", st.Dropped[r], r, dataJoinInts(st.DroppedExamples[r]))
+		}
+	}
+	if len(st.Problems) > 0 && maxProblems > 0 {
+		fmt.Fprintf(w, "\nProblems (first %d of %d):\n", min(maxProblems, len(st.Problems)), max(st.Skipped, len(st.Problems)))
+		for _, p := range st.Problems[:min(maxProblems, len(st.Problems))] {
+			fmt.Fprintf(w, "  %s\n", p)
+		}
+	}
+}
+
+func dataMappingText(m dataset.Mapping) string {
+	switch m.Format {
+	case dataset.FormatShareGPT, dataset.FormatOpenAI:
+		s := fmt.Sprintf("turns in %q, role key %q, content key %q", m.ConversationColumn, m.RoleKey, m.ContentKey)
+		if len(m.Roles) > 0 {
+			var extra []string
+			for k, v := range m.Roles {
+				extra = append(extra, k+"->"+v)
+			}
+			sort.Strings(extra)
+			s += ", extra roles " + strings.Join(extra, ", ")
+		}
+		return s
+	case dataset.FormatAlpaca:
+		s := fmt.Sprintf("user = %q", m.InstructionColumn)
+		if m.InputColumn != "" {
+			s += fmt.Sprintf(" (+ %q)", m.InputColumn)
+		}
+		return s + fmt.Sprintf(", assistant = %q", m.OutputColumn)
+	case dataset.FormatText:
+		return fmt.Sprintf("text in %q", m.TextColumn)
+	}
+	return string(m.Format)
+}
+
+func dataJoinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ", ")
+}
+
+func dataSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/whetstone-ai/whetstone/backend/dataset"
+	"github.com/whetstone-ai/whetstone/backend/sharedtest"
+)
+
+func runData(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	env := &Env{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
+	err := Run(context.Background(), env, append([]string{"data"}, args...))
+	return out.String() + errOut.String(), err
+}
+
+func TestDataInspectLocalFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "chats.jsonl")
+	rows := `{"conversations":[{"from":"human","value":"hi"},{"from":"gpt","value":"hello"}]}
+{"conversations":[{"from":"human","value":"q"},{"from":"robot","value":"a"}]}
+{"conversations":[{"from":"system","value":"s"},{"from":"human","value":"q"},{"from":"gpt","value":"a"}]}
+`
+	os.WriteFile(path, []byte(rows), 0o644)
+	out, err := runData(t, "inspect", path)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"Format:   sharegpt", "3 read, 2 usable, 1 skipped", "2: 1, 3: 1", `line 2, field conversations[1].from: unknown role`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// Flags after the file, a role mapping, strict mode.
+	out, err = runData(t, "inspect", path, "--role", "robot=assistant", "--strict")
+	if err != nil || !strings.Contains(out, "3 read, 3 usable") {
+		t.Fatalf("role mapping: %v\n%s", err, out)
+	}
+	if _, err := runData(t, "inspect", path, "--strict"); !errors.Is(err, dataset.ErrUnknownRole) {
+		t.Fatalf("strict mode did not fail on the bad row: %v", err)
+	}
+	// A file that cannot be read is an error.
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"data": [{"instruction": "x", "output": "y"}]}`), 0o644)
+	if _, err := runData(t, "inspect", bad); !errors.Is(err, dataset.ErrNotArray) {
+		t.Fatalf("object file: %v", err)
+	}
+	if _, err := runData(t, "inspect"); !errors.Is(err, ErrUsage) {
+		t.Fatalf("missing FILE: %v", err)
+	}
+}
+
+func TestDataInspectGemma3(t *testing.T) {
+	model := sharedtest.Path(t, "refsets", "visible", "tokenizers", "gemma3")
+	file := sharedtest.Path(t, "data", "finetome-sample", "messages.jsonl")
+	out, err := runData(t, "inspect", file, "--model", model, "--max-len", "256")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"Format:   openai", "150 read, 150 usable", "max length 256", "truncated", "<- max length"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
