@@ -42,9 +42,6 @@ func Commands() []Command {
 		versionCommand(),
 		serveCommand(),
 		downloadCommand(),
-		benchCommand(),
-		tokenizeCommand(),
-		templateCommand(),
 		dataCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
