@@ -23,8 +23,11 @@ type Session struct {
 	close     func() error
 }
 
-// Close flushes and closes the log file.
-func (s *Session) Close() error { return s.close() }
+// Close stops the services and closes the log file.
+func (s *Session) Close() error {
+	s.Services.Close()
+	return s.close()
+}
 
 // OpenSession resolves and opens the workspace, starts logging to its logs
 // folder and to stderr, and builds the services emitting to em.

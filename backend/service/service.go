@@ -40,6 +40,7 @@ type Services struct {
 	Export   *Export
 	Chat     *Chat
 	Datasets *Datasets
+	Runs     *Runs
 }
 
 // New builds the services over deps.
@@ -56,6 +57,10 @@ func New(deps Deps) (*Services, error) {
 	if deps.Getenv == nil {
 		deps.Getenv = os.Getenv
 	}
+	runsSvc, err := newRuns(deps)
+	if err != nil {
+		return nil, fmt.Errorf("open the run store: %w", err)
+	}
 	return &Services{
 		System:   &System{deps: deps},
 		Settings: &Settings{deps: deps},
@@ -63,7 +68,14 @@ func New(deps Deps) (*Services, error) {
 		Export:   &Export{deps: deps},
 		Chat:     newChat(deps),
 		Datasets: &Datasets{deps: deps},
+		Runs:     runsSvc,
 	}, nil
+}
+
+// Close stops the run queue (the running run is interrupted and stays
+// resumable from its last checkpoint).
+func (s *Services) Close() {
+	s.Runs.queue.Close()
 }
 
 // Named maps the Go struct name of each service to its value, the names the
@@ -77,6 +89,7 @@ func (s *Services) Named() map[string]any {
 		"Export":   s.Export,
 		"Chat":     s.Chat,
 		"Datasets": s.Datasets,
+		"Runs":     s.Runs,
 	}
 }
 
