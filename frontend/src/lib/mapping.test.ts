@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { mappingFields, mappingOverride, toConfigMapping } from './mapping';
+
+describe('mapping', () => {
+  it('lists the fields each format uses', () => {
+    expect(mappingFields('sharegpt').map((f) => f.key)).toEqual(['conversation_column', 'role_key', 'content_key']);
+    expect(mappingFields('alpaca').filter((f) => !f.optional).map((f) => f.key)).toEqual(['instruction_column', 'output_column']);
+    expect(mappingFields('text').map((f) => f.key)).toEqual(['text_column']);
+    expect(mappingFields('nope')).toEqual([]);
+  });
+
+  it('sends only what the user changed', () => {
+    const detected = { format: 'sharegpt', conversation_column: 'conversations', role_key: 'from', content_key: 'value' };
+    expect(mappingOverride(detected, { ...detected })).toEqual({});
+    expect(mappingOverride(detected, { ...detected, conversation_column: 'dialog' })).toEqual({ conversation_column: 'dialog' });
+    expect(mappingOverride(detected, { format: 'text', text_column: 'body' })).toEqual({ format: 'text', text_column: 'body' });
+    expect(toConfigMapping({ format: 'text', text_column: 'body', roles: { a: 'b' } })).toEqual({ format: 'text', text_column: 'body' });
+  });
+});

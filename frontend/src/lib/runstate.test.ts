@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { actionsFor, appendLog, appendMetric, LOG_TAIL, MAX_POINTS, progressOf, sortRuns, splitLog, thin } from './runstate';
+import type { Run } from './types';
+
+describe('run state', () => {
+  it('offers only the actions a state allows', () => {
+    expect(actionsFor('running')).toEqual({ cancel: true, pause: true, resume: false, delete: false });
+    expect(actionsFor('paused')).toEqual({ cancel: true, pause: false, resume: true, delete: false });
+    expect(actionsFor('completed')).toEqual({ cancel: false, pause: false, resume: false, delete: true });
+    expect(actionsFor('failed').delete).toBe(true);
+    expect(actionsFor('queued').cancel).toBe(true);
+  });
+
+  it('bounds memory for long runs without losing validation points', () => {
+    const rows = Array.from({ length: 8 }, (_, i) => ({ step: i, loss: 1, ...(i === 1 ? { val_loss: 2 } : {}) }));
+    const t = thin(rows);
+    expect(t.map((r) => r.step)).toEqual([0, 1, 2, 4, 5, 6, 7]);
+    let many = Array.from({ length: MAX_POINTS }, (_, i) => ({ step: i }));
+    many = appendMetric(many, { step: MAX_POINTS });
+    expect(many.length).toBeLessThan(MAX_POINTS);
+    expect(many[many.length - 1].step).toBe(MAX_POINTS);
+  });
+
+  it('keeps a bounded log tail', () => {
+    let lines: string[] = [];
+    for (let i = 0; i < LOG_TAIL + 10; i++) lines = appendLog(lines, `l${i}`);
+    expect(lines).toHaveLength(LOG_TAIL);
+    expect(lines[lines.length - 1]).toBe(`l${LOG_TAIL + 9}`);
+    expect(splitLog('a\nb\n')).toEqual(['a', 'b']);
+    expect(splitLog(['x'])).toEqual(['x']);
+    expect(splitLog(null)).toEqual([]);
+  });
+
+  it('computes progress and sorts active runs first', () => {
+    const run = { id: 'a', state: 'running', config: { training: { max_steps: 60 } } } as unknown as Run;
+    expect(progressOf(run, { step: 12 })).toEqual({ step: 12, max: 60 });
+    expect(progressOf(run, { step: 12, max_steps: 80 })).toEqual({ step: 12, max: 80 });
+    const runs = [
+      { id: 'r1', state: 'completed', created_at: '2026-11-24T10:00:00Z' },
+      { id: 'r2', state: 'completed', created_at: '2026-11-24T11:00:00Z' },
+      { id: 'r3', state: 'running', created_at: '2026-11-24T09:00:00Z' },
+    ] as Run[];
+    expect(sortRuns(runs).map((r) => r.id)).toEqual(['r3', 'r2', 'r1']);
+  });
+});

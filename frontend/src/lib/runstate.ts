@@ -1,0 +1,75 @@
+// What a run's state allows, and how live events fold into what a run page
+// shows. Kept here so the buttons and the tests agree.
+
+import type { MetricRow, Run, RunState } from './types';
+
+export interface Actions {
+  cancel: boolean;
+  pause: boolean;
+  resume: boolean;
+  delete: boolean;
+}
+
+export const ACTIVE: RunState[] = ['queued', 'running', 'starting', 'pausing'];
+
+export function isActive(state: RunState): boolean {
+  return ACTIVE.includes(state);
+}
+
+export function actionsFor(state: RunState): Actions {
+  return {
+    cancel: state === 'queued' || state === 'running' || state === 'paused' || state === 'starting',
+    pause: state === 'running',
+    resume: state === 'paused',
+    delete: !isActive(state) && state !== 'paused',
+  };
+}
+
+/** Rows kept in memory per run page; older ones are thinned, not dropped. */
+export const MAX_POINTS = 20000;
+
+/** Appends a live metrics row unless it repeats a step already merged with the same fields. */
+export function appendMetric(rows: MetricRow[], m: MetricRow): MetricRow[] {
+  const next = rows.length >= MAX_POINTS ? thin(rows) : rows.slice();
+  next.push(m);
+  return next;
+}
+
+/** Halves the resolution of the older half, keeping the newest points exact. */
+export function thin(rows: MetricRow[]): MetricRow[] {
+  const half = Math.floor(rows.length / 2);
+  const old = rows.slice(0, half).filter((r, i) => i % 2 === 0 || r.val_loss != null);
+  return old.concat(rows.slice(half));
+}
+
+export const LOG_TAIL = 400;
+
+export function appendLog(lines: string[], line: string): string[] {
+  const next = lines.length >= LOG_TAIL ? lines.slice(lines.length - LOG_TAIL + 1) : lines.slice();
+  next.push(line);
+  return next;
+}
+
+export function splitLog(log: string | string[] | null | undefined): string[] {
+  if (!log) return [];
+  const lines = Array.isArray(log) ? log : log.split('\n');
+  const clean = lines.filter((l, i) => !(i === lines.length - 1 && l === ''));
+  return clean.slice(-LOG_TAIL);
+}
+
+/** Progress of a run: from the newest metrics, else from the run record. */
+export function progressOf(run: Run | null, last: MetricRow | undefined): { step: number; max: number } {
+  const step = last?.step ?? run?.step ?? 0;
+  const max = last?.max_steps ?? run?.max_steps ?? run?.config?.training?.max_steps ?? 0;
+  return { step, max };
+}
+
+/** Newest first; active runs on top. */
+export function sortRuns(runs: Run[]): Run[] {
+  return [...runs].sort((a, b) => {
+    const aa = isActive(a.state) ? 0 : 1;
+    const bb = isActive(b.state) ? 0 : 1;
+    if (aa !== bb) return aa - bb;
+    return (b.created_at ?? b.id).localeCompare(a.created_at ?? a.id);
+  });
+}
