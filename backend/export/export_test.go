@@ -206,7 +206,7 @@ func TestGGUFExportGemma3(t *testing.T) {
 				"gemma3.attention.value_length": uint32(tinyHeadDim), "gemma3.context_length": uint32(512),
 				"gemma3.attention.layer_norm_rms_epsilon": float32(1e-6), "gemma3.rope.freq_base": float32(1e6),
 				"gemma3.attention.sliding_window": uint32(128),
-				"tokenizer.ggml.model": "llama", "tokenizer.ggml.bos_token_id": uint32(2),
+				"tokenizer.ggml.model":            "llama", "tokenizer.ggml.bos_token_id": uint32(2),
 				"tokenizer.ggml.eos_token_id": uint32(13), "tokenizer.ggml.padding_token_id": uint32(0),
 				"tokenizer.ggml.unknown_token_id": uint32(3), "tokenizer.ggml.add_bos_token": true,
 				"tokenizer.ggml.add_eos_token": false, "tokenizer.ggml.add_space_prefix": false,

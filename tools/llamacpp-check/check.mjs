@@ -1,54 +1,71 @@
-// check.mjs loads a GGUF with llama.cpp (the prebuilt binaries that
-// node-llama-cpp ships) and prints, as one JSON object on stdout, what an
-// independent consumer sees: the tokenization of a text and the raw
-// next-token logits at every position of a prompt. Whetstone's Go tests
-// compare this with their own engine; nothing here knows about Whetstone.
+// check.mjs loads GGUF files with llama.cpp (the prebuilt binaries that
+// node-llama-cpp ships) and prints, as one JSON array on stdout (one object
+// per model), what an independent consumer sees: the tokenization of texts
+// and the raw next-token logits at every position of a prompt. Whetstone's
+// Go tests compare this with their own engine; nothing here knows about
+// Whetstone.
 //
-// Usage: node check.mjs --model FILE [--texts FILE.json] [--tokens 1,2,3] [--special]
+// Usage: node check.mjs --model FILE [--model FILE...] [--texts FILE.json]
+//                       [--tokens 1,2,3] [--logits-dir DIR] [--special]
 //
-// --texts names a JSON array of strings; each is tokenized without adding
-// BOS (special tokens parsed only with --special). --tokens are evaluated
-// in one sequence and the logits after each of them are printed.
-import {readFileSync} from "node:fs";
+// --texts names a JSON array of strings; each is tokenized (by the first
+// model only) without adding BOS, special tokens parsed only with
+// --special. --tokens are evaluated in one sequence by every model and the
+// logits after each of them are printed.
+import {readFileSync, writeFileSync} from "node:fs";
+import {join} from "node:path";
 import {getLlama, LlamaLogLevel} from "node-llama-cpp";
 
 function parseArgs(argv) {
-    const out = {special: false};
+    const out = {special: false, models: []};
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
-        if (a === "--model") out.model = argv[++i];
+        if (a === "--model") out.models.push(argv[++i]);
         else if (a === "--texts") out.texts = JSON.parse(readFileSync(argv[++i], "utf8"));
         else if (a === "--tokens") out.tokens = argv[++i].split(",").filter(s => s !== "").map(Number);
         else if (a === "--special") out.special = true;
+        else if (a === "--logits-dir") out.logitsDir = argv[++i];
         else throw new Error(`unknown argument ${a}`);
     }
-    if (!out.model) throw new Error("--model is required");
+    if (out.models.length === 0) throw new Error("--model is required");
     return out;
+}
+
+async function check(llama, path, args, index) {
+    const first = index === 0;
+    const model = await llama.loadModel({modelPath: path, gpuLayers: 0});
+    const result = {model: path, vocabularyType: model.vocabularyType};
+    if (first && args.texts !== undefined) {
+        result.textTokens = args.texts.map(t => Array.from(model.tokenize(t, args.special)));
+    }
+    if (args.tokens !== undefined && args.tokens.length > 0) {
+        const n = args.tokens.length;
+        const context = await model.createContext({contextSize: Math.max(256, n + 8), batchSize: Math.max(n, 8), threads: 2});
+        const sequence = context.getSequence();
+        const out = await sequence.controlledEvaluate(args.tokens.map(t => [t, {generateNext: {logits: true}}]));
+        let size = 0;
+        for (const o of out) {
+            if (!o || !o.next || !o.next.logits) throw new Error("missing logits");
+            for (const k of o.next.logits.keys()) size = Math.max(size, k + 1);
+        }
+        const flat = new Float32Array(n * size).fill(NaN);
+        out.forEach((o, i) => {
+            for (const [k, v] of o.next.logits) flat[i * size + k] = v;
+        });
+        if (!args.logitsDir) throw new Error("--tokens needs --logits-dir");
+        writeFileSync(join(args.logitsDir, `${index}.f32`), Buffer.from(flat.buffer));
+        result.vocabSize = size;
+        result.positions = n;
+        await context.dispose();
+    }
+    await model.dispose();
+    return result;
 }
 
 const args = parseArgs(process.argv.slice(2));
 const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error});
-const model = await llama.loadModel({modelPath: args.model, gpuLayers: 0});
-const result = {vocabularyType: model.vocabularyType};
-
-if (args.texts !== undefined) {
-    result.textTokens = args.texts.map(t => Array.from(model.tokenize(t, args.special)));
+const results = [];
+for (const [i, path] of args.models.entries()) {
+    results.push(await check(llama, path, args, i));
 }
-
-if (args.tokens !== undefined && args.tokens.length > 0) {
-    const n = args.tokens.length;
-    const context = await model.createContext({contextSize: Math.max(256, n + 8), batchSize: Math.max(n, 8), threads: 2});
-    const sequence = context.getSequence();
-    const out = await sequence.controlledEvaluate(args.tokens.map(t => [t, {generateNext: {logits: true}}]));
-    result.logits = out.map((o, i) => {
-        if (!o || !o.next || !o.next.logits) throw new Error(`no logits for position ${i}`);
-        let size = 0;
-        for (const k of o.next.logits.keys()) size = Math.max(size, k + 1);
-        const dense = new Array(size).fill(null);
-        for (const [k, v] of o.next.logits) dense[k] = v;
-        return dense;
-    });
-    await context.dispose();
-}
-await model.dispose();
-process.stdout.write(JSON.stringify(result));
+process.stdout.write(JSON.stringify(results));
