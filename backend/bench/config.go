@@ -1,0 +1,91 @@
+package bench
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/whetstone-ai/whetstone/backend/model"
+)
+
+// Config is one benchmark configuration: a Gemma-3-shaped model (random
+// weights), its LoRA adapters and the batch shape trained on.
+type Config struct {
+	Name  string `json:"name"`
+	Vocab int    `json:"vocab"`
+	// Hidden, Layers, Heads, KVHeads, HeadDim and MLP size the model.
+	Hidden  int `json:"hidden"`
+	Layers  int `json:"layers"`
+	Heads   int `json:"heads"`
+	KVHeads int `json:"kv_heads"`
+	HeadDim int `json:"head_dim"`
+	MLP     int `json:"mlp"`
+	// Seq and Batch are the training batch shape [Batch, Seq].
+	Seq   int `json:"seq"`
+	Batch int `json:"batch"`
+	// Rank is the LoRA rank on q, k, v, o, gate, up and down projections.
+	Rank int `json:"rank"`
+}
+
+// configs are fixed by issue 10 and mirror ../shared/bench/torch_lora_ref.py
+// arguments, so both sides build the same shapes.
+var configs = []Config{
+	{Name: "tiny", Vocab: 512, Hidden: 64, Layers: 2, Heads: 4, KVHeads: 2, HeadDim: 16, MLP: 128, Seq: 64, Batch: 4, Rank: 8},
+	{Name: "5m", Vocab: 8192, Hidden: 256, Layers: 3, Heads: 4, KVHeads: 1, HeadDim: 64, MLP: 1024, Seq: 256, Batch: 4, Rank: 8},
+	{Name: "30m", Vocab: 16384, Hidden: 512, Layers: 6, Heads: 8, KVHeads: 2, HeadDim: 64, MLP: 2048, Seq: 256, Batch: 4, Rank: 8},
+}
+
+// Configs returns the benchmark configurations, smallest first.
+func Configs() []Config { return append([]Config(nil), configs...) }
+
+// ConfigNames lists the configuration names, smallest first.
+func ConfigNames() []string {
+	var out []string
+	for _, c := range configs {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+// Lookup returns the configuration with the given name.
+func Lookup(name string) (Config, error) {
+	for _, c := range configs {
+		if c.Name == name {
+			return c, nil
+		}
+	}
+	return Config{}, fmt.Errorf("bench: unknown config %q (have %s)", name, strings.Join(ConfigNames(), ", "))
+}
+
+// ModelConfig returns the model configuration: the model package's preset
+// of the same name (the Gemma 3 text architecture: q/k norm, tied
+// embeddings, tanh GELU, sliding layers of 512 then one global every six),
+// checked against this configuration's sizes. With sequences of at most 512
+// tokens the sliding window never masks anything, so the work equals the
+// PyTorch reference's full causal attention.
+func (c Config) ModelConfig() (*model.Config, error) {
+	mc, err := model.Preset(c.Name)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	got := []int{mc.VocabSize, mc.HiddenSize, mc.NumLayers, mc.NumHeads, mc.NumKVHeads, mc.HeadDim, mc.IntermediateSize}
+	want := []int{c.Vocab, c.Hidden, c.Layers, c.Heads, c.KVHeads, c.HeadDim, c.MLP}
+	if !slices.Equal(got, want) {
+		return nil, fmt.Errorf("bench: model preset %s has sizes %v, the benchmark defines %v", c.Name, got, want)
+	}
+	return mc, nil
+}
+
+// TokensPerStep is the number of tokens one training step processes.
+func (c Config) TokensPerStep() int { return c.Seq * c.Batch }
+
+// TorchArgs are the arguments of ../shared/bench/torch_lora_ref.py that
+// build the same model and batch.
+func (c Config) TorchArgs() []string {
+	return []string{
+		"--vocab", strconv.Itoa(c.Vocab), "--hidden", strconv.Itoa(c.Hidden), "--layers", strconv.Itoa(c.Layers),
+		"--heads", strconv.Itoa(c.Heads), "--kv", strconv.Itoa(c.KVHeads), "--hd", strconv.Itoa(c.HeadDim),
+		"--inter", strconv.Itoa(c.MLP), "--seq", strconv.Itoa(c.Seq), "--batch", strconv.Itoa(c.Batch), "--r", strconv.Itoa(c.Rank),
+	}
+}

@@ -1,0 +1,159 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/gomlx/compute"
+
+	"github.com/whetstone-ai/whetstone/backend/model"
+	"github.com/whetstone-ai/whetstone/backend/runconfig"
+	"github.com/whetstone-ai/whetstone/backend/train"
+)
+
+// TrainResult holds the training measurement of one configuration.
+type TrainResult struct {
+	// Steps is the number of timed steps (after the first).
+	Steps int `json:"steps"`
+	// TokensPerS is batch·seq divided by the median steady step time:
+	// every token of the batch counts, as in the PyTorch reference.
+	TokensPerS   float64 `json:"tokens_per_s"`
+	MedianStepMS float64 `json:"median_step_ms"`
+	MinStepMS    float64 `json:"min_step_ms"`
+	// FirstStepS is the first step, graph compilation included.
+	FirstStepS float64 `json:"first_step_s"`
+	// SetupS is building the model and attaching adapters.
+	SetupS float64 `json:"setup_s"`
+	// PeakRSSMB is VmHWM right after training.
+	PeakRSSMB float64 `json:"peak_rss_mb"`
+	// Losses are the training losses of every step, to show it trains.
+	Losses []float64 `json:"losses"`
+	// FrozenParams and TrainableParams count base and LoRA parameters.
+	FrozenParams    int64 `json:"frozen_params"`
+	TrainableParams int64 `json:"trainable_params"`
+}
+
+// benchSeed fixes weights, adapters and data.
+const benchSeed = 1234
+
+// newModel builds the configuration's random model with LoRA adapters.
+func newModel(c Config, backend compute.Backend) (*model.Model, error) {
+	mc, err := c.ModelConfig()
+	if err != nil {
+		return nil, err
+	}
+	m, err := model.NewRandom(mc, benchSeed, model.Options{Backend: backend})
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	// Alpha = rank gives the reference's adapter scale of 1.
+	err = m.AddLoRA(model.LoRAConfig{Rank: c.Rank, Alpha: float64(c.Rank), TargetModules: model.AllLinear, Seed: benchSeed})
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	return m, nil
+}
+
+// trainingBatches makes n full batches of random tokens, one sequence per
+// row, with about 30% of the labels masked like the reference's mask.
+func trainingBatches(c Config, n int) []train.Batch {
+	rng := rand.New(rand.NewPCG(benchSeed, 7))
+	out := make([]train.Batch, n)
+	for i := range out {
+		size := c.Batch * c.Seq
+		b := train.Batch{Rows: c.Batch, Seq: c.Seq,
+			Tokens: make([]int32, size), Labels: make([]int32, size),
+			Positions: make([]int32, size), Segments: make([]int32, size)}
+		for j := range size {
+			tok := int32(rng.IntN(c.Vocab))
+			b.Tokens[j] = tok
+			b.Labels[j] = tok
+			if rng.Float64() < 0.3 {
+				b.Labels[j] = model.IgnoreIndex
+			}
+			b.Positions[j] = int32(j % c.Seq)
+			b.Segments[j] = 1
+		}
+		out[i] = b
+	}
+	return out
+}
+
+// trainingOptions mirror the reference: AdamW, lr 2e-4, weight decay
+// 0.01, no clipping, a constant schedule.
+func trainingOptions(c Config, steps int) runconfig.Training {
+	return runconfig.Training{
+		LearningRate: 2e-4, Optimizer: "adamw", WeightDecay: 0.01,
+		Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, Scheduler: "constant",
+		BatchSize: c.Batch, GradAccum: 1, MaxSteps: steps, MaxSeqLen: c.Seq,
+	}
+}
+
+// measureTrain runs steps+1 optimiser steps through train.Run and times
+// each; the first (compilation) is reported apart. It returns the trained
+// model for the generation measurement. onStep, when non-nil,
+// runs after every step (benchmarks reset their timer there).
+func measureTrain(ctx context.Context, c Config, backend compute.Backend, steps int, onStep func(step int)) (TrainResult, *model.Model, error) {
+	if steps < 1 {
+		return TrainResult{}, nil, fmt.Errorf("bench: steps must be at least 1, got %d", steps)
+	}
+	var res TrainResult
+	began := time.Now()
+	m, err := newModel(c, backend)
+	if err != nil {
+		return res, nil, err
+	}
+	mc := m.Config()
+	res.FrozenParams = mc.NumParams()
+	for _, v := range m.TrainableVariables() {
+		res.TrainableParams += int64(v.Shape().Size())
+	}
+	data, err := train.NewBatches(trainingBatches(c, 4), benchSeed, false)
+	if err != nil {
+		return res, nil, fmt.Errorf("bench: %w", err)
+	}
+	res.SetupS = time.Since(began).Seconds()
+
+	var stepTimes []float64
+	last := time.Now()
+	opts := train.Options{
+		Training: trainingOptions(c, steps+1),
+		Seed:     benchSeed,
+		AfterStep: func(step int) error {
+			now := time.Now()
+			stepTimes = append(stepTimes, now.Sub(last).Seconds())
+			if onStep != nil {
+				onStep(step)
+			}
+			last = time.Now()
+			return nil
+		},
+	}
+	out, err := train.Run(ctx, backend, train.ModelTarget(m), data, nil, opts)
+	if err != nil {
+		return res, nil, fmt.Errorf("bench: training %s: %w", c.Name, err)
+	}
+	res.PeakRSSMB = train.PeakRSSMB()
+	res.Losses = out.Losses
+	if len(stepTimes) != steps+1 {
+		return res, nil, fmt.Errorf("bench: training %s ran %d steps, want %d", c.Name, len(stepTimes), steps+1)
+	}
+	res.FirstStepS = stepTimes[0]
+	steady := slices.Clone(stepTimes[1:])
+	slices.Sort(steady)
+	med := median(steady)
+	res.Steps = len(steady)
+	res.MedianStepMS = med * 1000
+	res.MinStepMS = steady[0] * 1000
+	res.TokensPerS = float64(c.TokensPerStep()) / med
+	return res, m, nil
+}
+
+// median of sorted values, taken at the same index as the reference
+// (sorted(times)[n//2]).
+func median(sorted []float64) float64 {
+	return sorted[len(sorted)/2]
+}
