@@ -32,6 +32,9 @@ type Options struct {
 	// is reported through Logf and the one before it is used.
 	Resume     bool
 	ResumeStep int
+	// Resumed is told the step the run continues from, before any step
+	// runs (the run store truncates its metrics there).
+	Resumed func(step int) error
 
 	// Report receives the metrics of every optimiser step.
 	Report func(runs.Metrics) error
@@ -115,6 +118,11 @@ func Run(ctx context.Context, backend compute.Backend, target Target, data, val 
 		}
 		start = st
 		opts.Logf("resumed from checkpoint %s (step %d)", from, st.Step)
+		if opts.Resumed != nil {
+			if err := opts.Resumed(st.Step); err != nil {
+				return res, err
+			}
+		}
 	}
 	res.StartStep, res.Step = start.Step, start.Step
 	if start.Step >= total {

@@ -1,0 +1,357 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/gomlx/compute"
+
+	"github.com/whetstone-ai/whetstone/backend/batch"
+	"github.com/whetstone-ai/whetstone/backend/chattemplate"
+	"github.com/whetstone-ai/whetstone/backend/dataset"
+	"github.com/whetstone-ai/whetstone/backend/export"
+	"github.com/whetstone-ai/whetstone/backend/hub"
+	"github.com/whetstone-ai/whetstone/backend/model"
+	"github.com/whetstone-ai/whetstone/backend/runconfig"
+	"github.com/whetstone-ai/whetstone/backend/runs"
+	"github.com/whetstone-ai/whetstone/backend/safetensors"
+	"github.com/whetstone-ai/whetstone/backend/tokenizer"
+)
+
+// Env is what executing a run needs from the application.
+type Env struct {
+	// Backend runs the graphs; nil uses the model package's default.
+	Backend compute.Backend
+	// Hub resolves hub ids of models and datasets; nil accepts local paths
+	// only.
+	Hub *hub.Client
+	// CacheDir keeps tokenized datasets between runs; empty disables it.
+	CacheDir string
+	// AfterStep is passed to Options.AfterStep (tests, progress output).
+	AfterStep func(job *runs.Job, step int) error
+}
+
+// NewExecutor returns the runs.Executor that trains a queued run.
+func NewExecutor(env Env) runs.Executor {
+	return func(ctx context.Context, job *runs.Job) error { return execute(ctx, env, job) }
+}
+
+func execute(ctx context.Context, env Env, job *runs.Job) error {
+	cfg := job.Config
+	if err := cfg.Check(); err != nil {
+		return err
+	}
+	job.Logf("preparing run %s: model %s, data %s", job.ID, cfg.Model.Source, cfg.Dataset.Path)
+
+	modelDir, err := resolveModel(ctx, env, cfg.Model)
+	if err != nil {
+		return err
+	}
+	tok, err := tokenizer.Load(modelDir)
+	if err != nil {
+		return fmt.Errorf("tokenizer of %s: %w", modelDir, err)
+	}
+	prep, err := prepareData(ctx, env, cfg, modelDir, tok, job)
+	if err != nil {
+		return err
+	}
+	job.Logf("data: %d training and %d validation examples (%d rows read, %d tokens, %d trained on, %d truncated)",
+		len(prep.Train), len(prep.Validation), prep.Report.Rows, prep.Report.Tokens, prep.Report.TrainableTokens, prep.Report.Truncated)
+
+	padID := int32(max(0, tok.Config().PadID))
+	bopts := batch.BatchOptions{BatchSize: cfg.Training.BatchSize, MaxLen: cfg.Training.MaxSeqLen, Pack: cfg.Training.Packing,
+		PadID: padID, Seed: uint64(cfg.Seed)}
+	trainData, err := newEpochData(prep.Train, bopts, true)
+	if err != nil {
+		return fmt.Errorf("batch training data: %w", err)
+	}
+	var valData Data
+	if len(prep.Validation) > 0 {
+		vd, err := newEpochData(prep.Validation, bopts, false)
+		if err != nil {
+			return fmt.Errorf("batch validation data: %w", err)
+		}
+		valData = vd
+	}
+
+	m, err := model.Load(modelDir, model.Options{Backend: env.Backend})
+	if err != nil {
+		return err
+	}
+	lc := cfg.LoRA
+	if err := m.AddLoRA(model.LoRAConfig{Rank: lc.R, Alpha: lc.Alpha, Dropout: lc.Dropout, RSLoRA: lc.RSLoRA,
+		TargetModules: lc.Targets, Seed: cfg.Seed}); err != nil {
+		return err
+	}
+	mc := m.Config()
+	job.Logf("model: %s, %d layers, hidden %d, vocab %d, %.1fM base parameters, %d adapter tensors (r=%d, alpha=%g)",
+		mc.ModelType, mc.NumLayers, mc.HiddenSize, mc.VocabSize, float64(mc.NumParams())/1e6, len(m.TrainableVariables()), lc.R, lc.Alpha)
+
+	opts := Options{
+		Training: cfg.Training, Seed: cfg.Seed,
+		CheckpointDir: job.Store.CheckpointsDir(job.ID), CheckpointEvery: cfg.Checkpoint.Every, CheckpointKeep: cfg.Checkpoint.Keep,
+		Resume: job.Resume, ResumeStep: job.ResumeStep,
+		Report:       job.Report,
+		Checkpointed: job.Checkpointed,
+		Logf:         job.Logf,
+		Stop:         job.StopRequested,
+		Resumed: func(step int) error {
+			// Steps after the checkpoint are replayed; drop their old lines.
+			return job.Store.TruncateMetrics(job.ID, step)
+		},
+	}
+	if env.AfterStep != nil {
+		opts.AfterStep = func(step int) error { return env.AfterStep(job, step) }
+	}
+	backend := env.Backend
+	if backend == nil {
+		backend = m.Backend()
+	}
+	res, err := Run(ctx, backend, ModelTarget(m), trainData, valData, opts)
+	if err != nil {
+		return err
+	}
+	job.Logf("training finished at step %d/%d", res.Step, res.TotalSteps)
+	adapterDir := job.Store.AdapterDir(job.ID)
+	if err := SaveAdapter(adapterDir, m, cfg); err != nil {
+		return err
+	}
+	job.Logf("adapter saved to %s", adapterDir)
+	if cfg.Output != "" {
+		if err := SaveAdapter(cfg.Output, m, cfg); err != nil {
+			return err
+		}
+		job.Logf("adapter copied to %s", cfg.Output)
+	}
+	return nil
+}
+
+func resolveModel(ctx context.Context, env Env, mc runconfig.Model) (string, error) {
+	ref := mc.Source
+	if info, err := os.Stat(ref); err == nil && info.IsDir() {
+		return ref, nil
+	}
+	if env.Hub == nil {
+		return "", fmt.Errorf("model %s: no such folder (hub downloads are not available here)", ref)
+	}
+	if mc.Revision != "" && !strings.Contains(ref, "@") {
+		ref += "@" + mc.Revision
+	}
+	return env.Hub.ResolveModel(ctx, ref)
+}
+
+func prepareData(ctx context.Context, env Env, cfg runconfig.Config, modelDir string, tok *tokenizer.Tokenizer, job *runs.Job) (*batch.Prepared, error) {
+	path := cfg.Dataset.Path
+	if _, err := os.Stat(path); err != nil {
+		if env.Hub == nil {
+			return nil, fmt.Errorf("dataset %s: %w", path, err)
+		}
+		files, err := env.Hub.ResolveDataset(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		if len(files) == 0 {
+			return nil, fmt.Errorf("dataset %s has no data files", path)
+		}
+		if len(files) > 1 {
+			job.Logf("dataset %s has %d files; training on the first, %s", path, len(files), filepath.Base(files[0]))
+		}
+		path = files[0]
+	} else if info, _ := os.Stat(path); info.IsDir() {
+		return nil, fmt.Errorf("dataset %s is a folder; give the data file (jsonl, json, parquet or csv)", path)
+	}
+	mapping, err := datasetMapping(cfg.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	renderer, err := chattemplate.NewRenderer(tok.Config())
+	if err != nil {
+		return nil, fmt.Errorf("model's chat template: %w", err)
+	}
+	mode := batch.TrainAll
+	if cfg.Training.TrainOnResponsesOnly {
+		mode = batch.TrainResponses
+	}
+	var tmplSrc, tokHash string
+	if env.CacheDir != "" {
+		// The cache key must change when the tokenizer does.
+		tmplSrc = tok.Config().ChatTemplate
+		tokHash, err = batch.HashFiles(filepath.Join(modelDir, "tokenizer.json"))
+		if err != nil {
+			return nil, fmt.Errorf("fingerprint tokenizer: %w", err)
+		}
+	}
+	bc := batch.Config{
+		Path: path, Dataset: dataset.Options{Mapping: mapping, SkipBadRows: true, MaxBadRows: 1000},
+		Encoder: tok, Template: batch.ChatTemplate{Renderer: renderer}, Mode: mode, EOS: tok.Config().EOSID,
+		TokenizerHash: tokHash, TemplateSource: tmplSrc, CacheDir: env.CacheDir,
+		Tokenize: batch.TokenizeOptions{MaxLen: cfg.Training.MaxSeqLen, Truncation: dataset.TruncateRight, SkipBadRows: true},
+		Split:    batch.SplitOptions{Fraction: cfg.Dataset.ValFraction, Seed: uint64(cfg.Seed)},
+	}
+	prep, err := batch.Prepare(ctx, bc)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Dataset.MaxRows > 0 && len(prep.Train) > cfg.Dataset.MaxRows {
+		prep.Train = prep.Train[:cfg.Dataset.MaxRows]
+	}
+	if prep.SkippedRows > 0 {
+		job.Logf("skipped %d unreadable rows; first problems: %s", prep.SkippedRows, strings.Join(first(prep.RowProblems, 3), "; "))
+	}
+	return prep, nil
+}
+
+func first(s []string, n int) []string { return s[:min(n, len(s))] }
+
+// datasetMapping turns the config's column mapping into dataset.Mapping.
+// Keys are dataset.Mapping's JSON names (conversation_column, role_key,
+// content_key, instruction_column, ...) or "roles.<name>" for role names.
+func datasetMapping(d runconfig.Dataset) (dataset.Mapping, error) {
+	var m dataset.Mapping
+	if d.Format != "" {
+		f, err := dataset.ParseFormat(d.Format)
+		if err != nil {
+			return m, fmt.Errorf("dataset.format: %w", err)
+		}
+		m.Format = f
+	}
+	if len(d.Mapping) == 0 {
+		return m, nil
+	}
+	fields := map[string]any{}
+	roles := map[string]string{}
+	for k, v := range d.Mapping {
+		if name, ok := strings.CutPrefix(k, "roles."); ok {
+			roles[strings.ToLower(name)] = v
+			continue
+		}
+		fields[k] = v
+	}
+	if len(roles) > 0 {
+		fields["roles"] = roles
+	}
+	data, _ := json.Marshal(fields)
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	var over dataset.Mapping
+	if err := dec.Decode(&over); err != nil {
+		return m, fmt.Errorf("dataset.mapping: %w (keys are conversation_column, role_key, content_key, instruction_column, input_column, output_column, system_column, text_column, roles.<name>)", err)
+	}
+	if m.Format != "" {
+		over.Format = m.Format
+	}
+	return over, nil
+}
+
+// epochData adapts batch.Batches to Data: it builds an epoch's batches when
+// first asked and keeps the current epoch. Packing can give epochs a
+// different number of batches; Len is the first epoch's count and other
+// epochs are cut or wrapped to it, so the data position stays a plain
+// micro-batch counter.
+type epochData struct {
+	examples []batch.Example
+	opts     batch.BatchOptions
+	shuffle  bool
+	n        int
+
+	mu    sync.Mutex
+	epoch int
+	cur   []Batch
+}
+
+func newEpochData(examples []batch.Example, o batch.BatchOptions, shuffle bool) (*epochData, error) {
+	d := &epochData{examples: examples, opts: o, shuffle: shuffle, epoch: -1}
+	if _, err := d.load(0); err != nil {
+		return nil, err
+	}
+	d.n = len(d.cur)
+	return d, nil
+}
+
+func (d *epochData) load(epoch int) ([]Batch, error) {
+	if epoch == d.epoch {
+		return d.cur, nil
+	}
+	e := epoch
+	if !d.shuffle {
+		e = 0
+	}
+	bs, err := batch.Batches(d.examples, d.opts, e)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Batch, len(bs))
+	for i, b := range bs {
+		out[i] = Batch{Rows: b.Size, Seq: b.Len, Tokens: b.Tokens, Labels: b.Labels, Positions: b.Positions, Segments: b.Segments}
+	}
+	d.epoch, d.cur = epoch, out
+	return out, nil
+}
+
+func (d *epochData) Len() int { return d.n }
+
+func (d *epochData) Batch(epoch, i int) (Batch, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	bs, err := d.load(epoch)
+	if err != nil {
+		return Batch{}, err
+	}
+	return bs[i%len(bs)], nil
+}
+
+// SaveAdapter writes the model's LoRA adapters as a PEFT adapter directory
+// (adapter_model.safetensors + adapter_config.json), atomically: files go
+// to a temporary sibling directory renamed into place.
+func SaveAdapter(dir string, m *model.Model, cfg runconfig.Config) error {
+	state, err := m.LoRAState()
+	if err != nil {
+		return err
+	}
+	tensors := make([]safetensors.Tensor, 0, len(state))
+	for _, ht := range state {
+		t, err := safetensors.FromFloat32(ht.Name, safetensors.F32, ht.Shape, ht.Data)
+		if err != nil {
+			return err
+		}
+		tensors = append(tensors, t)
+	}
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", parent, err)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("save adapter: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	if err := safetensors.WriteFile(filepath.Join(tmp, export.AdapterWeightsFile), tensors, map[string]string{"format": "pt"}); err != nil {
+		return err
+	}
+	lc := m.LoRA()
+	ac := export.NewAdapterConfig(cfg.Model.Source, lc.Rank, lc.Alpha, lc.Dropout, lc.TargetModules, lc.RSLoRA)
+	data, err := json.MarshalIndent(ac, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeSynced(filepath.Join(tmp, export.AdapterConfigFile), data); err != nil {
+		return err
+	}
+	old := dir + ".old"
+	os.RemoveAll(old)
+	if _, err := os.Stat(dir); err == nil {
+		if err := os.Rename(dir, old); err != nil {
+			return fmt.Errorf("replace adapter %s: %w", dir, err)
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return fmt.Errorf("save adapter %s: %w", dir, err)
+	}
+	os.RemoveAll(old)
+	return nil
+}
