@@ -42,6 +42,7 @@ func Commands() []Command {
 		versionCommand(),
 		serveCommand(),
 		downloadCommand(),
+		benchCommand(),
 		dataCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })

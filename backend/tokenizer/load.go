@@ -19,7 +19,7 @@ type fileJSON struct {
 	Decoder       json.RawMessage `json:"decoder"`
 	Model         struct {
 		Type                    string           `json:"type"`
-		Vocab                   map[string]int32 `json:"vocab"`
+		Vocab                   json.RawMessage  `json:"vocab"`
 		Merges                  json.RawMessage  `json:"merges"`
 		UnkToken                *string          `json:"unk_token"`
 		ByteFallback            bool             `json:"byte_fallback"`
@@ -71,12 +71,12 @@ func (t *Tokenizer) loadConfig(dir string) error {
 func FromJSON(data []byte) (*Tokenizer, error) {
 	var f fileJSON
 	if err := json.Unmarshal(data, &f); err != nil {
+		if strings.Contains(err.Error(), "unexpected end of JSON input") {
+			return nil, fmt.Errorf("truncated JSON: %w", err)
+		}
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			return nil, fmt.Errorf("invalid JSON at byte %d: %w", se.Offset, err)
-		}
-		if strings.Contains(err.Error(), "unexpected end of JSON input") {
-			return nil, fmt.Errorf("truncated JSON: %w", err)
 		}
 		return nil, fmt.Errorf("invalid tokenizer JSON: %w", err)
 	}
@@ -95,12 +95,16 @@ func FromJSON(data []byte) (*Tokenizer, error) {
 	if p := f.Model.EndOfWordSuffix; p != nil && *p != "" {
 		return nil, fmt.Errorf("BPE end_of_word_suffix %q is not supported", *p)
 	}
+	var vocab map[string]int32
+	if err := json.Unmarshal(f.Model.Vocab, &vocab); err != nil {
+		return nil, fmt.Errorf("model.vocab: want an object of token: id: %w", err)
+	}
 	merges, err := parseMerges(f.Model.Merges)
 	if err != nil {
 		return nil, err
 	}
 	spec := modelSpec{
-		vocab:        f.Model.Vocab,
+		vocab:        vocab,
 		merges:       merges,
 		byteFallback: f.Model.ByteFallback,
 		fuseUnk:      f.Model.FuseUnk,

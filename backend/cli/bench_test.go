@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/whetstone-ai/whetstone/backend/bench"
+)
+
+func TestBenchCommandJSON(t *testing.T) {
+	var out, errOut bytes.Buffer
+	env := &Env{Stdout: &out, Stderr: &errOut}
+	file := filepath.Join(t.TempDir(), "bench.json")
+	args := []string{"bench", "--config", "tiny", "--json", "--steps", "1", "--out", file,
+		"--no-generate", "--no-tokenizer", "--no-dataset"}
+	if err := Run(context.Background(), env, args); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	var got map[string]any
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, out.String())
+	}
+	for _, k := range []string{"tokens_per_s", "peak_rss_mb"} {
+		if v, ok := got[k].(float64); !ok || v <= 0 {
+			t.Errorf("%s = %v, want a positive number", k, got[k])
+		}
+	}
+	if got["schema"] != bench.Schema {
+		t.Errorf("schema %v", got["schema"])
+	}
+	f, err := bench.ReadFile(file)
+	if err != nil || len(f.Results) != 1 || f.Results[0].Config.Name != "tiny" {
+		t.Fatalf("--out file: %+v, %v", f, err)
+	}
+}
+
+func TestBenchCommandTableAndErrors(t *testing.T) {
+	var out, errOut bytes.Buffer
+	env := &Env{Stdout: &out, Stderr: &errOut}
+	args := []string{"bench", "--config", "tiny", "--steps", "1", "--no-generate", "--no-tokenizer", "--no-dataset"}
+	if err := Run(context.Background(), env, args); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	if s := out.String(); !strings.Contains(s, "train tok/s") || !strings.Contains(s, "tiny") {
+		t.Errorf("table output:\n%s", s)
+	}
+	for _, bad := range [][]string{{"--config", "huge"}, {"--steps", "0"}, {"extra"}} {
+		err := Run(context.Background(), env, append([]string{"bench"}, bad...))
+		if !errors.Is(err, ErrUsage) {
+			t.Errorf("bench %v: error %v, want a usage error", bad, err)
+		}
+	}
+}
