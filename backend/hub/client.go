@@ -150,6 +150,8 @@ type Client struct {
 	// requests whose headers matter on the hub's own response.
 	noRedirect *http.Client
 	locks      *keyedMutex
+	// freeSpace reports free bytes on the cache's disk (-1: unknown).
+	freeSpace func(dir string) (int64, error)
 }
 
 // New returns a client; empty options take their defaults (see Options).
@@ -200,7 +202,7 @@ func New(opts Options) *Client {
 	}
 	stop := *base
 	stop.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &Client{opts: opts, http: &follow, noRedirect: &stop, locks: newKeyedMutex()}
+	return &Client{opts: opts, http: &follow, noRedirect: &stop, locks: newKeyedMutex(), freeSpace: existingFreeBytes}
 }
 
 // NewFromEnv is New(OptionsFromEnv(getenv)) with the given emitter.
@@ -215,3 +217,18 @@ func (c *Client) CacheDir() string { return c.opts.CacheDir }
 
 // Offline reports whether the client only uses the cache.
 func (c *Client) Offline() bool { return c.opts.Offline }
+
+// existingFreeBytes measures free space at dir or, before the repo folder
+// exists, at its nearest existing parent.
+func existingFreeBytes(dir string) (int64, error) {
+	for {
+		if _, err := os.Stat(dir); err == nil {
+			return freeBytes(dir)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return -1, nil
+		}
+		dir = parent
+	}
+}

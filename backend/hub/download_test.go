@@ -706,3 +706,28 @@ func TestHostilePathsAreRejected(t *testing.T) {
 		t.Fatalf("hostile listing: %v", err)
 	}
 }
+
+func TestNotEnoughDiskSpaceFailsEarly(t *testing.T) {
+	h := hubtest.New(t)
+	files := shardedModel()
+	h.AddRepo("model", "acme/tiny", commitA, files)
+	cache := t.TempDir()
+	c := testClient(t, h, cache, nil)
+	c.freeSpace = func(string) (int64, error) { return 100_000_000, nil } // 100 MB free, 256 MiB margin
+	_, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil)
+	if err == nil || !strings.Contains(err.Error(), "not enough disk space") || !strings.Contains(err.Error(), "100.0 MB free") {
+		t.Fatalf("want a disk space error, got %v", err)
+	}
+	if n := h.Count("/blobs/"); n != 0 {
+		t.Errorf("%d transfers started before the space check", n)
+	}
+	// Once everything is cached nothing is left to download: no check fails.
+	c.freeSpace = existingFreeBytes
+	if _, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	c.freeSpace = func(string) (int64, error) { return 0, nil }
+	if _, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil); err != nil {
+		t.Fatalf("cached model refused for lack of space: %v", err)
+	}
+}

@@ -137,6 +137,9 @@ func (c *Client) snapshot(ctx context.Context, repo Repo, rev string, plan planF
 		}
 		todo = append(todo, e)
 	}
+	if err := c.checkSpace(repo, commit, todo); err != nil {
+		return nil, err
+	}
 	if err := c.fetchAll(ctx, repo, rev, commit, todo); err != nil {
 		return nil, err
 	}
@@ -190,6 +193,62 @@ func (c *Client) cachedCommit(repo Repo, rev string) string {
 		return ""
 	}
 	return commit
+}
+
+// spaceMargin is kept free beyond the download itself.
+const spaceMargin = 256 << 20
+
+// checkSpace fails early, with the numbers, when the cache's disk cannot
+// hold what is left to download. Files already in the snapshot or in blobs
+// (under the etag the listing predicts) and partial downloads count as had.
+func (c *Client) checkSpace(repo Repo, commit string, entries []treeEntry) error {
+	dir := c.repoDir(repo)
+	var need int64
+	for _, e := range entries {
+		if info, err := os.Stat(filepath.Join(snapshotDir(dir, commit), filepath.FromSlash(e.Path))); err == nil && info.Size() == e.Size {
+			continue
+		}
+		etag := e.sha256()
+		if etag == "" {
+			etag = e.OID
+		}
+		if etag != "" && etagPattern.MatchString(etag) {
+			blob := blobPath(dir, etag)
+			if info, err := os.Stat(blob); err == nil && info.Size() == e.Size {
+				continue
+			}
+			if info, err := os.Stat(blob + ".incomplete"); err == nil && info.Size() <= e.Size {
+				need -= info.Size()
+			}
+		}
+		need += e.Size
+	}
+	if need <= 0 {
+		return nil
+	}
+	free, err := c.freeSpace(dir)
+	if err != nil || free < 0 {
+		return nil // unknown: let the download try
+	}
+	if free < need+spaceMargin {
+		return fmt.Errorf("%s: not enough disk space in %s: %s to download, %s free; free some space or set HF_HUB_CACHE to a bigger disk",
+			repo, c.opts.CacheDir, humanBytes(need), humanBytes(free))
+	}
+	return nil
+}
+
+// humanBytes uses decimal units, as the hub's pages do.
+func humanBytes(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTP"[exp])
 }
 
 // fetchAll downloads entries in parallel, largest first so the long
