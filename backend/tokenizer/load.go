@@ -18,15 +18,15 @@ type fileJSON struct {
 	PostProcessor json.RawMessage `json:"post_processor"`
 	Decoder       json.RawMessage `json:"decoder"`
 	Model         struct {
-		Type                    string           `json:"type"`
-		Vocab                   json.RawMessage  `json:"vocab"`
-		Merges                  json.RawMessage  `json:"merges"`
-		UnkToken                *string          `json:"unk_token"`
-		ByteFallback            bool             `json:"byte_fallback"`
-		FuseUnk                 bool             `json:"fuse_unk"`
-		IgnoreMerges            bool             `json:"ignore_merges"`
-		ContinuingSubwordPrefix *string          `json:"continuing_subword_prefix"`
-		EndOfWordSuffix         *string          `json:"end_of_word_suffix"`
+		Type                    string          `json:"type"`
+		Vocab                   json.RawMessage `json:"vocab"`
+		Merges                  json.RawMessage `json:"merges"`
+		UnkToken                *string         `json:"unk_token"`
+		ByteFallback            bool            `json:"byte_fallback"`
+		FuseUnk                 bool            `json:"fuse_unk"`
+		IgnoreMerges            bool            `json:"ignore_merges"`
+		ContinuingSubwordPrefix *string         `json:"continuing_subword_prefix"`
+		EndOfWordSuffix         *string         `json:"end_of_word_suffix"`
 	} `json:"model"`
 }
 
