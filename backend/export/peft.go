@@ -277,3 +277,11 @@ func writeAdapterFiles(dir string, ad *Adapter) error {
 	}
 	return os.WriteFile(filepath.Join(dir, AdapterConfigFile), append(data, '\n'), 0o644)
 }
+
+// WriteAdapter saves an adapter as a PEFT directory (adapter_config.json +
+// adapter_model.safetensors), atomically: dir is replaced only when the
+// whole adapter is written. An existing non-empty dir is replaced only
+// when overwrite is set.
+func WriteAdapter(dir string, ad *Adapter, overwrite bool) error {
+	return writeDirAtomic(dir, overwrite, func(tmp string) error { return writeAdapterFiles(tmp, ad) })
+}

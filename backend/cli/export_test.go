@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/whetstone-ai/whetstone/backend/export"
+	"github.com/whetstone-ai/whetstone/backend/model"
+	"github.com/whetstone-ai/whetstone/backend/runconfig"
+	"github.com/whetstone-ai/whetstone/backend/runs"
+	"github.com/whetstone-ai/whetstone/backend/safetensors"
+)
+
+func exportEnv(ws string) (*Env, *bytes.Buffer, *bytes.Buffer) {
+	var out, errb bytes.Buffer
+	return &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string {
+		if k == "WHETSTONE_HOME" {
+			return ws
+		}
+		return ""
+	}}, &out, &errb
+}
+
+// TestExportCommandFromRun drives `whetstone export --run` end to end: a
+// run whose config names a local base model and whose adapter/ holds a
+// PEFT adapter is exported as PEFT and as a merged model.
+func TestExportCommandFromRun(t *testing.T) {
+	ws := t.TempDir()
+	base := filepath.Join(t.TempDir(), "base")
+	cfg, err := model.Preset("tiny")
+	require.NoError(t, err)
+	m, err := model.NewRandom(cfg, 1, model.Options{})
+	require.NoError(t, err)
+	require.NoError(t, m.SaveCheckpoint(base))
+
+	store, err := runs.Open(filepath.Join(ws, "runs"))
+	require.NoError(t, err)
+	rc := runconfig.Default()
+	rc.Model.Source = base
+	rc.Dataset.Path = filepath.Join(t.TempDir(), "data.jsonl")
+	rec, err := store.Create(rc)
+	require.NoError(t, err)
+	ad := &export.Adapter{Config: export.NewAdapterConfig(base, 2, 4, 0, []string{"q_proj"}, false), Layers: map[string]*export.LoRA{}}
+	for l := 0; l < cfg.NumLayers; l++ {
+		mod := fmt.Sprintf("model.layers.%d.self_attn.q_proj", l)
+		lr := &export.LoRA{Module: mod, R: 2, In: cfg.HiddenSize, Out: cfg.NumHeads * cfg.HeadDim}
+		lr.A = make([]float32, lr.R*lr.In)
+		lr.B = make([]float32, lr.Out*lr.R)
+		for i := range lr.A {
+			lr.A[i] = float32(i%7) * 0.01
+		}
+		for i := range lr.B {
+			lr.B[i] = float32(i%5) * 0.01
+		}
+		ad.Layers[mod] = lr
+	}
+	require.NoError(t, export.WriteAdapter(store.AdapterDir(rec.ID), ad, false))
+
+	env, stdout, stderr := exportEnv(ws)
+	require.NoError(t, Run(context.Background(), env, []string{"export", "--run", rec.ID, "--format", "peft"}))
+	peftDir := strings.TrimSpace(stdout.String())
+	require.Equal(t, filepath.Join(ws, "exports", rec.ID+"-peft"), peftDir)
+	back, err := export.ReadAdapter(peftDir)
+	require.NoError(t, err)
+	require.Equal(t, ad.Layers, back.Layers)
+	require.Equal(t, base, back.Config.BaseModelNameOrPath)
+
+	env, stdout, stderr = exportEnv(ws)
+	require.NoError(t, Run(context.Background(), env, []string{"export", "--run", rec.ID, "--format", "merged", "--quant", "f32"}), stderr.String())
+	mergedDir := strings.TrimSpace(stdout.String())
+	require.Contains(t, stderr.String(), "tensors")
+	ck, err := safetensors.OpenDir(mergedDir)
+	require.NoError(t, err)
+	defer ck.Close()
+	q, err := ck.Float32("model.layers.0.self_attn.q_proj.weight")
+	require.NoError(t, err)
+	w0, err := m.BaseWeight("model.layers.0.self_attn.q_proj.weight")
+	require.NoError(t, err)
+	delta := ad.Layers["model.layers.0.self_attn.q_proj"].Delta(ad.Config.Scale())
+	for i := range q {
+		require.InDelta(t, w0.Data[i]+delta[i], q[i], 1e-6)
+	}
+
+	// Exporting again into the same folder needs --overwrite.
+	env, _, _ = exportEnv(ws)
+	err = Run(context.Background(), env, []string{"export", "--run", rec.ID, "--format", "merged", "--quant", "f32"})
+	require.ErrorContains(t, err, "not empty")
+	env, _, _ = exportEnv(ws)
+	require.NoError(t, Run(context.Background(), env, []string{"export", "--run", rec.ID, "--format", "merged", "--quant", "f32", "--overwrite"}))
+}
+
+func TestExportCommandUsage(t *testing.T) {
+	ws := t.TempDir()
+	for _, args := range [][]string{
+		{"export", "--format", "gguf"},
+		{"export", "--run", "x", "--model", "y", "--format", "gguf"},
+		{"export", "--model", "y", "--format", "onnx"},
+		{"export", "--model", "y", "--format", "peft"},
+		{"export", "--run", "x", "--adapter", "a", "--format", "gguf"},
+	} {
+		env, _, _ := exportEnv(ws)
+		err := Run(context.Background(), env, args)
+		require.True(t, errors.Is(err, ErrUsage), "%v: %v", args, err)
+	}
+	env, _, _ := exportEnv(ws)
+	err := Run(context.Background(), env, []string{"export", "--run", "20260101-000000-abcdef", "--format", "gguf"})
+	require.ErrorContains(t, err, "20260101-000000-abcdef")
+	env, _, _ = exportEnv(ws)
+	missing := filepath.Join(t.TempDir(), "nope")
+	err = Run(context.Background(), env, []string{"export", "--model", missing, "--format", "gguf", "--out", filepath.Join(ws, "o")})
+	require.ErrorContains(t, err, missing)
+	_, statErr := os.Stat(filepath.Join(ws, "o"))
+	require.True(t, os.IsNotExist(statErr))
+}
