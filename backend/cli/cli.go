@@ -43,13 +43,8 @@ func Commands() []Command {
 		serveCommand(),
 		downloadCommand(),
 		benchCommand(),
-		tokenizeCommand(),
-		templateCommand(),
 		dataCommand(),
 		exportCommand(),
-		trainCommand(),
-		runsCommand(),
-		demoCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
 	return cmds
