@@ -192,6 +192,7 @@ var twoCharOps = []string{"//", "**", "==", "!=", "<=", ">="}
 // offset of closer.
 func lexTag(src string, pos int, closer string, line int) ([]token, int, error) {
 	var toks []token
+	depth := 0 // open brackets: "}}" inside a dict literal does not close
 	for pos < len(src) {
 		c := src[pos]
 		switch {
@@ -200,9 +201,9 @@ func lexTag(src string, pos int, closer string, line int) ([]token, int, error) 
 				line++
 			}
 			pos++
-		case strings.HasPrefix(src[pos:], closer):
+		case depth == 0 && strings.HasPrefix(src[pos:], closer):
 			return toks, pos, nil
-		case (c == '-' || c == '+') && strings.HasPrefix(src[pos+1:], closer):
+		case depth == 0 && (c == '-' || c == '+') && strings.HasPrefix(src[pos+1:], closer):
 			toks = append(toks, token{tkOp, string(c), line})
 			pos++
 		case c == '_' || isLetter(c):
@@ -261,6 +262,12 @@ func lexTag(src string, pos int, closer string, line int) ([]token, int, error) 
 					return nil, 0, fmt.Errorf("line %d: unexpected character %q", line, c)
 				}
 				op = string(c)
+			}
+			switch op {
+			case "(", "[", "{":
+				depth++
+			case ")", "]", "}":
+				depth = max(depth-1, 0)
 			}
 			toks = append(toks, token{tkOp, op, line})
 			pos += len(op)

@@ -121,3 +121,47 @@ func clip2(ids []int) []int {
 	}
 	return ids
 }
+
+func TestChatRenderedIDsVisible(t *testing.T) { runChatIDs(t, "visible") }
+func TestChatRenderedIDsHidden(t *testing.T)  { runChatIDs(t, "hidden") }
+
+// runChatIDs checks that encoding each reference rendering gives the
+// reference ids (what apply_chat_template(tokenize=True) returns).
+func runChatIDs(t *testing.T, set string) {
+	path := sharedtest.Path(t, "refsets", set, "chat_cases.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []struct {
+		ID          string                     `json:"id"`
+		Rendered    map[string]json.RawMessage `json:"rendered"`
+		RenderedIDs map[string]json.RawMessage `json:"rendered_ids"`
+	}
+	if err := json.Unmarshal(b, &cases); err != nil {
+		t.Fatalf("parse %s: %v", path, err)
+	}
+	for _, m := range models {
+		t.Run(m, func(t *testing.T) {
+			tk := refTokenizer(t, m)
+			n := 0
+			for _, c := range cases {
+				var text string
+				if json.Unmarshal(c.Rendered[m], &text) != nil {
+					continue // the template raised an error
+				}
+				var want []int
+				if err := json.Unmarshal(c.RenderedIDs[m], &want); err != nil {
+					t.Fatalf("%s: rendered_ids: %v", c.ID, err)
+				}
+				n++
+				if got := tk.Encode(text, false); !slices.Equal(got, want) {
+					t.Errorf("%s: ids differ\n got %v\nwant %v", c.ID, clip2(got), clip2(want))
+				}
+			}
+			if n == 0 {
+				t.Fatal("no rendered cases")
+			}
+		})
+	}
+}
