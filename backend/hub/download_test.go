@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -729,5 +730,55 @@ func TestNotEnoughDiskSpaceFailsEarly(t *testing.T) {
 	c.freeSpace = func(string) (int64, error) { return 0, nil }
 	if _, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil); err != nil {
 		t.Fatalf("cached model refused for lack of space: %v", err)
+	}
+}
+
+func TestTransientHubErrorsAreRetried(t *testing.T) {
+	h := hubtest.New(t)
+	files := shardedModel()
+	h.AddRepo("model", "acme/tiny", commitA, files)
+	h.Fail("/api/models/acme/tiny/revision/", http.StatusServiceUnavailable, 2, "")
+	h.Fail("/api/models/acme/tiny/tree/", http.StatusTooManyRequests, 1, "1")
+	h.Fail("/blobs/"+files["model-00002-of-00002.safetensors"].SHA256(), http.StatusBadGateway, 1, "")
+	c := testClient(t, h, t.TempDir(), nil)
+	start := time.Now()
+	dir, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(start) < time.Second {
+		t.Error("Retry-After: 1 was not honoured")
+	}
+	if !bytes.Equal(readAll(t, filepath.Join(dir, "model-00002-of-00002.safetensors")), files["model-00002-of-00002.safetensors"].Content) {
+		t.Error("shard differs after a 502")
+	}
+	if n := h.Count("/api/models/acme/tiny/revision/"); n != 3 {
+		t.Errorf("revision asked %d times, want 3", n)
+	}
+
+	// Out of retries: the last status is reported.
+	h.Fail("/api/models/acme/tiny/revision/", http.StatusInternalServerError, 10, "")
+	_, err = testClient(t, h, t.TempDir(), func(o *Options) { o.Retries = 2 }).DownloadModel(context.Background(), "acme/tiny", "", nil)
+	if err == nil || !strings.Contains(err.Error(), "HTTP 500") {
+		t.Errorf("persistent 500: %v", err)
+	}
+}
+
+func TestRenamedRepoRedirectsAreFollowed(t *testing.T) {
+	h := hubtest.New(t)
+	files := shardedModel()
+	h.AddRepo("model", "acme/new-name", commitA, files)
+	h.Rename("model", "acme/old-name", "acme/new-name")
+	cache := t.TempDir()
+	dir, err := testClient(t, h, cache, nil).DownloadModel(context.Background(), "acme/old-name", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cached under the name asked for, as huggingface_hub does.
+	if dir != filepath.Join(cache, "models--acme--old-name", "snapshots", commitA) {
+		t.Errorf("dir %s", dir)
+	}
+	if !bytes.Equal(readAll(t, filepath.Join(dir, "config.json")), files["config.json"].Content) {
+		t.Error("config differs")
 	}
 }

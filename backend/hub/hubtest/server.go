@@ -47,6 +47,11 @@ type Server struct {
 	stall map[string]bool
 	// pageSize > 0 paginates tree listings.
 	pageSize int
+	// failures answer requests whose path starts with a prefix with an
+	// error status, a given number of times.
+	failures []failure
+	// renamed maps an old "models/org/name" to the repo's current id.
+	renamed map[string]string
 }
 
 // Request is what the server logs of each request.
@@ -102,7 +107,7 @@ func New(t testing.TB) *Server {
 	h := &Server{
 		t: t, repos: map[string]*Repo{},
 		dropAfter: map[string]int{}, dropTimes: map[string]int{},
-		corrupt: map[string]bool{}, stall: map[string]bool{},
+		corrupt: map[string]bool{}, stall: map[string]bool{}, renamed: map[string]string{},
 	}
 	h.API = httptest.NewServer(http.HandlerFunc(h.serveAPI))
 	h.CDN = httptest.NewServer(http.HandlerFunc(h.serveCDN))
@@ -162,6 +167,65 @@ func (h *Server) Stall(path string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.stall[path] = true
+}
+
+type failure struct {
+	prefix     string
+	status     int
+	retryAfter string
+	times      int
+}
+
+// Fail answers the next times requests whose escaped path starts with
+// prefix (hub or CDN) with status, and a Retry-After header when given.
+func (h *Server) Fail(prefix string, status, times int, retryAfter string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.failures = append(h.failures, failure{prefix: prefix, status: status, retryAfter: retryAfter, times: times})
+}
+
+// Rename makes the repo of type typ reachable under oldID too: requests for
+// the old name are redirected (307, relative Location) as the hub does
+// after a rename.
+func (h *Server) Rename(typ, oldID, newID string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.renamed[typ+"s/"+oldID] = newID
+}
+
+// fail writes an injected failure for r, if one is due.
+func (h *Server) fail(w http.ResponseWriter, r *http.Request) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := range h.failures {
+		f := &h.failures[i]
+		if f.times > 0 && strings.HasPrefix(r.URL.EscapedPath(), f.prefix) {
+			f.times--
+			if f.retryAfter != "" {
+				w.Header().Set("Retry-After", f.retryAfter)
+			}
+			http.Error(w, http.StatusText(f.status), f.status)
+			return true
+		}
+	}
+	return false
+}
+
+// redirectRenamed sends requests for a renamed repo to its new name.
+func (h *Server) redirectRenamed(w http.ResponseWriter, r *http.Request, plural, org, name string) bool {
+	h.mu.Lock()
+	newID, ok := h.renamed[plural+"/"+org+"/"+name]
+	h.mu.Unlock()
+	if !ok {
+		return false
+	}
+	loc := strings.Replace(r.URL.EscapedPath(), "/"+org+"/"+name+"/", "/"+newID+"/", 1)
+	if r.URL.RawQuery != "" {
+		loc += "?" + r.URL.RawQuery
+	}
+	w.Header().Set("Location", loc)
+	w.WriteHeader(http.StatusTemporaryRedirect)
+	return true
 }
 
 // Requests returns every request received so far, hub and CDN.
@@ -247,10 +311,16 @@ func (h *Server) lookup(w http.ResponseWriter, r *http.Request, plural, org, nam
 
 func (h *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	h.record(r)
+	if h.fail(w, r) {
+		return
+	}
 	seg := segments(r.URL.EscapedPath())
 	switch {
 	case len(seg) >= 6 && seg[0] == "api" && (seg[1] == "models" || seg[1] == "datasets"):
 		plural, org, name, what, rev := seg[1], seg[2], seg[3], seg[4], strings.Join(seg[5:], "/")
+		if h.redirectRenamed(w, r, plural, org, name) {
+			return
+		}
 		repo, commit, ok := h.lookup(w, r, plural, org, name, rev)
 		if !ok {
 			return
@@ -329,6 +399,9 @@ func (h *Server) serveTree(w http.ResponseWriter, r *http.Request, repo *Repo, c
 }
 
 func (h *Server) serveResolve(w http.ResponseWriter, r *http.Request, plural, org, name, rev, path string) {
+	if h.redirectRenamed(w, r, plural, org, name) {
+		return
+	}
 	repo, commit, ok := h.lookup(w, r, plural, org, name, rev)
 	if !ok {
 		return
@@ -353,6 +426,9 @@ func (h *Server) serveResolve(w http.ResponseWriter, r *http.Request, plural, or
 
 func (h *Server) serveCDN(w http.ResponseWriter, r *http.Request) {
 	h.record(r)
+	if h.fail(w, r) {
+		return
+	}
 	q := r.URL.Query()
 	h.mu.Lock()
 	repo := h.repos[q.Get("repo")]
