@@ -23,6 +23,8 @@ type AddedToken struct {
 type addedMatcher struct {
 	nodes  []trieNode
 	tokens []AddedToken
+	// first marks the bytes that start some token: a cheap pre-filter.
+	first [256]bool
 }
 
 type trieNode struct {
@@ -50,6 +52,7 @@ func newAddedMatcher(tokens []AddedToken) *addedMatcher {
 			}
 			n = nx
 		}
+		m.first[t.Content[0]] = true
 		m.nodes[n].token = int32(len(m.tokens))
 		m.tokens = append(m.tokens, t)
 	}
@@ -88,10 +91,9 @@ func (m *addedMatcher) split(s string, segs []segment) []segment {
 	if m.empty() {
 		return append(segs, segment{0, len(s), -1})
 	}
-	root := m.nodes[0].next
 	textStart := 0
 	for i := 0; i < len(s); {
-		if _, ok := root[s[i]]; !ok {
+		if !m.first[s[i]] {
 			i++
 			continue
 		}

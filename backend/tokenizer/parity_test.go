@@ -165,3 +165,5 @@ func runChatIDs(t *testing.T, set string) {
 		})
 	}
 }
+
+var jsonUnmarshal = json.Unmarshal
