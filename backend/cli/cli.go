@@ -43,6 +43,8 @@ func Commands() []Command {
 		serveCommand(),
 		downloadCommand(),
 		benchCommand(),
+		tokenizeCommand(),
+		templateCommand(),
 		dataCommand(),
 		exportCommand(),
 	}
