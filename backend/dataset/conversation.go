@@ -43,7 +43,11 @@ func newStandardizer(file string, m Mapping) *standardizer {
 }
 
 func (s *standardizer) errorf(r Record, field string, kind error, format string, args ...any) *Error {
-	return &Error{File: s.file, Row: r.Row, Line: r.Line, Field: field, Kind: kind, Msg: fmt.Sprintf(format, args...)}
+	file, row := s.file, r.Row
+	if r.File != "" {
+		file, row = r.File, r.FileRow
+	}
+	return &Error{File: file, Row: row, Line: r.Line, Field: field, Kind: kind, Msg: fmt.Sprintf(format, args...)}
 }
 
 // Standardize converts one record.

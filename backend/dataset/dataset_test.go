@@ -215,3 +215,45 @@ func TestTruncatedParquetWrittenHere(t *testing.T) {
 		t.Fatalf("non-parquet: %v", err)
 	}
 }
+
+// A folder laid out like a hub dataset snapshot reads its train shards in
+// order as one dataset; errors name the shard and its own row.
+func TestFolderOfShards(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "data"), 0o755)
+	os.MkdirAll(filepath.Join(dir, ".cache"), 0o755)
+	rows := fineTomeRows(30)
+	for i, name := range []string{"train-00000-of-00002.parquet", "train-00001-of-00002.parquet", "test-00000-of-00001.parquet"} {
+		if err := WriteShareGPTParquet(filepath.Join(dir, "data", name), rows[i*10:(i+1)*10], ParquetWriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "README.md"), []byte("# card"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".cache", "x.jsonl"), []byte("junk"), 0o644)
+	files, err := DataFiles(dir, "")
+	if err != nil || len(files) != 2 || !strings.HasSuffix(files[1], "train-00001-of-00002.parquet") {
+		t.Fatalf("train files %v %v", files, err)
+	}
+	l, err := Load(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Conversations) != 20 || l.Conversations[19].Row != 20 || l.Conversations[15].Messages[1].Content != rows[15].Turns[1].Value {
+		t.Fatalf("%d conversations", len(l.Conversations))
+	}
+	test, err := Load(dir, Options{Split: "test"})
+	if err != nil || len(test.Conversations) != 10 || test.Conversations[0].Messages[1].Content != rows[20].Turns[1].Value {
+		t.Fatalf("test split: %v", err)
+	}
+	if _, err := Load(dir, Options{Split: "validation"}); !errors.Is(err, ErrEmptyDataset) {
+		t.Fatalf("missing split: %v", err)
+	}
+	// A bad row in the second shard is reported against that shard.
+	jdir := t.TempDir()
+	os.WriteFile(filepath.Join(jdir, "a.jsonl"), []byte(`{"text":"x"}`+"\n"+`{"text":"y"}`+"\n"), 0o644)
+	os.WriteFile(filepath.Join(jdir, "b.jsonl"), []byte(`{"text":"z"}`+"\n"+`{"text":null}`+"\n"), 0o644)
+	_, err = Load(jdir, Options{})
+	if e, ok := AsError(err); !ok || filepath.Base(e.File) != "b.jsonl" || e.Row != 2 || !errors.Is(err, ErrMissingValue) {
+		t.Fatalf("shard error: %v", err)
+	}
+}

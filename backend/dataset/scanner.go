@@ -21,6 +21,8 @@ type Options struct {
 	MaxBadRows int
 	// SampleRows is how many rows detection looks at (default 200).
 	SampleRows int
+	// Split picks the files of a folder (see DataFiles); ignored for a file.
+	Split string
 }
 
 // maxKeptProblems bounds the problems kept for reporting; the count is exact.
@@ -34,6 +36,7 @@ type pending struct {
 // Scanner streams the standardized conversations of one file.
 type Scanner struct {
 	path     string
+	files    []string
 	src      Source
 	det      Detection
 	mapping  Mapping
@@ -48,12 +51,27 @@ type Scanner struct {
 // NewScanner opens path, detects its format from the first rows (unless
 // opts.Mapping.Format is set), checks the mapping's columns exist, and
 // returns a scanner positioned at the first row.
+//
+// path may be a folder (a dataset downloaded from the hub): its data files
+// of opts.Split are read in name order as one dataset.
 func NewScanner(path string, opts Options) (*Scanner, error) {
-	src, err := Open(path)
+	files, err := DataFiles(path, opts.Split)
 	if err != nil {
 		return nil, err
 	}
-	s := &Scanner{path: path, src: src, opts: opts}
+	var src Source
+	if len(files) == 1 {
+		src, err = Open(files[0])
+	} else {
+		src, err = openMulti(files)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 1 {
+		path = files[0] // name the file itself in messages
+	}
+	s := &Scanner{path: path, src: src, opts: opts, files: files}
 	if err := s.prepare(); err != nil {
 		src.Close()
 		return nil, err
@@ -150,8 +168,11 @@ func (s *Scanner) Detection() Detection { return s.det }
 // Mapping is the mapping in force.
 func (s *Scanner) Mapping() Mapping { return s.mapping }
 
-// Path is the file being read.
+// Path is the file being read (or the folder, for several files).
 func (s *Scanner) Path() string { return s.path }
+
+// Files lists the data files read, in order.
+func (s *Scanner) Files() []string { return s.files }
 
 // Next returns the next good conversation, io.EOF after the last one, or
 // the first problem (bad rows are skipped and counted when allowed).

@@ -13,9 +13,13 @@ import (
 // generic shape lets format detection and standardization ignore whether
 // a row came from parquet, JSON or CSV.
 type Record struct {
-	Row    int // 1-based data row
+	Row    int // 1-based data row (across all files of a multi-file dataset)
 	Line   int // 1-based text line where the row starts; 0 when not a text format
 	Fields map[string]any
+	// File and FileRow locate the row in a multi-file dataset; empty/0
+	// when the dataset is one file (Row is then the file's row).
+	File    string
+	FileRow int
 }
 
 // Source streams the records of one file. Next returns io.EOF after the
