@@ -47,6 +47,9 @@ func Commands() []Command {
 		templateCommand(),
 		dataCommand(),
 		exportCommand(),
+		trainCommand(),
+		runsCommand(),
+		demoCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
 	return cmds

@@ -21,7 +21,7 @@ import (
 
 // Version changes whenever the generated files would change, so an old
 // demo folder is rebuilt instead of reused.
-const Version = 1
+const Version = 2
 
 // VocabSize of the demo tokenizer and model.
 const VocabSize = 512
@@ -143,11 +143,29 @@ func writeModel(dir string) error {
 	return nil
 }
 
+// allConversations is the hand-written set plus a family of generated
+// arithmetic exchanges. The generated ones share one pattern, so the
+// held-out validation rows resemble training rows and the validation loss
+// visibly falls during the demo (with only free-form chats, a random
+// model that memorizes them shows a flat validation curve).
+func allConversations() [][][2]string {
+	words := []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+		"eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen"}
+	out := append([][][2]string(nil), conversations...)
+	for i := 0; i < 54; i++ {
+		a, b := i%9+1, (i*5+3)%9+1
+		q := "What is " + words[a] + " plus " + words[b] + "?"
+		ans := words[a] + " plus " + words[b] + " is " + words[a+b] + "."
+		out = append(out, [][2]string{{"human", q}, {"gpt", strings.ToUpper(ans[:1]) + ans[1:]}})
+	}
+	return out
+}
+
 // corpus is the text the tokenizer's merges are learned from: every turn
 // of the dataset plus the template's role names.
 func corpus() []string {
 	out := []string{"user\nmodel\n"}
-	for _, c := range conversations {
+	for _, c := range allConversations() {
 		for _, turn := range c {
 			out = append(out, turn[1])
 		}
@@ -160,7 +178,7 @@ func corpus() []string {
 // the layout of FineTome-100k.
 func DatasetJSONL() ([]byte, error) {
 	var b strings.Builder
-	for _, c := range conversations {
+	for _, c := range allConversations() {
 		turns := make([]map[string]string, len(c))
 		for i, t := range c {
 			turns[i] = map[string]string{"from": t[0], "value": t[1]}
@@ -176,7 +194,7 @@ func DatasetJSONL() ([]byte, error) {
 }
 
 // Conversations is the number of built-in conversations.
-func Conversations() int { return len(conversations) }
+func Conversations() int { return len(allConversations()) }
 
 // RunConfig is the demo's training run: the Gemma 3 notebook defaults,
 // with a learning rate suited to a tiny model and frequent checkpoints.
@@ -186,7 +204,7 @@ func RunConfig(f Files) runconfig.Config {
 	c.Model.Source = f.ModelDir
 	c.Model.Family = "gemma3"
 	c.Dataset.Path = f.DataPath
-	c.Dataset.ValFraction = 0.15
+	c.Dataset.ValFraction = 0.1
 	c.LoRA.R, c.LoRA.Alpha = 16, 32
 	c.Training.LearningRate = 3e-3
 	c.Training.MaxSteps = 60

@@ -1,0 +1,53 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/whetstone-ai/whetstone/backend/demo"
+	"github.com/whetstone-ai/whetstone/backend/runs"
+)
+
+func demoCommand() Command {
+	return Command{
+		Name:    "demo",
+		Summary: "train a tiny Gemma 3 model on a built-in chat dataset, offline, in about a minute",
+		Run:     runDemo,
+	}
+}
+
+func runDemo(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "demo", "[--steps N] [--workspace DIR]")
+	steps := fs.Int("steps", 0, "optimizer steps (default: the demo config's 60)")
+	wsFlag := workspaceFlag(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", ErrUsage, fs.Arg(0))
+	}
+	ws, err := openWorkspace(env, *wsFlag)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, "creating the demo model, tokenizer and dataset (no network needed)...")
+	files, err := demo.Create(filepath.Join(ws.ModelsDir(), "demo"))
+	if err != nil {
+		return err
+	}
+	cfg := demo.RunConfig(files)
+	if *steps > 0 {
+		cfg.Training.MaxSteps = *steps
+	}
+	fmt.Fprintf(env.Stdout, "model:   %s (Gemma 3 architecture, random weights)\ndataset: %s (%d conversations)\n",
+		files.ModelDir, files.DataPath, demo.Conversations())
+	if line, err := cfg.CommandLine(); err == nil {
+		fmt.Fprintf(env.Stdout, "same as: %s\n", line)
+	}
+	store, err := runs.Open(ws.RunsDir())
+	if err != nil {
+		return err
+	}
+	return headless{env: env, store: store, ws: ws}.run(ctx, &cfg, "", 0)
+}

@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/whetstone-ai/whetstone/backend/runs"
+)
+
+func runsCommand() Command {
+	return Command{
+		Name:    "runs",
+		Summary: "list training runs; show, delete or duplicate one",
+		Run:     runRuns,
+	}
+}
+
+func runRuns(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "runs", "[--json] [show RUN | delete RUN | duplicate RUN]")
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	wsFlag := workspaceFlag(fs)
+	// Flags may come before or after the action and run id.
+	var rest []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	ws, err := openWorkspace(env, *wsFlag)
+	if err != nil {
+		return err
+	}
+	store, err := runs.Open(ws.RunsDir())
+	if err != nil {
+		return err
+	}
+	if len(rest) == 0 {
+		return listRuns(env, store, *asJSON)
+	}
+	if len(rest) != 2 {
+		return fmt.Errorf("%w: want `runs`, `runs show RUN`, `runs delete RUN` or `runs duplicate RUN`", ErrUsage)
+	}
+	id := rest[1]
+	switch rest[0] {
+	case "show":
+		return showRun(env, store, id, *asJSON)
+	case "delete":
+		if err := store.Delete(id); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "deleted run %s\n", id)
+		return nil
+	case "duplicate":
+		rec, err := store.Duplicate(id)
+		if err != nil {
+			return err
+		}
+		// Queued runs are executed by the next `whetstone train --resume`
+		// or by the app's queue; say how to start it right away.
+		fmt.Fprintf(env.Stdout, "created run %s (queued); start it with: whetstone train --config %s\n", rec.ID, store.ConfigPath(rec.ID))
+		return nil
+	default:
+		return fmt.Errorf("%w: unknown runs action %q", ErrUsage, rest[0])
+	}
+}
+
+func listRuns(env *Env, store *runs.Store, asJSON bool) error {
+	list, err := store.List()
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		if list == nil {
+			list = []runs.Record{}
+		}
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(env.Stdout, "no runs yet; start one with `whetstone train` or try `whetstone demo`")
+		return nil
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tSTEP\tLOSS\tVAL LOSS\tCREATED\tNAME")
+	for _, r := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s\t%s\t%s\t%s\n", r.ID, r.State, r.Step, r.TotalSteps,
+			optFloat(r.Loss), optFloat(r.ValLoss), r.Created.Local().Format("2006-01-02 15:04"), r.Name)
+	}
+	return tw.Flush()
+}
+
+func optFloat(p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.4f", *p)
+}
+
+func showRun(env *Env, store *runs.Store, id string, asJSON bool) error {
+	rec, err := store.Get(id)
+	if err != nil {
+		return err
+	}
+	cfg, err := store.Config(id)
+	if err != nil {
+		return err
+	}
+	ms, err := store.Metrics(id)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"record": rec, "config": cfg, "metrics": ms})
+	}
+	fmt.Fprintf(env.Stdout, "run %s  %s  step %d/%d\n", rec.ID, rec.State, rec.Step, rec.TotalSteps)
+	if rec.Error != "" {
+		fmt.Fprintf(env.Stdout, "error: %s\n", rec.Error)
+	}
+	fmt.Fprintf(env.Stdout, "model %s\ndata  %s\n", rec.Model, rec.Dataset)
+	if rec.Started != nil {
+		end := time.Now()
+		if rec.Finished != nil {
+			end = *rec.Finished
+		}
+		fmt.Fprintf(env.Stdout, "started %s, %s\n", rec.Started.Local().Format(time.DateTime), end.Sub(*rec.Started).Round(time.Second))
+	}
+	if len(ms) > 0 {
+		first, last := ms[0], ms[len(ms)-1]
+		fmt.Fprintf(env.Stdout, "loss %.4f (step %d) -> %.4f (step %d), %.0f tokens/s\n", first.Loss, first.Step, last.Loss, last.Step, last.TokensPerS)
+	}
+	if rec.LastCheckpoint > 0 {
+		fmt.Fprintf(env.Stdout, "last checkpoint: step %d\n", rec.LastCheckpoint)
+	}
+	line, err := cfg.CommandLine()
+	if err == nil {
+		fmt.Fprintf(env.Stdout, "as a command: %s\n", line)
+	}
+	fmt.Fprintf(env.Stdout, "folder: %s\n", store.Dir(id))
+	return nil
+}

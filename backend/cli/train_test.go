@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/whetstone-ai/whetstone/backend/demo"
+	"github.com/whetstone-ai/whetstone/backend/runs"
+)
+
+func runCLI(t *testing.T, ws string, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	env := &Env{Stdout: &out, Stderr: &out, Getenv: func(k string) string {
+		if k == "HF_HUB_OFFLINE" {
+			return "1"
+		}
+		return ""
+	}}
+	err := Run(context.Background(), env, append(args, "--workspace", ws))
+	return out.String(), err
+}
+
+func TestTrainPrintShowsTheEffectiveConfig(t *testing.T) {
+	ws := t.TempDir()
+	cfgPath := filepath.Join(ws, "run.yaml")
+	os.WriteFile(cfgPath, []byte("model:\n  source: m\ndataset:\n  path: d.jsonl\ntraining:\n  max_steps: 7\n"), 0o644)
+	out, err := runCLI(t, ws, "train", "--print", "--config", cfgPath, "--lr", "1e-3", "--set", "training.scheduler=cosine")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"max_steps: 7", "learning_rate: 0.001", "scheduler: cosine", "# whetstone train --model m --data d.jsonl --max-steps 7 --lr 0.001"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	_, err = runCLI(t, ws, "train", "--model", "m", "--data", "d", "--rank", "0")
+	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "lora.r") {
+		t.Errorf("invalid rank: %v", err)
+	}
+	_, err = runCLI(t, ws, "train", "--model", "m", "--data", "d", "--set", "training.nope=1")
+	if !errors.Is(err, ErrUsage) {
+		t.Errorf("unknown --set field: %v", err)
+	}
+}
+
+// TestTrainRunsHeadlessAndRunsLists trains the demo model for a few steps
+// through `whetstone train`, then lists, shows, duplicates and deletes the
+// run with `whetstone runs`.
+func TestTrainRunsHeadlessAndRunsLists(t *testing.T) {
+	ws := t.TempDir()
+	files, err := demo.Create(filepath.Join(ws, "models", "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCLI(t, ws, "train", "--model", files.ModelDir, "--data", files.DataPath, "--max-steps", "4",
+		"--set", "training.max_seq_len=128", "--set", "training.grad_accum=1", "--set", "checkpoint.every=2", "--set", "name=cli-test")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"] 4/4  loss", "done: 4 steps", "adapter: ", "whetstone export --run"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("train output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(ws, "runs")); err != nil {
+		t.Fatal(err)
+	}
+
+	out, err = runCLI(t, ws, "runs")
+	if err != nil || !strings.Contains(out, "completed") || !strings.Contains(out, "4/4") || !strings.Contains(out, "cli-test") {
+		t.Fatalf("runs list: %v\n%s", err, out)
+	}
+	out, err = runCLI(t, ws, "runs", "--json")
+	var list []runs.Record
+	if err != nil || json.Unmarshal([]byte(out), &list) != nil || len(list) != 1 {
+		t.Fatalf("runs --json: %v\n%s", err, out)
+	}
+	id := list[0].ID
+	out, err = runCLI(t, ws, "runs", "show", id)
+	if err != nil || !strings.Contains(out, "as a command: whetstone train") || !strings.Contains(out, "loss ") {
+		t.Errorf("runs show: %v\n%s", err, out)
+	}
+	if _, err := runCLI(t, ws, "train", "--resume", id); err == nil {
+		t.Error("a completed run was resumed")
+	}
+	out, err = runCLI(t, ws, "runs", "duplicate", id)
+	if err != nil || !strings.Contains(out, "queued") {
+		t.Errorf("duplicate: %v\n%s", err, out)
+	}
+	out, err = runCLI(t, ws, "runs", "delete", id)
+	if err != nil {
+		t.Fatalf("delete: %v\n%s", err, out)
+	}
+	if out, _ := runCLI(t, ws, "runs"); strings.Contains(out, id) {
+		t.Errorf("deleted run still listed:\n%s", out)
+	}
+}
+
+func TestDemoTrainsOffline(t *testing.T) {
+	ws := t.TempDir()
+	out, err := runCLI(t, ws, "demo", "--steps", "3")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"Gemma 3 architecture", "100 conversations", "same as: whetstone train", "] 3/3  loss", "done: 3 steps"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+}
