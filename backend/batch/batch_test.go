@@ -73,8 +73,13 @@ func TestTokenizeDeterministicAcrossWorkers(t *testing.T) {
 	data := convs(300)
 	var first *Tokenized
 	for _, w := range []int{1, 2, 7} {
+		var progress []int
 		tok, err := Tokenize(context.Background(), &dataset.SliceSource{Conversations: data},
-			NewLabeler(byteEncoder{}, gemmaLike{}, TrainResponses, -1), TokenizeOptions{Workers: w})
+			NewLabeler(byteEncoder{}, gemmaLike{}, TrainResponses, -1),
+			TokenizeOptions{Workers: w, ProgressEvery: 100, Progress: func(n int) { progress = append(progress, n) }})
+		if !reflect.DeepEqual(progress, []int{100, 200, 300}) {
+			t.Fatalf("progress calls %v", progress)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

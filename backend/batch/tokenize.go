@@ -28,6 +28,11 @@ type TokenizeOptions struct {
 	// of failing.
 	SkipBadRows bool
 	Workers     int // 0: all cores
+	// Progress, when set, is called with the number of rows done every
+	// ProgressEvery rows (default 1000) and once at the end, from one
+	// goroutine; a UI turns it into a progress bar.
+	Progress      func(rows int)
+	ProgressEvery int
 }
 
 // Report says what tokenization kept and dropped, and why.
@@ -71,7 +76,15 @@ func Tokenize(ctx context.Context, src dataset.ConversationSource, l dataset.Lab
 	}
 	var slots []slot
 	rep := Report{Dropped: map[string]int{}}
+	every := opts.ProgressEvery
+	if every <= 0 {
+		every = 1000
+	}
+	done := 0
 	err := dataset.LabelParallel(ctx, src, l, opts.Workers, func(r dataset.LabelResult) error {
+		if done++; opts.Progress != nil && done%every == 0 {
+			opts.Progress(done)
+		}
 		for len(slots) <= r.Index {
 			slots = append(slots, slot{})
 		}
@@ -103,6 +116,9 @@ func Tokenize(ctx context.Context, src dataset.ConversationSource, l dataset.Lab
 	})
 	if err != nil {
 		return nil, err
+	}
+	if opts.Progress != nil && done%every != 0 {
+		opts.Progress(done)
 	}
 	out := &Tokenized{}
 	for _, s := range slots {
