@@ -167,3 +167,34 @@ func runChatIDs(t *testing.T, set string) {
 }
 
 var jsonUnmarshal = json.Unmarshal
+
+// TestOffsetsOnReferenceTexts checks EncodeOffsets on every reference text:
+// same ids as Encode, and the spans tile the text in order (the dataset
+// package relies on this to mark assistant tokens).
+func TestOffsetsOnReferenceTexts(t *testing.T) {
+	cases := readEncodeCases(t, "visible")
+	for _, m := range models {
+		t.Run(m, func(t *testing.T) {
+			tk := refTokenizer(t, m)
+			for i, c := range cases {
+				ids, offs := tk.EncodeOffsets(c.Text, true)
+				if !slices.Equal(ids, c.IDs[m].Special) {
+					t.Fatalf("case %d: EncodeOffsets ids differ from the reference", i)
+				}
+				pos := 0
+				for k, o := range offs {
+					if o[0] != pos && !(o[0] == o[1] && o[0] <= pos) {
+						t.Fatalf("case %d token %d (%q): span %v, want it to start at %d", i, k, tk.TokenString(ids[k]), o, pos)
+					}
+					if o[1] < o[0] || o[1] > len(c.Text) {
+						t.Fatalf("case %d token %d: bad span %v", i, k, o)
+					}
+					pos = max(pos, o[1])
+				}
+				if pos != len(c.Text) {
+					t.Fatalf("case %d: spans end at %d of %d bytes", i, pos, len(c.Text))
+				}
+			}
+		})
+	}
+}
