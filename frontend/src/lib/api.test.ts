@@ -53,14 +53,14 @@ describe('typed api', () => {
     const { t, subs } = recordingTransport();
     setTransport(t);
     const got: unknown[] = [];
-    const off = api.runs.onMetrics((m) => got.push(m.step));
+    const off = api.runs.onMetrics((m) => got.push(m.metrics.step));
     api.chat.onToken(() => {});
     api.export.onProgress(() => {});
     api.models.onProgress(() => {});
     expect(Object.keys(subs).sort()).toEqual(
       [topics.runMetrics, topics.chatToken, topics.exportProgress, topics.hubProgress].sort(),
     );
-    subs['run.metrics']({ step: 7 });
+    subs['run.metrics']({ id: 'r', metrics: { step: 7 } });
     expect(got).toEqual([7]);
     off();
     expect(subs['run.metrics']).toBeUndefined();

@@ -11,7 +11,10 @@ describe('export form', () => {
   });
   it('requires what each source needs', () => {
     expect(exportRequest({ ...form, runId: '' })).toEqual({ error: 'Choose a finished run to export.' });
-    expect('error' in exportRequest({ ...form, source: 'paths', model: 'm' })).toBe(true);
+    expect('error' in exportRequest({ ...form, source: 'paths', model: '' })).toBe(true);
+    expect('error' in exportRequest({ ...form, source: 'paths', model: 'm', format: 'peft' })).toBe(true);
+    // A base model alone converts to GGUF without an adapter.
+    expect(exportRequest({ ...form, source: 'paths', model: 'm' })).toEqual({ value: { model: 'm', format: 'gguf', quant: 'q8_0' } });
     expect(exportRequest({ ...form, source: 'paths', model: 'm', adapter: 'a' })).toEqual({
       value: { model: 'm', adapter: 'a', format: 'gguf', quant: 'q8_0' },
     });

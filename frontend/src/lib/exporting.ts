@@ -4,7 +4,7 @@ import type { ExportRequest, ExportResult } from './types';
 
 export const EXPORT_FORMATS = [
   { id: 'gguf', title: 'GGUF (llama.cpp, Ollama)', note: 'Adapter merged into the base weights, one file.' },
-  { id: 'safetensors', title: 'Merged safetensors (transformers)', note: 'A full Hugging Face model folder with the adapter merged.' },
+  { id: 'merged', title: 'Merged safetensors (transformers)', note: 'A full Hugging Face model folder with the adapter merged.' },
   { id: 'peft', title: 'LoRA adapter (PEFT)', note: 'adapter_model.safetensors + adapter_config.json, loads with PEFT.' },
 ];
 
@@ -15,7 +15,7 @@ const QUANTS: Record<string, { id: string; title: string }[]> = {
     { id: 'bf16', title: 'BF16' },
     { id: 'f32', title: 'F32 (full precision)' },
   ],
-  safetensors: [
+  merged: [
     { id: 'bf16', title: 'BF16' },
     { id: 'f16', title: 'F16' },
     { id: 'f32', title: 'F32' },
@@ -44,8 +44,8 @@ export function exportRequest(f: ExportForm): { value: ExportRequest } | { error
     return { value: { run_id: f.runId, ...base } };
   }
   if (!f.model.trim()) return { error: 'Enter the base model (folder or hub id).' };
-  if (!f.adapter.trim()) return { error: 'Enter the adapter folder.' };
-  return { value: { model: f.model.trim(), adapter: f.adapter.trim(), ...base } };
+  if (!f.adapter.trim() && f.format === 'peft') return { error: 'Enter the adapter folder to export.' };
+  return { value: { model: f.model.trim(), ...(f.adapter.trim() ? { adapter: f.adapter.trim() } : {}), ...base } };
 }
 
 const TITLES: Record<string, string> = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mappingFields, mappingOverride, toConfigMapping } from './mapping';
+import { knownColumns, mappingFields, mappingOverride, toConfigMapping } from './mapping';
 
 describe('mapping', () => {
   it('lists the fields each format uses', () => {
@@ -15,5 +15,16 @@ describe('mapping', () => {
     expect(mappingOverride(detected, { ...detected, conversation_column: 'dialog' })).toEqual({ conversation_column: 'dialog' });
     expect(mappingOverride(detected, { format: 'text', text_column: 'body' })).toEqual({ format: 'text', text_column: 'body' });
     expect(toConfigMapping({ format: 'text', text_column: 'body', roles: { a: 'b' } })).toEqual({ format: 'text', text_column: 'body' });
+  });
+});
+
+describe('known columns', () => {
+  it('prefers reported columns, else collects those detection used', () => {
+    const detection = {
+      mapping: { format: 'sharegpt', conversation_column: 'conversations', role_key: 'from' },
+      alternatives: [{ mapping: { format: 'text', text_column: 'text' } }],
+    };
+    expect(knownColumns({ detection })).toEqual(['conversations', 'text']);
+    expect(knownColumns({ columns: ['a', 'b'], detection })).toEqual(['a', 'b']);
   });
 });

@@ -51,3 +51,15 @@ export function toConfigMapping(m: Partial<DatasetMapping>): Record<string, stri
   for (const [k, v] of Object.entries(m)) if (typeof v === 'string' && v) out[k] = v;
   return out;
 }
+
+/** Column names to suggest: those reported, else those detection used. */
+export function knownColumns(info: { columns?: string[]; detection: { mapping: DatasetMapping; alternatives?: { mapping: DatasetMapping }[] } }): string[] {
+  if (info.columns?.length) return info.columns;
+  const cols = new Set<string>();
+  for (const m of [info.detection.mapping, ...(info.detection.alternatives ?? []).map((a) => a.mapping)]) {
+    for (const k of ['conversation_column', 'instruction_column', 'input_column', 'output_column', 'system_column', 'text_column'] as const) {
+      if (m[k]) cols.add(m[k] as string);
+    }
+  }
+  return [...cols].sort();
+}

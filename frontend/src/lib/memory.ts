@@ -1,14 +1,14 @@
 import type { MemoryEstimate } from './types';
 
 const parts: [keyof MemoryEstimate, string][] = [
-  ['weights_bytes', 'Frozen weights'],
-  ['adapter_bytes', 'LoRA adapters'],
-  ['gradients_bytes', 'Gradients'],
-  ['optimizer_bytes', 'Optimizer state'],
-  ['activations_bytes', 'Activations'],
+  ['base_weights', 'Frozen base weights'],
+  ['lora', 'LoRA adapters, gradients, AdamW state'],
+  ['activations', 'Activations'],
+  ['logits', 'Logits'],
+  ['overhead', 'Runtime overhead'],
 ];
 
-/** The parts of a memory estimate that the service filled in, in a stable order. */
+/** The parts of a memory estimate, in bytes, in a stable order. */
 export function memoryRows(e: MemoryEstimate): { label: string; bytes: number }[] {
   const out: { label: string; bytes: number }[] = [];
   for (const [k, label] of parts) {
@@ -16,4 +16,13 @@ export function memoryRows(e: MemoryEstimate): { label: string; bytes: number }[
     if (typeof v === 'number' && Number.isFinite(v)) out.push({ label, bytes: v });
   }
   return out;
+}
+
+/** A one-line verdict: does it fit in this machine's free memory? */
+export function fitVerdict(e: MemoryEstimate): { ok: boolean; text: string } {
+  if (!e.free_mb) return { ok: true, text: 'free memory unknown on this machine' };
+  const free = e.free_mb / 1024;
+  return e.fits
+    ? { ok: true, text: `fits in the ${free.toFixed(1)} GiB available` }
+    : { ok: false, text: `more than the ${free.toFixed(1)} GiB available: lower the batch size or sequence length` };
 }

@@ -1,7 +1,30 @@
-// The preset picker's entries; the values themselves come from Go
-// (Runs.Defaults) so the form and `whetstone train` share one source.
-export const PRESETS = [
-  { family: 'gemma3', title: 'Gemma 3', note: 'Unsloth notebook: r=8, lr 2e-4, 60 steps' },
-  { family: 'llama3', title: 'Llama 3.x', note: 'r=16' },
-  { family: 'qwen3', title: 'Qwen 3', note: 'r=32' },
+// The preset picker's entries. Values come from Go (Runs.Presets), so the
+// form and `whetstone train` share one source; the note summarises each.
+
+import type { PresetInfo } from './types';
+
+const FALLBACK = [
+  { family: 'gemma3', title: 'Gemma 3' },
+  { family: 'llama3', title: 'Llama 3.x' },
+  { family: 'qwen3', title: 'Qwen 3' },
 ];
+
+export interface PresetEntry {
+  family: string;
+  title: string;
+  note: string;
+}
+
+export function presetNote(p: PresetInfo): string {
+  const c = p.config;
+  const steps = c.training.max_steps > 0 ? `${c.training.max_steps} steps` : `${c.training.epochs} epoch(s)`;
+  return `r=${c.lora.r}, lr ${c.training.learning_rate.toExponential(0).replace('e-', 'e-')}, ${steps}`;
+}
+
+/** Gemma 3 (the Unsloth notebook defaults) first, then alphabetical. */
+export function presetEntries(presets: PresetInfo[]): PresetEntry[] {
+  if (!presets.length) return FALLBACK.map((p) => ({ ...p, note: '' }));
+  return [...presets]
+    .sort((a, b) => (a.family === 'gemma3' ? -1 : b.family === 'gemma3' ? 1 : a.family.localeCompare(b.family)))
+    .map((p) => ({ family: p.family, title: p.title, note: presetNote(p) }));
+}

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { actionsFor, appendLog, appendMetric, LOG_TAIL, MAX_POINTS, progressOf, sortRuns, splitLog, thin } from './runstate';
+import { actionsFor, applyState, appendLog, appendMetric, LOG_TAIL, MAX_POINTS, progressOf, sortRuns, splitLog, thin } from './runstate';
 import type { Run } from './types';
 
 describe('run state', () => {
   it('offers only the actions a state allows', () => {
     expect(actionsFor('running')).toEqual({ cancel: true, pause: true, resume: false, delete: false });
-    expect(actionsFor('paused')).toEqual({ cancel: true, pause: false, resume: true, delete: false });
+    expect(actionsFor('paused')).toEqual({ cancel: true, pause: false, resume: true, delete: true });
     expect(actionsFor('completed')).toEqual({ cancel: false, pause: false, resume: false, delete: true });
-    expect(actionsFor('failed').delete).toBe(true);
+    expect(actionsFor('interrupted').resume).toBe(true);
+    expect(actionsFor('failed')).toEqual({ cancel: false, pause: false, resume: true, delete: true });
     expect(actionsFor('queued').cancel).toBe(true);
   });
 
@@ -32,14 +33,24 @@ describe('run state', () => {
   });
 
   it('computes progress and sorts active runs first', () => {
-    const run = { id: 'a', state: 'running', config: { training: { max_steps: 60 } } } as unknown as Run;
+    const run = { id: 'a', state: 'running', step: 10, total_steps: 60 } as Run;
     expect(progressOf(run, { step: 12 })).toEqual({ step: 12, max: 60 });
-    expect(progressOf(run, { step: 12, max_steps: 80 })).toEqual({ step: 12, max: 80 });
+    expect(progressOf(run, { step: 12, total_steps: 80 })).toEqual({ step: 12, max: 80 });
+    expect(progressOf({ ...run, total_steps: 0 }, undefined, 30)).toEqual({ step: 10, max: 30 });
     const runs = [
-      { id: 'r1', state: 'completed', created_at: '2026-11-24T10:00:00Z' },
-      { id: 'r2', state: 'completed', created_at: '2026-11-24T11:00:00Z' },
-      { id: 'r3', state: 'running', created_at: '2026-11-24T09:00:00Z' },
+      { id: 'r1', state: 'completed', created: '2026-11-24T10:00:00Z' },
+      { id: 'r2', state: 'completed', created: '2026-11-24T11:00:00Z' },
+      { id: 'r3', state: 'running', created: '2026-11-24T09:00:00Z' },
     ] as Run[];
     expect(sortRuns(runs).map((r) => r.id)).toEqual(['r3', 'r2', 'r1']);
+  });
+
+  it('folds state events into the list', () => {
+    const runs = [{ id: 'a', state: 'queued' }] as Run[];
+    expect(applyState(runs, { id: 'a', state: 'running' })).toBe(true);
+    expect(runs[0].state).toBe('running');
+    expect(applyState(runs, { id: 'b', state: 'queued' })).toBe(false);
+    expect(applyState(runs, { id: 'b', state: 'queued', record: { id: 'b', state: 'queued' } as Run })).toBe(true);
+    expect(runs.map((r) => r.id)).toEqual(['b', 'a']);
   });
 });

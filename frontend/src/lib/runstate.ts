@@ -10,18 +10,23 @@ export interface Actions {
   delete: boolean;
 }
 
-export const ACTIVE: RunState[] = ['queued', 'running', 'starting', 'pausing'];
+export const ACTIVE: RunState[] = ['queued', 'running'];
 
 export function isActive(state: RunState): boolean {
   return ACTIVE.includes(state);
 }
 
+/** Mirrors runs.State.Resumable. */
+export function isResumable(state: RunState): boolean {
+  return state === 'paused' || state === 'interrupted' || state === 'failed' || state === 'cancelled';
+}
+
 export function actionsFor(state: RunState): Actions {
   return {
-    cancel: state === 'queued' || state === 'running' || state === 'paused' || state === 'starting',
+    cancel: state === 'queued' || state === 'running' || state === 'paused',
     pause: state === 'running',
-    resume: state === 'paused',
-    delete: !isActive(state) && state !== 'paused',
+    resume: isResumable(state),
+    delete: state !== 'running',
   };
 }
 
@@ -58,18 +63,30 @@ export function splitLog(log: string | string[] | null | undefined): string[] {
 }
 
 /** Progress of a run: from the newest metrics, else from the run record. */
-export function progressOf(run: Run | null, last: MetricRow | undefined): { step: number; max: number } {
-  const step = last?.step ?? run?.step ?? 0;
-  const max = last?.max_steps ?? run?.max_steps ?? run?.config?.training?.max_steps ?? 0;
+export function progressOf(run: Run | null, last: MetricRow | undefined, cfgSteps = 0): { step: number; max: number } {
+  const step = Math.max(last?.step ?? 0, run?.step ?? 0);
+  const max = last?.total_steps || run?.total_steps || cfgSteps || 0;
   return { step, max };
 }
 
-/** Newest first; active runs on top. */
+/** Active runs on top, then newest first. */
 export function sortRuns(runs: Run[]): Run[] {
   return [...runs].sort((a, b) => {
     const aa = isActive(a.state) ? 0 : 1;
     const bb = isActive(b.state) ? 0 : 1;
     if (aa !== bb) return aa - bb;
-    return (b.created_at ?? b.id).localeCompare(a.created_at ?? a.id);
+    return (b.created ?? b.id).localeCompare(a.created ?? a.id);
   });
+}
+
+/** Folds a state event into a list, returning false when the run is new. */
+export function applyState(runs: Run[], ev: { id: string; record?: Run; state: RunState; error?: string }): boolean {
+  const i = runs.findIndex((r) => r.id === ev.id);
+  if (i < 0) {
+    if (!ev.record) return false;
+    runs.unshift(ev.record);
+    return true;
+  }
+  runs[i] = ev.record ? { ...runs[i], ...ev.record } : { ...runs[i], state: ev.state, error: ev.error };
+  return true;
 }

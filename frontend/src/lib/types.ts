@@ -34,27 +34,39 @@ export interface ModelInfo {
   hidden?: number;
   heads?: number;
   kv_heads?: number;
-  size_bytes?: number;
-  [k: string]: unknown;
+  model_type?: string;
+  has_tokenizer?: boolean;
+  has_weights?: boolean;
 }
 
+/** Mirrors service.MemoryEstimate (estimate.Breakdown in bytes, plus totals in MiB). */
 export interface MemoryEstimate {
-  total_bytes: number;
-  weights_bytes?: number;
-  adapter_bytes?: number;
-  optimizer_bytes?: number;
-  activations_bytes?: number;
-  gradients_bytes?: number;
-  [k: string]: unknown;
+  base_weights: number;
+  lora: number;
+  lora_params: number;
+  activations: number;
+  logits: number;
+  overhead: number;
+  total: number;
+  total_mb: number;
+  /** Available memory on this machine, 0 when unknown. */
+  free_mb: number;
+  fits: boolean;
 }
 
+/** Mirrors hub.Progress ("hub.progress" events). */
 export interface HubProgress {
-  ref?: string;
+  repo: string;
+  type?: string;
+  revision?: string;
+  commit?: string;
   file?: string;
-  done: number;
-  total: number;
-  finished?: boolean;
-  error?: string;
+  files_done: number;
+  files_total: number;
+  bytes_done: number;
+  bytes_total: number;
+  bytes_per_second?: number;
+  eta_seconds?: number;
 }
 
 /** Mirrors backend/dataset.Mapping: where a dataset's conversations are. */
@@ -84,28 +96,31 @@ export interface Detection extends Candidate {
   alternatives?: Candidate[];
 }
 
+/** Mirrors service.DatasetRequest (one request shape for inspect, preview and stats). */
 export interface DatasetRequest {
   path: string;
   /** Overrides of the detected mapping (any non-empty field wins). */
   mapping?: Partial<DatasetMapping>;
-  split?: string;
+  /** Renders and tokenizes rows; empty previews messages only. */
+  model?: string;
+  train_on?: 'responses' | 'all' | string;
+  max_len?: number;
+  truncation?: 'truncate' | 'drop' | string;
+  skip_bad_rows?: boolean;
+  page?: number;
+  page_size?: number;
 }
 
 export interface DatasetInfo {
   path: string;
-  columns: string[];
-  rows?: number;
+  files?: string[];
+  /** Column names, when the service reports them. */
+  columns?: string[];
   detection: Detection;
-  sample?: Record<string, unknown>[];
 }
 
-export interface PreviewRequest extends DatasetRequest {
-  model: string;
-  page: number;
-  page_size: number;
-  max_len: number;
-  train_on: 'responses' | 'all' | string;
-}
+export type PreviewRequest = DatasetRequest;
+export type StatsRequest = DatasetRequest;
 
 export interface Message {
   role: string;
@@ -142,13 +157,6 @@ export interface Preview {
   rows: PreviewRow[];
   has_more: boolean;
   problems?: string[];
-}
-
-export interface StatsRequest extends DatasetRequest {
-  model: string;
-  max_len: number;
-  train_on?: string;
-  truncation?: string;
 }
 
 export interface RangeBin {
@@ -224,14 +232,6 @@ export interface RunConfig {
   output?: string;
 }
 
-export interface Preset {
-  family: string;
-  title: string;
-  response_marker?: string;
-  instruction_marker?: string;
-  config: RunConfig;
-}
-
 export interface FieldError {
   field: string;
   message: string;
@@ -249,53 +249,78 @@ export type RunState =
   | 'completed'
   | 'failed'
   | 'cancelled'
+  | 'interrupted'
   | string;
 
+/** Mirrors runs.Record: what the run list shows. */
 export interface Run {
   id: string;
   name?: string;
   state: RunState;
-  config: RunConfig;
-  created_at?: string;
-  started_at?: string;
-  finished_at?: string;
-  step?: number;
-  max_steps?: number;
+  model: string;
+  dataset: string;
+  created: string;
+  started?: string;
+  finished?: string;
+  step: number;
+  total_steps: number;
+  loss?: number | null;
+  val_loss?: number | null;
+  last_checkpoint?: number;
   error?: string;
-  adapter_dir?: string;
-  dir?: string;
-  last?: MetricRow;
+  duplicate_of?: string;
 }
 
+/** Mirrors service.RunDetail. */
+export interface RunDetail {
+  record: Run;
+  config: RunConfig;
+  has_adapter: boolean;
+}
+
+/** Mirrors runs.Metrics: one optimiser step. */
 export interface MetricRow {
-  run_id?: string;
   step: number;
-  max_steps?: number;
   epoch?: number;
   loss?: number;
-  val_loss?: number;
+  val_loss?: number | null;
   lr?: number;
   grad_norm?: number;
   tokens_per_s?: number;
+  elapsed_s?: number;
   eta_s?: number;
   rss_mb?: number;
-  elapsed_s?: number;
-  time?: string;
+  device_mem_mb?: number | null;
+  total_steps?: number;
+}
+
+export interface RunMetricsEvent {
+  id: string;
+  metrics: MetricRow;
 }
 
 export interface RunStateEvent {
-  run_id: string;
+  id: string;
   state: RunState;
   error?: string;
+  record: Run;
 }
 
 export interface RunLogEvent {
-  run_id: string;
+  id: string;
   line: string;
 }
 
+export interface PresetInfo {
+  family: string;
+  title: string;
+  config: RunConfig;
+}
+
 export interface ChatRequest {
-  model: string;
+  /** A run whose base model and adapter to use (wins over model/adapter). */
+  run_id?: string;
+  model?: string;
   adapter?: string;
   messages: Message[];
   system?: string;
@@ -303,6 +328,9 @@ export interface ChatRequest {
   top_p: number;
   top_k: number;
   max_new_tokens: number;
+  min_p?: number;
+  repetition_penalty?: number;
+  seed?: number;
 }
 
 export interface ChatToken {
@@ -310,6 +338,8 @@ export interface ChatToken {
   text: string;
   done: boolean;
   error?: string;
+  finish_reason?: string;
+  tokens?: number;
   tokens_per_s?: number;
 }
 
@@ -328,15 +358,18 @@ export interface ExportFile {
 }
 
 export interface ExportResult {
+  out_dir: string;
   files: ExportFile[];
   commands: { llamacpp?: string; ollama?: string; transformers?: string; [k: string]: string | undefined };
 }
 
+/** Mirrors export.Progress ("export.progress" events). */
 export interface ExportProgress {
-  stage?: string;
+  format?: string;
+  stage: string;
   done: number;
   total: number;
-  message?: string;
-  finished?: boolean;
+  tensor?: string;
+  out_dir?: string;
   error?: string;
 }

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { fitVerdict, memoryRows } from './memory';
+
+const est = { base_weights: 100, lora: 20, lora_params: 5, activations: 30, logits: 10, overhead: 40, total: 200, total_mb: 0.0002, free_mb: 0, fits: true };
+
+describe('memory estimate', () => {
+  it('lists the byte parts without the parameter count', () => {
+    const rows = memoryRows(est);
+    expect(rows.map((r) => r.bytes)).toEqual([100, 20, 30, 10, 40]);
+    expect(rows.reduce((a, r) => a + r.bytes, 0)).toBe(est.total);
+  });
+  it('says whether it fits', () => {
+    expect(fitVerdict(est).ok).toBe(true);
+    expect(fitVerdict({ ...est, free_mb: 2048, fits: false })).toEqual({
+      ok: false,
+      text: 'more than the 2.0 GiB available: lower the batch size or sequence length',
+    });
+    expect(fitVerdict({ ...est, free_mb: 8192, fits: true }).text).toBe('fits in the 8.0 GiB available');
+  });
+});
