@@ -62,15 +62,15 @@ func (t *Tokenizer) Vocab() Vocab {
 			}
 		}
 	}
-	if t.model.unk >= 0 {
-		v.Kinds[t.model.unk] = KindUnknown
-	}
 	for _, a := range t.added {
 		if a.Special {
 			v.Kinds[a.ID] = KindControl
 		} else {
 			v.Kinds[a.ID] = KindUserDefined
 		}
+	}
+	if t.model.unk >= 0 {
+		v.Kinds[t.model.unk] = KindUnknown
 	}
 	for i, m := range t.merges {
 		v.Merges[i] = strings.Join(m[:], " ")
