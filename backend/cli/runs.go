@@ -63,9 +63,9 @@ func runRuns(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		// Queued runs are executed by the next `whetstone train --resume`
-		// or by the app's queue; say how to start it right away.
-		fmt.Fprintf(env.Stdout, "created run %s (queued); start it with: whetstone train --config %s\n", rec.ID, store.ConfigPath(rec.ID))
+		// The app's queue picks queued runs up when it starts; from the
+		// terminal, train --resume starts it.
+		fmt.Fprintf(env.Stdout, "created run %s (queued); start it with: whetstone train --resume %s\n", rec.ID, rec.ID)
 		return nil
 	default:
 		return fmt.Errorf("%w: unknown runs action %q", ErrUsage, rest[0])

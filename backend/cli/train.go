@@ -46,7 +46,7 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 	var sets setFlags
 	fs.Var(&sets, "set", "set any config field, e.g. --set training.scheduler=cosine (repeatable)")
 	family := fs.String("preset", "", "start from a model family's preset: gemma3, llama3 or qwen3")
-	resume := fs.String("resume", "", "resume a paused, interrupted or failed run by id")
+	resume := fs.String("resume", "", "continue a paused, interrupted or failed run, or start a queued one, by id")
 	resumeStep := fs.Int("resume-step", 0, "with --resume: the checkpoint step to continue from (default: newest valid)")
 	printOnly := fs.Bool("print", false, "print the effective config as YAML and the equivalent command line, then exit")
 	wsFlag := workspaceFlag(fs)
@@ -168,7 +168,7 @@ func (h headless) run(ctx context.Context, cfg *runconfig.Config, resumeID strin
 		CacheDir:  h.ws.CacheDir(),
 		AfterStep: h.afterStep,
 	})
-	q, err := runs.NewQueue(h.store, exec, p)
+	q, err := runs.NewQueue(h.store, exec, p, runs.WithoutRestore())
 	if err != nil {
 		return err
 	}

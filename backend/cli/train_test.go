@@ -92,7 +92,11 @@ func TestTrainRunsHeadlessAndRunsLists(t *testing.T) {
 	}
 	out, err = runCLI(t, ws, "runs", "duplicate", id)
 	if err != nil || !strings.Contains(out, "queued") {
-		t.Errorf("duplicate: %v\n%s", err, out)
+		t.Fatalf("duplicate: %v\n%s", err, out)
+	}
+	dupID := strings.Fields(out)[2]
+	if out, err := runCLI(t, ws, "train", "--resume", dupID); err != nil || !strings.Contains(out, "done: 4 steps") {
+		t.Errorf("starting the duplicate: %v\n%s", err, out)
 	}
 	out, err = runCLI(t, ws, "runs", "delete", id)
 	if err != nil {

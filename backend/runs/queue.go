@@ -150,13 +150,30 @@ type Queue struct {
 	wg      sync.WaitGroup
 }
 
+// QueueOption adjusts NewQueue.
+type QueueOption func(*queueOptions)
+
+type queueOptions struct{ noRestore bool }
+
+// WithoutRestore leaves runs that an earlier process left "queued" alone,
+// for a headless command that executes only the run it was asked for.
+func WithoutRestore() QueueOption { return func(o *queueOptions) { o.noRestore = true } }
+
 // NewQueue makes a queue over store. Runs left "queued" by an earlier
-// process are enqueued again, oldest first. Call Start to begin executing.
-func NewQueue(store *Store, exec Executor, emitter events.Emitter) (*Queue, error) {
+// process are enqueued again, oldest first (unless WithoutRestore). Call
+// Start to begin executing.
+func NewQueue(store *Store, exec Executor, emitter events.Emitter, opts ...QueueOption) (*Queue, error) {
 	if emitter == nil {
 		emitter = events.Discard{}
 	}
+	var o queueOptions
+	for _, f := range opts {
+		f(&o)
+	}
 	q := &Queue{store: store, exec: exec, emitter: emitter, wake: make(chan struct{}, 1), done: map[string][]chan struct{}{}}
+	if o.noRestore {
+		return q, nil
+	}
 	recs, err := store.List()
 	if err != nil {
 		return nil, err
@@ -393,10 +410,22 @@ func (q *Queue) stop(id string, req Stop, queuedTo State) error {
 
 // Resume queues a paused, interrupted, failed or cancelled run to continue
 // from its newest valid checkpoint (step 0) or from the checkpoint at step.
+// A run that is "queued" in the store but not in this queue (left by
+// another process, or made by Store.Duplicate) is started.
 func (q *Queue) Resume(id string, step int) error {
 	rec, err := q.store.Get(id)
 	if err != nil {
 		return err
+	}
+	if rec.State == Queued {
+		q.mu.Lock()
+		pending := slices.ContainsFunc(q.pending, func(j *Job) bool { return j.ID == id }) || q.current != nil && q.current.ID == id
+		q.mu.Unlock()
+		if pending {
+			return fmt.Errorf("run %s is already queued", id)
+		}
+		q.push(q.newJob(id, rec.Step > 0 || rec.LastCheckpoint > 0, step))
+		return nil
 	}
 	if !rec.State.Resumable() {
 		return fmt.Errorf("run %s is %s; only paused, interrupted, failed or cancelled runs can be resumed", id, rec.State)

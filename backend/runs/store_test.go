@@ -314,3 +314,31 @@ func TestQueueRequeuesAfterRestartAndRecoversPanics(t *testing.T) {
 		t.Errorf("after panic: %+v", r)
 	}
 }
+
+func TestWithoutRestoreRunsOnlyWhatItIsGiven(t *testing.T) {
+	root := t.TempDir()
+	s, _ := Open(root)
+	left, _ := s.Create(testConfig())
+	mine, _ := s.Create(testConfig())
+	ex := &stepExecutor{}
+	q, err := NewQueue(s, ex.run, nil, WithoutRestore())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	q.Start(ctx)
+	defer q.Close()
+	if err := q.Resume(mine.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Resume(mine.ID, 0); err == nil {
+		t.Error("a run was queued twice")
+	}
+	q.Wait(ctx, mine.ID)
+	if len(ex.order) != 1 || ex.order[0] != mine.ID {
+		t.Errorf("executed %v, want only %s", ex.order, mine.ID)
+	}
+	if r, _ := s.Get(left.ID); r.State != Queued {
+		t.Errorf("the other run is %s", r.State)
+	}
+}
