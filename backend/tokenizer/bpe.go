@@ -1,9 +1,6 @@
 package tokenizer
 
-import (
-	"container/heap"
-	"unicode/utf8"
-)
+import "unicode/utf8"
 
 // bpe is a byte-pair-encoding model as Hugging Face tokenizers defines it:
 // a word starts as one symbol per character (byte-level: per byte), and the
@@ -159,22 +156,65 @@ type candidate struct {
 	id                     int32
 }
 
+// candHeap is a binary min-heap of merge candidates ordered by (rank,
+// pos). It is typed rather than built on container/heap to avoid boxing
+// every push into an interface.
 type candHeap []candidate
 
-func (h candHeap) Len() int { return len(h) }
-func (h candHeap) Less(a, b int) bool {
+func (h candHeap) less(a, b int) bool {
 	if h[a].rank != h[b].rank {
 		return h[a].rank < h[b].rank
 	}
 	return h[a].pos < h[b].pos
 }
-func (h candHeap) Swap(a, b int) { h[a], h[b] = h[b], h[a] }
-func (h *candHeap) Push(x any)   { *h = append(*h, x.(candidate)) }
-func (h *candHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+
+func (h *candHeap) push(c candidate) {
+	*h = append(*h, c)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !q.less(i, p) {
+			break
+		}
+		q[i], q[p] = q[p], q[i]
+		i = p
+	}
+}
+
+func (h *candHeap) pop() candidate {
+	q := *h
+	top := q[0]
+	n := len(q) - 1
+	q[0] = q[n]
+	q = q[:n]
+	q.down(0)
+	*h = q
+	return top
+}
+
+func (h candHeap) down(i int) {
+	n := len(h)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && h.less(r, l) {
+			m = r
+		}
+		if !h.less(m, i) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+func (h candHeap) init() {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
 }
 
 // mergeHeap is the O(n log n) merge loop for long words (SentencePiece-style
@@ -194,9 +234,9 @@ func (m *bpe) mergeHeap(syms []symbol) {
 	for i := int32(0); i >= 0; i = syms[i].next {
 		push(i)
 	}
-	heap.Init(&h)
-	for h.Len() > 0 {
-		c := heap.Pop(&h).(candidate)
+	h.init()
+	for len(h) > 0 {
+		c := h.pop()
 		s := &syms[c.pos]
 		if s.n == 0 || s.id != c.left || s.next < 0 || syms[s.next].id != c.right {
 			continue
@@ -204,12 +244,12 @@ func (m *bpe) mergeHeap(syms []symbol) {
 		m.join(syms, c.pos, c.id)
 		if p := syms[c.pos].prev; p >= 0 {
 			if mg, ok := m.merges[pairKey(syms[p].id, syms[c.pos].id)]; ok {
-				heap.Push(&h, candidate{rank: mg.rank, pos: p, left: syms[p].id, right: syms[c.pos].id, id: mg.id})
+				h.push(candidate{rank: mg.rank, pos: p, left: syms[p].id, right: syms[c.pos].id, id: mg.id})
 			}
 		}
 		if nx := syms[c.pos].next; nx >= 0 {
 			if mg, ok := m.merges[pairKey(syms[c.pos].id, syms[nx].id)]; ok {
-				heap.Push(&h, candidate{rank: mg.rank, pos: c.pos, left: syms[c.pos].id, right: syms[nx].id, id: mg.id})
+				h.push(candidate{rank: mg.rank, pos: c.pos, left: syms[c.pos].id, right: syms[nx].id, id: mg.id})
 			}
 		}
 	}
