@@ -4,12 +4,8 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/ml/layers/attention"
 )
-
-// maskedScore replaces scores of masked-out keys. A large finite value
-// rather than -inf keeps fully masked rows (padding queries) finite: their
-// attention is uniform and their outputs are ignored by the loss.
-const maskedScore = -1e30
 
 // attentionMask builds the [B, T, S] boolean mask "query t may attend key s":
 // same non-zero segment, key position not after the query position, and for
@@ -37,7 +33,11 @@ type seqContext struct {
 }
 
 // attention is grouped-query self-attention with optional q/k norm,
-// rotary embeddings, soft-capping and a KV cache.
+// rotary embeddings, soft-capping and a KV cache. The core (scores, mask,
+// softmax, values) is GoMLX's attention.Core: the go backend runs it as a
+// fused kernel when there is no soft-cap, and it falls back to the
+// decomposed form (masked softmax; rows with no visible key, i.e. padding,
+// get zero output) otherwise and for gradients.
 func (m *Model) attention(x *Node, layer int, sc *seqContext) *Node {
 	c := m.cfg
 	dims := x.Shape().Dimensions
@@ -59,17 +59,11 @@ func (m *Model) attention(x *Node, layer int, sc *seqContext) *Node {
 		v = writeRows(sc.cache[2*layer+1], v, sc.cacheStart)
 		sc.updatedCache[2*layer], sc.updatedCache[2*layer+1] = k, v
 	}
-	groups := c.NumHeads / c.NumKVHeads
-	q = Reshape(q, b, t, c.NumKVHeads, groups, c.HeadDim)
-	scores := Einsum("btkgd,bskd->bkgts", q, k) // [B,KV,G,T,S]
-	scores = MulScalar(scores, c.AttnScale)
-	if c.AttnLogitSoftcap > 0 {
-		scores = softcap(scores, c.AttnLogitSoftcap)
-	}
-	mask = ExpandAxes(mask, 1, 2) // [B,1,1,T,S]
-	scores = Where(mask, scores, Scalar(x.Graph(), scores.DType(), maskedScore))
-	probs := Softmax(scores, -1)
-	out := Einsum("bkgts,bskd->btkgd", probs, v)
+	out, _ := attention.Core(q, k, v, attention.LayoutBSHD, attention.CoreOptions{
+		Scale:         c.AttnScale,
+		AttentionMask: ExpandAxes(mask, 2), // [B,T,1,S]
+		ScoreSoftCap:  c.AttnLogitSoftcap,
+	})
 	out = Reshape(out, b, t, c.NumHeads*c.HeadDim)
 	return m.linear(out, layer, "o_proj")
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"syscall"
 	"testing"
 	"time"
 
@@ -56,11 +57,13 @@ func benchTrainStep(b *testing.B, preset string, batch, seq int) {
 	}
 	step() // compile
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for range b.N {
 		step()
 	}
 	b.ReportMetric(float64(b.N*batch*seq)/time.Since(start).Seconds(), "tokens/s")
+	// CPU seconds per step: steadier than wall time on a shared machine.
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 }
 
 func BenchmarkTrainStepTiny(b *testing.B) { benchTrainStep(b, "tiny", 4, 64) }
@@ -93,3 +96,11 @@ func BenchmarkGenerateKVCache(b *testing.B)   { benchGenerate(b, false) }
 func BenchmarkGenerateRecompute(b *testing.B) { benchGenerate(b, true) }
 
 var _ = tensors.FromScalar[int32]
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

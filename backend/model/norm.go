@@ -32,5 +32,7 @@ func (m *Model) weight(g *Graph, name string) *Node {
 	if n.DType() != dtypes.Float32 {
 		n = ConvertDType(n, dtypes.Float32)
 	}
-	return n
+	// Base weights are frozen: without StopGradient GoMLX's autodiff still
+	// computes their (unused) gradients, a full extra matmul per projection.
+	return StopGradient(n)
 }
