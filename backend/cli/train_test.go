@@ -119,3 +119,46 @@ func TestDemoTrainsOffline(t *testing.T) {
 		}
 	}
 }
+
+// TestInterruptPausesWithACheckpoint is what Ctrl-C does to `whetstone
+// train`: the context ends mid-run, the run writes a checkpoint and stops
+// as paused, and --resume finishes it.
+func TestInterruptPausesWithACheckpoint(t *testing.T) {
+	ws := t.TempDir()
+	files, err := demo.Create(filepath.Join(ws, "models", "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := openWorkspace(&Env{Getenv: func(string) string { return "" }}, ws)
+	store, _ := runs.Open(w.RunsDir())
+	cfg := demo.RunConfig(files)
+	cfg.Training.MaxSteps, cfg.Training.GradAccum, cfg.Training.MaxSeqLen = 6, 1, 128
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out bytes.Buffer
+	env := &Env{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
+	h := headless{env: env, store: store, ws: w, afterStep: func(job *runs.Job, step int) error {
+		if step == 2 {
+			cancel()
+		}
+		return nil
+	}}
+	if err := h.run(ctx, &cfg, "", 0); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run returned %v\n%s", err, out.String())
+	}
+	list, _ := store.List()
+	if len(list) != 1 || list[0].State != runs.Paused || list[0].LastCheckpoint < 2 {
+		t.Fatalf("after interrupt: %+v\n%s", list, out.String())
+	}
+	if !strings.Contains(out.String(), "whetstone train --resume "+list[0].ID) {
+		t.Errorf("no resume hint:\n%s", out.String())
+	}
+	h.afterStep = nil
+	out.Reset()
+	if err := h.run(context.Background(), nil, list[0].ID, 0); err != nil {
+		t.Fatalf("resume: %v\n%s", err, out.String())
+	}
+	if ms, _ := store.Metrics(list[0].ID); len(ms) != 6 || ms[5].Step != 6 {
+		t.Errorf("metrics after resume: %d lines", len(ms))
+	}
+}
