@@ -32,7 +32,8 @@ func (m *Model) weight(g *Graph, name string) *Node {
 	if n.DType() != dtypes.Float32 {
 		n = ConvertDType(n, dtypes.Float32)
 	}
-	// Base weights are frozen: without StopGradient GoMLX's autodiff still
-	// computes their (unused) gradients, a full extra matmul per projection.
-	return StopGradient(n)
+	// No StopGradient here: on the go backend it is an Identity op that
+	// copies the weight at every step, and the backend's dead-code
+	// elimination already drops the unused gradients of frozen weights.
+	return n
 }
