@@ -90,3 +90,29 @@ func equalF32(a, b []float32) bool {
 	}
 	return true
 }
+
+// StopGradient is an Identity op that the go backend executes as a full
+// copy. Frozen weights must not go through it (dead-code elimination
+// already skips their unused gradients): no parameter feeds an Identity.
+func TestTrapNoIdentityCopiesOfWeights(t *testing.T) {
+	m := tinyModel(t, "gemma3", 1, Options{})
+	if _, err := m.Logits(testTokens(3, m.cfg.VocabSize, 1)); err != nil {
+		t.Fatal(err)
+	}
+	e, err := m.executor("logits", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks := tensors.FromFlatDataAndDimensions([]int32{1, 2, 3}, 1, 3)
+	pos := tensors.FromFlatDataAndDimensions([]int32{0, 1, 2}, 1, 3)
+	seg := tensors.FromFlatDataAndDimensions([]int32{1, 1, 1}, 1, 3)
+	_, g, err := e.CallWithGraph(toks, pos, seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range g.Nodes() {
+		if n.Type() == NodeTypeIdentity && n.Inputs()[0].Type() == NodeTypeParameter {
+			t.Errorf("forward graph copies a parameter through Identity: %s", n)
+		}
+	}
+}
