@@ -29,8 +29,9 @@ type tokenizerJSON struct {
 		Content string `json:"content"`
 		Special bool   `json:"special"`
 	} `json:"added_tokens"`
-	Normalizer json.RawMessage `json:"normalizer"`
-	Model      struct {
+	Normalizer    json.RawMessage `json:"normalizer"`
+	PostProcessor json.RawMessage `json:"post_processor"`
+	Model         struct {
 		Type         string          `json:"type"`
 		Vocab        map[string]int  `json:"vocab"`
 		Merges       json.RawMessage `json:"merges"`
@@ -153,10 +154,36 @@ func readVocab(dir string, cfg *model.Config, rows int) (*ggufVocab, error) {
 			v.merges[i] = m[0] + " " + m[1]
 		}
 	}
+	v.addBOS = postProcessorAddsBOS(tj.PostProcessor)
 	if err := v.readSpecials(dir, cfg); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// postProcessorAddsBOS reports whether tokenizer.json's post-processor
+// puts a special token before the text (how Llama 3 adds BOS, with no
+// add_bos_token in tokenizer_config.json).
+func postProcessorAddsBOS(raw json.RawMessage) bool {
+	var pp struct {
+		Type       string            `json:"type"`
+		Single     []json.RawMessage `json:"single"`
+		Processors []json.RawMessage `json:"processors"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &pp) != nil {
+		return false
+	}
+	switch pp.Type {
+	case "TemplateProcessing":
+		return len(pp.Single) > 0 && strings.Contains(string(pp.Single[0]), `"SpecialToken"`)
+	case "Sequence":
+		for _, p := range pp.Processors {
+			if postProcessorAddsBOS(p) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // parseMergeList accepts both merge encodings of tokenizer.json: "a b"
@@ -196,7 +223,7 @@ func (v *ggufVocab) readSpecials(dir string, cfg *model.Config) error {
 		}
 		return -1
 	}
-	v.bos, v.addBOS = cfg.BOSTokenID, cfg.BOSTokenID >= 0
+	v.bos = cfg.BOSTokenID
 	if len(cfg.EOSTokenIDs) > 0 {
 		v.eos = cfg.EOSTokenIDs[0]
 	}
@@ -219,8 +246,6 @@ func (v *ggufVocab) readSpecials(dir string, cfg *model.Config) error {
 		}
 		if b, ok := tc["add_bos_token"]; ok {
 			json.Unmarshal(b, &v.addBOS)
-		} else if v.model == "gpt2" {
-			v.addBOS = false
 		}
 		if b, ok := tc["add_eos_token"]; ok {
 			json.Unmarshal(b, &v.addEOS)

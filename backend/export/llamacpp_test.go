@@ -45,12 +45,16 @@ type llamaCppOutput struct {
 	Logits [][]float32 `json:"-"`
 }
 
-func runLlamaCpp(t *testing.T, node, script string, models []string, texts []string, tokens []int32) []llamaCppOutput {
+// llamaCppModel is a GGUF file and the prompt to evaluate with it.
+type llamaCppModel struct {
+	path   string
+	tokens []int32
+}
+
+func runLlamaCpp(t *testing.T, node, script string, models []llamaCppModel, texts []string) []llamaCppOutput {
 	t.Helper()
-	args := []string{script, "--special"}
-	for _, m := range models {
-		args = append(args, "--model", m)
-	}
+	logitsDir := t.TempDir()
+	args := []string{script, "--special", "--logits-dir", logitsDir}
 	if texts != nil {
 		p := filepath.Join(t.TempDir(), "texts.json")
 		data, err := json.Marshal(texts)
@@ -58,16 +62,17 @@ func runLlamaCpp(t *testing.T, node, script string, models []string, texts []str
 		require.NoError(t, os.WriteFile(p, data, 0o644))
 		args = append(args, "--texts", p)
 	}
-	logitsDir := t.TempDir()
-	if tokens != nil {
-		args = append(args, "--logits-dir", logitsDir)
-		s := make([]string, len(tokens))
-		for i, tk := range tokens {
-			s[i] = strconv.Itoa(int(tk))
+	for _, m := range models {
+		args = append(args, "--model", m.path)
+		if len(m.tokens) > 0 {
+			s := make([]string, len(m.tokens))
+			for i, tk := range m.tokens {
+				s[i] = strconv.Itoa(int(tk))
+			}
+			args = append(args, "--tokens", strings.Join(s, ","))
 		}
-		args = append(args, "--tokens", strings.Join(s, ","))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, args...)
 	var stdout, stderr bytes.Buffer
@@ -80,13 +85,13 @@ func runLlamaCpp(t *testing.T, node, script string, models []string, texts []str
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &out), "output: %.500s", stdout.String())
 	require.Len(t, out, len(models))
 	for i := range out {
-		if tokens == nil {
+		if len(models[i].tokens) == 0 {
 			continue
 		}
 		raw, err := os.ReadFile(filepath.Join(logitsDir, fmt.Sprintf("%d.f32", i)))
 		require.NoError(t, err)
 		o := &out[i]
-		require.Equal(t, len(tokens), o.Positions)
+		require.Equal(t, len(models[i].tokens), o.Positions)
 		require.Len(t, raw, 4*o.Positions*o.VocabSize)
 		for p := 0; p < o.Positions; p++ {
 			row := make([]float32, o.VocabSize)
@@ -107,19 +112,134 @@ type encodeCase struct {
 	} `json:"ids"`
 }
 
-// TestLlamaCppLoadsGemma3GGUF is the interop test with an independent
-// consumer: llama.cpp (prebuilt, via node-llama-cpp) loads our GGUF of a
-// tiny random Gemma 3 with the real Gemma 3 tokenizer, tokenizes the shared
-// reference texts like Hugging Face does, and computes the same next-token
-// logits as our own engine.
-func TestLlamaCppLoadsGemma3GGUF(t *testing.T) {
-	node, script := llamaCppCheck(t)
-	tokDir := sharedtest.Path(t, "refsets", "visible", "tokenizers", "gemma3")
-	casesPath := sharedtest.Path(t, "refsets", "visible", "encode_cases.json")
+// interopCase is one architecture checked against llama.cpp.
+type interopCase struct {
+	family string // tokenizer folder and key in encode_cases.json
+	// config builds a tiny configuration of the family sized for the real
+	// tokenizer.
+	config func(t *testing.T) *model.Config
+	quants []string
+}
 
-	cfg, err := model.Preset("tiny")
+// TestLlamaCppInterop is the interop test with an independent consumer:
+// llama.cpp (prebuilt, via node-llama-cpp) loads our GGUF of a tiny random
+// model of each family with its real tokenizer, tokenizes the shared
+// reference texts like Hugging Face does, and computes the same next-token
+// logits as our own engine. It is also the independent check of the
+// engine's numerics.
+func TestLlamaCppInterop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("llama.cpp interop test skipped in -short mode")
+	}
+	node, script := llamaCppCheck(t)
+	cases := []interopCase{
+		{family: "gemma3", quants: []string{"f32", "f16", "q8_0"}, config: func(t *testing.T) *model.Config {
+			cfg, err := model.Preset("tiny")
+			require.NoError(t, err)
+			cfg.VocabSize = 262145 // the real tokenizer's size, so every id is valid
+			return cfg
+		}},
+		{family: "llama3", quants: []string{"f32"}, config: func(t *testing.T) *model.Config {
+			return hfConfig(t, map[string]any{
+				"model_type": "llama", "vocab_size": 128256, "hidden_size": 64, "intermediate_size": 128,
+				"num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
+				"rms_norm_eps": 1e-5, "rope_theta": 500000.0, "max_position_embeddings": 131072,
+				"rope_scaling": map[string]any{"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192},
+				"hidden_act":   "silu", "tie_word_embeddings": true, "bos_token_id": 128000, "eos_token_id": []int{128001, 128008, 128009},
+			})
+		}},
+		{family: "qwen3", quants: []string{"f32"}, config: func(t *testing.T) *model.Config {
+			return hfConfig(t, map[string]any{
+				"model_type": "qwen3", "vocab_size": 151936, "hidden_size": 64, "intermediate_size": 128,
+				"num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
+				"rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "max_position_embeddings": 40960,
+				"hidden_act": "silu", "tie_word_embeddings": true, "bos_token_id": 151643, "eos_token_id": 151645,
+				"attention_bias": false, "use_sliding_window": false,
+			})
+		}},
+	}
+	texts, refIDs := referenceTexts(t)
+	var preps []*interopPrep
+	var models []llamaCppModel
+	for _, tc := range cases {
+		p := prepareInterop(t, tc)
+		preps = append(preps, p)
+		for _, f := range p.files {
+			models = append(models, llamaCppModel{path: f, tokens: p.prompt})
+		}
+	}
+	results := runLlamaCpp(t, node, script, models, texts)
+	for i, p := range preps {
+		n := len(p.tc.quants)
+		res := results[:n]
+		results = results[n:]
+		t.Run(cases[i].family, func(t *testing.T) { p.compare(t, texts, refIDs[p.tc.family], res) })
+	}
+}
+
+// knownLlamaCppDeviation reports reference texts that llama.cpp itself
+// tokenizes differently from Hugging Face whatever the GGUF holds: it does
+// not apply Qwen's NFC normalizer (texts with combining accents), and it
+// turns any token spelled "</s>" into a control token (its
+// "control-looking token" override), which Qwen's vocabulary has as plain
+// text.
+func knownLlamaCppDeviation(family, text string) bool {
+	if family != "qwen3" {
+		return false
+	}
+	if strings.Contains(text, "</s>") {
+		return true
+	}
+	for _, r := range text {
+		if r >= 0x300 && r <= 0x36f {
+			return true
+		}
+	}
+	return false
+}
+
+func hfConfig(t *testing.T, fields map[string]any) *model.Config {
+	t.Helper()
+	data, err := json.Marshal(fields)
 	require.NoError(t, err)
-	cfg.VocabSize = 262145 // the real tokenizer's size, so every id is valid
+	cfg, err := model.ParseConfig(data)
+	require.NoError(t, err)
+	return cfg
+}
+
+// referenceTexts reads the shared reference tokenizations: the texts and,
+// per family, Hugging Face's ids without special tokens added.
+func referenceTexts(t *testing.T) ([]string, map[string][][]int) {
+	var cases []encodeCase
+	data, err := os.ReadFile(sharedtest.Path(t, "refsets", "visible", "encode_cases.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &cases))
+	var texts []string
+	ids := map[string][][]int{}
+	for _, c := range cases {
+		if c.Text == "" {
+			continue
+		}
+		texts = append(texts, c.Text)
+		for fam, v := range c.IDs {
+			ids[fam] = append(ids[fam], v.Plain)
+		}
+	}
+	return texts, ids
+}
+
+// interopPrep is one family's model, its GGUF exports and our logits.
+type interopPrep struct {
+	tc     interopCase
+	cfg    *model.Config
+	prompt []int32
+	ours   [][]float32
+	files  []string
+}
+
+func prepareInterop(t *testing.T, tc interopCase) *interopPrep {
+	tokDir := sharedtest.Path(t, "refsets", "visible", "tokenizers", tc.family)
+	cfg := tc.config(t)
 	m, err := model.NewRandom(cfg, 42, model.Options{})
 	require.NoError(t, err)
 	base := filepath.Join(t.TempDir(), "base")
@@ -127,55 +247,51 @@ func TestLlamaCppLoadsGemma3GGUF(t *testing.T) {
 	for _, f := range []string{"tokenizer.json", "tokenizer_config.json"} {
 		require.NoError(t, copyFile(filepath.Join(tokDir, f), filepath.Join(base, f)))
 	}
-
-	var cases []encodeCase
-	data, err := os.ReadFile(casesPath)
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(data, &cases))
-	var texts []string
-	var want [][]int
-	for _, c := range cases {
-		if ids, ok := c.IDs["gemma3"]; ok && c.Text != "" {
-			texts = append(texts, c.Text)
-			want = append(want, ids.Plain)
-		}
+	p := &interopPrep{tc: tc, cfg: cfg}
+	if tc.family != "qwen3" {
+		p.prompt = append(p.prompt, int32(cfg.BOSTokenID))
 	}
-
-	prompt := []int32{2}
-	for _, id := range cases[3].IDs["gemma3"].Plain { // "The quick brown fox ..."
-		prompt = append(prompt, int32(id))
+	_, refIDs := referenceTexts(t)
+	for _, id := range refIDs[tc.family][2][:7] { // "The quick brown fox jumps over the ..."
+		p.prompt = append(p.prompt, int32(id))
 	}
-	ours, err := m.Logits(prompt)
+	p.ours, err = m.Logits(p.prompt)
 	require.NoError(t, err)
-
-	quants := []string{"f32", "f16", "q8_0"}
-	var files []string
-	for _, quant := range quants {
+	for _, quant := range tc.quants {
 		out := filepath.Join(t.TempDir(), "gguf-"+quant)
 		start := time.Now()
 		_, err := Run(context.Background(), Request{Format: FormatGGUF, BaseDir: base, OutDir: out, Quant: quant, Name: "tiny"})
 		require.NoError(t, err)
-		t.Logf("GGUF %s export of %d parameters: %s", quant, cfg.NumParams(), time.Since(start).Round(time.Millisecond))
+		t.Logf("%s GGUF %s export of %d parameters: %s", tc.family, quant, cfg.NumParams(), time.Since(start).Round(time.Millisecond))
 		f, _ := filepath.Glob(filepath.Join(out, "*.gguf"))
 		require.Len(t, f, 1)
-		files = append(files, f[0])
+		p.files = append(p.files, f[0])
 	}
-	results := runLlamaCpp(t, node, script, files, texts, prompt)
+	return p
+}
 
-	// Tokenization: llama.cpp's SentencePiece tokenizer, driven by the
-	// vocabulary we embedded, gives Hugging Face's ids.
-	require.Equal(t, "spm", strings.ToLower(results[0].VocabularyType))
+func (p *interopPrep) compare(t *testing.T, texts []string, want [][]int, results []llamaCppOutput) {
+	tc, cfg, prompt, ours := p.tc, p.cfg, p.prompt, p.ours
+	// Tokenization: llama.cpp's tokenizer, driven by the vocabulary we
+	// embedded, gives Hugging Face's ids.
+	wantType := map[string]string{"gemma3": "spm", "llama3": "bpe", "qwen3": "bpe"}[tc.family]
+	require.Equal(t, wantType, strings.ToLower(results[0].VocabularyType))
 	require.Len(t, results[0].TextTokens, len(texts))
+	require.Len(t, want, len(texts))
 	mismatches := 0
 	for i := range texts {
 		if fmt.Sprint(want[i]) != fmt.Sprint(results[0].TextTokens[i]) {
 			mismatches++
-			t.Errorf("tokenization of %.80q: llama.cpp %.200v, Hugging Face %.200v", texts[i], results[0].TextTokens[i], want[i])
+			if knownLlamaCppDeviation(tc.family, texts[i]) {
+				t.Logf("known llama.cpp deviation for %.40q: llama.cpp %.200s, Hugging Face %.200s", texts[i], fmt.Sprint(results[0].TextTokens[i]), fmt.Sprint(want[i]))
+				continue
+			}
+			t.Errorf("tokenization of %.80q: llama.cpp %.300s, Hugging Face %.300s", texts[i], fmt.Sprint(results[0].TextTokens[i]), fmt.Sprint(want[i]))
 		}
 	}
-	t.Logf("tokenization: %d/%d reference texts identical", len(texts)-mismatches, len(texts))
+	t.Logf("%s tokenization: %d/%d reference texts identical", tc.family, len(texts)-mismatches, len(texts))
 
-	for qi, quant := range quants {
+	for qi, quant := range tc.quants {
 		res := results[qi]
 		require.Len(t, res.Logits, len(prompt), quant)
 		var maxDiff, maxAbs float64
@@ -190,7 +306,7 @@ func TestLlamaCppLoadsGemma3GGUF(t *testing.T) {
 				maxAbs = math.Max(maxAbs, math.Abs(float64(ours[pos][v])))
 			}
 		}
-		t.Logf("%s: top-1 equal at %d/%d positions, max |Δlogit| %.3g (max |logit| %.3g)", quant, top1Equal, len(prompt), maxDiff, maxAbs)
+		t.Logf("%s %s: top-1 equal at %d/%d positions, max |Δlogit| %.3g (max |logit| %.3g)", tc.family, quant, top1Equal, len(prompt), maxDiff, maxAbs)
 		// llama.cpp keeps its KV cache in f16, so even f32 weights differ
 		// from our float32 engine by ~1e-3 relative.
 		switch quant {

@@ -5,13 +5,15 @@
 // Go tests compare this with their own engine; nothing here knows about
 // Whetstone.
 //
-// Usage: node check.mjs --model FILE [--model FILE...] [--texts FILE.json]
-//                       [--tokens 1,2,3] [--logits-dir DIR] [--special]
+// Usage: node check.mjs [--texts FILE.json] [--logits-dir DIR] [--special]
+//                       --model FILE [--tokens 1,2,3] [--model FILE [--tokens ...]]...
 //
-// --texts names a JSON array of strings; each is tokenized (by the first
-// model only) without adding BOS, special tokens parsed only with
-// --special. --tokens are evaluated in one sequence by every model and the
-// logits after each of them are printed.
+// --texts names a JSON array of strings; each model tokenizes each of them
+// without adding BOS, special tokens parsed only with --special. The
+// --tokens of a model are evaluated in one sequence; the logits after each
+// of them are written to DIR/<model index>.f32 as little-endian float32
+// [positions][vocabulary] (JSON would be hundreds of megabytes for a 262k
+// vocabulary), and the vocabulary size is printed.
 import {readFileSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {getLlama, LlamaLogLevel} from "node-llama-cpp";
@@ -20,9 +22,12 @@ function parseArgs(argv) {
     const out = {special: false, models: []};
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
-        if (a === "--model") out.models.push(argv[++i]);
+        if (a === "--model") out.models.push({path: argv[++i]});
         else if (a === "--texts") out.texts = JSON.parse(readFileSync(argv[++i], "utf8"));
-        else if (a === "--tokens") out.tokens = argv[++i].split(",").filter(s => s !== "").map(Number);
+        else if (a === "--tokens") {
+            if (out.models.length === 0) throw new Error("--tokens must follow a --model");
+            out.models[out.models.length - 1].tokens = argv[++i].split(",").filter(s => s !== "").map(Number);
+        }
         else if (a === "--special") out.special = true;
         else if (a === "--logits-dir") out.logitsDir = argv[++i];
         else throw new Error(`unknown argument ${a}`);
@@ -31,18 +36,17 @@ function parseArgs(argv) {
     return out;
 }
 
-async function check(llama, path, args, index) {
-    const first = index === 0;
+async function check(llama, {path, tokens}, args, index) {
     const model = await llama.loadModel({modelPath: path, gpuLayers: 0});
     const result = {model: path, vocabularyType: model.vocabularyType};
-    if (first && args.texts !== undefined) {
+    if (args.texts !== undefined) {
         result.textTokens = args.texts.map(t => Array.from(model.tokenize(t, args.special)));
     }
-    if (args.tokens !== undefined && args.tokens.length > 0) {
-        const n = args.tokens.length;
+    if (tokens !== undefined && tokens.length > 0) {
+        const n = tokens.length;
         const context = await model.createContext({contextSize: Math.max(256, n + 8), batchSize: Math.max(n, 8), threads: 2});
         const sequence = context.getSequence();
-        const out = await sequence.controlledEvaluate(args.tokens.map(t => [t, {generateNext: {logits: true}}]));
+        const out = await sequence.controlledEvaluate(tokens.map(t => [t, {generateNext: {logits: true}}]));
         let size = 0;
         for (const o of out) {
             if (!o || !o.next || !o.next.logits) throw new Error("missing logits");
@@ -65,7 +69,7 @@ async function check(llama, path, args, index) {
 const args = parseArgs(process.argv.slice(2));
 const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error});
 const results = [];
-for (const [i, path] of args.models.entries()) {
-    results.push(await check(llama, path, args, i));
+for (const [i, m] of args.models.entries()) {
+    results.push(await check(llama, m, args, i));
 }
 process.stdout.write(JSON.stringify(results));
