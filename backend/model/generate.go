@@ -17,8 +17,8 @@ import (
 type GenerateOptions struct {
 	SamplingOptions
 	MaxNewTokens int
-	// StopTokens end generation (not included in the output); nil means the
-	// config's EOS ids. Callers add end-of-turn ids from generation_config.
+	// StopTokens end generation (not included in the output); nil means
+	// m.StopTokens(): the EOS ids of config.json and generation_config.json.
 	StopTokens []int32
 	Seed       uint64
 	// NoCache recomputes the whole sequence at every step instead of using
@@ -67,9 +67,7 @@ func (m *Model) Generate(ctx context.Context, prompt []int32, opts GenerateOptio
 	}
 	stops := opts.StopTokens
 	if stops == nil {
-		for _, id := range m.cfg.EOSTokenIDs {
-			stops = append(stops, int32(id))
-		}
+		stops = m.StopTokens()
 	}
 	maxLen := len(prompt) + opts.MaxNewTokens
 	if mp := m.cfg.MaxPositionEmbeddings; mp > 0 && maxLen > mp {

@@ -164,3 +164,42 @@ func TestParseConfigDefaults(t *testing.T) {
 		t.Errorf("llama: %+v %v", l, err)
 	}
 }
+
+func TestGenerationConfig(t *testing.T) {
+	m := tinyModel(t, "llama", 4, Options{})
+	dir := t.TempDir()
+	if err := m.SaveCheckpoint(dir); err != nil {
+		t.Fatal(err)
+	}
+	m2, err := Load(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m2.GenerationConfig(); ok {
+		t.Error("generation config found where there is none")
+	}
+	if got := m2.StopTokens(); len(got) != 2 || got[0] != 2 || got[1] != 3 {
+		t.Errorf("stop tokens %v", got)
+	}
+	gen := `{"eos_token_id":[3,9],"do_sample":true,"top_k":64,"top_p":0.95}`
+	if err := os.WriteFile(filepath.Join(dir, "generation_config.json"), []byte(gen), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m3, err := Load(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gc, ok := m3.GenerationConfig()
+	if !ok || !gc.DoSample || gc.Sampling.TopK != 64 || gc.Sampling.Temperature != 1 {
+		t.Errorf("generation config %+v", gc)
+	}
+	if got := m3.StopTokens(); len(got) != 3 || got[2] != 9 {
+		t.Errorf("stop tokens %v, want config's 2,3 plus 9", got)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "generation_config.json"), []byte(`{"eos_token_id":"x"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir, Options{}); err == nil || !strings.Contains(err.Error(), "generation_config.json") {
+		t.Errorf("malformed generation_config: %v", err)
+	}
+}

@@ -46,6 +46,7 @@ type Model struct {
 
 	base map[string]*mlmodel.Variable // canonical name -> variable
 	lora *loraState
+	gen  *GenerationConfig // from generation_config.json, when loaded from a directory
 	// lossChunkElements bounds the logits one loss chunk materializes.
 	lossChunkElements int
 
@@ -128,9 +129,16 @@ func Load(dir string, opts Options) (m *Model, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: %s: %w", dir, err)
 	}
+	gc, found, err := LoadGenerationConfig(dir)
+	if err != nil {
+		return nil, err
+	}
 	m, err = newModel(cfg, opts)
 	if err != nil {
 		return nil, err
+	}
+	if found {
+		m.gen = &gc
 	}
 	for _, spec := range baseWeightShapes(cfg) {
 		stored := names.of(spec.name)
