@@ -243,3 +243,69 @@ func TestOptimizerStepChangesOnlyLoRA(t *testing.T) {
 		}
 	}
 }
+
+// sgdStep runs one SGD step (dropout on) and returns the LoRA state.
+func sgdStep(t *testing.T, rngSeed int64) []HostTensor {
+	t.Helper()
+	m := tinyModel(t, "llama", 3, Options{})
+	if err := m.AddLoRA(LoRAConfig{Rank: 2, Alpha: 4, Dropout: 0.5, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	randomizeLoRAB(t, m, 1)
+	if err := m.Seed(rngSeed); err != nil {
+		t.Fatal(err)
+	}
+	ts, _ := smallBatch(m.cfg.VocabSize).tensors()
+	opt := optimizer.StochasticGradientDescent().WithLearningRate(0.1).WithDecay(false).Done()
+	e, err := mlmodel.NewExec(m.backend, m.store, func(scope *mlmodel.Scope, in []*Node) *Node {
+		scope.SetTraining(in[0].Graph(), true)
+		loss := m.MeanLossGraph(Inputs{Tokens: in[0], Labels: in[1], Positions: in[2], Segments: in[3]})
+		opt.UpdateGraph(scope, in[0].Graph(), loss)
+		return loss
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Exec(ts[0], ts[1], ts[2], ts[3]); err != nil {
+		t.Fatal(err)
+	}
+	st, err := m.LoRAState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestDropoutIsSeeded: the same seed reproduces a training step exactly,
+// another seed draws other dropout masks.
+func TestDropoutIsSeeded(t *testing.T) {
+	a, b, c := sgdStep(t, 7), sgdStep(t, 7), sgdStep(t, 8)
+	same, diff := true, false
+	for i := range a {
+		for j := range a[i].Data {
+			same = same && a[i].Data[j] == b[i].Data[j]
+			diff = diff || a[i].Data[j] != c[i].Data[j]
+		}
+	}
+	if !same {
+		t.Error("same seed, different step")
+	}
+	if !diff {
+		t.Error("different seeds, identical step: is dropout applied?")
+	}
+}
+
+// Evaluation graphs (not marked as training) never apply dropout.
+func TestNoDropoutWhenEvaluating(t *testing.T) {
+	m := tinyModel(t, "llama", 3, Options{})
+	if err := m.AddLoRA(LoRAConfig{Rank: 2, Alpha: 4, Dropout: 0.5}); err != nil {
+		t.Fatal(err)
+	}
+	randomizeLoRAB(t, m, 1)
+	b := smallBatch(m.cfg.VocabSize)
+	l1, _, _ := m.Loss(b)
+	l2, _, _ := m.Loss(b)
+	if l1 != l2 {
+		t.Errorf("evaluation loss varies: %v vs %v", l1, l2)
+	}
+}
