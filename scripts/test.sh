@@ -3,7 +3,7 @@
 # tests and type checks, the desktop build, a desktop-window screenshot under
 # Xvfb, and the browser end-to-end test against `whetstone serve`.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-need_apt "${DESKTOP_DEPS[@]}" xvfb xauth chromium imagemagick x11-apps
+need_apt "${DESKTOP_DEPS[@]}" xvfb chromium imagemagick
 need_go
 need_node
 cd "$ROOT"
