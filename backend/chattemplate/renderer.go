@@ -157,7 +157,9 @@ type Span struct {
 //
 //   - start: the conversation before turn i, rendered with the generation
 //     prompt, must be a prefix of the full text; the turn starts where it
-//     ends (so the header is exactly the template's generation prompt).
+//     ends (so the header is exactly the template's generation prompt). A
+//     conversation that opens with the assistant uses what precedes the
+//     content in a render of that turn alone, with a sentinel content.
 //   - end: the conversation up to turn i rendered without the generation
 //     prompt, minus the trailer the template appends whatever the messages
 //     (Llama 3.0 always adds an assistant header; it is found by rendering
@@ -223,6 +225,18 @@ func (r *Renderer) RenderWithSpans(msgs []Message, opts Options) (string, []Span
 // cut after its last newline.
 func (r *Renderer) turnStart(msgs []Message, i int, full string, withGen, noGen Options) (string, error) {
 	pre, err := r.Render(msgs[:i], withGen)
+	if i == 0 && (err != nil || !strings.HasPrefix(full, pre)) {
+		// Many templates cannot render an empty conversation (or render
+		// it without the BOS); the header of a conversation that opens
+		// with the assistant is then what precedes its content in a
+		// render of that turn alone.
+		probe := []Message{msgs[0]}
+		probe[0].Content, probe[0].ReasoningContent, probe[0].ToolCalls = sentinel, "", nil
+		out, perr := r.Render(probe, noGen)
+		if k := strings.Index(out, sentinel); perr == nil && k >= 0 && strings.HasPrefix(full, out[:k]) {
+			return out[:k], nil
+		}
+	}
 	if err != nil {
 		return "", fmt.Errorf("assistant span of message %d: rendering the turns before it: %w", i, err)
 	}

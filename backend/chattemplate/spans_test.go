@@ -151,3 +151,28 @@ func dictToMap(d *Dict) map[string]any {
 	}
 	return m
 }
+
+// TestSpansAssistantFirst covers conversations that open with the
+// assistant, where templates cannot render the empty prefix.
+func TestSpansAssistantFirst(t *testing.T) {
+	models := readModels(t)
+	msgs := []Message{{Role: "assistant", Content: "Hello, how can I help?"}, {Role: "user", Content: "Tell me a joke."}, {Role: "assistant", Content: "Why did the chicken cross the road?"}}
+	for _, name := range []string{"qwen3", "llama3"} {
+		ref := models[name]
+		r, err := NewRendererFromTemplate(ref.template, dictToMap(ref.special))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, spans, err := r.RenderWithSpans(msgs, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(spans) != 2 {
+			t.Fatalf("%s: %d spans", name, len(spans))
+		}
+		first := text[spans[0].Start:spans[0].End]
+		if !strings.HasPrefix(first, msgs[0].Content) || !strings.HasSuffix(first, spanFacts[name].end) {
+			t.Errorf("%s: first span %q", name, first)
+		}
+	}
+}
