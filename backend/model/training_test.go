@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomlx/compute/dtypes"
+
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/core/tensors"
 	mlmodel "github.com/gomlx/gomlx/ml/model"
@@ -307,5 +309,65 @@ func TestNoDropoutWhenEvaluating(t *testing.T) {
 	l2, _, _ := m.Loss(b)
 	if l1 != l2 {
 		t.Errorf("evaluation loss varies: %v vs %v", l1, l2)
+	}
+}
+
+// lossAndGrads returns the mean loss and LoRA gradients of a batch.
+func lossAndGrads(t testing.TB, m *Model, b Batch) (float32, [][]float32) {
+	t.Helper()
+	ts, err := b.tensors()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := m.TrainableVariables()
+	e, err := mlmodel.NewExec(m.backend, m.store, func(scope *mlmodel.Scope, in []*Node) []*Node {
+		scope.SetTraining(in[0].Graph(), true)
+		loss := m.MeanLossGraph(Inputs{Tokens: in[0], Labels: in[1], Positions: in[2], Segments: in[3]})
+		var nodes []*Node
+		for _, v := range vars {
+			nodes = append(nodes, v.NodeValue(loss.Graph()))
+		}
+		return append([]*Node{loss}, Gradient(loss, nodes...)...)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Exec(ts[0], ts[1], ts[2], ts[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var grads [][]float32
+	for _, r := range res[1:] {
+		grads = append(grads, tensors.MustCopyFlatData[float32](r))
+	}
+	return tensors.ToScalar[float32](res[0]), grads
+}
+
+// TestChunkedLossGradients: the checkpointed, chunked LM-head loss (the
+// path large vocabularies take) gives the same loss and gradients as one
+// chunk, also with bf16-stored base weights.
+func TestChunkedLossGradients(t *testing.T) {
+	for _, storage := range []dtypes.DType{dtypes.Float32, dtypes.BFloat16} {
+		m := tinyModel(t, "gemma3", 3, Options{StorageDType: storage})
+		if err := m.AddLoRA(LoRAConfig{Rank: 2, Alpha: 4, Seed: 2}); err != nil {
+			t.Fatal(err)
+		}
+		randomizeLoRAB(t, m, 4)
+		b := smallBatch(m.cfg.VocabSize)
+		l1, g1 := lossAndGrads(t, m, b)
+		m.lossChunkElements = 3 * m.cfg.VocabSize
+		l2, g2 := lossAndGrads(t, m, b)
+		if math.IsNaN(float64(l1)) || math.Abs(float64(l1-l2)) > 1e-5 {
+			t.Errorf("%s: loss %v unchunked, %v chunked", storage, l1, l2)
+		}
+		worst := 0.0
+		for i := range g1 {
+			for j := range g1[i] {
+				worst = math.Max(worst, math.Abs(float64(g1[i][j]-g2[i][j])))
+			}
+		}
+		if worst > 1e-5 {
+			t.Errorf("%s: chunked gradients differ by %g", storage, worst)
+		}
 	}
 }
