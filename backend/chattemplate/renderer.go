@@ -171,6 +171,9 @@ type Span struct {
 //
 // A template whose earlier output changes with later messages in any other
 // way gets a clear error naming the turn.
+//
+// Encode the text with addSpecial=false, as apply_chat_template does: the
+// templates insert BOS themselves.
 func (r *Renderer) RenderWithSpans(msgs []Message, opts Options) (string, []Span, error) {
 	full, err := r.Render(msgs, opts)
 	if err != nil {
