@@ -120,6 +120,7 @@ type rawConfig struct {
 	MaxPositionEmbeddings int             `json:"max_position_embeddings"`
 	SlidingWindow         *int            `json:"sliding_window"`
 	SlidingWindowPattern  *int            `json:"sliding_window_pattern"`
+	PrivateWindowPattern  *int            `json:"_sliding_window_pattern"`
 	UseSlidingWindow      *bool           `json:"use_sliding_window"`
 	MaxWindowLayers       *int            `json:"max_window_layers"`
 	LayerTypes            []string        `json:"layer_types"`
@@ -182,6 +183,9 @@ func ParseConfig(data []byte) (*Config, error) {
 		}
 		raw = text
 		raw.ModelType = "gemma3_text"
+	}
+	if raw.ModelType == "gemma3_text" {
+		gemma3Defaults(&raw)
 	}
 	cfg := &Config{
 		ModelType:             raw.ModelType,

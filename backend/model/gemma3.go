@@ -54,6 +54,8 @@ func gemma3Config(c *Config, r *rawConfig) error {
 		pattern := 6
 		if r.SlidingWindowPattern != nil {
 			pattern = *r.SlidingWindowPattern
+		} else if r.PrivateWindowPattern != nil {
+			pattern = *r.PrivateWindowPattern
 		}
 		c.LayerTypes = gemmaLayerTypes(c.NumLayers, pattern)
 	}
@@ -76,3 +78,22 @@ func gemmaLayerTypes(n, pattern int) []string {
 
 // GemmaEmbedScale is the factor Gemma multiplies embeddings by.
 func GemmaEmbedScale(hidden int) float64 { return math.Sqrt(float64(hidden)) }
+
+// gemma3Defaults fills the sizes transformers' Gemma3TextConfig defaults
+// to. Multimodal checkpoints rely on them: gemma-3-4b-it's text_config, for
+// one, gives neither vocab_size nor the head counts.
+func gemma3Defaults(r *rawConfig) {
+	def := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	def(&r.VocabSize, 262208)
+	def(&r.HiddenSize, 2304)
+	def(&r.IntermediateSize, 9216)
+	def(&r.NumHiddenLayers, 26)
+	def(&r.NumAttentionHeads, 8)
+	def(&r.NumKeyValueHeads, 4)
+	def(&r.HeadDim, 256)
+	def(&r.MaxPositionEmbeddings, 131072)
+}

@@ -203,3 +203,25 @@ func TestGenerationConfig(t *testing.T) {
 		t.Errorf("malformed generation_config: %v", err)
 	}
 }
+
+// A gemma-3-4b-it style config: the text_config leaves head counts, head
+// size and vocabulary to Gemma3TextConfig's defaults.
+func TestParseMultimodalGemmaDefaults(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`{"architectures":["Gemma3ForConditionalGeneration"],"model_type":"gemma3",
+		"text_config":{"hidden_size":2560,"intermediate_size":10240,"model_type":"gemma3_text","num_hidden_layers":34,
+		"rope_scaling":{"factor":8.0,"rope_type":"linear"},"sliding_window":1024},
+		"vision_config":{"model_type":"siglip_vision_model"},"eos_token_id":[1,106],"torch_dtype":"bfloat16"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.VocabSize != 262208 || cfg.NumHeads != 8 || cfg.NumKVHeads != 4 || cfg.HeadDim != 256 ||
+		cfg.RopeScaling == nil || cfg.RopeScaling.Factor != 8 || cfg.SlidingWindow != 1024 || cfg.TorchDType != "bfloat16" {
+		t.Errorf("parsed %+v", cfg)
+	}
+	if cfg.LayerTypes[5] != "full_attention" || cfg.LayerTypes[4] != "sliding_attention" {
+		t.Errorf("layer types %v", cfg.LayerTypes)
+	}
+	if p := cfg.NumParams(); p < 3.7e9 || p > 4.0e9 {
+		t.Errorf("%d parameters for the language model of Gemma 3 4B (≈3.9B)", p)
+	}
+}
