@@ -61,3 +61,12 @@ describe('config form', () => {
     expect(cfg.dataset.mapping).toEqual({ conversations: 'dialog' });
   });
 });
+
+describe('setPath on reactive state', () => {
+  it('copies a Proxy-wrapped config (what Svelte $state hands out)', () => {
+    const proxied = new Proxy(structuredClone(base), {});
+    const next = setPath(proxied, 'lora.r', 32);
+    expect(next.lora.r).toBe(32);
+    expect(proxied.lora.r).toBe(8);
+  });
+});

@@ -110,7 +110,9 @@ export function getPath(obj: unknown, path: string): unknown {
 /** Returns a copy of obj with path set to value (objects created as needed). */
 export function setPath<T>(obj: T, path: string, value: unknown): T {
   const keys = path.split('.');
-  const root = structuredClone(obj) as Record<string, unknown>;
+  // A JSON copy, not structuredClone: obj is often a Svelte $state proxy,
+  // which structuredClone refuses. Configs are plain JSON data anyway.
+  const root = JSON.parse(JSON.stringify(obj ?? {})) as Record<string, unknown>;
   let cur = root;
   for (const k of keys.slice(0, -1)) {
     if (cur[k] == null || typeof cur[k] !== 'object') cur[k] = {};

@@ -1,0 +1,214 @@
+// End-to-end walk through the UI in headless Chromium against a running
+// `whetstone serve`: model -> dataset preview with masks -> new run -> live
+// charts -> completion -> chat streaming -> GGUF export, with a screenshot of
+// every screen. Usage: node flow.mjs BASE_URL TOKEN WORKSPACE ARTIFACTS
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [base, token, workspace, artifacts] = process.argv.slice(2);
+if (!base || !token || !workspace || !artifacts) {
+  console.error('usage: node flow.mjs BASE_URL TOKEN WORKSPACE ARTIFACTS');
+  process.exit(2);
+}
+mkdirSync(artifacts, { recursive: true });
+const modelDir = join(workspace, 'models/demo/gemma3-demo');
+const dataPath = join(workspace, 'models/demo/demo-chat.jsonl');
+const STEPS = Number(process.env.E2E_STEPS || 40);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+const page = await context.newPage();
+const problems = [];
+page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+page.on('console', (m) => {
+  if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+});
+page.setDefaultTimeout(30_000);
+
+let n = 0;
+async function shot(name) {
+  n++;
+  const file = join(artifacts, `${String(n).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file });
+  console.log(`screenshot ${file}`);
+}
+function step(msg) {
+  console.log(`--> ${msg}`);
+}
+async function textOf(sel) {
+  return (await page.locator(sel).first().textContent())?.trim() ?? '';
+}
+
+try {
+  step('without the token the server refuses the page');
+  const refused = await page.goto(base + '/');
+  if (refused?.status() !== 401) throw new Error(`page without token: HTTP ${refused?.status()}, want 401`);
+  await page.getByText('access token required').waitFor();
+  await shot('token-refused');
+
+  step('with a wrong token the UI asks for the right one');
+  await page.goto(`${base}/?token=${token}#/models`);
+  await page.getByLabel('Base model').waitFor();
+  await page.evaluate(() => sessionStorage.setItem('whetstone.token', 'wrong'));
+  await page.reload();
+  await page.getByRole('heading', { name: 'Access token required' }).waitFor();
+  await shot('token-required');
+
+  step('Models: inspect the demo model');
+  await page.evaluate(() => sessionStorage.clear());
+  await page.goto(`${base}/?token=${token}#/models`);
+  await page.getByLabel('Base model').fill(modelDir);
+  await page.getByRole('button', { name: 'Inspect' }).click();
+  await page.getByTestId('params').waitFor();
+  await page.getByTestId('mem-total').waitFor();
+  if (page.url().includes('token=')) throw new Error('the token was left in the address bar');
+  const params = await textOf('[data-testid=params]');
+  if (!/^\d/.test(params)) throw new Error(`parameter count not shown: ${params}`);
+  await shot('models');
+
+  step('Datasets: detect the format and preview the trained tokens');
+  await page.getByRole('link', { name: 'Datasets', exact: true }).click();
+  await page.getByLabel('Dataset', { exact: true }).fill(dataPath);
+  await page.getByLabel(/Model \(for the chat template/).fill(modelDir);
+  await page.getByRole('button', { name: 'Inspect' }).click();
+  await page.getByTestId('format').waitFor();
+  await page.locator('[data-testid=rendered] .trained').first().waitFor();
+  const masked = await page.locator('[data-testid=rendered] .masked').count();
+  const trained = await page.locator('[data-testid=rendered] .trained').count();
+  if (masked === 0 || trained === 0) throw new Error(`preview shows no masks (masked ${masked}, trained ${trained})`);
+  console.log(`    format ${await textOf('[data-testid=format]')}, ${trained} trained and ${masked} masked runs on the page`);
+  await shot('datasets-preview');
+  await page.getByRole('tab', { name: 'Statistics' }).click();
+  await page.getByTestId('kept').waitFor();
+  await shot('datasets-stats');
+
+  step('New run: the form starts from the model and data chosen');
+  await page.getByRole('link', { name: 'New run', exact: true }).click();
+  await page.getByLabel('Base model').waitFor();
+  const src = await page.getByLabel('Base model').inputValue();
+  if (src !== modelDir) throw new Error(`New run did not carry the model over: ${src}`);
+  await page.getByLabel('Run name').fill('e2e');
+  for (const [label, value] of [
+    ['Max steps', String(STEPS)],
+    ['Learning rate', '0.003'],
+    ['Max sequence length', '256'],
+    ['Warmup steps', '2'],
+  ]) {
+    if (label === 'Warmup steps') await page.getByText('Advanced').click();
+    const input = page.getByLabel(label, { exact: true });
+    await input.fill(value);
+    await input.press('Tab');
+  }
+  // A bad value is refused next to its field, then fixed.
+  const rank = page.getByLabel('Rank r', { exact: true });
+  await rank.fill('0');
+  await rank.press('Tab');
+  await page.locator('#f-lora-r-error').waitFor();
+  await shot('newrun-validation');
+  await rank.fill('16');
+  await rank.press('Tab');
+  await page.locator('#f-lora-r-error').waitFor({ state: 'detached' });
+  await page.getByRole('button', { name: 'CLI command' }).click();
+  await page.getByText('whetstone train').first().waitFor();
+  await shot('newrun');
+  await page.getByRole('button', { name: 'Start training' }).click();
+
+  step('Run page: live charts while training');
+  await page.waitForURL(/#\/runs\/.+/);
+  const runId = decodeURIComponent(page.url().split('#/runs/')[1]);
+  console.log(`    run ${runId}`);
+  await page.waitForFunction(() => {
+    const t = document.querySelector('[data-testid=loss]')?.textContent ?? '—';
+    return t !== '—';
+  }, null, { timeout: 120_000 });
+  const firstLoss = await textOf('[data-testid=loss]');
+  const bar = page.getByRole('progressbar', { name: 'Training progress' });
+  const p1 = Number(await bar.getAttribute('aria-valuenow'));
+  await page.waitForFunction((p) => Number(document.querySelector('[aria-label="Training progress"]')?.getAttribute('aria-valuenow')) > p + 10, p1, { timeout: 120_000 });
+  const p2 = Number(await bar.getAttribute('aria-valuenow'));
+  console.log(`    live: loss ${firstLoss}, progress ${p1}% -> ${p2}%`);
+  await shot('run-live');
+
+  step('Run page: the run completes');
+  await page.waitForFunction(() => document.querySelector('[data-testid=run-state]')?.textContent === 'completed', null, { timeout: 300_000 });
+  await page.waitForTimeout(500);
+  console.log(`    completed with loss ${await textOf('[data-testid=loss]')}`);
+  await shot('run-completed');
+  await page.getByRole('checkbox', { name: 'Log scale' }).check();
+  await page.waitForTimeout(300);
+  await shot('run-log-scale');
+
+  step('Runs list and comparison');
+  await page.getByRole('link', { name: 'Runs', exact: true }).click();
+  await page.getByTestId(`state-${runId}`).waitFor();
+  const boxes = page.getByRole('checkbox', { name: /for comparison/ });
+  if ((await boxes.count()) >= 2) {
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+  }
+  await shot('runs');
+  if ((await boxes.count()) >= 2) {
+    await page.getByRole('button', { name: /Compare selected/ }).click();
+    await page.getByRole('heading', { name: 'Compare runs' }).waitFor();
+    await page.waitForTimeout(500);
+    await shot('runs-compare');
+  }
+
+  step('Chat: base vs fine-tuned, streaming');
+  await page.goto(`${base}/#/chat/${encodeURIComponent(runId)}`);
+  await page.getByLabel('Adapter').waitFor();
+  await page.waitForFunction((id) => document.querySelector('#chat-adapter')?.value === id, runId);
+  await page.getByRole('checkbox', { name: /side by side/ }).check();
+  await page.getByLabel('Max new tokens').fill('24');
+  await page.getByLabel('Message').fill('What is the capital of France?');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByTestId('streaming').first().waitFor({ timeout: 60_000 }).catch(() => {});
+  await page.waitForFunction(() => document.querySelectorAll('.msg.assistant').length >= 2 && !document.querySelector('[data-testid=streaming]'), null, { timeout: 120_000 });
+  const errs = await page.locator('.pane [role=alert]').count();
+  if (errs) throw new Error(`chat failed: ${await textOf('.pane [role=alert]')}`);
+  await shot('chat');
+
+  step('Export: GGUF');
+  await page.goto(`${base}/#/export/${encodeURIComponent(runId)}`);
+  await page.waitForFunction((id) => document.querySelector('#ex-run')?.value === id, runId);
+  await page.getByLabel('Format').selectOption('gguf');
+  await page.getByLabel('Quantization').selectOption('q8_0');
+  await page.getByRole('button', { name: 'Export' }).click();
+  await page.getByTestId('export-file').first().waitFor({ timeout: 120_000 });
+  const files = await page.getByTestId('export-file').allTextContents();
+  if (!files.some((f) => f.endsWith('.gguf'))) throw new Error(`no .gguf among ${files.join(', ')}`);
+  console.log(`    exported ${files.join(', ')}`);
+  await shot('export');
+
+  step('Settings: dark theme');
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
+  await page.getByLabel('Theme').selectOption('dark');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('Saved.').waitFor();
+  await shot('settings-dark');
+  await page.goto(`${base}/#/runs/${encodeURIComponent(runId)}`);
+  await page.getByTestId('run-state').waitFor();
+  await page.waitForTimeout(500);
+  await shot('run-dark');
+  await page.getByLabel('Theme').count(); // keep the page alive until here
+  // Restore the light theme so a reused workspace starts as it was.
+  await page.goto(`${base}/#/settings`);
+  await page.getByLabel('Theme').selectOption('light');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('Saved.').waitFor();
+
+  const bad = problems.filter((p) => !p.includes('401'));
+  if (bad.length) throw new Error(`the page reported errors:\n${bad.join('\n')}`);
+  console.log('e2e flow passed');
+} catch (e) {
+  await shot('failure').catch(() => {});
+  console.error(`e2e flow FAILED: ${e instanceof Error ? e.stack : e}`);
+  if (problems.length) console.error(problems.join('\n'));
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Browser end-to-end test: prepares a workspace with `whetstone demo` (a tiny
+# Gemma 3-architecture model and chat dataset, no network), starts
+# `whetstone serve` with an access token, and walks the whole workflow in
+# headless Chromium (frontend/e2e/flow.mjs), saving a screenshot per screen.
+# Usage: frontend/e2e/run.sh [BINARY]   (default: build/bin/whetstone)
+# Env: ARTIFACTS (default artifacts/), E2E_STEPS (default 40), CHROMIUM.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+BIN="$(realpath "${1:-$ROOT/build/bin/whetstone}")"
+ARTIFACTS="$(realpath -m "${ARTIFACTS:-$ROOT/artifacts}")/e2e"
+CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+[ -x "$BIN" ] || { echo "e2e: no whetstone binary at $BIN" >&2; exit 1; }
+if [ ! -x "$CHROMIUM" ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+[ -d "$HERE/../node_modules/playwright-core" ] || (cd "$HERE/.." && npm ci --no-audit --no-fund --loglevel=error)
+
+WORK="$(mktemp -d)"
+SERVE_PID=""
+cleanup() {
+  if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+rm -rf "$ARTIFACTS" && mkdir -p "$ARTIFACTS"
+
+echo "e2e: preparing the demo workspace"
+"$BIN" demo --steps 4 --workspace "$WORK/ws" >"$ARTIFACTS/demo.log" 2>&1 || { cat "$ARTIFACTS/demo.log" >&2; exit 1; }
+
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)))"
+TOKEN="e2e$(date +%s)$RANDOM"
+"$BIN" serve --addr "127.0.0.1:$PORT" --token "$TOKEN" --workspace "$WORK/ws" >"$ARTIFACTS/serve.log" 2>&1 &
+SERVE_PID=$!
+for _ in $(seq 100); do
+  curl -fsS -o /dev/null -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/methods" 2>/dev/null && break
+  kill -0 "$SERVE_PID" 2>/dev/null || { echo "e2e: serve exited" >&2; cat "$ARTIFACTS/serve.log" >&2; exit 1; }
+  sleep 0.2
+done
+
+echo "e2e: driving Chromium against http://127.0.0.1:$PORT"
+status=0
+CHROMIUM="$CHROMIUM" node "$HERE/flow.mjs" "http://127.0.0.1:$PORT" "$TOKEN" "$WORK/ws" "$ARTIFACTS" || status=$?
+if [ "$status" != 0 ]; then
+  echo "e2e: serve log (last 40 lines):" >&2
+  tail -40 "$ARTIFACTS/serve.log" >&2
+fi
+echo "e2e: screenshots in $ARTIFACTS"
+exit "$status"
