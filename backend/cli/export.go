@@ -24,11 +24,11 @@ func exportCommand() Command {
 }
 
 func runExport(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "export", "(--run RUN | --model DIR|HUB_ID [--adapter DIR]) --format peft|merged|gguf [--quant TYPE] [--out DIR]")
+	fs := newFlagSet(env, "export", "(--run RUN | --model DIR|HUB_ID [--adapter DIR]) --format peft|merged|gguf|gguf-lora [--quant TYPE] [--out DIR]")
 	runID := fs.String("run", "", "run id whose final adapter to export (see the runs list)")
 	modelSrc := fs.String("model", "", "base model: a local directory or a hub id (instead of --run)")
 	adapterDir := fs.String("adapter", "", "PEFT adapter directory to apply (with --model)")
-	format := fs.String("format", "", "peft, merged or gguf")
+	format := fs.String("format", "", "peft, merged, gguf or gguf-lora (the adapter alone, for llama.cpp --lora)")
 	quant := fs.String("quant", "", "gguf: f32, f16 (default), bf16 or q8_0; merged: bf16 (default), f16 or f32")
 	out := fs.String("out", "", "output directory (default: the workspace's exports folder)")
 	overwrite := fs.Bool("overwrite", false, "replace a non-empty output directory")
@@ -79,6 +79,9 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	} else {
 		label = filepath.Base(strings.TrimRight(source, "/"))
 	}
+	if (f == export.FormatPEFT || f == export.FormatGGUFLoRA) && req.AdapterDir == "" {
+		return fmt.Errorf("%w: --format %s needs --adapter (or --run)", ErrUsage, f)
+	}
 	req.BaseModelName = source
 	if f != export.FormatPEFT {
 		dir, err := resolveModelDir(ctx, env, getenv, source, revision)
@@ -86,8 +89,6 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		req.BaseDir = dir
-	} else if req.AdapterDir == "" {
-		return fmt.Errorf("%w: --format peft needs --adapter (or --run)", ErrUsage)
 	}
 	if req.OutDir == "" {
 		suffix := string(f)

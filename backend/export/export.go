@@ -21,15 +21,19 @@ const (
 	FormatPEFT   Format = "peft"
 	FormatMerged Format = "merged"
 	FormatGGUF   Format = "gguf"
+	// FormatGGUFLoRA is the adapter alone as a llama.cpp LoRA GGUF, applied
+	// at load time to a GGUF of the base model (llama.cpp --lora, Ollama
+	// ADAPTER).
+	FormatGGUFLoRA Format = "gguf-lora"
 )
 
 // ParseFormat accepts "peft", "merged" or "gguf".
 func ParseFormat(s string) (Format, error) {
 	switch f := Format(strings.ToLower(s)); f {
-	case FormatPEFT, FormatMerged, FormatGGUF:
+	case FormatPEFT, FormatMerged, FormatGGUF, FormatGGUFLoRA:
 		return f, nil
 	}
-	return "", fmt.Errorf("export format %q is not supported (want peft, merged or gguf)", s)
+	return "", fmt.Errorf("export format %q is not supported (want peft, merged, gguf or gguf-lora)", s)
 }
 
 // ModelfileName is the Ollama Modelfile written next to a GGUF.
@@ -48,7 +52,8 @@ type Request struct {
 	OutDir    string
 	Overwrite bool
 	// Quant is the storage type: for gguf f32, f16, bf16 or q8_0 (default
-	// f16); for merged bf16, f16 or f32 (default bf16).
+	// f16); for gguf-lora the same (default f32); for merged bf16, f16 or
+	// f32 (default bf16).
 	Quant string
 	// Name is the model name written into GGUF metadata and file names
 	// (default: the output directory's name).
@@ -142,8 +147,29 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 				return os.WriteFile(filepath.Join(tmp, ModelfileName), []byte(mf), 0o644)
 			})
 		})
+	case FormatGGUFLoRA:
+		if adapter == nil {
+			return res, errors.New("export gguf-lora: an adapter directory is required")
+		}
+		quant := gguf.TensorF32
+		if req.Quant != "" {
+			if quant, err = gguf.ParseTensorType(req.Quant); err != nil {
+				return res, err
+			}
+		}
+		// The base model is opened to check that the adapter fits it.
+		err = withSource(req.BaseDir, adapter, func(src *source) error {
+			w, err := buildLoRAGGUF(ctx, src.cfg, adapter, quant, name, p)
+			if err != nil {
+				return err
+			}
+			return writeDirAtomic(req.OutDir, req.Overwrite, func(tmp string) error {
+				_, err := writeGGUF(w, filepath.Join(tmp, LoRAGGUFFileName(name, quant)))
+				return err
+			})
+		})
 	default:
-		return res, fmt.Errorf("export format %q is not supported (want peft, merged or gguf)", req.Format)
+		return res, fmt.Errorf("export format %q is not supported (want peft, merged, gguf or gguf-lora)", req.Format)
 	}
 	if err != nil {
 		return res, fmt.Errorf("export %s to %s: %w", req.Format, req.OutDir, err)
@@ -160,6 +186,11 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 // GGUFFileName is the file name of a GGUF export.
 func GGUFFileName(name string, quant gguf.TensorType) string {
 	return fmt.Sprintf("%s-%s.gguf", name, strings.ToLower(quant.String()))
+}
+
+// LoRAGGUFFileName is the file name of a gguf-lora export.
+func LoRAGGUFFileName(name string, quant gguf.TensorType) string {
+	return fmt.Sprintf("%s-lora-%s.gguf", name, strings.ToLower(quant.String()))
 }
 
 func withSource(baseDir string, adapter *Adapter, fn func(*source) error) error {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/whetstone-ai/whetstone/backend/gguf"
 	"github.com/whetstone-ai/whetstone/backend/model"
 	"github.com/whetstone-ai/whetstone/backend/sharedtest"
 )
@@ -48,6 +50,7 @@ type llamaCppOutput struct {
 // llamaCppModel is a GGUF file and the prompt to evaluate with it.
 type llamaCppModel struct {
 	path   string
+	lora   string // a LoRA GGUF to apply, or ""
 	tokens []int32
 }
 
@@ -64,6 +67,9 @@ func runLlamaCpp(t *testing.T, node, script string, models []llamaCppModel, text
 	}
 	for _, m := range models {
 		args = append(args, "--model", m.path)
+		if m.lora != "" {
+			args = append(args, "--lora", m.lora)
+		}
 		if len(m.tokens) > 0 {
 			s := make([]string, len(m.tokens))
 			for i, tk := range m.tokens {
@@ -119,6 +125,9 @@ type interopCase struct {
 	// tokenizer.
 	config func(t *testing.T) *model.Config
 	quants []string
+	// lora also checks a trained-looking adapter: as a LoRA GGUF applied by
+	// llama.cpp to the f32 base GGUF, and merged into a GGUF.
+	lora bool
 }
 
 // TestLlamaCppInterop is the interop test with an independent consumer:
@@ -133,13 +142,13 @@ func TestLlamaCppInterop(t *testing.T) {
 	}
 	node, script := llamaCppCheck(t)
 	cases := []interopCase{
-		{family: "gemma3", quants: []string{"f32", "f16", "q8_0"}, config: func(t *testing.T) *model.Config {
+		{family: "gemma3", quants: []string{"f32", "f16", "q8_0"}, lora: true, config: func(t *testing.T) *model.Config {
 			cfg, err := model.Preset("tiny")
 			require.NoError(t, err)
 			cfg.VocabSize = 262145 // the real tokenizer's size, so every id is valid
 			return cfg
 		}},
-		{family: "llama3", quants: []string{"f32"}, config: func(t *testing.T) *model.Config {
+		{family: "llama3", quants: []string{"f32"}, lora: true, config: func(t *testing.T) *model.Config {
 			return hfConfig(t, map[string]any{
 				"model_type": "llama", "vocab_size": 128256, "hidden_size": 64, "intermediate_size": 128,
 				"num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
@@ -167,10 +176,11 @@ func TestLlamaCppInterop(t *testing.T) {
 		for _, f := range p.files {
 			models = append(models, llamaCppModel{path: f, tokens: p.prompt})
 		}
+		models = append(models, p.loraModels...)
 	}
 	results := runLlamaCpp(t, node, script, models, texts)
 	for i, p := range preps {
-		n := len(p.tc.quants)
+		n := len(p.tc.quants) + len(p.loraModels)
 		res := results[:n]
 		results = results[n:]
 		t.Run(cases[i].family, func(t *testing.T) { p.compare(t, texts, refIDs[p.tc.family], res) })
@@ -235,6 +245,10 @@ type interopPrep struct {
 	prompt []int32
 	ours   [][]float32
 	files  []string
+	// With an adapter: our engine's logits with LoRA applied, and the
+	// llama.cpp runs (base + LoRA GGUF, merged GGUF) to compare with them.
+	oursLoRA   [][]float32
+	loraModels []llamaCppModel
 }
 
 func prepareInterop(t *testing.T, tc interopCase) *interopPrep {
@@ -267,7 +281,54 @@ func prepareInterop(t *testing.T, tc interopCase) *interopPrep {
 		require.Len(t, f, 1)
 		p.files = append(p.files, f[0])
 	}
+	if tc.lora {
+		p.addLoRA(t, m, base)
+	}
 	return p
+}
+
+// addLoRA attaches adapters on every projection with random non-zero B,
+// records the engine's logits with them, saves them as PEFT and exports
+// them as a LoRA GGUF and as a merged GGUF.
+func (p *interopPrep) addLoRA(t *testing.T, m *model.Model, base string) {
+	require.NoError(t, m.AddLoRA(model.LoRAConfig{Rank: 4, Alpha: 8, Seed: 7}))
+	state, err := m.LoRAState()
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(9, 9))
+	ad := &Adapter{Config: NewAdapterConfig("tiny", 4, 8, 0, model.AllLinear, false), Layers: map[string]*LoRA{}}
+	for i := range state {
+		module, which, err := parsePeftName(state[i].Name)
+		require.NoError(t, err)
+		l := ad.Layers[module]
+		if l == nil {
+			l = &LoRA{Module: module, R: 4}
+			ad.Layers[module] = l
+		}
+		if which == "B" {
+			for j := range state[i].Data {
+				state[i].Data[j] = float32(rng.NormFloat64() * 0.2)
+			}
+			l.B, l.Out = state[i].Data, state[i].Shape[0]
+		} else {
+			l.A, l.In = state[i].Data, state[i].Shape[1]
+		}
+	}
+	require.NoError(t, m.SetLoRAState(state))
+	p.oursLoRA, err = m.Logits(p.prompt)
+	require.NoError(t, err)
+	adDir := filepath.Join(t.TempDir(), "adapter")
+	require.NoError(t, WriteAdapter(adDir, ad, false))
+
+	loraOut := filepath.Join(t.TempDir(), "lora")
+	_, err = Run(context.Background(), Request{Format: FormatGGUFLoRA, BaseDir: base, AdapterDir: adDir, OutDir: loraOut, Name: "tiny"})
+	require.NoError(t, err)
+	mergedOut := filepath.Join(t.TempDir(), "merged")
+	_, err = Run(context.Background(), Request{Format: FormatGGUF, BaseDir: base, AdapterDir: adDir, OutDir: mergedOut, Quant: "f32", Name: "tiny"})
+	require.NoError(t, err)
+	p.loraModels = []llamaCppModel{
+		{path: p.files[0], lora: filepath.Join(loraOut, LoRAGGUFFileName("tiny", gguf.TensorF32)), tokens: p.prompt},
+		{path: filepath.Join(mergedOut, GGUFFileName("tiny", gguf.TensorF32)), tokens: p.prompt},
+	}
 }
 
 func (p *interopPrep) compare(t *testing.T, texts []string, want [][]int, results []llamaCppOutput) {
@@ -293,33 +354,56 @@ func (p *interopPrep) compare(t *testing.T, texts []string, want [][]int, result
 
 	for qi, quant := range tc.quants {
 		res := results[qi]
-		require.Len(t, res.Logits, len(prompt), quant)
-		var maxDiff, maxAbs float64
-		top1Equal := 0
-		for pos := range prompt {
-			require.Len(t, res.Logits[pos], cfg.VocabSize, "%s position %d", quant, pos)
-			if argmax32(ours[pos]) == argmax32(res.Logits[pos]) {
-				top1Equal++
-			}
-			for v := range ours[pos] {
-				maxDiff = math.Max(maxDiff, math.Abs(float64(ours[pos][v])-float64(res.Logits[pos][v])))
-				maxAbs = math.Max(maxAbs, math.Abs(float64(ours[pos][v])))
-			}
+		compareLogits(t, tc.family+" "+quant, quant, ours, res.Logits, cfg.VocabSize)
+	}
+	if p.oursLoRA == nil {
+		return
+	}
+	// The adapter must change the logits, or the comparison below proves
+	// nothing.
+	var change float64
+	for pos := range prompt {
+		for v := range ours[pos] {
+			change = math.Max(change, math.Abs(float64(ours[pos][v]-p.oursLoRA[pos][v])))
 		}
-		t.Logf("%s %s: top-1 equal at %d/%d positions, max |Δlogit| %.3g (max |logit| %.3g)", tc.family, quant, top1Equal, len(prompt), maxDiff, maxAbs)
-		// llama.cpp keeps its KV cache in f16, so even f32 weights differ
-		// from our float32 engine by ~1e-3 relative.
-		switch quant {
-		case "f32":
-			require.Equal(t, len(prompt), top1Equal, quant)
-			require.Less(t, maxDiff, 2e-3*math.Max(1, maxAbs), quant)
-		case "f16":
-			require.Equal(t, len(prompt), top1Equal, quant)
-			require.Less(t, maxDiff, 1e-2*math.Max(1, maxAbs), quant)
-		case "q8_0":
-			require.GreaterOrEqual(t, top1Equal, len(prompt)*3/4, quant)
-			require.Less(t, maxDiff, 0.1*math.Max(1, maxAbs), quant)
+	}
+	t.Logf("%s: the adapter changes logits by up to %.3g", tc.family, change)
+	require.Greater(t, change, 0.1)
+	n := len(tc.quants)
+	compareLogits(t, tc.family+" base+LoRA GGUF", "f32", p.oursLoRA, results[n].Logits, cfg.VocabSize)
+	compareLogits(t, tc.family+" merged GGUF", "f32", p.oursLoRA, results[n+1].Logits, cfg.VocabSize)
+}
+
+// compareLogits checks llama.cpp's logits against ours with the tolerance
+// of the storage type.
+func compareLogits(t *testing.T, label, quant string, ours, theirs [][]float32, vocab int) {
+	t.Helper()
+	require.Len(t, theirs, len(ours), label)
+	var maxDiff, maxAbs float64
+	top1Equal := 0
+	for pos := range ours {
+		require.Len(t, theirs[pos], vocab, "%s position %d", label, pos)
+		if argmax32(ours[pos]) == argmax32(theirs[pos]) {
+			top1Equal++
 		}
+		for v := range ours[pos] {
+			maxDiff = math.Max(maxDiff, math.Abs(float64(ours[pos][v])-float64(theirs[pos][v])))
+			maxAbs = math.Max(maxAbs, math.Abs(float64(ours[pos][v])))
+		}
+	}
+	t.Logf("%s: top-1 equal at %d/%d positions, max |Δlogit| %.3g (max |logit| %.3g)", label, top1Equal, len(ours), maxDiff, maxAbs)
+	// llama.cpp keeps its KV cache in f16, so even f32 weights differ from
+	// our float32 engine by ~1e-3 relative.
+	switch quant {
+	case "f32":
+		require.Equal(t, len(ours), top1Equal, label)
+		require.Less(t, maxDiff, 2e-3*math.Max(1, maxAbs), label)
+	case "f16":
+		require.Equal(t, len(ours), top1Equal, label)
+		require.Less(t, maxDiff, 1e-2*math.Max(1, maxAbs), label)
+	case "q8_0":
+		require.GreaterOrEqual(t, top1Equal, len(ours)*3/4, label)
+		require.Less(t, maxDiff, 0.1*math.Max(1, maxAbs), label)
 	}
 }
 

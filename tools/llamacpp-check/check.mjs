@@ -6,14 +6,15 @@
 // Whetstone.
 //
 // Usage: node check.mjs [--texts FILE.json] [--logits-dir DIR] [--special]
-//                       --model FILE [--tokens 1,2,3] [--model FILE [--tokens ...]]...
+//                       --model FILE [--lora FILE] [--tokens 1,2,3] [--model ...]...
 //
 // --texts names a JSON array of strings; each model tokenizes each of them
 // without adding BOS, special tokens parsed only with --special. The
 // --tokens of a model are evaluated in one sequence; the logits after each
 // of them are written to DIR/<model index>.f32 as little-endian float32
 // [positions][vocabulary] (JSON would be hundreds of megabytes for a 262k
-// vocabulary), and the vocabulary size is printed.
+// vocabulary), and the vocabulary size is printed. --lora applies a LoRA
+// adapter GGUF to the context of the --model before it.
 import {readFileSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {getLlama, LlamaLogLevel} from "node-llama-cpp";
@@ -24,6 +25,10 @@ function parseArgs(argv) {
         const a = argv[i];
         if (a === "--model") out.models.push({path: argv[++i]});
         else if (a === "--texts") out.texts = JSON.parse(readFileSync(argv[++i], "utf8"));
+        else if (a === "--lora") {
+            if (out.models.length === 0) throw new Error("--lora must follow a --model");
+            out.models[out.models.length - 1].lora = argv[++i];
+        }
         else if (a === "--tokens") {
             if (out.models.length === 0) throw new Error("--tokens must follow a --model");
             out.models[out.models.length - 1].tokens = argv[++i].split(",").filter(s => s !== "").map(Number);
@@ -36,7 +41,7 @@ function parseArgs(argv) {
     return out;
 }
 
-async function check(llama, {path, tokens}, args, index) {
+async function check(llama, {path, tokens, lora}, args, index) {
     const model = await llama.loadModel({modelPath: path, gpuLayers: 0});
     const result = {model: path, vocabularyType: model.vocabularyType};
     if (args.texts !== undefined) {
@@ -44,7 +49,7 @@ async function check(llama, {path, tokens}, args, index) {
     }
     if (tokens !== undefined && tokens.length > 0) {
         const n = tokens.length;
-        const context = await model.createContext({contextSize: Math.max(256, n + 8), batchSize: Math.max(n, 8), threads: 2});
+        const context = await model.createContext({contextSize: Math.max(256, n + 8), batchSize: Math.max(n, 8), threads: 2, ...(lora ? {lora} : {})});
         const sequence = context.getSequence();
         const out = await sequence.controlledEvaluate(tokens.map(t => [t, {generateNext: {logits: true}}]));
         let size = 0;
