@@ -73,7 +73,7 @@ func (p prependNormalizer) normalize(s string, align bool) (string, []int32) {
 		return out, nil
 	}
 	a := make([]int32, 0, len(out)+1)
-	for range p.prefix {
+	for range len(p.prefix) {
 		a = append(a, 0)
 	}
 	a = append(a, identityAlign(len(s))...)

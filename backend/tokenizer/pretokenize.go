@@ -108,14 +108,14 @@ func (m metaspacePre) split(s string, first bool, emit func(string, int, int)) {
 	align := make([]int, 0, len(s)+4)
 	if (m.scheme == "always" || (m.scheme == "first" && first)) && !strings.HasPrefix(s, " ") && s != "" {
 		sb.WriteString(m.replacement)
-		for range m.replacement {
+		for range len(m.replacement) {
 			align = append(align, 0)
 		}
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] == ' ' {
 			sb.WriteString(m.replacement)
-			for range m.replacement {
+			for range len(m.replacement) {
 				align = append(align, i)
 			}
 			continue

@@ -32,7 +32,7 @@ type piece struct {
 	kind  uint64
 }
 
-func writeSPModel(t *testing.T, dir string, pieces []piece, modelType uint64) {
+func writeSPModel(t testing.TB, dir string, pieces []piece, modelType uint64) {
 	t.Helper()
 	var out []byte
 	for _, p := range pieces {
