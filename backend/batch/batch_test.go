@@ -57,11 +57,11 @@ func TestLabelerModes(t *testing.T) {
 		t.Fatalf("trained text %q", got)
 	}
 	all, _ := NewLabeler(byteEncoder{}, gemmaLike{}, TrainAll, -1).Label(c)
-	if countTrue(all.Trainable) != len(all.IDs) {
-		t.Fatal("train-on-all left tokens masked")
+	if countTrue(all.Trainable) != len(all.IDs)-1 || all.Trainable[0] {
+		t.Fatal("train-on-all must train every token but the first")
 	}
 	text, err := NewLabeler(byteEncoder{}, nil, TrainResponses, 2).Label(dataset.Conversation{Row: 1, Text: "abc"})
-	if err != nil || !reflect.DeepEqual(text.IDs, []int{1, 'a' + 3, 'b' + 3, 'c' + 3, 2}) || countTrue(text.Trainable) != 5 {
+	if err != nil || !reflect.DeepEqual(text.IDs, []int{1, 'a' + 3, 'b' + 3, 'c' + 3, 2}) || countTrue(text.Trainable) != 4 {
 		t.Fatalf("raw text: %+v %v", text, err)
 	}
 	if _, err := NewLabeler(byteEncoder{}, nil, TrainResponses, -1).Label(c); err == nil {

@@ -70,7 +70,8 @@ func NewLabeler(enc Encoder, tmpl Template, mode Mode, eos int) *Labeler {
 	return &Labeler{enc: enc, tmpl: tmpl, mode: mode, eos: eos}
 }
 
-// Label renders c and marks its trainable tokens: a token is trainable
+// Label renders c and marks its trainable tokens. The first token is
+// never trainable (nothing precedes it, so nothing predicts it). Otherwise a token is trainable
 // when its first byte lies inside an assistant span (TrainResponses; the
 // rule of chattemplate.TokenMask), or
 // always (TrainAll, and raw text, which has no turns to tell apart).
@@ -82,7 +83,7 @@ func (l *Labeler) Label(c dataset.Conversation) (dataset.Labeled, error) {
 			offs = append(offs, [2]int{len(c.Text), len(c.Text)})
 		}
 		tr := make([]bool, len(ids))
-		for i := range tr {
+		for i := 1; i < len(tr); i++ {
 			tr[i] = true
 		}
 		return dataset.Labeled{Text: c.Text, IDs: ids, Offsets: offs, Trainable: tr, Spans: [][2]int{{0, len(c.Text)}}}, nil
@@ -99,7 +100,7 @@ func (l *Labeler) Label(c dataset.Conversation) (dataset.Labeled, error) {
 	tr := make([]bool, len(ids))
 	out := dataset.Labeled{Text: text, IDs: ids, Offsets: offs, Trainable: tr}
 	if l.mode == TrainAll {
-		for i := range tr {
+		for i := 1; i < len(tr); i++ {
 			tr[i] = true
 		}
 		out.Spans = [][2]int{{0, len(text)}}
