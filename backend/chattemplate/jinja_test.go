@@ -57,6 +57,18 @@ func TestJinjaTable(t *testing.T) {
 		{"{{ 1 < 2 < 3 }} {{ not flag or n }}", "True 7"},
 		{"{{ 'A-b c'.title() }} {{ 'x,y'.split(',') }} {{ 'ab'.startswith(('x', 'a')) }}", "A-B C ['x', 'y'] True"},
 		{"{{ '%d'|length }}{{ none | string }}", "2None"},
+		// Constructs of the Llama 3.1/3.2, Qwen 2.5 and Mistral templates.
+		{"{{- 'x\\n' -}}\n  {{ 'y' }}", "x\ny"},
+		{"{{ ['a', 'code_interpreter', 'b'] | reject('equalto', 'code_interpreter') | join(', ') }}", "a, b"},
+		{"{{ 'role' in messages[0] }} {{ 'tool_calls' in messages[0] }}", "True False"},
+		{"{{ not messages|length == 1 }}", "True"},
+		{"{{ messages[0] is mapping or messages[0] is iterable }} {{ name is mapping }}", "True False"},
+		{"{% if strftime_now is defined %}ok{% endif %}", "ok"},
+		{"{% set messages = messages[1:] %}{{ messages | length }}", "1"},
+		{"{% for m in messages %}{% set m = m.role %}{{ m }};{% endfor %}", "user;assistant;"},
+		{"{% set us = messages | selectattr('role', 'equalto', 'user') | list %}{{ messages[0] == us[-1] }}", "True"},
+		{"{{ '{\"name\": \"' + name + '\"}' }}", `{"name": "Ann"}`},
+		{"{%- if n is defined -%}{%- else  %}no{%- endif %}x", "x"},
 	}
 	for _, c := range cases {
 		tpl, err := Parse(c.src)
