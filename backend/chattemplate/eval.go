@@ -540,6 +540,11 @@ func (r *renderer) binary(x *binExpr, sc *scope) any {
 			failf(`can only concatenate list (not "%s") to list`, typeName(rv))
 		}
 	}
+	if x.op == "%" {
+		if s, ok := l.(string); ok {
+			return pyFormat(s, rv)
+		}
+	}
 	if x.op == "*" {
 		if s, ok := l.(string); ok {
 			if n, ok := rv.(int); ok {
@@ -784,4 +789,71 @@ func getItem(obj any, key any) any {
 		return getAttr(obj, k)
 	}
 	return Undefined{}
+}
+
+// pyFormat is Python's printf-style "fmt % args" for the directives chat
+// templates use: %s, %r, %d, %i, %f (with precision) and %%.
+func pyFormat(f string, args any) string {
+	list, ok := args.([]any)
+	if !ok {
+		list = []any{args}
+	}
+	var sb strings.Builder
+	k := 0
+	next := func() any {
+		if k >= len(list) {
+			failf("not enough arguments for format string")
+		}
+		k++
+		return list[k-1]
+	}
+	for i := 0; i < len(f); i++ {
+		if f[i] != '%' || i+1 >= len(f) {
+			sb.WriteByte(f[i])
+			continue
+		}
+		j := i + 1
+		for j < len(f) && (f[j] == '.' || (f[j] >= '0' && f[j] <= '9') || f[j] == '-') {
+			j++
+		}
+		if j >= len(f) {
+			failf("incomplete format")
+		}
+		spec := f[i+1 : j]
+		switch f[j] {
+		case '%':
+			sb.WriteByte('%')
+		case 's':
+			sb.WriteString(fmt.Sprintf("%"+spec+"s", pyStr(next())))
+		case 'r':
+			sb.WriteString(pyRepr(next()))
+		case 'd', 'i':
+			v := next()
+			n, ok := asInt(v)
+			if !ok {
+				fv, okf := toNumber(v)
+				if !okf {
+					failf("%%d format: a number is required, not %s", typeName(v))
+				}
+				n = int(fv)
+			}
+			sb.WriteString(fmt.Sprintf("%"+spec+"d", n))
+		case 'f':
+			v, ok := toNumber(boolToInt(next()))
+			if !ok {
+				failf("%%f format: a number is required")
+			}
+			if !strings.Contains(spec, ".") {
+				spec += ".6"
+			}
+			sb.WriteString(fmt.Sprintf("%"+spec+"f", v))
+		default:
+			failf("unsupported format character %q", f[j])
+		}
+		i = j
+	}
+	if k < len(list) {
+		failf("not all arguments converted during string formatting")
+	}
+	return sb.String()
 }

@@ -69,6 +69,7 @@ func TestJinjaTable(t *testing.T) {
 		{"{% set us = messages | selectattr('role', 'equalto', 'user') | list %}{{ messages[0] == us[-1] }}", "True"},
 		{"{{ '{\"name\": \"' + name + '\"}' }}", `{"name": "Ann"}`},
 		{"{%- if n is defined -%}{%- else  %}no{%- endif %}x", "x"},
+		{"{{ '%s has %d (%.2f) %r 100%%' % (name, n, f, name) }}", "Ann has 7 (2.50) 'Ann' 100%"},
 	}
 	for _, c := range cases {
 		tpl, err := Parse(c.src)
