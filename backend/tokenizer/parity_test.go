@@ -198,3 +198,33 @@ func TestOffsetsOnReferenceTexts(t *testing.T) {
 		})
 	}
 }
+
+// TestSpecialTokensContext checks that Config().SpecialTokens is exactly the
+// special-token context transformers passes to chat templates
+// (chat_context.json).
+func TestSpecialTokensContext(t *testing.T) {
+	path := sharedtest.Path(t, "refsets", "visible", "chat_context.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ctx struct {
+		SpecialTokens map[string]map[string]any `json:"special_tokens"`
+	}
+	if err := json.Unmarshal(b, &ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range models {
+		got, err := json.Marshal(refTokenizer(t, m).Config().SpecialTokens)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(ctx.SpecialTokens[m])
+		if string(got) != string(want) {
+			t.Errorf("%s: special tokens\n got %s\nwant %s", m, got, want)
+		}
+	}
+	if c := refTokenizer(t, "gemma3").Config(); c.EOSID != 106 || c.BOSID != 2 || len(c.StopIDs) != 1 || c.StopIDs[0] != 106 {
+		t.Errorf("gemma3 config ids: eos %d bos %d stop %v", c.EOSID, c.BOSID, c.StopIDs)
+	}
+}
