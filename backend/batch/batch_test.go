@@ -327,4 +327,13 @@ func TestCacheRoundTripAndPrepare(t *testing.T) {
 	if _, ok := (Cache{Dir: cfg.CacheDir}).Load(p1.CacheKey); !ok {
 		t.Fatal("cache not rewritten after damage")
 	}
+	// The same bytes in a hub-style folder are the same tokenization.
+	folder := filepath.Join(dir, "snapshot", "data")
+	os.MkdirAll(folder, 0o755)
+	os.WriteFile(filepath.Join(folder, "train-00000-of-00001.jsonl"), []byte(b.String()), 0o644)
+	cfg5 := cfg
+	cfg5.Path = filepath.Dir(folder)
+	if p5, err := Prepare(context.Background(), cfg5); err != nil || !p5.CacheHit || !reflect.DeepEqual(p5.Train, p1.Train) {
+		t.Fatalf("folder copy: %v", err)
+	}
 }

@@ -61,7 +61,11 @@ func Prepare(ctx context.Context, cfg Config) (*Prepared, error) {
 	out := &Prepared{}
 	var cache Cache
 	if cfg.CacheDir != "" {
-		dsHash, err := HashFiles(cfg.Path)
+		files, err := dataset.DataFiles(cfg.Path, cfg.Dataset.Split)
+		if err != nil {
+			return nil, err
+		}
+		dsHash, err := HashFiles(files...)
 		if err != nil {
 			return nil, err
 		}

@@ -145,7 +145,7 @@ func dataInspect(ctx context.Context, env *Env, args []string) error {
 
 func printDataStats(w io.Writer, st *dataset.Stats, model string, maxProblems int) {
 	size := ""
-	if fi, err := os.Stat(st.Path); err == nil {
+	if fi, err := os.Stat(st.Path); err == nil && fi.Mode().IsRegular() {
 		size = fmt.Sprintf(" (%s)", dataSize(fi.Size()))
 	}
 	d := st.Detection
