@@ -110,13 +110,12 @@ func lex(src string) ([]chunk, error) {
 		// {% raw %} keeps everything up to {% endraw %} verbatim.
 		if kind == 's' && len(toks) == 1 && toks[0].kind == tkName && toks[0].val == "raw" {
 			rawStart, _ := afterTag(src, end+2, closeSign, true)
-			rel, rawEnd, endTagEnd, ok := findEndraw(src, rawStart)
+			content, endTagEnd, ok := findEndraw(src, rawStart)
 			if !ok {
 				return nil, fmt.Errorf("line %d: {%% raw %%} without {%% endraw %%}", line)
 			}
-			out = append(out, chunk{kind: 't', text: rel, line: line})
+			out = append(out, chunk{kind: 't', text: content, line: line})
 			line += strings.Count(src[end:endTagEnd], "\n")
-			_ = rawEnd
 			pos, lineStarting = afterTag(src, endTagEnd, src[endTagEnd-3], true)
 			continue
 		}
@@ -141,12 +140,13 @@ func afterTag(src string, pos int, closeSign byte, block bool) (int, bool) {
 	return pos, false
 }
 
-// findEndraw locates {% endraw %} (with optional - markers) from pos.
-func findEndraw(src string, pos int) (content string, start, end int, ok bool) {
+// findEndraw locates {% endraw %} (with optional - markers) from pos and
+// returns the raw content and the offset after the end tag.
+func findEndraw(src string, pos int) (content string, end int, ok bool) {
 	for i := pos; ; {
 		k := strings.Index(src[i:], "{%")
 		if k < 0 {
-			return "", 0, 0, false
+			return "", 0, false
 		}
 		k += i
 		j := k + 2
@@ -165,7 +165,7 @@ func findEndraw(src string, pos int) (content string, start, end int, ok bool) {
 				if strip {
 					c = strings.TrimRightFunc(c, unicode.IsSpace)
 				}
-				return c, k, endAt, true
+				return c, endAt, true
 			}
 		}
 		i = k + 2

@@ -136,7 +136,7 @@ func (p *parser) statement(kw token) node {
 			}
 		}
 		p.expectName("in")
-		n.iter = p.orExpr(true)
+		n.iter = p.orExpr() // stops before the loop filter's "if"
 		if p.acceptName("if") {
 			n.filter = p.expression()
 		}
@@ -259,9 +259,9 @@ func (p *parser) expectEnd() {
 // Expressions, lowest precedence first (Jinja2's grammar).
 
 func (p *parser) expression() expr {
-	e := p.orExpr(false)
+	e := p.orExpr()
 	if p.acceptName("if") {
-		c := &condExpr{then: e, cond: p.orExpr(false)}
+		c := &condExpr{then: e, cond: p.orExpr()}
 		if p.acceptName("else") {
 			c.orElse = p.expression()
 		}
@@ -270,8 +270,8 @@ func (p *parser) expression() expr {
 	return e
 }
 
-// orExpr parses `or` chains; noCond stops before a for-loop's `if`.
-func (p *parser) orExpr(noCond bool) expr {
+// orExpr parses `or` chains (no inline if/else).
+func (p *parser) orExpr() expr {
 	l := p.andExpr()
 	for p.acceptName("or") {
 		l = &binExpr{"or", l, p.andExpr()}
