@@ -163,6 +163,11 @@ func New(opts Options) *Client {
 	if opts.CacheDir == "" {
 		opts.CacheDir = OptionsFromEnv(os.Getenv).CacheDir
 	}
+	if opts.CacheDir == "" {
+		// No home folder at all (a bare service account): still a real,
+		// absolute place rather than the working directory.
+		opts.CacheDir = filepath.Join(os.TempDir(), "huggingface", "hub")
+	}
 	if opts.Events == nil {
 		opts.Events = events.Discard{}
 	}
