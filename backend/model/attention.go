@@ -59,12 +59,15 @@ func (m *Model) attention(x *Node, layer int, sc *seqContext) *Node {
 		v = writeRows(sc.cache[2*layer+1], v, sc.cacheStart)
 		sc.updatedCache[2*layer], sc.updatedCache[2*layer+1] = k, v
 	}
-	out, _ := attention.Core(q, k, v, attention.LayoutBSHD, attention.CoreOptions{
+	// Heads-major layout: the score and value products are then plain
+	// batched matmuls over (batch, kv-head) with no transposes around them.
+	toBHSD := func(x *Node) *Node { return TransposeAllAxes(x, 0, 2, 1, 3) }
+	out, _ := attention.Core(toBHSD(q), toBHSD(k), toBHSD(v), attention.LayoutBHSD, attention.CoreOptions{
 		Scale:         c.AttnScale,
-		AttentionMask: ExpandAxes(mask, 2), // [B,T,1,S]
+		AttentionMask: ExpandAxes(mask, 1), // [B,1,T,S]
 		ScoreSoftCap:  c.AttnLogitSoftcap,
 	})
-	out = Reshape(out, b, t, c.NumHeads*c.HeadDim)
+	out = Reshape(toBHSD(out), b, t, c.NumHeads*c.HeadDim)
 	return m.linear(out, layer, "o_proj")
 }
 
