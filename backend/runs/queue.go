@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -263,6 +264,18 @@ func (q *Queue) execute(ctx context.Context, job *Job) {
 		return
 	}
 	job.Config = cfg
+	// One run per device across processes too: the desktop app and a
+	// `whetstone train` in a terminal share the workspace's device lock.
+	release, st, err := q.lockDevice(ctx, job)
+	if err != nil {
+		q.finish(job, Failed, err)
+		return
+	}
+	if release == nil {
+		q.finish(job, st, nil)
+		return
+	}
+	defer release()
 	rec, err := q.store.claim(job.ID)
 	if err != nil {
 		q.finish(job, Failed, err)
@@ -282,6 +295,41 @@ func (q *Queue) execute(ctx context.Context, job *Job) {
 		q.finish(job, Interrupted, nil)
 	default:
 		q.finish(job, Failed, err)
+	}
+}
+
+// lockPoll is how often a queued run checks whether the device is free.
+const lockPoll = 500 * time.Millisecond
+
+// lockDevice waits for the device lock. It returns the release function,
+// or nil and the state the job ends in when it was paused, cancelled or
+// the queue stopped while waiting.
+func (q *Queue) lockDevice(ctx context.Context, job *Job) (func(), State, error) {
+	path := filepath.Join(q.store.root, ".device.lock")
+	told := false
+	for {
+		release, ok, err := tryLockFile(path)
+		if err != nil {
+			return nil, Failed, err
+		}
+		if ok {
+			return release, "", nil
+		}
+		if !told {
+			job.Logf("waiting for the run of another Whetstone process to finish (one run per device)")
+			told = true
+		}
+		switch job.StopRequested() {
+		case PauseRequested:
+			return nil, Paused, nil
+		case CancelRequested:
+			return nil, Cancelled, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, Queued, nil
+		case <-time.After(lockPoll):
+		}
 	}
 }
 

@@ -150,8 +150,19 @@ type stepExecutor struct {
 	mu      sync.Mutex
 	order   []string
 	resumed []bool
-	gate    chan struct{}
+	// With gate set, each step waits for a value on gate, then checks for
+	// a stop request, then reports and acknowledges on ack: a test that
+	// calls step() knows the step is fully done, and a stop requested
+	// before the next send is seen by that next step.
+	gate, ack chan struct{}
 }
+
+func newGatedExecutor() *stepExecutor {
+	return &stepExecutor{gate: make(chan struct{}), ack: make(chan struct{})}
+}
+
+// step lets the executor run one step and waits until it is reported.
+func (e *stepExecutor) step() { e.gate <- struct{}{}; <-e.ack }
 
 func (e *stepExecutor) run(ctx context.Context, job *Job) error {
 	e.mu.Lock()
@@ -176,6 +187,9 @@ func (e *stepExecutor) run(ctx context.Context, job *Job) error {
 		}
 		if err := job.Report(Metrics{Step: step, Loss: 1 / float64(step), TotalSteps: 5}); err != nil {
 			return err
+		}
+		if e.ack != nil {
+			e.ack <- struct{}{}
 		}
 	}
 	if job.Config.Name == "fail" {
@@ -228,22 +242,22 @@ func TestQueueRunsFIFOAndRecordsOutcome(t *testing.T) {
 
 func TestQueuePauseResumeCancel(t *testing.T) {
 	s, _ := Open(t.TempDir())
-	ex := &stepExecutor{gate: make(chan struct{})}
+	ex := newGatedExecutor()
 	q, _ := NewQueue(s, ex.run, nil)
 	ctx := context.Background()
 	q.Start(ctx)
 	defer q.Close()
 	a, _ := q.Submit(testConfig())
 	b, _ := q.Submit(testConfig())
-	ex.gate <- struct{}{} // step 1 of a
-	ex.gate <- struct{}{} // step 2 of a
+	ex.step() // step 1 of a
+	ex.step() // step 2 of a
 	if err := q.Pause(b.ID); err != nil { // queued: held back
 		t.Fatal(err)
 	}
 	if err := q.Pause(a.ID); err != nil {
 		t.Fatal(err)
 	}
-	ex.gate <- struct{}{} // a sees the pause
+	ex.gate <- struct{}{} // step 3 of a sees the pause
 	q.Wait(ctx, a.ID)
 	ra, _ := s.Get(a.ID)
 	rb, _ := s.Get(b.ID)
@@ -254,7 +268,7 @@ func TestQueuePauseResumeCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 3; i++ {
-		ex.gate <- struct{}{}
+		ex.step()
 	}
 	q.Wait(ctx, a.ID)
 	if ra, _ = s.Get(a.ID); ra.State != Completed || ra.Step != 5 {
@@ -270,11 +284,11 @@ func TestQueuePauseResumeCancel(t *testing.T) {
 	if err := q.Resume(b.ID, 0); err != nil {
 		t.Fatal(err)
 	}
-	ex.gate <- struct{}{}
+	ex.step()
 	q.Cancel(b.ID)
 	ex.gate <- struct{}{}
 	q.Wait(ctx, b.ID)
-	if rb, _ = s.Get(b.ID); rb.State != Cancelled {
+	if rb, _ = s.Get(b.ID); rb.State != Cancelled || rb.Step != 1 {
 		t.Fatalf("after cancel: %+v", rb)
 	}
 	if err := q.Delete(b.ID); err != nil {
@@ -285,7 +299,7 @@ func TestQueuePauseResumeCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 5; i++ {
-		ex.gate <- struct{}{}
+		ex.step()
 	}
 	q.Wait(ctx, d.ID)
 	if rd, _ := s.Get(d.ID); rd.State != Completed || rd.DuplicateOf != a.ID {
@@ -340,5 +354,41 @@ func TestWithoutRestoreRunsOnlyWhatItIsGiven(t *testing.T) {
 	}
 	if r, _ := s.Get(left.ID); r.State != Queued {
 		t.Errorf("the other run is %s", r.State)
+	}
+}
+
+// TestOneRunPerDeviceAcrossQueues opens two queues on one store, as the
+// desktop app and a terminal `whetstone train` would: the second run
+// waits, still queued, until the first ends.
+func TestOneRunPerDeviceAcrossQueues(t *testing.T) {
+	root := t.TempDir()
+	s1, _ := Open(root)
+	s2, _ := Open(root)
+	ex1 := newGatedExecutor()
+	ex2 := &stepExecutor{}
+	q1, _ := NewQueue(s1, ex1.run, nil, WithoutRestore())
+	q2, _ := NewQueue(s2, ex2.run, nil, WithoutRestore())
+	ctx := context.Background()
+	q1.Start(ctx)
+	q2.Start(ctx)
+	defer q1.Close()
+	defer q2.Close()
+	a, _ := q1.Submit(testConfig())
+	ex1.step() // a is running
+	b, _ := q2.Submit(testConfig())
+	time.Sleep(3 * lockPoll)
+	if r, _ := s2.Get(b.ID); r.State != Queued || len(ex2.order) != 0 {
+		t.Fatalf("second run started while the device was busy: %+v", r)
+	}
+	if log, _ := os.ReadFile(s2.LogPath(b.ID)); !strings.Contains(string(log), "waiting for the run of another") {
+		t.Errorf("no waiting message in the log: %q", log)
+	}
+	for i := 0; i < 4; i++ {
+		ex1.step()
+	}
+	q1.Wait(ctx, a.ID)
+	q2.Wait(ctx, b.ID)
+	if r, _ := s2.Get(b.ID); r.State != Completed {
+		t.Errorf("second run after the first: %+v", r)
 	}
 }
