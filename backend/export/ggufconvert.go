@@ -15,6 +15,9 @@ var fileTypes = map[gguf.TensorType]uint32{
 	gguf.TensorF16:  1,
 	gguf.TensorQ8_0: 7,
 	gguf.TensorBF16: 32,
+	// Mostly Q4_K (llama.cpp's Q4_K_S label): matrices whose rows are not
+	// a whole number of 256-value super-blocks use Q8_0 or F16.
+	gguf.TensorQ4_K: 14,
 }
 
 // ggufArchName is llama.cpp's architecture name for a model.
@@ -33,10 +36,13 @@ func ggufTensorType(want gguf.TensorType, dims []uint64) gguf.TensorType {
 	if len(dims) < 2 {
 		return gguf.TensorF32
 	}
-	if want.CheckShape(dims) != nil {
-		return gguf.TensorF16
+	if want.CheckShape(dims) == nil {
+		return want
 	}
-	return want
+	if want == gguf.TensorQ4_K && gguf.TensorQ8_0.CheckShape(dims) == nil {
+		return gguf.TensorQ8_0
+	}
+	return gguf.TensorF16
 }
 
 // buildGGUF declares the metadata and tensors of src as a llama.cpp model
@@ -49,7 +55,7 @@ func buildGGUF(ctx context.Context, src *source, quant gguf.TensorType, name str
 	}
 	ft, ok := fileTypes[quant]
 	if !ok {
-		return nil, fmt.Errorf("GGUF type %s is not supported for export (want f32, f16, bf16 or q8_0)", quant)
+		return nil, fmt.Errorf("GGUF type %s is not supported for export (want f32, f16, bf16, q8_0 or q4_k)", quant)
 	}
 	w := gguf.NewWriter()
 	set := func(key string, v any) {
@@ -61,7 +67,7 @@ func buildGGUF(ctx context.Context, src *source, quant gguf.TensorType, name str
 	set("general.type", "model")
 	set("general.name", name)
 	set("general.file_type", ft)
-	if quant == gguf.TensorQ8_0 {
+	if quant == gguf.TensorQ8_0 || quant == gguf.TensorQ4_K {
 		set("general.quantization_version", uint32(2))
 	}
 	ctxLen := cfg.MaxPositionEmbeddings

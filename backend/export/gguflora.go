@@ -20,7 +20,7 @@ func buildLoRAGGUF(ctx context.Context, cfg *model.Config, ad *Adapter, quant gg
 		return nil, err
 	}
 	if _, ok := fileTypes[quant]; !ok {
-		return nil, fmt.Errorf("GGUF type %s is not supported for export (want f32, f16, bf16 or q8_0)", quant)
+		return nil, fmt.Errorf("GGUF type %s is not supported for export (want f32, f16, bf16, q8_0 or q4_k)", quant)
 	}
 	alpha := ad.Config.LoraAlpha
 	if ad.Config.UseRSLoRA {

@@ -36,29 +36,7 @@ func writeTinyGemma(t *testing.T, dir string, seed uint64) map[string][]float32 
 	}
 	writeJSON(t, filepath.Join(dir, "config.json"), cfg)
 	writeJSON(t, filepath.Join(dir, "generation_config.json"), map[string]any{"bos_token_id": 2, "eos_token_id": []int{1, 13}, "top_k": 64, "top_p": 0.95})
-	vocabMap := map[string]int{}
-	for i, tok := range tinyVocab {
-		if i < 12 {
-			vocabMap[tok] = i
-		}
-	}
-	writeJSON(t, filepath.Join(dir, "tokenizer.json"), map[string]any{
-		"version": "1.0",
-		"added_tokens": []map[string]any{
-			{"id": 0, "content": "<pad>", "special": true}, {"id": 1, "content": "<eos>", "special": true},
-			{"id": 2, "content": "<bos>", "special": true}, {"id": 3, "content": "<unk>", "special": true},
-			{"id": 12, "content": "<start_of_turn>", "special": true}, {"id": 13, "content": "<end_of_turn>", "special": true},
-		},
-		"normalizer": map[string]any{"type": "Replace", "pattern": map[string]string{"String": " "}, "content": "▁"},
-		"model": map[string]any{
-			"type": "BPE", "byte_fallback": true, "unk_token": "<unk>", "vocab": vocabMap,
-			"merges": [][2]string{{"▁", "a"}, {"a", "b"}, {"▁a", "b"}},
-		},
-	})
-	writeJSON(t, filepath.Join(dir, "tokenizer_config.json"), map[string]any{
-		"add_bos_token": true, "add_eos_token": false, "bos_token": "<bos>", "eos_token": "<end_of_turn>",
-		"pad_token": "<pad>", "unk_token": "<unk>", "chat_template": "{{ bos_token }}{% for m in messages %}{{ m.content }}{% endfor %}",
-	})
+	writeTinyTokenizer(t, dir)
 	rng := rand.New(rand.NewPCG(seed, 7))
 	weights := map[string][]float32{}
 	var tensors []safetensors.Tensor
@@ -96,6 +74,35 @@ func writeTinyGemma(t *testing.T, dir string, seed uint64) map[string][]float32 
 	add("model.norm.weight", tinyHidden)
 	require.NoError(t, safetensors.WriteFile(filepath.Join(dir, "model.safetensors"), tensors, map[string]string{"format": "pt"}))
 	return weights
+}
+
+// writeTinyTokenizer writes tinyVocab as a SentencePiece-style
+// tokenizer.json with its tokenizer_config.json.
+func writeTinyTokenizer(t *testing.T, dir string) {
+	t.Helper()
+	vocabMap := map[string]int{}
+	for i, tok := range tinyVocab {
+		if i < 12 {
+			vocabMap[tok] = i
+		}
+	}
+	writeJSON(t, filepath.Join(dir, "tokenizer.json"), map[string]any{
+		"version": "1.0",
+		"added_tokens": []map[string]any{
+			{"id": 0, "content": "<pad>", "special": true}, {"id": 1, "content": "<eos>", "special": true},
+			{"id": 2, "content": "<bos>", "special": true}, {"id": 3, "content": "<unk>", "special": true},
+			{"id": 12, "content": "<start_of_turn>", "special": true}, {"id": 13, "content": "<end_of_turn>", "special": true},
+		},
+		"normalizer": map[string]any{"type": "Replace", "pattern": map[string]string{"String": " "}, "content": "▁"},
+		"model": map[string]any{
+			"type": "BPE", "byte_fallback": true, "unk_token": "<unk>", "vocab": vocabMap,
+			"merges": [][2]string{{"▁", "a"}, {"a", "b"}, {"▁a", "b"}},
+		},
+	})
+	writeJSON(t, filepath.Join(dir, "tokenizer_config.json"), map[string]any{
+		"add_bos_token": true, "add_eos_token": false, "bos_token": "<bos>", "eos_token": "<end_of_turn>",
+		"pad_token": "<pad>", "unk_token": "<unk>", "chat_template": "{{ bos_token }}{% for m in messages %}{{ m.content }}{% endfor %}",
+	})
 }
 
 // randomAdapter builds an adapter on q_proj and v_proj of every layer with

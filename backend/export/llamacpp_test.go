@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/whetstone-ai/whetstone/backend/gguf"
 	"github.com/whetstone-ai/whetstone/backend/model"
+	"github.com/whetstone-ai/whetstone/backend/safetensors"
 	"github.com/whetstone-ai/whetstone/backend/sharedtest"
 )
 
@@ -404,6 +405,14 @@ func compareLogits(t *testing.T, label, quant string, ours, theirs [][]float32, 
 	case "q8_0":
 		require.GreaterOrEqual(t, top1Equal, len(ours)*3/4, label)
 		require.Less(t, maxDiff, 0.1*math.Max(1, maxAbs), label)
+	case "dequantized":
+		// Same weights on both sides; llama.cpp still rounds activations
+		// to 8 bits in quantized dot products.
+		require.Equal(t, len(ours), top1Equal, label)
+		require.Less(t, maxDiff, 0.04*math.Max(1, maxAbs), label)
+	case "q4_k":
+		require.GreaterOrEqual(t, top1Equal, len(ours)/2, label)
+		require.Less(t, maxDiff, 0.5*math.Max(1, maxAbs), label)
 	}
 }
 
@@ -415,4 +424,108 @@ func argmax32(v []float32) int {
 		}
 	}
 	return best
+}
+
+// TestLlamaCppQ4K checks the Q4_K encoding against llama.cpp's decoder: a
+// tiny Gemma 3 whose matrices are whole 256-value super-blocks (hidden 256)
+// with a toy vocabulary, exported in f32 and q4_k.
+func TestLlamaCppQ4K(t *testing.T) {
+	if testing.Short() {
+		t.Skip("llama.cpp interop test skipped in -short mode")
+	}
+	node, script := llamaCppCheck(t)
+	cfg := hfConfig(t, map[string]any{
+		"model_type": "gemma3_text", "vocab_size": 266, "hidden_size": 256, "intermediate_size": 512,
+		"num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 64,
+		"query_pre_attn_scalar": 64, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "rope_local_base_freq": 10000.0,
+		"sliding_window": 512, "layer_types": []string{"sliding_attention", "sliding_attention"},
+		"max_position_embeddings": 1024, "hidden_activation": "gelu_pytorch_tanh", "tie_word_embeddings": true,
+		"bos_token_id": 2, "eos_token_id": 1, "pad_token_id": 0,
+	})
+	m, err := model.NewRandom(cfg, 3, model.Options{})
+	require.NoError(t, err)
+	base := filepath.Join(t.TempDir(), "base")
+	require.NoError(t, m.SaveCheckpoint(base))
+	writeByteFallbackTokenizer(t, base)
+	prompt := []int32{2, 260, 261, 262, 263, 264, 265, 100, 261, 262}
+	ours, err := m.Logits(prompt)
+	require.NoError(t, err)
+
+	var models []llamaCppModel
+	for _, quant := range []string{"f32", "q4_k"} {
+		out := filepath.Join(t.TempDir(), quant)
+		_, err := Run(context.Background(), Request{Format: FormatGGUF, BaseDir: base, OutDir: out, Quant: quant, Name: "tiny"})
+		require.NoError(t, err)
+		qt, _ := gguf.ParseTensorType(quant)
+		path := filepath.Join(out, GGUFFileName("tiny", qt))
+		if quant == "q4_k" {
+			f, err := gguf.Open(path)
+			require.NoError(t, err)
+			info, _ := f.Tensor("blk.0.ffn_down.weight")
+			require.Equal(t, gguf.TensorQ4_K, info.Type)
+			f.Close()
+		}
+		models = append(models, llamaCppModel{path: path, tokens: prompt})
+	}
+	res := runLlamaCpp(t, node, script, models, nil)
+	compareLogits(t, "toy gemma3 f32", "f32", ours, res[0].Logits, cfg.VocabSize)
+	compareLogits(t, "toy gemma3 q4_k", "q4_k", ours, res[1].Logits, cfg.VocabSize)
+
+	// Our engine on the weights our own Q4_K decoder returns must agree
+	// with llama.cpp on the Q4_K file much more closely than with the
+	// original weights: both decode the blocks the same way (what remains is
+	// llama.cpp quantizing activations to 8 bits in its Q4_K dot products).
+	deq := filepath.Join(t.TempDir(), "dequantized")
+	require.NoError(t, os.MkdirAll(deq, 0o755))
+	ck, err := safetensors.OpenDir(base)
+	require.NoError(t, err)
+	var tensors []safetensors.Tensor
+	for _, name := range ck.Names() {
+		info, _ := ck.Info(name)
+		vals, err := ck.Float32(name)
+		require.NoError(t, err)
+		dims := make([]uint64, len(info.Shape))
+		for i, d := range info.Shape {
+			dims[len(dims)-1-i] = uint64(d)
+		}
+		typ := ggufTensorType(gguf.TensorQ4_K, dims)
+		enc, err := gguf.Encode(typ, vals)
+		require.NoError(t, err)
+		vals, err = gguf.Decode(typ, enc, len(vals))
+		require.NoError(t, err)
+		st, err := safetensors.FromFloat32(name, safetensors.F32, info.Shape, vals)
+		require.NoError(t, err)
+		tensors = append(tensors, st)
+	}
+	ck.Close()
+	require.NoError(t, safetensors.WriteFile(filepath.Join(deq, "model.safetensors"), tensors, nil))
+	require.NoError(t, copyFile(filepath.Join(base, "config.json"), filepath.Join(deq, "config.json")))
+	md, err := model.Load(deq, model.Options{})
+	require.NoError(t, err)
+	oursDeq, err := md.Logits(prompt)
+	require.NoError(t, err)
+	compareLogits(t, "toy gemma3 q4_k vs our dequantized weights", "dequantized", oursDeq, res[1].Logits, cfg.VocabSize)
+}
+
+// writeByteFallbackTokenizer writes a SentencePiece-style vocabulary of 266
+// tokens: four specials, the 256 byte-fallback tokens llama.cpp expects
+// (it looks up <0x0A> for newlines), "▁" and five letters.
+func writeByteFallbackTokenizer(t *testing.T, dir string) {
+	t.Helper()
+	vocab := map[string]int{"<pad>": 0, "<eos>": 1, "<bos>": 2, "<unk>": 3}
+	for b := 0; b < 256; b++ {
+		vocab[fmt.Sprintf("<0x%02X>", b)] = 4 + b
+	}
+	for i, s := range []string{"\u2581", "a", "b", "c", "d", "e"} {
+		vocab[s] = 260 + i
+	}
+	writeJSON(t, filepath.Join(dir, "tokenizer.json"), map[string]any{
+		"added_tokens": []map[string]any{
+			{"id": 0, "content": "<pad>", "special": true}, {"id": 1, "content": "<eos>", "special": true},
+			{"id": 2, "content": "<bos>", "special": true}, {"id": 3, "content": "<unk>", "special": true},
+		},
+		"normalizer": map[string]any{"type": "Replace", "pattern": map[string]string{"String": " "}, "content": "\u2581"},
+		"model":      map[string]any{"type": "BPE", "byte_fallback": true, "unk_token": "<unk>", "vocab": vocab, "merges": []string{}},
+	})
+	writeJSON(t, filepath.Join(dir, "tokenizer_config.json"), map[string]any{"add_bos_token": true, "bos_token": "<bos>", "eos_token": "<eos>", "unk_token": "<unk>", "pad_token": "<pad>"})
 }

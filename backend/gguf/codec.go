@@ -35,6 +35,8 @@ func Encode(t TensorType, values []float32) ([]byte, error) {
 		}
 	case TensorQ8_0:
 		quantizeQ8_0(values, out)
+	case TensorQ4_K:
+		quantizeQ4K(values, out)
 	}
 	return out, nil
 }
@@ -66,6 +68,8 @@ func Decode(t TensorType, data []byte, n int) ([]float32, error) {
 		}
 	case TensorQ8_0:
 		dequantizeQ8_0(data, out)
+	case TensorQ4_K:
+		dequantizeQ4K(data, out)
 	}
 	return out, nil
 }

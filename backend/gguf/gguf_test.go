@@ -282,3 +282,70 @@ func TestParseTensorType(t *testing.T) {
 	_, err := ParseTensorType("q3_k")
 	require.ErrorContains(t, err, "unknown tensor type")
 }
+
+// TestQ4KKnownBlock decodes a block assembled by hand from ggml's layout,
+// including the packed high bits of sub-blocks 4-7.
+func TestQ4KKnownBlock(t *testing.T) {
+	blk := make([]byte, q4KBytes)
+	binary.LittleEndian.PutUint16(blk[0:], HalfFromFloat32(0.5))  // d
+	binary.LittleEndian.PutUint16(blk[2:], HalfFromFloat32(0.25)) // dmin
+	ls := [8]uint8{1, 2, 3, 4, 5, 17, 33, 63}
+	lm := [8]uint8{0, 1, 2, 3, 4, 20, 40, 60}
+	sc := blk[4:16]
+	for j := 0; j < 4; j++ {
+		sc[j] = ls[j] | (ls[j+4]>>4)<<6
+		sc[j+4] = lm[j] | (lm[j+4]>>4)<<6
+		sc[j+8] = ls[j+4]&0xF | (lm[j+4]&0xF)<<4
+	}
+	qs := blk[16:]
+	for i := range qs {
+		qs[i] = uint8(i%16) | uint8((i*7)%16)<<4
+	}
+	got, err := Decode(TensorQ4_K, blk, 256)
+	require.NoError(t, err)
+	for j := 0; j < 8; j++ { // sub-block j: values j*32 .. j*32+31
+		for l := 0; l < 32; l++ {
+			byteIdx := (j/2)*32 + l
+			q := qs[byteIdx] & 0xF
+			if j%2 == 1 {
+				q = qs[byteIdx] >> 4
+			}
+			want := 0.5*float32(ls[j])*float32(q) - 0.25*float32(lm[j])
+			require.Equal(t, want, got[j*32+l], "sub-block %d value %d", j, l)
+		}
+	}
+}
+
+func TestQ4KRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	vals := make([]float32, 256*4)
+	for i := range vals {
+		vals[i] = float32(rng.NormFloat64()) * float32(1+i/256)
+	}
+	data, err := Encode(TensorQ4_K, vals)
+	require.NoError(t, err)
+	require.Len(t, data, 4*144)
+	got, err := Decode(TensorQ4_K, data, len(vals))
+	require.NoError(t, err)
+	var sumSq, errSq float64
+	for s := 0; s < len(vals)/32; s++ {
+		sub := vals[s*32 : (s+1)*32]
+		lo, hi := float32(0), sub[0]
+		for _, v := range sub {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		step := float64(hi-lo) / 15
+		for i, v := range sub {
+			e := math.Abs(float64(v - got[s*32+i]))
+			// Half a step from rounding q, plus what 6-bit scales and mins
+			// cost: at most about one more step.
+			require.LessOrEqual(t, e, 1.6*step, "value %d", s*32+i)
+			errSq += e * e
+			sumSq += float64(v) * float64(v)
+		}
+	}
+	// Overall a 4-bit code keeps the signal-to-noise ratio above ~20 dB.
+	require.Less(t, errSq/sumSq, 0.01)
+	_, err = Encode(TensorQ4_K, make([]float32, 100))
+	require.ErrorContains(t, err, "block size 256")
+}

@@ -10,6 +10,7 @@ const (
 	TensorF32  TensorType = 0
 	TensorF16  TensorType = 1
 	TensorQ8_0 TensorType = 8
+	TensorQ4_K TensorType = 12
 	TensorBF16 TensorType = 30
 )
 
@@ -25,6 +26,7 @@ var tensorTraits = map[TensorType]typeTraits{
 	TensorF32:  {"F32", 1, 4},
 	TensorF16:  {"F16", 1, 2},
 	TensorQ8_0: {"Q8_0", qk8_0, 2 + qk8_0},
+	TensorQ4_K: {"Q4_K", qkK, q4KBytes},
 	TensorBF16: {"BF16", 1, 2},
 }
 
@@ -35,7 +37,7 @@ func ParseTensorType(s string) (TensorType, error) {
 			return t, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown tensor type %q (want f32, f16, bf16 or q8_0)", s)
+	return 0, fmt.Errorf("unknown tensor type %q (want f32, f16, bf16, q8_0 or q4_k)", s)
 }
 
 func equalFold(a, b string) bool {
