@@ -21,6 +21,58 @@ type bpe struct {
 	ignoreMerges bool
 	// rawVocab maps a byte-level token's raw bytes to its id (byteLevel only).
 	rawVocab map[string]int32
+	// SentencePiece-style words can be whole sentences. metaSplit enables
+	// cutting them before a "▁" whose left neighbour never precedes "▁"
+	// inside any vocabulary token (crossMeta lists those that do): no merge
+	// can span such a cut, so encoding the parts separately is exact, and
+	// the parts are short enough for the word cache.
+	metaSplit bool
+	crossMeta map[rune]bool
+}
+
+const metaSymbol = "▁"
+
+// initMetaSplit scans the vocabulary for the runes that precede "▁" in a
+// token. For Gemma 3 only ">" does (in ">▁</").
+func (m *bpe) initMetaSplit() {
+	if m.byteLevel {
+		return
+	}
+	if _, ok := m.vocab[metaSymbol]; !ok {
+		return
+	}
+	m.metaSplit = true
+	m.crossMeta = map[rune]bool{}
+	for tok := range m.vocab {
+		var prev rune = -1
+		for _, r := range tok {
+			if r == '▁' && prev >= 0 {
+				m.crossMeta[prev] = true
+			}
+			prev = r
+		}
+	}
+}
+
+// safeSplits calls emit for consecutive parts of word that BPE can encode
+// independently (see metaSplit).
+func (m *bpe) safeSplits(word string, emit func(a, z int)) {
+	start, prevStart := 0, -1
+	for i := 0; i < len(word); {
+		r, w := utf8.DecodeRuneInString(word[i:])
+		if r == '▁' && prevStart >= start && i > start {
+			prev, _ := utf8.DecodeRuneInString(word[prevStart:])
+			// The left neighbour must be a vocabulary symbol: byte-fallback
+			// and unknown symbols are spelled differently.
+			if _, known := m.vocab[word[prevStart:i]]; known && !m.crossMeta[prev] {
+				emit(start, i)
+				start = i
+			}
+		}
+		prevStart = i
+		i += w
+	}
+	emit(start, len(word))
 }
 
 type merge struct {

@@ -160,6 +160,7 @@ func build(s modelSpec) (*Tokenizer, error) {
 			}
 		}
 	}
+	m.initMetaSplit()
 	t.model = m
 	if s.post != nil {
 		t.post = *s.post
@@ -294,6 +295,16 @@ func (t *Tokenizer) encodePiece(piece string, ids, lens []int32) ([]int32, []int
 	for len(lens) < len(ids) {
 		lens = append(lens, 0)
 	}
+	if len(piece) > maxCachedWord && t.model.metaSplit {
+		t.model.safeSplits(piece, func(a, z int) {
+			ids, lens = t.encodeCached(piece[a:z], ids, lens)
+		})
+		return ids, lens
+	}
+	return t.encodeCached(piece, ids, lens)
+}
+
+func (t *Tokenizer) encodeCached(piece string, ids, lens []int32) ([]int32, []int32) {
 	if len(piece) > maxCachedWord {
 		return t.model.appendWord(piece, ids, lens)
 	}
