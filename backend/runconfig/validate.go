@@ -30,8 +30,9 @@ func (e *ValidationError) Error() string {
 	return "invalid run config: " + strings.Join(parts, "; ")
 }
 
-// KnownTargets are the projection names LoRA may be attached to.
-var knownTargets = append(slices.Clone(allTargets), "lm_head", "embed_tokens")
+// knownTargets are the projection names LoRA may be attached to (the
+// model engine adapts the seven linear projections of each layer).
+var knownTargets = slices.Clone(allTargets)
 
 // Validate checks every field and returns all problems at once (nil when the
 // config is usable). It checks what can be known without touching disk or

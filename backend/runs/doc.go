@@ -38,7 +38,12 @@
 // # Queue
 //
 // Queue runs jobs one at a time per device in submission order (FIFO). Runs
-// left "queued" by a previous process are picked up again on start. Pause
+// left "queued" by a previous process are picked up again on start (unless
+// WithoutRestore, which the headless CLI uses to run only its own run).
+// "One at a time" also holds across processes: a job takes the advisory
+// lock runs/.device.lock (flock, released by the kernel if the process
+// dies) before it starts, so a `whetstone train` in a terminal waits, still
+// queued, while the desktop app trains, and the other way round. Pause
 // asks the trainer to write a checkpoint and stop; Resume puts a paused,
 // interrupted or failed run back in the queue to continue from its latest
 // (or a chosen) checkpoint. Progress is published on the events.Emitter
