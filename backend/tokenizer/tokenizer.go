@@ -183,7 +183,10 @@ func (t *Tokenizer) Encode(text string, addSpecial bool) []int {
 
 // EncodeOffsets is Encode plus each token's byte span [start, end) in text.
 // Special tokens added by the post-processor get an empty span at the
-// position where they are inserted.
+// position where they are inserted. Unlike Hugging Face's trim_offsets, the
+// spans are not trimmed: together they tile the text (a byte-level token
+// that holds part of a multi-byte character spans just its bytes; tokens
+// made from one normalized character share its span).
 func (t *Tokenizer) EncodeOffsets(text string, addSpecial bool) (ids []int, offsets [][2]int) {
 	return t.encode(text, addSpecial, true)
 }
@@ -378,5 +381,18 @@ func (t *Tokenizer) IsSpecial(id int) bool {
 	return id >= 0 && id < len(t.special) && t.special[id]
 }
 
-// Config returns the model folder's tokenizer configuration.
-func (t *Tokenizer) Config() Config { return t.cfg }
+// Config returns the model folder's tokenizer configuration. The returned
+// value is a copy: changing it does not affect the tokenizer.
+func (t *Tokenizer) Config() Config {
+	c := t.cfg
+	c.SpecialTokens = make(map[string]any, len(t.cfg.SpecialTokens))
+	for k, v := range t.cfg.SpecialTokens {
+		if list, ok := v.([]string); ok {
+			v = append([]string(nil), list...)
+		}
+		c.SpecialTokens[k] = v
+	}
+	c.AdditionalSpecialTokens = append([]string(nil), t.cfg.AdditionalSpecialTokens...)
+	c.StopIDs = append([]int(nil), t.cfg.StopIDs...)
+	return c
+}

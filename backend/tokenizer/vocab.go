@@ -30,7 +30,9 @@ type Vocab struct {
 	// Merges lists the BPE merges in rank order, as "left right".
 	Merges []string
 	Kinds  []TokenKind
-	// Scores are SentencePiece scores when the source had them, else nil.
+	// Scores are SentencePiece scores when the source had them (a
+	// tokenizer.model), else nil: tokenizer.json BPE has none, and exporters
+	// that need them conventionally use -id, which preserves merge priority.
 	Scores []float32
 	// PreTokenizer is "llama3", "qwen2" or "default".
 	PreTokenizer string
