@@ -5,13 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"path/filepath"
 	"sync"
 
 	"github.com/whetstone-ai/whetstone/backend/chat"
 	"github.com/whetstone-ai/whetstone/backend/chattemplate"
 	"github.com/whetstone-ai/whetstone/backend/model"
-	"github.com/whetstone-ai/whetstone/backend/runs"
 )
 
 // ChatTopic carries streamed answers.
@@ -20,14 +18,15 @@ const ChatTopic = "chat.token"
 // Chat is the playground: any model, optionally with a run's adapter.
 type Chat struct {
 	deps   Deps
+	runs   *Runs
 	engine *chat.Engine
 
 	mu      sync.Mutex
 	streams map[string]context.CancelFunc
 }
 
-func newChat(deps Deps) *Chat {
-	return &Chat{deps: deps, engine: chat.NewEngine(model.Options{}, 2), streams: map[string]context.CancelFunc{}}
+func newChat(deps Deps, r *Runs) *Chat {
+	return &Chat{deps: deps, runs: r, engine: chat.NewEngine(model.Options{}, 2), streams: map[string]context.CancelFunc{}}
 }
 
 // ChatMessage is one turn of the conversation.
@@ -78,17 +77,8 @@ func (s *Chat) Generate(req ChatRequest) (out ChatStream, err error) {
 	}
 	modelRef, adapter := req.Model, req.Adapter
 	if req.RunID != "" {
-		store, err := runs.Open(s.deps.Workspace.RunsDir())
-		if err != nil {
+		if modelRef, adapter, err = s.runs.adapterOf(req.RunID); err != nil {
 			return out, err
-		}
-		cfg, err := store.Config(req.RunID)
-		if err != nil {
-			return out, err
-		}
-		modelRef, adapter = cfg.Model.Source, store.AdapterDir(req.RunID)
-		if !exists(filepath.Join(adapter, "adapter_config.json")) {
-			return out, fmt.Errorf("run %s has no saved adapter yet: chat with it once training completes", req.RunID)
 		}
 	}
 	dir, err := (&Models{deps: s.deps}).resolve(modelRef, false)

@@ -59,26 +59,18 @@ func (s *Datasets) Inspect(req DatasetRequest) (out DatasetInfo, err error) {
 // exact rendered text with the trained tokens marked.
 func (s *Datasets) Preview(req DatasetRequest) (out *dataset.PreviewPage, err error) {
 	defer guard(s.deps.Log, "Datasets.Preview", &err)
-	files, err := s.files(req.Path)
+	file, labeler, err := s.open(req)
 	if err != nil {
 		return nil, err
 	}
-	labeler, err := s.labeler(req)
-	if err != nil {
-		return nil, err
-	}
-	return dataset.Preview(files[0], s.readOptions(req), labeler, dataset.PreviewOptions{Page: req.Page, PageSize: req.PageSize, MaxLen: req.MaxLen})
+	return dataset.Preview(file, s.readOptions(req), labeler, dataset.PreviewOptions{Page: req.Page, PageSize: req.PageSize, MaxLen: req.MaxLen})
 }
 
 // Stats reads the whole dataset: rows, turns and, with a model, the token
 // length histogram and what truncation would drop.
 func (s *Datasets) Stats(req DatasetRequest) (out *dataset.Stats, err error) {
 	defer guard(s.deps.Log, "Datasets.Stats", &err)
-	files, err := s.files(req.Path)
-	if err != nil {
-		return nil, err
-	}
-	labeler, err := s.labeler(req)
+	file, labeler, err := s.open(req)
 	if err != nil {
 		return nil, err
 	}
@@ -86,12 +78,25 @@ func (s *Datasets) Stats(req DatasetRequest) (out *dataset.Stats, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return dataset.ComputeStats(s.deps.Context, files[0], s.readOptions(req), labeler,
+	return dataset.ComputeStats(s.deps.Context, file, s.readOptions(req), labeler,
 		dataset.StatsOptions{MaxLen: req.MaxLen, Truncation: trunc, Workers: runtime.NumCPU()})
 }
 
 func (s *Datasets) readOptions(req DatasetRequest) dataset.Options {
 	return dataset.Options{Mapping: req.Mapping, SkipBadRows: req.SkipBadRows}
+}
+
+// open resolves the dataset's first data file and the model's labeler.
+func (s *Datasets) open(req DatasetRequest) (string, dataset.Labeler, error) {
+	files, err := s.files(req.Path)
+	if err != nil {
+		return "", nil, err
+	}
+	labeler, err := s.labeler(req)
+	if err != nil {
+		return "", nil, err
+	}
+	return files[0], labeler, nil
 }
 
 // files resolves a local path or hub id to data files.

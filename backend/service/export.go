@@ -8,11 +8,13 @@ import (
 	"time"
 
 	"github.com/whetstone-ai/whetstone/backend/export"
-	"github.com/whetstone-ai/whetstone/backend/runs"
 )
 
 // Export writes a run's adapter (or a model) as PEFT, merged safetensors or GGUF.
-type Export struct{ deps Deps }
+type Export struct {
+	deps Deps
+	runs *Runs
+}
 
 // ExportRequest is the Export screen's form. Either RunID, or Model (with an
 // optional Adapter folder), names what to export.
@@ -52,18 +54,10 @@ func (s *Export) Start(req ExportRequest) (out ExportResult, err error) {
 	}
 	base, adapter, name := req.Model, req.Adapter, ""
 	if req.RunID != "" {
-		store, err := runs.Open(s.deps.Workspace.RunsDir())
-		if err != nil {
+		if base, adapter, err = s.runs.adapterOf(req.RunID); err != nil {
 			return out, err
 		}
-		cfg, err := store.Config(req.RunID)
-		if err != nil {
-			return out, err
-		}
-		base, adapter, name = cfg.Model.Source, store.AdapterDir(req.RunID), req.RunID
-		if !exists(filepath.Join(adapter, "adapter_model.safetensors")) {
-			return out, fmt.Errorf("run %s has no saved adapter yet: export it once training completes (or after a checkpoint)", req.RunID)
-		}
+		name = req.RunID
 	}
 	if base == "" {
 		return out, fmt.Errorf("nothing to export: choose a run, or a model (and optionally an adapter folder)")

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -134,7 +135,7 @@ func (s *Runs) Get(id string) (out RunDetail, err error) {
 	if err != nil {
 		return out, err
 	}
-	return RunDetail{Record: rec, Config: cfg, HasAdapter: exists(s.store.AdapterDir(id) + "/adapter_model.safetensors")}, nil
+	return RunDetail{Record: rec, Config: cfg, HasAdapter: exists(filepath.Join(s.store.AdapterDir(id), "adapter_model.safetensors"))}, nil
 }
 
 // Metrics returns every recorded step of a run, for its charts.
@@ -171,6 +172,20 @@ func (s *Runs) Log(id string, n int) (out []string, err error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+// adapterOf returns a run's base model reference and its saved adapter
+// folder, for chatting with or exporting the run.
+func (s *Runs) adapterOf(id string) (modelRef, adapterDir string, err error) {
+	cfg, err := s.store.Config(id)
+	if err != nil {
+		return "", "", err
+	}
+	adapterDir = s.store.AdapterDir(id)
+	if !exists(filepath.Join(adapterDir, "adapter_model.safetensors")) {
+		return "", "", fmt.Errorf("run %s has no saved adapter yet: it is written when training completes", id)
+	}
+	return cfg.Model.Source, adapterDir, nil
 }
 
 // Cancel stops a queued or running run.

@@ -65,8 +65,8 @@ func New(deps Deps) (*Services, error) {
 		System:   &System{deps: deps},
 		Settings: &Settings{deps: deps},
 		Models:   &Models{deps: deps},
-		Export:   &Export{deps: deps},
-		Chat:     newChat(deps),
+		Export:   &Export{deps: deps, runs: runsSvc},
+		Chat:     newChat(deps, runsSvc),
 		Datasets: &Datasets{deps: deps},
 		Runs:     runsSvc,
 	}, nil
