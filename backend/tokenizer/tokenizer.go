@@ -185,8 +185,9 @@ func (t *Tokenizer) Encode(text string, addSpecial bool) []int {
 // Special tokens added by the post-processor get an empty span at the
 // position where they are inserted. Unlike Hugging Face's trim_offsets, the
 // spans are not trimmed: together they tile the text (a byte-level token
-// that holds part of a multi-byte character spans just its bytes; tokens
-// made from one normalized character share its span).
+// that holds part of a multi-byte character spans just its bytes; when
+// normalization rewrote a character into several tokens, the last one
+// carries the character's span and the others are empty at its start).
 func (t *Tokenizer) EncodeOffsets(text string, addSpecial bool) (ids []int, offsets [][2]int) {
 	return t.encode(text, addSpecial, true)
 }
