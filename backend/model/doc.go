@@ -10,7 +10,9 @@
 // names, including the checkpoint prefixes of multimodal Gemma 3
 // ("language_model.model." and "model.language_model."), which are resolved
 // in exactly one place. lora.go holds adapters, loss.go the chunked
-// cross-entropy, generate.go and sample.go generation.
+// cross-entropy, generate.go and sample.go generation, genconfig.go the
+// stop tokens and sampling defaults of generation_config.json, presets.go
+// the benchmark shapes ("tiny", "5m", "30m", "gemma3-270m").
 //
 // # Loading and building
 //
@@ -35,7 +37,9 @@
 // ("base_model.model.model.layers.{i}.self_attn.q_proj.lora_A.weight",
 // A is [r, in], B is [out, r]), so exporting an adapter is a copy.
 // m.LoRAState / m.SetLoRAState move them in and out as host tensors;
-// m.MergedWeight returns W + scale·B·A for merged exports.
+// m.MergedWeight returns W + scale·B·A for merged exports (the model itself
+// is never modified, so there is nothing to unmerge); m.BaseWeight and
+// m.BaseWeightNames read the frozen weights.
 //
 // # Training API
 //
@@ -58,6 +62,16 @@
 // the LoRA variables; optimizers from ml/train/optimizer find them as the
 // store's trainable variables.
 //
+// Outside a training graph, m.Loss(Batch) evaluates a host batch and
+// m.Logits(tokens) returns full logits of one short sequence (tests,
+// evaluation).
+//
+// Graphs read every model variable as a parameter, never as an embedded
+// constant: the pure-Go backend would otherwise bake variable values into
+// graphs not marked as training, and cached graphs would ignore later LoRA
+// updates. LossGraph handles this itself when it is the first thing in the
+// graph to read the model.
+//
 // # Generation
 //
 //	out, err := m.Generate(ctx, prompt, model.GenerateOptions{MaxNewTokens: 64, Temperature: 0.7},
@@ -66,7 +80,16 @@
 // Keys and values are cached per layer; cache lengths and prompt chunks are
 // bucketed to powers of two so a whole conversation compiles a handful of
 // graphs. Greedy decoding (Temperature 0) and sampling with top-k, top-p,
-// min-p and repetition penalty; stops on any EOS id or context cancellation.
+// min-p and repetition penalty, seeded; stops on m.StopTokens() (EOS ids of
+// config.json and generation_config.json) unless told otherwise, and on
+// context cancellation. GenerateOptions.NoCache recomputes everything each
+// step (the reference the cache is tested against).
+//
+// # Backends
+//
+// Options.Backend is any GoMLX backend; nil opens the pure-Go one through
+// backend/accel. Everything here runs on it (see traps_test.go for the ops
+// it lacks and how they are avoided).
 //
 // Every exported function converts GoMLX panics into errors.
 package model
