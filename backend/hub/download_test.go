@@ -439,7 +439,7 @@ func TestGatedRepoErrorSaysWhatToDo(t *testing.T) {
 		t.Fatalf("want ErrGated, got %v", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{h.URL() + "/google/gemma-x", "licence", "HF_TOKEN", "huggingface-cli login", "401"} {
+	for _, want := range []string{h.URL() + "/google/gemma-x", "licence", "HF_TOKEN", "huggingface-cli login", "401", "google/gemma-x"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("gated error lacks %q: %s", want, msg)
 		}
@@ -456,6 +456,29 @@ func TestGatedRepoErrorSaysWhatToDo(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "config.json")); err != nil {
 		t.Fatal(err)
+	}
+
+	// Gated datasets point at their dataset page.
+	h.AddRepo("dataset", "acme/gated-set", commitA, map[string]hubtest.File{"train.parquet": {Content: []byte("PAR1")}}).Gated = true
+	_, err = testClient(t, h, t.TempDir(), nil).DownloadDataset(context.Background(), "acme/gated-set", "")
+	if !errors.Is(err, ErrGated) || !strings.Contains(err.Error(), h.URL()+"/datasets/acme/gated-set") {
+		t.Errorf("gated dataset: %v", err)
+	}
+}
+
+func TestPrivateRepoWithoutTokenSaysSo(t *testing.T) {
+	h := hubtest.New(t)
+	h.AddRepo("model", "acme/secret", commitA, shardedModel()).Private = true
+	h.SetToken("good")
+	_, err := testClient(t, h, t.TempDir(), nil).DownloadModel(context.Background(), "acme/secret", "", nil)
+	if !errors.Is(err, ErrNotFound) || errors.Is(err, ErrGated) {
+		t.Fatalf("private without token: %v", err)
+	}
+	if !strings.Contains(err.Error(), "private") || !strings.Contains(err.Error(), "HF_TOKEN") {
+		t.Errorf("private repo error does not say what to do: %v", err)
+	}
+	if _, err := testClient(t, h, t.TempDir(), func(o *Options) { o.Token = "good" }).DownloadModel(context.Background(), "acme/secret", "", nil); err != nil {
+		t.Fatalf("private with token: %v", err)
 	}
 }
 

@@ -84,7 +84,7 @@ func (e *HTTPError) Error() string {
 		if e.hasToken {
 			b.WriteString("check that your token (HF_TOKEN or the token file of `huggingface-cli login`) belongs to that account and has read access")
 		} else {
-			b.WriteString("set HF_TOKEN to an access token from https://huggingface.co/settings/tokens or run `huggingface-cli login`")
+			fmt.Fprintf(&b, "set HF_TOKEN to an access token from %s/settings/tokens or run `huggingface-cli login`", e.endpoint)
 		}
 	case e.notFound():
 		fmt.Fprintf(&b, "%s: repo or revision not found (HTTP %d)", what, e.Status)

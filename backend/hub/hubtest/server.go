@@ -69,8 +69,12 @@ type Repo struct {
 	Refs map[string]string
 	// Commits maps a commit sha to its files by path.
 	Commits map[string]map[string]File
-	// Gated repos answer 401 without a token and 403 with a wrong one.
+	// Gated repos list their files to anyone, as the hub does, but answer
+	// file downloads with 401 without a token and 403 with a wrong one.
 	Gated bool
+	// Private repos answer everything with 401 RepoNotFound without the
+	// right token, so that their existence does not leak.
+	Private bool
 }
 
 // File is one file of a commit. LFS files are redirected to the CDN and
@@ -276,9 +280,10 @@ func hubError(w http.ResponseWriter, status int, code, msg string) {
 	http.Error(w, msg, status)
 }
 
-// lookup finds a repo and a commit, applying the gate; ok is false when an
-// error was written.
-func (h *Server) lookup(w http.ResponseWriter, r *http.Request, plural, org, name, rev string) (*Repo, string, bool) {
+// lookup finds a repo and a commit, applying the access rules (download
+// says whether file content is asked for); ok is false when an error was
+// written.
+func (h *Server) lookup(w http.ResponseWriter, r *http.Request, plural, org, name, rev string, download bool) (*Repo, string, bool) {
 	h.mu.Lock()
 	repo := h.repos[plural+"/"+org+"/"+name]
 	token := h.token
@@ -287,16 +292,18 @@ func (h *Server) lookup(w http.ResponseWriter, r *http.Request, plural, org, nam
 		hubError(w, http.StatusNotFound, "RepoNotFound", "Repository not found")
 		return nil, "", false
 	}
-	if repo.Gated {
-		auth := r.Header.Get("Authorization")
-		if auth == "" {
+	authorized := token != "" && r.Header.Get("Authorization") == "Bearer "+token
+	if repo.Private && !authorized {
+		hubError(w, http.StatusUnauthorized, "RepoNotFound", "Repository not found")
+		return nil, "", false
+	}
+	if repo.Gated && download && !authorized {
+		if r.Header.Get("Authorization") == "" {
 			hubError(w, http.StatusUnauthorized, "GatedRepo", "Access to model "+repo.ID+" is restricted. You must have access to it and be authenticated to access it. Please log in.")
-			return nil, "", false
-		}
-		if auth != "Bearer "+token {
+		} else {
 			hubError(w, http.StatusForbidden, "GatedRepo", "Access to model "+repo.ID+" is restricted and you are not in the authorized list.")
-			return nil, "", false
 		}
+		return nil, "", false
 	}
 	commit := rev
 	if c, ok := repo.Refs[rev]; ok {
@@ -321,7 +328,7 @@ func (h *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		if h.redirectRenamed(w, r, plural, org, name) {
 			return
 		}
-		repo, commit, ok := h.lookup(w, r, plural, org, name, rev)
+		repo, commit, ok := h.lookup(w, r, plural, org, name, rev, false)
 		if !ok {
 			return
 		}
@@ -402,7 +409,7 @@ func (h *Server) serveResolve(w http.ResponseWriter, r *http.Request, plural, or
 	if h.redirectRenamed(w, r, plural, org, name) {
 		return
 	}
-	repo, commit, ok := h.lookup(w, r, plural, org, name, rev)
+	repo, commit, ok := h.lookup(w, r, plural, org, name, rev, true)
 	if !ok {
 		return
 	}
