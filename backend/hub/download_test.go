@@ -805,3 +805,53 @@ func TestRenamedRepoRedirectsAreFollowed(t *testing.T) {
 		t.Error("config differs")
 	}
 }
+
+func TestScanCacheListsWhatIsCached(t *testing.T) {
+	h := hubtest.New(t)
+	files := shardedModel()
+	repo := h.AddRepo("model", "acme/tiny", commitA, files)
+	repo.Commits[commitB] = files
+	repo.Refs["v1"] = commitB
+	h.AddRepo("dataset", "acme/chats", commitA, map[string]hubtest.File{"train.parquet": {Content: []byte("PAR1data")}})
+	cache := t.TempDir()
+	c := testClient(t, h, cache, nil)
+	if got, err := c.ScanCache(); err != nil || len(got) != 0 {
+		t.Fatalf("empty cache: %v %v", got, err)
+	}
+	if _, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DownloadModel(context.Background(), "acme/tiny", "v1", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DownloadDataset(context.Background(), "acme/chats", ""); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(cache, "not-a-repo"), 0o755)
+	got, err := c.ScanCache()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Repo != (Repo{Type: Dataset, ID: "acme/chats"}) || got[1].Repo != (Repo{Type: Model, ID: "acme/tiny"}) {
+		t.Fatalf("scan %+v", got)
+	}
+	var want int64
+	for _, n := range defaultModelFiles {
+		want += int64(len(files[n].Content))
+	}
+	m := got[1]
+	// Both revisions share every blob: counted once.
+	if m.SizeOnDisk != want || len(m.Revisions) != 2 {
+		t.Errorf("model: %d bytes, %d revisions; want %d, 2", m.SizeOnDisk, len(m.Revisions), want)
+	}
+	refs := map[string]string{}
+	for _, r := range m.Revisions {
+		refs[r.Commit] = strings.Join(r.Refs, ",")
+		if r.Files != len(defaultModelFiles) {
+			t.Errorf("revision %s has %d files", r.Commit, r.Files)
+		}
+	}
+	if refs[commitA] != "main" || refs[commitB] != "v1" {
+		t.Errorf("refs %v", refs)
+	}
+}
