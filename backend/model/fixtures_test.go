@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -73,5 +74,37 @@ func readJSON(t *testing.T, path string, v any) {
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// TestForwardMatchesTorchFixtures compares with logits computed by
+// testdata/torch_reference.py: a float64 PyTorch implementation of the
+// transformers forward pass, run on the checkpoints TestWriteReferenceCheckpoints
+// writes (NewRandom is deterministic, so the weights are rebuilt here rather
+// than committed).
+func TestForwardMatchesTorchFixtures(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "torch", "*.json"))
+	if len(files) != len(tinyConfigs) {
+		t.Fatalf("found %d torch fixtures for %d tiny configs: regenerate them (see testdata/torch_reference.py)", len(files), len(tinyConfigs))
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		t.Run(name, func(t *testing.T) {
+			var fx struct {
+				Tokens [][]int32     `json:"tokens"`
+				Logits [][][]float64 `json:"logits"`
+			}
+			readJSON(t, f, &fx)
+			m := tinyModel(t, name, 7, Options{})
+			for i, seq := range fx.Tokens {
+				got, err := m.Logits(seq)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := maxAbsDiff(got, fx.Logits[i]); d > 1e-4 {
+					t.Errorf("sequence %d: max |logit diff| vs PyTorch = %g", i, d)
+				}
+			}
+		})
 	}
 }
