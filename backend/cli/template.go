@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 
@@ -16,10 +17,11 @@ func templateCommand() Command {
 		Name:    "template",
 		Summary: "render a model's chat template for a JSON message list on stdin",
 		Run: func(ctx context.Context, env *Env, args []string) error {
-			fs := newFlagSet(env, "template", "--model DIR [--generation-prompt] [--kwargs JSON] < messages.json")
+			fs := newFlagSet(env, "template", "--model DIR [--generation-prompt] [--kwargs JSON] [--spans] < messages.json")
 			model := fs.String("model", "", "model folder holding tokenizer.json and tokenizer_config.json")
 			gen := fs.Bool("generation-prompt", false, "append the assistant header (add_generation_prompt)")
 			kwargs := fs.String("kwargs", "", `extra template variables as a JSON object, e.g. {"enable_thinking": false}`)
+			spans := fs.Bool("spans", false, `print {"text", "spans"} as JSON: the byte ranges trained on with train-on-responses-only`)
 			if err := parseFlags(fs, args); err != nil {
 				return err
 			}
@@ -56,6 +58,29 @@ func templateCommand() Command {
 			msgs, err := chattemplate.ParseMessages(in)
 			if err != nil {
 				return fmt.Errorf("stdin: %w", err)
+			}
+			if *spans {
+				text, sp, err := r.RenderWithSpans(msgs, opts)
+				if err != nil {
+					return err
+				}
+				type span struct {
+					Start   int    `json:"start"`
+					End     int    `json:"end"`
+					Message int    `json:"message"`
+					Text    string `json:"text"`
+				}
+				out := struct {
+					Text  string `json:"text"`
+					Spans []span `json:"spans"`
+				}{Text: text, Spans: []span{}}
+				for _, s := range sp {
+					out.Spans = append(out.Spans, span{s.Start, s.End, s.Message, text[s.Start:s.End]})
+				}
+				enc := json.NewEncoder(env.Stdout)
+				enc.SetEscapeHTML(false)
+				enc.SetIndent("", "  ")
+				return enc.Encode(out)
 			}
 			text, err := r.Render(msgs, opts)
 			if err != nil {

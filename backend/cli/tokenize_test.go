@@ -75,6 +75,23 @@ func TestTemplateCommand(t *testing.T) {
 	if out.String() != want {
 		t.Fatalf("rendered %q, want %q", out, want)
 	}
+	env, out = stdinEnv(`[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello!"}]`)
+	if err := Run(context.Background(), env, []string{"template", "--model", dir, "--spans"}); err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Text  string
+		Spans []struct {
+			Start, End, Message int
+			Text                string
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("--spans output %q: %v", out, err)
+	}
+	if len(res.Spans) != 1 || res.Spans[0].Text != "Hello!<|im_end|>" || res.Spans[0].Message != 1 || res.Text[res.Spans[0].Start:res.Spans[0].End] != res.Spans[0].Text {
+		t.Fatalf("--spans = %+v", res)
+	}
 	env, _ = stdinEnv(`{"role":"user"}`)
 	if err := Run(context.Background(), env, []string{"template", "--model", dir}); err == nil || !strings.Contains(err.Error(), "array") {
 		t.Fatalf("bad messages: %v", err)
