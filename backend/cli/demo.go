@@ -4,8 +4,12 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 
+	"github.com/whetstone-ai/whetstone/backend/chat"
+	"github.com/whetstone-ai/whetstone/backend/chattemplate"
 	"github.com/whetstone-ai/whetstone/backend/demo"
+	"github.com/whetstone-ai/whetstone/backend/model"
 	"github.com/whetstone-ai/whetstone/backend/runs"
 )
 
@@ -49,5 +53,33 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return headless{env: env, store: store, ws: ws}.run(ctx, &cfg, "", 0)
+	h := headless{env: env, store: store, ws: ws}
+	id, err := h.start(ctx, &cfg, "", 0)
+	if err != nil {
+		return err
+	}
+	return demoAnswers(ctx, env, files, store.AdapterDir(id))
+}
+
+// demoQuestion is a training-set prompt: the tuned model should answer in
+// the dataset's pattern where the random base model babbles.
+const demoQuestion = "What is two plus three?"
+
+// demoAnswers shows the base and the tuned model answering the same
+// question, greedily, so the effect of the run is visible.
+func demoAnswers(ctx context.Context, env *Env, files demo.Files, adapterDir string) error {
+	engine := chat.NewEngine(model.Options{}, 2)
+	fmt.Fprintf(env.Stdout, "\nasking both models: %q\n", demoQuestion)
+	for _, side := range []struct{ label, adapter string }{{"base ", ""}, {"tuned", adapterDir}} {
+		res, err := engine.Generate(ctx, chat.Request{
+			ModelDir: files.ModelDir, AdapterDir: side.adapter,
+			Messages:     []chattemplate.Message{{Role: "user", Content: demoQuestion}},
+			MaxNewTokens: 24,
+		}, nil)
+		if err != nil {
+			return fmt.Errorf("demo answer (%s): %w", strings.TrimSpace(side.label), err)
+		}
+		fmt.Fprintf(env.Stdout, "  %s: %q\n", side.label, res.Text)
+	}
+	return nil
 }

@@ -158,6 +158,13 @@ type headless struct {
 }
 
 func (h headless) run(ctx context.Context, cfg *runconfig.Config, resumeID string, resumeStep int) error {
+	_, err := h.start(ctx, cfg, resumeID, resumeStep)
+	return err
+}
+
+// start executes a new run (cfg) or resumes one, and returns its id; the
+// error is nil only when the run completed.
+func (h headless) start(ctx context.Context, cfg *runconfig.Config, resumeID string, resumeStep int) (string, error) {
 	getenv := h.env.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
@@ -170,7 +177,7 @@ func (h headless) run(ctx context.Context, cfg *runconfig.Config, resumeID strin
 	})
 	q, err := runs.NewQueue(h.store, exec, p, runs.WithoutRestore())
 	if err != nil {
-		return err
+		return "", err
 	}
 	// The queue runs detached from ctx: Ctrl-C asks the run to pause
 	// (checkpoint, then stop) rather than killing it mid-step.
@@ -181,11 +188,11 @@ func (h headless) run(ctx context.Context, cfg *runconfig.Config, resumeID strin
 	if cfg != nil {
 		rec, err := q.Submit(*cfg)
 		if err != nil {
-			return err
+			return "", err
 		}
 		id = rec.ID
 	} else if err := q.Resume(id, resumeStep); err != nil {
-		return err
+		return "", err
 	}
 	p.setRun(id)
 	fmt.Fprintf(h.env.Stdout, "run %s (workspace %s)\n", id, h.ws.Root)
@@ -206,7 +213,7 @@ func (h headless) run(ctx context.Context, cfg *runconfig.Config, resumeID strin
 	p.endLine()
 	rec, err := h.store.Get(id)
 	if err != nil {
-		return err
+		return id, err
 	}
 	switch rec.State {
 	case runs.Completed:
@@ -218,15 +225,15 @@ func (h headless) run(ctx context.Context, cfg *runconfig.Config, resumeID strin
 			fmt.Fprintf(h.env.Stdout, ", validation loss %.4f", *rec.ValLoss)
 		}
 		fmt.Fprintf(h.env.Stdout, "\nadapter: %s\nexport it: whetstone export --run %s --format gguf\n", h.store.AdapterDir(id), id)
-		return nil
+		return id, nil
 	case runs.Paused, runs.Interrupted:
 		fmt.Fprintf(h.env.Stdout, "run %s %s at step %d; continue with: whetstone train --resume %s\n", id, rec.State, rec.Step, id)
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return id, ctx.Err()
 		}
-		return nil
+		return id, fmt.Errorf("run %s %s before finishing", id, rec.State)
 	default:
-		return fmt.Errorf("run %s %s: %s (log: %s)", id, rec.State, rec.Error, h.store.LogPath(id))
+		return id, fmt.Errorf("run %s %s: %s (log: %s)", id, rec.State, rec.Error, h.store.LogPath(id))
 	}
 }
 
