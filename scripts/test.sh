@@ -13,6 +13,12 @@ mkdir -p "$ARTIFACTS"
 echo "==> Frontend: install, unit tests, type checks, build"
 (cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run check && npm run build)
 
+echo "==> llama.cpp for the GGUF interop tests (node-llama-cpp's prebuilt binaries)"
+# npm ci rejects this lockfile: node-llama-cpp lists optional per-platform
+# packages the registry resolves only for the current OS. npm install keeps
+# the locked versions; --ignore-scripts skips its build-from-source hook.
+(cd tools/llamacpp-check && npm install --ignore-scripts --no-audit --no-fund --loglevel=error)
+
 echo "==> Go: vet and tests"
 go vet ./...
 go test -count=1 -timeout 25m ./...

@@ -29,7 +29,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	modelSrc := fs.String("model", "", "base model: a local directory or a hub id (instead of --run)")
 	adapterDir := fs.String("adapter", "", "PEFT adapter directory to apply (with --model)")
 	format := fs.String("format", "", "peft, merged, gguf or gguf-lora (the adapter alone, for llama.cpp --lora)")
-	quant := fs.String("quant", "", "gguf: f32, f16 (default), bf16 or q8_0; merged: bf16 (default), f16 or f32")
+	quant := fs.String("quant", "", "gguf: f32, f16 (default), bf16, q8_0 or q4_k; gguf-lora: f32 (default) or f16; merged: bf16 (default), f16 or f32")
 	out := fs.String("out", "", "output directory (default: the workspace's exports folder)")
 	overwrite := fs.Bool("overwrite", false, "replace a non-empty output directory")
 	name := fs.String("name", "", "model name in GGUF metadata and file names (default: the output folder's name)")

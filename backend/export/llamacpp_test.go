@@ -29,12 +29,12 @@ func llamaCppCheck(t *testing.T) (node, script string) {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed: skipping the llama.cpp interop test (install Node.js and run `npm ci` in tools/llamacpp-check)")
+		t.Skip("node is not installed: skipping the llama.cpp interop test (install Node.js and run `npm install --ignore-scripts` in tools/llamacpp-check)")
 	}
 	dir, err := filepath.Abs("../../tools/llamacpp-check")
 	require.NoError(t, err)
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "node-llama-cpp", "package.json")); err != nil {
-		t.Skipf("node-llama-cpp is not installed in %s: skipping the llama.cpp interop test (run `npm ci` there)", dir)
+		t.Skipf("node-llama-cpp is not installed in %s: skipping the llama.cpp interop test (run `npm install --ignore-scripts` there)", dir)
 	}
 	return node, filepath.Join(dir, "check.mjs")
 }
