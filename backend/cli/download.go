@@ -37,7 +37,7 @@ func (p *patternList) Set(v string) error {
 }
 
 func runDownload(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "download", "[--dataset] [--revision REV] [--include GLOB]... [--exclude GLOB]... REPO_ID[@REV]")
+	fs := newFlagSet(env, "download", "[--dataset] [--revision REV] [--include GLOB]... [--exclude GLOB]... REPO_ID[@REV]  |  --list")
 	dataset := fs.Bool("dataset", false, "the repo is a dataset (default: a model); \"datasets/org/name\" also works")
 	revision := fs.String("revision", "", "branch, tag or commit (default main, or the @REV in REPO_ID)")
 	var include, exclude patternList
@@ -47,9 +47,24 @@ func runDownload(ctx context.Context, env *Env, args []string) error {
 	offline := fs.Bool("offline", false, "use only the cache, like HF_HUB_OFFLINE=1")
 	parallel := fs.Int("parallel", 8, "files downloaded at once")
 	verify := fs.Bool("verify", false, "re-hash files already in the cache and replace corrupt ones")
+	list := fs.Bool("list", false, "list the models and datasets already in the cache instead of downloading")
 	positional, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
+	}
+	getenv := env.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	opts := hub.OptionsFromEnv(getenv)
+	if *cacheDir != "" {
+		opts.CacheDir = *cacheDir
+	}
+	if *list {
+		if len(positional) != 0 {
+			return fmt.Errorf("%w: --list takes no REPO_ID", ErrUsage)
+		}
+		return listCache(env, hub.New(opts))
 	}
 	if len(positional) != 1 {
 		fs.Usage()
@@ -72,14 +87,6 @@ func runDownload(ctx context.Context, env *Env, args []string) error {
 		*revision = ref.Revision
 	}
 
-	getenv := env.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	opts := hub.OptionsFromEnv(getenv)
-	if *cacheDir != "" {
-		opts.CacheDir = *cacheDir
-	}
 	opts.Offline = opts.Offline || *offline
 	opts.Parallel = *parallel
 	opts.Verify = *verify
@@ -119,6 +126,30 @@ func runDownload(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stderr, "%s: %d files %s in %s%s\n", repo, len(snap.Files), how, time.Since(start).Round(time.Millisecond), note)
 	fmt.Fprintln(env.Stdout, snap.Dir)
+	return nil
+}
+
+// listCache prints one line per cached repo on stdout.
+func listCache(env *Env, client *hub.Client) error {
+	repos, err := client.ScanCache()
+	if err != nil {
+		return err
+	}
+	if len(repos) == 0 {
+		fmt.Fprintf(env.Stderr, "the cache %s holds no models or datasets\n", client.CacheDir())
+		return nil
+	}
+	for _, r := range repos {
+		var revs []string
+		for _, rev := range r.Revisions {
+			name := rev.Commit[:12]
+			if len(rev.Refs) > 0 {
+				name = strings.Join(rev.Refs, ",")
+			}
+			revs = append(revs, name)
+		}
+		fmt.Fprintf(env.Stdout, "%-8s %-48s %10s  %-24s %s\n", r.Repo.Type, r.Repo.ID, formatBytes(r.SizeOnDisk), strings.Join(revs, " "), r.Revisions[0].Dir)
+	}
 	return nil
 }
 

@@ -75,6 +75,16 @@ func TestDownloadCommandModelAndDataset(t *testing.T) {
 		t.Error(err)
 	}
 
+	// --list shows both repos, with their refs.
+	env, out, errOut = downloadEnv(vars)
+	if err := Run(context.Background(), env, []string{"download", "--list"}); err != nil {
+		t.Fatalf("--list: %v\n%s", err, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "dataset  acme/chats") || !strings.HasPrefix(lines[1], "model    acme/tiny") || !strings.Contains(lines[1], " main ") || !strings.HasSuffix(lines[1], snap) {
+		t.Errorf("--list output:\n%s", out)
+	}
+
 	// Offline: served from the cache without the hub.
 	h.API.Close()
 	vars["HF_HUB_OFFLINE"] = "1"
@@ -89,7 +99,10 @@ func TestDownloadCommandModelAndDataset(t *testing.T) {
 
 func TestDownloadCommandErrors(t *testing.T) {
 	h := hubtest.New(t)
-	h.AddRepo("model", "google/gated", testCommit, map[string]hubtest.File{"config.json": {Content: []byte("{}")}}).Gated = true
+	h.AddRepo("model", "google/gated", testCommit, map[string]hubtest.File{
+		"config.json":       {Content: []byte("{}")},
+		"model.safetensors": {Content: []byte("weights"), LFS: true},
+	}).Gated = true
 	vars := map[string]string{"HF_ENDPOINT": h.URL(), "HF_HUB_CACHE": t.TempDir()}
 
 	env, out, _ := downloadEnv(vars)
