@@ -319,4 +319,3 @@ func shortDuration(s float64) string {
 	d := time.Duration(s * float64(time.Second)).Round(time.Second)
 	return d.String()
 }
-

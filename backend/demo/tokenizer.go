@@ -158,11 +158,11 @@ func buildTokenizerJSON(corpus []string, vocabSize int) ([]byte, error) {
 		mergeStrs[i] = []string{m[0], m[1]}
 	}
 	doc := map[string]any{
-		"version":      "1.0",
-		"truncation":   nil,
-		"padding":      nil,
-		"added_tokens": added,
-		"normalizer":   map[string]any{"type": "Replace", "pattern": map[string]any{"String": " "}, "content": spaceMark},
+		"version":       "1.0",
+		"truncation":    nil,
+		"padding":       nil,
+		"added_tokens":  added,
+		"normalizer":    map[string]any{"type": "Replace", "pattern": map[string]any{"String": " "}, "content": spaceMark},
 		"pre_tokenizer": nil,
 		"post_processor": map[string]any{
 			"type":   "TemplateProcessing",

@@ -162,7 +162,7 @@ func TestCommandLineRoundTrip(t *testing.T) {
 	c.Training.Scheduler = "cosine"
 	c.LoRA.R = 16
 	c.LoRA.Targets = []string{"q_proj", "v_proj"}
-	c.Name = "true" // a string YAML would read as a bool
+	c.Name = "true"     // a string YAML would read as a bool
 	c.Model.Family = "" // cleared default
 	c.Output = "out/adapter"
 	line, err := c.CommandLine()

@@ -249,8 +249,8 @@ func TestQueuePauseResumeCancel(t *testing.T) {
 	defer q.Close()
 	a, _ := q.Submit(testConfig())
 	b, _ := q.Submit(testConfig())
-	ex.step() // step 1 of a
-	ex.step() // step 2 of a
+	ex.step()                             // step 1 of a
+	ex.step()                             // step 2 of a
 	if err := q.Pause(b.ID); err != nil { // queued: held back
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 // loss sum and token count of the current optimiser step. Keeping them in
 // the store lets GoMLX keep them on the device between steps.
 type optimState struct {
-	grad, m, v         []*gmodel.Variable
+	grad, m, v        []*gmodel.Variable
 	lossSum, tokenSum *gmodel.Variable
 }
 

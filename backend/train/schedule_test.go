@@ -15,11 +15,11 @@ func TestLearningRateSchedules(t *testing.T) {
 		step, total int
 		want        float64
 	}{
-		{"linear", 1, 60, 0},               // first update: warmup starts at 0
-		{"linear", 3, 60, peak * 2 / 5},    // 2 updates done of 5 warmup
-		{"linear", 6, 60, peak},            // warmup over
-		{"linear", 60, 60, peak * 1 / 55},  // one update before the end
-		{"cosine", 6, 60, peak},            // top of the cosine
+		{"linear", 1, 60, 0},              // first update: warmup starts at 0
+		{"linear", 3, 60, peak * 2 / 5},   // 2 updates done of 5 warmup
+		{"linear", 6, 60, peak},           // warmup over
+		{"linear", 60, 60, peak * 1 / 55}, // one update before the end
+		{"cosine", 6, 60, peak},           // top of the cosine
 		{"cosine", 33, 60, peak * 0.5 * (1 + math.Cos(math.Pi*27/55))},
 		{"constant", 40, 60, peak},
 		{"constant", 2, 60, peak / 5},

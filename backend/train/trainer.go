@@ -352,4 +352,3 @@ func resumeFrom(opts Options, t *Target, s *optimState) (CheckpointState, string
 	}
 	return CheckpointState{}, "", fmt.Errorf("no valid checkpoint in %s: all of %v failed verification", opts.CheckpointDir, steps)
 }
-

@@ -279,7 +279,7 @@ func TestPauseWritesACheckpoint(t *testing.T) {
 	stop := runs.Continue
 	res, err := Run(context.Background(), m.Backend(), ModelTarget(m), data, nil, Options{
 		Training: testTraining(10), Seed: 1, CheckpointDir: dir,
-		Stop:      func() runs.Stop { return stop },
+		Stop: func() runs.Stop { return stop },
 		AfterStep: func(step int) error {
 			if step == 3 {
 				stop = runs.PauseRequested
