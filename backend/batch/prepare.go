@@ -61,7 +61,7 @@ func Prepare(ctx context.Context, cfg Config) (*Prepared, error) {
 	out := &Prepared{}
 	var cache Cache
 	if cfg.CacheDir != "" {
-		files, err := dataset.DataFiles(cfg.Path, cfg.Dataset.Split)
+		files, err := dataset.ResolveFiles(cfg.Path, cfg.Dataset)
 		if err != nil {
 			return nil, err
 		}

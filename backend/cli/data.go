@@ -14,6 +14,7 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/batch"
 	"github.com/whetstone-ai/whetstone/backend/chattemplate"
 	"github.com/whetstone-ai/whetstone/backend/dataset"
+	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/tokenizer"
 )
 
@@ -21,7 +22,7 @@ import (
 func dataCommand() Command {
 	return Command{
 		Name:    "data",
-		Summary: "inspect a dataset file: format, rows, token lengths, problems",
+		Summary: "inspect a dataset (file, folder or hub id): format, rows, token lengths, problems",
 		Run: func(ctx context.Context, env *Env, args []string) error {
 			if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 				fmt.Fprintln(env.Stderr, "Usage: whetstone data inspect FILE [--model DIR] [--max-len N] [flags]")
@@ -56,7 +57,7 @@ func dataParseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 func dataInspect(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "data inspect", "FILE [--model DIR] [--max-len N] [flags]")
+	fs := newFlagSet(env, "data inspect", "FILE|FOLDER|HUB_ID [--model DIR] [--max-len N] [flags]")
 	model := fs.String("model", "", "model folder (tokenizer.json, tokenizer_config.json): adds token statistics under its chat template")
 	maxLen := fs.Int("max-len", 2048, "maximum sequence length for the truncation statistics")
 	format := fs.String("format", "", "force the format: sharegpt, openai, alpaca or text")
@@ -69,6 +70,7 @@ func dataInspect(ctx context.Context, env *Env, args []string) error {
 	strict := fs.Bool("strict", false, "stop at the first bad row (default: skip, count and list them)")
 	problems := fs.Int("problems", 5, "how many problems to list")
 	asJSON := fs.Bool("json", false, "print the statistics as JSON")
+	split := fs.String("split", "", "split to read from a folder or hub dataset (default train, else all files)")
 	pos, err := dataParseArgs(fs, args)
 	if err != nil {
 		return err
@@ -78,7 +80,20 @@ func dataInspect(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("%w: data inspect needs exactly one FILE", ErrUsage)
 	}
 	path := pos[0]
-	opts := dataset.Options{SkipBadRows: !*strict}
+	opts := dataset.Options{SkipBadRows: !*strict, Split: *split}
+	if _, err := os.Stat(path); err != nil {
+		// Not on disk: a hub id such as mlabonne/FineTome-100k, read from
+		// the local hub cache or downloaded into it.
+		ref, rerr := hub.ParseRef(path)
+		if rerr != nil || ref.IsLocal() {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		files, err := hub.NewFromEnv(env.Getenv, nil).ResolveDataset(ctx, path)
+		if err != nil {
+			return err
+		}
+		opts.Files = files
+	}
 	if *format != "" {
 		f, err := dataset.ParseFormat(*format)
 		if err != nil {

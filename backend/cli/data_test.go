@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/whetstone-ai/whetstone/backend/dataset"
+	"github.com/whetstone-ai/whetstone/backend/hub/hubtest"
 	"github.com/whetstone-ai/whetstone/backend/sharedtest"
 )
 
@@ -68,5 +69,34 @@ func TestDataInspectGemma3(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// A hub id is resolved through the hub cache (here an in-process hub):
+// its train shard is inspected.
+func TestDataInspectHubDataset(t *testing.T) {
+	tmp := filepath.Join(t.TempDir(), "train.parquet")
+	rows := []dataset.ShareGPTRow{
+		{Turns: []dataset.Turn{{From: "human", Value: "hi"}, {From: "gpt", Value: "hello"}}, Source: "x", Score: 5},
+		{Turns: []dataset.Turn{{From: "human", Value: "2+2?"}, {From: "gpt", Value: "4"}}, Source: "x", Score: 5},
+	}
+	if err := dataset.WriteShareGPTParquet(tmp, rows, dataset.ParquetWriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(tmp)
+	h := hubtest.New(t)
+	h.AddRepo("dataset", "acme/chats", testCommit, map[string]hubtest.File{
+		"data/train-00000-of-00001.parquet": {Content: data, LFS: true},
+		"data/test-00000-of-00001.parquet":  {Content: data, LFS: true},
+		"README.md":                         {Content: []byte("# chats")},
+	})
+	vars := map[string]string{"HF_ENDPOINT": h.URL(), "HF_HUB_CACHE": t.TempDir()}
+	var out, errOut bytes.Buffer
+	env := &Env{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return vars[k] }}
+	if err := Run(context.Background(), env, []string{"data", "inspect", "acme/chats"}); err != nil {
+		t.Fatalf("%v\n%s%s", err, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "2 read, 2 usable") || !strings.Contains(out.String(), "Format:   sharegpt") {
+		t.Fatalf("output:\n%s", out.String())
 	}
 }

@@ -257,3 +257,26 @@ func TestFolderOfShards(t *testing.T) {
 		t.Fatalf("shard error: %v", err)
 	}
 }
+
+// A file list as a hub download returns it: the split is picked from the
+// names, and the rows read as one dataset.
+func TestExplicitFileList(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for _, name := range []string{"data/validation-00000-of-00001.parquet", "data/train-00000-of-00001.parquet"} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := WriteShareGPTParquet(p, fineTomeRows(5), ParquetWriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, p)
+	}
+	got, err := ResolveFiles("acme/chats", Options{Files: files})
+	if err != nil || len(got) != 1 || !strings.Contains(got[0], "train-") {
+		t.Fatalf("train pick %v %v", got, err)
+	}
+	val, err := Load("acme/chats", Options{Files: files, Split: "validation"})
+	if err != nil || len(val.Conversations) != 5 {
+		t.Fatalf("validation split: %v", err)
+	}
+}

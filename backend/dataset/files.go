@@ -43,9 +43,21 @@ func DataFiles(path, split string) ([]string, error) {
 	if err != nil {
 		return nil, &Error{File: path, Kind: ErrUnreadable, Msg: err.Error()}
 	}
-	sort.Strings(all)
 	if len(all) == 0 {
 		return nil, &Error{File: path, Kind: ErrEmptyDataset, Msg: "the folder holds no .parquet, .json, .jsonl or .csv file"}
+	}
+	return SplitFiles(path, all, split)
+}
+
+// SplitFiles picks one split's files among a dataset's data files (for
+// instance the list a hub download returns), judging by the names of the
+// files and folders below root: "train" when split is empty and there are
+// train files, else all of them. The result is sorted.
+func SplitFiles(root string, all []string, split string) ([]string, error) {
+	all = append([]string(nil), all...)
+	sort.Strings(all)
+	if root == "" {
+		root = commonDir(all)
 	}
 	want := split
 	if want == "" {
@@ -53,17 +65,31 @@ func DataFiles(path, split string) ([]string, error) {
 	}
 	var picked []string
 	for _, p := range all {
-		if splitOf(path, p) == want {
+		if splitOf(root, p) == want {
 			picked = append(picked, p)
 		}
 	}
 	if len(picked) == 0 {
 		if split != "" {
-			return nil, &Error{File: path, Kind: ErrEmptyDataset, Msg: fmt.Sprintf("no data file of split %q among %d files", split, len(all))}
+			return nil, &Error{File: root, Kind: ErrEmptyDataset, Msg: fmt.Sprintf("no data file of split %q among %d files", split, len(all))}
 		}
 		return all, nil
 	}
 	return picked, nil
+}
+
+// commonDir is the deepest folder holding all files.
+func commonDir(files []string) string {
+	if len(files) == 0 {
+		return ""
+	}
+	dir := filepath.Dir(files[0])
+	for _, f := range files[1:] {
+		for dir != filepath.Dir(dir) && !strings.HasPrefix(f, dir+string(filepath.Separator)) {
+			dir = filepath.Dir(dir)
+		}
+	}
+	return dir
 }
 
 // splitWord matches the split names the hub uses in file and folder names

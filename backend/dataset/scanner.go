@@ -21,8 +21,20 @@ type Options struct {
 	MaxBadRows int
 	// SampleRows is how many rows detection looks at (default 200).
 	SampleRows int
-	// Split picks the files of a folder (see DataFiles); ignored for a file.
+	// Split picks the files of a folder (see DataFiles) or of Files;
+	// ignored for a single file.
 	Split string
+	// Files, when set, are the data files to read (e.g. what a hub
+	// download returned); the path given alongside only names them.
+	Files []string `json:"-"`
+}
+
+// ResolveFiles lists the files NewScanner reads for path and opts.
+func ResolveFiles(path string, opts Options) ([]string, error) {
+	if len(opts.Files) > 0 {
+		return SplitFiles("", opts.Files, opts.Split)
+	}
+	return DataFiles(path, opts.Split)
 }
 
 // maxKeptProblems bounds the problems kept for reporting; the count is exact.
@@ -55,11 +67,22 @@ type Scanner struct {
 // path may be a folder (a dataset downloaded from the hub): its data files
 // of opts.Split are read in name order as one dataset.
 func NewScanner(path string, opts Options) (*Scanner, error) {
-	files, err := DataFiles(path, opts.Split)
+	files, err := ResolveFiles(path, opts)
 	if err != nil {
 		return nil, err
 	}
+	return NewScannerFiles(path, files, opts)
+}
+
+// NewScannerFiles reads files, in order, as one dataset called name (a hub
+// id, a folder); opts.Split is not applied (see SplitFiles).
+func NewScannerFiles(name string, files []string, opts Options) (*Scanner, error) {
+	if len(files) == 0 {
+		return nil, &Error{File: name, Kind: ErrEmptyDataset, Msg: "no data files"}
+	}
+	path := name
 	var src Source
+	var err error
 	if len(files) == 1 {
 		src, err = Open(files[0])
 	} else {
