@@ -66,6 +66,9 @@ func (m *Model) attention(x *Node, layer int, sc *seqContext) *Node {
 		Scale:         c.AttnScale,
 		AttentionMask: ExpandAxes(mask, 1), // [B,1,T,S]
 		ScoreSoftCap:  c.AttnLogitSoftcap,
+		// GoMLX v0.28.16 computes wrong gradients when a fused attention
+		// op is rematerialized (TestTrapFusedAttentionUnderCheckpoint).
+		DisableFusion: m.gradCheckpoint && !m.fusedUnderCheckpoint,
 	})
 	out = Reshape(toBHSD(out), b, t, c.NumHeads*c.HeadDim)
 	return m.linear(out, layer, "o_proj")

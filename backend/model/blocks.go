@@ -60,7 +60,13 @@ func (m *Model) newSeqContext(qPos, kPos, qSeg, kSeg *Node) *seqContext {
 func (m *Model) decoder(tokens *Node, sc *seqContext) *Node {
 	x := m.embed(tokens)
 	for i := range m.cfg.NumLayers {
-		x = m.layer(x, i, sc)
+		if m.gradCheckpoint {
+			// Keep only each layer's input for the backward pass and
+			// recompute the layer's activations from it.
+			x = m.layer(x.Checkpoint(), i, sc).StopCheckpoint()
+		} else {
+			x = m.layer(x, i, sc)
+		}
 	}
 	return m.norm(x, finalNormName)
 }

@@ -48,7 +48,12 @@ type Model struct {
 	lora *loraState
 	gen  *GenerationConfig // from generation_config.json, when loaded from a directory
 	// lossChunkElements bounds the logits one loss chunk materializes.
-	lossChunkElements int
+	// gradCheckpoint recomputes layer activations in the backward pass.
+	gradCheckpoint bool
+	// fusedUnderCheckpoint keeps fused attention under checkpointing; only
+	// the regression test pinning the GoMLX bug it triggers sets it.
+	fusedUnderCheckpoint bool
+	lossChunkElements    int
 
 	mu    sync.Mutex
 	execs map[string]*mlmodel.Exec // compiled graphs by purpose
@@ -91,6 +96,15 @@ func (m *Model) Backend() compute.Backend { return m.backend }
 // Store returns the GoMLX variable store holding base weights ("/base"),
 // LoRA adapters ("/lora") and whatever optimizers add.
 func (m *Model) Store() *mlmodel.Store { return m.store }
+
+// SetGradientCheckpointing trades compute for memory in training graphs
+// built afterwards: only each decoder layer's input is kept for the
+// backward pass and the layer is recomputed from it (about one extra
+// forward pass per step).
+func (m *Model) SetGradientCheckpointing(on bool) {
+	m.gradCheckpoint = on
+	m.resetExecs()
+}
 
 // Seed resets the store's random number generator (dropout) so training
 // runs are reproducible.

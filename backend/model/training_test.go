@@ -371,3 +371,26 @@ func TestChunkedLossGradients(t *testing.T) {
 		}
 	}
 }
+
+// Gradient checkpointing changes memory, not results.
+func TestGradientCheckpointingSameGradients(t *testing.T) {
+	m := tinyModel(t, "qwen3", 3, Options{})
+	if err := m.AddLoRA(LoRAConfig{Rank: 2, Alpha: 4, Seed: 2}); err != nil {
+		t.Fatal(err)
+	}
+	randomizeLoRAB(t, m, 4)
+	b := smallBatch(m.cfg.VocabSize)
+	l1, g1 := lossAndGrads(t, m, b)
+	m.SetGradientCheckpointing(true)
+	l2, g2 := lossAndGrads(t, m, b)
+	if math.Abs(float64(l1-l2)) > 1e-6 {
+		t.Errorf("loss %v vs %v", l1, l2)
+	}
+	for i := range g1 {
+		for j := range g1[i] {
+			if math.Abs(float64(g1[i][j]-g2[i][j])) > 1e-6 {
+				t.Fatalf("gradient %d[%d]: %v vs %v", i, j, g1[i][j], g2[i][j])
+			}
+		}
+	}
+}
