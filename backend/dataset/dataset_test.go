@@ -111,6 +111,14 @@ func TestFormatsDetectedAndStandardized(t *testing.T) {
 			}
 		})
 	}
+	for _, f := range []struct{ name, content string }{
+		{"bom.jsonl", "\ufeff" + `{"text":"x"}` + "\n"},
+		{"bom.json", "\ufeff" + `[{"text":"x"}]`},
+	} {
+		if l, err := Load(writeFile(t, f.name, f.content), Options{}); err != nil || l.Conversations[0].Text != "x" {
+			t.Fatalf("%s with a byte-order mark: %v", f.name, err)
+		}
+	}
 	l, err := Load(writeFile(t, "t.jsonl", `{"text":"once upon a time"}`+"\n"+`{"text":"the end"}`+"\n"), Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -43,6 +43,9 @@ func (s *jsonlSource) Next() (Record, error) {
 			return Record{}, &Error{File: s.path, Line: s.line + 1, Kind: ErrUnreadable, Msg: err.Error()}
 		}
 		s.line++
+		if s.line == 1 {
+			line = bytes.TrimPrefix(line, utf8BOM) // written by some Windows editors
+		}
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			continue
@@ -64,6 +67,8 @@ func (s *jsonlSource) Next() (Record, error) {
 }
 
 func (s *jsonlSource) Close() error { return s.f.Close() }
+
+var utf8BOM = []byte("\ufeff")
 
 // jsonProblem words a decoding error for a person: encoding/json's
 // "unexpected end of JSON input" means the line was cut off.
