@@ -224,8 +224,8 @@ func (r *Renderer) RenderWithSpans(msgs []Message, opts Options) (string, []Span
 // conversation before it rendered with the generation prompt. When the full
 // text shows a shorter header there (Qwen 3 with enable_thinking=false adds
 // an empty <think> block to the prompt but not to earlier turns), the
-// longest part of the generation prompt that the full text repeats is used,
-// cut after its last newline.
+// generation prompt's first line (the role header) is used when the full
+// text repeats it, so a rendered <think> block stays inside the turn.
 func (r *Renderer) turnStart(msgs []Message, i int, full string, withGen, noGen Options) (string, error) {
 	pre, err := r.Render(msgs[:i], withGen)
 	if i == 0 && (err != nil || !strings.HasPrefix(full, pre)) {
@@ -255,8 +255,8 @@ func (r *Renderer) turnStart(msgs []Message, i int, full string, withGen, noGen 
 	for n < len(prompt) && n < len(rest) && prompt[n] == rest[n] {
 		n++
 	}
-	if k := strings.LastIndexByte(prompt[:n], '\n'); k >= 0 {
-		n = k + 1
+	if k := strings.IndexByte(prompt[:n], '\n'); k >= 0 {
+		n = k + 1 // keep the role line; what follows belongs to the turn
 	}
 	if n == 0 {
 		return "", fmt.Errorf("assistant span of message %d: the full conversation does not contain the template's assistant header here", i)
