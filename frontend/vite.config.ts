@@ -20,7 +20,9 @@ export default defineConfig(({ mode }) => ({
   },
   resolve: mode === 'test' ? { conditions: ['browser'] } : undefined,
   test: {
-    environment: 'jsdom',
+    // Pure logic tests run in Node (fast); component tests opt into jsdom
+    // with a `@vitest-environment jsdom` comment.
+    environment: 'node',
     globals: true,
     include: ['src/**/*.test.ts'],
     setupFiles: ['src/test-setup.ts'],

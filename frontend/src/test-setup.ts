@@ -1,5 +1,5 @@
 // jsdom lacks a few browser APIs the UI touches; give them inert stand-ins.
-if (!window.matchMedia) {
+if (typeof window !== 'undefined' && !window.matchMedia) {
   window.matchMedia = (query: string) =>
     ({
       matches: false,

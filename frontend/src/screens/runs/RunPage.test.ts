@@ -1,0 +1,66 @@
+// @vitest-environment jsdom
+import { render, screen, waitFor } from '@testing-library/svelte';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { setTransport } from '../../lib/api';
+import { fakeTransport } from '../../test/fakeTransport';
+import RunPage from './RunPage.svelte';
+
+vi.mock('../../components/Chart.svelte', async () => await import('../../test/ChartStub.svelte'));
+
+const record = { id: 'r1', name: 'demo', state: 'running', model: 'm', dataset: 'd.jsonl', created: '2026-11-24T10:00:00Z', step: 1, total_steps: 10 };
+const config = { training: { max_steps: 10 } };
+
+afterEach(() => setTransport(null));
+
+describe('run page', () => {
+  it('shows stored metrics, then follows live metrics, state and log events', async () => {
+    const fake = fakeTransport({
+      'Runs.Get': () => ({ record, config, has_adapter: false }),
+      'Runs.Metrics': () => [{ step: 1, loss: 3.0, lr: 1e-4, grad_norm: 1, tokens_per_s: 100, total_steps: 10 }],
+      'Runs.Log': (_id, n) => {
+        expect(n).toBe(400);
+        return ['started'];
+      },
+    });
+    setTransport(fake.t);
+    render(RunPage, { id: 'r1', navigate: () => {} });
+    await screen.findByText('3');
+    expect(screen.getByRole('progressbar', { name: 'Training progress' }).getAttribute('aria-valuenow')).toBe('10');
+    expect(screen.getByLabelText('Run log').textContent).toBe('started');
+
+    // Another run's events are ignored; this run's are applied.
+    fake.emit('run.metrics', { id: 'other', metrics: { step: 9, loss: 0.1 } });
+    fake.emit('run.metrics', { id: 'r1', metrics: { step: 5, loss: 2.5, total_steps: 10, eta_s: 65 } });
+    fake.emit('run.log', { id: 'r1', line: 'step 5' });
+    await screen.findByText('2.5');
+    expect(screen.getByText('1m 05s')).toBeTruthy();
+    expect(screen.getByRole('progressbar', { name: 'Training progress' }).getAttribute('aria-valuenow')).toBe('50');
+    expect(screen.getByLabelText('Run log').textContent).toBe('started\nstep 5');
+    const loss = screen.getAllByTestId('chart').find((c) => c.dataset.title === 'Loss')!;
+    expect(JSON.parse(loss.textContent!)[0]).toEqual([1, 5]);
+
+    // Pause is offered while running, Resume once paused.
+    expect((screen.getByRole('button', { name: 'Pause' }) as HTMLButtonElement).disabled).toBe(false);
+    expect((screen.getByRole('button', { name: 'Resume' }) as HTMLButtonElement).disabled).toBe(true);
+    fake.emit('run.state', { id: 'r1', state: 'paused', record: { ...record, state: 'paused', step: 5 } });
+    await waitFor(() => expect(screen.getByTestId('run-state').textContent).toBe('paused'));
+    expect((screen.getByRole('button', { name: 'Resume' }) as HTMLButtonElement).disabled).toBe(false);
+    expect((screen.getByRole('button', { name: 'Pause' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('calls the service for an action and shows its error', async () => {
+    const fake = fakeTransport({
+      'Runs.Get': () => ({ record, config, has_adapter: false }),
+      'Runs.Metrics': () => [],
+      'Runs.Log': () => [],
+      'Runs.Pause': () => {
+        throw new Error('run r1 is not running');
+      },
+    });
+    setTransport(fake.t);
+    render(RunPage, { id: 'r1', navigate: () => {} });
+    (await screen.findByRole('button', { name: 'Pause' })).click();
+    expect((await screen.findByRole('alert')).textContent).toBe('run r1 is not running');
+    expect(fake.calls.find((c) => c.name === 'Runs.Pause')?.args).toEqual(['r1']);
+  });
+});
