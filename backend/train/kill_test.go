@@ -1,0 +1,94 @@
+//go:build unix
+
+package train
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/whetstone-ai/whetstone/backend/runs"
+)
+
+// The child half of TestKill9ThenResume: it trains the run named by the
+// environment and SIGKILLs itself right after step 6, with no chance to
+// clean up, as an out-of-memory kill or a power cut would.
+func init() {
+	root, id := os.Getenv("WHETSTONE_KILL_ROOT"), os.Getenv("WHETSTONE_KILL_RUN")
+	if root == "" || id == "" {
+		return
+	}
+	store, err := runs.Open(root)
+	if err != nil {
+		os.Exit(3)
+	}
+	q, err := runs.NewQueue(store, NewExecutor(Env{AfterStep: func(job *runs.Job, step int) error {
+		if step == 6 {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {}
+		}
+		return nil
+	}}), nil)
+	if err != nil {
+		os.Exit(3)
+	}
+	q.Start(context.Background())
+	q.Wait(context.Background(), id)
+	os.Exit(4) // not reached: the kill comes first
+}
+
+func TestKill9ThenResume(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.config(8)
+	rec, err := f.store.Create(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run", "^$")
+	cmd.Env = append(os.Environ(), "WHETSTONE_KILL_ROOT="+f.store.Root(), "WHETSTONE_KILL_RUN="+rec.ID)
+	out, err := cmd.CombinedOutput()
+	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("child did not die by SIGKILL: %v\n%s", err, out)
+	}
+
+	// A fresh store sees a consistent, resumable run.
+	store, _ := runs.Open(f.store.Root())
+	got, err := store.Get(rec.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != runs.Interrupted || !got.State.Resumable() || got.Step != 6 || got.LastCheckpoint != 5 {
+		t.Fatalf("after kill -9: %+v", got)
+	}
+	if steps, _ := Checkpoints(store.CheckpointsDir(rec.ID)); len(steps) == 0 || steps[0] != 5 {
+		t.Fatalf("checkpoints after kill -9: %v", steps)
+	} else if err := VerifyCheckpoint(filepath.Join(store.CheckpointsDir(rec.ID), "5")); err != nil {
+		t.Fatal(err)
+	}
+
+	q, _ := runs.NewQueue(store, NewExecutor(Env{}), nil, runs.WithoutRestore())
+	ctx := context.Background()
+	q.Start(ctx)
+	defer q.Close()
+	if err := q.Resume(rec.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	q.Wait(ctx, rec.ID)
+	final, _ := store.Get(rec.ID)
+	ms, _ := store.Metrics(rec.ID)
+	if final.State != runs.Completed || len(ms) != 8 {
+		t.Fatalf("resumed run: %+v with %d metric lines", final, len(ms))
+	}
+	for i, m := range ms {
+		if m.Step != i+1 {
+			t.Fatalf("metrics steps %v are not 1..8 once each", ms)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(store.AdapterDir(rec.ID), "adapter_model.safetensors")); err != nil {
+		t.Error(err)
+	}
+}
