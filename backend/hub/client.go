@@ -53,6 +53,10 @@ type Options struct {
 	Retries int
 	// RetryBackoff is the wait before the first retry, doubled each time (default 1s).
 	RetryBackoff time.Duration
+	// StallTimeout aborts a transfer that received nothing for this long, so
+	// that a silently dead connection is retried (and resumed) instead of
+	// hanging (default 60s).
+	StallTimeout time.Duration
 	// Verify re-hashes blobs already in the cache instead of trusting their size.
 	Verify bool
 	// UserAgent is sent with every request.
@@ -181,6 +185,9 @@ func New(opts Options) *Client {
 	}
 	if opts.RetryBackoff <= 0 {
 		opts.RetryBackoff = time.Second
+	}
+	if opts.StallTimeout <= 0 {
+		opts.StallTimeout = 60 * time.Second
 	}
 	if opts.UserAgent == "" {
 		opts.UserAgent = "whetstone-hub/1"

@@ -855,3 +855,32 @@ func TestScanCacheListsWhatIsCached(t *testing.T) {
 		t.Errorf("refs %v", refs)
 	}
 }
+
+func TestStalledTransferIsAbortedAndResumed(t *testing.T) {
+	h := hubtest.New(t)
+	files := shardedModel()
+	h.AddRepo("model", "acme/tiny", commitA, files)
+	const shard = "model-00001-of-00002.safetensors"
+	h.StallTimes(shard, 1) // 16 bytes, then silence with the connection open
+	c := testClient(t, h, t.TempDir(), func(o *Options) { o.StallTimeout = 300 * time.Millisecond })
+	start := time.Now()
+	dir, err := c.DownloadModel(context.Background(), "acme/tiny", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("stall handled after %v", d)
+	}
+	if !bytes.Equal(readAll(t, filepath.Join(dir, shard)), files[shard].Content) {
+		t.Fatal("shard differs after a stalled transfer")
+	}
+	var ranges []string
+	for _, r := range h.Requests() {
+		if strings.HasPrefix(r.Path, "/blobs/"+files[shard].SHA256()) {
+			ranges = append(ranges, r.Range)
+		}
+	}
+	if strings.Join(ranges, "|") != "|bytes=16-" {
+		t.Errorf("shard requests had ranges %q, want a resume from byte 16", ranges)
+	}
+}

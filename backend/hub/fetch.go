@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // fileMeta is what a HEAD on a resolve URL tells us, read from the same
@@ -292,7 +293,10 @@ func (c *Client) downloadOnce(ctx context.Context, repo Repo, commit, path, inco
 	}
 
 	if size < 0 || have < size || size == 0 {
-		req, err := c.newRequest(ctx, http.MethodGet, c.resolveURL(repo, commit, path))
+		// The watchdog cancels this request alone when bytes stop coming.
+		reqCtx, cancelReq := context.WithCancelCause(ctx)
+		defer cancelReq(nil)
+		req, err := c.newRequest(reqCtx, http.MethodGet, c.resolveURL(repo, commit, path))
 		if err != nil {
 			return err
 		}
@@ -301,6 +305,9 @@ func (c *Client) downloadOnce(ctx context.Context, repo Repo, commit, path, inco
 			req.Header.Set("Range", "bytes="+strconv.FormatInt(have, 10)+"-")
 		}
 		resp, err := c.send(c.http, req, repo, commit, path)
+		if err != nil && ctx.Err() == nil && reqCtx.Err() != nil {
+			err = &transientError{err: fmt.Errorf("%s: %s: %w", repo, path, context.Cause(reqCtx))}
+		}
 		if err != nil {
 			var herr *HTTPError
 			if errors.As(err, &herr) && herr.Status == http.StatusRequestedRangeNotSatisfiable {
@@ -342,11 +349,18 @@ func (c *Client) downloadOnce(ctx context.Context, repo Repo, commit, path, inco
 		if h != nil {
 			w = io.MultiWriter(f, h)
 		}
-		n, err := io.Copy(&progressWriter{w: w, tr: tr, path: path, reported: reported}, resp.Body)
+		body := newWatchdog(resp.Body, c.opts.StallTimeout, func() {
+			cancelReq(fmt.Errorf("%w: nothing received for %s", errStalled, c.opts.StallTimeout))
+		})
+		n, err := io.Copy(&progressWriter{w: w, tr: tr, path: path, reported: reported}, body)
+		body.stop()
 		have += n
 		if err != nil {
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
+			}
+			if reqCtx.Err() != nil {
+				return &transientError{err: fmt.Errorf("%s: %s: transfer stalled after %d bytes: %w", repo, path, have, context.Cause(reqCtx))}
 			}
 			var pathErr *fs.PathError
 			if errors.As(err, &pathErr) {
@@ -378,3 +392,26 @@ func (c *Client) downloadOnce(ctx context.Context, repo Repo, commit, path, inco
 	}
 	return nil
 }
+
+var errStalled = errors.New("transfer stalled")
+
+// watchdog fires when a body yields no bytes for a while.
+type watchdog struct {
+	r     io.Reader
+	limit time.Duration
+	timer *time.Timer
+}
+
+func newWatchdog(r io.Reader, limit time.Duration, fire func()) *watchdog {
+	return &watchdog{r: r, limit: limit, timer: time.AfterFunc(limit, fire)}
+}
+
+func (w *watchdog) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	if n > 0 {
+		w.timer.Reset(w.limit)
+	}
+	return n, err
+}
+
+func (w *watchdog) stop() { w.timer.Stop() }

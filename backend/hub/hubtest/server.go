@@ -44,7 +44,7 @@ type Server struct {
 	// corrupt serves flipped bytes for these paths.
 	corrupt map[string]bool
 	// stall blocks transfers of these paths until the request ends.
-	stall map[string]bool
+	stall map[string]int
 	// pageSize > 0 paginates tree listings.
 	pageSize int
 	// failures answer requests whose path starts with a prefix with an
@@ -111,7 +111,7 @@ func New(t testing.TB) *Server {
 	h := &Server{
 		t: t, repos: map[string]*Repo{},
 		dropAfter: map[string]int{}, dropTimes: map[string]int{},
-		corrupt: map[string]bool{}, stall: map[string]bool{}, renamed: map[string]string{},
+		corrupt: map[string]bool{}, stall: map[string]int{}, renamed: map[string]string{},
 	}
 	h.API = httptest.NewServer(http.HandlerFunc(h.serveAPI))
 	h.CDN = httptest.NewServer(http.HandlerFunc(h.serveCDN))
@@ -165,12 +165,16 @@ func (h *Server) Corrupt(path string, on bool) {
 	h.corrupt[path] = on
 }
 
-// Stall makes transfers of the file at path send a few bytes and then hang
-// until the client goes away.
-func (h *Server) Stall(path string) {
+// Stall makes every transfer of the file at path send a few bytes and then
+// hang, connection open, until the client goes away.
+func (h *Server) Stall(path string) { h.StallTimes(path, -1) }
+
+// StallTimes stalls only the next times GET transfers of the file at path
+// (negative: all of them).
+func (h *Server) StallTimes(path string, times int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.stall[path] = true
+	h.stall[path] = times
 }
 
 type failure struct {
@@ -457,7 +461,13 @@ func (h *Server) serveCDN(w http.ResponseWriter, r *http.Request) {
 func (h *Server) serveBytes(w http.ResponseWriter, r *http.Request, path string, content []byte) {
 	h.mu.Lock()
 	corrupt := h.corrupt[path]
-	stall := h.stall[path]
+	stall := false
+	if n := h.stall[path]; n != 0 && r.Method == http.MethodGet {
+		stall = true
+		if n > 0 {
+			h.stall[path] = n - 1
+		}
+	}
 	drop := -1
 	if h.dropTimes[path] > 0 && r.Method == http.MethodGet {
 		h.dropTimes[path]--
