@@ -126,4 +126,3 @@ func BenchmarkFineTome100k(b *testing.B) {
 		b.ReportMetric(float64(tokens)/float64(100_000*b.N), "tokens/row")
 	})
 }
-
