@@ -281,8 +281,9 @@ func (m *Model) linear(x *Node, layer int, module string) *Node {
 		keep := LessThan(m.store.RandomUniform(g, x.Shape()), Scalar(g, x.DType(), 1-d))
 		xa = Where(keep, MulScalar(x, 1/(1-d)), ZerosLike(x))
 	}
-	low := dense(xa, p.a.NodeValue(g))
-	return Add(y, MulScalar(dense(low, p.b.NodeValue(g)), m.lora.cfg.Scale()))
+	// Scale the rank-r bottleneck, the smallest tensor on the path.
+	low := MulScalar(dense(xa, p.a.NodeValue(g)), m.lora.cfg.Scale())
+	return Add(y, dense(low, p.b.NodeValue(g)))
 }
 
 var _ = tensors.FromShape

@@ -10,7 +10,9 @@ import (
 // Div by Sqrt instead of Rsqrt: GoMLX v0.28 has no gradient for Rsqrt.
 func rmsNorm(x, w *Node, eps, offset float64) *Node {
 	ms := ReduceAndKeep(Square(x), ReduceMean, -1)
-	y := Div(x, Sqrt(AddScalar(ms, eps)))
+	// The reciprocal is taken on the reduced [..., 1] tensor so the full
+	// tensor gets a multiply instead of a divide.
+	y := Mul(x, Reciprocal(Sqrt(AddScalar(ms, eps))))
 	if offset != 0 {
 		w = AddScalar(w, offset)
 	}
