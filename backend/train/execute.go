@@ -89,6 +89,10 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 		return err
 	}
 	mc := m.Config()
+	if mc.MaxPositionEmbeddings > 0 && cfg.Training.MaxSeqLen > mc.MaxPositionEmbeddings {
+		return fmt.Errorf("training.max_seq_len %d is longer than the model's context (%d positions); lower it",
+			cfg.Training.MaxSeqLen, mc.MaxPositionEmbeddings)
+	}
 	job.Logf("model: %s, %d layers, hidden %d, vocab %d, %.1fM base parameters, %d adapter tensors (r=%d, alpha=%g)",
 		mc.ModelType, mc.NumLayers, mc.HiddenSize, mc.VocabSize, float64(mc.NumParams())/1e6, len(m.TrainableVariables()), lc.R, lc.Alpha)
 
@@ -105,6 +109,9 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 			return job.Store.TruncateMetrics(job.ID, step)
 		},
 	}
+	job.Logf("training: %d steps of %d×%d sequences (effective batch %d), lr %g (%s, %d warmup steps), seed %d",
+		TotalSteps(cfg.Training, trainData.Len()), cfg.Training.BatchSize, cfg.Training.GradAccum,
+		cfg.Training.BatchSize*cfg.Training.GradAccum, cfg.Training.LearningRate, cfg.Training.Scheduler, cfg.Training.WarmupSteps, cfg.Seed)
 	if env.AfterStep != nil {
 		opts.AfterStep = func(step int) error { return env.AfterStep(job, step) }
 	}
