@@ -21,6 +21,7 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/model"
 	"github.com/whetstone-ai/whetstone/backend/safetensors"
 	"github.com/whetstone-ai/whetstone/backend/sharedtest"
+	"github.com/whetstone-ai/whetstone/backend/tokenizer"
 )
 
 // llamaCppCheck locates tools/llamacpp-check (node-llama-cpp, installed
@@ -250,6 +251,8 @@ type interopPrep struct {
 	// llama.cpp runs (base + LoRA GGUF, merged GGUF) to compare with them.
 	oursLoRA   [][]float32
 	loraModels []llamaCppModel
+	// tok is Whetstone's own tokenizer for the same files.
+	tok *tokenizer.Tokenizer
 }
 
 func prepareInterop(t *testing.T, tc interopCase) *interopPrep {
@@ -263,6 +266,8 @@ func prepareInterop(t *testing.T, tc interopCase) *interopPrep {
 		require.NoError(t, copyFile(filepath.Join(tokDir, f), filepath.Join(base, f)))
 	}
 	p := &interopPrep{tc: tc, cfg: cfg}
+	p.tok, err = tokenizer.Load(base)
+	require.NoError(t, err)
 	if tc.family != "qwen3" {
 		p.prompt = append(p.prompt, int32(cfg.BOSTokenID))
 	}
@@ -352,6 +357,12 @@ func (p *interopPrep) compare(t *testing.T, texts []string, want [][]int, result
 		}
 	}
 	t.Logf("%s tokenization: %d/%d reference texts identical", tc.family, len(texts)-mismatches, len(texts))
+	// Whetstone's tokenizer agrees with both on every text.
+	for i, text := range texts {
+		if got := p.tok.Encode(text, false); fmt.Sprint(got) != fmt.Sprint(want[i]) {
+			t.Errorf("Whetstone's tokenizer on %.80q: %.300s, Hugging Face %.300s", text, fmt.Sprint(got), fmt.Sprint(want[i]))
+		}
+	}
 
 	for qi, quant := range tc.quants {
 		res := results[qi]
