@@ -23,6 +23,14 @@ type TrainResult struct {
 	TokensPerS   float64 `json:"tokens_per_s"`
 	MedianStepMS float64 `json:"median_step_ms"`
 	MinStepMS    float64 `json:"min_step_ms"`
+	// CPUUtilization is process CPU time over wall time during the timed
+	// steps: about the core count when the machine was ours, much less
+	// when other processes took the cores (then the timings are
+	// pessimistic). CPUMSPerStep is the mean CPU time of a timed step.
+	CPUUtilization float64 `json:"cpu_utilization"`
+	CPUMSPerStep   float64 `json:"cpu_ms_per_step"`
+	// LoadAverage is the 1-minute load average when training ended.
+	LoadAverage float64 `json:"load_average"`
 	// FirstStepS is the first step, graph compilation included.
 	FirstStepS float64 `json:"first_step_s"`
 	// SetupS is building the model and attaching adapters.
@@ -118,6 +126,8 @@ func measureTrain(ctx context.Context, c Config, backend compute.Backend, steps 
 	res.SetupS = time.Since(began).Seconds()
 
 	var stepTimes []float64
+	var steadyBegan time.Time
+	var steadyCPU float64
 	last := time.Now()
 	opts := train.Options{
 		Training: trainingOptions(c, steps+1),
@@ -129,6 +139,9 @@ func measureTrain(ctx context.Context, c Config, backend compute.Backend, steps 
 				onStep(step)
 			}
 			last = time.Now()
+			if step == 1 {
+				steadyBegan, steadyCPU = last, processCPUSeconds()
+			}
 			return nil
 		},
 	}
@@ -136,7 +149,13 @@ func measureTrain(ctx context.Context, c Config, backend compute.Backend, steps 
 	if err != nil {
 		return res, nil, fmt.Errorf("bench: training %s: %w", c.Name, err)
 	}
+	wall, cpu := time.Since(steadyBegan).Seconds(), processCPUSeconds()-steadyCPU
 	res.PeakRSSMB = train.PeakRSSMB()
+	res.LoadAverage = loadAverage()
+	if wall > 0 {
+		res.CPUUtilization = cpu / wall
+		res.CPUMSPerStep = cpu / float64(steps) * 1000
+	}
 	res.Losses = out.Losses
 	if len(stepTimes) != steps+1 {
 		return res, nil, fmt.Errorf("bench: training %s ran %d steps, want %d", c.Name, len(stepTimes), steps+1)

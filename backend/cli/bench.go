@@ -160,7 +160,7 @@ func printBenchTable(w io.Writer, results []bench.Result) {
 	fmt.Fprintf(w, "machine: %s, %d cores (GOMAXPROCS %d), %s, GOEXPERIMENT=%s\nbackend: %s\n\n",
 		m.CPU, m.Cores, m.GOMAXPROCS, m.GoVersion, m.GOEXPERIMENT, m.Backend)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "config\ttrain tok/s\tstep ms\tfirst step s\tpeak RSS MB\tgen tok/s\tprefill ms\ttorch tok/s\ttorch MB\tspeed x\tmemory x\t")
+	fmt.Fprintln(tw, "config\ttrain tok/s\tstep ms\tfirst step s\tpeak RSS MB\tcpu util\tload\tgen tok/s\tprefill ms\ttorch tok/s\ttorch MB\tspeed x\tmemory x\t")
 	for _, r := range results {
 		gen, prefill := "-", "-"
 		if g := r.Generate; g != nil {
@@ -171,8 +171,9 @@ func printBenchTable(w io.Writer, results []bench.Result) {
 			tt, tm = fmt.Sprintf("%.0f", ref.TokensPerS), fmt.Sprintf("%.0f", ref.PeakRSSMB)
 			sx, mx = fmt.Sprintf("%.2f", ref.SpeedRatio), fmt.Sprintf("%.2f", ref.MemoryRatio)
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%.1f\t%.1f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
-			r.Config.Name, r.TokensPerS, r.Train.MedianStepMS, r.Train.FirstStepS, r.PeakRSSMB, gen, prefill, tt, tm, sx, mx)
+		fmt.Fprintf(tw, "%s\t%.0f\t%.1f\t%.1f\t%.0f\t%.2f\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+			r.Config.Name, r.TokensPerS, r.Train.MedianStepMS, r.Train.FirstStepS, r.PeakRSSMB,
+			r.Train.CPUUtilization, r.Train.LoadAverage, gen, prefill, tt, tm, sx, mx)
 	}
 	tw.Flush()
 	for _, r := range results {

@@ -1,0 +1,103 @@
+package bench
+
+import (
+	"context"
+	"testing"
+
+	"github.com/whetstone-ai/whetstone/backend/accel"
+)
+
+// The benchmarks below are what `whetstone bench` measures, in go test
+// form for pprof:
+//
+//	GOEXPERIMENT=simd go test -run '^$' -bench 'Train/5m' -benchtime 10x \
+//	    -cpuprofile cpu.out ./backend/bench && go tool pprof -top cpu.out
+//
+// BenchmarkTrain times training steps after the first (compiling) one.
+// Peak RSS is reported as a metric but is the test process's lifetime
+// peak: run one sub-benchmark per process when the memory figure matters.
+func BenchmarkTrain(b *testing.B) {
+	for _, c := range Configs() {
+		b.Run(c.Name, func(b *testing.B) {
+			backend, _, err := accel.Open(accel.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			res, _, err := measureTrain(context.Background(), c, backend, b.N, func(step int) {
+				if step == 1 {
+					b.ResetTimer()
+				}
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			b.ReportMetric(res.TokensPerS, "tokens/s")
+			b.ReportMetric(float64(c.TokensPerStep())*float64(b.N)/b.Elapsed().Seconds(), "mean-tokens/s")
+			b.ReportMetric(res.PeakRSSMB, "peak-rss-MB")
+		})
+	}
+}
+
+// BenchmarkGenerate times KV-cached greedy decoding (64 new tokens after a
+// 32-token prompt) per generation.
+func BenchmarkGenerate(b *testing.B) {
+	for _, c := range Configs() {
+		b.Run(c.Name, func(b *testing.B) {
+			backend, _, err := accel.Open(accel.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			m, err := newModel(c, backend)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := measureGenerate(context.Background(), c, backend, m); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			var tps float64
+			for range b.N {
+				g, err := measureGenerate(context.Background(), c, backend, m)
+				if err != nil {
+					b.Fatal(err)
+				}
+				tps = g.TokensPerS
+			}
+			b.ReportMetric(tps, "tokens/s")
+		})
+	}
+}
+
+// BenchmarkTokenizer encodes the mixed corpus with the reference Gemma 3
+// tokenizer (skipped when ../shared is absent).
+func BenchmarkTokenizer(b *testing.B) {
+	dir := FindTokenizer()
+	if dir == "" {
+		b.Skip("no reference tokenizer found (../shared/refsets/visible/tokenizers/gemma3)")
+	}
+	var last *TokenizerResult
+	for range b.N {
+		r, err := measureTokenizer(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		last = r
+	}
+	b.ReportMetric(last.TokensPerS, "tokens/s")
+	b.ReportMetric(last.MBPerS, "MB/s")
+}
+
+// BenchmarkDataset scans generated FineTome-shaped parquet and JSONL files.
+func BenchmarkDataset(b *testing.B) {
+	var last *DatasetResult
+	for range b.N {
+		r, err := measureDataset()
+		if err != nil {
+			b.Fatal(err)
+		}
+		last = r
+	}
+	b.ReportMetric(last.ParquetRowsPerS, "parquet-rows/s")
+	b.ReportMetric(last.JSONLRowsPerS, "jsonl-rows/s")
+}
