@@ -26,16 +26,19 @@ func dataCommand() Command {
 		Run: func(ctx context.Context, env *Env, args []string) error {
 			if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 				fmt.Fprintln(env.Stderr, "Usage: whetstone data inspect FILE [--model DIR] [--max-len N] [flags]")
+				fmt.Fprintln(env.Stderr, "       whetstone data preview FILE --model DIR [--page N] [--rows N] [--color]")
 				if len(args) == 0 {
-					return fmt.Errorf("%w: data needs a sub-command (inspect)", ErrUsage)
+					return fmt.Errorf("%w: data needs a sub-command (inspect, preview)", ErrUsage)
 				}
 				return nil
 			}
 			switch args[0] {
 			case "inspect":
 				return dataInspect(ctx, env, args[1:])
+			case "preview":
+				return dataPreview(env, args[1:])
 			}
-			return fmt.Errorf("%w: unknown data sub-command %q (want inspect)", ErrUsage, args[0])
+			return fmt.Errorf("%w: unknown data sub-command %q (want inspect or preview)", ErrUsage, args[0])
 		},
 	}
 }
@@ -266,4 +269,87 @@ func dataSize(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// dataPreview prints rows as the model will see them, with the trained
+// tokens marked: the quickest way to check a mask from a terminal.
+func dataPreview(env *Env, args []string) error {
+	fs := newFlagSet(env, "data preview", "FILE --model DIR [--page N] [--rows N] [--color]")
+	model := fs.String("model", "", "model folder whose tokenizer and chat template render the rows")
+	page := fs.Int("page", 0, "page to show (0-based)")
+	rows := fs.Int("rows", 3, "rows per page")
+	maxLen := fs.Int("max-len", 0, "mark the tokens a maximum length would cut (0: none)")
+	mode := fs.String("train-on", "responses", "trained tokens: responses (assistant turns) or all")
+	color := fs.Bool("color", false, "highlight trained text in green instead of ⟦ ⟧ markers")
+	pos, err := dataParseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *model == "" {
+		fs.Usage()
+		return fmt.Errorf("%w: data preview needs FILE and --model DIR", ErrUsage)
+	}
+	m, err := batch.ParseMode(*mode)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	tk, err := tokenizer.Load(*model)
+	if err != nil {
+		return err
+	}
+	var tmpl batch.Template
+	if r, err := chattemplate.NewRenderer(tk.Config()); err == nil {
+		tmpl = batch.ChatTemplate{Renderer: r}
+	}
+	l := batch.NewLabeler(tk, tmpl, m, tk.Config().EOSID)
+	pg, err := dataset.Preview(pos[0], dataset.Options{}, l, dataset.PreviewOptions{Page: *page, PageSize: *rows, MaxLen: *maxLen})
+	if err != nil {
+		return err
+	}
+	open, close, cutOpen, cutClose := "⟦", "⟧", "⟪cut:", "⟫"
+	if *color {
+		open, close, cutOpen, cutClose = "\x1b[32m", "\x1b[0m", "\x1b[9;2m", "\x1b[0m"
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "%s: %s (confidence %.2f)\n", pos[0], pg.Detection.Mapping.Format, pg.Detection.Confidence)
+	for _, r := range pg.Rows {
+		fmt.Fprintf(w, "\n── row %d: %d tokens, %d trained", r.Row, len(r.Tokens), r.Trainable)
+		if r.Truncated {
+			fmt.Fprint(w, ", truncated")
+		}
+		fmt.Fprintln(w, " ──")
+		if r.Error != "" {
+			fmt.Fprintf(w, "error: %s\n", r.Error)
+			continue
+		}
+		var b strings.Builder
+		state := 0 // 0 plain, 1 trained, 2 cut
+		last := 0
+		for _, t := range r.Tokens {
+			want := 0
+			switch {
+			case t.Cut:
+				want = 2
+			case t.Trainable:
+				want = 1
+			}
+			if want != state {
+				b.WriteString([]string{"", close, cutClose}[state])
+				b.WriteString([]string{"", open, cutOpen}[want])
+				state = want
+			}
+			b.WriteString(r.Text[last:t.End])
+			last = max(last, t.End)
+		}
+		b.WriteString([]string{"", close, cutClose}[state])
+		b.WriteString(r.Text[last:])
+		fmt.Fprintln(w, b.String())
+	}
+	for _, p := range pg.Problems {
+		fmt.Fprintf(w, "skipped: %s\n", p)
+	}
+	if pg.HasMore {
+		fmt.Fprintf(w, "\n(more: --page %d)\n", *page+1)
+	}
+	return nil
 }

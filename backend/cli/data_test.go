@@ -100,3 +100,21 @@ func TestDataInspectHubDataset(t *testing.T) {
 		t.Fatalf("output:\n%s", out.String())
 	}
 }
+
+func TestDataPreviewGemma3(t *testing.T) {
+	model := sharedtest.Path(t, "refsets", "visible", "tokenizers", "gemma3")
+	file := sharedtest.Path(t, "data", "finetome-sample", "rows.jsonl")
+	out, err := runData(t, "preview", file, "--model", model, "--rows", "1", "--page", "5")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	// Row 6 has a system prompt, folded by Gemma into the user turn; only
+	// the answer and its <end_of_turn> are marked.
+	if !strings.Contains(out, "── row 6:") || !strings.Contains(out, "<start_of_turn>model\n⟦```js") || !strings.Contains(out, "```<end_of_turn>⟧\n") ||
+		strings.Contains(out, "⟦You are") || !strings.Contains(out, "(more: --page 6)") {
+		t.Fatalf("preview:\n%s", out)
+	}
+	if _, err := runData(t, "preview", file); !errors.Is(err, ErrUsage) {
+		t.Fatalf("preview without --model: %v", err)
+	}
+}
