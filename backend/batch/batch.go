@@ -70,10 +70,21 @@ func (o BatchOptions) withDefaults() BatchOptions {
 	return o
 }
 
-// Batches builds one epoch of batches. The order depends only on the
-// seed and the epoch number. Every batch has BatchSize sequences; the last
-// one is filled up with empty (all-padding) sequences.
-func Batches(examples []Example, o BatchOptions, epoch int) ([]Batch, error) {
+// Epoch is one epoch's batch plan: which conversations go in which
+// sequence and batch, and at what length. Batches are assembled on demand
+// by Batch, so an epoch of 100k conversations costs a few megabytes of
+// plan instead of every batch's arrays at once.
+type Epoch struct {
+	o      BatchOptions
+	groups [][][]Example // batch -> sequence -> examples
+	lens   []int         // batch -> T
+}
+
+// NewEpoch plans epoch number epoch. The order depends only on the seed
+// and the epoch. Every batch has BatchSize sequences; the last one is
+// filled up with empty (all-padding) sequences. A batch with nothing to
+// train on is an ErrAllMasked error here, before any training step.
+func NewEpoch(examples []Example, o BatchOptions, epoch int) (*Epoch, error) {
 	o = o.withDefaults()
 	if len(examples) == 0 {
 		return nil, fmt.Errorf("no examples to batch")
@@ -93,24 +104,87 @@ func Batches(examples []Example, o BatchOptions, epoch int) ([]Batch, error) {
 	} else {
 		seqs = bucket(order, o)
 	}
-	var out []Batch
+	ep := &Epoch{o: o}
 	for start := 0; start < len(seqs); start += o.BatchSize {
 		group := seqs[start:min(start+o.BatchSize, len(seqs))]
+		if !hasTarget(group) {
+			var rows []int32
+			for _, s := range group {
+				for _, e := range s {
+					rows = append(rows, e.Row)
+				}
+			}
+			return nil, fmt.Errorf("%w in batch %d (rows %v): %s", ErrAllMasked, len(ep.groups), rows, allMaskedHelp)
+		}
 		T := o.MaxLen
 		if !o.Pack {
 			T = padLen(group, o)
 		}
-		b := assemble(group, o.BatchSize, T, o.PadID)
-		if b.Trainable() == 0 {
-			return nil, fmt.Errorf("%w in batch %d (rows %v): %s", ErrAllMasked, len(out), b.Rows, allMaskedHelp)
-		}
-		out = append(out, b)
+		ep.groups = append(ep.groups, group)
+		ep.lens = append(ep.lens, T)
 	}
 	if !o.Pack {
 		// Sorting inside windows grouped similar lengths; shuffle the
 		// batches so lengths do not march in order through the epoch.
 		r := rng(o.Seed, uint64(epoch)+1<<32)
-		r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+		r.Shuffle(len(ep.groups), func(i, j int) {
+			ep.groups[i], ep.groups[j] = ep.groups[j], ep.groups[i]
+			ep.lens[i], ep.lens[j] = ep.lens[j], ep.lens[i]
+		})
+	}
+	return ep, nil
+}
+
+// hasTarget reports whether any token after a segment's first is trainable.
+func hasTarget(group [][]Example) bool {
+	for _, s := range group {
+		for _, e := range s {
+			for t := 1; t < len(e.Trainable); t++ {
+				if e.Trainable[t] {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// Len is the number of batches.
+func (ep *Epoch) Len() int { return len(ep.groups) }
+
+// Batch assembles batch i (0 <= i < Len).
+func (ep *Epoch) Batch(i int) Batch {
+	return assemble(ep.groups[i], ep.o.BatchSize, ep.lens[i], ep.o.PadID)
+}
+
+// Fill is the fraction of the epoch's token slots holding real tokens
+// rather than padding: how well packing or bucketing did.
+func (ep *Epoch) Fill() float64 {
+	var used, slots int
+	for i, g := range ep.groups {
+		slots += ep.o.BatchSize * ep.lens[i]
+		for _, s := range g {
+			for _, e := range s {
+				used += e.Len()
+			}
+		}
+	}
+	if slots == 0 {
+		return 0
+	}
+	return float64(used) / float64(slots)
+}
+
+// Batches builds every batch of an epoch at once (see NewEpoch); for
+// small datasets and tests.
+func Batches(examples []Example, o BatchOptions, epoch int) ([]Batch, error) {
+	ep, err := NewEpoch(examples, o, epoch)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Batch, ep.Len())
+	for i := range out {
+		out[i] = ep.Batch(i)
 	}
 	return out, nil
 }

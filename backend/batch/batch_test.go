@@ -258,6 +258,12 @@ func TestBatchesPackedAndPadded(t *testing.T) {
 	if cells(qb) >= cells(nb) {
 		t.Fatalf("bucketed batches use %d cells, unbucketed %d", cells(qb), cells(nb))
 	}
+	pe, _ := NewEpoch(tok.Examples, packed, 0)
+	qe, _ := NewEpoch(tok.Examples, padded, 0)
+	if pe.Fill() <= qe.Fill() || pe.Fill() < 0.8 || pe.Len() != len(pb) {
+		t.Fatalf("fill: packed %.2f, padded %.2f", pe.Fill(), qe.Fill())
+	}
+	t.Logf("fill: packed %.3f, bucketed %.3f", pe.Fill(), qe.Fill())
 	// Determinism: same seed and epoch, same batches; a new epoch reshuffles.
 	again, _ := Batches(tok.Examples, packed, 0)
 	if !reflect.DeepEqual(pb, again) {
