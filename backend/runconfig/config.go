@@ -66,7 +66,9 @@ type Dataset struct {
 	// Mapping renames source columns to the standard ones (for example
 	// {"conversations": "dialog", "from": "role"}).
 	Mapping map[string]string `yaml:"mapping,omitempty" json:"mapping,omitempty"`
-	// Split is the hub split or file subset to read; empty is "train".
+	// Split picks the files of a folder or hub dataset by split name
+	// ("train", "test"...); empty reads the train split when the files are
+	// named by split, and every data file otherwise.
 	Split string `yaml:"split,omitempty" json:"split,omitempty"`
 	// ValFraction of the rows is held out for validation loss (0 disables it
 	// unless ValPath is set).

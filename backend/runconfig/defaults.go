@@ -25,7 +25,7 @@ func Default() Config {
 			R: 8, Alpha: 8, Dropout: 0,
 			Targets: slices.Clone(allTargets),
 		},
-		Dataset: Dataset{Split: "train", ValFraction: 0.05},
+		Dataset: Dataset{ValFraction: 0.05},
 		Training: Training{
 			LearningRate:         2e-4,
 			Optimizer:            "adamw",

@@ -153,7 +153,11 @@ func resolveModel(ctx context.Context, env Env, mc runconfig.Model) (string, err
 }
 
 func prepareData(ctx context.Context, env Env, cfg runconfig.Config, modelDir string, tok *tokenizer.Tokenizer, job *runs.Job) (*batch.Prepared, error) {
+	// A local file or folder is read directly (a folder's files of the
+	// chosen split, as the hub lays them out); anything else is a hub id,
+	// resolved to files in the local hub cache (downloaded when needed).
 	path := cfg.Dataset.Path
+	dsOpts := dataset.Options{SkipBadRows: true, MaxBadRows: 1000, Split: cfg.Dataset.Split}
 	if _, err := os.Stat(path); err != nil {
 		if env.Hub == nil {
 			return nil, fmt.Errorf("dataset %s: %w", path, err)
@@ -162,20 +166,13 @@ func prepareData(ctx context.Context, env Env, cfg runconfig.Config, modelDir st
 		if err != nil {
 			return nil, err
 		}
-		if len(files) == 0 {
-			return nil, fmt.Errorf("dataset %s has no data files", path)
-		}
-		if len(files) > 1 {
-			job.Logf("dataset %s has %d files; training on the first, %s", path, len(files), filepath.Base(files[0]))
-		}
-		path = files[0]
-	} else if info, _ := os.Stat(path); info.IsDir() {
-		return nil, fmt.Errorf("dataset %s is a folder; give the data file (jsonl, json, parquet or csv)", path)
+		dsOpts.Files = files
 	}
 	mapping, err := datasetMapping(cfg.Dataset)
 	if err != nil {
 		return nil, err
 	}
+	dsOpts.Mapping = mapping
 	renderer, err := chattemplate.NewRenderer(tok.Config())
 	if err != nil {
 		return nil, fmt.Errorf("model's chat template: %w", err)
@@ -194,7 +191,7 @@ func prepareData(ctx context.Context, env Env, cfg runconfig.Config, modelDir st
 		}
 	}
 	bc := batch.Config{
-		Path: path, Dataset: dataset.Options{Mapping: mapping, SkipBadRows: true, MaxBadRows: 1000},
+		Path: path, Dataset: dsOpts,
 		Encoder: tok, Template: batch.ChatTemplate{Renderer: renderer}, Mode: mode, EOS: tok.Config().EOSID,
 		TokenizerHash: tokHash, TemplateSource: tmplSrc, CacheDir: env.CacheDir,
 		Tokenize: batch.TokenizeOptions{MaxLen: cfg.Training.MaxSeqLen, Truncation: dataset.TruncateRight, SkipBadRows: true},

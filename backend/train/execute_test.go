@@ -214,3 +214,27 @@ func TestCrashAndResumeThroughTheQueue(t *testing.T) {
 		t.Errorf("final validation loss differs")
 	}
 }
+
+// TestDatasetFolderAndHubIDs reads a dataset given as a folder of split
+// files (the train split only), and reports a hub id clearly when hub
+// access is not configured.
+func TestDatasetFolderAndHubIDs(t *testing.T) {
+	f := newFixture(t)
+	dir := filepath.Join(t.TempDir(), "ds")
+	os.MkdirAll(filepath.Join(dir, "data"), 0o755)
+	fineTomeRows(t, filepath.Join(dir, "data", "train-00000-of-00001.jsonl"), 40)
+	fineTomeRows(t, filepath.Join(dir, "data", "test-00000-of-00001.jsonl"), 7)
+	cfg := f.config(2)
+	cfg.Dataset.Path = dir
+	cfg.Dataset.ValFraction = 0.25
+	rec := runQueued(t, f, Env{}, cfg, "")
+	log, _ := os.ReadFile(f.store.LogPath(rec.ID))
+	if rec.State != runs.Completed || !strings.Contains(string(log), "30 training and 10 validation examples (40 rows read") {
+		t.Fatalf("folder dataset: %+v\n%s", rec, log)
+	}
+	cfg.Dataset.Path = "mlabonne/FineTome-100k"
+	rec = runQueued(t, f, Env{}, cfg, "")
+	if rec.State != runs.Failed || !strings.Contains(rec.Error, "mlabonne/FineTome-100k") {
+		t.Errorf("hub id without hub access: %+v", rec)
+	}
+}
