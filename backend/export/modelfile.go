@@ -11,30 +11,36 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/model"
 )
 
-// Ollama chat templates (Go text/template) per family. Ollama cannot run
-// the Jinja template embedded in the GGUF, so the Modelfile carries an
-// equivalent one.
+// Ollama chat templates (Go text/template over .Messages, which includes
+// system messages) per family. Ollama cannot run the Jinja template
+// embedded in the GGUF, so the Modelfile carries an equivalent one; each
+// renders what the model's Hugging Face template renders for a
+// conversation ending with a user turn (without BOS, which llama.cpp adds).
 var ollamaTemplates = map[model.Arch]string{
-	model.Gemma3: `{{- range $i, $_ := .Messages }}
+	// Gemma has no system role: the system message opens the first user
+	// turn, separated by a blank line.
+	model.Gemma3: `{{- $system := "" }}{{ $hasSystem := false }}
+{{- range .Messages }}{{ if eq .Role "system" }}{{ $system = .Content }}{{ $hasSystem = true }}{{ end }}{{ end }}
+{{- $first := true }}
+{{- range $i, $m := .Messages }}
 {{- $last := eq (len (slice $.Messages $i)) 1 }}
-{{- if or (eq .Role "user") (eq .Role "system") }}<start_of_turn>user
-{{ .Content }}<end_of_turn>
-{{ if $last }}<start_of_turn>model
+{{- if eq $m.Role "user" }}<start_of_turn>user
+{{ if and $first $hasSystem }}{{ $system }}
+
+{{ end }}{{ $m.Content }}<end_of_turn>
+{{ $first = false }}
+{{- if $last }}<start_of_turn>model
 {{ end }}
-{{- else if eq .Role "assistant" }}<start_of_turn>model
-{{ .Content }}{{ if not $last }}<end_of_turn>
+{{- else if eq $m.Role "assistant" }}<start_of_turn>model
+{{ $m.Content }}{{ if not $last }}<end_of_turn>
 {{ end }}
 {{- end }}
 {{- end }}`,
-	model.Llama: `{{- if .System }}<|start_header_id|>system<|end_header_id|>
+	model.Llama: `{{- range $i, $m := .Messages }}
+{{- $last := eq (len (slice $.Messages $i)) 1 }}<|start_header_id|>{{ $m.Role }}<|end_header_id|>
 
-{{ .System }}<|eot_id|>
-{{- end }}
-{{- range $i, $_ := .Messages }}
-{{- $last := eq (len (slice $.Messages $i)) 1 }}<|start_header_id|>{{ .Role }}<|end_header_id|>
-
-{{ .Content }}{{ if or (ne .Role "assistant") (not $last) }}<|eot_id|>{{ end }}
-{{- if and $last (ne .Role "assistant") }}<|start_header_id|>assistant<|end_header_id|>
+{{ $m.Content }}{{ if or (ne $m.Role "assistant") (not $last) }}<|eot_id|>{{ end }}
+{{- if and $last (ne $m.Role "assistant") }}<|start_header_id|>assistant<|end_header_id|>
 
 {{ end }}
 {{- end }}`,
@@ -42,14 +48,11 @@ var ollamaTemplates = map[model.Arch]string{
 	model.Qwen3: chatMLTemplate,
 }
 
-const chatMLTemplate = `{{- if .System }}<|im_start|>system
-{{ .System }}<|im_end|>
+const chatMLTemplate = `{{- range $i, $m := .Messages }}
+{{- $last := eq (len (slice $.Messages $i)) 1 }}<|im_start|>{{ $m.Role }}
+{{ $m.Content }}{{ if or (ne $m.Role "assistant") (not $last) }}<|im_end|>
 {{ end }}
-{{- range $i, $_ := .Messages }}
-{{- $last := eq (len (slice $.Messages $i)) 1 }}<|im_start|>{{ .Role }}
-{{ .Content }}{{ if or (ne .Role "assistant") (not $last) }}<|im_end|>
-{{ end }}
-{{- if and $last (ne .Role "assistant") }}<|im_start|>assistant
+{{- if and $last (ne $m.Role "assistant") }}<|im_start|>assistant
 {{ end }}
 {{- end }}`
 
