@@ -264,26 +264,41 @@ func (m *Model) MergedWeight(name string) (HostTensor, error) {
 // bottleneck; it never forms B·A.
 func (m *Model) linear(x *Node, layer int, module string) *Node {
 	g := x.Graph()
+	// Work on [rows, in] matrices: with 3-D activations the backend's
+	// matmul canonicalization transposes [B,T,n] gradients with a slow
+	// generic permutation for every weight gradient; 2-D ones take the
+	// fast 2-D transpose.
+	dims := x.Shape().Dimensions
+	lead := dims[:len(dims)-1]
+	rows := 1
+	for _, d := range lead {
+		rows *= d
+	}
+	x = Reshape(x, rows, dims[len(dims)-1])
 	path := modulePath(layer, module)
 	y := dense(x, m.weight(g, path+".weight"))
 	if m.cfg.AttentionBias && (module == "q_proj" || module == "k_proj" || module == "v_proj") {
 		y = Add(y, ExpandLeftToRank(m.weight(g, path+".bias"), y.Rank()))
 	}
+	if p, ok := m.loraPair(path); ok {
+		xa := x
+		if d := m.lora.cfg.Dropout; d > 0 && m.dropoutActive(g) {
+			keep := LessThan(m.store.RandomUniform(g, x.Shape()), Scalar(g, x.DType(), 1-d))
+			xa = Where(keep, MulScalar(x, 1/(1-d)), ZerosLike(x))
+		}
+		// Scale the rank-r bottleneck, the smallest tensor on the path.
+		low := MulScalar(dense(xa, p.a.NodeValue(g)), m.lora.cfg.Scale())
+		y = Add(y, dense(low, p.b.NodeValue(g)))
+	}
+	return Reshape(y, append(append([]int{}, lead...), y.Shape().Dimensions[1])...)
+}
+
+func (m *Model) loraPair(path string) (loraPair, bool) {
 	if m.lora == nil {
-		return y
+		return loraPair{}, false
 	}
 	p, ok := m.lora.pairs[path]
-	if !ok {
-		return y
-	}
-	xa := x
-	if d := m.lora.cfg.Dropout; d > 0 && m.dropoutActive(g) {
-		keep := LessThan(m.store.RandomUniform(g, x.Shape()), Scalar(g, x.DType(), 1-d))
-		xa = Where(keep, MulScalar(x, 1/(1-d)), ZerosLike(x))
-	}
-	// Scale the rank-r bottleneck, the smallest tensor on the path.
-	low := MulScalar(dense(xa, p.a.NodeValue(g)), m.lora.cfg.Scale())
-	return Add(y, dense(low, p.b.NodeValue(g)))
+	return p, ok
 }
 
 var _ = tensors.FromShape
