@@ -362,3 +362,60 @@ func TestPermuteRoPE(t *testing.T) {
 	_, err = permuteRoPE(make([]float32, 6), 6, 1, 2)
 	require.Error(t, err)
 }
+
+// TestMergedBF16IsLosslessForUntouchedWeights: real checkpoints are bf16;
+// exporting them merged in bf16 must leave every weight the adapter does
+// not touch bit-identical.
+func TestMergedBF16IsLosslessForUntouchedWeights(t *testing.T) {
+	f32 := filepath.Join(t.TempDir(), "f32")
+	writeTinyGemma(t, f32, 21)
+	base := filepath.Join(t.TempDir(), "bf16")
+	require.NoError(t, os.MkdirAll(base, 0o755))
+	ck, err := safetensors.OpenDir(f32)
+	require.NoError(t, err)
+	var tensors []safetensors.Tensor
+	for _, name := range ck.Names() {
+		info, _ := ck.Info(name)
+		v, err := ck.Float32(name)
+		require.NoError(t, err)
+		st, err := safetensors.FromFloat32(name, safetensors.BF16, info.Shape, v)
+		require.NoError(t, err)
+		tensors = append(tensors, st)
+	}
+	ck.Close()
+	require.NoError(t, safetensors.WriteFile(filepath.Join(base, "model.safetensors"), tensors, nil))
+	for _, f := range []string{"config.json", "tokenizer.json", "tokenizer_config.json"} {
+		require.NoError(t, copyFile(filepath.Join(f32, f), filepath.Join(base, f)))
+	}
+	ad := randomAdapter(22, 4)
+	adDir := filepath.Join(t.TempDir(), "adapter")
+	require.NoError(t, WriteAdapter(adDir, ad, false))
+	out := filepath.Join(t.TempDir(), "merged")
+	_, err = Run(context.Background(), Request{Format: FormatMerged, BaseDir: base, AdapterDir: adDir, OutDir: out})
+	require.NoError(t, err)
+
+	in, err := safetensors.OpenDir(base)
+	require.NoError(t, err)
+	defer in.Close()
+	got, err := safetensors.OpenDir(out)
+	require.NoError(t, err)
+	defer got.Close()
+	changed := 0
+	for _, name := range in.Names() {
+		info, _ := in.Info(name)
+		oinfo, ok := got.Info(name)
+		require.True(t, ok, name)
+		require.Equal(t, safetensors.BF16, oinfo.DType)
+		a := make([]byte, info.ByteSize())
+		b := make([]byte, oinfo.ByteSize())
+		require.NoError(t, in.ReadRaw(name, a))
+		require.NoError(t, got.ReadRaw(name, b))
+		if ad.Layers[strings.TrimSuffix(name, ".weight")] != nil {
+			require.NotEqual(t, a, b, name)
+			changed++
+		} else {
+			require.Equal(t, a, b, name)
+		}
+	}
+	require.Equal(t, len(ad.Layers), changed)
+}
