@@ -1,0 +1,41 @@
+// @vitest-environment jsdom
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { afterEach, describe, expect, it } from 'vitest';
+import { setTransport } from '../../lib/api';
+import { fakeTransport } from '../../test/fakeTransport';
+import ExportScreen from './ExportScreen.svelte';
+
+afterEach(() => setTransport(null));
+
+describe('export screen', () => {
+  it('exports a finished run and lists the files and commands', async () => {
+    let finish: (v: unknown) => void = () => {};
+    const fake = fakeTransport({
+      'Runs.List': () => [
+        { id: 'r0', state: 'failed', model: 'm', dataset: 'd', created: '', step: 1, total_steps: 2 },
+        { id: 'r1', name: 'tuned', state: 'completed', model: 'm', dataset: 'd', created: '', step: 2, total_steps: 2 },
+      ],
+      'Export.Start': () => new Promise((res) => (finish = res)),
+    });
+    setTransport(fake.t);
+    render(ExportScreen, { runId: 'r1' });
+    const run = (await screen.findByLabelText('Run')) as HTMLSelectElement;
+    await waitFor(() => expect(run.value).toBe('r1'));
+    // Only finished runs can be exported.
+    expect([...run.options].map((o) => o.value)).toEqual(['r1']);
+    await fireEvent.change(screen.getByLabelText('Quantization'), { target: { value: 'f16' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Export' }));
+    await waitFor(() => expect(fake.calls.find((c) => c.name === 'Export.Start')?.args[0]).toEqual({ run_id: 'r1', format: 'gguf', quant: 'f16' }));
+
+    fake.emit('export.progress', { stage: 'writing', done: 3, total: 4, tensor: 'blk.0.attn_q.weight' });
+    await screen.findByText('writing: blk.0.attn_q.weight');
+    expect(screen.getByRole('progressbar', { name: 'Export progress' }).getAttribute('aria-valuenow')).toBe('75');
+
+    finish({ out_dir: '/x', files: [{ path: '/x/tuned-f16.gguf', size: 2048 }, { path: '/x/Modelfile', size: 100 }], commands: { ollama: 'ollama create tuned -f Modelfile', llamacpp: 'llama-cli -m /x/tuned-f16.gguf' } });
+    const files = await screen.findAllByTestId('export-file');
+    expect(files.map((f) => f.textContent)).toEqual(['/x/tuned-f16.gguf', '/x/Modelfile']);
+    expect(screen.getByText('2.0 KiB')).toBeTruthy();
+    expect(screen.getByText('llama-cli -m /x/tuned-f16.gguf')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Copy Ollama' })).toBeTruthy();
+  });
+});
