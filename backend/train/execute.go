@@ -252,8 +252,9 @@ func datasetMapping(d runconfig.Dataset) (dataset.Mapping, error) {
 	return over, nil
 }
 
-// epochData adapts batch.Batches to Data: it builds an epoch's batches when
-// first asked and keeps the current epoch. Packing can give epochs a
+// epochData adapts batch.Epoch to Data: it plans an epoch when first
+// asked and assembles each micro-batch on demand, so memory holds the
+// epoch's plan, not every batch's arrays. Packing can give epochs a
 // different number of batches; Len is the first epoch's count and other
 // epochs are cut or wrapped to it, so the data position stays a plain
 // micro-batch counter.
@@ -265,48 +266,50 @@ type epochData struct {
 
 	mu    sync.Mutex
 	epoch int
-	cur   []Batch
+	cur   *batch.Epoch
 }
 
 func newEpochData(examples []batch.Example, o batch.BatchOptions, shuffle bool) (*epochData, error) {
 	d := &epochData{examples: examples, opts: o, shuffle: shuffle, epoch: -1}
-	if _, err := d.load(0); err != nil {
+	ep, err := d.load(0)
+	if err != nil {
 		return nil, err
 	}
-	d.n = len(d.cur)
+	d.n = ep.Len()
 	return d, nil
 }
 
-func (d *epochData) load(epoch int) ([]Batch, error) {
+func (d *epochData) load(epoch int) (*batch.Epoch, error) {
+	if !d.shuffle {
+		epoch = 0
+	}
 	if epoch == d.epoch {
 		return d.cur, nil
 	}
-	e := epoch
-	if !d.shuffle {
-		e = 0
-	}
-	bs, err := batch.Batches(d.examples, d.opts, e)
+	ep, err := batch.NewEpoch(d.examples, d.opts, epoch)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Batch, len(bs))
-	for i, b := range bs {
-		out[i] = Batch{Rows: b.Size, Seq: b.Len, Tokens: b.Tokens, Labels: b.Labels, Positions: b.Positions, Segments: b.Segments}
+	if ep.Len() == 0 {
+		return nil, fmt.Errorf("epoch %d has no batches", epoch)
 	}
-	d.epoch, d.cur = epoch, out
-	return out, nil
+	d.epoch, d.cur = epoch, ep
+	return ep, nil
 }
 
+// Len implements Data.
 func (d *epochData) Len() int { return d.n }
 
+// Batch implements Data.
 func (d *epochData) Batch(epoch, i int) (Batch, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	bs, err := d.load(epoch)
+	ep, err := d.load(epoch)
 	if err != nil {
 		return Batch{}, err
 	}
-	return bs[i%len(bs)], nil
+	b := ep.Batch(i % ep.Len())
+	return Batch{Rows: b.Size, Seq: b.Len, Tokens: b.Tokens, Labels: b.Labels, Positions: b.Positions, Segments: b.Segments}, nil
 }
 
 // SaveAdapter writes the model's LoRA adapters as a PEFT adapter directory
