@@ -67,6 +67,9 @@ func benchTrainStep(b *testing.B, preset string, batch, seq int) {
 	b.ReportMetric(float64(b.N*batch*seq)/time.Since(start).Seconds(), "tokens/s")
 	// CPU seconds per step: steadier than wall time on a shared machine.
 	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	// Whole-process peak (setup included), comparable to peak_rss_mb of the
+	// PyTorch reference when the benchmark runs alone (-bench 'TrainStep5M$').
+	b.ReportMetric(float64(peakRSS(b))/(1<<20), "peak-rss-MB")
 }
 
 func BenchmarkTrainStepTiny(b *testing.B) { benchTrainStep(b, "tiny", 4, 64) }
