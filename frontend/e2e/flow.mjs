@@ -133,6 +133,15 @@ try {
   console.log(`    live: loss ${firstLoss}, progress ${p1}% -> ${p2}%`);
   await shot('run-live');
 
+  step('Run page: pause and resume');
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=run-state]')?.textContent === 'paused', null, { timeout: 120_000 });
+  const pausedAt = Number(await bar.getAttribute('aria-valuenow'));
+  await shot('run-paused');
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await page.waitForFunction((p) => Number(document.querySelector('[aria-label="Training progress"]')?.getAttribute('aria-valuenow')) > p, pausedAt, { timeout: 120_000 });
+  console.log(`    paused at ${pausedAt}%, resumed`);
+
   step('Run page: the run completes');
   await page.waitForFunction(() => document.querySelector('[data-testid=run-state]')?.textContent === 'completed', null, { timeout: 300_000 });
   await page.waitForTimeout(500);
@@ -183,6 +192,21 @@ try {
   if (!files.some((f) => f.endsWith('.gguf'))) throw new Error(`no .gguf among ${files.join(', ')}`);
   console.log(`    exported ${files.join(', ')}`);
   await shot('export');
+
+  step('Runs: delete the demo run');
+  page.once('dialog', (d) => d.accept());
+  const demoId = await page.evaluate(async (id) => {
+    const res = await fetch('/api/call/Runs/List', { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${sessionStorage.getItem('whetstone.token')}` }, body: '[]' });
+    return (await res.json()).map((r) => r.id).find((x) => x !== id);
+  }, runId);
+  if (demoId) {
+    await page.goto(`${base}/#/runs/${encodeURIComponent(demoId)}`);
+    await page.getByTestId('run-state').waitFor();
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.waitForURL(/#\/runs$/);
+    await page.getByTestId(`state-${runId}`).waitFor();
+    if (await page.getByTestId(`state-${demoId}`).count()) throw new Error('the deleted run is still listed');
+  }
 
   step('Settings: dark theme');
   await page.getByRole('link', { name: 'Settings', exact: true }).click();
