@@ -19,9 +19,6 @@ echo "==> llama.cpp for the GGUF interop tests (node-llama-cpp's prebuilt binari
 # the locked versions; --ignore-scripts skips its build-from-source hook.
 (cd tools/llamacpp-check && npm install --ignore-scripts --no-audit --no-fund --loglevel=error)
 
-echo "==> llama.cpp (prebuilt, from npm) for the GGUF interop test"
-(cd tools/llamacpp-check && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
-
 echo "==> Go: vet and tests"
 go vet ./...
 go test -count=1 -timeout 25m ./...
