@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
+
+	"github.com/whetstone-ai/whetstone/backend/safefile"
 )
 
 // MaxTensorName is the longest tensor name ggml accepts (GGML_MAX_NAME
@@ -148,40 +148,13 @@ func (w *Writer) WriteTo(out io.Writer) (int64, error) {
 	return cw.n, cw.w.(*bufio.Writer).Flush()
 }
 
-// WriteFile writes the file atomically: to a temporary file beside path,
-// synced, then renamed. On any error nothing exists under path that was
-// not there before.
+// WriteFile writes the file atomically (see safefile): on any error nothing
+// exists under path that was not there before.
 func (w *Writer) WriteFile(path string) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("create temporary file for %s: %w", path, err)
-	}
-	name := tmp.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(name)
-		}
-	}()
-	if _, err := w.WriteTo(tmp); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", path, err)
-	}
-	if err := os.Chmod(name, 0o644); err != nil {
-		return fmt.Errorf("chmod %s: %w", path, err)
-	}
-	if err := os.Rename(name, path); err != nil {
-		return fmt.Errorf("rename into %s: %w", path, err)
-	}
-	ok = true
-	return nil
+	return safefile.WriteFrom(path, 0o644, func(out io.Writer) error {
+		_, err := w.WriteTo(out)
+		return err
+	})
 }
 
 func padTo(n, align uint64) uint64 {

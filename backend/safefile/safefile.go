@@ -4,14 +4,27 @@
 package safefile
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
 
 // Write atomically replaces path with data.
 func Write(path string, data []byte, perm os.FileMode) error {
+	return WriteFrom(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteFrom atomically replaces path with what fill writes. It is for files
+// too large to hold in memory (model weights are streamed one tensor at a
+// time); fill's writer is buffered, so small writes are cheap. If fill fails,
+// path is left as it was and the temporary file is removed.
+func WriteFrom(path string, perm os.FileMode, fill func(w io.Writer) error) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create directory %s: %w", dir, err)
@@ -28,7 +41,11 @@ func Write(path string, data []byte, perm os.FileMode) error {
 			os.Remove(name)
 		}
 	}()
-	if _, err := tmp.Write(data); err != nil {
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	if err := fill(bw); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Sync(); err != nil {
@@ -37,6 +54,8 @@ func Write(path string, data []byte, perm os.FileMode) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", path, err)
 	}
+	// CreateTemp makes the file 0600; give it the permissions a plain
+	// os.WriteFile would, so other tools (llama.cpp, Ollama) can read it.
 	if err := os.Chmod(name, perm); err != nil {
 		return fmt.Errorf("chmod %s: %w", path, err)
 	}

@@ -1,6 +1,8 @@
 package safefile
 
 import (
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -32,4 +34,35 @@ func TestWriteFailsOnUnwritableTarget(t *testing.T) {
 	err := Write(target, []byte("x"), 0o644)
 	require.Error(t, err)
 	require.Contains(t, err.Error(), target)
+}
+
+func TestWriteFromStreamsAndKeepsOldFileOnFailure(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "w.bin")
+	require.NoError(t, WriteFrom(p, 0o644, func(w io.Writer) error {
+		for i := 0; i < 3; i++ {
+			if _, err := w.Write([]byte{byte('a' + i)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	got, err := os.ReadFile(p)
+	require.NoError(t, err)
+	require.Equal(t, "abc", string(got))
+
+	err = WriteFrom(p, 0o644, func(w io.Writer) error {
+		if _, err := w.Write([]byte("partial")); err != nil {
+			return err
+		}
+		return errors.New("disk on fire")
+	})
+	require.ErrorContains(t, err, "disk on fire")
+	require.ErrorContains(t, err, p)
+	got, err = os.ReadFile(p)
+	require.NoError(t, err)
+	require.Equal(t, "abc", string(got), "a failed write must leave the old file")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "temporary files must not remain")
 }
