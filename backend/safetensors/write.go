@@ -1,14 +1,14 @@
 package safetensors
 
 import (
-	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/whetstone-ai/whetstone/backend/safefile"
 )
 
 // Tensor is one tensor to write. Either Data holds its raw little-endian
@@ -143,32 +143,9 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 // writeAtomic writes through fill into a temporary file next to path and
-// renames it into place once complete and synced.
-func writeAtomic(path string, fill func(w io.Writer) error) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err := fill(bw); err != nil {
-		return fmt.Errorf("safetensors: writing %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("safetensors: writing %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("safetensors: sync %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("safetensors: close %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+// renames it into place once complete and synced (see safefile).
+func writeAtomic(path string, fill func(w io.Writer) error) error {
+	if err := safefile.WriteFrom(path, 0o644, fill); err != nil {
 		return fmt.Errorf("safetensors: %w", err)
 	}
 	return nil
@@ -213,8 +190,8 @@ func WriteSharded(dir string, tensors []Tensor, metadata map[string]string, maxS
 		return fmt.Errorf("safetensors: %w", err)
 	}
 	path := filepath.Join(dir, IndexFile)
-	return writeAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(append(data, '\n'))
-		return err
-	})
+	if err := safefile.Write(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	return nil
 }
