@@ -14,6 +14,9 @@ import (
 func (m *Model) executor(key string, fn func(*mlmodel.Scope, []*Node) []*Node) (*mlmodel.Exec, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.closed {
+		return nil, fmt.Errorf("model: used after Close")
+	}
 	if e, ok := m.execs[key]; ok {
 		return e, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -136,5 +137,46 @@ func TestSamplerFilters(t *testing.T) {
 	g := newSampler(SamplingOptions{RepetitionPenalty: 2}, 1)
 	if tok := g.next([]float32{5, 4, 1}, []int32{0}); tok != 1 {
 		t.Errorf("repetition penalty: got %d", tok)
+	}
+}
+
+// Concurrent generations share the compiled graphs but not their caches.
+func TestConcurrentGeneration(t *testing.T) {
+	m := tinyModel(t, "gemma3", 5, Options{})
+	prompts := [][]int32{testTokens(7, m.cfg.VocabSize, 1), testTokens(12, m.cfg.VocabSize, 2), testTokens(3, m.cfg.VocabSize, 3)}
+	opts := GenerateOptions{MaxNewTokens: 10, StopTokens: []int32{}}
+	want := make([][]int32, len(prompts))
+	for i, p := range prompts {
+		g, err := m.Generate(context.Background(), p, opts, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = g.Tokens
+	}
+	got := make([][]int32, len(prompts))
+	errs := make(chan error, len(prompts))
+	done := make(chan struct{})
+	for i, p := range prompts {
+		go func() {
+			g, err := m.Generate(context.Background(), p, opts, nil)
+			got[i] = g.Tokens
+			errs <- err
+			done <- struct{}{}
+		}()
+	}
+	for range prompts {
+		<-done
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range prompts {
+		if !slices.Equal(got[i], want[i]) {
+			t.Errorf("prompt %d: concurrent %v, sequential %v", i, got[i], want[i])
+		}
+	}
+	m.Close()
+	if _, err := m.Logits(prompts[0]); err == nil || !strings.Contains(err.Error(), "Close") {
+		t.Errorf("closed model: %v", err)
 	}
 }

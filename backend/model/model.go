@@ -55,8 +55,9 @@ type Model struct {
 	fusedUnderCheckpoint bool
 	lossChunkElements    int
 
-	mu    sync.Mutex
-	execs map[string]*mlmodel.Exec // compiled graphs by purpose
+	mu     sync.Mutex
+	closed bool
+	execs  map[string]*mlmodel.Exec // compiled graphs by purpose
 }
 
 func newModel(cfg *Config, opts Options) (*Model, error) {
@@ -375,4 +376,18 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("model: %w", err)
 	}
 	return nil
+}
+
+// Close releases the model's compiled graphs and weight buffers now rather
+// than at garbage collection (a service switching models should not hold
+// two). The model must not be used afterwards.
+func (m *Model) Close() {
+	m.resetExecs()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.store != nil {
+		m.store.Finalize()
+	}
+	m.base, m.lora = nil, nil
+	m.closed = true
 }
