@@ -19,6 +19,7 @@
 //	m, err := model.Load(dir, model.Options{})          // config.json + safetensors
 //	m, err := model.NewRandom(cfg, seed, model.Options{}) // tests, demo, benchmarks
 //	err = m.SaveCheckpoint(dir)                         // config.json + model.safetensors
+//	m.Close()                                           // free graphs and weights now
 //
 // Base weights are frozen GoMLX variables under the store scope "/base",
 // named by their canonical Hugging Face text-model names
@@ -56,7 +57,8 @@
 // cross-entropy are evaluated in chunks of rows so [batch, seq, vocab]
 // logits are never materialized for large vocabularies. The loss is
 // (sum, count) so gradient accumulation can weight micro-batches by token
-// count; MeanLossGraph divides them. Dropout is active when the graph is
+// count; MeanLossGraph divides them. m.SetGradientCheckpointing(true)
+// recomputes each layer in the backward pass to halve activation memory. Dropout is active when the graph is
 // marked as training (scope.SetTraining(g, true)), drawing from the store's
 // RNG, which m.Seed resets for reproducible runs. m.TrainableVariables lists
 // the LoRA variables; optimizers from ml/train/optimizer find them as the
