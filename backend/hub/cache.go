@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/whetstone-ai/whetstone/backend/safefile"
 )
 
 // The cache layout is huggingface_hub's, so both tools share one cache:
@@ -62,28 +64,8 @@ func writeRef(repoDir, rev, commit string) error {
 	if old, err := readRef(repoDir, rev); err == nil && old == commit {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("write ref %s: %w", p, err)
-	}
-	return writeFileAtomic(p, []byte(commit))
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), path)
-	}
-	if werr != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, werr)
+	if err := safefile.Write(p, []byte(commit), 0o644); err != nil {
+		return fmt.Errorf("write ref: %w", err)
 	}
 	return nil
 }
@@ -122,27 +104,18 @@ func linkBlob(blob, dst string) error {
 	return nil
 }
 
+// copyFile is linkBlob's last resort; it writes atomically so a reader of
+// the snapshot never sees a partial copy under the final name.
 func copyFile(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
-	if err != nil {
+	return safefile.WriteFrom(dst, 0o644, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
 		return err
-	}
-	_, err = io.Copy(tmp, in)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), dst)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	})
 }
 
 // cachedFiles lists the files of a snapshot folder (slash-separated, relative,
