@@ -16,6 +16,7 @@ import (
 	mlmodel "github.com/gomlx/gomlx/ml/model"
 
 	"github.com/whetstone-ai/whetstone/backend/accel"
+	"github.com/whetstone-ai/whetstone/backend/safefile"
 	"github.com/whetstone-ai/whetstone/backend/safetensors"
 )
 
@@ -355,28 +356,12 @@ func (m *Model) SaveCheckpoint(dir string) (err error) {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, "config.json"), data)
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("model: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("model: write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("model: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := safefile.Write(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
 	return nil
 }
+
 
 // Close releases the model's compiled graphs and weight buffers now rather
 // than at garbage collection (a service switching models should not hold
