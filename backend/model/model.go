@@ -362,7 +362,6 @@ func (m *Model) SaveCheckpoint(dir string) (err error) {
 	return nil
 }
 
-
 // Close releases the model's compiled graphs and weight buffers now rather
 // than at garbage collection (a service switching models should not hold
 // two). The model must not be used afterwards.
