@@ -38,6 +38,8 @@ type DatasetInfo struct {
 	Path      string            `json:"path"`
 	Files     []string          `json:"files"`
 	Detection dataset.Detection `json:"detection"`
+	// Columns are every column of the file, for the mapping editor.
+	Columns []string `json:"columns"`
 }
 
 // Inspect detects the format of a dataset and explains why.
@@ -52,7 +54,7 @@ func (s *Datasets) Inspect(req DatasetRequest) (out DatasetInfo, err error) {
 		return out, err
 	}
 	defer sc.Close()
-	return DatasetInfo{Path: files[0], Files: files, Detection: sc.Detection()}, nil
+	return DatasetInfo{Path: files[0], Files: files, Detection: sc.Detection(), Columns: sc.Columns()}, nil
 }
 
 // Preview returns one page of rows as messages and, with a model, as the

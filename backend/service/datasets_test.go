@@ -30,6 +30,7 @@ func TestDatasetsInspectPreviewStats(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "sharegpt", string(info.Detection.Mapping.Format))
 	require.NotEmpty(t, info.Detection.Reason)
+	require.Equal(t, []string{"conversations", "score", "source"}, info.Columns)
 
 	dir := tinyModelDir(t)
 	tokenizertest.ByteLevel(t, dir)
