@@ -148,7 +148,7 @@ func listCache(env *Env, client *hub.Client) error {
 			}
 			revs = append(revs, name)
 		}
-		fmt.Fprintf(env.Stdout, "%-8s %-48s %10s  %-24s %s\n", r.Repo.Type, r.Repo.ID, formatBytes(r.SizeOnDisk), strings.Join(revs, " "), r.Revisions[0].Dir)
+		fmt.Fprintf(env.Stdout, "%-8s %-48s %10s  %-24s %s\n", r.Repo.Type, r.Repo.ID, hub.FormatBytes(r.SizeOnDisk), strings.Join(revs, " "), r.Revisions[0].Dir)
 	}
 	return nil
 }
@@ -241,29 +241,15 @@ func formatProgress(p hub.Progress) string {
 	if p.BytesTotal > 0 {
 		pct = 100 * float64(p.BytesDone) / float64(p.BytesTotal)
 	}
-	s := fmt.Sprintf("%s  %5.1f%%  %s / %s  %d/%d files", p.Repo, pct, formatBytes(p.BytesDone), formatBytes(p.BytesTotal), p.FilesDone, p.FilesTotal)
+	s := fmt.Sprintf("%s  %5.1f%%  %s / %s  %d/%d files", p.Repo, pct, hub.FormatBytes(p.BytesDone), hub.FormatBytes(p.BytesTotal), p.FilesDone, p.FilesTotal)
 	if p.Done {
 		return s + "  done"
 	}
 	if p.BytesPerSecond > 0 {
-		s += "  " + formatBytes(int64(p.BytesPerSecond)) + "/s"
+		s += "  " + hub.FormatBytes(int64(p.BytesPerSecond)) + "/s"
 	}
 	if p.ETASeconds >= 0 {
 		s += "  ETA " + (time.Duration(p.ETASeconds) * time.Second).Round(time.Second).String()
 	}
 	return s
-}
-
-// formatBytes uses decimal units, as the hub's web pages do.
-func formatBytes(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTP"[exp])
 }

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -137,4 +138,19 @@ func (t *tracker) emit(now time.Time) {
 	}
 	t.lastEmit = now
 	t.emitter.Emit(ProgressTopic, t.state)
+}
+
+// FormatBytes renders a size with decimal units (1.5 GB = 1.5e9 bytes), as
+// the hub's web pages do, so the sizes a user sees here match the model page.
+func FormatBytes(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTP"[exp])
 }

@@ -232,23 +232,9 @@ func (c *Client) checkSpace(repo Repo, commit string, entries []treeEntry) error
 	}
 	if free < need+spaceMargin {
 		return fmt.Errorf("%s: not enough disk space in %s: %s to download, %s free; free some space or set HF_HUB_CACHE to a bigger disk",
-			repo, c.opts.CacheDir, humanBytes(need), humanBytes(free))
+			repo, c.opts.CacheDir, FormatBytes(need), FormatBytes(free))
 	}
 	return nil
-}
-
-// humanBytes uses decimal units, as the hub's pages do.
-func humanBytes(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTP"[exp])
 }
 
 // fetchAll downloads entries in parallel, largest first so the long

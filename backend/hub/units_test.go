@@ -179,3 +179,20 @@ func TestTrackerRateAndETA(t *testing.T) {
 		t.Errorf("final %+v", end)
 	}
 }
+
+func TestFormatBytes(t *testing.T) {
+	for n, want := range map[int64]string{
+		0:                         "0 B",
+		999:                       "999 B",
+		1000:                      "1.0 kB",
+		1_500_000:                 "1.5 MB",
+		536_870_912:               "536.9 MB",
+		2_000_000_000_000:         "2.0 TB",
+		3_000_000_000_000_000:     "3.0 PB",
+		9_000_000_000_000_000_000: "9000.0 PB",
+	} {
+		if got := FormatBytes(n); got != want {
+			t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
