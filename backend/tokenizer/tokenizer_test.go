@@ -200,6 +200,21 @@ func TestVocabExport(t *testing.T) {
 	if b.Model != tokenizer.ModelBPEByteLevel || b.PreTokenizer != "llama3" || b.Kinds[len(b.Kinds)-1] != tokenizer.KindUserDefined {
 		t.Fatalf("byte-level vocab: %s %s", b.Model, b.PreTokenizer)
 	}
+	// The SentencePiece fixture's post-processor puts <bos> first and its
+	// normalizer only replaces spaces; the byte-level one adds nothing.
+	if !v.PrefixSpecial || v.AddSpacePrefix || b.PrefixSpecial || b.AddSpacePrefix {
+		t.Fatalf("spm prefix %v/%v, byte-level prefix %v/%v", v.PrefixSpecial, v.AddSpacePrefix, b.PrefixSpecial, b.AddSpacePrefix)
+	}
+	llama2, err := tokenizer.FromJSON([]byte(`{"normalizer": {"type": "Sequence", "normalizers": [
+		{"type": "Prepend", "prepend": "▁"},
+		{"type": "Replace", "pattern": {"String": " "}, "content": "▁"}]},
+		"model": {"type": "BPE", "byte_fallback": true, "vocab": {"▁": 0, "a": 1}, "merges": []}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !llama2.Vocab().AddSpacePrefix {
+		t.Fatal("a Prepend normalizer must give AddSpacePrefix")
+	}
 }
 
 func TestLoadErrors(t *testing.T) {

@@ -36,16 +36,25 @@ type Vocab struct {
 	Scores []float32
 	// PreTokenizer is "llama3", "qwen2" or "default".
 	PreTokenizer string
+	// AddSpacePrefix: the normalizer prepends "▁" to the text (Llama 2;
+	// Gemma's does not). GGUF records it as add_space_prefix.
+	AddSpacePrefix bool
+	// PrefixSpecial: encoding with special tokens puts tokens before the
+	// text (how Llama 3's post-processor adds BOS with no add_bos_token in
+	// tokenizer_config.json).
+	PrefixSpecial bool
 }
 
 // Vocab returns the vocabulary for export. It builds fresh slices each call.
 func (t *Tokenizer) Vocab() Vocab {
 	v := Vocab{
-		Model:        ModelSPMBPE,
-		Tokens:       make([]string, len(t.tokens)),
-		Merges:       make([]string, len(t.merges)),
-		Kinds:        make([]TokenKind, len(t.tokens)),
-		PreTokenizer: t.preKind,
+		Model:          ModelSPMBPE,
+		Tokens:         make([]string, len(t.tokens)),
+		Merges:         make([]string, len(t.merges)),
+		Kinds:          make([]TokenKind, len(t.tokens)),
+		PreTokenizer:   t.preKind,
+		AddSpacePrefix: prependsSpace(t.normalizer),
+		PrefixSpecial:  len(t.post.prefix) > 0,
 	}
 	if t.byteLevel {
 		v.Model = ModelBPEByteLevel
@@ -81,6 +90,21 @@ func (t *Tokenizer) Vocab() Vocab {
 		v.Scores = append([]float32(nil), t.scores...)
 	}
 	return v
+}
+
+// prependsSpace reports whether n, or a step of it, is a Prepend normalizer.
+func prependsSpace(n normalizer) bool {
+	switch n := n.(type) {
+	case prependNormalizer:
+		return true
+	case sequenceNormalizer:
+		for _, step := range n {
+			if prependsSpace(step) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func itoa(n int) string {
