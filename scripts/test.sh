@@ -3,7 +3,7 @@
 # tests and type checks, the desktop build, a desktop-window screenshot under
 # Xvfb, and the browser end-to-end test against `whetstone serve`.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-need_apt "${DESKTOP_DEPS[@]}" xvfb chromium imagemagick
+need_apt "${DESKTOP_DEPS[@]}" xvfb xdotool chromium imagemagick
 need_go
 need_node
 cd "$ROOT"
@@ -28,6 +28,7 @@ build_desktop
 
 echo "==> Desktop window under Xvfb"
 scripts/desktop-screenshot.sh "$ROOT/build/bin/whetstone" "$ARTIFACTS/desktop.png"
+ARTIFACTS="$ARTIFACTS" frontend/e2e/desktop.sh "$ROOT/build/bin/whetstone"
 
 if [ -x frontend/e2e/run.sh ]; then
   echo "==> Browser end-to-end test (headless Chromium against whetstone serve)"

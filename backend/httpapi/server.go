@@ -74,9 +74,9 @@ func (s *Server) Handler() http.Handler {
 
 const cookieName = "whetstone_token"
 
-// auth admits a request carrying the token as a bearer header, a `token`
-// query parameter (how a user opens the first page and how EventSource
-// connects) or the cookie set on that first visit (for the page's assets).
+// auth admits an API request carrying the token as a bearer header, a
+// `token` query parameter (how EventSource connects) or the cookie set when
+// the user opened the printed URL with ?token=.
 // It also refuses cross-site API calls, which a page on another origin could
 // otherwise make against a loopback server without a token.
 func (s *Server) auth(next http.Handler) http.Handler {
@@ -87,7 +87,11 @@ func (s *Server) auth(next http.Handler) http.Handler {
 				return
 			}
 		}
-		if s.opts.Token == "" {
+		// The UI's files hold no data, so they load without the token: a
+		// page opened without ?token= then shows its own "access token
+		// required" screen instead of a raw JSON error. Every /api/ call
+		// still needs the token.
+		if s.opts.Token == "" || (!strings.HasPrefix(r.URL.Path, "/api/") && r.URL.Query().Get("token") == "") {
 			next.ServeHTTP(w, r)
 			return
 		}

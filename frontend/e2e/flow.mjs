@@ -44,10 +44,12 @@ async function textOf(sel) {
 }
 
 try {
-  step('without the token the server refuses the page');
-  const refused = await page.goto(base + '/');
-  if (refused?.status() !== 401) throw new Error(`page without token: HTTP ${refused?.status()}, want 401`);
-  await page.getByText('access token required').waitFor();
+  step('without the token the API refuses and the UI asks for it');
+  const first = await page.goto(base + '/');
+  if (first?.status() !== 200) throw new Error(`page without token: HTTP ${first?.status()}, want 200 (the UI's files need no token)`);
+  await page.getByRole('heading', { name: 'Access token required' }).waitFor();
+  const apiStatus = await page.evaluate(async () => (await fetch('/api/methods')).status);
+  if (apiStatus !== 401) throw new Error(`API without token: HTTP ${apiStatus}, want 401`);
   await shot('token-refused');
 
   step('with a wrong token the UI asks for the right one');
