@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -83,13 +84,18 @@ func dataInspect(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("%w: data inspect needs exactly one FILE", ErrUsage)
 	}
 	path := pos[0]
+	if *maxLen < 1 {
+		return fmt.Errorf("%w: --max-len must be at least 1, got %d", ErrUsage, *maxLen)
+	}
 	opts := dataset.Options{SkipBadRows: !*strict, Split: *split}
 	if _, err := os.Stat(path); err != nil {
 		// Not on disk: a hub id such as mlabonne/FineTome-100k, read from
-		// the local hub cache or downloaded into it.
+		// the local hub cache or downloaded into it. A name with a data
+		// file's extension is a mistyped path, not a hub id: say so rather
+		// than asking the network.
 		ref, rerr := hub.ParseRef(path)
-		if rerr != nil || ref.IsLocal() {
-			return fmt.Errorf("%s: %w", path, err)
+		if rerr != nil || ref.IsLocal() || looksLikeDataFile(path) {
+			return fmt.Errorf("dataset %s: %w", path, err)
 		}
 		files, err := hub.NewFromEnv(env.Getenv, nil).ResolveDataset(ctx, path)
 		if err != nil {
@@ -158,7 +164,32 @@ func dataInspect(ctx context.Context, env *Env, args []string) error {
 	if st.Tokenized && st.Kept == 0 {
 		return fmt.Errorf("%s: %w: every row would be dropped (see above)", filepath.Base(path), batch.ErrAllMasked)
 	}
+	// Bad rows are skipped in training, but inspect is the check to run
+	// before it (by hand or in a script): it fails so they are not missed.
+	if st.Skipped > 0 {
+		first := ""
+		if len(st.Problems) > 0 {
+			first = "; first: " + st.Problems[0]
+		}
+		return fmt.Errorf("%w: %d of %d rows are bad and would be skipped in training%s", ErrBadRows, st.Skipped, st.Rows, first)
+	}
 	return nil
+}
+
+// ErrBadRows marks a dataset that was read but has rows that cannot be
+// used; data inspect reports them and exits non-zero.
+var ErrBadRows = errors.New("dataset has bad rows")
+
+// looksLikeDataFile reports whether name ends in a data file extension
+// (.jsonl.gz included), so a missing one is reported as a missing file.
+func looksLikeDataFile(name string) bool {
+	lower := strings.ToLower(strings.TrimSuffix(name, ".gz"))
+	for _, ext := range []string{".parquet", ".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".txt"} {
+		if strings.HasSuffix(lower, ext) {
+			return true
+		}
+	}
+	return false
 }
 
 func printDataStats(w io.Writer, st *dataset.Stats, model string, maxProblems int) {

@@ -30,9 +30,10 @@ func TestDataInspectLocalFile(t *testing.T) {
 {"conversations":[{"from":"system","value":"s"},{"from":"human","value":"q"},{"from":"gpt","value":"a"}]}
 `
 	os.WriteFile(path, []byte(rows), 0o644)
+	// The report is printed, and the bad row makes the command fail.
 	out, err := runData(t, "inspect", path)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, out)
+	if !errors.Is(err, ErrBadRows) || !strings.Contains(err.Error(), "1 of 3 rows are bad") || !strings.Contains(err.Error(), "line 2, field conversations[1].from") {
+		t.Fatalf("want a bad-rows error naming the line and field, got %v\n%s", err, out)
 	}
 	for _, want := range []string{"Format:   sharegpt", "3 read, 2 usable, 1 skipped", "2: 1, 3: 1", `line 2, field conversations[1].from: unknown role`} {
 		if !strings.Contains(out, want) {
@@ -116,5 +117,69 @@ func TestDataPreviewGemma3(t *testing.T) {
 	}
 	if _, err := runData(t, "preview", file); !errors.Is(err, ErrUsage) {
 		t.Fatalf("preview without --model: %v", err)
+	}
+}
+
+// Every file of the shared bad/ folder fails, with or without --strict,
+// with a message naming the file and the row or line (and the field where
+// there is one): never a success that hides skipped rows.
+func TestDataInspectSharedBadFiles(t *testing.T) {
+	dir := sharedtest.Path(t, "data", "finetome-sample", "bad")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	where := map[string]string{
+		"conversations_is_string.parquet": "row 1, field conversations",
+		"empty_conversations.jsonl":       "line 2, field conversations",
+		"invalid_json_line37.jsonl":       "line 37",
+		"missing_output_column.csv":       "field output",
+		"object_not_array.json":           "top level is not an array",
+		"truncated_60pct.parquet":         "truncated",
+		"unknown_role_robot.jsonl":        "line 3, field conversations[1].from",
+	}
+	for _, e := range entries {
+		want, ok := where[e.Name()]
+		if !ok {
+			t.Errorf("%s: no expectation for this file; add one", e.Name())
+			continue
+		}
+		for _, strict := range []bool{false, true} {
+			args := []string{"inspect", filepath.Join(dir, e.Name())}
+			if strict {
+				args = append(args, "--strict")
+			}
+			out, err := runData(t, args...)
+			if err == nil {
+				t.Errorf("%s (strict %v): succeeded\n%s", e.Name(), strict, out)
+				continue
+			}
+			if msg := err.Error(); !strings.Contains(msg, e.Name()) || !strings.Contains(msg, want) {
+				t.Errorf("%s (strict %v): error %q lacks the file name or %q", e.Name(), strict, msg, want)
+			}
+		}
+	}
+}
+
+// A missing file named like a data file is reported as missing, not looked
+// up on the hub (which would need the network and say something else).
+func TestDataInspectMissingFileNoHub(t *testing.T) {
+	var asked bool
+	env := &Env{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: func(k string) string {
+		if k == "HF_ENDPOINT" {
+			asked = true
+			return "http://127.0.0.1:1"
+		}
+		return ""
+	}}
+	err := Run(context.Background(), env, []string{"data", "inspect", "nosuch-chats.jsonl"})
+	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "nosuch-chats.jsonl") {
+		t.Fatalf("want a not-exist error naming the file, got %v", err)
+	}
+	if asked {
+		t.Fatal("a missing .jsonl file was looked up on the hub")
+	}
+	if _, err := runData(t, "inspect", "x.jsonl", "--max-len", "0"); !errors.Is(err, ErrUsage) {
+		t.Fatalf("--max-len 0: %v", err)
 	}
 }
