@@ -11,6 +11,7 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/events"
 	"github.com/whetstone-ai/whetstone/backend/export"
 	"github.com/whetstone-ai/whetstone/backend/hub"
+	"github.com/whetstone-ai/whetstone/backend/logging"
 	"github.com/whetstone-ai/whetstone/backend/runs"
 	"github.com/whetstone-ai/whetstone/backend/workspace"
 )
@@ -96,10 +97,21 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 			suffix += "-" + strings.ToLower(*quant)
 		}
 		req.OutDir = filepath.Join(root, "exports", label+"-"+suffix)
+		// The GGUF file name adds the quant itself: name it after the run
+		// (or model), not the folder, which already ends in the quant.
+		if req.Name == "" {
+			req.Name = label
+		}
 	}
-	req.Emitter = exportProgressPrinter(env.Stderr)
+	// Checked before any work: a merge of a large model should not run
+	// for minutes only to find its folder taken.
+	if entries, err := os.ReadDir(req.OutDir); err == nil && len(entries) > 0 && !*overwrite {
+		return fmt.Errorf("output folder %s already exists and is not empty: pass --overwrite to replace it, or --out DIR for another folder", req.OutDir)
+	}
+	prog := newExportProgress(env.Stderr)
+	req.Emitter = prog
 	res, err := export.Run(ctx, req)
-	fmt.Fprintln(env.Stderr)
+	prog.end()
 	if err != nil {
 		return err
 	}
@@ -133,18 +145,60 @@ func resolveModelDir(ctx context.Context, env *Env, getenv func(string) string, 
 	return snap.Dir, nil
 }
 
-// exportProgressPrinter shows export progress on one terminal line.
-func exportProgressPrinter(w io.Writer) events.Emitter {
-	return events.Func(func(topic string, payload any) {
-		p, ok := payload.(export.Progress)
-		if topic != export.ProgressTopic || !ok {
-			return
-		}
-		switch p.Stage {
-		case "weights":
-			fmt.Fprintf(w, "\rexport %s: %d/%d tensors %-40s", p.Format, p.Done, p.Total, p.Tensor)
-		case "files":
-			fmt.Fprintf(w, "\rexport %s: writing config and tokenizer files%-30s", p.Format, "")
-		}
-	})
+// exportProgress shows export progress: one line rewritten in place on a
+// terminal; on a pipe or log file only the stage changes, so a log holds a
+// few readable lines instead of carriage-return noise.
+type exportProgress struct {
+	w      io.Writer
+	tty    bool
+	onLine bool
+	stage  string
 }
+
+func newExportProgress(w io.Writer) *exportProgress {
+	p := &exportProgress{w: w}
+	if f, ok := w.(*os.File); ok {
+		p.tty = logging.IsTerminal(f)
+	}
+	return p
+}
+
+// Emit implements events.Emitter.
+func (p *exportProgress) Emit(topic string, payload any) {
+	pr, ok := payload.(export.Progress)
+	if topic != export.ProgressTopic || !ok {
+		return
+	}
+	var line string
+	switch pr.Stage {
+	case "weights":
+		line = fmt.Sprintf("export %s: %d/%d tensors %s", pr.Format, pr.Done, pr.Total, pr.Tensor)
+	case "files":
+		line = fmt.Sprintf("export %s: writing config and tokenizer files", pr.Format)
+	default:
+		return
+	}
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\033[K%s", line)
+		p.onLine = true
+		return
+	}
+	// Not a terminal: the first and last event of each stage.
+	if pr.Stage != p.stage || (pr.Stage == "weights" && pr.Done == pr.Total) {
+		if pr.Stage == "weights" && pr.Done == pr.Total {
+			line = fmt.Sprintf("export %s: %d/%d tensors", pr.Format, pr.Done, pr.Total)
+		}
+		fmt.Fprintln(p.w, line)
+	}
+	p.stage = pr.Stage
+}
+
+// end finishes the terminal line, if one is open.
+func (p *exportProgress) end() {
+	if p.onLine {
+		fmt.Fprintln(p.w)
+		p.onLine = false
+	}
+}
+
+var _ events.Emitter = (*exportProgress)(nil)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/whetstone-ai/whetstone/backend/demo"
 	"github.com/whetstone-ai/whetstone/backend/export"
 	"github.com/whetstone-ai/whetstone/backend/model"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
@@ -89,10 +90,17 @@ func TestExportCommandFromRun(t *testing.T) {
 		require.InDelta(t, w0.Data[i]+delta[i], q[i], 1e-6)
 	}
 
-	// Exporting again into the same folder needs --overwrite.
+	// Progress written to a pipe or log is a few plain lines, no
+	// carriage returns.
+	require.NotContains(t, stderr.String(), "\r")
+	require.LessOrEqual(t, strings.Count(stderr.String(), "\n"), 5, stderr.String())
+
+	// Exporting again into the same folder needs --overwrite, and the
+	// error says so.
 	env, _, _ = exportEnv(ws)
 	err = Run(context.Background(), env, []string{"export", "--run", rec.ID, "--format", "merged", "--quant", "f32"})
 	require.ErrorContains(t, err, "not empty")
+	require.ErrorContains(t, err, "--overwrite")
 	env, _, _ = exportEnv(ws)
 	require.NoError(t, Run(context.Background(), env, []string{"export", "--run", rec.ID, "--format", "merged", "--quant", "f32", "--overwrite"}))
 }
@@ -119,4 +127,35 @@ func TestExportCommandUsage(t *testing.T) {
 	require.ErrorContains(t, err, missing)
 	_, statErr := os.Stat(filepath.Join(ws, "o"))
 	require.True(t, os.IsNotExist(statErr))
+}
+
+// A quantized GGUF export into the default folder names its file after the
+// run once: <run>-q8_0.gguf, not <run>-gguf-q8_0-q8_0.gguf.
+func TestExportCommandGGUFFileName(t *testing.T) {
+	ws := t.TempDir()
+	files, err := demo.Create(filepath.Join(t.TempDir(), "demo"))
+	require.NoError(t, err)
+	store, err := runs.Open(filepath.Join(ws, "runs"))
+	require.NoError(t, err)
+	rc := runconfig.Default()
+	rc.Model.Source = files.ModelDir
+	rc.Dataset.Path = files.DataPath
+	rec, err := store.Create(rc)
+	require.NoError(t, err)
+	mcfg, err := demo.ModelConfig()
+	require.NoError(t, err)
+	ad := &export.Adapter{Config: export.NewAdapterConfig(files.ModelDir, 2, 4, 0, []string{"q_proj"}, false), Layers: map[string]*export.LoRA{}}
+	mod := "model.layers.0.self_attn.q_proj"
+	lr := &export.LoRA{Module: mod, R: 2, In: mcfg.HiddenSize, Out: mcfg.NumHeads * mcfg.HeadDim}
+	lr.A = make([]float32, lr.R*lr.In)
+	lr.B = make([]float32, lr.Out*lr.R)
+	ad.Layers[mod] = lr
+	require.NoError(t, export.WriteAdapter(store.AdapterDir(rec.ID), ad, false))
+
+	env, stdout, stderr := exportEnv(ws)
+	require.NoError(t, Run(context.Background(), env, []string{"export", "--run", rec.ID, "--format", "gguf", "--quant", "q8_0"}), stderr.String())
+	dir := strings.TrimSpace(stdout.String())
+	require.Equal(t, filepath.Join(ws, "exports", rec.ID+"-gguf-q8_0"), dir)
+	_, err = os.Stat(filepath.Join(dir, rec.ID+"-q8_0.gguf"))
+	require.NoError(t, err, "files: %s", stderr.String())
 }
