@@ -1,44 +1,13 @@
 package export
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/whetstone-ai/whetstone/backend/gguf"
 	"github.com/whetstone-ai/whetstone/backend/model"
+	"github.com/whetstone-ai/whetstone/backend/tokenizer"
 )
-
-// llama.cpp token types (enum llama_token_type).
-const (
-	tokenNormal      int32 = 1
-	tokenUnknown     int32 = 2
-	tokenControl     int32 = 3
-	tokenUserDefined int32 = 4
-	tokenUnused      int32 = 5
-	tokenByte        int32 = 6
-)
-
-// tokenizerJSON is the part of a Hugging Face tokenizer.json the GGUF
-// vocabulary needs.
-type tokenizerJSON struct {
-	AddedTokens []struct {
-		ID      int    `json:"id"`
-		Content string `json:"content"`
-		Special bool   `json:"special"`
-	} `json:"added_tokens"`
-	Normalizer    json.RawMessage `json:"normalizer"`
-	PostProcessor json.RawMessage `json:"post_processor"`
-	Model         struct {
-		Type         string          `json:"type"`
-		Vocab        map[string]int  `json:"vocab"`
-		Merges       json.RawMessage `json:"merges"`
-		ByteFallback bool            `json:"byte_fallback"`
-		UnkToken     *string         `json:"unk_token"`
-	} `json:"model"`
-}
 
 // ggufVocab is the tokenizer as GGUF stores it.
 type ggufVocab struct {
@@ -46,7 +15,7 @@ type ggufVocab struct {
 	pre    string
 	tokens []string
 	scores []float32
-	types  []int32
+	types  []int32 // llama.cpp token types, tokenizer.TokenKind values
 	merges []string
 	// special ids, -1 when absent
 	bos, eos, unk, pad int
@@ -56,90 +25,40 @@ type ggufVocab struct {
 	chatTemplate   string
 }
 
-// readVocab builds the GGUF vocabulary from a model directory's
-// tokenizer.json and tokenizer_config.json, padding it to rows entries (the
-// embedding matrix's row count) with unused placeholder tokens.
+// readVocab builds the GGUF vocabulary from a model directory's tokenizer
+// (read by the tokenizer package, so export and training agree on every id),
+// padding it to rows entries (the embedding matrix's row count) with unused
+// placeholder tokens.
 func readVocab(dir string, cfg *model.Config, rows int) (*ggufVocab, error) {
-	path := filepath.Join(dir, "tokenizer.json")
-	data, err := os.ReadFile(path)
+	tok, err := tokenizer.Load(dir)
 	if err != nil {
-		return nil, fmt.Errorf("read tokenizer: %w", err)
+		return nil, fmt.Errorf("GGUF vocabulary: %w", err)
 	}
-	var tj tokenizerJSON
-	if err := json.Unmarshal(data, &tj); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", path, err)
-	}
-	if tj.Model.Type != "BPE" {
-		return nil, fmt.Errorf("%s: tokenizer model %q is not supported for GGUF (want BPE)", path, tj.Model.Type)
-	}
-	merges, err := parseMergeList(tj.Model.Merges)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	n := 0
-	for _, id := range tj.Model.Vocab {
-		n = max(n, id+1)
-	}
-	for _, a := range tj.AddedTokens {
-		n = max(n, a.ID+1)
-	}
-	if n > rows {
-		return nil, fmt.Errorf("%s has %d tokens but the embedding matrix only %d rows", path, n, rows)
+	tv := tok.Vocab()
+	if len(tv.Tokens) > rows {
+		return nil, fmt.Errorf("the tokenizer in %s has %d tokens but the embedding matrix only %d rows", dir, len(tv.Tokens), rows)
 	}
 	v := &ggufVocab{tokens: make([]string, rows), types: make([]int32, rows), bos: -1, eos: -1, unk: -1, pad: -1}
-	filled := make([]bool, rows)
-	for tok, id := range tj.Model.Vocab {
-		if id < 0 {
-			return nil, fmt.Errorf("%s: token %q has negative id %d", path, tok, id)
-		}
-		v.tokens[id], v.types[id], filled[id] = tok, tokenNormal, true
-	}
-	for _, a := range tj.AddedTokens {
-		v.tokens[a.ID], filled[a.ID] = a.Content, true
-		if a.Special {
-			v.types[a.ID] = tokenControl
-		} else {
-			v.types[a.ID] = tokenUserDefined
-		}
-	}
 	for id := range v.tokens {
-		if !filled[id] {
-			v.tokens[id], v.types[id] = fmt.Sprintf("[PAD%d]", id), tokenUnused
+		if id < len(tv.Tokens) {
+			v.tokens[id], v.types[id] = tv.Tokens[id], int32(tv.Kinds[id])
+		} else {
+			v.tokens[id], v.types[id] = fmt.Sprintf("[PAD%d]", id), int32(tokenizer.KindUnused)
 		}
 	}
-
-	spm := tj.Model.ByteFallback || strings.Contains(string(tj.Normalizer), "\u2581") || strings.Contains(string(tj.Normalizer), `\u2581`)
-	if spm {
+	switch tv.Model {
+	case tokenizer.ModelSPMBPE:
 		// SentencePiece-style BPE (Gemma, Llama 2): llama.cpp's SPM
-		// tokenizer merges the adjacent pair with the highest score, so the
-		// score of a token is minus the rank of the merge producing it.
+		// tokenizer merges the adjacent pair with the highest score.
 		v.model = "llama"
-		v.addSpacePrefix = strings.Contains(string(tj.Normalizer), `"Prepend"`)
-		v.scores = make([]float32, rows)
-		ranked := make([]bool, rows)
-		for rank, m := range merges {
-			id, ok := tj.Model.Vocab[m[0]+m[1]]
-			if ok && !ranked[id] {
-				v.scores[id], ranked[id] = -float32(rank), true
-			}
-		}
-		for id := range v.scores {
-			if !ranked[id] {
-				v.scores[id] = -float32(len(merges) + id)
-			}
-		}
-		for id, tok := range v.tokens {
-			if v.types[id] == tokenNormal && len(tok) == 6 && strings.HasPrefix(tok, "<0x") && strings.HasSuffix(tok, ">") {
-				v.types[id] = tokenByte
-			}
-		}
-		if tj.Model.UnkToken != nil {
-			if id, ok := tj.Model.Vocab[*tj.Model.UnkToken]; ok {
+		v.addSpacePrefix = tv.AddSpacePrefix
+		v.scores = spmScores(tok, tv, rows)
+		for id, kind := range tv.Kinds {
+			if kind == tokenizer.KindUnknown {
 				v.unk = id
-				v.types[id] = tokenUnknown
 			}
 		}
-	} else {
+	case tokenizer.ModelBPEByteLevel:
 		v.model = "gpt2"
 		switch cfg.Arch {
 		case model.Llama:
@@ -149,80 +68,47 @@ func readVocab(dir string, cfg *model.Config, rows int) (*ggufVocab, error) {
 		default:
 			v.pre = "default"
 		}
-		v.merges = make([]string, len(merges))
-		for i, m := range merges {
-			v.merges[i] = m[0] + " " + m[1]
-		}
+		v.merges = tv.Merges
+	default:
+		return nil, fmt.Errorf("GGUF vocabulary: tokenizer model %q in %s is not supported", tv.Model, dir)
 	}
-	v.addBOS = postProcessorAddsBOS(tj.PostProcessor)
-	if err := v.readSpecials(dir, cfg); err != nil {
-		return nil, err
-	}
+	v.addBOS = tv.PrefixSpecial
+	v.setSpecials(tok.Config(), cfg)
 	return v, nil
 }
 
-// postProcessorAddsBOS reports whether tokenizer.json's post-processor
-// puts a special token before the text (how Llama 3 adds BOS, with no
-// add_bos_token in tokenizer_config.json).
-func postProcessorAddsBOS(raw json.RawMessage) bool {
-	var pp struct {
-		Type       string            `json:"type"`
-		Single     []json.RawMessage `json:"single"`
-		Processors []json.RawMessage `json:"processors"`
+// spmScores gives llama.cpp's SPM tokenizer the scores it merges by. A
+// tokenizer.model carries them; for tokenizer.json BPE the score of a token
+// is minus the rank of the merge producing it, and tokens no merge produces
+// rank after every merge, in id order.
+func spmScores(tok *tokenizer.Tokenizer, tv tokenizer.Vocab, rows int) []float32 {
+	scores := make([]float32, rows)
+	if tv.Scores != nil {
+		copy(scores, tv.Scores)
+		for id := len(tv.Scores); id < rows; id++ {
+			scores[id] = -float32(len(tv.Scores) + id)
+		}
+		return scores
 	}
-	if len(raw) == 0 || json.Unmarshal(raw, &pp) != nil {
-		return false
-	}
-	switch pp.Type {
-	case "TemplateProcessing":
-		return len(pp.Single) > 0 && strings.Contains(string(pp.Single[0]), `"SpecialToken"`)
-	case "Sequence":
-		for _, p := range pp.Processors {
-			if postProcessorAddsBOS(p) {
-				return true
-			}
+	ranked := make([]bool, rows)
+	for rank, m := range tv.Merges {
+		left, right, _ := strings.Cut(m, " ")
+		if id, ok := tok.TokenID(left + right); ok && !ranked[id] {
+			scores[id], ranked[id] = -float32(rank), true
 		}
 	}
-	return false
+	for id := range scores {
+		if !ranked[id] {
+			scores[id] = -float32(len(tv.Merges) + id)
+		}
+	}
+	return scores
 }
 
-// parseMergeList accepts both merge encodings of tokenizer.json: "a b"
-// strings and [a, b] pairs.
-func parseMergeList(raw json.RawMessage) ([][2]string, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
-	}
-	var pairs [][2]string
-	if err := json.Unmarshal(raw, &pairs); err == nil {
-		return pairs, nil
-	}
-	var strs []string
-	if err := json.Unmarshal(raw, &strs); err != nil {
-		return nil, fmt.Errorf("merges: want strings or pairs: %w", err)
-	}
-	pairs = make([][2]string, len(strs))
-	for i, s := range strs {
-		a, b, ok := strings.Cut(s, " ")
-		if !ok {
-			return nil, fmt.Errorf("merge %d %q has no space", i, s)
-		}
-		pairs[i] = [2]string{a, b}
-	}
-	return pairs, nil
-}
-
-// readSpecials takes special tokens, add_bos/add_eos and the chat template
-// from tokenizer_config.json (or chat_template.jinja), falling back to
-// config.json's ids.
-func (v *ggufVocab) readSpecials(dir string, cfg *model.Config) error {
-	idOf := func(s string) int {
-		for i, t := range v.tokens {
-			if t == s {
-				return i
-			}
-		}
-		return -1
-	}
+// setSpecials takes the special tokens, add_bos/add_eos and the chat
+// template from the tokenizer's configuration, falling back to config.json's
+// ids where the tokenizer names none.
+func (v *ggufVocab) setSpecials(tc tokenizer.Config, cfg *model.Config) {
 	v.bos = cfg.BOSTokenID
 	if len(cfg.EOSTokenIDs) > 0 {
 		v.eos = cfg.EOSTokenIDs[0]
@@ -230,85 +116,24 @@ func (v *ggufVocab) readSpecials(dir string, cfg *model.Config) error {
 	if cfg.PadTokenID >= 0 {
 		v.pad = cfg.PadTokenID
 	}
-	path := filepath.Join(dir, "tokenizer_config.json")
-	data, err := os.ReadFile(path)
-	if err == nil {
-		var tc map[string]json.RawMessage
-		if err := json.Unmarshal(data, &tc); err != nil {
-			return fmt.Errorf("parse %s: %w", path, err)
-		}
-		for key, dst := range map[string]*int{"bos_token": &v.bos, "eos_token": &v.eos, "unk_token": &v.unk, "pad_token": &v.pad} {
-			if s, ok := specialTokenText(tc[key]); ok {
-				if id := idOf(s); id >= 0 {
-					*dst = id
-				}
-			}
-		}
-		if b, ok := tc["add_bos_token"]; ok {
-			json.Unmarshal(b, &v.addBOS)
-		}
-		if b, ok := tc["add_eos_token"]; ok {
-			json.Unmarshal(b, &v.addEOS)
-		}
-		v.chatTemplate = chatTemplateText(tc["chat_template"])
-	} else if !os.IsNotExist(err) {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
-	if v.chatTemplate == "" {
-		if b, err := os.ReadFile(filepath.Join(dir, "chat_template.jinja")); err == nil {
-			v.chatTemplate = string(b)
+	for _, sp := range []struct {
+		id  int
+		dst *int
+	}{{tc.BOSID, &v.bos}, {tc.EOSID, &v.eos}, {tc.UnkID, &v.unk}, {tc.PadID, &v.pad}} {
+		if sp.id >= 0 {
+			*sp.dst = sp.id
 		}
 	}
+	if tc.AddBOS != nil {
+		v.addBOS = *tc.AddBOS
+	}
+	if tc.AddEOS != nil {
+		v.addEOS = *tc.AddEOS
+	}
+	v.chatTemplate = tc.ChatTemplate
 	if v.bos < 0 {
 		v.addBOS = false
 	}
-	return nil
-}
-
-// specialTokenText reads a special token given as a string or as an
-// AddedToken object {"content": ...}.
-func specialTokenText(raw json.RawMessage) (string, bool) {
-	if len(raw) == 0 {
-		return "", false
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s, s != ""
-	}
-	var obj struct {
-		Content string `json:"content"`
-	}
-	if json.Unmarshal(raw, &obj) == nil && obj.Content != "" {
-		return obj.Content, true
-	}
-	return "", false
-}
-
-// chatTemplateText reads chat_template as a string, or the "default" entry
-// of a list of named templates.
-func chatTemplateText(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var named []struct {
-		Name     string `json:"name"`
-		Template string `json:"template"`
-	}
-	if json.Unmarshal(raw, &named) == nil {
-		for _, t := range named {
-			if t.Name == "default" {
-				return t.Template
-			}
-		}
-		if len(named) > 0 {
-			return named[0].Template
-		}
-	}
-	return ""
 }
 
 // setMetadata writes the tokenizer.ggml.* keys.
