@@ -135,15 +135,22 @@ func (r *renderer) assign(x *setNode, v any, sc *scope) {
 		ns.vals.Set(x.nsAttr, v)
 		return
 	}
-	if len(x.targets) == 1 {
-		sc.vars[x.targets[0]] = v
+	unpack(sc, x.targets, v, "names")
+}
+
+// unpack binds v to targets as Python does: a single name takes v whole,
+// several take its items, which must match them in number. what names the
+// targets in the error ("names", "loop variables").
+func unpack(sc *scope, targets []string, v any, what string) {
+	if len(targets) == 1 {
+		sc.vars[targets[0]] = v
 		return
 	}
 	items := iterate(v)
-	if len(items) != len(x.targets) {
-		failf("cannot unpack %d values into %d names", len(items), len(x.targets))
+	if len(items) != len(targets) {
+		failf("cannot unpack %d values into %d %s", len(items), len(targets), what)
 	}
-	for i, t := range x.targets {
+	for i, t := range targets {
 		sc.vars[t] = items[i]
 	}
 }
@@ -154,19 +161,7 @@ func (r *renderer) execFor(x *forNode, sc *scope) {
 		failf("'NoneType' object is not iterable")
 	}
 	items := iterate(seq)
-	bind := func(s *scope, item any) {
-		if len(x.targets) == 1 {
-			s.vars[x.targets[0]] = item
-			return
-		}
-		parts := iterate(item)
-		if len(parts) != len(x.targets) {
-			failf("cannot unpack %d values into %d loop variables", len(parts), len(x.targets))
-		}
-		for i, t := range x.targets {
-			s.vars[t] = parts[i]
-		}
-	}
+	bind := func(s *scope, item any) { unpack(s, x.targets, item, "loop variables") }
 	if x.filter != nil {
 		kept := items[:0:0]
 		for _, it := range items {

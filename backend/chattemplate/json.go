@@ -31,6 +31,20 @@ func writeJSON(sb *strings.Builder, v any, pretty bool, ind string, depth int) {
 			sb.WriteString(ind)
 		}
 	}
+	// startItem separates container items as Python's json.dumps does:
+	// ", " on one line, or "," and a new indented line when pretty.
+	startItem := func(i int) {
+		if i > 0 {
+			if pretty {
+				sb.WriteByte(',')
+			} else {
+				sb.WriteString(", ")
+			}
+		}
+		if pretty {
+			nl(depth + 1)
+		}
+	}
 	switch x := v.(type) {
 	case nil, Undefined:
 		sb.WriteString("null")
@@ -62,16 +76,7 @@ func writeJSON(sb *strings.Builder, v any, pretty bool, ind string, depth int) {
 		}
 		sb.WriteByte('[')
 		for i, e := range x {
-			if i > 0 {
-				if pretty {
-					sb.WriteByte(',')
-				} else {
-					sb.WriteString(", ")
-				}
-			}
-			if pretty {
-				nl(depth + 1)
-			}
+			startItem(i)
 			writeJSON(sb, e, pretty, ind, depth+1)
 		}
 		if pretty {
@@ -85,16 +90,7 @@ func writeJSON(sb *strings.Builder, v any, pretty bool, ind string, depth int) {
 		}
 		sb.WriteByte('{')
 		for i, k := range x.keys {
-			if i > 0 {
-				if pretty {
-					sb.WriteByte(',')
-				} else {
-					sb.WriteString(", ")
-				}
-			}
-			if pretty {
-				nl(depth + 1)
-			}
+			startItem(i)
 			writeJSONString(sb, k)
 			sb.WriteString(": ")
 			writeJSON(sb, x.m[k], pretty, ind, depth+1)
