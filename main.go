@@ -21,6 +21,10 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first Ctrl-C asks the command to stop cleanly (train writes a
+	// checkpoint); after it, the default handling is back, so a second
+	// Ctrl-C ends the process at once.
+	go func() { <-ctx.Done(); stop() }()
 	env := &cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Version: version}
 
 	args := os.Args[1:]
@@ -30,14 +34,28 @@ func main() {
 	} else {
 		err = cli.Run(ctx, env, args)
 	}
+	msg, code := exitStatus(err, ctx.Err() != nil)
+	if msg != "" {
+		fmt.Fprintln(os.Stderr, "whetstone:", msg)
+	}
+	if code != 0 {
+		os.Exit(code)
+	}
+}
+
+// exitStatus maps a command's error to what main prints and its exit code:
+// 2 for usage errors, 130 (the shell's code for SIGINT) when Ctrl-C or
+// SIGTERM stopped the command, where "context canceled" would say nothing
+// useful, and 1 otherwise.
+func exitStatus(err error, interrupted bool) (string, int) {
 	switch {
-	case err == nil:
-	case errors.Is(err, flag.ErrHelp):
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return "", 0
 	case errors.Is(err, cli.ErrUsage):
-		fmt.Fprintln(os.Stderr, "whetstone:", err)
-		os.Exit(2)
+		return err.Error(), 2
+	case interrupted && errors.Is(err, context.Canceled):
+		return "interrupted", 130
 	default:
-		fmt.Fprintln(os.Stderr, "whetstone:", err)
-		os.Exit(1)
+		return err.Error(), 1
 	}
 }
