@@ -59,10 +59,15 @@ func templateCommand() Command {
 			if err != nil {
 				return fmt.Errorf("stdin: %w", err)
 			}
+			// Templates index messages[0]; with none they fail with a
+			// message about an undefined name that says nothing useful.
+			if len(msgs) == 0 {
+				return fmt.Errorf("stdin: the message list is empty: give at least one {\"role\", \"content\"} message")
+			}
 			if *spans {
 				text, sp, err := r.RenderWithSpans(msgs, opts)
 				if err != nil {
-					return err
+					return fmt.Errorf("chat template of %s: %w", *model, err)
 				}
 				type span struct {
 					Start   int    `json:"start"`
@@ -84,7 +89,7 @@ func templateCommand() Command {
 			}
 			text, err := r.Render(msgs, opts)
 			if err != nil {
-				return err
+				return fmt.Errorf("chat template of %s: %w", *model, err)
 			}
 			_, err = io.WriteString(env.Stdout, text)
 			return err

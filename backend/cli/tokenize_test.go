@@ -100,6 +100,21 @@ func TestTemplateCommand(t *testing.T) {
 	if err := Run(context.Background(), env, []string{"template", "--model", dir, "--kwargs", "[1]"}); !errors.Is(err, ErrUsage) {
 		t.Fatalf("bad kwargs: %v", err)
 	}
+	env, _ = stdinEnv(`[]`)
+	if err := Run(context.Background(), env, []string{"template", "--model", dir}); err == nil || !strings.Contains(err.Error(), "message list is empty") {
+		t.Fatalf("empty message list: %v", err)
+	}
+}
+
+// A template's own error (Gemma's raise_exception on roles that do not
+// alternate) says it came from the model's chat template.
+func TestTemplateCommandErrorNamesTemplate(t *testing.T) {
+	model := sharedtest.Path(t, "refsets", "visible", "tokenizers", "gemma3")
+	env, _ := stdinEnv(`[{"role":"assistant","content":"Hi"}]`)
+	err := Run(context.Background(), env, []string{"template", "--model", model})
+	if err == nil || !strings.Contains(err.Error(), "chat template of "+model) || !strings.Contains(err.Error(), "alternate") {
+		t.Fatalf("want the template's error with its origin, got %v", err)
+	}
 }
 
 // TestTemplateCommandQwen3 renders a reference case with Qwen 3's real
