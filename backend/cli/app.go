@@ -32,7 +32,7 @@ func (s *Session) Close() error {
 // OpenSession resolves and opens the workspace, starts logging to its logs
 // folder and to stderr, and builds the services emitting to em.
 func OpenSession(ctx context.Context, env *Env, workspaceFlag string, em events.Emitter) (*Session, error) {
-	root, err := workspace.Resolve(workspaceFlag, env.Getenv)
+	root, err := workspace.Resolve(workspaceFlag, env.getenv())
 	if err != nil {
 		return nil, err
 	}

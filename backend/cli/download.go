@@ -52,11 +52,7 @@ func runDownload(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	getenv := env.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	opts := hub.OptionsFromEnv(getenv)
+	opts := hub.OptionsFromEnv(env.getenv())
 	if *cacheDir != "" {
 		opts.CacheDir = *cacheDir
 	}

@@ -51,19 +51,18 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	if *runID != "" && *adapterDir != "" {
 		return fmt.Errorf("%w: --adapter goes with --model; a run exports its own adapter", ErrUsage)
 	}
-	getenv := env.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	root, err := workspace.Resolve(*wsFlag, getenv)
+	root, err := workspace.Resolve(*wsFlag, env.getenv())
 	if err != nil {
 		return err
 	}
+	// Only the layout is needed: exporting from a model folder must not
+	// create a workspace as a side effect, so workspace.Open is not called.
+	ws := &workspace.Workspace{Root: root}
 
 	req := export.Request{Format: f, Quant: *quant, OutDir: *out, Overwrite: *overwrite, Name: *name, AdapterDir: *adapterDir}
 	source, revision, label := *modelSrc, "", ""
 	if *runID != "" {
-		store, err := runs.Open(filepath.Join(root, "runs"))
+		store, err := runs.Open(ws.RunsDir())
 		if err != nil {
 			return err
 		}
@@ -85,7 +84,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	}
 	req.BaseModelName = source
 	if f != export.FormatPEFT {
-		dir, err := resolveModelDir(ctx, env, getenv, source, revision)
+		dir, err := resolveModelDir(ctx, env, source, revision)
 		if err != nil {
 			return err
 		}
@@ -96,7 +95,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 		if *quant != "" {
 			suffix += "-" + strings.ToLower(*quant)
 		}
-		req.OutDir = filepath.Join(root, "exports", label+"-"+suffix)
+		req.OutDir = filepath.Join(ws.ExportsDir(), label+"-"+suffix)
 		// The GGUF file name adds the quant itself: name it after the run
 		// (or model), not the folder, which already ends in the quant.
 		if req.Name == "" {
@@ -123,7 +122,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 // resolveModelDir turns a model source into a local directory: a path as
 // is, a hub id through the shared HF cache (downloading what is missing
 // unless offline).
-func resolveModelDir(ctx context.Context, env *Env, getenv func(string) string, source, revision string) (string, error) {
+func resolveModelDir(ctx context.Context, env *Env, source, revision string) (string, error) {
 	ref, err := hub.ParseRef(source)
 	if err != nil {
 		return "", fmt.Errorf("model %q: %w", source, err)
@@ -134,7 +133,7 @@ func resolveModelDir(ctx context.Context, env *Env, getenv func(string) string, 
 	if revision == "" {
 		revision = ref.Revision
 	}
-	opts := hub.OptionsFromEnv(getenv)
+	opts := hub.OptionsFromEnv(env.getenv())
 	printer := newProgressPrinter(env.Stderr)
 	opts.Events = printer
 	snap, err := hub.New(opts).ModelSnapshot(ctx, ref.ID, revision)

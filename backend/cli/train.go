@@ -136,11 +136,7 @@ func buildRunConfig(fs *flag.FlagSet, path, family string, sets []string) (runco
 }
 
 func openWorkspace(env *Env, flagValue string) (*workspace.Workspace, error) {
-	getenv := env.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	root, err := workspace.Resolve(flagValue, getenv)
+	root, err := workspace.Resolve(flagValue, env.getenv())
 	if err != nil {
 		return nil, err
 	}
@@ -165,13 +161,9 @@ func (h headless) run(ctx context.Context, cfg *runconfig.Config, resumeID strin
 // start executes a new run (cfg) or resumes one, and returns its id; the
 // error is nil only when the run completed.
 func (h headless) start(ctx context.Context, cfg *runconfig.Config, resumeID string, resumeStep int) (string, error) {
-	getenv := h.env.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
 	p := newProgress(h.env.Stdout)
 	exec := train.NewExecutor(train.Env{
-		Hub:       hub.NewFromEnv(getenv, nil),
+		Hub:       hub.NewFromEnv(h.env.getenv(), nil),
 		CacheDir:  h.ws.CacheDir(),
 		AfterStep: h.afterStep,
 	})
