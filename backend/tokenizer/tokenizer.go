@@ -299,7 +299,9 @@ func (t *Tokenizer) encodePiece(piece string, ids, lens []int32) ([]int32, []int
 	for len(lens) < len(ids) {
 		lens = append(lens, 0)
 	}
-	if len(piece) > maxCachedWord && t.model.metaSplit {
+	// SentencePiece-style pieces are whole sentences, which rarely repeat:
+	// cut them into words first so the cache serves them, however short.
+	if t.model.metaSplit {
 		t.model.safeSplits(piece, func(a, z int) {
 			ids, lens = t.encodeCached(piece[a:z], ids, lens)
 		})
