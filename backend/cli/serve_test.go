@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -76,7 +77,9 @@ func TestServeNonLoopbackGeneratesAndRequiresToken(t *testing.T) {
 	base, token, ok := strings.Cut(url, "?token=")
 	require.True(t, ok, "a non-loopback serve must print a token URL, got %s", url)
 	require.Len(t, token, 32)
-	base = strings.Replace(base, "0.0.0.0", "127.0.0.1", 1)
+	// The wildcard address is not printed (a browser cannot open
+	// http://[::]:PORT/): the first URL is this machine's loopback.
+	require.True(t, strings.HasPrefix(base, "http://127.0.0.1:"), "printed %s", url)
 	require.Equal(t, http.StatusUnauthorized, callInfo(t, base, ""))
 	require.Equal(t, http.StatusUnauthorized, callInfo(t, base, "nope"))
 	require.Equal(t, http.StatusOK, callInfo(t, base, token))
@@ -95,4 +98,12 @@ func TestUnknownCommandIsUsageError(t *testing.T) {
 	err := Run(context.Background(), env, []string{"frobnicate"})
 	require.ErrorIs(t, err, ErrUsage)
 	require.Contains(t, stderr.String(), "Commands:")
+}
+
+func TestServeURLs(t *testing.T) {
+	ips := []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("10.1.2.3"), net.ParseIP("fe80::1"), net.ParseIP("2001:db8::5")}
+	got := serveURLs(&net.TCPAddr{IP: net.IPv6unspecified, Port: 8080}, "tok", ips)
+	require.Equal(t, []string{"http://127.0.0.1:8080/?token=tok", "http://10.1.2.3:8080/?token=tok", "http://[2001:db8::5]:8080/?token=tok"}, got)
+	got = serveURLs(&net.TCPAddr{IP: net.ParseIP("192.168.1.9"), Port: 9000}, "", ips)
+	require.Equal(t, []string{"http://192.168.1.9:9000/"}, got)
 }
