@@ -6,6 +6,8 @@ import "strings"
 // llama.cpp's token types).
 type TokenKind int
 
+// The kinds, numbered as llama.cpp's enum llama_token_type so exporters can
+// write them to GGUF unchanged.
 const (
 	KindNormal      TokenKind = 1
 	KindUnknown     TokenKind = 2
