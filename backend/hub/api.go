@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -86,7 +87,14 @@ func (c *Client) send(hc *http.Client, req *http.Request, repo Repo, rev, path s
 		if errors.Is(err, errTooManyRedirects) {
 			return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), err)
 		}
-		return nil, &transientError{err: fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), err)}
+		nerr := unreachableError(req, err)
+		// A host name that does not resolve will not resolve in the next
+		// half minute either: fail at once instead of retrying.
+		var dns *net.DNSError
+		if errors.As(err, &dns) && dns.IsNotFound {
+			return nil, nerr
+		}
+		return nil, &transientError{err: nerr}
 	}
 	if resp.StatusCode < 400 {
 		return resp, nil
@@ -112,6 +120,17 @@ func (c *Client) send(hc *http.Client, req *http.Request, repo Repo, rev, path s
 		return nil, &transientError{err: herr, retryAfter: after}
 	}
 	return nil, herr
+}
+
+// unreachableError says that the hub could not be reached and what to do,
+// instead of Go's "Get <url>: dial tcp: ..." chain, which repeats the URL.
+func unreachableError(req *http.Request, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return fmt.Errorf("cannot reach the hub at %s (%s %s): %w; check the network and proxy settings, or set HF_HUB_OFFLINE=1 to use only the local cache",
+		req.URL.Host, req.Method, req.URL.Redacted(), err)
 }
 
 // getJSON fetches u into v and returns the next page's URL from a Link header.

@@ -16,6 +16,7 @@
 package hub
 
 import (
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -195,7 +196,10 @@ func New(opts Options) *Client {
 	base := opts.HTTPClient
 	if base == nil {
 		base = &http.Client{Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
+			Proxy: http.ProxyFromEnvironment,
+			// Without a dial timeout an unreachable (black-holed) hub
+			// would wait out the OS's connect timeout, minutes, per try.
+			DialContext:           (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 			TLSHandshakeTimeout:   20 * time.Second,
 			ResponseHeaderTimeout: 60 * time.Second,
 			IdleConnTimeout:       90 * time.Second,
