@@ -49,12 +49,3 @@ func byteLevelDecode(tok string) (raw []byte, ok bool) {
 	}
 	return raw, true
 }
-
-// byteLevelEncode spells raw bytes with byte-level runes.
-func byteLevelEncode(raw string) string {
-	out := make([]rune, 0, len(raw))
-	for i := 0; i < len(raw); i++ {
-		out = append(out, byteToRune[raw[i]])
-	}
-	return string(out)
-}
