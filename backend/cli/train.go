@@ -79,6 +79,9 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 		if err := cfg.Check(); err != nil {
 			return fmt.Errorf("%w: %v", ErrUsage, err)
 		}
+		if err := preflight(cfg); err != nil {
+			return err
+		}
 	}
 	ws, err := openWorkspace(env, *wsFlag)
 	if err != nil {

@@ -162,3 +162,50 @@ func TestInterruptPausesWithACheckpoint(t *testing.T) {
 		t.Errorf("metrics after resume: %d lines", len(ms))
 	}
 }
+
+// A broken model folder or a missing data file stops `train` before a run
+// is created: one clear error, nothing added to the runs list.
+func TestTrainPreflightRejectsBadPathsWithoutCreatingARun(t *testing.T) {
+	ws := t.TempDir()
+	files, err := demo.Create(filepath.Join(t.TempDir(), "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyModel := func(name string, skip string) string {
+		dir := filepath.Join(t.TempDir(), name)
+		os.MkdirAll(dir, 0o755)
+		entries, _ := os.ReadDir(files.ModelDir)
+		for _, e := range entries {
+			if e.Name() == skip {
+				continue
+			}
+			b, _ := os.ReadFile(filepath.Join(files.ModelDir, e.Name()))
+			os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644)
+		}
+		return dir
+	}
+	noTokenizer := copyModel("notok", "tokenizer.json")
+	truncated := copyModel("trunc", "")
+	b, _ := os.ReadFile(filepath.Join(truncated, "config.json"))
+	os.WriteFile(filepath.Join(truncated, "config.json"), b[:len(b)/2], 0o644)
+	noConfig := copyModel("nocfg", "config.json")
+	for _, c := range []struct {
+		model, data, want string
+	}{
+		{noTokenizer, files.DataPath, "has no tokenizer"},
+		{truncated, files.DataPath, "config.json is not valid JSON"},
+		{noConfig, files.DataPath, "no readable config.json"},
+		{filepath.Join(files.ModelDir, "config.json"), files.DataPath, "is a file"},
+		{filepath.Join(t.TempDir(), "missing"), files.DataPath, "no such file"},
+		{files.ModelDir, "missing-chats.jsonl", "dataset.path: missing-chats.jsonl"},
+	} {
+		out, err := runCLI(t, ws, "train", "--model", c.model, "--data", c.data, "--max-steps", "1")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("model %s, data %s: want an error with %q, got %v\n%s", c.model, c.data, c.want, err, out)
+		}
+	}
+	store, _ := runs.Open(filepath.Join(ws, "runs"))
+	if list, _ := store.List(); len(list) != 0 {
+		t.Errorf("bad paths left %d runs in the list", len(list))
+	}
+}
