@@ -1,6 +1,9 @@
 package tokenizer
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // bpe is a byte-pair-encoding model as Hugging Face tokenizers defines it:
 // a word starts as one symbol per character (byte-level: per byte), and the
@@ -28,6 +31,9 @@ type bpe struct {
 	// the parts are short enough for the word cache.
 	metaSplit bool
 	crossMeta map[rune]bool
+	// cutAfterASCII[c]: a cut before "▁" is safe when c precedes it (the
+	// common case, answered without hashing).
+	cutAfterASCII [utf8.RuneSelf]bool
 }
 
 const metaSymbol = "▁"
@@ -52,27 +58,39 @@ func (m *bpe) initMetaSplit() {
 			prev = r
 		}
 	}
+	for c := range m.cutAfterASCII {
+		_, known := m.vocab[string(rune(c))]
+		m.cutAfterASCII[c] = known && !m.crossMeta[rune(c)]
+	}
 }
 
 // safeSplits calls emit for consecutive parts of word that BPE can encode
 // independently (see metaSplit).
 func (m *bpe) safeSplits(word string, emit func(a, z int)) {
-	start, prevStart := 0, -1
-	for i := 0; i < len(word); {
-		r, w := utf8.DecodeRuneInString(word[i:])
-		if r == '▁' && prevStart >= start && i > start {
-			prev, _ := utf8.DecodeRuneInString(word[prevStart:])
-			// The left neighbour must be a vocabulary symbol: byte-fallback
-			// and unknown symbols are spelled differently.
-			if _, known := m.vocab[word[prevStart:i]]; known && !m.crossMeta[prev] {
-				emit(start, i)
-				start = i
-			}
+	start := 0
+	for i := 0; ; i += len(metaSymbol) {
+		k := strings.Index(word[i:], metaSymbol)
+		if k < 0 {
+			break
 		}
-		prevStart = i
-		i += w
+		if i += k; i > start && m.cutAfter(word[start:i]) {
+			emit(start, i)
+			start = i
+		}
 	}
 	emit(start, len(word))
+}
+
+// cutAfter reports whether a cut is safe between left and a following "▁":
+// left's last character must be a vocabulary symbol (byte-fallback and
+// unknown symbols are spelled differently) that no token joins to "▁".
+func (m *bpe) cutAfter(left string) bool {
+	if c := left[len(left)-1]; c < utf8.RuneSelf {
+		return m.cutAfterASCII[c]
+	}
+	r, w := utf8.DecodeLastRuneInString(left)
+	_, known := m.vocab[left[len(left)-w:]]
+	return known && !m.crossMeta[r]
 }
 
 type merge struct {

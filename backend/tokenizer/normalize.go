@@ -39,20 +39,28 @@ func (r replaceNormalizer) normalize(s string, align bool) (string, []int32) {
 	if !align {
 		return strings.ReplaceAll(s, r.from, r.to), nil
 	}
+	// Sized exactly up front: this runs on every segment of every row.
+	n := len(s) + strings.Count(s, r.from)*(len(r.to)-len(r.from))
 	var sb strings.Builder
-	a := make([]int32, 0, len(s)+1)
+	sb.Grow(n)
+	a := make([]int32, 0, n+1)
 	for i := 0; i < len(s); {
-		if strings.HasPrefix(s[i:], r.from) {
-			sb.WriteString(r.to)
-			for k := 0; k < len(r.to); k++ {
-				a = append(a, int32(i))
-			}
-			i += len(r.from)
-			continue
+		k := strings.Index(s[i:], r.from)
+		if k < 0 {
+			k = len(s) - i
 		}
-		sb.WriteByte(s[i])
-		a = append(a, int32(i))
-		i++
+		sb.WriteString(s[i : i+k])
+		for j := i; j < i+k; j++ {
+			a = append(a, int32(j))
+		}
+		if i += k; i == len(s) {
+			break
+		}
+		sb.WriteString(r.to)
+		for range len(r.to) {
+			a = append(a, int32(i))
+		}
+		i += len(r.from)
 	}
 	a = append(a, int32(len(s)))
 	return sb.String(), a

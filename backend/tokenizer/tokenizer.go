@@ -216,8 +216,14 @@ func (t *Tokenizer) EncodeBatch(texts []string, addSpecial bool) [][]int {
 }
 
 func (t *Tokenizer) encode(text string, addSpecial, withOffsets bool) ([]int, [][2]int) {
-	var ids, lens []int32
+	// Sized for about four bytes a token, so that long texts do not regrow
+	// these slices many times over.
+	est := len(text)/4 + 8
+	ids, lens := make([]int32, 0, est), make([]int32, 0, est)
 	var offs [][2]int
+	if withOffsets {
+		offs = make([][2]int, 0, est)
+	}
 	if addSpecial {
 		for _, id := range t.post.prefix {
 			ids = append(ids, id)
