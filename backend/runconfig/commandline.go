@@ -60,7 +60,7 @@ func (c *Config) Set(path, value string) error {
 	dec := yaml.NewDecoder(bytes.NewReader(doc))
 	dec.KnownFields(true)
 	if err := dec.Decode(&next); err != nil {
-		return fmt.Errorf("set %s=%s: %w", path, value, err)
+		return fmt.Errorf("set %s=%s: %w", path, value, friendlyYAMLError(err, false))
 	}
 	*c = next
 	return nil

@@ -33,7 +33,7 @@ func Parse(data []byte) (Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("parse YAML run config: %w", err)
+		return Config{}, fmt.Errorf("parse YAML run config: %w", friendlyYAMLError(err, true))
 	}
 	return cfg, nil
 }
