@@ -19,6 +19,7 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/model"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
 	"github.com/whetstone-ai/whetstone/backend/runs"
+	"github.com/whetstone-ai/whetstone/backend/safefile"
 	"github.com/whetstone-ai/whetstone/backend/safetensors"
 	"github.com/whetstone-ai/whetstone/backend/tokenizer"
 )
@@ -313,8 +314,8 @@ func (d *epochData) Batch(epoch, i int) (Batch, error) {
 }
 
 // SaveAdapter writes the model's LoRA adapters as a PEFT adapter directory
-// (adapter_model.safetensors + adapter_config.json), atomically: files go
-// to a temporary sibling directory renamed into place.
+// (adapter_model.safetensors + adapter_config.json), atomically (see
+// safefile.ReplaceDir), so the run's adapter is always a complete one.
 func SaveAdapter(dir string, m *model.Model, cfg runconfig.Config) error {
 	state, err := m.LoRAState()
 	if err != nil {
@@ -328,37 +329,20 @@ func SaveAdapter(dir string, m *model.Model, cfg runconfig.Config) error {
 		}
 		tensors = append(tensors, t)
 	}
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", parent, err)
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("save adapter: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	if err := safetensors.WriteFile(filepath.Join(tmp, export.AdapterWeightsFile), tensors, map[string]string{"format": "pt"}); err != nil {
-		return err
-	}
 	lc := m.LoRA()
 	ac := export.NewAdapterConfig(cfg.Model.Source, lc.Rank, lc.Alpha, lc.Dropout, lc.TargetModules, lc.RSLoRA)
 	data, err := json.MarshalIndent(ac, "", "  ")
 	if err != nil {
-		return err
+		return fmt.Errorf("encode %s: %w", export.AdapterConfigFile, err)
 	}
-	if err := writeSynced(filepath.Join(tmp, export.AdapterConfigFile), data); err != nil {
-		return err
-	}
-	old := dir + ".old"
-	os.RemoveAll(old)
-	if _, err := os.Stat(dir); err == nil {
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("replace adapter %s: %w", dir, err)
+	err = safefile.ReplaceDir(dir, func(tmp string) error {
+		if err := safetensors.WriteFile(filepath.Join(tmp, export.AdapterWeightsFile), tensors, map[string]string{"format": "pt"}); err != nil {
+			return err
 		}
+		return writeSynced(filepath.Join(tmp, export.AdapterConfigFile), data)
+	})
+	if err != nil {
+		return fmt.Errorf("save adapter: %w", err)
 	}
-	if err := os.Rename(tmp, dir); err != nil {
-		return fmt.Errorf("save adapter %s: %w", dir, err)
-	}
-	os.RemoveAll(old)
 	return nil
 }
