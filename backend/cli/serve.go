@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/whetstone-ai/whetstone/backend/httpapi"
@@ -63,11 +64,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	url := "http://" + ln.Addr().String() + "/"
-	if *token != "" {
-		url += "?token=" + *token
+	urls := serveURLs(ln.Addr(), *token, interfaceIPs())
+	fmt.Fprintf(env.Stdout, "Whetstone is serving at %s\n", urls[0])
+	for _, u := range urls[1:] {
+		fmt.Fprintf(env.Stdout, "  from another machine: %s\n", u)
 	}
-	fmt.Fprintf(env.Stdout, "Whetstone is serving at %s\n", url)
 	sess.Log.Info().Str("addr", ln.Addr().String()).Bool("token", *token != "").Str("workspace", sess.Workspace.Root).Msg("serving")
 
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -87,4 +88,43 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		hs.Close()
 		return nil
 	}
+}
+
+// serveURLs lists the URLs to open for a listener. A wildcard address
+// (0.0.0.0, ::) is not something a browser can open, so it becomes the
+// loopback URL for this machine, then one per address others may reach.
+func serveURLs(addr net.Addr, token string, ifaceIPs []net.IP) []string {
+	suffix := "/"
+	if token != "" {
+		suffix += "?token=" + token
+	}
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return []string{"http://" + addr.String() + suffix}
+	}
+	port := strconv.Itoa(tcp.Port)
+	urls := []string{"http://" + net.JoinHostPort("127.0.0.1", port) + suffix}
+	for _, ip := range ifaceIPs {
+		if ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() {
+			continue
+		}
+		urls = append(urls, "http://"+net.JoinHostPort(ip.String(), port)+suffix)
+	}
+	return urls
+}
+
+// interfaceIPs returns this machine's interface addresses (none when they
+// cannot be listed: the loopback URL is still printed).
+func interfaceIPs() []net.IP {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var ips []net.IP
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			ips = append(ips, n.IP)
+		}
+	}
+	return ips
 }
