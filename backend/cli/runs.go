@@ -19,8 +19,9 @@ func runsCommand() Command {
 }
 
 func runRuns(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "runs", "[--json] [show RUN | delete RUN | duplicate RUN]")
+	fs := newFlagSet(env, "runs", "[--json] [show RUN [--yaml] | delete RUN | duplicate RUN]")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	asYAML := fs.Bool("yaml", false, "with show: print only the run's config as YAML (what train --config reads)")
 	wsFlag := workspaceFlag(fs)
 	// Flags may come before or after the action and run id.
 	var rest []string
@@ -51,6 +52,18 @@ func runRuns(ctx context.Context, env *Env, args []string) error {
 	id := rest[1]
 	switch rest[0] {
 	case "show":
+		if *asYAML {
+			cfg, err := store.Config(id)
+			if err != nil {
+				return err
+			}
+			y, err := cfg.YAML()
+			if err != nil {
+				return err
+			}
+			_, err = env.Stdout.Write(y)
+			return err
+		}
 		return showRun(env, store, id, *asJSON)
 	case "delete":
 		if err := store.Delete(id); err != nil {
@@ -146,6 +159,7 @@ func showRun(env *Env, store *runs.Store, id string, asJSON bool) error {
 	if err == nil {
 		fmt.Fprintf(env.Stdout, "as a command: %s\n", line)
 	}
+	fmt.Fprintf(env.Stdout, "config: %s (edit a copy and pass it to train --config; --yaml prints it)\n", store.ConfigPath(id))
 	fmt.Fprintf(env.Stdout, "folder: %s\n", store.Dir(id))
 	return nil
 }

@@ -87,6 +87,16 @@ func TestTrainRunsHeadlessAndRunsLists(t *testing.T) {
 	if err != nil || !strings.Contains(out, "as a command: whetstone train") || !strings.Contains(out, "loss ") {
 		t.Errorf("runs show: %v\n%s", err, out)
 	}
+	// --yaml prints the config itself, which train --config reads back.
+	out, err = runCLI(t, ws, "runs", "show", id, "--yaml")
+	if err != nil || !strings.HasPrefix(out, "name: cli-test\n") || !strings.Contains(out, "max_steps: 4") {
+		t.Errorf("runs show --yaml: %v\n%s", err, out)
+	}
+	yamlPath := filepath.Join(t.TempDir(), "again.yaml")
+	os.WriteFile(yamlPath, []byte(out), 0o644)
+	if out, err := runCLI(t, ws, "train", "--print", "--config", yamlPath); err != nil || !strings.Contains(out, "max_steps: 4") {
+		t.Errorf("train --config with runs show --yaml output: %v\n%s", err, out)
+	}
 	if _, err := runCLI(t, ws, "train", "--resume", id); err == nil {
 		t.Error("a completed run was resumed")
 	}
