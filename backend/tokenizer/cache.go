@@ -2,57 +2,50 @@ package tokenizer
 
 import (
 	"hash/maphash"
-	"sync"
+	"strings"
+	"sync/atomic"
 )
 
 // maxCachedWord bounds the pieces kept in the word cache: pre-tokenized words
 // repeat a lot, whole SentencePiece sentences do not.
 const maxCachedWord = 64
 
-const (
-	cacheShards   = 32
-	cacheShardCap = 8192
-)
+// cacheSlots is the number of entries the word cache holds (a power of two):
+// enough for the working vocabulary of a large dataset, 2 MB of pointers.
+const cacheSlots = 1 << 18
 
 // wordCache memoizes BPE results per piece (ids and byte lengths
-// interleaved). It is sharded to keep parallel encoders from contending, and
-// a full shard is simply emptied: cheap, bounded, good enough for text.
+// interleaved). It is a direct-mapped table of immutable entries behind
+// atomic pointers: a lookup is one hash and one load, with no lock for
+// parallel encoders to contend on, and a new word simply evicts whatever
+// shared its slot. Memory stays bounded whatever the input.
 type wordCache struct {
-	seed   maphash.Seed
-	shards [cacheShards]cacheShard
+	seed  maphash.Seed
+	slots []atomic.Pointer[cacheEntry]
 }
 
-type cacheShard struct {
-	mu sync.RWMutex
-	m  map[string][]int32
+type cacheEntry struct {
+	key string
+	val []int32
 }
 
 func newWordCache() *wordCache {
-	c := &wordCache{seed: maphash.MakeSeed()}
-	for i := range c.shards {
-		c.shards[i].m = make(map[string][]int32)
-	}
-	return c
+	return &wordCache{seed: maphash.MakeSeed(), slots: make([]atomic.Pointer[cacheEntry], cacheSlots)}
 }
 
-func (c *wordCache) shard(key string) *cacheShard {
-	return &c.shards[maphash.String(c.seed, key)%cacheShards]
+func (c *wordCache) slot(key string) *atomic.Pointer[cacheEntry] {
+	return &c.slots[maphash.String(c.seed, key)&(cacheSlots-1)]
 }
 
 func (c *wordCache) get(key string) ([]int32, bool) {
-	s := c.shard(key)
-	s.mu.RLock()
-	v, ok := s.m[key]
-	s.mu.RUnlock()
-	return v, ok
+	if e := c.slot(key).Load(); e != nil && e.key == key {
+		return e.val, true
+	}
+	return nil, false
 }
 
+// put stores a copy of key: the piece usually points into a whole row's
+// text, which the cache must not keep alive.
 func (c *wordCache) put(key string, val []int32) {
-	s := c.shard(key)
-	s.mu.Lock()
-	if len(s.m) >= cacheShardCap {
-		clear(s.m)
-	}
-	s.m[key] = val
-	s.mu.Unlock()
+	c.slot(key).Store(&cacheEntry{key: strings.Clone(key), val: val})
 }
