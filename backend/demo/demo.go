@@ -8,7 +8,6 @@ package demo
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -100,15 +99,9 @@ func ModelConfig() (*model.Config, error) {
 	return cfg, nil
 }
 
+// writeModel builds the model folder with safefile.ReplaceDir, so an
+// interrupted creation never leaves a half-written model behind.
 func writeModel(dir string) error {
-	// Build in a temporary folder and swap it in, so an interrupted
-	// creation never leaves a half-written model behind.
-	parent := filepath.Dir(dir)
-	tmp, err := os.MkdirTemp(parent, ".demo-model-")
-	if err != nil {
-		return fmt.Errorf("create demo model: %w", err)
-	}
-	defer os.RemoveAll(tmp)
 	cfg, err := ModelConfig()
 	if err != nil {
 		return err
@@ -117,27 +110,24 @@ func writeModel(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := m.SaveCheckpoint(tmp); err != nil {
-		return err
-	}
 	tokJSON, err := buildTokenizerJSON(corpus(), VocabSize)
 	if err != nil {
-		return err
-	}
-	if err := safefile.Write(filepath.Join(tmp, "tokenizer.json"), tokJSON, 0o644); err != nil {
 		return err
 	}
 	tc, err := tokenizerConfigJSON()
 	if err != nil {
 		return err
 	}
-	if err := safefile.Write(filepath.Join(tmp, "tokenizer_config.json"), tc, 0o644); err != nil {
-		return err
-	}
-	if err := os.RemoveAll(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("replace demo model: %w", err)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
+	err = safefile.ReplaceDir(dir, func(tmp string) error {
+		if err := m.SaveCheckpoint(tmp); err != nil {
+			return err
+		}
+		if err := safefile.Write(filepath.Join(tmp, "tokenizer.json"), tokJSON, 0o644); err != nil {
+			return err
+		}
+		return safefile.Write(filepath.Join(tmp, "tokenizer_config.json"), tc, 0o644)
+	})
+	if err != nil {
 		return fmt.Errorf("create demo model: %w", err)
 	}
 	return nil
