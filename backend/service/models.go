@@ -47,11 +47,7 @@ type MemoryEstimate struct {
 // (downloading only the small files) for a hub id.
 func (s *Models) Inspect(ref string) (info ModelInfo, err error) {
 	defer guard(s.deps.Log, "Models.Inspect", &err)
-	dir, err := s.resolve(ref, true)
-	if err != nil {
-		return info, err
-	}
-	cfg, err := model.LoadConfig(filepath.Join(dir, "config.json"))
+	dir, cfg, err := s.config(ref)
 	if err != nil {
 		return info, err
 	}
@@ -69,11 +65,7 @@ func (s *Models) Inspect(ref string) (info ModelInfo, err error) {
 // EstimateMemory predicts the peak memory of training ref with cfg.
 func (s *Models) EstimateMemory(ref string, cfg runconfig.Config) (out MemoryEstimate, err error) {
 	defer guard(s.deps.Log, "Models.EstimateMemory", &err)
-	dir, err := s.resolve(ref, true)
-	if err != nil {
-		return out, err
-	}
-	mc, err := model.LoadConfig(filepath.Join(dir, "config.json"))
+	_, mc, err := s.config(ref)
 	if err != nil {
 		return out, err
 	}
@@ -93,6 +85,20 @@ func (s *Models) EstimateMemory(ref string, cfg runconfig.Config) (out MemoryEst
 func (s *Models) Download(ref string) (dir string, err error) {
 	defer guard(s.deps.Log, "Models.Download", &err)
 	return s.resolve(ref, false)
+}
+
+// config reads ref's config.json, fetching only the small files of a hub
+// model, and returns it with the model's folder.
+func (s *Models) config(ref string) (string, *model.Config, error) {
+	dir, err := s.resolve(ref, true)
+	if err != nil {
+		return "", nil, err
+	}
+	cfg, err := model.LoadConfig(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return "", nil, err
+	}
+	return dir, cfg, nil
 }
 
 // resolve turns ref into a folder. With configOnly, a hub model gets only
