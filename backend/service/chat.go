@@ -75,6 +75,9 @@ func (s *Chat) Generate(req ChatRequest) (out ChatStream, err error) {
 	if len(req.Messages) == 0 {
 		return out, fmt.Errorf("nothing to answer: the conversation is empty")
 	}
+	if err := req.check(); err != nil {
+		return out, err
+	}
 	modelRef, adapter := req.Model, req.Adapter
 	if req.RunID != "" {
 		if modelRef, adapter, err = s.runs.adapterOf(req.RunID); err != nil {
@@ -102,6 +105,35 @@ func (s *Chat) Generate(req ChatRequest) (out ChatStream, err error) {
 		Sampling: model.SamplingOptions{Temperature: req.Temperature, TopP: req.TopP, TopK: req.TopK, MinP: req.MinP, RepetitionPenalty: req.RepetitionPenalty},
 	})
 	return ChatStream{StreamID: id}, nil
+}
+
+// check rejects what the sampler would otherwise silently reinterpret (a
+// negative temperature as greedy, top_p 7 as off, -5 new tokens as the
+// default) and roles a chat template cannot place, whose template error
+// ("turns must alternate") would not name the real problem.
+func (r ChatRequest) check() error {
+	for i, m := range r.Messages {
+		switch m.Role {
+		case "system", "user", "assistant":
+		default:
+			return fmt.Errorf("messages[%d].role: %q is not a chat role; use user, assistant or system", i, m.Role)
+		}
+	}
+	switch {
+	case r.Temperature < 0:
+		return fmt.Errorf("temperature: must be 0 (greedy) or more, got %g", r.Temperature)
+	case r.TopP < 0 || r.TopP > 1:
+		return fmt.Errorf("top_p: must be between 0 and 1, got %g", r.TopP)
+	case r.MinP < 0 || r.MinP > 1:
+		return fmt.Errorf("min_p: must be between 0 and 1, got %g", r.MinP)
+	case r.TopK < 0:
+		return fmt.Errorf("top_k: must be 0 (off) or more, got %d", r.TopK)
+	case r.RepetitionPenalty < 0:
+		return fmt.Errorf("repetition_penalty: must be 0 (off) or more, got %g", r.RepetitionPenalty)
+	case r.MaxNewTokens < 0:
+		return fmt.Errorf("max_new_tokens: must be 0 (the default) or more, got %d", r.MaxNewTokens)
+	}
+	return nil
 }
 
 func (s *Chat) run(ctx context.Context, id string, req chat.Request) {

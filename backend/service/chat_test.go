@@ -47,4 +47,23 @@ func TestChatBadRequests(t *testing.T) {
 	_, err = s.Chat.Generate(ChatRequest{RunID: "20260101-000000-abcdef", Messages: []ChatMessage{{Role: "user", Content: "hi"}}})
 	require.Error(t, err)
 	require.ErrorContains(t, s.Chat.Cancel("nope"), "nope")
+
+	// Values the sampler would silently reinterpret, and roles no
+	// template can place, are refused before a stream starts.
+	hi := []ChatMessage{{Role: "user", Content: "hi"}}
+	for _, c := range []struct {
+		req  ChatRequest
+		want string
+	}{
+		{ChatRequest{Model: "x", Messages: []ChatMessage{{Role: "robot", Content: "hi"}}}, `messages[0].role: "robot"`},
+		{ChatRequest{Model: "x", Messages: hi, Temperature: -1}, "temperature"},
+		{ChatRequest{Model: "x", Messages: hi, TopP: 7}, "top_p"},
+		{ChatRequest{Model: "x", Messages: hi, MinP: -0.1}, "min_p"},
+		{ChatRequest{Model: "x", Messages: hi, TopK: -3}, "top_k"},
+		{ChatRequest{Model: "x", Messages: hi, RepetitionPenalty: -1}, "repetition_penalty"},
+		{ChatRequest{Model: "x", Messages: hi, MaxNewTokens: -5}, "max_new_tokens"},
+	} {
+		_, err := s.Chat.Generate(c.req)
+		require.ErrorContains(t, err, c.want)
+	}
 }
