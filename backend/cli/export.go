@@ -10,6 +10,7 @@ import (
 
 	"github.com/whetstone-ai/whetstone/backend/events"
 	"github.com/whetstone-ai/whetstone/backend/export"
+	"github.com/whetstone-ai/whetstone/backend/gguf"
 	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/logging"
 	"github.com/whetstone-ai/whetstone/backend/runs"
@@ -44,6 +45,9 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	f, err := export.ParseFormat(*format)
 	if err != nil {
 		return fmt.Errorf("%w: --format: %v", ErrUsage, err)
+	}
+	if err := checkQuant(f, *quant); err != nil {
+		return fmt.Errorf("%w: --quant: %v", ErrUsage, err)
 	}
 	if (*runID == "") == (*modelSrc == "") {
 		return fmt.Errorf("%w: give either --run RUN or --model DIR", ErrUsage)
@@ -117,6 +121,24 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintf(env.Stderr, "exported %s: %s\n", f, strings.Join(res.Files, ", "))
 	fmt.Fprintln(env.Stdout, res.OutDir)
 	return nil
+}
+
+// checkQuant validates --quant for the format before any work starts (a
+// merge of a large model should not run for minutes to fail on a typo).
+func checkQuant(f export.Format, quant string) error {
+	if quant == "" {
+		return nil
+	}
+	switch f {
+	case export.FormatPEFT:
+		return fmt.Errorf("a PEFT adapter is saved as trained; --quant applies to merged, gguf and gguf-lora")
+	case export.FormatMerged:
+		_, err := export.ParseMergedDType(quant)
+		return err
+	default:
+		_, err := gguf.ParseTensorType(quant)
+		return err
+	}
 }
 
 // resolveModelDir turns a model source into a local directory: a path as

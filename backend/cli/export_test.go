@@ -113,6 +113,10 @@ func TestExportCommandUsage(t *testing.T) {
 		{"export", "--model", "y", "--format", "onnx"},
 		{"export", "--model", "y", "--format", "peft"},
 		{"export", "--run", "x", "--adapter", "a", "--format", "gguf"},
+		{"export", "--run", "x", "--format", "gguf", "--quant", "q3"},
+		{"export", "--run", "x", "--format", "merged", "--quant", "q8_0"},
+		{"export", "--run", "x", "--format", "peft", "--quant", "f16"},
+		{"export", "--run", "x", "--format", "gguf-lora", "--quant", "q3"},
 	} {
 		env, _, _ := exportEnv(ws)
 		err := Run(context.Background(), env, args)
