@@ -95,8 +95,8 @@ func FromJSON(data []byte) (*Tokenizer, error) {
 	if p := f.Model.EndOfWordSuffix; p != nil && *p != "" {
 		return nil, fmt.Errorf("BPE end_of_word_suffix %q is not supported", *p)
 	}
-	var vocab map[string]int32
-	if err := json.Unmarshal(f.Model.Vocab, &vocab); err != nil {
+	vocab, err := parseVocab(f.Model.Vocab)
+	if err != nil {
 		return nil, fmt.Errorf("model.vocab: want an object of token: id: %w", err)
 	}
 	merges, err := parseMerges(f.Model.Merges)
@@ -128,28 +128,4 @@ func FromJSON(data []byte) (*Tokenizer, error) {
 	}
 	spec.postRaw = f.PostProcessor
 	return build(spec)
-}
-
-// parseMerges accepts both spellings: ["a b", ...] and [["a","b"], ...].
-func parseMerges(raw json.RawMessage) ([][2]string, error) {
-	if isNull(raw) {
-		return nil, nil
-	}
-	var pairs [][2]string
-	if err := json.Unmarshal(raw, &pairs); err == nil {
-		return pairs, nil
-	}
-	var flat []string
-	if err := json.Unmarshal(raw, &flat); err != nil {
-		return nil, fmt.Errorf("model.merges: neither [\"a b\"] nor [[\"a\",\"b\"]]: %w", err)
-	}
-	pairs = make([][2]string, len(flat))
-	for i, m := range flat {
-		a, b, ok := strings.Cut(m, " ")
-		if !ok {
-			return nil, fmt.Errorf("model.merges[%d] %q: no space between the two parts", i, m)
-		}
-		pairs[i] = [2]string{a, b}
-	}
-	return pairs, nil
 }

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -226,6 +227,6 @@ func parseNormalizer(raw json.RawMessage) (normalizer, error) {
 }
 
 func isNull(raw json.RawMessage) bool {
-	s := strings.TrimSpace(string(raw))
-	return s == "" || s == "null"
+	s := bytes.TrimSpace(raw) // no copy: raw can be megabytes of merges
+	return len(s) == 0 || string(s) == "null"
 }
