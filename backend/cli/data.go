@@ -28,6 +28,7 @@ func dataCommand() Command {
 			if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 				fmt.Fprintln(env.Stderr, "Usage: whetstone data inspect FILE [--model DIR] [--max-len N] [flags]")
 				fmt.Fprintln(env.Stderr, "       whetstone data preview FILE --model DIR [--page N] [--rows N] [--color]")
+				fmt.Fprintln(env.Stderr, "Run 'whetstone data inspect -h' or 'whetstone data preview -h' for every flag.")
 				if len(args) == 0 {
 					return fmt.Errorf("%w: data needs a sub-command (inspect, preview)", ErrUsage)
 				}
