@@ -95,13 +95,21 @@ func FromJSON(data []byte) (*Tokenizer, error) {
 	if p := f.Model.EndOfWordSuffix; p != nil && *p != "" {
 		return nil, fmt.Errorf("BPE end_of_word_suffix %q is not supported", *p)
 	}
+	// The two big tables are independent: decode them side by side.
+	var merges [][2]string
+	var mergesErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		merges, mergesErr = parseMerges(f.Model.Merges)
+	}()
 	vocab, err := parseVocab(f.Model.Vocab)
+	<-done
 	if err != nil {
 		return nil, fmt.Errorf("model.vocab: want an object of token: id: %w", err)
 	}
-	merges, err := parseMerges(f.Model.Merges)
-	if err != nil {
-		return nil, err
+	if mergesErr != nil {
+		return nil, mergesErr
 	}
 	spec := modelSpec{
 		vocab:        vocab,
