@@ -67,6 +67,11 @@ func runRuns(ctx context.Context, env *Env, args []string) error {
 		return showRun(env, store, id, *asJSON)
 	case "delete":
 		if err := store.Delete(id); err != nil {
+			// The store's advice ("cancel it") is the UI's; from a
+			// terminal, the run is stopped in the process that trains it.
+			if rec, gerr := store.Get(id); gerr == nil && rec.State == runs.Running && rec.Owner != nil {
+				return fmt.Errorf("run %s is running in process %d: stop it first (Ctrl-C in its terminal, or kill -INT %d; it pauses with a checkpoint), then delete it", id, rec.Owner.PID, rec.Owner.PID)
+			}
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "deleted run %s\n", id)

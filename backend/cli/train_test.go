@@ -219,3 +219,30 @@ func TestTrainPreflightRejectsBadPathsWithoutCreatingARun(t *testing.T) {
 		t.Errorf("bad paths left %d runs in the list", len(list))
 	}
 }
+
+// Deleting a run that another process is training says how to stop it
+// from a terminal (there is no cancel command; Ctrl-C pauses it).
+func TestRunsDeleteRunningSaysHowToStopIt(t *testing.T) {
+	ws := t.TempDir()
+	store, err := runs.Open(filepath.Join(ws, "runs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := buildRunConfig(newFlagSet(&Env{Stderr: &bytes.Buffer{}}, "t", ""), "", "", nil)
+	cfg.Model.Source, cfg.Dataset.Path = "org/model", "org/data"
+	rec, err := store.Create(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// This test's own process stands in for the trainer: alive, not this store.
+	if _, err := store.Update(rec.ID, func(r *runs.Record) { r.State = runs.Running; r.Owner = &runs.Owner{PID: os.Getpid()} }); err != nil {
+		t.Fatal(err)
+	}
+	_, err = runCLI(t, ws, "runs", "delete", rec.ID)
+	if err == nil || !strings.Contains(err.Error(), "Ctrl-C") || !strings.Contains(err.Error(), "kill -INT") {
+		t.Fatalf("delete of a running run: %v", err)
+	}
+	if _, err := store.Get(rec.ID); err != nil {
+		t.Fatalf("the running run is gone: %v", err)
+	}
+}
