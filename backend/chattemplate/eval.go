@@ -1,6 +1,7 @@
 package chattemplate
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -655,34 +656,37 @@ func compare(op string, l, r any) bool {
 	}
 	if a, ok := toNumber(boolToInt(l)); ok {
 		if b, ok := toNumber(boolToInt(r)); ok {
-			switch op {
-			case "<":
-				return a < b
-			case ">":
-				return a > b
-			case "<=":
-				return a <= b
-			case ">=":
-				return a >= b
+			if res, ok := ordered(op, a, b); ok {
+				return res
 			}
 		}
 	}
 	if a, ok := l.(string); ok {
 		if b, ok := r.(string); ok {
-			switch op {
-			case "<":
-				return a < b
-			case ">":
-				return a > b
-			case "<=":
-				return a <= b
-			case ">=":
-				return a >= b
+			if res, ok := ordered(op, a, b); ok {
+				return res
 			}
 		}
 	}
 	failf("'%s' not supported between instances of '%s' and '%s'", op, typeName(l), typeName(r))
 	return false
+}
+
+// ordered applies an ordering operator to two numbers or two strings; ok is
+// false for any other operator. The operators are Go's own, so NaN compares
+// false both ways, as in Python.
+func ordered[T cmp.Ordered](op string, a, b T) (result, ok bool) {
+	switch op {
+	case "<":
+		return a < b, true
+	case ">":
+		return a > b, true
+	case "<=":
+		return a <= b, true
+	case ">=":
+		return a >= b, true
+	}
+	return false, false
 }
 
 func contains(container, item any) bool {
