@@ -28,13 +28,18 @@ var torchFigure = regexp.MustCompile(`(peak_rss_mb|median_step_ms|tokens_per_s)=
 
 // RunTorch runs the PyTorch reference script for c with python (e.g.
 // /usr/bin/python3) and parses its figures. steps is the number of timed
-// steps, as for Run; the script times all but its first.
-func RunTorch(ctx context.Context, python, script string, c Config, steps int) (*Reference, error) {
+// steps, as for Run; the script times all but its first. threads sets
+// torch's thread count (0: the script's default of 2); on a box shared
+// with other work, 1 thread avoids the OpenMP pool's collapse.
+func RunTorch(ctx context.Context, python, script string, c Config, steps, threads int) (*Reference, error) {
 	if steps == 0 {
 		steps = DefaultSteps
 	}
 	args := append([]string{script}, c.TorchArgs()...)
 	args = append(args, "--steps", strconv.Itoa(steps+1))
+	if threads > 0 {
+		args = append(args, "--threads", strconv.Itoa(threads))
+	}
 	cmd := exec.CommandContext(ctx, python, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -26,7 +26,7 @@ func benchCommand() Command {
 type benchFlags struct {
 	config, out, backend, tokenizer, torch, python string
 	json, inProcess                                bool
-	steps                                          int
+	steps, torchThreads                            int
 	noGenerate, noTokenizer, noDataset             bool
 }
 
@@ -41,6 +41,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.tokenizer, "tokenizer", "", "tokenizer folder to measure (default: the reference Gemma 3 tokenizer under shared/, if found)")
 	fs.StringVar(&f.torch, "torch", "", "path of torch_lora_ref.py: also run the PyTorch reference on each config, after ours")
 	fs.StringVar(&f.python, "python", "/usr/bin/python3", "python interpreter for --torch")
+	fs.IntVar(&f.torchThreads, "torch-threads", 0, "torch threads for --torch (default: the script's 2; 1 is steadier on a busy machine)")
 	fs.BoolVar(&f.inProcess, "in-process", false, "run several configs in this process (default: a fresh child process each, so each peak RSS is its own)")
 	fs.BoolVar(&f.noGenerate, "no-generate", false, "skip the generation measurement")
 	fs.BoolVar(&f.noTokenizer, "no-tokenizer", false, "skip the tokenizer measurement")
@@ -89,7 +90,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		}
 		if f.torch != "" {
 			fmt.Fprintf(env.Stderr, "bench %s: PyTorch reference...\n", c.Name)
-			ref, err := bench.RunTorch(ctx, f.python, f.torch, c, f.steps)
+			ref, err := bench.RunTorch(ctx, f.python, f.torch, c, f.steps, f.torchThreads)
 			if err != nil {
 				return err
 			}
