@@ -45,6 +45,13 @@ func runDesktop(ctx context.Context, env *cli.Env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", cli.ErrUsage, err)
 	}
+	// "whetstone --workspace DIR runs" would otherwise open the window and
+	// drop "runs" without a word: a command's flags follow its name.
+	if fs.NArg() > 0 {
+		if c, ok := cli.Lookup(fs.Arg(0)); ok {
+			return fmt.Errorf("%w: flags go after the command: whetstone %s %s", cli.ErrUsage, c.Name, strings.Join(args[:len(args)-fs.NArg()], " "))
+		}
+	}
 	generatingBindings := env.Getenv("tsprefix") != "" || env.Getenv("tsoutputtype") != ""
 	if env.Getenv("DISPLAY") == "" && env.Getenv("WAYLAND_DISPLAY") == "" && !generatingBindings {
 		fmt.Fprintln(env.Stderr, "No display found: serving the UI to a browser instead.")

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"strings"
 	"testing"
 
 	"github.com/whetstone-ai/whetstone/backend/cli"
@@ -31,5 +33,16 @@ func TestExitStatus(t *testing.T) {
 		if msg != c.msg || code != c.code {
 			t.Errorf("exitStatus(%v, %v) = %q, %d; want %q, %d", c.err, c.interrupted, msg, code, c.msg, c.code)
 		}
+	}
+}
+
+// A command after the window's flags is an error that shows the right
+// order, not a window that silently ignores the command.
+func TestDesktopFlagsBeforeACommand(t *testing.T) {
+	var stderr strings.Builder
+	env := &cli.Env{Stdout: io.Discard, Stderr: &stderr, Getenv: func(string) string { return "" }}
+	err := runDesktop(context.Background(), env, []string{"--workspace", t.TempDir(), "runs"})
+	if !errors.Is(err, cli.ErrUsage) || !strings.Contains(err.Error(), "flags go after the command: whetstone runs --workspace") {
+		t.Fatalf("got %v", err)
 	}
 }

@@ -31,6 +31,9 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", ErrUsage, fs.Arg(0))
 	}
+	if *steps < 0 {
+		return fmt.Errorf("%w: --steps must be positive (or 0 for the demo's own 60), got %d", ErrUsage, *steps)
+	}
 	ws, err := openWorkspace(env, *wsFlag)
 	if err != nil {
 		return err

@@ -246,3 +246,13 @@ func TestRunsDeleteRunningSaysHowToStopIt(t *testing.T) {
 		t.Fatalf("the running run is gone: %v", err)
 	}
 }
+
+func TestDemoRejectsNegativeSteps(t *testing.T) {
+	ws := t.TempDir()
+	if _, err := runCLI(t, ws, "demo", "--steps", "-1"); !errors.Is(err, ErrUsage) {
+		t.Fatalf("demo --steps -1: %v", err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(ws, "runs")); len(entries) != 0 {
+		t.Errorf("a rejected demo created %d runs", len(entries))
+	}
+}
