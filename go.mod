@@ -7,6 +7,7 @@ toolchain go1.27.4
 require (
 	github.com/apache/arrow-go/v18 v18.8.0
 	github.com/gomlx/compute v0.1.14
+	github.com/gomlx/go-xla v0.4.13
 	github.com/gomlx/gomlx v0.28.16
 	github.com/rs/zerolog v1.35.1
 	github.com/stretchr/testify v1.12.1

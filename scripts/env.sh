@@ -56,7 +56,9 @@ build_frontend() {
   (cd "$ROOT/frontend" && npm ci --no-audit --no-fund --loglevel=error && npm run build)
 }
 
-# build_desktop builds build/bin/whetstone with the native window.
+# build_desktop builds build/bin/whetstone with the native window and the XLA
+# backend registered (-tags xla: PJRT plugins for GPUs, loaded only when the
+# user names one in Settings or GOMLX_BACKEND).
 build_desktop() {
-  (cd "$ROOT" && go tool wails build -skipbindings -s -ldflags "-X main.version=$(cat VERSION)" -o whetstone)
+  (cd "$ROOT" && go tool wails build -skipbindings -s -tags xla -ldflags "-X main.version=$(cat VERSION)" -o whetstone)
 }

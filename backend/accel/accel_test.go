@@ -34,8 +34,10 @@ func TestEnvSelectsGo(t *testing.T) {
 // A GOMLX_BACKEND naming a backend that is not compiled in must be an error,
 // not the panic compute.NewWithConfig raises.
 func TestUnknownBackendIsAnError(t *testing.T) {
+	// Without -tags xla the backend is missing; with it, no "cuda" plugin
+	// can be found here. Either way: an error, never a panic.
 	_, _, err := Open(Options{Getenv: env(map[string]string{EnvVar: "xla:cuda"})})
-	if err == nil || !strings.Contains(err.Error(), "not compiled") {
+	if err == nil || !(strings.Contains(err.Error(), "not compiled") || strings.Contains(err.Error(), "no plugins found")) {
 		t.Errorf("err = %v", err)
 	}
 	if _, _, err := Open(Options{Backend: "tpu"}); err == nil {
@@ -60,8 +62,10 @@ func TestBadPluginPath(t *testing.T) {
 	if err := os.WriteFile(so, []byte("not elf"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A .so that is no plugin: "not compiled in" without -tags xla, and
+	// XLA's own load error (not a crash) with it.
 	_, _, err := Open(Options{Backend: "xla", PluginPath: so})
-	if err == nil || !strings.Contains(err.Error(), "not compiled") {
+	if err == nil || !(strings.Contains(err.Error(), "not compiled") || strings.Contains(err.Error(), "failed to load PJRT plugin")) {
 		t.Errorf("err = %v", err)
 	}
 }

@@ -26,7 +26,7 @@ type Chat struct {
 }
 
 func newChat(deps Deps, r *Runs) *Chat {
-	return &Chat{deps: deps, runs: r, engine: chat.NewEngine(model.Options{}, 2), streams: map[string]context.CancelFunc{}}
+	return &Chat{deps: deps, runs: r, engine: chat.NewEngine(model.Options{Backend: deps.compute.backend}, 2), streams: map[string]context.CancelFunc{}}
 }
 
 // ChatMessage is one turn of the conversation.

@@ -31,7 +31,7 @@ func newRuns(deps Deps) (*Runs, error) {
 	if err != nil {
 		return nil, err
 	}
-	exec := train.NewExecutor(train.Env{Hub: client, CacheDir: deps.Workspace.CacheDir()})
+	exec := train.NewExecutor(train.Env{Backend: deps.compute.backend, Hub: client, CacheDir: deps.Workspace.CacheDir()})
 	q, err := runs.NewQueue(store, exec, deps.Events)
 	if err != nil {
 		return nil, err

@@ -30,6 +30,9 @@ type Deps struct {
 	Context context.Context
 	// Getenv reads the environment (os.Getenv in production).
 	Getenv func(string) string
+
+	// compute is opened by New from the settings.
+	compute *computeBackend
 }
 
 // Services holds one value per bound service.
@@ -57,6 +60,11 @@ func New(deps Deps) (*Services, error) {
 	if deps.Getenv == nil {
 		deps.Getenv = os.Getenv
 	}
+	c, err := openCompute(deps)
+	if err != nil {
+		return nil, fmt.Errorf("open a compute backend: %w", err)
+	}
+	deps.compute = c
 	runsSvc, err := newRuns(deps)
 	if err != nil {
 		return nil, fmt.Errorf("open the run store: %w", err)

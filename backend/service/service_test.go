@@ -2,6 +2,8 @@ package service
 
 import (
 	"errors"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -62,4 +64,20 @@ func TestNamedMatchesBind(t *testing.T) {
 	for name, v := range s.Named() {
 		require.NotNil(t, v, name)
 	}
+}
+
+// A compute backend that cannot start (here: XLA with a plugin that is not
+// there) must not stop the app: it falls back to pure Go and says why.
+func TestBrokenBackendSettingFallsBackToGo(t *testing.T) {
+	ws, err := workspace.Open(t.TempDir())
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(ws.SettingsPath(), []byte(`{"backend":"xla","xla_plugin_path":"/nonexistent/pjrt_c_api_cuda_plugin.so","theme":"dark"}`), 0o644))
+	s, err := New(Deps{Workspace: ws, Log: zerolog.Nop(), Getenv: func(string) string { return "" }})
+	require.NoError(t, err)
+	defer s.Close()
+	info, err := s.System.Info()
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(info.Backend, "go ("), info.Backend)
+	require.Contains(t, info.BackendReason, "fallback")
+	require.Contains(t, info.BackendReason, "pjrt_c_api_cuda_plugin.so")
 }

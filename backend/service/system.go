@@ -16,7 +16,8 @@ type SystemInfo struct {
 	CPUs      int    `json:"cpus"`
 	Workspace string `json:"workspace"`
 	// Backend is the compute backend in use, e.g. "go (pure Go, CPU)".
-	Backend string `json:"backend"`
+	Backend       string `json:"backend"`
+	BackendReason string `json:"backend_reason"`
 }
 
 // Info reports version, platform, workspace and compute backend.
@@ -25,14 +26,7 @@ func (s *System) Info() (info SystemInfo, err error) {
 	// The desktop smoke test waits for this line: it proves the UI loaded
 	// and reached Go through the bindings.
 	s.deps.Log.Debug().Str("op", "System.Info").Msg("call")
-	settings, err := s.deps.Workspace.LoadSettings()
-	if err != nil {
-		return info, err
-	}
-	backend := "go (pure Go, CPU)"
-	if settings.Backend == "xla" {
-		backend = "xla (" + settings.XLAPluginPath + ")"
-	}
+	active := s.deps.compute.info
 	return SystemInfo{
 		Version:   s.deps.Version,
 		GoVersion: runtime.Version(),
@@ -40,6 +34,10 @@ func (s *System) Info() (info SystemInfo, err error) {
 		Arch:      runtime.GOARCH,
 		CPUs:      runtime.NumCPU(),
 		Workspace: s.deps.Workspace.Root,
-		Backend:   backend,
+		Backend:   active.Name + " (" + active.Description + ")",
+		// Why this backend: the settings, GOMLX_BACKEND, or a fallback
+		// because the chosen one failed to start. Settings apply at the
+		// next start.
+		BackendReason: active.Reason,
 	}, nil
 }

@@ -1,0 +1,40 @@
+package service
+
+import (
+	"github.com/gomlx/compute"
+
+	"github.com/whetstone-ai/whetstone/backend/accel"
+)
+
+// computeBackend is the GoMLX backend training and chat run on, chosen once
+// at start-up from the settings (GOMLX_BACKEND, when set, wins: it is what a
+// user typed for this launch). A backend that fails to start (a broken
+// plugin, XLA not compiled in) falls back to pure Go, and System.Info says
+// why, so the app always starts.
+type computeBackend struct {
+	backend compute.Backend
+	info    accel.Info
+}
+
+func openCompute(d Deps) (*computeBackend, error) {
+	settings, err := d.Workspace.LoadSettings()
+	if err != nil {
+		d.Log.Warn().Err(err).Msg("settings unreadable; using the default compute backend")
+	}
+	opts := accel.Options{Backend: settings.Backend, PluginPath: settings.XLAPluginPath, Getenv: d.Getenv}
+	if d.Getenv(accel.EnvVar) != "" {
+		opts = accel.Options{Getenv: d.Getenv}
+	}
+	b, info, err := accel.Open(opts)
+	if err != nil {
+		d.Log.Warn().Err(err).Msg("compute backend unavailable; falling back to pure Go")
+		var ferr error
+		b, info, ferr = accel.Open(accel.Options{Backend: "go", Getenv: d.Getenv})
+		if ferr != nil {
+			return nil, ferr
+		}
+		info.Reason = "fallback: " + err.Error()
+	}
+	d.Log.Info().Str("backend", info.String()).Msg("compute backend")
+	return &computeBackend{backend: b, info: info}, nil
+}
