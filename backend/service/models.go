@@ -57,7 +57,7 @@ func (s *Models) Inspect(ref string) (info ModelInfo, err error) {
 		VocabSize: cfg.VocabSize, Layers: cfg.NumLayers, Hidden: cfg.HiddenSize, Heads: cfg.NumHeads, KVHeads: cfg.NumKVHeads,
 		Family: familyOf(cfg),
 	}
-	info.HasTokenizer = exists(filepath.Join(dir, "tokenizer.json"))
+	info.HasTokenizer = exists(filepath.Join(dir, "tokenizer.json")) || exists(filepath.Join(dir, "tokenizer.model"))
 	info.HasWeights = exists(filepath.Join(dir, "model.safetensors")) || exists(filepath.Join(dir, "model.safetensors.index.json"))
 	return info, nil
 }
