@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/whetstone-ai/whetstone/backend/dataset"
+	"github.com/whetstone-ai/whetstone/backend/sharedtest"
+	"github.com/whetstone-ai/whetstone/backend/tokenizer"
 )
 
 var benchWords = strings.Fields(`the of and to in is that for it as with was on be by this are from or an at
@@ -93,6 +95,19 @@ func BenchmarkFineTome100k(b *testing.B) {
 		}
 		b.ReportMetric(float64(100_000*b.N)/b.Elapsed().Seconds(), "rows/s")
 		b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/100k-rows")
+	})
+
+	// A run loads the tokenizer once before tokenizing: Gemma 3's
+	// tokenizer.json is 33 MB.
+	b.Run("load-tokenizer/gemma3", func(b *testing.B) {
+		dir := sharedtest.Path(b, "refsets", "visible", "tokenizers", "gemma3")
+		cpu0 := cpuSeconds()
+		for i := 0; i < b.N; i++ {
+			if _, err := tokenizer.Load(dir); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/load")
 	})
 
 	b.Run("read+standardize+tokenize/gemma3", func(b *testing.B) {

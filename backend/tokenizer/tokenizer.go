@@ -249,7 +249,8 @@ func (t *Tokenizer) encode(text string, addSpecial, withOffsets bool) ([]int, []
 			}
 		}
 	}
-	segs := t.rawAdded.split(text, make([]segment, 0, 8))
+	// Chat text is cut at every turn marker and, for Gemma, every newline.
+	segs := t.rawAdded.split(text, make([]segment, 0, 8+len(text)/32))
 	for _, sg := range segs {
 		if sg.token >= 0 {
 			ids = append(ids, sg.token)
