@@ -64,6 +64,15 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 	job.Logf("data: %d training and %d validation examples (%d rows read, %d tokens, %d trained on, %d truncated)",
 		len(prep.Train), len(prep.Validation), prep.Report.Rows, prep.Report.Tokens, prep.Report.TrainableTokens, prep.Report.Truncated)
 
+	// A batch larger than the data would repeat every example several
+	// times in one micro-batch: memory and time grow with batch_size (a
+	// typo'd 1000 on 95 examples took 16 GB and ten minutes a step) while
+	// the gradient is the same as for the whole set once.
+	if n := len(prep.Train); cfg.Training.BatchSize > n {
+		return fmt.Errorf("training.batch_size %d is larger than the %d training examples; lower it to %d or less (raise training.grad_accum for a larger effective batch)",
+			cfg.Training.BatchSize, n, n)
+	}
+
 	padID := int32(max(0, tok.Config().PadID))
 	bopts := batch.BatchOptions{BatchSize: cfg.Training.BatchSize, MaxLen: cfg.Training.MaxSeqLen, Pack: cfg.Training.Packing,
 		PadID: padID, Seed: uint64(cfg.Seed)}

@@ -238,3 +238,19 @@ func TestDatasetFolderAndHubIDs(t *testing.T) {
 		t.Errorf("hub id without hub access: %+v", rec)
 	}
 }
+
+// A batch larger than the training set fails at once with the numbers,
+// instead of building micro-batches that repeat the data many times over.
+func TestBatchLargerThanTheDataIsRefused(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.config(2)
+	cfg.Training.BatchSize = 1000
+	start := time.Now()
+	rec := runQueued(t, f, Env{}, cfg, "")
+	if rec.State != runs.Failed || !strings.Contains(rec.Error, "training.batch_size 1000 is larger than the 108 training examples") {
+		t.Fatalf("run: state %s, error %q", rec.State, rec.Error)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("took %s to refuse", d)
+	}
+}
