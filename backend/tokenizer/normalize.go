@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -31,20 +32,38 @@ func identityAlign(n int) []int32 {
 type replaceNormalizer struct{ from, to string }
 
 func (r replaceNormalizer) normalize(s string, align bool) (string, []int32) {
-	if r.from == "" || !strings.Contains(s, r.from) {
-		if align {
-			return s, identityAlign(len(s))
-		}
-		return s, nil
-	}
 	if !align {
+		if r.from == "" || !strings.Contains(s, r.from) {
+			return s, nil
+		}
 		return strings.ReplaceAll(s, r.from, r.to), nil
+	}
+	return r.normalizeInto(s, nil)
+}
+
+// alignReuser is a normalizer that can write its alignment into a buffer
+// the caller reuses: EncodeOffsets normalizes a chat segment by segment
+// (Gemma cuts at every newline), and one buffer per call beats one
+// allocation per segment.
+type alignReuser interface {
+	normalizeInto(s string, buf []int32) (string, []int32)
+}
+
+// normalizeInto is normalize with alignment, written into buf's storage
+// when it is large enough.
+func (r replaceNormalizer) normalizeInto(s string, buf []int32) (string, []int32) {
+	if r.from == "" || !strings.Contains(s, r.from) {
+		a := slices.Grow(buf[:0], len(s)+1)[:len(s)+1]
+		for i := range a {
+			a[i] = int32(i)
+		}
+		return s, a
 	}
 	// Sized exactly up front: this runs on every segment of every row.
 	n := len(s) + strings.Count(s, r.from)*(len(r.to)-len(r.from))
 	var sb strings.Builder
 	sb.Grow(n)
-	a := make([]int32, 0, n+1)
+	a := slices.Grow(buf[:0], n+1)
 	for i := 0; i < len(s); {
 		k := strings.Index(s[i:], r.from)
 		if k < 0 {

@@ -251,6 +251,7 @@ func (t *Tokenizer) encode(text string, addSpecial, withOffsets bool) ([]int, []
 	}
 	// Chat text is cut at every turn marker and, for Gemma, every newline.
 	segs := t.rawAdded.split(text, make([]segment, 0, 8+len(text)/32))
+	var alignBuf []int32 // see alignReuser
 	for _, sg := range segs {
 		if sg.token >= 0 {
 			ids = append(ids, sg.token)
@@ -261,7 +262,10 @@ func (t *Tokenizer) encode(text string, addSpecial, withOffsets bool) ([]int, []
 		}
 		raw := text[sg.start:sg.end]
 		normed, align := raw, []int32(nil)
-		if t.normalizer != nil {
+		if ar, ok := t.normalizer.(alignReuser); ok && withOffsets {
+			normed, align = ar.normalizeInto(raw, alignBuf)
+			alignBuf = align
+		} else if t.normalizer != nil {
 			normed, align = t.normalizer.normalize(raw, withOffsets)
 		}
 		mapOff := func(a, z int) [2]int {
