@@ -2,9 +2,12 @@ package model
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
+	"path/filepath"
 )
 
 // Arch is the architecture family a checkpoint is built as. Each has its own
@@ -141,8 +144,19 @@ type rawConfig struct {
 // LoadConfig reads and parses a config.json file.
 func LoadConfig(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("model: %s is not a model folder: it has no config.json", filepath.Dir(path))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
+	}
+	var probe any
+	if err := json.Unmarshal(data, &probe); err != nil {
+		var syntax *json.SyntaxError
+		if errors.Is(err, io.ErrUnexpectedEOF) || (errors.As(err, &syntax) && int(syntax.Offset) >= len(data)) {
+			return nil, fmt.Errorf("model: %s is cut off (%d bytes, the JSON ends early): download or copy it again", path, len(data))
+		}
+		return nil, fmt.Errorf("model: %s is not valid JSON: %w", path, err)
 	}
 	cfg, err := ParseConfig(data)
 	if err != nil {
