@@ -26,8 +26,7 @@ go test -count=1 -timeout 25m ./...
 echo "==> Desktop build (wails)"
 build_desktop
 
-echo "==> Desktop window under Xvfb"
-scripts/desktop-screenshot.sh "$ROOT/build/bin/whetstone" "$ARTIFACTS/desktop.png"
+echo "==> Desktop window under Xvfb: every screen, screenshots"
 ARTIFACTS="$ARTIFACTS" frontend/e2e/desktop.sh "$ROOT/build/bin/whetstone"
 
 if [ -x frontend/e2e/run.sh ]; then

@@ -23,7 +23,7 @@ type SystemInfo struct {
 // Info reports version, platform, workspace and compute backend.
 func (s *System) Info() (info SystemInfo, err error) {
 	defer guard(s.deps.Log, "System.Info", &err)
-	// The desktop smoke test waits for this line: it proves the UI loaded
+	// The desktop test (frontend/e2e/desktop.sh) waits for this line: it proves the UI loaded
 	// and reached Go through the bindings.
 	s.deps.Log.Debug().Str("op", "System.Info").Msg("call")
 	active := s.deps.compute.info
