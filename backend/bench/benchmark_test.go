@@ -23,7 +23,7 @@ func BenchmarkTrain(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			res, _, err := measureTrain(context.Background(), c, backend, b.N, func(step int) {
+			res, _, err := measureTrain(context.Background(), c, backend, b.N, false, func(step int) {
 				if step == 1 {
 					b.ResetTimer()
 				}

@@ -21,6 +21,8 @@ type Options struct {
 	TokenizerDir string
 	// Skip* leave a section out.
 	SkipGenerate, SkipTokenizer, SkipDataset bool
+	// GradientCheckpointing recomputes decoder layers in the backward pass.
+	GradientCheckpointing bool
 	// FreshProcess tells Run that nothing else ran in this process before,
 	// so the peak RSS covers this configuration alone.
 	FreshProcess bool
@@ -55,7 +57,7 @@ func Run(ctx context.Context, c Config, opts Options) (res Result, err error) {
 	if opts.FreshProcess {
 		res.PeakRSSScope = "fresh process"
 	}
-	tr, m, err := measureTrain(ctx, c, backend, steps, opts.OnStep)
+	tr, m, err := measureTrain(ctx, c, backend, steps, opts.GradientCheckpointing, opts.OnStep)
 	if err != nil {
 		return res, err
 	}

@@ -39,6 +39,9 @@ type TrainResult struct {
 	PeakRSSMB float64 `json:"peak_rss_mb"`
 	// Losses are the training losses of every step, to show it trains.
 	Losses []float64 `json:"losses"`
+	// GradientCheckpointing says whether decoder layers were recomputed
+	// in the backward pass (less memory, about one more forward per step).
+	GradientCheckpointing bool `json:"gradient_checkpointing,omitempty"`
 	// FrozenParams and TrainableParams count base and LoRA parameters.
 	FrozenParams    int64 `json:"frozen_params"`
 	TrainableParams int64 `json:"trainable_params"`
@@ -49,6 +52,11 @@ const benchSeed = 1234
 
 // newModel builds the configuration's random model with LoRA adapters.
 func newModel(c Config, backend compute.Backend) (*model.Model, error) {
+	return newModelWith(c, backend, false)
+}
+
+// newModelWith is newModel with per-layer gradient checkpointing on or off.
+func newModelWith(c Config, backend compute.Backend, gradCheckpoint bool) (*model.Model, error) {
 	mc, err := c.ModelConfig()
 	if err != nil {
 		return nil, err
@@ -62,6 +70,7 @@ func newModel(c Config, backend compute.Backend) (*model.Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
+	m.SetGradientCheckpointing(gradCheckpoint)
 	return m, nil
 }
 
@@ -104,13 +113,13 @@ func trainingOptions(c Config, steps int) runconfig.Training {
 // each; the first (compilation) is reported apart. It returns the trained
 // model for the generation measurement. onStep, when non-nil,
 // runs after every step (benchmarks reset their timer there).
-func measureTrain(ctx context.Context, c Config, backend compute.Backend, steps int, onStep func(step int)) (TrainResult, *model.Model, error) {
+func measureTrain(ctx context.Context, c Config, backend compute.Backend, steps int, gradCheckpoint bool, onStep func(step int)) (TrainResult, *model.Model, error) {
 	if steps < 1 {
 		return TrainResult{}, nil, fmt.Errorf("bench: steps must be at least 1, got %d", steps)
 	}
-	var res TrainResult
+	res := TrainResult{GradientCheckpointing: gradCheckpoint}
 	began := time.Now()
-	m, err := newModel(c, backend)
+	m, err := newModelWith(c, backend, gradCheckpoint)
 	if err != nil {
 		return res, nil, err
 	}

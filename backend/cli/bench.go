@@ -28,6 +28,7 @@ type benchFlags struct {
 	json, inProcess                                bool
 	steps, torchThreads                            int
 	noGenerate, noTokenizer, noDataset             bool
+	gradCheckpoint                                 bool
 }
 
 func runBench(ctx context.Context, env *Env, args []string) error {
@@ -43,6 +44,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.python, "python", "/usr/bin/python3", "python interpreter for --torch")
 	fs.IntVar(&f.torchThreads, "torch-threads", 0, "torch threads for --torch (default: the script's 2; 1 is steadier on a busy machine)")
 	fs.BoolVar(&f.inProcess, "in-process", false, "run several configs in this process (default: a fresh child process each, so each peak RSS is its own)")
+	fs.BoolVar(&f.gradCheckpoint, "grad-checkpoint", false, "recompute decoder layers in the backward pass (less memory, slower)")
 	fs.BoolVar(&f.noGenerate, "no-generate", false, "skip the generation measurement")
 	fs.BoolVar(&f.noTokenizer, "no-tokenizer", false, "skip the tokenizer measurement")
 	fs.BoolVar(&f.noDataset, "no-dataset", false, "skip the dataset reading measurement")
@@ -82,7 +84,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 			res, err = bench.Run(ctx, c, bench.Options{
 				Backend: f.backend, Steps: f.steps, TokenizerDir: f.tokenizer,
 				SkipGenerate: f.noGenerate, SkipTokenizer: f.noTokenizer || !once, SkipDataset: f.noDataset || !once,
-				FreshProcess: len(cfgs) == 1,
+				FreshProcess: len(cfgs) == 1, GradientCheckpointing: f.gradCheckpoint,
 			})
 		}
 		if err != nil {
@@ -133,6 +135,9 @@ func benchChild(ctx context.Context, env *Env, c bench.Config, f benchFlags, onc
 	}
 	if f.noGenerate {
 		args = append(args, "--no-generate")
+	}
+	if f.gradCheckpoint {
+		args = append(args, "--grad-checkpoint")
 	}
 	if f.noTokenizer || !once {
 		args = append(args, "--no-tokenizer")
