@@ -99,7 +99,7 @@ func (m *Model) lmHead(g *Graph) *Node {
 // configured. Only for short sequences: training uses the chunked loss.
 func (m *Model) logits(h *Node) *Node {
 	w := m.lmHead(h.Graph())
-	out := DotGeneral(h, []int{h.Rank() - 1}, nil, w, []int{1}, nil)
+	out := dense(h, w)
 	if m.cfg.FinalLogitSoftcap > 0 {
 		out = softcap(out, m.cfg.FinalLogitSoftcap)
 	}
@@ -108,8 +108,23 @@ func (m *Model) logits(h *Node) *Node {
 
 // dense is x[..., in] · W[out, in]ᵀ.
 func dense(x, w *Node) *Node {
+	rows := x.Shape().Size() / x.Shape().Dimensions[x.Rank()-1]
+	if rows <= gemvRows {
+		// Decoding: x is a few rows. The go backend's small-matrix kernel
+		// is about twice as fast with the weight as the left operand; the
+		// transpose of the [out, rows] result is tiny.
+		out := DotGeneral(w, []int{1}, nil, x, []int{x.Rank() - 1}, nil) // [out, rows...]
+		perm := make([]int, out.Rank())
+		for i := range perm {
+			perm[i] = (i + 1) % out.Rank()
+		}
+		return TransposeAllAxes(out, perm...)
+	}
 	return DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{1}, nil)
 }
+
+// gemvRows is the largest number of rows dense computes weight-first.
+const gemvRows = 4
 
 // forwardLogitsGraph is the cache-less forward used for evaluation and
 // tests: tokens, positions, segments [B,T] -> logits [B,T,V].
