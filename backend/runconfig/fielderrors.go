@@ -69,6 +69,16 @@ func friendlyYAMLError(err error, withLines bool) error {
 				m = rest
 			}
 		}
+		m = wrongTypeRE.ReplaceAllStringFunc(m, func(s string) string {
+			sub := wrongTypeRE.FindStringSubmatch(s)
+			switch sub[2] {
+			case "float64":
+				return fmt.Sprintf("%q is not a number", sub[1])
+			case "bool":
+				return fmt.Sprintf("%q is not true or false", sub[1])
+			}
+			return fmt.Sprintf("%q is not a whole number", sub[1])
+		})
 		msgs[i] = unknownFieldRE.ReplaceAllStringFunc(m, func(s string) string {
 			sub := unknownFieldRE.FindStringSubmatch(s)
 			key, sec := sub[1], secs[sub[2]]
@@ -85,6 +95,10 @@ func friendlyYAMLError(err error, withLines bool) error {
 	}
 	return errors.New(strings.Join(msgs, "; "))
 }
+
+// wrongTypeRE matches yaml.v3's "cannot unmarshal !!str `abc` into
+// float64", which names Go types instead of saying what was expected.
+var wrongTypeRE = regexp.MustCompile("cannot unmarshal !!\\w+ `([^`]*)` into (float64|int|int64|bool)")
 
 // closestKey returns the known key nearest to key by edit distance, when
 // it is near enough to be a typo.

@@ -33,3 +33,19 @@ func TestUnknownFieldMessages(t *testing.T) {
 		t.Errorf("far-off key: %v", err)
 	}
 }
+
+func TestBadScalarValuesSayWhatWasExpected(t *testing.T) {
+	c := Default()
+	err := c.Set("training.learning_rate", "abc")
+	if err == nil || !strings.Contains(err.Error(), `"abc" is not a number`) {
+		t.Fatalf("err = %v", err)
+	}
+	err = c.Set("lora.r", "eight")
+	if err == nil || !strings.Contains(err.Error(), `"eight" is not a whole number`) {
+		t.Fatalf("err = %v", err)
+	}
+	err = c.Set("training.packing", "maybe")
+	if err == nil || !strings.Contains(err.Error(), `"maybe" is not true or false`) {
+		t.Fatalf("err = %v", err)
+	}
+}
