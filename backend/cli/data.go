@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/whetstone-ai/whetstone/backend/batch"
-	"github.com/whetstone-ai/whetstone/backend/chattemplate"
 	"github.com/whetstone-ai/whetstone/backend/dataset"
 	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/tokenizer"
@@ -134,13 +133,11 @@ func dataInspect(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		var tmpl batch.Template
-		if r, err := chattemplate.NewRenderer(tk.Config()); err == nil {
-			tmpl = batch.ChatTemplate{Renderer: r}
-		} else if opts.Mapping.Format != dataset.FormatText {
-			fmt.Fprintf(env.Stderr, "warning: %v: chat rows cannot be rendered\n", err)
+		l, terr := batch.ForTokenizer(tk, m)
+		if terr != nil && opts.Mapping.Format != dataset.FormatText {
+			fmt.Fprintf(env.Stderr, "warning: %v: chat rows cannot be rendered\n", terr)
 		}
-		labeler = batch.NewLabeler(tk, tmpl, m, tk.Config().EOSID)
+		labeler = l
 	}
 	st, err := dataset.ComputeStats(ctx, path, opts, labeler, dataset.StatsOptions{MaxLen: *maxLen, Truncation: trunc})
 	if err != nil {
@@ -329,11 +326,8 @@ func dataPreview(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var tmpl batch.Template
-	if r, err := chattemplate.NewRenderer(tk.Config()); err == nil {
-		tmpl = batch.ChatTemplate{Renderer: r}
-	}
-	l := batch.NewLabeler(tk, tmpl, m, tk.Config().EOSID)
+	// Without a chat template only raw-text rows render; the preview says so per row.
+	l, _ := batch.ForTokenizer(tk, m)
 	pg, err := dataset.Preview(pos[0], dataset.Options{}, l, dataset.PreviewOptions{Page: *page, PageSize: *rows, MaxLen: *maxLen})
 	if err != nil {
 		return err

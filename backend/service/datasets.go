@@ -5,7 +5,6 @@ import (
 	"runtime"
 
 	"github.com/whetstone-ai/whetstone/backend/batch"
-	"github.com/whetstone-ai/whetstone/backend/chattemplate"
 	"github.com/whetstone-ai/whetstone/backend/dataset"
 	"github.com/whetstone-ai/whetstone/backend/tokenizer"
 )
@@ -143,13 +142,11 @@ func labelerForModel(dir string, mode batch.Mode) (*batch.Labeler, error) {
 	if err != nil {
 		return nil, err
 	}
-	var tmpl batch.Template
-	if tok.Config().ChatTemplate != "" {
-		r, err := chattemplate.NewRenderer(tok.Config())
-		if err != nil {
-			return nil, fmt.Errorf("model %s: %w", dir, err)
-		}
-		tmpl = batch.ChatTemplate{Renderer: r}
+	l, terr := batch.ForTokenizer(tok, mode)
+	// A model without a chat template still labels raw text; one whose
+	// template does not parse is an error.
+	if terr != nil && tok.Config().ChatTemplate != "" {
+		return nil, fmt.Errorf("model %s: %w", dir, terr)
 	}
-	return batch.NewLabeler(tok, tmpl, mode, tok.Config().EOSID), nil
+	return l, nil
 }
