@@ -279,9 +279,22 @@ func (m *Model) linear(x *Node, layer int, module string) *Node {
 			keep := LessThan(m.store.RandomUniform(g, x.Shape()), Scalar(g, x.DType(), 1-d))
 			xa = Where(keep, MulScalar(x, 1/(1-d)), ZerosLike(x))
 		}
+		// A is the left operand: the bottleneck comes out rank-major,
+		// [r, B, T]. GoMLX differentiates a DotGeneral with the upstream
+		// gradient as the left operand, contracting the other operand's
+		// free axes; with A on the left those are trailing, so A's gradient
+		// is one GEMM over x as it lies. With x on the left (x·Aᵀ) the go
+		// backend first transposed all of x to [in, B, T] for every adapter
+		// in every step. The transposes this adds are of the rank-r
+		// bottleneck, in/r times smaller.
+		lowT := DotGeneral(p.a.NodeValue(g), []int{1}, nil, xa, []int{xa.Rank() - 1}, nil)
 		// Scale the rank-r bottleneck, the smallest tensor on the path.
-		low := MulScalar(dense(xa, p.a.NodeValue(g)), m.lora.cfg.Scale())
-		y = Add(y, dense(low, p.b.NodeValue(g)))
+		lowT = MulScalar(lowT, m.lora.cfg.Scale())
+		perm := make([]int, lowT.Rank())
+		for i := range perm {
+			perm[i] = (i + 1) % lowT.Rank()
+		}
+		y = Add(y, dense(TransposeAllAxes(lowT, perm...), p.b.NodeValue(g)))
 	}
 	return y
 }
