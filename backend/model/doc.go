@@ -55,8 +55,11 @@
 // sequences from 1 (0 is padding): attention is causal and only within a
 // segment. Positions restart at 0 for each packed sequence. The LM head and
 // cross-entropy are evaluated in chunks of rows so [batch, seq, vocab]
-// logits are never materialized for large vocabularies. The loss is
-// (sum, count) so gradient accumulation can weight micro-batches by token
+// logits are never materialized for large vocabularies; in graphs marked
+// as training each chunk also computes its gradient with respect to the
+// hidden states in the forward pass, so no chunk's logits are kept for the
+// backward pass (the LM head gets no gradient: base weights are frozen).
+// The loss is (sum, count) so gradient accumulation can weight micro-batches by token
 // count; MeanLossGraph divides them. m.SetGradientCheckpointing(true)
 // recomputes each layer in the backward pass to halve activation memory. Dropout is active when the graph is
 // marked as training (scope.SetTraining(g, true)), drawing from the store's

@@ -164,8 +164,13 @@ func (m *Model) beginGraph(g *Graph) {
 	m.store.SetTraining(g, true)
 }
 
-// dropoutActive reports whether a graph trains (dropout on).
-func (m *Model) dropoutActive(g *Graph) bool {
+// trainingGraph reports whether the caller marked a graph as training
+// (beginGraph marks every graph, so the store's flag alone does not tell).
+// Training graphs get dropout and the loss's forward-pass gradient.
+func (m *Model) trainingGraph(g *Graph) bool {
 	v, found := mlmodel.GetGraphParam(g, inferenceParam)
 	return m.store.IsTraining(g) && !(found && v == true)
 }
+
+// dropoutActive reports whether a graph trains (dropout on).
+func (m *Model) dropoutActive(g *Graph) bool { return m.trainingGraph(g) }

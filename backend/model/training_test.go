@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -130,28 +131,24 @@ func TestLoRAGradientsMatchFiniteDifferences(t *testing.T) {
 		t.Fatal(err)
 	}
 	vars := m.TrainableVariables()
-	e, err := mlmodel.NewExec(m.backend, m.store, func(_ *mlmodel.Scope, in []*Node) []*Node {
-		loss := m.MeanLossGraph(Inputs{Tokens: in[0], Labels: in[1], Positions: in[2], Segments: in[3]})
-		var nodes []*Node
-		for _, v := range vars {
-			nodes = append(nodes, v.NodeValue(loss.Graph()))
-		}
-		return append([]*Node{loss}, Gradient(loss, nodes...)...)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := e.Exec(ts[0], ts[1], ts[2], ts[3])
-	if err != nil {
-		t.Fatal(err)
-	}
+	_ = ts
 	state, err := m.LoRAState()
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Both ways the model is differentiated: GoMLX autodiff of the loss
+	// formula (evaluation graphs) and the loss's own forward-pass gradient
+	// (training graphs).
+	_, autodiff := lossAndGradsIn(t, m, batch, false)
+	_, fused := lossAndGradsIn(t, m, batch, true)
 	checked := 0
 	for vi, v := range vars {
-		grad := tensors.MustCopyFlatData[float32](res[1+vi])
+		grad := autodiff[vi]
+		for i := range grad {
+			if d := math.Abs(float64(grad[i] - fused[vi][i])); d > 1e-5 {
+				t.Fatalf("%s[%d]: autodiff %g, training graph %g", v.Name(), i, grad[i], fused[vi][i])
+			}
+		}
 		for _, idx := range []int{0, len(grad) / 2, len(grad) - 1} {
 			const eps = 1e-2
 			eval := func(delta float32) float64 {
@@ -312,8 +309,16 @@ func TestNoDropoutWhenEvaluating(t *testing.T) {
 	}
 }
 
-// lossAndGrads returns the mean loss and LoRA gradients of a batch.
+// lossAndGrads returns the mean loss and LoRA gradients of a batch from a
+// training graph (the loss computes its own gradient in the forward pass).
 func lossAndGrads(t testing.TB, m *Model, b Batch) (float32, [][]float32) {
+	t.Helper()
+	return lossAndGradsIn(t, m, b, true)
+}
+
+// lossAndGradsIn is lossAndGrads with the graph's training flag chosen:
+// false differentiates the plain loss formula with GoMLX autodiff.
+func lossAndGradsIn(t testing.TB, m *Model, b Batch, training bool) (float32, [][]float32) {
 	t.Helper()
 	ts, err := b.tensors()
 	if err != nil {
@@ -321,7 +326,7 @@ func lossAndGrads(t testing.TB, m *Model, b Batch) (float32, [][]float32) {
 	}
 	vars := m.TrainableVariables()
 	e, err := mlmodel.NewExec(m.backend, m.store, func(scope *mlmodel.Scope, in []*Node) []*Node {
-		scope.SetTraining(in[0].Graph(), true)
+		scope.SetTraining(in[0].Graph(), training)
 		loss := m.MeanLossGraph(Inputs{Tokens: in[0], Labels: in[1], Positions: in[2], Segments: in[3]})
 		var nodes []*Node
 		for _, v := range vars {
@@ -343,31 +348,43 @@ func lossAndGrads(t testing.TB, m *Model, b Batch) (float32, [][]float32) {
 	return tensors.ToScalar[float32](res[0]), grads
 }
 
-// TestChunkedLossGradients: the checkpointed, chunked LM-head loss (the
-// path large vocabularies take) gives the same loss and gradients as one
-// chunk, also with bf16-stored base weights.
+// TestChunkedLossGradients: the chunked LM-head loss (the path large
+// vocabularies take) gives the same loss and gradients as one chunk, both
+// as GoMLX differentiates it (checkpointed chunks) and with the gradient
+// computed in the forward pass (training graphs), also with bf16-stored
+// base weights and with Gemma 2 style logit soft-capping.
 func TestChunkedLossGradients(t *testing.T) {
 	for _, storage := range []dtypes.DType{dtypes.Float32, dtypes.BFloat16} {
-		m := tinyModel(t, "gemma3", 3, Options{StorageDType: storage})
-		if err := m.AddLoRA(LoRAConfig{Rank: 2, Alpha: 4, Seed: 2}); err != nil {
-			t.Fatal(err)
-		}
-		randomizeLoRAB(t, m, 4)
-		b := smallBatch(m.cfg.VocabSize)
-		l1, g1 := lossAndGrads(t, m, b)
-		m.lossChunkElements = 3 * m.cfg.VocabSize
-		l2, g2 := lossAndGrads(t, m, b)
-		if math.IsNaN(float64(l1)) || math.Abs(float64(l1-l2)) > 1e-5 {
-			t.Errorf("%s: loss %v unchunked, %v chunked", storage, l1, l2)
-		}
-		worst := 0.0
-		for i := range g1 {
-			for j := range g1[i] {
-				worst = math.Max(worst, math.Abs(float64(g1[i][j]-g2[i][j])))
+		for _, softcap := range []float64{0, 5} {
+			name := fmt.Sprintf("%s/softcap=%g", storage, softcap)
+			m := tinyModel(t, "gemma3", 3, Options{StorageDType: storage})
+			m.cfg.FinalLogitSoftcap = softcap
+			if err := m.AddLoRA(LoRAConfig{Rank: 2, Alpha: 4, Seed: 2}); err != nil {
+				t.Fatal(err)
 			}
-		}
-		if worst > 1e-5 {
-			t.Errorf("%s: chunked gradients differ by %g", storage, worst)
+			randomizeLoRAB(t, m, 4)
+			b := smallBatch(m.cfg.VocabSize)
+			l1, g1 := lossAndGradsIn(t, m, b, false)
+			for _, training := range []bool{false, true} {
+				for _, chunk := range []int{1 << 30, 3 * m.cfg.VocabSize} {
+					m.lossChunkElements = chunk
+					l2, g2 := lossAndGradsIn(t, m, b, training)
+					what := fmt.Sprintf("%s training=%v chunk rows=%d", name, training, min(chunk/m.cfg.VocabSize, 20))
+					if math.IsNaN(float64(l1)) || math.Abs(float64(l1-l2)) > 1e-5 {
+						t.Errorf("%s: loss %v, want %v", what, l2, l1)
+					}
+					worst, scale := 0.0, 0.0
+					for i := range g1 {
+						for j := range g1[i] {
+							worst = math.Max(worst, math.Abs(float64(g1[i][j]-g2[i][j])))
+							scale = math.Max(scale, math.Abs(float64(g1[i][j])))
+						}
+					}
+					if scale == 0 || worst > 1e-5 {
+						t.Errorf("%s: gradients differ by %g (largest %g)", what, worst, scale)
+					}
+				}
+			}
 		}
 	}
 }
