@@ -12,6 +12,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/core/tensors"
 	mlmodel "github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/support/xslices"
 )
 
 // AllLinear is every projection LoRA can adapt.
@@ -294,9 +295,41 @@ func (m *Model) linear(x *Node, layer int, module string) *Node {
 		for i := range perm {
 			perm[i] = (i + 1) % lowT.Rank()
 		}
-		y = Add(y, dense(TransposeAllAxes(lowT, perm...), p.b.NodeValue(g)))
+		y = Add(y, loraUp(TransposeAllAxes(lowT, perm...), lowT, p.b.NodeValue(g)))
 	}
 	return y
+}
+
+// loraUp is low·Bᵀ ([..., r] by B [out, r]) with B's gradient computed as
+// (lowᵀ·v)ᵀ from lowT, the same bottleneck laid out [r, ...].
+//
+// Autodiff of low·Bᵀ would contract the upstream gradient v [..., out]
+// over its leading axes as the left operand, and the go backend transposes
+// all of v to [out, ...] before that GEMM, for every adapter in every
+// step. Here v is the right operand with its contracted axes leading,
+// which the GEMM reads as it lies, and only the [r, out] result is
+// transposed.
+//
+// GoMLX custom gradients belong to one-input identities, so two of them
+// cooperate: the one on the output records v, and the one on B, which
+// autodiff reaches later (it visits nodes in reverse creation order and B's
+// identity was created first), returns the gradient built from it. The
+// gradient autodiff derives for B through the product is then unused, and
+// the backend's dead-code elimination drops it with its transposes.
+func loraUp(low, lowT, b *Node) *Node {
+	var v *Node
+	bw := IdentityWithCustomGradient(b, func(_, _ *Node) *Node {
+		if v == nil {
+			panic("model: LoRA B gradient requested before the gradient of its output")
+		}
+		rank := lowT.Rank()
+		grad := DotGeneral(lowT, xslices.Iota(1, rank-1), nil, v, xslices.Iota(0, rank-1), nil) // [r, out]
+		return Transpose(grad, 0, 1)
+	})
+	return IdentityWithCustomGradient(dense(low, bw), func(_, vOut *Node) *Node {
+		v = vOut
+		return vOut
+	})
 }
 
 func (m *Model) loraPair(path string) (loraPair, bool) {
