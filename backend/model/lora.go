@@ -300,38 +300,6 @@ func (m *Model) linear(x *Node, layer int, module string) *Node {
 	return y
 }
 
-// loraUp is low·Bᵀ ([..., r] by B [out, r]) with B's gradient computed as
-// (lowᵀ·v)ᵀ from lowT, the same bottleneck laid out [r, ...].
-//
-// Autodiff of low·Bᵀ would contract the upstream gradient v [..., out]
-// over its leading axes as the left operand, and the go backend transposes
-// all of v to [out, ...] before that GEMM, for every adapter in every
-// step. Here v is the right operand with its contracted axes leading,
-// which the GEMM reads as it lies, and only the [r, out] result is
-// transposed.
-//
-// GoMLX custom gradients belong to one-input identities, so two of them
-// cooperate: the one on the output records v, and the one on B, which
-// autodiff reaches later (it visits nodes in reverse creation order and B's
-// identity was created first), returns the gradient built from it. The
-// gradient autodiff derives for B through the product is then unused, and
-// the backend's dead-code elimination drops it with its transposes.
-func loraUp(low, lowT, b *Node) *Node {
-	var v *Node
-	bw := IdentityWithCustomGradient(b, func(_, _ *Node) *Node {
-		if v == nil {
-			panic("model: LoRA B gradient requested before the gradient of its output")
-		}
-		rank := lowT.Rank()
-		grad := DotGeneral(lowT, xslices.Iota(1, rank-1), nil, v, xslices.Iota(0, rank-1), nil) // [r, out]
-		return Transpose(grad, 0, 1)
-	})
-	return IdentityWithCustomGradient(dense(low, bw), func(_, vOut *Node) *Node {
-		v = vOut
-		return vOut
-	})
-}
-
 func (m *Model) loraPair(path string) (loraPair, bool) {
 	if m.lora == nil {
 		return loraPair{}, false
@@ -341,3 +309,29 @@ func (m *Model) loraPair(path string) (loraPair, bool) {
 }
 
 var _ = tensors.FromShape
+
+// loraUp is low·Bᵀ ([..., r] by B [out, r]) with B's gradient computed as
+// (lowᵀ·v)ᵀ from lowT, the same bottleneck laid out [r, ...].
+//
+// Autodiff of low·Bᵀ would contract the upstream gradient v [..., out]
+// over its leading axes as the left operand, and the go backend transposes
+// all of v to [out, ...] before that GEMM, for every adapter in every
+// step. Here v is the right operand with its contracted axes leading,
+// which the GEMM reads as it lies, and only the [r, out] result is
+// transposed. low's own gradient still comes from autodiff.
+func loraUp(low, lowT, b *Node) *Node {
+	return withGradient([]*Node{b}, func(in []*Node) *Node {
+		// low·(Bᵀ) with Bᵀ [r, out] materialized (r·out floats): the
+		// backend's small-matrix kernel vectorizes the contracted axis
+		// when B is read as [out, r], and r (8, 16) fills half a vector
+		// or one; laid out [r, out] it vectorizes over out instead.
+		if low.Shape().Size()/low.Shape().Dimensions[low.Rank()-1] <= gemvRows {
+			return dense(low, in[0])
+		}
+		return DotGeneral(low, []int{low.Rank() - 1}, nil, Transpose(in[0], 0, 1), []int{0}, nil)
+	}, func(v *Node) []*Node {
+		rank := lowT.Rank()
+		grad := DotGeneral(lowT, xslices.Iota(1, rank-1), nil, v, xslices.Iota(0, rank-1), nil) // [r, out]
+		return []*Node{Transpose(grad, 0, 1)}
+	})
+}
