@@ -90,6 +90,7 @@ func Run(ctx context.Context, backend compute.Backend, target Target, data, val 
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
+	defer collectEagerly()()
 	if err := target.check(); err != nil {
 		return res, err
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -93,12 +94,21 @@ func TestTrainingLowersValidationLossAndFreezesBase(t *testing.T) {
 	tc := testTraining(12)
 	tc.EvalEvery = 4
 	var metrics []runs.Metrics
+	gcPercent := func() int { p := debug.SetGCPercent(100); debug.SetGCPercent(p); return p }
+	gcBefore, gcDuring := gcPercent(), 0
 	res, err := Run(context.Background(), m.Backend(), ModelTarget(m), train, val, Options{
 		Training: tc, Seed: 3407,
-		Report: func(mt runs.Metrics) error { metrics = append(metrics, mt); return nil },
+		Report: func(mt runs.Metrics) error {
+			metrics = append(metrics, mt)
+			gcDuring = gcPercent()
+			return nil
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := trainingGCPercent; os.Getenv("GOGC") == "" && (gcDuring != want || gcPercent() != gcBefore) {
+		t.Errorf("GC percent %d during the run (want %d), %d after (was %d)", gcDuring, want, gcPercent(), gcBefore)
 	}
 	if len(metrics) != 12 || res.Step != 12 {
 		t.Fatalf("%d metrics, step %d", len(metrics), res.Step)
