@@ -1,8 +1,10 @@
 package accel
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -67,5 +69,26 @@ func TestBadPluginPath(t *testing.T) {
 	_, _, err := Open(Options{Backend: "xla", PluginPath: so})
 	if err == nil || !(strings.Contains(err.Error(), "not compiled") || strings.Contains(err.Error(), "failed to load PJRT plugin")) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// The Go backend gets as many executors as cores (2 to 8) unless the
+// configuration sets its own.
+func TestGoExecutors(t *testing.T) {
+	want := fmt.Sprintf("num_executors=%d", min(max(runtime.GOMAXPROCS(0), 2), 8))
+	for _, tc := range []struct{ env, want string }{
+		{"", "go:" + want},
+		{"go", "go:" + want},
+		{"go:ops_parallel", "go:ops_parallel," + want},
+		{"go:num_executors=5", "go:num_executors=5"},
+	} {
+		b, info, err := Open(Options{Getenv: env(map[string]string{EnvVar: tc.env})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Finalize()
+		if info.Config != tc.want {
+			t.Errorf("GOMLX_BACKEND=%q: config %q, want %q", tc.env, info.Config, tc.want)
+		}
 	}
 }
