@@ -224,6 +224,20 @@ func TestTruncatedParquetWrittenHere(t *testing.T) {
 	}
 }
 
+// A model folder given as a dataset says so, instead of reporting that
+// config.json is not an array of rows.
+func TestModelFolderIsNotADataset(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"model_type":"llama"}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "tokenizer.json"), []byte(`{}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "model.safetensors.index.json"), []byte(`{}`), 0o644)
+	_, err := DataFiles(dir, "")
+	if !errors.Is(err, ErrEmptyDataset) || !strings.Contains(err.Error(), filepath.Base(dir)) ||
+		!strings.Contains(err.Error(), "config.json") || !strings.Contains(err.Error(), "model folder") {
+		t.Fatalf("model folder: %v", err)
+	}
+}
+
 // A folder laid out like a hub dataset snapshot reads its train shards in
 // order as one dataset; errors name the shard and its own row.
 func TestFolderOfShards(t *testing.T) {
@@ -238,6 +252,7 @@ func TestFolderOfShards(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(dir, "README.md"), []byte("# card"), 0o644)
 	os.WriteFile(filepath.Join(dir, ".cache", "x.jsonl"), []byte("junk"), 0o644)
+	os.WriteFile(filepath.Join(dir, "dataset_info.json"), []byte(`{"features":{}}`), 0o644)
 	files, err := DataFiles(dir, "")
 	if err != nil || len(files) != 2 || !strings.HasSuffix(files[1], "train-00001-of-00002.parquet") {
 		t.Fatalf("train files %v %v", files, err)

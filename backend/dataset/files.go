@@ -24,7 +24,7 @@ func DataFiles(path, split string) ([]string, error) {
 	if !st.IsDir() {
 		return []string{path}, nil
 	}
-	var all []string
+	var all, metadata []string
 	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -35,16 +35,25 @@ func DataFiles(path, split string) ([]string, error) {
 			}
 			return nil
 		}
-		if _, err := FileTypeOf(p); err == nil && !strings.HasPrefix(d.Name(), ".") {
-			all = append(all, p)
+		if _, err := FileTypeOf(p); err != nil || strings.HasPrefix(d.Name(), ".") {
+			return nil
 		}
+		if isMetadataFile(d.Name()) {
+			metadata = append(metadata, d.Name())
+			return nil
+		}
+		all = append(all, p)
 		return nil
 	})
 	if err != nil {
 		return nil, &Error{File: path, Kind: ErrUnreadable, Msg: err.Error()}
 	}
 	if len(all) == 0 {
-		return nil, &Error{File: path, Kind: ErrEmptyDataset, Msg: "the folder holds no .parquet, .json, .jsonl or .csv file"}
+		msg := "the folder holds no .parquet, .json, .jsonl or .csv file"
+		if len(metadata) > 0 {
+			msg = fmt.Sprintf("the folder holds no data file, only metadata (%s): is it a model folder?", strings.Join(metadata, ", "))
+		}
+		return nil, &Error{File: path, Kind: ErrEmptyDataset, Msg: msg}
 	}
 	return SplitFiles(path, all, split)
 }
@@ -181,3 +190,18 @@ func (s *jsonlSource) rowCount() int   { return s.row }
 func (s *jsonSource) rowCount() int    { return s.row }
 func (s *csvSource) rowCount() int     { return s.row }
 func (s *parquetSource) rowCount() int { return s.row }
+
+// isMetadataFile reports JSON files that model folders, adapters and
+// saved datasets carry next to their data (config.json, tokenizer.json,
+// dataset_info.json, shard indexes): a folder scan skips them rather than
+// reading them as rows.
+func isMetadataFile(name string) bool {
+	switch strings.ToLower(name) {
+	case "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
+		"special_tokens_map.json", "added_tokens.json", "vocab.json", "chat_template.json",
+		"preprocessor_config.json", "processor_config.json", "adapter_config.json",
+		"trainer_state.json", "dataset_info.json", "dataset_infos.json", "dataset_dict.json", "state.json":
+		return true
+	}
+	return strings.HasSuffix(strings.ToLower(name), ".index.json")
+}
