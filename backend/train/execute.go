@@ -81,8 +81,16 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 		return fmt.Errorf("batch training data: %w", err)
 	}
 	var valData Data
-	if len(prep.Validation) > 0 {
-		vd, err := newEpochData(prep.Validation, bopts, false)
+	if n := len(prep.Validation); n > 0 {
+		// Evaluation takes micro-batches of batch_size too, but a small
+		// validation split is not an error: its batches shrink to fit
+		// (a larger batch would repeat its examples).
+		vopts := bopts
+		if vopts.BatchSize > n {
+			vopts.BatchSize = n
+			job.Logf("validation: %d examples, fewer than training.batch_size %d: evaluating them in batches of %d", n, bopts.BatchSize, n)
+		}
+		vd, err := newEpochData(prep.Validation, vopts, false)
 		if err != nil {
 			return fmt.Errorf("batch validation data: %w", err)
 		}

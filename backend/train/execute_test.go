@@ -254,3 +254,24 @@ func TestBatchLargerThanTheDataIsRefused(t *testing.T) {
 		t.Errorf("took %s to refuse", d)
 	}
 }
+
+// A validation split smaller than batch_size is evaluated in smaller
+// batches rather than batches that repeat its examples.
+func TestSmallValidationSplitShrinksItsBatches(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.config(2)
+	cfg.Training.BatchSize = 20 // 108 training, 12 validation examples
+	cfg.Training.GradAccum = 1
+	cfg.Training.EvalEvery = 2
+	rec := runQueued(t, f, Env{}, cfg, "")
+	if rec.State != runs.Completed || rec.ValLoss == nil {
+		t.Fatalf("run: state %s, error %q, validation loss %v", rec.State, rec.Error, rec.ValLoss)
+	}
+	log, err := os.ReadFile(f.store.LogPath(rec.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(log), "validation: 12 examples, fewer than training.batch_size 20: evaluating them in batches of 12") {
+		t.Errorf("log does not mention the smaller validation batches:\n%s", log)
+	}
+}
