@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/whetstone-ai/whetstone/backend/tokenizer"
 )
@@ -44,6 +45,9 @@ type Options struct {
 type Renderer struct {
 	tpl     *Template
 	special map[string]any
+	// trailers caches, per set of extra variables, the render of no
+	// messages (see RenderWithSpans); safe for concurrent use.
+	trailers sync.Map
 }
 
 // NewRenderer parses the chat template of cfg.
@@ -181,10 +185,7 @@ func (r *Renderer) RenderWithSpans(msgs []Message, opts Options) (string, []Span
 	}
 	noGen := Options{Extra: opts.Extra}
 	withGen := Options{AddGenerationPrompt: true, Extra: opts.Extra}
-	trailer := ""
-	if empty, err := r.Render(nil, noGen); err == nil {
-		trailer = empty
-	}
+	trailer := r.trailer(noGen)
 	var spans []Span
 	minStart := 0
 	for i, m := range msgs {
@@ -199,9 +200,11 @@ func (r *Renderer) RenderWithSpans(msgs []Message, opts Options) (string, []Span
 			return "", nil, fmt.Errorf("assistant span of message %d: the template is not prefix-stable (the turn starts inside the previous one)", i)
 		}
 		start := len(pre)
-		upto, err := r.Render(msgs[:i+1], noGen)
-		if err != nil {
-			return "", nil, fmt.Errorf("assistant span of message %d: %w", i, err)
+		upto := full // the last message, rendered without the generation prompt
+		if i < len(msgs)-1 || opts.AddGenerationPrompt {
+			if upto, err = r.Render(msgs[:i+1], noGen); err != nil {
+				return "", nil, fmt.Errorf("assistant span of message %d: %w", i, err)
+			}
 		}
 		turn, ok := turnText(upto, pre, trailer)
 		end := -1
@@ -218,6 +221,23 @@ func (r *Renderer) RenderWithSpans(msgs []Message, opts Options) (string, []Span
 		minStart = end
 	}
 	return full, spans, nil
+}
+
+// trailer is what the template renders for no messages (Llama 3.0 always
+// appends an assistant header), "" when it cannot render them. It depends
+// only on the extra variables, so it is rendered once per set of them
+// (fmt prints maps with sorted keys, which makes a stable cache key).
+func (r *Renderer) trailer(opts Options) string {
+	key := fmt.Sprint(opts.Extra)
+	if t, ok := r.trailers.Load(key); ok {
+		return t.(string)
+	}
+	t, err := r.Render(nil, opts)
+	if err != nil {
+		t = ""
+	}
+	r.trailers.Store(key, t)
+	return t
 }
 
 // turnStart returns the text before assistant turn i, header included: the
