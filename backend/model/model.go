@@ -109,6 +109,10 @@ func (m *Model) SetGradientCheckpointing(on bool) {
 	m.resetExecs()
 }
 
+// GradientCheckpointing reports whether training graphs recompute layer
+// activations in the backward pass.
+func (m *Model) GradientCheckpointing() bool { return m.gradCheckpoint }
+
 // Seed resets the store's random number generator (dropout) so training
 // runs are reproducible.
 func (m *Model) Seed(seed int64) error { return m.store.SetRNGStateFromSeed(seed) }

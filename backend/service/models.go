@@ -71,6 +71,7 @@ func (s *Models) EstimateMemory(ref string, cfg runconfig.Config) (out MemoryEst
 	}
 	b, err := estimate.Training(mc, estimate.Run{
 		Rank: cfg.LoRA.R, Targets: cfg.LoRA.Targets, BatchSize: cfg.Training.BatchSize, SeqLen: cfg.Training.MaxSeqLen,
+		GradientCheckpointing: cfg.Training.GradientCheckpointing,
 	})
 	if err != nil {
 		return out, err

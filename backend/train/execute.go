@@ -101,6 +101,7 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 	if err != nil {
 		return err
 	}
+	m.SetGradientCheckpointing(cfg.Training.GradientCheckpointing)
 	lc := cfg.LoRA
 	if err := m.AddLoRA(model.LoRAConfig{Rank: lc.R, Alpha: lc.Alpha, Dropout: lc.Dropout, RSLoRA: lc.RSLoRA,
 		TargetModules: lc.Targets, Seed: cfg.Seed}); err != nil {
@@ -113,6 +114,9 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 	}
 	job.Logf("model: %s, %d layers, hidden %d, vocab %d, %.1fM base parameters, %d adapter tensors (r=%d, alpha=%g)",
 		mc.ModelType, mc.NumLayers, mc.HiddenSize, mc.VocabSize, float64(mc.NumParams())/1e6, len(m.TrainableVariables()), lc.R, lc.Alpha)
+	if m.GradientCheckpointing() {
+		job.Logf("gradient checkpointing: on (layer activations are recomputed in the backward pass)")
+	}
 
 	opts := Options{
 		Training: cfg.Training, Seed: cfg.Seed,

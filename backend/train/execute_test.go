@@ -275,3 +275,44 @@ func TestSmallValidationSplitShrinksItsBatches(t *testing.T) {
 		t.Errorf("log does not mention the smaller validation batches:\n%s", log)
 	}
 }
+
+// training.gradient_checkpointing reaches the model: the run says so and
+// trains to the same losses as without it (it trades memory for compute,
+// never results).
+func TestGradientCheckpointingOption(t *testing.T) {
+	f := newFixture(t)
+	losses := func(on bool) ([]float64, string) {
+		cfg := f.config(3)
+		cfg.Training.GradientCheckpointing = on
+		rec := runQueued(t, f, Env{}, cfg, "")
+		if rec.State != runs.Completed {
+			t.Fatalf("checkpointing=%v: state %s, error %q", on, rec.State, rec.Error)
+		}
+		ms, err := f.store.Metrics(rec.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []float64
+		for _, m := range ms {
+			out = append(out, m.Loss)
+		}
+		log, err := os.ReadFile(f.store.LogPath(rec.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out, string(log)
+	}
+	plain, plainLog := losses(false)
+	ckpt, ckptLog := losses(true)
+	if !strings.Contains(ckptLog, "gradient checkpointing: on") || strings.Contains(plainLog, "gradient checkpointing: on") {
+		t.Errorf("the run log does not tell whether checkpointing is on")
+	}
+	if len(plain) != 3 || len(ckpt) != 3 {
+		t.Fatalf("losses %v and %v", plain, ckpt)
+	}
+	for i := range plain {
+		if math.Abs(plain[i]-ckpt[i]) > 1e-4 {
+			t.Errorf("step %d: loss %v with checkpointing, %v without", i+1, ckpt[i], plain[i])
+		}
+	}
+}

@@ -224,6 +224,7 @@ export interface RunConfig {
     max_grad_norm: number;
     train_on_responses_only: boolean;
     packing: boolean;
+    gradient_checkpointing: boolean;
     eval_every: number;
     eval_batches: number;
   };

@@ -13,7 +13,7 @@ const defaults = {
   training: {
     learning_rate: 2e-4, optimizer: 'adamw', weight_decay: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, scheduler: 'linear',
     warmup_steps: 5, batch_size: 2, grad_accum: 4, max_steps: 60, epochs: 1, max_seq_len: 2048, max_grad_norm: 1,
-    train_on_responses_only: true, packing: false, eval_every: 10, eval_batches: 8,
+    train_on_responses_only: true, packing: false, gradient_checkpointing: false, eval_every: 10, eval_batches: 8,
   },
   checkpoint: { every: 20, keep: 3 },
   seed: 3407,
@@ -69,11 +69,16 @@ describe('new run screen', () => {
     await fireEvent.change(rank, { target: { value: '16' } });
     await waitFor(() => expect(start.disabled).toBe(false));
 
+    const ckpt = screen.getByLabelText('Gradient checkpointing') as HTMLSelectElement;
+    expect(ckpt.value).toBe('false');
+    await fireEvent.change(ckpt, { target: { value: 'true' } });
+
     start.click();
     await waitFor(() => expect(onstarted).toHaveBeenCalledWith('run-1'));
     const sent = fake.calls.find((c) => c.name === 'Runs.Start')!.args[0] as typeof defaults;
     expect(sent.lora.r).toBe(16);
     expect(sent.training.learning_rate).toBe(1e-4);
     expect(sent.model.source).toBe('google/gemma-3-270m-it');
+    expect(sent.training.gradient_checkpointing).toBe(true);
   });
 });
