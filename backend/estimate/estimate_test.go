@@ -45,7 +45,6 @@ func TestTrainingGrowsWithBatchAndSequence(t *testing.T) {
 // The estimate against peak RSS that whetstone bench measured on the
 // 2-core box (backend/bench/README.md, second pass): within 10 %.
 func TestTrainingMatchesMeasuredPeaks(t *testing.T) {
-	all := []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
 	for _, tc := range []struct {
 		preset     string
 		checkpoint bool
@@ -57,7 +56,7 @@ func TestTrainingMatchesMeasuredPeaks(t *testing.T) {
 	} {
 		c, err := model.Preset(tc.preset)
 		require.NoError(t, err)
-		b, err := Training(c, Run{Rank: 8, Targets: all, BatchSize: 4, SeqLen: 256, GradientCheckpointing: tc.checkpoint})
+		b, err := Training(c, Run{Rank: 8, Targets: model.AllLinear, BatchSize: 4, SeqLen: 256, GradientCheckpointing: tc.checkpoint})
 		require.NoError(t, err)
 		got := float64(b.Total) / (1 << 20)
 		require.InEpsilon(t, tc.measuredMB, got, 0.10, "%s checkpointing=%v: estimate %.0f MB, measured %.0f MB (%+v)",
