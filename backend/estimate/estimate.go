@@ -101,19 +101,19 @@ func Training(c *model.Config, r Run) (Breakdown, error) {
 	tokens := int64(r.BatchSize) * int64(r.SeqLen)
 	// Per layer and token the backward pass keeps, in float32 numbers:
 	// the residual stream and its norms' inputs (~12 hidden), the MLP's
-	// gate, up, activation factors and product (~7 intermediate), q, k, v
-	// and the attention output (~2 of each width). Training graphs
+	// gate, up, activation and product with the gradients in flight (~5
+	// intermediate), q, k, v and the attention output (~2 of each width). Training graphs
 	// recompute attention probabilities in the backward pass, except
 	// GoMLX's attention (soft-capped scores, gradient checkpointing), which
 	// keeps scores and probabilities: 2·heads·seq.
 	qWidth, kvWidth := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
-	perLayer := int64(12*c.HiddenSize + 7*c.IntermediateSize + 2*(qWidth+kvWidth))
+	perLayer := int64(12*c.HiddenSize + 5*c.IntermediateSize + 2*(qWidth+kvWidth))
 	scores := int64(2*c.NumHeads) * int64(r.SeqLen)
 	switch {
 	case r.GradientCheckpointing:
 		// Every layer's input, and one layer's recomputed activations
-		// with the gradients of its backward pass: about 1.5 layers.
-		perLayer = int64(c.NumLayers*c.HiddenSize) + perLayer*3/2 + scores
+		// with the gradients of its backward pass: about two layers.
+		perLayer = int64(c.NumLayers*c.HiddenSize) + 2*perLayer + scores
 		b.Activations = tokens * perLayer * 4
 	default:
 		if c.AttnLogitSoftcap > 0 {

@@ -50,9 +50,9 @@ func TestTrainingMatchesMeasuredPeaks(t *testing.T) {
 		checkpoint bool
 		measuredMB float64
 	}{
-		{"5m", false, 295},
-		{"30m", false, 908},
-		{"30m", true, 442},
+		{"5m", false, 252},
+		{"30m", false, 728},
+		{"30m", true, 466},
 	} {
 		c, err := model.Preset(tc.preset)
 		require.NoError(t, err)
