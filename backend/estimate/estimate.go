@@ -77,8 +77,6 @@ const (
 	// gcSlack is the heap growth between collections while training
 	// (train.trainingGCPercent).
 	gcSlack = 0.25
-	// lossChunkElements mirrors the model's chunk of logits.
-	lossChunkElements = 2 << 20
 )
 
 // Training estimates the peak memory of a LoRA training step.
@@ -102,10 +100,10 @@ func Training(c *model.Config, r Run) (Breakdown, error) {
 	// Per layer and token the backward pass keeps, in float32 numbers:
 	// the residual stream and its norms' inputs (~12 hidden), the MLP's
 	// gate, up, activation and product with the gradients in flight (~5
-	// intermediate), q, k, v and the attention output (~2 of each width). Training graphs
-	// recompute attention probabilities in the backward pass, except
-	// GoMLX's attention (soft-capped scores, gradient checkpointing), which
-	// keeps scores and probabilities: 2·heads·seq.
+	// intermediate), q, k, v and the attention output (~2 of each width).
+	// Training graphs recompute attention probabilities in the backward
+	// pass, except GoMLX's attention (soft-capped scores, gradient
+	// checkpointing), which keeps scores and probabilities: 2·heads·seq.
 	qWidth, kvWidth := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
 	perLayer := int64(12*c.HiddenSize + 5*c.IntermediateSize + 2*(qWidth+kvWidth))
 	scores := int64(2*c.NumHeads) * int64(r.SeqLen)
@@ -123,7 +121,7 @@ func Training(c *model.Config, r Run) (Breakdown, error) {
 	}
 	chunk := int64(r.LossChunk)
 	if chunk <= 0 {
-		chunk = max(1, int64(lossChunkElements/c.VocabSize))
+		chunk = max(1, int64(model.LossChunkElements/c.VocabSize))
 	}
 	chunk = min(chunk, tokens)
 	// one chunk's logits, their exponentials and the probabilities

@@ -62,13 +62,14 @@ func (m *Model) attention(x *Node, layer int, sc *seqContext) *Node {
 	// Heads-major layout: the score and value products are then plain
 	// batched matmuls over (batch, kv-head) with no transposes around them.
 	toBHSD := func(x *Node) *Node { return TransposeAllAxes(x, 0, 2, 1, 3) }
+	qh, kh, vh, mask4 := toBHSD(q), toBHSD(k), toBHSD(v), ExpandAxes(mask, 1) // mask4: [B,1,T,S]
 	var out *Node
 	if m.trainingGraph(x.Graph()) && c.AttnLogitSoftcap == 0 && !m.gradCheckpoint && sc.cache == nil {
-		out = attentionWithGradient(toBHSD(q), toBHSD(k), toBHSD(v), ExpandAxes(mask, 1), c.AttnScale)
+		out = attentionWithGradient(qh, kh, vh, mask4, c.AttnScale)
 	} else {
-		out, _ = attention.Core(toBHSD(q), toBHSD(k), toBHSD(v), attention.LayoutBHSD, attention.CoreOptions{
+		out, _ = attention.Core(qh, kh, vh, attention.LayoutBHSD, attention.CoreOptions{
 			Scale:         c.AttnScale,
-			AttentionMask: ExpandAxes(mask, 1), // [B,1,T,S]
+			AttentionMask: mask4,
 			ScoreSoftCap:  c.AttnLogitSoftcap,
 			// GoMLX v0.28.16 computes wrong gradients when a fused attention
 			// op is rematerialized (TestTrapFusedAttentionUnderCheckpoint).

@@ -108,19 +108,27 @@ func (m *Model) logits(h *Node) *Node {
 
 // dense is x[..., in] · W[out, in]ᵀ.
 func dense(x, w *Node) *Node {
-	rows := x.Shape().Size() / x.Shape().Dimensions[x.Rank()-1]
-	if rows <= gemvRows {
+	if fewRows(x) {
 		// Decoding: x is a few rows. The go backend's small-matrix kernel
 		// is about twice as fast with the weight as the left operand; the
 		// transpose of the [out, rows] result is tiny.
-		out := DotGeneral(w, []int{1}, nil, x, []int{x.Rank() - 1}, nil) // [out, rows...]
-		perm := make([]int, out.Rank())
-		for i := range perm {
-			perm[i] = (i + 1) % out.Rank()
-		}
-		return TransposeAllAxes(out, perm...)
+		return leadingAxisLast(DotGeneral(w, []int{1}, nil, x, []int{x.Rank() - 1}, nil)) // [out, rows...]
 	}
 	return DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{1}, nil)
+}
+
+// fewRows reports whether x [..., n] has at most gemvRows rows (decoding).
+func fewRows(x *Node) bool {
+	return x.Shape().Size()/x.Shape().Dimensions[x.Rank()-1] <= gemvRows
+}
+
+// leadingAxisLast moves x's first axis to the end: [a, b, c] -> [b, c, a].
+func leadingAxisLast(x *Node) *Node {
+	perm := make([]int, x.Rank())
+	for i := range perm {
+		perm[i] = (i + 1) % x.Rank()
+	}
+	return TransposeAllAxes(x, perm...)
 }
 
 // gemvRows is the largest number of rows dense computes weight-first.

@@ -171,6 +171,3 @@ func (m *Model) trainingGraph(g *Graph) bool {
 	v, found := mlmodel.GetGraphParam(g, inferenceParam)
 	return m.store.IsTraining(g) && !(found && v == true)
 }
-
-// dropoutActive reports whether a graph trains (dropout on).
-func (m *Model) dropoutActive(g *Graph) bool { return m.trainingGraph(g) }

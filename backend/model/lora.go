@@ -276,7 +276,7 @@ func (m *Model) linear(x *Node, layer int, module string) *Node {
 	}
 	if p, ok := m.loraPair(path); ok {
 		xa := x
-		if d := m.lora.cfg.Dropout; d > 0 && m.dropoutActive(g) {
+		if d := m.lora.cfg.Dropout; d > 0 && m.trainingGraph(g) {
 			keep := LessThan(m.store.RandomUniform(g, x.Shape()), Scalar(g, x.DType(), 1-d))
 			xa = Where(keep, MulScalar(x, 1/(1-d)), ZerosLike(x))
 		}
@@ -291,11 +291,7 @@ func (m *Model) linear(x *Node, layer int, module string) *Node {
 		lowT := DotGeneral(p.a.NodeValue(g), []int{1}, nil, xa, []int{xa.Rank() - 1}, nil)
 		// Scale the rank-r bottleneck, the smallest tensor on the path.
 		lowT = MulScalar(lowT, m.lora.cfg.Scale())
-		perm := make([]int, lowT.Rank())
-		for i := range perm {
-			perm[i] = (i + 1) % lowT.Rank()
-		}
-		y = Add(y, loraUp(TransposeAllAxes(lowT, perm...), lowT, p.b.NodeValue(g)))
+		y = Add(y, loraUp(leadingAxisLast(lowT), lowT, p.b.NodeValue(g)))
 	}
 	return y
 }
@@ -325,7 +321,7 @@ func loraUp(low, lowT, b *Node) *Node {
 		// backend's small-matrix kernel vectorizes the contracted axis
 		// when B is read as [out, r], and r (8, 16) fills half a vector
 		// or one; laid out [r, out] it vectorizes over out instead.
-		if low.Shape().Size()/low.Shape().Dimensions[low.Rank()-1] <= gemvRows {
+		if fewRows(low) {
 			return dense(low, in[0])
 		}
 		return DotGeneral(low, []int{low.Rank() - 1}, nil, Transpose(in[0], 0, 1), []int{0}, nil)

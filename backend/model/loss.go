@@ -10,13 +10,13 @@ import (
 // PyTorch's cross_entropy.
 const IgnoreIndex = -100
 
-// lossChunkElements bounds the logits materialized at once by the loss:
-// rows per chunk = lossChunkElements / vocab (Gemma's 262k vocabulary gets
+// LossChunkElements bounds the logits materialized at once by the loss:
+// rows per chunk = LossChunkElements / vocab (Gemma's 262k vocabulary gets
 // 8-row chunks, the 5m benchmark config 256). In training graphs a chunk's
 // logits die with the chunk, so small chunks cost no recomputation; 2M
 // (8 MB of float32 logits) measured 40 MB lower peak RSS than 8M on the 5m
 // benchmark at the same speed.
-const lossChunkElements = 2 << 20
+const LossChunkElements = 2 << 20
 
 // Inputs are the graph nodes of one training batch, all [B,T] int32. See
 // the package documentation for their meaning.

@@ -85,7 +85,7 @@ func newModel(cfg *Config, opts Options) (*Model, error) {
 	return &Model{
 		cfg: cfg, traits: traitsFor(cfg.Arch), backend: backend, store: mlmodel.NewStore(),
 		storage: storage, base: map[string]*mlmodel.Variable{}, execs: map[string]*mlmodel.Exec{},
-		lossChunkElements: lossChunkElements,
+		lossChunkElements: LossChunkElements,
 	}, nil
 }
 

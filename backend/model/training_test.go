@@ -127,12 +127,7 @@ func TestLoRAGradientsMatchFiniteDifferences(t *testing.T) {
 	}
 	randomizeLoRAB(t, m, 2)
 	batch := smallBatch(m.cfg.VocabSize)
-	ts, err := batch.tensors()
-	if err != nil {
-		t.Fatal(err)
-	}
 	vars := m.TrainableVariables()
-	_ = ts
 	state, err := m.LoRAState()
 	if err != nil {
 		t.Fatal(err)
