@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/logging"
 	"github.com/whetstone-ai/whetstone/backend/runs"
+	"github.com/whetstone-ai/whetstone/backend/safefile"
 	"github.com/whetstone-ai/whetstone/backend/workspace"
 )
 
@@ -33,7 +35,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	format := fs.String("format", "", "peft, merged, gguf or gguf-lora (the adapter alone, for llama.cpp --lora)")
 	quant := fs.String("quant", "", "gguf: f32, f16 (default), bf16, q8_0 or q4_k; gguf-lora: f32 (default) or f16; merged: bf16 (default), f16 or f32")
 	out := fs.String("out", "", "output directory (default: the workspace's exports folder)")
-	overwrite := fs.Bool("overwrite", false, "replace a non-empty output directory")
+	overwrite := fs.Bool("overwrite", false, "replace an earlier export in --out (a folder Whetstone did not write is never replaced)")
 	name := fs.String("name", "", "model name in GGUF metadata and file names (default: the output folder's name)")
 	wsFlag := workspaceFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -108,8 +110,10 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	}
 	// Checked before any work: a merge of a large model should not run
 	// for minutes only to find its folder taken.
-	if entries, err := os.ReadDir(req.OutDir); err == nil && len(entries) > 0 && !*overwrite {
-		return fmt.Errorf("output folder %s already exists and is not empty: pass --overwrite to replace it, or --out DIR for another folder", req.OutDir)
+	if err := safefile.CheckReplaceable(req.OutDir, *overwrite); errors.Is(err, safefile.ErrExists) {
+		return fmt.Errorf("%w (pass --overwrite to replace it, or --out DIR for another folder)", err)
+	} else if err != nil {
+		return err
 	}
 	prog := newExportProgress(env.Stderr)
 	req.Emitter = prog

@@ -99,10 +99,21 @@ func TestExportCommandFromRun(t *testing.T) {
 	// error says so.
 	env, _, _ = exportEnv(ws)
 	err = Run(context.Background(), env, []string{"export", "--run", rec.ID, "--format", "merged", "--quant", "f32"})
-	require.ErrorContains(t, err, "not empty")
+	require.ErrorContains(t, err, "earlier export")
 	require.ErrorContains(t, err, "--overwrite")
 	env, _, _ = exportEnv(ws)
 	require.NoError(t, Run(context.Background(), env, []string{"export", "--run", rec.ID, "--format", "merged", "--quant", "f32", "--overwrite"}))
+
+	// A folder of someone else's files is never replaced, --overwrite or not.
+	theirs := filepath.Join(t.TempDir(), "theirs")
+	require.NoError(t, os.MkdirAll(theirs, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(theirs, "notes.txt"), []byte("keep"), 0o644))
+	env, _, _ = exportEnv(ws)
+	err = Run(context.Background(), env, []string{"export", "--run", rec.ID, "--format", "merged", "--quant", "f32", "--out", theirs, "--overwrite"})
+	require.ErrorContains(t, err, "never replaced")
+	entries, err := os.ReadDir(theirs)
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
 }
 
 func TestExportCommandUsage(t *testing.T) {

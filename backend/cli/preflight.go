@@ -8,6 +8,7 @@ import (
 
 	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
+	"github.com/whetstone-ai/whetstone/backend/safefile"
 )
 
 // preflight checks, before a run is created, what a new run needs on local
@@ -22,7 +23,14 @@ func preflight(cfg runconfig.Config) error {
 		return err
 	}
 	if cfg.Dataset.ValPath != "" {
-		return checkDataPath("dataset.val_path", cfg.Dataset.ValPath)
+		if err := checkDataPath("dataset.val_path", cfg.Dataset.ValPath); err != nil {
+			return err
+		}
+	}
+	if cfg.Output != "" {
+		if err := safefile.CheckReplaceable(cfg.Output, true); err != nil {
+			return fmt.Errorf("output (--out): %w", err)
+		}
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/whetstone-ai/whetstone/backend/events"
 	"github.com/whetstone-ai/whetstone/backend/gguf"
+	"github.com/whetstone-ai/whetstone/backend/safefile"
 )
 
 // Format is an export format.
@@ -47,8 +48,8 @@ type Request struct {
 	// AdapterDir is a PEFT adapter directory; required for peft, optional
 	// for merged and gguf (without it the base model is converted as is).
 	AdapterDir string
-	// OutDir receives the export; it must not exist or be empty unless
-	// Overwrite is set.
+	// OutDir receives the export; it must not exist, be empty, or be an
+	// earlier export (safefile.MarkerFile) with Overwrite set.
 	OutDir    string
 	Overwrite bool
 	// Quant is the storage type: for gguf f32, f16, bf16 or q8_0 (default
@@ -85,6 +86,11 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	}()
 	if req.OutDir == "" {
 		return res, errors.New("export: no output directory")
+	}
+	// Checked before any work, so a merge of a large model does not run
+	// for minutes only to find its folder taken; checked again on write.
+	if err := safefile.CheckReplaceable(req.OutDir, req.Overwrite); err != nil {
+		return res, err
 	}
 	var adapter *Adapter
 	if req.AdapterDir != "" {
@@ -177,7 +183,9 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	res.OutDir = req.OutDir
 	entries, _ := os.ReadDir(req.OutDir)
 	for _, e := range entries {
-		res.Files = append(res.Files, e.Name())
+		if e.Name() != safefile.MarkerFile {
+			res.Files = append(res.Files, e.Name())
+		}
 	}
 	p.emit("done", 1, 1, "")
 	return res, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/whetstone-ai/whetstone/backend/events"
 	"github.com/whetstone-ai/whetstone/backend/gguf"
+	"github.com/whetstone-ai/whetstone/backend/safefile"
 	"github.com/whetstone-ai/whetstone/backend/safetensors"
 )
 
@@ -334,12 +335,18 @@ func TestExportFailuresLeaveNothing(t *testing.T) {
 		cancel()
 	}
 
-	// A non-empty destination is kept unless overwriting is asked for.
+	// A folder Whetstone did not write is kept, overwriting asked for or not.
 	require.NoError(t, os.MkdirAll(out, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(out, "keep.txt"), []byte("x"), 0o644))
 	_, err = Run(context.Background(), Request{Format: FormatGGUF, BaseDir: base, OutDir: out})
-	require.ErrorContains(t, err, "not empty")
+	require.ErrorIs(t, err, safefile.ErrNotOwned)
+	_, err = Run(context.Background(), Request{Format: FormatGGUF, BaseDir: base, OutDir: out, Overwrite: true, Quant: "f32"})
+	require.ErrorIs(t, err, safefile.ErrNotOwned)
 	require.FileExists(t, filepath.Join(out, "keep.txt"))
+	// One carrying the marker (an earlier export) is replaced only when asked.
+	require.NoError(t, os.WriteFile(filepath.Join(out, safefile.MarkerFile), nil, 0o644))
+	_, err = Run(context.Background(), Request{Format: FormatGGUF, BaseDir: base, OutDir: out, Quant: "f32"})
+	require.ErrorIs(t, err, safefile.ErrExists)
 	_, err = Run(context.Background(), Request{Format: FormatGGUF, BaseDir: base, OutDir: out, Overwrite: true, Quant: "f32"})
 	require.NoError(t, err)
 	require.NoFileExists(t, filepath.Join(out, "keep.txt"))

@@ -152,8 +152,13 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 	}
 	job.Logf("adapter saved to %s", adapterDir)
 	if cfg.Output != "" {
-		if err := SaveAdapter(cfg.Output, m, cfg); err != nil {
-			return err
+		// training.output names a folder outside the run: it is replaced
+		// only if an earlier run wrote it (safefile.MarkerFile).
+		err := saveAdapter(cfg.Output, m, cfg, func(dst string, fill func(string) error) error {
+			return safefile.ReplaceOwnedDir(dst, true, fill)
+		})
+		if err != nil {
+			return fmt.Errorf("copy the adapter to training.output (it stays in the run's folder %s): %w", adapterDir, err)
 		}
 		job.Logf("adapter copied to %s", cfg.Output)
 	}
@@ -338,6 +343,11 @@ func (d *epochData) Batch(epoch, i int) (Batch, error) {
 // (adapter_model.safetensors + adapter_config.json), atomically (see
 // safefile.ReplaceDir), so the run's adapter is always a complete one.
 func SaveAdapter(dir string, m *model.Model, cfg runconfig.Config) error {
+	return saveAdapter(dir, m, cfg, safefile.ReplaceDir)
+}
+
+// saveAdapter writes the adapter into a folder that replace builds.
+func saveAdapter(dir string, m *model.Model, cfg runconfig.Config, replace func(string, func(string) error) error) error {
 	state, err := m.LoRAState()
 	if err != nil {
 		return err
@@ -356,7 +366,7 @@ func SaveAdapter(dir string, m *model.Model, cfg runconfig.Config) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", export.AdapterConfigFile, err)
 	}
-	err = safefile.ReplaceDir(dir, func(tmp string) error {
+	err = replace(dir, func(tmp string) error {
 		if err := safetensors.WriteFile(filepath.Join(tmp, export.AdapterWeightsFile), tensors, map[string]string{"format": "pt"}); err != nil {
 			return err
 		}
