@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/whetstone-ai/whetstone/backend/quote"
 	"github.com/whetstone-ai/whetstone/backend/safefile"
 )
 
@@ -79,9 +80,14 @@ type Settings struct {
 	// XLAPluginPath is the PJRT plugin (.so) used when Backend is "xla".
 	XLAPluginPath string `json:"xla_plugin_path"`
 	// HubToken authenticates with the Hugging Face hub; empty uses HF_TOKEN.
+	// It is a secret: settings.json is written 0600, and the services never
+	// return it or put it in an event.
 	HubToken string `json:"hub_token"`
 	// Theme is "light", "dark" or "system".
 	Theme string `json:"theme"`
+	// AllowedFolders are folders, beyond the workspace and the Hugging Face
+	// cache, that requests over HTTP may read and write (see pathpolicy).
+	AllowedFolders []string `json:"allowed_folders,omitempty"`
 }
 
 // DefaultSettings are used until the user saves their own.
@@ -94,20 +100,34 @@ func (s Settings) Validate() error {
 	switch s.Backend {
 	case "go", "xla":
 	default:
-		return fmt.Errorf("settings: backend %q is not one of \"go\", \"xla\"", s.Backend)
+		return fmt.Errorf("settings: backend %s is not one of \"go\", \"xla\"", quote.Value(s.Backend))
 	}
 	if s.Backend == "xla" && s.XLAPluginPath != "" {
 		if _, err := os.Stat(s.XLAPluginPath); err != nil {
-			return fmt.Errorf("settings: xla_plugin_path %s: %w", s.XLAPluginPath, err)
+			return fmt.Errorf("settings: xla_plugin_path %s: %w", quote.Value(s.XLAPluginPath), err)
 		}
 	}
 	switch s.Theme {
 	case "light", "dark", "system":
 	default:
-		return fmt.Errorf("settings: theme %q is not one of \"light\", \"dark\", \"system\"", s.Theme)
+		return fmt.Errorf("settings: theme %s is not one of \"light\", \"dark\", \"system\"", quote.Value(s.Theme))
+	}
+	if len(s.AllowedFolders) > MaxAllowedFolders {
+		return fmt.Errorf("settings: %d allowed folders, more than %d", len(s.AllowedFolders), MaxAllowedFolders)
+	}
+	for _, f := range s.AllowedFolders {
+		if !filepath.IsAbs(f) {
+			return fmt.Errorf("settings: allowed folder %s is not an absolute path", quote.Value(f))
+		}
+		if filepath.Clean(f) == string(filepath.Separator) {
+			return fmt.Errorf("settings: allowing the whole file system (%s) would switch the path policy off; choose the folders that hold your models and data", f)
+		}
 	}
 	return nil
 }
+
+// MaxAllowedFolders bounds Settings.AllowedFolders.
+const MaxAllowedFolders = 64
 
 // LoadSettings reads settings.json, or returns the defaults when absent.
 func (w *Workspace) LoadSettings() (Settings, error) {
@@ -119,16 +139,29 @@ func (w *Workspace) LoadSettings() (Settings, error) {
 	if err != nil {
 		return s, fmt.Errorf("read settings: %w", err)
 	}
+	// A settings.json written before it was kept private (or copied with
+	// looser permissions) is tightened as soon as it is read.
+	if st, err := os.Stat(w.SettingsPath()); err == nil && st.Mode().Perm()&0o077 != 0 {
+		_ = os.Chmod(w.SettingsPath(), 0o600)
+	}
 	if err := json.Unmarshal(data, &s); err != nil {
 		return DefaultSettings(), fmt.Errorf("parse %s: %w", w.SettingsPath(), err)
 	}
 	return s, nil
 }
 
-// SaveSettings validates and atomically writes settings.json.
+// SaveSettings validates and atomically writes settings.json, readable by
+// its owner only since it may hold the hub token.
 func (w *Workspace) SaveSettings(s Settings) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	return safefile.WriteJSON(w.SettingsPath(), s)
+	for i, f := range s.AllowedFolders {
+		s.AllowedFolders[i] = filepath.Clean(f)
+	}
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode settings: %w", err)
+	}
+	return safefile.Write(w.SettingsPath(), append(data, '\n'), 0o600)
 }

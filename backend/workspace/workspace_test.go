@@ -50,3 +50,36 @@ func TestSettingsRoundTripAndValidation(t *testing.T) {
 	_, err = w.LoadSettings()
 	require.ErrorContains(t, err, "settings.json")
 }
+
+func TestSettingsFileIsPrivate(t *testing.T) {
+	w, err := Open(t.TempDir())
+	require.NoError(t, err)
+	s := DefaultSettings()
+	s.HubToken = "hf_secret"
+	s.AllowedFolders = []string{"/data/models/"}
+	require.NoError(t, w.SaveSettings(s))
+	st, err := os.Stat(w.SettingsPath())
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+	got, err := w.LoadSettings()
+	require.NoError(t, err)
+	require.Equal(t, []string{"/data/models"}, got.AllowedFolders)
+
+	// A file left readable by others is tightened when read.
+	require.NoError(t, os.Chmod(w.SettingsPath(), 0o644))
+	_, err = w.LoadSettings()
+	require.NoError(t, err)
+	st, err = os.Stat(w.SettingsPath())
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+}
+
+func TestAllowedFoldersValidation(t *testing.T) {
+	s := DefaultSettings()
+	s.AllowedFolders = []string{"relative/dir"}
+	require.ErrorContains(t, s.Validate(), "not an absolute path")
+	s.AllowedFolders = []string{"/"}
+	require.ErrorContains(t, s.Validate(), "whole file system")
+	s.AllowedFolders = []string{filepath.Join(t.TempDir(), "x")}
+	require.NoError(t, s.Validate())
+}
