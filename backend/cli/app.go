@@ -31,7 +31,7 @@ func (s *Session) Close() error {
 
 // OpenSession resolves and opens the workspace, starts logging to its logs
 // folder and to stderr, and builds the services emitting to em.
-func OpenSession(ctx context.Context, env *Env, workspaceFlag string, em events.Emitter) (*Session, error) {
+func OpenSession(ctx context.Context, env *Env, workspaceFlag string, em events.Emitter, opts ...SessionOption) (*Session, error) {
 	root, err := workspace.Resolve(workspaceFlag, env.getenv())
 	if err != nil {
 		return nil, err
@@ -50,12 +50,30 @@ func OpenSession(ctx context.Context, env *Env, workspaceFlag string, em events.
 	if err != nil {
 		return nil, err
 	}
-	svc, err := service.New(service.Deps{Workspace: ws, Events: em, Log: log, Version: env.Version, Context: ctx})
+	deps := service.Deps{Workspace: ws, Events: em, Log: log, Version: env.Version, Context: ctx}
+	for _, o := range opts {
+		o(&deps)
+	}
+	svc, err := service.New(deps)
 	if err != nil {
 		closeLog()
 		return nil, fmt.Errorf("start services: %w", err)
 	}
 	return &Session{Workspace: ws, Log: log, Services: svc, close: closeLog}, nil
+}
+
+// SessionOption adjusts the services a session builds.
+type SessionOption func(*service.Deps)
+
+// Remote builds services that answer requests over HTTP: every path a
+// request names is held to the path policy (the workspace, the Hugging
+// Face cache, the allowed folders in the settings, and allowed here), and
+// the settings that load code or widen reach are read-only.
+func Remote(allowed []string) SessionOption {
+	return func(d *service.Deps) {
+		d.Remote = true
+		d.AllowedRoots = allowed
+	}
 }
 
 // workspaceFlag registers the --workspace flag shared by commands that use one.

@@ -10,6 +10,7 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/chat"
 	"github.com/whetstone-ai/whetstone/backend/chattemplate"
 	"github.com/whetstone-ai/whetstone/backend/model"
+	"github.com/whetstone-ai/whetstone/backend/quote"
 )
 
 // ChatTopic carries streamed answers.
@@ -17,16 +18,55 @@ const ChatTopic = "chat.token"
 
 // Chat is the playground: any model, optionally with a run's adapter.
 type Chat struct {
-	deps   Deps
-	runs   *Runs
-	engine *chat.Engine
+	deps    Deps
+	runs    *Runs
+	engine  *chat.Engine
+	streams *chatStreams
+}
 
-	mu      sync.Mutex
-	streams map[string]context.CancelFunc
+// MaxChatStreams bounds the answers generated at once: each holds a model
+// and its KV cache, and a client that starts streams in a loop must not
+// exhaust the machine.
+const MaxChatStreams = 4
+
+// chatStreams are the answers being generated, by stream id.
+type chatStreams struct {
+	mu     sync.Mutex
+	cancel map[string]context.CancelFunc
 }
 
 func newChat(deps Deps, r *Runs) *Chat {
-	return &Chat{deps: deps, runs: r, engine: chat.NewEngine(model.Options{Backend: deps.compute.backend}, 2), streams: map[string]context.CancelFunc{}}
+	return &Chat{deps: deps, runs: r, engine: chat.NewEngine(model.Options{Backend: deps.compute.backend}, 2),
+		streams: &chatStreams{cancel: map[string]context.CancelFunc{}}}
+}
+
+// add registers a stream, refusing one past MaxChatStreams.
+func (c *chatStreams) add(id string, cancel context.CancelFunc) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.cancel) >= MaxChatStreams {
+		return fmt.Errorf("%d answers are already being generated: stop one or wait for it to finish", len(c.cancel))
+	}
+	c.cancel[id] = cancel
+	return nil
+}
+
+// remove cancels and forgets a stream.
+func (c *chatStreams) remove(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cancel, ok := c.cancel[id]; ok {
+		cancel()
+		delete(c.cancel, id)
+	}
+}
+
+// get returns a stream's cancel function.
+func (c *chatStreams) get(id string) (context.CancelFunc, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cancel, ok := c.cancel[id]
+	return cancel, ok
 }
 
 // ChatMessage is one turn of the conversation.
@@ -78,7 +118,18 @@ func (s *Chat) Generate(req ChatRequest) (out ChatStream, err error) {
 	if err := req.check(); err != nil {
 		return out, err
 	}
+	if len(req.Messages) > MaxChatMessages {
+		return out, fmt.Errorf("messages: %d turns, more than %d", len(req.Messages), MaxChatMessages)
+	}
 	modelRef, adapter := req.Model, req.Adapter
+	if modelRef, err = s.deps.checkRef(modelRef); err != nil {
+		return out, err
+	}
+	if adapter != "" {
+		if adapter, err = s.deps.checkPath(adapter); err != nil {
+			return out, err
+		}
+	}
 	if req.RunID != "" {
 		if modelRef, adapter, err = s.runs.adapterOf(req.RunID); err != nil {
 			return out, err
@@ -97,15 +148,23 @@ func (s *Chat) Generate(req ChatRequest) (out ChatStream, err error) {
 		return out, err
 	}
 	ctx, cancel := context.WithCancel(s.deps.Context)
-	s.mu.Lock()
-	s.streams[id] = cancel
-	s.mu.Unlock()
+	if err := s.streams.add(id, cancel); err != nil {
+		cancel()
+		return out, err
+	}
 	go s.run(ctx, id, chat.Request{
 		ModelDir: dir, AdapterDir: adapter, Messages: msgs, System: req.System, MaxNewTokens: req.MaxNewTokens, Seed: req.Seed,
 		Sampling: model.SamplingOptions{Temperature: req.Temperature, TopP: req.TopP, TopK: req.TopK, MinP: req.MinP, RepetitionPenalty: req.RepetitionPenalty},
 	})
 	return ChatStream{StreamID: id}, nil
 }
+
+// MaxChatMessages bounds a conversation's turns; its text is bounded by
+// the transport's body limit and the model's context.
+const MaxChatMessages = 1000
+
+// MaxNewTokens bounds one answer's length.
+const MaxNewTokens = 32768
 
 // check rejects what the sampler would otherwise silently reinterpret (a
 // negative temperature as greedy, top_p 7 as off, -5 new tokens as the
@@ -116,7 +175,7 @@ func (r ChatRequest) check() error {
 		switch m.Role {
 		case "system", "user", "assistant":
 		default:
-			return fmt.Errorf("messages[%d].role: %q is not a chat role; use user, assistant or system", i, m.Role)
+			return fmt.Errorf("messages[%d].role: %s is not a chat role; use user, assistant or system", i, quote.Value(m.Role))
 		}
 	}
 	switch {
@@ -130,21 +189,14 @@ func (r ChatRequest) check() error {
 		return fmt.Errorf("top_k: must be 0 (off) or more, got %d", r.TopK)
 	case r.RepetitionPenalty < 0:
 		return fmt.Errorf("repetition_penalty: must be 0 (off) or more, got %g", r.RepetitionPenalty)
-	case r.MaxNewTokens < 0:
-		return fmt.Errorf("max_new_tokens: must be 0 (the default) or more, got %d", r.MaxNewTokens)
+	case r.MaxNewTokens < 0 || r.MaxNewTokens > MaxNewTokens:
+		return fmt.Errorf("max_new_tokens: must be between 0 (the default) and %d, got %d", MaxNewTokens, r.MaxNewTokens)
 	}
 	return nil
 }
 
 func (s *Chat) run(ctx context.Context, id string, req chat.Request) {
-	defer func() {
-		s.mu.Lock()
-		if cancel, ok := s.streams[id]; ok {
-			cancel()
-			delete(s.streams, id)
-		}
-		s.mu.Unlock()
-	}()
+	defer s.streams.remove(id)
 	var res chat.Result
 	var err error
 	func() {
@@ -169,11 +221,9 @@ func (s *Chat) run(ctx context.Context, id string, req chat.Request) {
 // Cancel stops a stream; its last event reports "cancelled".
 func (s *Chat) Cancel(streamID string) (err error) {
 	defer guard(s.deps.Log, "Chat.Cancel", &err)
-	s.mu.Lock()
-	cancel, ok := s.streams[streamID]
-	s.mu.Unlock()
+	cancel, ok := s.streams.get(streamID)
 	if !ok {
-		return fmt.Errorf("no answer %q is being generated", streamID)
+		return fmt.Errorf("no answer %s is being generated", quote.Value(streamID))
 	}
 	cancel()
 	return nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/whetstone-ai/whetstone/backend/batch"
 	"github.com/whetstone-ai/whetstone/backend/dataset"
+	"github.com/whetstone-ai/whetstone/backend/quote"
 	"github.com/whetstone-ai/whetstone/backend/tokenizer"
 )
 
@@ -79,7 +80,7 @@ func (s *Datasets) Stats(req DatasetRequest) (out *dataset.Stats, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return dataset.ComputeStats(s.deps.Context, file, s.readOptions(req), labeler,
+	return dataset.ComputeStats(s.deps.ctx(), file, s.readOptions(req), labeler,
 		dataset.StatsOptions{MaxLen: req.MaxLen, Truncation: trunc, Workers: runtime.NumCPU()})
 }
 
@@ -105,16 +106,20 @@ func (s *Datasets) files(ref string) ([]string, error) {
 	if ref == "" {
 		return nil, fmt.Errorf("no dataset given: choose a file (parquet, json, jsonl, csv) or enter a hub dataset id")
 	}
+	ref, err := s.deps.checkRef(ref)
+	if err != nil {
+		return nil, err
+	}
 	client, err := s.deps.hubClient()
 	if err != nil {
 		return nil, err
 	}
-	files, err := client.ResolveDataset(s.deps.Context, ref)
+	files, err := client.ResolveDataset(s.deps.ctx(), ref)
 	if err != nil {
 		return nil, err
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("dataset %s has no data files", ref)
+		return nil, fmt.Errorf("dataset %s has no data files", quote.Value(ref))
 	}
 	return files, nil
 }

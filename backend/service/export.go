@@ -26,7 +26,9 @@ type ExportRequest struct {
 	Format string `json:"format"`
 	// Quant: gguf f32|f16|bf16|q8_0, merged bf16|f16|f32.
 	Quant string `json:"quant"`
-	// Out is the destination folder; empty picks one under the workspace.
+	// Out is the destination folder; empty picks a new one under the
+	// workspace. An existing folder is replaced only if it is an earlier
+	// export (it carries Whetstone's marker file) and Overwrite is set.
 	Out       string `json:"out"`
 	Overwrite bool   `json:"overwrite"`
 }
@@ -53,6 +55,14 @@ func (s *Export) Start(req ExportRequest) (out ExportResult, err error) {
 		return out, err
 	}
 	base, adapter, name := req.Model, req.Adapter, ""
+	if base, err = s.deps.checkRef(base); err != nil {
+		return out, fmt.Errorf("model: %w", err)
+	}
+	if adapter != "" {
+		if adapter, err = s.deps.checkPath(adapter); err != nil {
+			return out, fmt.Errorf("adapter: %w", err)
+		}
+	}
 	if req.RunID != "" {
 		if base, adapter, err = s.runs.adapterOf(req.RunID); err != nil {
 			return out, err
@@ -73,8 +83,10 @@ func (s *Export) Start(req ExportRequest) (out ExportResult, err error) {
 	dest := req.Out
 	if dest == "" {
 		dest = filepath.Join(s.deps.Workspace.ExportsDir(), fmt.Sprintf("%s-%s-%s", name, format, time.Now().Format("20060102-150405")))
+	} else if dest, err = s.deps.checkPath(dest); err != nil {
+		return out, fmt.Errorf("out: %w", err)
 	}
-	res, err := export.Run(s.deps.Context, export.Request{
+	res, err := export.Run(s.deps.ctx(), export.Request{
 		Format: format, BaseDir: baseDir, AdapterDir: adapter, OutDir: dest, Overwrite: req.Overwrite,
 		Quant: req.Quant, Name: name, BaseModelName: base, Emitter: s.deps.Events,
 	})

@@ -8,6 +8,7 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/estimate"
 	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/model"
+	"github.com/whetstone-ai/whetstone/backend/quote"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
 )
 
@@ -108,6 +109,10 @@ func (s *Models) resolve(ref string, configOnly bool) (string, error) {
 	if ref == "" {
 		return "", fmt.Errorf("no model given: enter a Hugging Face id (org/name) or a local folder")
 	}
+	ref, err := s.deps.checkRef(ref)
+	if err != nil {
+		return "", err
+	}
 	client, err := s.deps.hubClient()
 	if err != nil {
 		return "", err
@@ -121,11 +126,11 @@ func (s *Models) resolve(ref string, configOnly bool) (string, error) {
 			return "", err
 		}
 		if r.IsLocal() {
-			return "", fmt.Errorf("model folder %s not found", r.Local)
+			return "", fmt.Errorf("model folder %s not found", quote.Value(r.Local))
 		}
-		return client.DownloadModel(s.deps.Context, r.ID, r.Revision, []string{"*.json", "*.jinja", "tokenizer.model"})
+		return client.DownloadModel(s.deps.ctx(), r.ID, r.Revision, []string{"*.json", "*.jinja", "tokenizer.model"})
 	}
-	return client.ResolveModel(s.deps.Context, ref)
+	return client.ResolveModel(s.deps.ctx(), ref)
 }
 
 func familyOf(c *model.Config) string {

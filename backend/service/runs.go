@@ -10,6 +10,7 @@ import (
 
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
 	"github.com/whetstone-ai/whetstone/backend/runs"
+	"github.com/whetstone-ai/whetstone/backend/safefile"
 	"github.com/whetstone-ai/whetstone/backend/train"
 )
 
@@ -103,7 +104,35 @@ func (s *Runs) Start(cfg runconfig.Config) (out runs.Record, err error) {
 	if err := cfg.Check(); err != nil {
 		return out, err
 	}
+	if cfg, err = s.checkPaths(cfg); err != nil {
+		return out, err
+	}
 	return s.queue.Submit(cfg)
+}
+
+// checkPaths holds the paths a run config names to the path policy (local
+// models and data files come back absolute) and refuses an output folder
+// that training could not write without replacing someone's files.
+func (s *Runs) checkPaths(cfg runconfig.Config) (runconfig.Config, error) {
+	var err error
+	if cfg.Model.Source, err = s.deps.checkRef(cfg.Model.Source); err != nil {
+		return cfg, fmt.Errorf("model.source: %w", err)
+	}
+	if cfg.Dataset.Path, err = s.deps.checkRef(cfg.Dataset.Path); err != nil {
+		return cfg, fmt.Errorf("dataset.path: %w", err)
+	}
+	if cfg.Dataset.ValPath, err = s.deps.checkRef(cfg.Dataset.ValPath); err != nil {
+		return cfg, fmt.Errorf("dataset.val_path: %w", err)
+	}
+	if cfg.Output != "" {
+		if cfg.Output, err = s.deps.checkPath(cfg.Output); err != nil {
+			return cfg, fmt.Errorf("output: %w", err)
+		}
+		if err := safefile.CheckReplaceable(cfg.Output, true); err != nil {
+			return cfg, fmt.Errorf("output: %w", err)
+		}
+	}
+	return cfg, nil
 }
 
 // List returns every run, newest first.

@@ -30,6 +30,17 @@ type Deps struct {
 	Context context.Context
 	// Getenv reads the environment (os.Getenv in production).
 	Getenv func(string) string
+	// Remote is set when the services answer requests over HTTP (`serve`):
+	// every path a request names is held to the path policy, and settings
+	// that load code or widen what requests reach are read-only. The
+	// desktop window and the CLI act for the local user and leave it unset.
+	Remote bool
+	// AllowedRoots are folders requests may use for this process only
+	// (`serve --allow DIR`), beside those in the settings.
+	AllowedRoots []string
+
+	// call is the context of one call, set on the copies Scoped makes.
+	call context.Context
 
 	// compute is opened by New from the settings.
 	compute *computeBackend

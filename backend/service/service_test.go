@@ -42,13 +42,13 @@ func TestSettingsSaveValidatesAndEmits(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "go", got.Backend)
 
-	got.Theme = "bogus"
-	_, err = s.Settings.Save(got)
+	upd := SettingsUpdate{Backend: got.Backend, Theme: "bogus"}
+	_, err = s.Settings.Save(upd)
 	require.ErrorContains(t, err, `theme "bogus"`)
 	require.Empty(t, rec.Events())
 
-	got.Theme = "dark"
-	_, err = s.Settings.Save(got)
+	upd.Theme = "dark"
+	_, err = s.Settings.Save(upd)
 	require.NoError(t, err)
 	require.Equal(t, "settings.changed", rec.Events()[0].Topic)
 
