@@ -1,6 +1,7 @@
 // Package logging sets up Whetstone's structured logs: JSON lines to a file
-// in the workspace, and to the console either pretty (on a terminal) or as
-// JSON (when piped, so log collectors can parse it).
+// in the workspace, rotated by size, and to the console either pretty (on a
+// terminal) or as JSON (when piped, so log collectors can parse it). No line
+// is longer than MaxLineBytes, whatever a request put in it.
 package logging
 
 import (
@@ -11,6 +12,17 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"gopkg.in/natefinch/lumberjack.v2"
+)
+
+// FileName is the log file in the log folder.
+const FileName = "whetstone.log"
+
+// MaxFileMB is the size at which the log file is rotated, and KeepFiles
+// how many rotated files are kept.
+const (
+	MaxFileMB = 20
+	KeepFiles = 5
 )
 
 // Options configure New.
@@ -41,9 +53,14 @@ func New(opts Options) (zerolog.Logger, func() error, error) {
 		if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 			return zerolog.Nop(), nil, fmt.Errorf("create log folder: %w", err)
 		}
-		path := filepath.Join(opts.Dir, "whetstone.log")
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
+		path := filepath.Join(opts.Dir, FileName)
+		// Rotation is lumberjack's: a well-kept library that renames the
+		// full file aside and prunes the oldest, so a busy server cannot
+		// fill the disk with its log.
+		f := &lumberjack.Logger{Filename: path, MaxSize: MaxFileMB, MaxBackups: KeepFiles}
+		// Open now, so a log folder that cannot be written is reported at
+		// start rather than silently dropping every line.
+		if _, err := f.Write(nil); err != nil {
 			return zerolog.Nop(), nil, fmt.Errorf("open log file %s: %w", path, err)
 		}
 		writers = append(writers, f)
@@ -56,7 +73,7 @@ func New(opts Options) (zerolog.Logger, func() error, error) {
 			writers = append(writers, opts.Console)
 		}
 	}
-	logger := zerolog.New(zerolog.MultiLevelWriter(writers...)).Level(level).With().Timestamp().Logger()
+	logger := zerolog.New(lineCap{zerolog.MultiLevelWriter(writers...)}).Level(level).With().Timestamp().Logger()
 	return logger, closeFn, nil
 }
 
