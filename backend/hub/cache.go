@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -118,24 +119,43 @@ func copyFile(src, dst string) error {
 	})
 }
 
+// Bounds of a folder listing: a dataset or snapshot folder is a few levels
+// and at most thousands of files; a path such as /usr (130k files) given as
+// a dataset is refused instead of walked.
+const (
+	MaxWalkDepth   = 12
+	MaxWalkEntries = 20000
+)
+
 // cachedFiles lists the files of a snapshot folder (slash-separated, relative,
-// sorted), skipping dangling links left by interrupted downloads.
-func cachedFiles(dir string) ([]string, error) {
+// sorted), skipping dangling links left by interrupted downloads. The walk
+// is bounded (MaxWalkDepth, MaxWalkEntries) and stops when ctx ends.
+func cachedFiles(ctx context.Context, dir string) ([]string, error) {
 	var files []string
+	visited := 0
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if visited++; visited > MaxWalkEntries {
+			return fmt.Errorf("the folder has more than %d entries: choose the folder of one dataset or model", MaxWalkEntries)
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
 		if d.IsDir() {
+			if rel != "." && strings.Count(filepath.ToSlash(rel), "/")+1 > MaxWalkDepth {
+				return fmt.Errorf("the folder is more than %d levels deep: choose the folder of one dataset or model", MaxWalkDepth)
+			}
 			return nil
 		}
 		info, err := os.Stat(p)
 		if err != nil || !info.Mode().IsRegular() {
 			return nil
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
 		}
 		files = append(files, filepath.ToSlash(rel))
 		return nil

@@ -125,7 +125,7 @@ func (c *Client) ResolveDataset(ctx context.Context, ref string) ([]string, erro
 	if !info.IsDir() {
 		return []string{r.Local}, nil
 	}
-	names, err := cachedFiles(r.Local)
+	names, err := cachedFiles(ctx, r.Local)
 	if err != nil {
 		return nil, err
 	}

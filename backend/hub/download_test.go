@@ -93,7 +93,7 @@ func TestDownloadModelFullLayoutAndProgress(t *testing.T) {
 	if want := filepath.Join(repoDir, "snapshots", commitA); dir != want {
 		t.Fatalf("snapshot dir %s, want %s", dir, want)
 	}
-	got, err := cachedFiles(dir)
+	got, err := cachedFiles(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}

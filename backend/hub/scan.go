@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -112,7 +113,7 @@ func scanRepo(dir string, repo Repo) (CachedRepo, error) {
 			continue
 		}
 		sdir := filepath.Join(dir, "snapshots", s.Name())
-		files, err := cachedFiles(sdir)
+		files, err := cachedFiles(context.Background(), sdir)
 		if err != nil {
 			return cr, err
 		}

@@ -156,7 +156,7 @@ func (c *Client) cachedSnapshot(ctx context.Context, repo Repo, rev string, plan
 		return nil, fmt.Errorf("%s@%s: %w: no cached revision under %s", repo, rev, ErrNotCached, dir)
 	}
 	snapDir := snapshotDir(dir, commit)
-	names, err := cachedFiles(snapDir)
+	names, err := cachedFiles(ctx, snapDir)
 	if err != nil {
 		return nil, fmt.Errorf("%s@%s: %w: %v", repo, rev, ErrNotCached, err)
 	}

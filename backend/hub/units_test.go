@@ -1,11 +1,15 @@
 package hub
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/whetstone-ai/whetstone/backend/events"
 )
@@ -195,4 +199,29 @@ func TestFormatBytes(t *testing.T) {
 			t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
 		}
 	}
+}
+
+func TestCachedFilesIsBounded(t *testing.T) {
+	wide := t.TempDir()
+	for i := 0; i < MaxWalkEntries+5; i++ {
+		f, err := os.Create(filepath.Join(wide, fmt.Sprintf("f%06d.jsonl", i)))
+		require.NoError(t, err)
+		f.Close()
+	}
+	_, err := cachedFiles(context.Background(), wide)
+	require.ErrorContains(t, err, "more than 20000 entries")
+
+	deep := t.TempDir()
+	p := deep
+	for i := 0; i < MaxWalkDepth+2; i++ {
+		p = filepath.Join(p, "d")
+	}
+	require.NoError(t, os.MkdirAll(p, 0o755))
+	_, err = cachedFiles(context.Background(), deep)
+	require.ErrorContains(t, err, "levels deep")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = cachedFiles(ctx, t.TempDir())
+	require.ErrorIs(t, err, context.Canceled)
 }
