@@ -29,7 +29,7 @@ describe('app', () => {
         const body = url.endsWith('/System/Info')
           ? { version: '1.2.3', backend: 'go (pure Go, CPU)', workspace: '/ws' }
           : url.endsWith('/Settings/Get')
-            ? { backend: 'go', theme: 'dark', hub_token: '', xla_plugin_path: '' }
+            ? { backend: 'go', theme: 'dark', xla_plugin_path: '', has_token: false, allowed_folders: [], local_only: true }
             : [];
         return new Response(JSON.stringify(body), { status: 200 });
       },

@@ -28,6 +28,7 @@ import type {
   RunMetricsEvent,
   RunStateEvent,
   Settings,
+  SettingsUpdate,
   StatsRequest,
   SystemInfo,
 } from './types';
@@ -83,7 +84,7 @@ export const api = {
   },
   settings: {
     get: () => call<Settings>('Settings', 'Get'),
-    save: (s: Settings) => call<Settings>('Settings', 'Save', s),
+    save: (s: SettingsUpdate) => call<Settings>('Settings', 'Save', s),
   },
   models: {
     inspect: (ref: string) => call<ModelInfo>('Models', 'Inspect', ref),

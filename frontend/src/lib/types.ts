@@ -12,12 +12,25 @@ export interface SystemInfo {
   [k: string]: unknown;
 }
 
+/** The saved settings as the services show them: the hub token's value never comes back. */
 export interface Settings {
   backend: 'go' | 'xla' | string;
   xla_plugin_path: string;
-  hub_token: string;
   theme: 'light' | 'dark' | 'system' | string;
-  workspace?: string;
+  has_token: boolean;
+  allowed_folders: string[];
+  /** True over HTTP: the plugin path and allowed folders change only in the desktop window or CLI. */
+  local_only: boolean;
+}
+
+/** The Settings form as saved: hub_token replaces the saved token when not empty. */
+export interface SettingsUpdate {
+  backend: string;
+  xla_plugin_path: string;
+  theme: string;
+  allowed_folders: string[];
+  hub_token?: string;
+  clear_hub_token?: boolean;
 }
 
 export interface ModelInfo {
