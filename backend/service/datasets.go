@@ -45,6 +45,9 @@ type DatasetInfo struct {
 // Inspect detects the format of a dataset and explains why.
 func (s *Datasets) Inspect(req DatasetRequest) (out DatasetInfo, err error) {
 	defer guard(s.deps.Log, "Datasets.Inspect", &err)
+	if err := req.check(); err != nil {
+		return out, err
+	}
 	files, err := s.files(req.Path)
 	if err != nil {
 		return out, err
@@ -61,6 +64,9 @@ func (s *Datasets) Inspect(req DatasetRequest) (out DatasetInfo, err error) {
 // exact rendered text with the trained tokens marked.
 func (s *Datasets) Preview(req DatasetRequest) (out *dataset.PreviewPage, err error) {
 	defer guard(s.deps.Log, "Datasets.Preview", &err)
+	if err := req.check(); err != nil {
+		return out, err
+	}
 	file, labeler, err := s.open(req)
 	if err != nil {
 		return nil, err
@@ -72,6 +78,9 @@ func (s *Datasets) Preview(req DatasetRequest) (out *dataset.PreviewPage, err er
 // length histogram and what truncation would drop.
 func (s *Datasets) Stats(req DatasetRequest) (out *dataset.Stats, err error) {
 	defer guard(s.deps.Log, "Datasets.Stats", &err)
+	if err := req.check(); err != nil {
+		return out, err
+	}
 	file, labeler, err := s.open(req)
 	if err != nil {
 		return nil, err
@@ -82,6 +91,26 @@ func (s *Datasets) Stats(req DatasetRequest) (out *dataset.Stats, err error) {
 	}
 	return dataset.ComputeStats(s.deps.ctx(), file, s.readOptions(req), labeler,
 		dataset.StatsOptions{MaxLen: req.MaxLen, Truncation: trunc, Workers: runtime.NumCPU()})
+}
+
+// Bounds of what a DatasetRequest may ask for.
+const (
+	MaxPreviewPageSize = 200
+	MaxPreviewPage     = 10_000_000
+	MaxDatasetMaxLen   = 1 << 20
+)
+
+// check refuses sizes that would make one request read or hold too much.
+func (r DatasetRequest) check() error {
+	switch {
+	case r.PageSize < 0 || r.PageSize > MaxPreviewPageSize:
+		return fmt.Errorf("page_size: must be between 0 (the default, 20) and %d, got %d", MaxPreviewPageSize, r.PageSize)
+	case r.Page < 0 || r.Page > MaxPreviewPage:
+		return fmt.Errorf("page: must be between 0 and %d, got %d", MaxPreviewPage, r.Page)
+	case r.MaxLen < 0 || r.MaxLen > MaxDatasetMaxLen:
+		return fmt.Errorf("max_len: must be between 0 (no limit) and %d, got %d", MaxDatasetMaxLen, r.MaxLen)
+	}
+	return nil
 }
 
 func (s *Datasets) readOptions(req DatasetRequest) dataset.Options {

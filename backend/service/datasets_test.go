@@ -71,3 +71,14 @@ func TestDatasetsErrorsNameTheProblem(t *testing.T) {
 	_, err = s.Datasets.Preview(DatasetRequest{Path: shareGPTFile(t, 2), Model: t.TempDir()})
 	require.Error(t, err)
 }
+
+func TestDatasetRequestSizesAreBounded(t *testing.T) {
+	s, _ := newServices(t)
+	data := shareGPTFile(t, 3)
+	_, err := s.Datasets.Preview(DatasetRequest{Path: data, PageSize: 1_000_000_000})
+	require.ErrorContains(t, err, "page_size")
+	_, err = s.Datasets.Preview(DatasetRequest{Path: data, Page: -1})
+	require.ErrorContains(t, err, "page")
+	_, err = s.Datasets.Stats(DatasetRequest{Path: data, MaxLen: 1 << 30})
+	require.ErrorContains(t, err, "max_len")
+}

@@ -2,6 +2,7 @@ package service
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -37,7 +38,9 @@ func newRuns(deps Deps) (*Runs, error) {
 	if err != nil {
 		return nil, err
 	}
-	q.Start(deps.Context)
+	// A signal cancels deps.Context at once; the run must instead stop at
+	// a step boundary with a checkpoint, which Services.Close asks for.
+	q.Start(context.WithoutCancel(deps.Context))
 	return &Runs{deps: deps, store: store, queue: q}, nil
 }
 

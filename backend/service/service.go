@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -25,8 +26,9 @@ type Deps struct {
 	Events    events.Emitter
 	Log       zerolog.Logger
 	Version   string
-	// Context bounds background work (training, downloads, generation);
-	// it is cancelled when the app shuts down.
+	// Context bounds background work (downloads, generation); it is
+	// cancelled when the app shuts down. Training is not cut off by it: the
+	// run queue outlives it until Close pauses the run with a checkpoint.
 	Context context.Context
 	// Getenv reads the environment (os.Getenv in production).
 	Getenv func(string) string
@@ -91,10 +93,39 @@ func New(deps Deps) (*Services, error) {
 	}, nil
 }
 
-// Close stops the run queue (the running run is interrupted and stays
-// resumable from its last checkpoint).
+// ShutdownWait bounds how long Close waits for the running run to write
+// its checkpoint; past it the run stays resumable from its last periodic
+// checkpoint.
+const ShutdownWait = 3 * time.Minute
+
+// Close stops the run queue the way `whetstone train` stops on Ctrl-C: the
+// running run is paused with a checkpoint, so a resume continues exactly
+// where it stopped. It waits at most ShutdownWait (main lets a second
+// Ctrl-C end the process at once).
 func (s *Services) Close() {
-	s.Runs.queue.Close()
+	s.close(ShutdownWait)
+}
+
+func (s *Services) close(wait time.Duration) {
+	id := s.Runs.queue.Current()
+	if id != "" {
+		s.Runs.deps.Log.Warn().Str("run", id).Msg("pausing the running run: writing a checkpoint before exiting (Ctrl-C again to stop at once)")
+	}
+	done := make(chan struct{})
+	go func() {
+		s.Runs.queue.Close()
+		close(done)
+	}()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-done:
+		if id != "" {
+			s.Runs.deps.Log.Info().Str("run", id).Msg("run paused; resume it to continue from this checkpoint")
+		}
+	case <-timer.C:
+		s.Runs.deps.Log.Error().Str("run", id).Dur("waited", wait).Msg("the run did not reach a checkpoint in time; it resumes from its last periodic checkpoint")
+	}
 }
 
 // Named maps the Go struct name of each service to its value, the names the
