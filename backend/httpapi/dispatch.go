@@ -1,19 +1,25 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
 	"runtime/debug"
 	"sort"
+	"strings"
 )
 
 var errorType = reflect.TypeOf((*error)(nil)).Elem()
 
 // method is one callable service method, described once at start-up.
 type method struct {
-	fn      reflect.Value
+	service string
+	name    string
+	recv    reflect.Value // the value from Options.Services
+	index   int           // the method's index in recv's method set
+	bound   reflect.Type  // its type once bound to a receiver
 	in      []reflect.Type
 	returns []reflect.Type
 }
@@ -46,7 +52,9 @@ func newDispatcher(services map[string]any) (*dispatcher, error) {
 			if len(out) > 2 || (len(out) == 2 && out[1] != errorType) {
 				return nil, fmt.Errorf("service method %s.%s: results must be (T), (error) or (T, error)", name, m.Name)
 			}
-			d.methods[name+"."+m.Name] = method{fn: v.Method(i), in: in, returns: out}
+			d.methods[name+"."+m.Name] = method{
+				service: name, name: m.Name, recv: v, index: i, bound: v.Method(i).Type(), in: in, returns: out,
+			}
 		}
 	}
 	return d, nil
@@ -71,9 +79,11 @@ type callError struct {
 func (e *callError) Error() string { return e.err.Error() }
 func (e *callError) Unwrap() error { return e.err }
 
-// call decodes the JSON array args, invokes the method and returns its
-// result. Panics in the method become errors, never a crashed server.
-func (d *dispatcher) call(name string, body []byte) (result any, err error) {
+// call decodes the JSON array args, invokes the method on the receiver
+// scope gives for ctx (or on the static service when scope is nil) and
+// returns its result. Panics in the method become errors, never a crashed
+// server.
+func (d *dispatcher) call(ctx context.Context, scope func(context.Context) map[string]any, name string, body []byte) (result any, err error) {
 	m, ok := d.methods[name]
 	if !ok {
 		return nil, &callError{404, fmt.Errorf("unknown method %s", name)}
@@ -101,7 +111,11 @@ func (d *dispatcher) call(name string, body []byte) (result any, err error) {
 			err = &callError{500, fmt.Errorf("%s failed unexpectedly: %v\n%s", name, r, debug.Stack())}
 		}
 	}()
-	out := m.fn.Call(args)
+	fn, err := m.resolve(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	out := fn.Call(args)
 	if n := len(m.returns); n > 0 && m.returns[n-1] == errorType {
 		if e := out[n-1].Interface(); e != nil {
 			return nil, &callError{422, e.(error)}
@@ -112,6 +126,29 @@ func (d *dispatcher) call(name string, body []byte) (result any, err error) {
 		return nil, nil
 	}
 	return out[0].Interface(), nil
+}
+
+// resolve binds the method to this call's receiver: the static service,
+// or the value of the same name in scope(ctx). A scoped value of the same
+// type reuses the table; one of another type must have a method of that
+// name and exactly the same signature.
+func (m method) resolve(ctx context.Context, scope func(context.Context) map[string]any) (reflect.Value, error) {
+	if scope == nil {
+		return m.recv.Method(m.index), nil
+	}
+	svc, ok := scope(ctx)[m.service]
+	if !ok || svc == nil {
+		return reflect.Value{}, &callError{500, fmt.Errorf("%s.%s: the request scope has no service %s", m.service, m.name, m.service)}
+	}
+	rv := reflect.ValueOf(svc)
+	if rv.Type() == m.recv.Type() {
+		return rv.Method(m.index), nil
+	}
+	fn := rv.MethodByName(m.name)
+	if !fn.IsValid() || fn.Type() != m.bound {
+		return reflect.Value{}, &callError{500, fmt.Errorf("%s.%s: the request scope's %s is a %T, without the method %s%s", m.service, m.name, m.service, svc, m.name, strings.TrimPrefix(m.bound.String(), "func"))}
+	}
+	return fn, nil
 }
 
 // statusOf picks the HTTP status for an error from call.

@@ -2,167 +2,51 @@ package httpapi
 
 import (
 	"bufio"
-	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"testing/fstest"
-	"time"
 
-	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 )
 
-type pair struct {
-	A int `json:"a"`
-	B int `json:"b"`
-}
-
-type calc struct{ hub *Hub }
-
-func (c *calc) Add(p pair) (int, error) { return p.A + p.B, nil }
-func (c *calc) Div(a, b int) (int, error) {
-	if b == 0 {
-		return 0, errors.New("division by zero")
-	}
-	return a / b, nil
-}
-func (c *calc) Boom() string      { panic("kaboom") }
-func (c *calc) Notify(msg string) { c.hub.Emit("calc.note", map[string]string{"msg": msg}) }
-
-func newTestServer(t *testing.T, token string) (*httptest.Server, *Hub) {
-	t.Helper()
-	hub := NewHub()
-	s, err := New(Options{
-		Services: map[string]any{"Calc": &calc{hub: hub}},
-		Assets:   fstest.MapFS{"index.html": {Data: []byte("<h1>whetstone</h1>")}},
-		Token:    token,
-		Hub:      hub,
-		Log:      zerolog.Nop(),
-	})
-	require.NoError(t, err)
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(ts.Close)
-	return ts, hub
-}
-
-func post(t *testing.T, url, body string, header map[string]string) (int, map[string]any, string) {
-	t.Helper()
-	req, err := http.NewRequest("POST", url, strings.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var obj map[string]any
-	_ = json.Unmarshal(raw, &obj)
-	return resp.StatusCode, obj, strings.TrimSpace(string(raw))
-}
-
 func TestCallConventions(t *testing.T) {
-	ts, _ := newTestServer(t, "")
-	code, _, raw := post(t, ts.URL+"/api/call/Calc/Add", `[{"a":2,"b":3}]`, nil)
-	require.Equal(t, 200, code)
-	require.Equal(t, "5", raw)
+	ts := newTestServer(t)
+	a := ts.call(t, "Calc/Add", `[{"a":2,"b":3}]`)
+	require.Equal(t, 200, a.status)
+	require.Equal(t, "5", a.body)
 
-	code, obj, _ := post(t, ts.URL+"/api/call/Calc/Div", `[1,0]`, nil)
-	require.Equal(t, 422, code)
-	require.Equal(t, "division by zero", obj["error"])
+	a = ts.call(t, "Calc/Div", `[1,0]`)
+	require.Equal(t, 422, a.status)
+	require.Equal(t, "division by zero", a.err)
 
-	code, obj, _ = post(t, ts.URL+"/api/call/Calc/Div", `[1]`, nil)
-	require.Equal(t, 400, code)
-	require.Contains(t, obj["error"], "takes 2 argument(s), got 1")
+	a = ts.call(t, "Calc/Div", `[1]`)
+	require.Equal(t, 400, a.status)
+	require.Contains(t, a.err, "takes 2 argument(s), got 1")
 
-	code, obj, _ = post(t, ts.URL+"/api/call/Calc/Add", `[{"a":"x"}]`, nil)
-	require.Equal(t, 400, code)
-	require.Contains(t, obj["error"], "argument 1")
+	a = ts.call(t, "Calc/Add", `[{"a":"x"}]`)
+	require.Equal(t, 400, a.status)
+	require.Contains(t, a.err, "argument 1")
 
-	code, obj, _ = post(t, ts.URL+"/api/call/Calc/Nope", `[]`, nil)
-	require.Equal(t, 404, code)
-	require.Contains(t, obj["error"], "unknown method Calc.Nope")
+	a = ts.call(t, "Calc/Nope", `[]`)
+	require.Equal(t, 404, a.status)
+	require.Contains(t, a.err, "unknown method Calc.Nope")
 
 	// A panicking method is an error for the caller, and the server lives on.
-	code, obj, _ = post(t, ts.URL+"/api/call/Calc/Boom", `[]`, nil)
-	require.Equal(t, 500, code)
-	require.Contains(t, obj["error"], "kaboom")
-	require.NotContains(t, obj["error"], "goroutine", "stack traces stay in the log")
-	code, _, _ = post(t, ts.URL+"/api/call/Calc/Add", `[{"a":1,"b":1}]`, nil)
-	require.Equal(t, 200, code)
-}
+	a = ts.call(t, "Calc/Boom", `[]`)
+	require.Equal(t, 500, a.status)
+	require.Contains(t, a.err, "kaboom")
+	require.NotContains(t, a.err, "goroutine", "stack traces stay in the log")
+	require.Contains(t, ts.log.String(), "goroutine", "the stack is logged")
+	require.Equal(t, 200, ts.call(t, "Calc/Add", `[{"a":1,"b":1}]`).status)
 
-func TestRefusesCrossOriginAndNonJSON(t *testing.T) {
-	ts, _ := newTestServer(t, "")
-	code, _, _ := post(t, ts.URL+"/api/call/Calc/Add", `[{"a":1,"b":1}]`, map[string]string{"Origin": "http://evil.example"})
-	require.Equal(t, 403, code)
-	resp, err := http.Post(ts.URL+"/api/call/Calc/Add", "text/plain", strings.NewReader(`[{"a":1,"b":1}]`))
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, 415, resp.StatusCode)
-}
-
-func TestTokenRequired(t *testing.T) {
-	ts, _ := newTestServer(t, "s3cret")
-	code, obj, _ := post(t, ts.URL+"/api/call/Calc/Add", `[{"a":1,"b":1}]`, nil)
-	require.Equal(t, 401, code)
-	require.Contains(t, obj["error"], "access token required")
-	// The UI's files load without it (the page then asks for the token)...
-	resp, err := http.Get(ts.URL + "/")
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, 200, resp.StatusCode)
-	// ...but no API call or event stream does.
-	resp, err = http.Get(ts.URL + "/api/methods")
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, 401, resp.StatusCode)
-	resp, err = http.Get(ts.URL + "/api/events")
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, 401, resp.StatusCode)
-	resp, err = http.Get(ts.URL + "/?token=wrong")
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, 401, resp.StatusCode)
-
-	code, _, _ = post(t, ts.URL+"/api/call/Calc/Add", `[{"a":1,"b":1}]`, map[string]string{"Authorization": "Bearer wrong"})
-	require.Equal(t, 401, code)
-	code, _, raw := post(t, ts.URL+"/api/call/Calc/Add", `[{"a":1,"b":1}]`, map[string]string{"Authorization": "Bearer s3cret"})
-	require.Equal(t, 200, code)
-	require.Equal(t, "2", raw)
-
-	// Opening the printed URL sets a cookie that admits the page's assets.
-	resp, err = http.Get(ts.URL + "/?token=s3cret")
-	require.NoError(t, err)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	require.Equal(t, 200, resp.StatusCode)
-	require.Contains(t, string(body), "whetstone")
-	var cookie *http.Cookie
-	for _, c := range resp.Cookies() {
-		if c.Name == cookieName {
-			cookie = c
-		}
-	}
-	require.NotNil(t, cookie)
-	req, _ := http.NewRequest("GET", ts.URL+"/index.html", nil)
-	req.AddCookie(cookie)
-	resp, err = http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, 200, resp.StatusCode)
+	a = do(t, request(t, "GET", ts.URL+"/api/methods", "", "Authorization", "Bearer "+testToken))
+	require.Equal(t, 200, a.status)
+	require.Contains(t, a.body, `"Calc.Add"`)
 }
 
 func TestEventsStream(t *testing.T) {
-	ts, hub := newTestServer(t, "tok")
-	req, _ := http.NewRequest("GET", ts.URL+"/api/events?token=tok", nil)
-	resp, err := http.DefaultClient.Do(req)
+	ts := newTestServer(t)
+	resp, err := http.DefaultClient.Do(request(t, "GET", ts.URL+"/api/events", "", "Authorization", "Bearer "+testToken))
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, 200, resp.StatusCode)
@@ -172,21 +56,23 @@ func TestEventsStream(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, ": connected\n", line)
 
-	deadline := time.Now().Add(5 * time.Second)
-	for hub.Clients() == 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	code, _, _ := post(t, ts.URL+"/api/call/Calc/Notify", `["hello"]`, map[string]string{"Authorization": "Bearer tok"})
-	require.Equal(t, 200, code)
+	waitFor(t, "the stream to subscribe", func() bool { return ts.hub.Clients() == 1 })
+	require.Equal(t, 200, ts.call(t, "Calc/Notify", `["hello"]`).status)
+	require.Equal(t, []string{"event: calc.note", `data: {"msg":"hello"}`}, readFrame(t, r))
+}
+
+// readFrame reads the next event's non-empty lines.
+func readFrame(t *testing.T, r *bufio.Reader) []string {
+	t.Helper()
 	var got []string
 	for len(got) < 2 {
 		line, err := r.ReadString('\n')
 		require.NoError(t, err)
-		if strings.TrimSpace(line) != "" {
-			got = append(got, strings.TrimSpace(line))
+		if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, ":") {
+			got = append(got, l)
 		}
 	}
-	require.Equal(t, []string{"event: calc.note", `data: {"msg":"hello"}`}, got)
+	return got
 }
 
 func TestIsLoopback(t *testing.T) {
@@ -199,6 +85,13 @@ func TestIsLoopback(t *testing.T) {
 }
 
 func TestRejectsBadServiceValues(t *testing.T) {
-	_, err := New(Options{Services: map[string]any{"X": calc{}}})
+	_, err := New(Options{Token: "t", Services: map[string]any{"X": calc{}}})
 	require.ErrorContains(t, err, "pointer to a struct")
+}
+
+// No configuration serves without a token: loopback is reachable from
+// every web page the user opens.
+func TestNewRequiresToken(t *testing.T) {
+	_, err := New(Options{Services: map[string]any{"Calc": &calc{}}})
+	require.ErrorContains(t, err, "access token is required")
 }

@@ -1,0 +1,59 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"unicode/utf8"
+)
+
+const (
+	// maxErrorChars caps an error message sent to the client: a method that
+	// echoes its 50 MB argument in an error must not send it back.
+	maxErrorChars = 2000
+	// maxLoggedErrorChars caps one in the log; it is larger so a panic's
+	// stack trace survives, yet a log line stays a line.
+	maxLoggedErrorChars = 16000
+)
+
+// capString keeps the first n characters of s and says how many it dropped.
+func capString(s string, n int) string {
+	if len(s) <= n { // fewer bytes than n means fewer characters too
+		return s
+	}
+	i := 0
+	for count := 0; i < len(s) && count < n; count++ {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	if i >= len(s) {
+		return s
+	}
+	return s[:i] + fmt.Sprintf("… (%d more characters)", utf8.RuneCountInString(s[i:]))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// writeError answers {"error": message} on the API, and the message as
+// plain text to a page load, where a browser shows it as it is. The message
+// is capped either way.
+func writeError(w http.ResponseWriter, r *http.Request, status int, err error) {
+	msg := capString(err.Error(), maxErrorChars)
+	if !isAPI(r.URL.Path) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(status)
+		fmt.Fprintln(w, msg)
+		return
+	}
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// isAPI tells the API from the UI's files. It looks at the decoded path, the
+// one ServeMux matches, so "/%61pi/..." is the API too.
+func isAPI(path string) bool {
+	return path == "/api" || len(path) > 4 && path[:5] == "/api/"
+}
