@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/whetstone-ai/whetstone/backend/httpapi"
@@ -16,6 +18,10 @@ import (
 // EnvToken supplies serve's access token.
 const EnvToken = "WHETSTONE_TOKEN"
 
+// shutdownGrace is how long serve lets calls finish after Ctrl-C before it
+// closes their connections.
+const shutdownGrace = 2 * time.Second
+
 func serveCommand() Command {
 	return Command{
 		Name:    "serve",
@@ -24,10 +30,25 @@ func serveCommand() Command {
 	}
 }
 
+// hostList is a repeatable flag.
+type hostList []string
+
+func (h *hostList) String() string { return strings.Join(*h, ",") }
+func (h *hostList) Set(v string) error {
+	v = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(v), "["), "]")
+	if v == "" || strings.ContainsAny(v, "/ ") {
+		return fmt.Errorf("want a host name or address, got %q", v)
+	}
+	*h = append(*h, v)
+	return nil
+}
+
 func runServe(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "serve", "[--addr HOST:PORT] [--token TOKEN] [--workspace DIR]")
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on; a non-loopback address requires an access token")
-	token := fs.String("token", "", "access token required on every request (default $"+EnvToken+"; generated when binding a non-loopback address)")
+	fs := newFlagSet(env, "serve", "[--addr HOST:PORT] [--allow-host NAME]... [--token TOKEN] [--workspace DIR]")
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	token := fs.String("token", "", "access token required on every request (default $"+EnvToken+", else a new random one; the environment keeps it out of `ps`)")
+	var allow hostList
+	fs.Var(&allow, "allow-host", "a further host name the browser may use to reach this server, e.g. the machine's DNS name (repeatable); loopback, the --addr host and, for a wildcard --addr, this machine's addresses are always allowed")
 	ws := workspaceFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -35,7 +56,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if *token == "" {
 		*token = env.getenv()(EnvToken)
 	}
-	if *token == "" && !httpapi.IsLoopback(*addr) {
+	if *token == "" {
+		// Loopback too: any web page the user visits can send requests to
+		// 127.0.0.1, so the token is what keeps it out.
 		t, err := httpapi.NewToken()
 		if err != nil {
 			return err
@@ -54,77 +77,85 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		sess.Log.Warn().Err(err).Msg("serving the API only")
 		assets = nil
 	}
-	srv, err := httpapi.New(httpapi.Options{
-		Services: sess.Services.Named(), Assets: assets, Token: *token, Hub: hub, Log: sess.Log,
-	})
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	urls := serveURLs(ln.Addr(), *token, interfaceIPs())
+	defer ln.Close()
+	srv, err := httpapi.New(httpapi.Options{
+		Services: sess.Services.Named(), Assets: assets, Token: *token, Hub: hub, Log: sess.Log,
+		Addr: *addr, AllowedHosts: append(allowedListenHosts(ln.Addr()), allow...),
+	})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	if len(*token) < 16 {
+		sess.Log.Warn().Int("length", len(*token)).Msg("the access token is short; a random one (leave --token and $" + EnvToken + " unset) is safer")
+	}
+	urls := serveURLs(ln.Addr(), *token, httpapi.InterfaceIPs(), allow)
 	fmt.Fprintf(env.Stdout, "Whetstone is serving at %s\n", urls[0])
 	for _, u := range urls[1:] {
-		fmt.Fprintf(env.Stdout, "  from another machine: %s\n", u)
+		fmt.Fprintf(env.Stdout, "  also at: %s\n", u)
 	}
-	sess.Log.Info().Str("addr", ln.Addr().String()).Bool("token", *token != "").Str("workspace", sess.Workspace.Root).Msg("serving")
+	fmt.Fprintln(env.Stdout, "Open the URL with its ?token= once: the browser keeps a cookie and the address bar drops the token.")
+	sess.Log.Info().Str("addr", ln.Addr().String()).Strs("allow_host", allow).Str("workspace", sess.Workspace.Root).Msg("serving")
 
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Requests' contexts end when ctx does, so calls in progress and event
+	// streams stop at Ctrl-C instead of holding the shutdown open.
+	hs := srv.HTTPServer(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
-		// Event streams never go idle, so a graceful shutdown is given a
-		// moment and then the remaining connections are closed.
-		shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		shutdown, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
 		if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("shut down server: %w", err)
 		}
 		hs.Close()
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
 		return nil
 	}
 }
 
-// serveURLs lists the URLs to open for a listener. A wildcard address
-// (0.0.0.0, ::) is not something a browser can open, so it becomes the
-// loopback URL for this machine, then one per address others may reach.
-func serveURLs(addr net.Addr, token string, ifaceIPs []net.IP) []string {
-	suffix := "/"
-	if token != "" {
-		suffix += "?token=" + token
+// allowedListenHosts is the address the listener got, when --addr named a
+// host: a browser may use the address as well as the name.
+func allowedListenHosts(a net.Addr) []string {
+	if tcp, ok := a.(*net.TCPAddr); ok && !tcp.IP.IsUnspecified() {
+		return []string{tcp.IP.String()}
 	}
+	return nil
+}
+
+// serveURLs lists the URLs to open for a listener, each with the token. A
+// wildcard address (0.0.0.0, ::) is not something a browser can open, so it
+// becomes the loopback URL for this machine, then one per address others
+// may reach. Each --allow-host name gets one too.
+func serveURLs(addr net.Addr, token string, ifaceIPs []net.IP, allowHosts []string) []string {
+	suffix := "/?token=" + url.QueryEscape(token)
 	tcp, ok := addr.(*net.TCPAddr)
-	if !ok || !tcp.IP.IsUnspecified() {
+	if !ok {
 		return []string{"http://" + addr.String() + suffix}
 	}
 	port := strconv.Itoa(tcp.Port)
-	urls := []string{"http://" + net.JoinHostPort("127.0.0.1", port) + suffix}
-	for _, ip := range ifaceIPs {
-		if ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() {
-			continue
+	var urls []string
+	if !tcp.IP.IsUnspecified() {
+		urls = append(urls, "http://"+addr.String()+suffix)
+	} else {
+		urls = append(urls, "http://"+net.JoinHostPort("127.0.0.1", port)+suffix)
+		for _, ip := range ifaceIPs {
+			if ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() {
+				continue
+			}
+			urls = append(urls, "http://"+net.JoinHostPort(ip.String(), port)+suffix)
 		}
-		urls = append(urls, "http://"+net.JoinHostPort(ip.String(), port)+suffix)
+	}
+	for _, h := range allowHosts {
+		urls = append(urls, "http://"+net.JoinHostPort(h, port)+suffix)
 	}
 	return urls
-}
-
-// interfaceIPs returns this machine's interface addresses (none when they
-// cannot be listed: the loopback URL is still printed).
-func interfaceIPs() []net.IP {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return nil
-	}
-	var ips []net.IP
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok {
-			ips = append(ips, n.IP)
-		}
-	}
-	return ips
 }
