@@ -3,8 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   detectTransport,
   httpTransport,
-  readToken,
-  TOKEN_KEY,
+  loginURL,
   UnauthorizedError,
   wailsTransport,
   type WailsWindow,
@@ -43,26 +42,27 @@ class FakeEventSource {
 }
 
 describe('http transport', () => {
-  it('POSTs the positional arguments as a JSON array with the bearer token', async () => {
+  it('POSTs the positional arguments as a JSON array, authenticated by the same-origin cookie', async () => {
     const fetch = vi.fn(async (_url: string, _init?: RequestInit) => jsonResponse(200, { ref: 'x', params: 3 }));
-    const t = httpTransport({ token: 'tok', fetch });
+    const t = httpTransport({ fetch });
     const out = await t.call<{ ref: string }>('Models', 'EstimateMemory', ['google/gemma', { a: 1 }]);
     expect(out).toEqual({ ref: 'x', params: 3 });
     const [url, init] = fetch.mock.calls[0];
     expect(url).toBe('/api/call/Models/EstimateMemory');
     expect(init?.method).toBe('POST');
+    expect(init?.credentials).toBe('same-origin');
     expect(JSON.parse(init?.body as string)).toEqual(['google/gemma', { a: 1 }]);
     const headers = init?.headers as Record<string, string>;
-    expect(headers.Authorization).toBe('Bearer tok');
     expect(headers['Content-Type']).toBe('application/json');
+    // The page never holds the token: no header carries it, no URL either.
+    expect(headers.Authorization).toBeUndefined();
+    expect(url).not.toContain('token');
   });
 
-  it('sends no Authorization header without a token and accepts an empty body', async () => {
+  it('accepts an empty body', async () => {
     const fetch = vi.fn(async () => new Response('', { status: 200 }));
     const t = httpTransport({ fetch });
     await expect(t.call('Runs', 'Cancel', ['r1'])).resolves.toBeNull();
-    const init = (fetch.mock.calls[0] as unknown[])[1] as RequestInit;
-    expect((init.headers as Record<string, string>).Authorization).toBeUndefined();
   });
 
   it("throws the server's error message on a non-2xx answer", async () => {
@@ -95,16 +95,16 @@ describe('http transport', () => {
     await expect(t.call('System', 'Info', [])).rejects.toThrow(/cannot reach the Whetstone server: Failed to fetch/);
   });
 
-  it('shares one EventSource, passes the token in the URL and routes topics to their subscribers', () => {
+  it('shares one EventSource, with no token in its URL, and routes topics to their subscribers', () => {
     FakeEventSource.instances = [];
-    const t = httpTransport({ token: 'a b', EventSource: FakeEventSource as unknown as typeof EventSource });
+    const t = httpTransport({ EventSource: FakeEventSource as unknown as typeof EventSource });
     const metrics: unknown[] = [];
     const state: unknown[] = [];
     const offMetrics = t.on('run.metrics', (p) => metrics.push(p));
     const offState = t.on('run.state', (p) => state.push(p));
     expect(FakeEventSource.instances).toHaveLength(1);
     const es = FakeEventSource.instances[0];
-    expect(es.url).toBe('/api/events?token=a%20b');
+    expect(es.url).toBe('/api/events');
     es.emit('run.metrics', JSON.stringify({ run_id: 'r', step: 1, loss: 2.5 }));
     es.emit('run.state', JSON.stringify({ run_id: 'r', state: 'running' }));
     es.emit('run.metrics', 'not json'); // ignored, not thrown
@@ -179,18 +179,17 @@ describe('wails transport', () => {
   });
 });
 
-describe('token and detection', () => {
-  it('reads ?token= once, stores it and strips it from the address bar', () => {
-    const store = window.sessionStorage;
-    store.clear();
-    const replaced: string[] = [];
-    const hist = { state: null, replaceState: (_s: unknown, _t: string, url: string) => replaced.push(url) } as unknown as History;
-    const loc = { href: 'http://10.0.0.5:8080/?token=XYZ#/runs' } as Location;
-    expect(readToken(loc, store, hist)).toBe('XYZ');
-    expect(store.getItem(TOKEN_KEY)).toBe('XYZ');
-    expect(replaced).toEqual(['/#/runs']);
-    // After the reload the URL no longer carries it; storage does.
-    expect(readToken({ href: 'http://10.0.0.5:8080/#/runs' } as Location, store)).toBe('XYZ');
+describe('login and detection', () => {
+  it('logs in at the page URL with ?token=, keeping the path and the screen', () => {
+    expect(loginURL('http://10.0.0.5:8080/#/runs', 'XYZ')).toBe('http://10.0.0.5:8080/?token=XYZ#/runs');
+    expect(loginURL('http://127.0.0.1:8080/ui/?token=old&x=1', 'a b&c')).toBe('http://127.0.0.1:8080/ui/?token=a+b%26c');
+  });
+
+  it('keeps no token in sessionStorage, and removes the one earlier versions kept', () => {
+    window.sessionStorage.setItem('whetstone.token', 'left-over');
+    expect(detectTransport(window as Window & WailsWindow).kind).toBe('http');
+    expect(window.sessionStorage.getItem('whetstone.token')).toBeNull();
+    expect(window.sessionStorage.length).toBe(0);
   });
 
   it('prefers Wails bindings when present, HTTP otherwise', () => {

@@ -49,33 +49,28 @@ export function wailsTransport(win: WailsWindow): Transport {
   };
 }
 
-export const TOKEN_KEY = 'whetstone.token';
-
 /**
- * Reads the access token once: from `?token=` in the page URL (which is then
- * removed from the address bar so it is not bookmarked or shared by
- * accident), else from sessionStorage, where it is kept for reloads.
+ * The URL that logs this browser in: the page's own URL with `?token=`. The
+ * server answers it with an HttpOnly session cookie and a redirect to the
+ * same URL without the token, so the token never stays in the address bar,
+ * the history or this page's script: API calls and the event stream ride on
+ * the cookie, same-origin.
  */
-export function readToken(loc: Location, storage: Storage, history?: History): string {
-  const url = new URL(loc.href);
-  const fromUrl = url.searchParams.get('token');
-  if (fromUrl) {
-    storage.setItem(TOKEN_KEY, fromUrl);
-    if (history) {
-      url.searchParams.delete('token');
-      history.replaceState(history.state, '', url.pathname + url.search + url.hash);
-    }
-    return fromUrl;
-  }
-  return storage.getItem(TOKEN_KEY) ?? '';
+export function loginURL(href: string, token: string): string {
+  const url = new URL(href);
+  url.search = '';
+  url.searchParams.set('token', token);
+  return url.toString();
 }
+
+/** Where earlier versions kept the token; it is removed on sight. */
+const LEGACY_TOKEN_KEY = 'whetstone.token';
 
 type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
 type EventSourceCtor = new (url: string) => EventSource;
 
 export interface HttpOptions {
   base?: string;
-  token?: string;
   fetch?: FetchFn;
   EventSource?: EventSourceCtor;
   /** Called once when the server answers 401. */
@@ -84,7 +79,6 @@ export interface HttpOptions {
 
 export function httpTransport(opts: HttpOptions = {}): Transport {
   const base = opts.base ?? '';
-  const token = opts.token ?? '';
   const doFetch: FetchFn = opts.fetch ?? ((i, init) => globalThis.fetch(i, init));
   const ES: EventSourceCtor | undefined = opts.EventSource ?? globalThis.EventSource;
   let source: EventSource | null = null;
@@ -94,21 +88,21 @@ export function httpTransport(opts: HttpOptions = {}): Transport {
 
   function ensureSource(): EventSource | null {
     if (source || !ES) return source;
-    const q = token ? `?token=${encodeURIComponent(token)}` : '';
-    source = new ES(`${base}/api/events${q}`);
+    // Same-origin, so the browser sends the session cookie; no token in the URL.
+    source = new ES(`${base}/api/events`);
     return source;
   }
 
   return {
     kind: 'http',
     async call<T>(service: string, method: string, args: unknown[]): Promise<T> {
-      const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-      if (token) headers.Authorization = `Bearer ${token}`;
       let res: Response;
       try {
         res = await doFetch(`${base}/api/call/${encodeURIComponent(service)}/${encodeURIComponent(method)}`, {
           method: 'POST',
-          headers,
+          headers: { 'Content-Type': 'application/json' },
+          // The session cookie, and only to this server.
+          credentials: 'same-origin',
           body: JSON.stringify(args),
         });
       } catch (e) {
@@ -176,6 +170,10 @@ export function httpTransport(opts: HttpOptions = {}): Transport {
 /** Picks the Wails bindings when the page runs in the desktop window. */
 export function detectTransport(win: Window & WailsWindow, opts: HttpOptions = {}): Transport {
   if (win.go?.service) return wailsTransport(win);
-  const token = opts.token ?? readToken(win.location, win.sessionStorage, win.history);
-  return httpTransport({ ...opts, token });
+  try {
+    win.sessionStorage?.removeItem(LEGACY_TOKEN_KEY);
+  } catch {
+    // Storage may be disabled; there is then nothing to remove.
+  }
+  return httpTransport(opts);
 }
