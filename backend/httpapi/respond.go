@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"unicode/utf8"
 )
@@ -38,19 +39,26 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// writeError answers {"error": message} on the API, and the message as
-// plain text to a page load, where a browser shows it as it is. The message
-// is capped either way.
+// writeError answers {"error": message} on the API, and a minimal page
+// with the message to a page load, where a browser shows it. The message is
+// capped either way.
 func writeError(w http.ResponseWriter, r *http.Request, status int, err error) {
 	msg := capString(err.Error(), maxErrorChars)
 	if !isAPI(r.URL.Path) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(status)
-		fmt.Fprintln(w, msg)
+		fmt.Fprintf(w, errorPage, html.EscapeString(msg))
 		return
 	}
 	writeJSON(w, status, map[string]string{"error": msg})
 }
+
+// errorPage shows a refusal in the browser. Its empty inline icon keeps the
+// browser from asking for /favicon.ico, which the UI does not have.
+const errorPage = `<!doctype html>
+<meta charset="utf-8"><link rel="icon" href="data:,"><title>Whetstone</title>
+<p style="font-family: sans-serif; max-width: 40em; margin: 3em auto">%s</p>
+`
 
 // isAPI tells the API from the UI's files. It looks at the decoded path, the
 // one ServeMux matches, so "/%61pi/..." is the API too.

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"errors"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -36,4 +38,18 @@ func TestHugeErrorIsCapped(t *testing.T) {
 	a = ts.call(t, "Calc/Div", `[1, 0, "MARKER-IN-BODY"]`)
 	require.Equal(t, 400, a.status)
 	require.NotContains(t, ts.log.String(), "MARKER-IN-BODY")
+}
+
+// A refusal shown as a page escapes what it quotes from the request.
+func TestErrorPageEscapes(t *testing.T) {
+	rec := httptest.NewRecorder()
+	writeError(rec, httptest.NewRequest("GET", "/x", nil), 403, errors.New(`bad "<script>alert(1)</script>"`))
+	require.Equal(t, 403, rec.Code)
+	require.NotContains(t, rec.Body.String(), "<script>")
+	require.Contains(t, rec.Body.String(), "&lt;script&gt;")
+
+	rec = httptest.NewRecorder()
+	writeError(rec, httptest.NewRequest("GET", "/api/x", nil), 403, errors.New("nope"))
+	require.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+	require.JSONEq(t, `{"error":"nope"}`, rec.Body.String())
 }

@@ -78,7 +78,8 @@ func TestPageLoginWithWrongToken(t *testing.T) {
 	a := do(t, request(t, "GET", ts.URL+"/?token=wrong", ""))
 	require.Equal(t, 401, a.status)
 	require.Contains(t, a.body, "not the access token of this Whetstone server")
-	require.Contains(t, a.header.Get("Content-Type"), "text/plain", "a browser shows the message as it is")
+	require.Contains(t, a.header.Get("Content-Type"), "text/html", "a browser shows the message as a page")
+	require.Contains(t, a.body, `<link rel="icon" href="data:,">`, "no request for /favicon.ico follows")
 	require.Empty(t, a.header.Values("Set-Cookie"))
 }
 
