@@ -1,7 +1,9 @@
 // End-to-end walk through the UI in headless Chromium against a running
 // `whetstone serve`: model -> dataset preview with masks -> new run -> live
 // charts -> completion -> chat streaming -> GGUF export, with a screenshot of
-// every screen. Usage: node flow.mjs BASE_URL TOKEN WORKSPACE ARTIFACTS
+// every screen. It logs in the way a user does, through the printed URL
+// (BASE_URL/?token=TOKEN), and checks the token leaves no trace in the page.
+// Usage: node flow.mjs BASE_URL TOKEN WORKSPACE ARTIFACTS
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,19 +53,32 @@ try {
   await page.getByRole('heading', { name: 'Access token required' }).waitFor();
   const apiStatus = await page.evaluate(async () => (await fetch('/api/methods')).status);
   if (apiStatus !== 401) throw new Error(`API without token: HTTP ${apiStatus}, want 401`);
+  // Even the right token is refused in an API URL: logs and history keep URLs.
+  const inURL = await page.evaluate(async (t) => (await fetch(`/api/methods?token=${t}`)).status, token);
+  if (inURL !== 401) throw new Error(`API with the token in its URL: HTTP ${inURL}, want 401`);
   await shot('token-refused');
 
-  step('with a wrong token the UI asks for the right one');
-  await page.goto(`${base}/?token=${token}#/models`);
-  await page.getByLabel('Base model').waitFor();
-  await page.evaluate(() => sessionStorage.setItem('whetstone.token', 'wrong'));
-  await page.reload();
+  step('a wrong token in the URL is refused; the token screen logs in with the right one');
+  const wrong = await page.goto(`${base}/?token=wrong#/models`);
+  if (wrong?.status() !== 401) throw new Error(`page with a wrong token: HTTP ${wrong?.status()}, want 401`);
+  await page.goto(`${base}/#/models`);
   await page.getByRole('heading', { name: 'Access token required' }).waitFor();
   await shot('token-required');
+  await page.getByLabel('Access token').fill(token);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByLabel('Base model').waitFor();
+  if (page.url().includes('token=')) throw new Error(`the token screen left the token in the address bar: ${page.url()}`);
 
-  step('Models: inspect the demo model');
-  await page.evaluate(() => sessionStorage.clear());
+  step('Models: open the printed URL, then inspect the demo model');
+  await context.clearCookies();
   await page.goto(`${base}/?token=${token}#/models`);
+  // The server swapped the token for a cookie and redirected: the address
+  // bar, the history and the page's script never keep it.
+  if (page.url() !== `${base}/#/models`) throw new Error(`the address bar is ${page.url()}, want ${base}/#/models`);
+  const session = (await context.cookies(base)).find((c) => c.name.startsWith('whetstone_session'));
+  if (!session || !session.httpOnly || session.sameSite !== 'Strict') throw new Error(`no HttpOnly, SameSite=Strict session cookie: ${JSON.stringify(session)}`);
+  const visible = await page.evaluate(() => document.cookie + JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }));
+  if (visible.includes(token) || visible.includes(session.value)) throw new Error('the page script can read the token or the session');
   await page.getByLabel('Base model').fill(modelDir);
   await page.getByRole('button', { name: 'Inspect' }).click();
   await page.getByTestId('params').waitFor();
@@ -199,7 +214,8 @@ try {
   step('Runs: delete the demo run');
   page.once('dialog', (d) => d.accept());
   const demoId = await page.evaluate(async (id) => {
-    const res = await fetch('/api/call/Runs/List', { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${sessionStorage.getItem('whetstone.token')}` }, body: '[]' });
+    // The session cookie authenticates the page's own requests.
+    const res = await fetch('/api/call/Runs/List', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '[]' });
     return (await res.json()).map((r) => r.id).find((x) => x !== id);
   }, runId);
   if (demoId) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser end-to-end test: prepares a workspace with `whetstone demo` (a tiny
 # Gemma 3-architecture model and chat dataset, no network), starts
-# `whetstone serve` with an access token, and walks the whole workflow in
+# `whetstone serve` with an access token (opened through the printed URL,
+# which trades it for a cookie), and walks the whole workflow in
 # headless Chromium (frontend/e2e/flow.mjs), saving a screenshot per screen.
 # Usage: frontend/e2e/run.sh [BINARY]   (default: build/bin/whetstone)
 # Env: ARTIFACTS (default artifacts/), E2E_STEPS (default 300), CHROMIUM.
@@ -39,6 +40,12 @@ for _ in $(seq 100); do
   kill -0 "$SERVE_PID" 2>/dev/null || { echo "e2e: serve exited" >&2; cat "$ARTIFACTS/serve.log" >&2; exit 1; }
   sleep 0.2
 done
+
+# serve prints the URL to open, token included; the browser opens just that.
+grep -qF "serving at http://127.0.0.1:$PORT/?token=$TOKEN" "$ARTIFACTS/serve.log" || { echo "e2e: serve did not print its URL with the token" >&2; cat "$ARTIFACTS/serve.log" >&2; exit 1; }
+# DNS rebinding: another host name is refused, even with the right token.
+code="$(curl -s -o /dev/null -w '%{http_code}' -H "Host: evil.example:$PORT" -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/methods")"
+[ "$code" = 403 ] || { echo "e2e: a request for host evil.example got HTTP $code, want 403" >&2; exit 1; }
 
 echo "e2e: driving Chromium against http://127.0.0.1:$PORT"
 status=0
