@@ -18,8 +18,8 @@ import (
 // EnvToken supplies serve's access token.
 const EnvToken = "WHETSTONE_TOKEN"
 
-// shutdownGrace is how long serve lets calls finish after Ctrl-C before it
-// closes their connections.
+// shutdownGrace is how long serve waits, after Ctrl-C, for requests to
+// wind up (their contexts end at once) before it closes their connections.
 const shutdownGrace = 2 * time.Second
 
 func serveCommand() Command {
