@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -43,12 +44,30 @@ func (h *hostList) Set(v string) error {
 	return nil
 }
 
+// folderList is a repeatable flag of folders, made absolute.
+type folderList []string
+
+func (f *folderList) String() string { return strings.Join(*f, ",") }
+func (f *folderList) Set(v string) error {
+	abs, err := filepath.Abs(strings.TrimSpace(v))
+	if err != nil || strings.TrimSpace(v) == "" {
+		return fmt.Errorf("want a folder, got %q", v)
+	}
+	if abs == string(filepath.Separator) {
+		return fmt.Errorf("allowing the whole file system would switch the path policy off; name the folders that hold your models and data")
+	}
+	*f = append(*f, abs)
+	return nil
+}
+
 func runServe(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "serve", "[--addr HOST:PORT] [--allow-host NAME]... [--token TOKEN] [--workspace DIR]")
+	fs := newFlagSet(env, "serve", "[--addr HOST:PORT] [--allow DIR]... [--allow-host NAME]... [--token TOKEN] [--workspace DIR]")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	token := fs.String("token", "", "access token required on every request (default $"+EnvToken+", else a new random one; the environment keeps it out of `ps`)")
 	var allow hostList
 	fs.Var(&allow, "allow-host", "a further host name the browser may use to reach this server, e.g. the machine's DNS name (repeatable); loopback, the --addr host and, for a wildcard --addr, this machine's addresses are always allowed")
+	var folders folderList
+	fs.Var(&folders, "allow", "a folder the browser may read and write, for this run only, besides the workspace, the Hugging Face cache and those allowed with `whetstone settings allow DIR` (repeatable)")
 	ws := workspaceFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -66,7 +85,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		*token = t
 	}
 	hub := httpapi.NewHub()
-	sess, err := OpenSession(ctx, env, *ws, hub)
+	sess, err := OpenSession(ctx, env, *ws, hub, Remote(folders))
 	if err != nil {
 		return err
 	}
@@ -83,7 +102,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer ln.Close()
 	srv, err := httpapi.New(httpapi.Options{
-		Services: sess.Services.Named(), Assets: assets, Token: *token, Hub: hub, Log: sess.Log,
+		Services: sess.Services.Named(), Scope: sess.Services.Scoped, Assets: assets, Token: *token, Hub: hub, Log: sess.Log,
 		Addr: *addr, AllowedHosts: append(allowedListenHosts(ln.Addr()), allow...),
 	})
 	if err != nil {
@@ -98,7 +117,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "  also at: %s\n", u)
 	}
 	fmt.Fprintln(env.Stdout, "Open the URL with its ?token= once: the browser keeps a cookie and the address bar drops the token.")
-	sess.Log.Info().Str("addr", ln.Addr().String()).Strs("allow_host", allow).Str("workspace", sess.Workspace.Root).Msg("serving")
+	sess.Log.Info().Str("addr", ln.Addr().String()).Strs("allow_host", allow).Strs("allow", folders).Str("workspace", sess.Workspace.Root).Msg("serving")
 
 	// Requests' contexts end when ctx does, so calls in progress and event
 	// streams stop at Ctrl-C instead of holding the shutdown open.

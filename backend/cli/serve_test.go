@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -156,4 +157,12 @@ func TestAllowHostFlag(t *testing.T) {
 func TestAllowedListenHosts(t *testing.T) {
 	require.Equal(t, []string{"192.168.1.9"}, allowedListenHosts(&net.TCPAddr{IP: net.ParseIP("192.168.1.9"), Port: 1}))
 	require.Nil(t, allowedListenHosts(&net.TCPAddr{IP: net.IPv4zero, Port: 1}))
+}
+
+func TestAllowFolderFlag(t *testing.T) {
+	var f folderList
+	require.NoError(t, f.Set("data"))
+	require.True(t, filepath.IsAbs(f[0]))
+	require.ErrorContains(t, f.Set("/"), "whole file system")
+	require.Error(t, f.Set("  "))
 }

@@ -186,8 +186,15 @@ func (h headless) start(ctx context.Context, cfg *runconfig.Config, resumeID str
 			return "", err
 		}
 		id = rec.ID
-	} else if err := q.Resume(id, resumeStep); err != nil {
-		return "", err
+	} else {
+		if err := q.Resume(id, resumeStep); err != nil {
+			return "", err
+		}
+		if rec, err := h.store.Get(id); err == nil && rec.Step > 0 {
+			if steps, _ := train.Checkpoints(h.store.CheckpointsDir(id)); len(steps) == 0 {
+				fmt.Fprintf(h.env.Stdout, "run %s has no checkpoint: it restarts from step 0 (its %d steps done are trained again)\n", id, rec.Step)
+			}
+		}
 	}
 	p.setRun(id)
 	fmt.Fprintf(h.env.Stdout, "run %s (workspace %s)\n", id, h.ws.Root)

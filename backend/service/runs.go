@@ -154,6 +154,10 @@ type RunDetail struct {
 	Config runconfig.Config `json:"config"`
 	// HasAdapter is true once the final adapter is saved (chat and export).
 	HasAdapter bool `json:"has_adapter"`
+	// Checkpoints are the steps with a saved checkpoint, newest first: a
+	// resume continues from the first; with none it restarts from step 0,
+	// which the UI says before resuming.
+	Checkpoints []int `json:"checkpoints"`
 }
 
 // Get returns one run.
@@ -167,7 +171,13 @@ func (s *Runs) Get(id string) (out RunDetail, err error) {
 	if err != nil {
 		return out, err
 	}
-	return RunDetail{Record: rec, Config: cfg, HasAdapter: exists(filepath.Join(s.store.AdapterDir(id), "adapter_model.safetensors"))}, nil
+	// An unreadable checkpoints folder reads as none: the record is still shown.
+	steps, _ := train.Checkpoints(s.store.CheckpointsDir(id))
+	if steps == nil {
+		steps = []int{}
+	}
+	return RunDetail{Record: rec, Config: cfg, Checkpoints: steps,
+		HasAdapter: exists(filepath.Join(s.store.AdapterDir(id), "adapter_model.safetensors"))}, nil
 }
 
 // Metrics returns every recorded step of a run, for its charts.
