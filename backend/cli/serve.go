@@ -7,8 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -128,6 +128,14 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+		// Ask the running run to pause now, while the server winds down,
+		// rather than after: the deferred sess.Close then only waits.
+		paused := make(chan struct{})
+		go func() {
+			sess.Services.Close()
+			close(paused)
+		}()
+		defer func() { <-paused }()
 		shutdown, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
 		if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/whetstone-ai/whetstone/backend/events"
 	"github.com/whetstone-ai/whetstone/backend/hub"
+	"github.com/whetstone-ai/whetstone/backend/runs"
 	"github.com/whetstone-ai/whetstone/backend/workspace"
 )
 
@@ -95,21 +96,23 @@ func New(deps Deps) (*Services, error) {
 
 // ShutdownWait bounds how long Close waits for the running run to write
 // its checkpoint; past it the run stays resumable from its last periodic
-// checkpoint.
-const ShutdownWait = 3 * time.Minute
+// checkpoint. It stays under systemd's default stop timeout (90 s), so a
+// supervised serve is not killed while it waits.
+const ShutdownWait = 80 * time.Second
 
 // Close stops the run queue the way `whetstone train` stops on Ctrl-C: the
 // running run is paused with a checkpoint, so a resume continues exactly
 // where it stopped. It waits at most ShutdownWait (main lets a second
-// Ctrl-C end the process at once).
+// signal end the process at once). Calling it again does nothing.
 func (s *Services) Close() {
 	s.close(ShutdownWait)
 }
 
 func (s *Services) close(wait time.Duration) {
+	log := s.Runs.deps.Log
 	id := s.Runs.queue.Current()
 	if id != "" {
-		s.Runs.deps.Log.Warn().Str("run", id).Msg("pausing the running run: writing a checkpoint before exiting (Ctrl-C again to stop at once)")
+		log.Warn().Str("run", id).Msg("pausing the running run: writing a checkpoint before exiting (a second Ctrl-C or SIGTERM stops at once)")
 	}
 	done := make(chan struct{})
 	go func() {
@@ -120,11 +123,23 @@ func (s *Services) close(wait time.Duration) {
 	defer timer.Stop()
 	select {
 	case <-done:
-		if id != "" {
-			s.Runs.deps.Log.Info().Str("run", id).Msg("run paused; resume it to continue from this checkpoint")
-		}
 	case <-timer.C:
-		s.Runs.deps.Log.Error().Str("run", id).Dur("waited", wait).Msg("the run did not reach a checkpoint in time; it resumes from its last periodic checkpoint")
+		log.Error().Str("run", id).Dur("waited", wait).Msg("the run did not reach a checkpoint in time; it resumes from its last periodic checkpoint")
+		return
+	}
+	if id == "" {
+		return
+	}
+	// Say what the store holds, not what was asked for: a pause whose
+	// checkpoint failed leaves the run failed, not paused.
+	rec, err := s.Runs.store.Get(id)
+	switch {
+	case err != nil:
+		log.Error().Err(err).Str("run", id).Msg("read the run after pausing it")
+	case rec.State == runs.Paused:
+		log.Info().Str("run", id).Int("step", rec.Step).Int("checkpoint", rec.LastCheckpoint).Msg("run paused; resume it to continue from this checkpoint")
+	default:
+		log.Warn().Str("run", id).Str("state", string(rec.State)).Int("step", rec.Step).Int("checkpoint", rec.LastCheckpoint).Str("error", rec.Error).Msg("the run stopped without a pause checkpoint")
 	}
 }
 
