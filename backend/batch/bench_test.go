@@ -73,7 +73,7 @@ func BenchmarkFineTome100k(b *testing.B) {
 	b.Run("read+standardize", func(b *testing.B) {
 		cpu0 := cpuSeconds()
 		for i := 0; i < b.N; i++ {
-			s, err := dataset.NewScanner(path, dataset.Options{})
+			s, err := dataset.NewScanner(context.Background(), path, dataset.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -117,7 +117,7 @@ func BenchmarkFineTome100k(b *testing.B) {
 		cpu0 := cpuSeconds()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			s, err := dataset.NewScanner(path, dataset.Options{})
+			s, err := dataset.NewScanner(context.Background(), path, dataset.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -45,25 +46,44 @@ func (f Fingerprint) Key() (string, error) {
 // HashFiles returns the hex sha256 of the files' contents in order
 // (names excluded, so a renamed copy hits the same cache).
 func HashFiles(paths ...string) (string, error) {
+	return hashFiles(context.Background(), paths...)
+}
+
+// hashFiles is HashFiles stopping when ctx ends: a dataset of many
+// gigabytes takes a while to hash.
+func hashFiles(ctx context.Context, paths ...string) (string, error) {
 	h := sha256.New()
 	for _, p := range paths {
-		if err := hashInto(h, p); err != nil {
+		if err := hashInto(ctx, h, p); err != nil {
 			return "", err
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func hashInto(h hash.Hash, path string) error {
+func hashInto(ctx context.Context, h hash.Hash, path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("hash %s: %w", path, err)
 	}
 	defer f.Close()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, ctxReader{ctx, f}); err != nil {
 		return fmt.Errorf("hash %s: %w", path, err)
 	}
 	return nil
+}
+
+// ctxReader reads from r until ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // Cache stores tokenized datasets in a directory, one file per key.

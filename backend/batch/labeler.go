@@ -59,6 +59,10 @@ type Labeler struct {
 	// eos is appended (trainable) to raw-text rows so the model learns
 	// where a document ends; -1 for none.
 	eos int
+	// tokenBytes bounds the text one token covers, when the encoder
+	// knows it (see MaxTokenBytes); asked once, as it scans the vocabulary.
+	tokenBytes int
+	bounded    bool
 }
 
 // NewLabeler builds a labeler. tmpl may be nil for raw-text datasets;
@@ -67,8 +71,18 @@ func NewLabeler(enc Encoder, tmpl Template, mode Mode, eos int) *Labeler {
 	if mode == "" {
 		mode = TrainResponses
 	}
-	return &Labeler{enc: enc, tmpl: tmpl, mode: mode, eos: eos}
+	l := &Labeler{enc: enc, tmpl: tmpl, mode: mode, eos: eos}
+	if tb, ok := enc.(interface{ MaxTokenBytes() (int, bool) }); ok {
+		l.tokenBytes, l.bounded = tb.MaxTokenBytes()
+	}
+	return l
 }
+
+// MaxTokenBytes is the encoder's bound on the bytes of text one token
+// covers (*tokenizer.Tokenizer has one); it makes the labeler a
+// dataset.TokenBounded, so rows far over the maximum length are cut
+// before they are rendered and tokenized.
+func (l *Labeler) MaxTokenBytes() (int, bool) { return l.tokenBytes, l.bounded }
 
 // Label renders c and marks its trainable tokens. The first token is
 // never trainable (nothing precedes it, so nothing predicts it). Otherwise a token is trainable

@@ -52,7 +52,8 @@ type ReadInfo struct {
 
 // Prepare reads, standardizes and tokenizes the file (or loads the
 // result from the cache), then splits it. The same Config and file give
-// the same examples in the same order.
+// the same examples in the same order. Every step (folder scan, hashing,
+// reading, tokenizing) stops with ctx's error once ctx ends.
 func Prepare(ctx context.Context, cfg Config) (*Prepared, error) {
 	if cfg.Encoder == nil {
 		return nil, fmt.Errorf("prepare %s: no tokenizer", cfg.Path)
@@ -61,11 +62,11 @@ func Prepare(ctx context.Context, cfg Config) (*Prepared, error) {
 	out := &Prepared{}
 	var cache Cache
 	if cfg.CacheDir != "" {
-		files, err := dataset.ResolveFiles(cfg.Path, cfg.Dataset)
+		files, err := dataset.ResolveFiles(ctx, cfg.Path, cfg.Dataset)
 		if err != nil {
 			return nil, err
 		}
-		dsHash, err := HashFiles(files...)
+		dsHash, err := hashFiles(ctx, files...)
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +85,7 @@ func Prepare(ctx context.Context, cfg Config) (*Prepared, error) {
 		}
 	}
 	if tok == nil {
-		s, err := dataset.NewScanner(cfg.Path, cfg.Dataset)
+		s, err := dataset.NewScanner(ctx, cfg.Path, cfg.Dataset)
 		if err != nil {
 			return nil, err
 		}

@@ -47,7 +47,7 @@ func TestSharedSampleMasksGemma3(t *testing.T) {
 	l := NewLabeler(tok, tmpl, TrainResponses, -1)
 	for _, f := range []string{"train-00000-of-00001.parquet", "train-item.parquet", "rows.jsonl", "messages.jsonl", "alpaca.json"} {
 		t.Run(f, func(t *testing.T) {
-			ld, err := dataset.Load(sharedtest.Path(t, "data", "finetome-sample", f), dataset.Options{})
+			ld, err := dataset.Load(t.Context(), sharedtest.Path(t, "data", "finetome-sample", f), dataset.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -81,7 +81,8 @@ func Tokenize(ctx context.Context, src dataset.ConversationSource, l dataset.Lab
 		every = 1000
 	}
 	done := 0
-	err := dataset.LabelParallel(ctx, src, l, opts.Workers, func(r dataset.LabelResult) error {
+	lopts := dataset.LabelOptions{Workers: opts.Workers, MaxLen: opts.MaxLen}
+	err := dataset.LabelParallel(ctx, src, l, lopts, func(r dataset.LabelResult) error {
 		if done++; opts.Progress != nil && done%every == 0 {
 			opts.Progress(done)
 		}
@@ -98,7 +99,7 @@ func Tokenize(ctx context.Context, src dataset.ConversationSource, l dataset.Lab
 		}
 		keep, truncated, drop := dataset.Fit(r.Labeled.Trainable, opts.MaxLen, opts.Truncation)
 		if drop != "" {
-			s.reason = fmt.Sprintf("row %d: %s (%d tokens)", r.Conversation.Row, drop, len(r.Labeled.IDs))
+			s.reason = fmt.Sprintf("row %d: %s (%s)", r.Conversation.Row, drop, tokenCount(r.Labeled))
 			rep.Dropped[drop]++
 			return nil
 		}
@@ -158,6 +159,15 @@ func dropSummary(d map[string]int) string {
 		parts[i] = fmt.Sprintf("%d %s", d[r], r)
 	}
 	return ". Rows dropped: " + strings.Join(parts, "; ")
+}
+
+// tokenCount words a row's length for a message: a row cut before
+// tokenizing is longer than the tokens it has.
+func tokenCount(l dataset.Labeled) string {
+	if l.Cut {
+		return fmt.Sprintf("more than %d tokens", len(l.IDs))
+	}
+	return fmt.Sprintf("%d tokens", len(l.IDs))
 }
 
 func countTrue(b []bool) int {

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -125,7 +126,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // scanRate streams a file through a dataset.Scanner and returns rows/s.
 func scanRate(path string, want int) (float64, error) {
 	began := time.Now()
-	s, err := dataset.NewScanner(path, dataset.Options{})
+	s, err := dataset.NewScanner(context.Background(), path, dataset.Options{})
 	if err != nil {
 		return 0, fmt.Errorf("bench: %w", err)
 	}

@@ -37,7 +37,7 @@ func dataCommand() Command {
 			case "inspect":
 				return dataInspect(ctx, env, args[1:])
 			case "preview":
-				return dataPreview(env, args[1:])
+				return dataPreview(ctx, env, args[1:])
 			}
 			return fmt.Errorf("%w: unknown data sub-command %q (want inspect or preview)", ErrUsage, args[0])
 		},
@@ -75,6 +75,7 @@ func dataInspect(ctx context.Context, env *Env, args []string) error {
 	problems := fs.Int("problems", 5, "how many problems to list")
 	asJSON := fs.Bool("json", false, "print the statistics as JSON")
 	split := fs.String("split", "", "split to read from a folder or hub dataset (default train, else all files)")
+	maxRowMB := dataMaxRowFlag(fs)
 	pos, err := dataParseArgs(fs, args)
 	if err != nil {
 		return err
@@ -87,7 +88,11 @@ func dataInspect(ctx context.Context, env *Env, args []string) error {
 	if *maxLen < 1 {
 		return fmt.Errorf("%w: --max-len must be at least 1, got %d", ErrUsage, *maxLen)
 	}
-	opts := dataset.Options{SkipBadRows: !*strict, Split: *split}
+	maxRow, err := dataMaxRowBytes(*maxRowMB)
+	if err != nil {
+		return err
+	}
+	opts := dataset.Options{SkipBadRows: !*strict, Split: *split, MaxRowBytes: maxRow}
 	if _, err := os.Stat(path); err != nil {
 		// Not on disk: a hub id such as mlabonne/FineTome-100k, read from
 		// the local hub cache or downloaded into it. A name with a data
@@ -178,6 +183,20 @@ func dataInspect(ctx context.Context, env *Env, args []string) error {
 // used; data inspect reports them and exits non-zero.
 var ErrBadRows = errors.New("dataset has bad rows")
 
+// dataMaxRowFlag declares --max-row-mb, the row size limit.
+func dataMaxRowFlag(fs *flag.FlagSet) *int {
+	return fs.Int("max-row-mb", int(dataset.DefaultMaxRowBytes>>20),
+		fmt.Sprintf("largest row read, in MB (1 to %d): a larger row is reported as bad instead of filling memory", dataset.MaxRowBytesLimit>>20))
+}
+
+// dataMaxRowBytes turns --max-row-mb into dataset.Options.MaxRowBytes.
+func dataMaxRowBytes(mb int) (int64, error) {
+	if mb < 1 || int64(mb) > dataset.MaxRowBytesLimit>>20 {
+		return 0, fmt.Errorf("%w: --max-row-mb must be between 1 and %d, got %d", ErrUsage, dataset.MaxRowBytesLimit>>20, mb)
+	}
+	return int64(mb) << 20, nil
+}
+
 // looksLikeDataFile reports whether name ends in a data file extension
 // (.jsonl.gz included), so a missing one is reported as a missing file.
 func looksLikeDataFile(name string) bool {
@@ -238,6 +257,9 @@ func printDataStats(w io.Writer, st *dataset.Stats, model string, maxProblems in
 			fmt.Fprintf(w, "  %6d-%-6d %-40s %d%s\n", b.Lo, b.Hi-1, strings.Repeat("#", (b.Count*40+peak-1)/peak), b.Count, marker)
 		}
 		fmt.Fprintf(w, "  over max length: %d rows; truncated %d; kept %d\n", st.OverMaxLen, st.Truncated, st.Kept)
+		if st.TextCut > 0 {
+			fmt.Fprintf(w, "  %d rows so far over the max length that their text was cut before tokenizing: their lengths above are lower bounds\n", st.TextCut)
+		}
 		reasons := make([]string, 0, len(st.Dropped))
 		for r := range st.Dropped {
 			reasons = append(reasons, r)
@@ -302,7 +324,7 @@ func dataSize(n int64) string {
 
 // dataPreview prints rows as the model will see them, with the trained
 // tokens marked: the quickest way to check a mask from a terminal.
-func dataPreview(env *Env, args []string) error {
+func dataPreview(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "data preview", "FILE --model DIR [--page N] [--rows N] [--color]")
 	model := fs.String("model", "", "model folder whose tokenizer and chat template render the rows")
 	page := fs.Int("page", 0, "page to show (0-based)")
@@ -310,6 +332,7 @@ func dataPreview(env *Env, args []string) error {
 	maxLen := fs.Int("max-len", 0, "mark the tokens a maximum length would cut (0: none)")
 	mode := fs.String("train-on", "responses", "trained tokens: responses (assistant turns) or all")
 	color := fs.Bool("color", false, "highlight trained text in green instead of ⟦ ⟧ markers")
+	maxRowMB := dataMaxRowFlag(fs)
 	pos, err := dataParseArgs(fs, args)
 	if err != nil {
 		return err
@@ -322,13 +345,17 @@ func dataPreview(env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrUsage, err)
 	}
+	maxRow, err := dataMaxRowBytes(*maxRowMB)
+	if err != nil {
+		return err
+	}
 	tk, err := tokenizer.Load(*model)
 	if err != nil {
 		return err
 	}
 	// Without a chat template only raw-text rows render; the preview says so per row.
 	l, _ := batch.ForTokenizer(tk, m)
-	pg, err := dataset.Preview(pos[0], dataset.Options{}, l, dataset.PreviewOptions{Page: *page, PageSize: *rows, MaxLen: *maxLen})
+	pg, err := dataset.Preview(ctx, pos[0], dataset.Options{MaxRowBytes: maxRow}, l, dataset.PreviewOptions{Page: *page, PageSize: *rows, MaxLen: *maxLen})
 	if err != nil {
 		return err
 	}
@@ -342,6 +369,9 @@ func dataPreview(env *Env, args []string) error {
 		fmt.Fprintf(w, "\n── row %d: %d tokens, %d trained", r.Row, len(r.Tokens), r.Trainable)
 		if r.Truncated {
 			fmt.Fprint(w, ", truncated")
+		}
+		if r.TextCut {
+			fmt.Fprint(w, ", text cut before tokenizing")
 		}
 		fmt.Fprintln(w, " ──")
 		if r.Error != "" {

@@ -12,6 +12,7 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/dataset"
 	"github.com/whetstone-ai/whetstone/backend/hub/hubtest"
 	"github.com/whetstone-ai/whetstone/backend/sharedtest"
+	"github.com/whetstone-ai/whetstone/backend/tokenizer/tokenizertest"
 )
 
 func runData(t *testing.T, args ...string) (string, error) {
@@ -181,5 +182,42 @@ func TestDataInspectMissingFileNoHub(t *testing.T) {
 	}
 	if _, err := runData(t, "inspect", "x.jsonl", "--max-len", "0"); !errors.Is(err, ErrUsage) {
 		t.Fatalf("--max-len 0: %v", err)
+	}
+}
+
+// --max-row-mb bounds a row: a bigger one is a bad row naming its size
+// and the flag, and --strict stops at it; with a model and --max-len, a
+// row far over the maximum is cut before tokenizing and says so.
+func TestDataMaxRowMB(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "big.jsonl")
+	big := strings.Repeat("hello world ", (3<<20)/12)
+	rows := `{"conversations":[{"from":"human","value":"hi"},{"from":"gpt","value":"hello"}]}` + "\n" +
+		`{"conversations":[{"from":"human","value":"tell me"},{"from":"gpt","value":"` + big + `"}]}` + "\n"
+	os.WriteFile(path, []byte(rows), 0o644)
+	out, err := runData(t, "inspect", path, "--max-row-mb", "1")
+	if !errors.Is(err, ErrBadRows) || !strings.Contains(err.Error(), "line 2: row too large: row 2 is 3.0 MB, over the 1 MB limit (raise it with --max-row-mb") {
+		t.Fatalf("want the big row reported, got %v\n%s", err, out)
+	}
+	if _, err := runData(t, "inspect", path, "--max-row-mb", "1", "--strict"); !errors.Is(err, dataset.ErrRowTooLarge) {
+		t.Fatalf("strict: %v", err)
+	}
+	for _, bad := range []string{"0", "1025"} {
+		if _, err := runData(t, "inspect", path, "--max-row-mb", bad); !errors.Is(err, ErrUsage) {
+			t.Fatalf("--max-row-mb %s: %v", bad, err)
+		}
+	}
+	model := t.TempDir()
+	tokenizertest.ByteLevel(t, model)
+	out, err = runData(t, "inspect", path, "--model", model, "--max-len", "64")
+	if err != nil || !strings.Contains(out, "2 read, 2 usable") || !strings.Contains(out, "1 rows so far over the max length that their text was cut before tokenizing") {
+		t.Fatalf("inspect with a model: %v\n%s", err, out)
+	}
+	out, err = runData(t, "preview", path, "--model", model, "--max-len", "64", "--max-row-mb", "4")
+	if err != nil || !strings.Contains(out, "── row 2: ") || !strings.Contains(out, "truncated, text cut before tokenizing") {
+		t.Fatalf("preview: %v\n%.2000s", err, out)
+	}
+	if _, err := runData(t, "preview", path, "--model", model, "--max-row-mb", "1"); err != nil {
+		t.Fatalf("preview skips the big row: %v", err)
 	}
 }

@@ -64,7 +64,7 @@ func (s *standardizer) Standardize(r Record) (Conversation, error) {
 		}
 		return Conversation{Row: r.Row, Text: text}, nil
 	}
-	return Conversation{}, &Error{File: s.file, Kind: ErrUnknownFormat, Msg: fmt.Sprintf("format %q", s.m.Format)}
+	return Conversation{}, &Error{File: s.file, Kind: ErrUnknownFormat, Msg: fmt.Sprintf("format %s", quoteCapped(string(s.m.Format)))}
 }
 
 func (s *standardizer) turns(r Record) (Conversation, error) {
@@ -86,7 +86,7 @@ func (s *standardizer) turns(r Record) (Conversation, error) {
 		return Conversation{Row: r.Row, Messages: msgs}, nil
 	case nil:
 		if !present {
-			return Conversation{}, s.errorf(r, col, ErrMissingValue, "the row has no %q field", col)
+			return Conversation{}, s.errorf(r, col, ErrMissingValue, "the row has no %s field", quoteCapped(col))
 		}
 		return Conversation{}, s.errorf(r, col, ErrMissingValue, "the value is null")
 	case string:
@@ -104,7 +104,7 @@ func (s *standardizer) turn(r Record, i int, t any) (Message, error) {
 	field := fmt.Sprintf("%s[%d]", s.m.ConversationColumn, i)
 	obj, ok := t.(map[string]any)
 	if !ok {
-		return Message{}, s.errorf(r, field, ErrWrongType, "is %s, expected an object with %q and %q", typeName(t), s.m.RoleKey, s.m.ContentKey)
+		return Message{}, s.errorf(r, field, ErrWrongType, "is %s, expected an object with %s and %s", typeName(t), quoteCapped(s.m.RoleKey), quoteCapped(s.m.ContentKey))
 	}
 	rv, ok := obj[s.m.RoleKey]
 	if !ok || rv == nil {
@@ -114,11 +114,14 @@ func (s *standardizer) turn(r Record, i int, t any) (Message, error) {
 	if !ok {
 		return Message{}, s.errorf(r, field+"."+s.m.RoleKey, ErrWrongType, "is %s, expected a role name", typeName(rv))
 	}
+	if err := s.utf8(r, field+"."+s.m.RoleKey, name); err != nil {
+		return Message{}, err
+	}
 	role, ok := s.roles[strings.ToLower(strings.TrimSpace(name))]
 	if !ok {
 		return Message{}, s.errorf(r, field+"."+s.m.RoleKey, ErrUnknownRole,
-			"%q; known roles are %s; map it to user, assistant or system, e.g. --role %s=assistant",
-			name, knownRoleNames(s.roles), strings.ToLower(name))
+			"%s; known roles are %s; map it to user, assistant or system, e.g. --role %s=assistant",
+			quoteCapped(name), knownRoleNames(s.roles), capText(strings.ToLower(name)))
 	}
 	content, err := s.content(r, field+"."+s.m.ContentKey, obj[s.m.ContentKey])
 	if err != nil {
@@ -132,7 +135,7 @@ func (s *standardizer) turn(r Record, i int, t any) (Message, error) {
 func (s *standardizer) content(r Record, field string, v any) (string, error) {
 	switch v := v.(type) {
 	case string:
-		return v, nil
+		return v, s.utf8(r, field, v)
 	case nil:
 		return "", s.errorf(r, field, ErrMissingValue, "the turn has no content (null)")
 	case []any:
@@ -143,11 +146,14 @@ func (s *standardizer) content(r Record, field string, v any) (string, error) {
 				return "", s.errorf(r, fmt.Sprintf("%s[%d]", field, j), ErrWrongType, "is %s, expected a content part object", typeName(p))
 			}
 			if typ, _ := part["type"].(string); typ != "" && typ != "text" {
-				return "", s.errorf(r, fmt.Sprintf("%s[%d].type", field, j), ErrWrongType, "content part of type %q: only text is supported", typ)
+				return "", s.errorf(r, fmt.Sprintf("%s[%d].type", field, j), ErrWrongType, "content part of type %s: only text is supported", quoteCapped(typ))
 			}
 			txt, ok := part["text"].(string)
 			if !ok {
 				return "", s.errorf(r, fmt.Sprintf("%s[%d].text", field, j), ErrWrongType, "expected a string")
+			}
+			if err := s.utf8(r, fmt.Sprintf("%s[%d].text", field, j), txt); err != nil {
+				return "", err
 			}
 			b.WriteString(txt)
 		}
@@ -194,19 +200,32 @@ func (s *standardizer) str(r Record, col string, required bool) (string, error) 
 	v, present := r.Fields[col]
 	switch v := v.(type) {
 	case string:
-		return v, nil
+		return v, s.utf8(r, col, v)
 	case nil:
 		if !required {
 			return "", nil
 		}
 		if !present {
-			return "", s.errorf(r, col, ErrMissingValue, "the row has no %q field", col)
+			return "", s.errorf(r, col, ErrMissingValue, "the row has no %s field", quoteCapped(col))
 		}
 		return "", s.errorf(r, col, ErrMissingValue, "the value is null")
 	case float64, int64, bool:
 		return fmt.Sprint(v), nil
 	}
 	return "", s.errorf(r, col, ErrWrongType, "is %s, expected text", typeName(v))
+}
+
+// utf8 refuses text that is not UTF-8. The readers check what their
+// format declares as text; this catches the rest (a parquet binary column
+// holding text) where it would otherwise reach the tokenizer.
+func (s *standardizer) utf8(r Record, field, v string) error {
+	if r.textChecked {
+		return nil
+	}
+	if at := invalidUTF8At(v); at >= 0 {
+		return s.errorf(r, field, ErrInvalidUTF8, "%s", utf8Problem(at, v[at], "the value"))
+	}
+	return nil
 }
 
 func typeName(v any) string {

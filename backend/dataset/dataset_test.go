@@ -48,7 +48,7 @@ func TestParquetRoundTripBothListNamings(t *testing.T) {
 			if err := WriteShareGPTParquet(path, rows, ParquetWriteOptions{ListChild: child, RowGroupRows: 50}); err != nil {
 				t.Fatal(err)
 			}
-			src, err := Open(path)
+			src, err := Open(path, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,7 +57,7 @@ func TestParquetRoundTripBothListNamings(t *testing.T) {
 				t.Fatalf("arrow type %s does not use list child %q", typ, child)
 			}
 			src.Close()
-			l, err := Load(path, Options{})
+			l, err := Load(t.Context(), path, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,7 +99,7 @@ func TestFormatsDetectedAndStandardized(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			l, err := Load(writeFile(t, c.file, c.content), Options{})
+			l, err := Load(t.Context(), writeFile(t, c.file, c.content), Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,11 +115,11 @@ func TestFormatsDetectedAndStandardized(t *testing.T) {
 		{"bom.jsonl", "\ufeff" + `{"text":"x"}` + "\n"},
 		{"bom.json", "\ufeff" + `[{"text":"x"}]`},
 	} {
-		if l, err := Load(writeFile(t, f.name, f.content), Options{}); err != nil || l.Conversations[0].Text != "x" {
+		if l, err := Load(t.Context(), writeFile(t, f.name, f.content), Options{}); err != nil || l.Conversations[0].Text != "x" {
 			t.Fatalf("%s with a byte-order mark: %v", f.name, err)
 		}
 	}
-	l, err := Load(writeFile(t, "t.jsonl", `{"text":"once upon a time"}`+"\n"+`{"text":"the end"}`+"\n"), Options{})
+	l, err := Load(t.Context(), writeFile(t, "t.jsonl", `{"text":"once upon a time"}`+"\n"+`{"text":"the end"}`+"\n"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,14 +132,14 @@ func TestMappingOverrides(t *testing.T) {
 	// Custom column and key names, and a custom role, all set by the user.
 	content := `{"dialog":[{"speaker":"person","says":"hi"},{"speaker":"robot","says":"beep"}]}` + "\n"
 	path := writeFile(t, "custom.jsonl", content)
-	if _, err := Load(path, Options{}); !errors.Is(err, ErrUnknownFormat) {
+	if _, err := Load(t.Context(), path, Options{}); !errors.Is(err, ErrUnknownFormat) {
 		t.Fatalf("undetectable file: %v", err)
 	}
 	roles, err := ParseRoles("person=user, robot=assistant")
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := Load(path, Options{Mapping: Mapping{Format: FormatShareGPT, ConversationColumn: "dialog", RoleKey: "speaker", ContentKey: "says", Roles: roles}})
+	l, err := Load(t.Context(), path, Options{Mapping: Mapping{Format: FormatShareGPT, ConversationColumn: "dialog", RoleKey: "speaker", ContentKey: "says", Roles: roles}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestMappingOverrides(t *testing.T) {
 		t.Fatal("a role outside user/assistant/system was accepted")
 	}
 	// An unknown role found by detection is explained in the reason.
-	l2, err := Load(writeFile(t, "r.jsonl", `{"conversations":[{"from":"human","value":"a"},{"from":"robot","value":"b"}]}`+"\n"),
+	l2, err := Load(t.Context(), writeFile(t, "r.jsonl", `{"conversations":[{"from":"human","value":"a"},{"from":"robot","value":"b"}]}`+"\n"),
 		Options{Mapping: Mapping{Roles: map[string]string{"robot": RoleAssistant}}})
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +180,7 @@ func TestRowErrorsNameFileRowField(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Load(writeFile(t, c.file, c.content), Options{})
+			_, err := Load(t.Context(), writeFile(t, c.file, c.content), Options{})
 			if !errors.Is(err, c.kind) || !strings.Contains(fmt.Sprint(err), c.want) {
 				t.Fatalf("error %v; want kind %v mentioning %q", err, c.kind, c.want)
 			}
@@ -198,11 +198,11 @@ func TestSkipBadRowsLimit(t *testing.T) {
 		}
 	}
 	path := writeFile(t, "half.jsonl", b.String())
-	l, err := Load(path, Options{SkipBadRows: true})
+	l, err := Load(t.Context(), path, Options{SkipBadRows: true})
 	if err != nil || len(l.Conversations) != 10 || l.Skipped != 10 || l.Problems[0].Row != 1 {
 		t.Fatalf("%v %+v", err, l)
 	}
-	if _, err := Load(path, Options{SkipBadRows: true, MaxBadRows: 3}); !errors.Is(err, ErrTooManyBadRows) {
+	if _, err := Load(t.Context(), path, Options{SkipBadRows: true, MaxBadRows: 3}); !errors.Is(err, ErrTooManyBadRows) {
 		t.Fatalf("limit not enforced: %v", err)
 	}
 }
@@ -215,11 +215,11 @@ func TestTruncatedParquetWrittenHere(t *testing.T) {
 	data, _ := os.ReadFile(path)
 	cut := filepath.Join(t.TempDir(), "cut.parquet")
 	os.WriteFile(cut, data[:len(data)*6/10], 0o644)
-	if _, err := Load(cut, Options{}); !errors.Is(err, ErrTruncated) || !strings.Contains(err.Error(), "cut off") {
+	if _, err := Load(t.Context(), cut, Options{}); !errors.Is(err, ErrTruncated) || !strings.Contains(err.Error(), "cut off") {
 		t.Fatalf("truncated parquet: %v", err)
 	}
 	notParquet := writeFile(t, "x.parquet", "hello world, not parquet at all")
-	if _, err := Load(notParquet, Options{}); !errors.Is(err, ErrTruncated) || !strings.Contains(err.Error(), "not a parquet file") {
+	if _, err := Load(t.Context(), notParquet, Options{}); !errors.Is(err, ErrTruncated) || !strings.Contains(err.Error(), "not a parquet file") {
 		t.Fatalf("non-parquet: %v", err)
 	}
 }
@@ -231,7 +231,7 @@ func TestModelFolderIsNotADataset(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"model_type":"llama"}`), 0o644)
 	os.WriteFile(filepath.Join(dir, "tokenizer.json"), []byte(`{}`), 0o644)
 	os.WriteFile(filepath.Join(dir, "model.safetensors.index.json"), []byte(`{}`), 0o644)
-	_, err := DataFiles(dir, "")
+	_, err := DataFiles(t.Context(), dir, "")
 	if !errors.Is(err, ErrEmptyDataset) || !strings.Contains(err.Error(), filepath.Base(dir)) ||
 		!strings.Contains(err.Error(), "config.json") || !strings.Contains(err.Error(), "model folder") {
 		t.Fatalf("model folder: %v", err)
@@ -253,29 +253,29 @@ func TestFolderOfShards(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "README.md"), []byte("# card"), 0o644)
 	os.WriteFile(filepath.Join(dir, ".cache", "x.jsonl"), []byte("junk"), 0o644)
 	os.WriteFile(filepath.Join(dir, "dataset_info.json"), []byte(`{"features":{}}`), 0o644)
-	files, err := DataFiles(dir, "")
+	files, err := DataFiles(t.Context(), dir, "")
 	if err != nil || len(files) != 2 || !strings.HasSuffix(files[1], "train-00001-of-00002.parquet") {
 		t.Fatalf("train files %v %v", files, err)
 	}
-	l, err := Load(dir, Options{})
+	l, err := Load(t.Context(), dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(l.Conversations) != 20 || l.Conversations[19].Row != 20 || l.Conversations[15].Messages[1].Content != rows[15].Turns[1].Value {
 		t.Fatalf("%d conversations", len(l.Conversations))
 	}
-	test, err := Load(dir, Options{Split: "test"})
+	test, err := Load(t.Context(), dir, Options{Split: "test"})
 	if err != nil || len(test.Conversations) != 10 || test.Conversations[0].Messages[1].Content != rows[20].Turns[1].Value {
 		t.Fatalf("test split: %v", err)
 	}
-	if _, err := Load(dir, Options{Split: "validation"}); !errors.Is(err, ErrEmptyDataset) {
+	if _, err := Load(t.Context(), dir, Options{Split: "validation"}); !errors.Is(err, ErrEmptyDataset) {
 		t.Fatalf("missing split: %v", err)
 	}
 	// A bad row in the second shard is reported against that shard.
 	jdir := t.TempDir()
 	os.WriteFile(filepath.Join(jdir, "a.jsonl"), []byte(`{"text":"x"}`+"\n"+`{"text":"y"}`+"\n"), 0o644)
 	os.WriteFile(filepath.Join(jdir, "b.jsonl"), []byte(`{"text":"z"}`+"\n"+`{"text":null}`+"\n"), 0o644)
-	_, err = Load(jdir, Options{})
+	_, err = Load(t.Context(), jdir, Options{})
 	if e, ok := AsError(err); !ok || filepath.Base(e.File) != "b.jsonl" || e.Row != 2 || !errors.Is(err, ErrMissingValue) {
 		t.Fatalf("shard error: %v", err)
 	}
@@ -294,11 +294,11 @@ func TestExplicitFileList(t *testing.T) {
 		}
 		files = append(files, p)
 	}
-	got, err := ResolveFiles("acme/chats", Options{Files: files})
+	got, err := ResolveFiles(t.Context(), "acme/chats", Options{Files: files})
 	if err != nil || len(got) != 1 || !strings.Contains(got[0], "train-") {
 		t.Fatalf("train pick %v %v", got, err)
 	}
-	val, err := Load("acme/chats", Options{Files: files, Split: "validation"})
+	val, err := Load(t.Context(), "acme/chats", Options{Files: files, Split: "validation"})
 	if err != nil || len(val.Conversations) != 5 {
 		t.Fatalf("validation split: %v", err)
 	}

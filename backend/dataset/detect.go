@@ -130,7 +130,7 @@ func detectTurnsColumn(col string, sample []Record) (Candidate, bool) {
 				kind = "no list values"
 			}
 			return Candidate{Mapping: defaultMapping(f), Confidence: 0.4, Reason: fmt.Sprintf(
-				"column %q is named like a %s conversation column but holds %s, not lists of turns", col, formatTitle(f), kind)}, true
+				"column %s is named like a %s conversation column but holds %s, not lists of turns", quoteCapped(col), formatTitle(f), kind)}, true
 		}
 		return Candidate{}, false
 	}
@@ -174,10 +174,10 @@ func detectTurnsColumn(col string, sample []Record) (Candidate, bool) {
 	if strs+others > 0 {
 		conf -= 0.2
 	}
-	reason := fmt.Sprintf("%s: column %q holds lists of {%s, %s} turns in %d of %d sampled rows; roles seen: %s",
-		formatTitle(m.Format), col, roleKey, contentKey, lists, len(sample), roleSummary(roles))
+	reason := fmt.Sprintf("%s: column %s holds lists of {%s, %s} turns in %d of %d sampled rows; roles seen: %s",
+		formatTitle(m.Format), quoteCapped(col), roleKey, contentKey, lists, len(sample), roleSummary(roles))
 	if len(unknown) > 0 {
-		reason += fmt.Sprintf("; unknown roles %s need a mapping (e.g. %s=assistant)", quoteList(unknown), unknown[0])
+		reason += fmt.Sprintf("; unknown roles %s need a mapping (e.g. %s=assistant)", quoteList(unknown), capText(unknown[0]))
 	}
 	return Candidate{Mapping: m, Confidence: round2(conf), Reason: reason}, true
 }
@@ -198,19 +198,19 @@ func detectAlpaca(cols map[string]struct{}) (Candidate, bool) {
 	if out == "" {
 		m.OutputColumn = "output"
 		return Candidate{Mapping: m, Confidence: 0.4, Reason: fmt.Sprintf(
-			"Alpaca: has an %q column but no output column (%s)", instr, quoteList(outputCols))}, true
+			"Alpaca: has an %s column but no output column (%s)", quoteCapped(instr), quoteList(outputCols))}, true
 	}
 	conf := 0.85
 	if instr == "instruction" && out == "output" {
 		conf = 0.95
 	}
-	reason := fmt.Sprintf("Alpaca: columns %q (user turn", instr)
+	reason := fmt.Sprintf("Alpaca: columns %s (user turn", quoteCapped(instr))
 	if m.InputColumn != "" {
-		reason += fmt.Sprintf(", plus %q after a blank line when not empty", m.InputColumn)
+		reason += fmt.Sprintf(", plus %s after a blank line when not empty", quoteCapped(m.InputColumn))
 	}
-	reason += fmt.Sprintf(") and %q (assistant turn)", out)
+	reason += fmt.Sprintf(") and %s (assistant turn)", quoteCapped(out))
 	if m.SystemColumn != "" {
-		reason += fmt.Sprintf("; %q becomes the system turn", m.SystemColumn)
+		reason += fmt.Sprintf("; %s becomes the system turn", quoteCapped(m.SystemColumn))
 	}
 	return Candidate{Mapping: m, Confidence: conf, Reason: reason}, true
 }
@@ -238,7 +238,7 @@ func detectText(cols map[string]struct{}, sample []Record) (Candidate, bool) {
 		return Candidate{}, false
 	}
 	return Candidate{Mapping: Mapping{Format: FormatText, TextColumn: col}, Confidence: conf,
-		Reason: fmt.Sprintf("raw text: column %q holds plain text in %d of %d sampled rows (trained on every token)", col, strs, len(sample))}, true
+		Reason: fmt.Sprintf("raw text: column %s holds plain text in %d of %d sampled rows (trained on every token)", quoteCapped(col), strs, len(sample))}, true
 }
 
 func firstPresent(keys []string, count map[string]int) string {
@@ -265,12 +265,17 @@ func roleSummary(roles map[string]int) string {
 		names = append(names, r)
 	}
 	sort.Strings(names)
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = fmt.Sprintf("%s (%d)", n, roles[n])
-	}
-	if len(parts) == 0 {
+	if len(names) == 0 {
 		return "none"
+	}
+	// Role names come from the data: capped, like any quoted value.
+	n := min(len(names), maxQuotedItems)
+	parts := make([]string, n, n+1)
+	for i, name := range names[:n] {
+		parts[i] = fmt.Sprintf("%s (%d)", capText(name), roles[name])
+	}
+	if len(names) > n {
+		parts = append(parts, fmt.Sprintf("and %d more", len(names)-n))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -287,14 +292,6 @@ func formatTitle(f Format) string {
 		return "raw text"
 	}
 	return string(f)
-}
-
-func quoteList(xs []string) string {
-	q := make([]string, len(xs))
-	for i, x := range xs {
-		q[i] = fmt.Sprintf("%q", x)
-	}
-	return strings.Join(q, ", ")
 }
 
 func round2(x float64) float64 { return float64(int(x*100+0.5)) / 100 }

@@ -11,6 +11,14 @@
 // line) and field, with a kind for errors.Is; row-level problems can be
 // skipped and counted instead.
 //
+// Nothing in a file can take unbounded memory or time: a row over
+// Options.MaxRowBytes is refused (found without holding it, where the
+// format allows), a folder scan stops at MaxScanDepth and MaxScanEntries,
+// text that is not UTF-8 and JSON objects with a duplicated key are row
+// errors rather than silently repaired, every long operation follows its
+// context, and a row far over the maximum length is cut before it is
+// tokenized (see CutMarginTokens for why that changes no trained token).
+//
 // Preview and ComputeStats show a dataset the way training will see it,
 // through a Labeler (implemented by backend/batch over a tokenizer and a
 // chat template): rendered text, tokens, which ones are trained on, and

@@ -26,6 +26,18 @@ var (
 	// ErrMissingValue marks a null or absent field inside a row (a turn
 	// without its content, an Alpaca row without an instruction).
 	ErrMissingValue = errors.New("missing value")
+	// ErrRowTooLarge marks a row bigger than Options.MaxRowBytes: one such
+	// row could otherwise take all the memory there is.
+	ErrRowTooLarge = errors.New("row too large")
+	// ErrInvalidUTF8 marks text that is not UTF-8 (a file saved as Latin-1
+	// or Windows-1252, or binary data in a text column).
+	ErrInvalidUTF8 = errors.New("invalid UTF-8")
+	// ErrDuplicateKey marks a JSON object that names the same key twice:
+	// readers disagree on which value wins, so neither is taken silently.
+	ErrDuplicateKey = errors.New("duplicate JSON key")
+	// ErrFolderTooLarge marks a folder too big or too deep to scan for
+	// data files (a home folder given by mistake).
+	ErrFolderTooLarge = errors.New("folder too large to scan")
 )
 
 // Error is a problem with a dataset file, located as precisely as the file
@@ -53,7 +65,7 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, ": row %d", e.Row)
 	}
 	if e.Field != "" {
-		fmt.Fprintf(&b, ", field %s", e.Field)
+		fmt.Fprintf(&b, ", field %s", capText(e.Field)) // a path of user-chosen names
 	}
 	b.WriteString(": ")
 	b.WriteString(e.Kind.Error())
@@ -74,7 +86,8 @@ func (e *Error) rowScoped() bool {
 		return false
 	}
 	switch e.Kind {
-	case ErrInvalidJSON, ErrWrongType, ErrUnknownRole, ErrEmptyConversation, ErrMissingValue:
+	case ErrInvalidJSON, ErrWrongType, ErrUnknownRole, ErrEmptyConversation, ErrMissingValue,
+		ErrRowTooLarge, ErrInvalidUTF8, ErrDuplicateKey:
 		return true
 	}
 	return false

@@ -1,8 +1,8 @@
 package dataset
 
 import (
+	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,12 +11,22 @@ import (
 	"strings"
 )
 
+// Bounds of a folder scan. A dataset folder, even a hub snapshot of
+// thousands of shards, is a few levels deep; a scan that goes past these
+// was most likely given the wrong folder (a home folder, a disk's root)
+// and would otherwise walk for minutes.
+const (
+	MaxScanDepth   = 8     // folder levels below the one given
+	MaxScanEntries = 10000 // files and folders visited
+)
+
 // DataFiles lists the data files behind path: the file itself, or, for a
 // folder such as a dataset downloaded from the Hugging Face hub, its
 // parquet/json/jsonl/csv files of one split ("train" when split is empty
 // and the folder has train files, else all of them), sorted by name so
-// shards are read in order.
-func DataFiles(path, split string) ([]string, error) {
+// shards are read in order. A folder scan stops with ErrFolderTooLarge
+// past MaxScanDepth or MaxScanEntries, and with ctx's error when ctx ends.
+func DataFiles(ctx context.Context, path, split string) ([]string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, &Error{File: path, Kind: ErrUnreadable, Msg: err.Error()}
@@ -25,13 +35,25 @@ func DataFiles(path, split string) ([]string, error) {
 		return []string{path}, nil
 	}
 	var all, metadata []string
+	visited := 0
 	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if visited++; visited > MaxScanEntries {
+			return &Error{File: path, Kind: ErrFolderTooLarge, Msg: fmt.Sprintf(
+				"the folder %s has more than %d entries: choose the subfolder that holds the dataset", path, MaxScanEntries)}
+		}
 		if d.IsDir() {
 			if p != path && strings.HasPrefix(d.Name(), ".") {
 				return filepath.SkipDir
+			}
+			if depth(path, p) > MaxScanDepth {
+				return &Error{File: path, Kind: ErrFolderTooLarge, Msg: fmt.Sprintf(
+					"the folder %s goes more than %d folders deep (%s): choose the subfolder that holds the dataset", path, MaxScanDepth, p)}
 			}
 			return nil
 		}
@@ -45,6 +67,9 @@ func DataFiles(path, split string) ([]string, error) {
 		all = append(all, p)
 		return nil
 	})
+	if _, ok := AsError(err); ok || ctx.Err() != nil {
+		return nil, err
+	}
 	if err != nil {
 		return nil, &Error{File: path, Kind: ErrUnreadable, Msg: err.Error()}
 	}
@@ -56,6 +81,15 @@ func DataFiles(path, split string) ([]string, error) {
 		return nil, &Error{File: path, Kind: ErrEmptyDataset, Msg: msg}
 	}
 	return SplitFiles(path, all, split)
+}
+
+// depth is how many folders below root p lies (root itself: 0).
+func depth(root, p string) int {
+	rel, err := filepath.Rel(root, p)
+	if err != nil || rel == "." {
+		return 0
+	}
+	return strings.Count(filepath.ToSlash(rel), "/") + 1
 }
 
 // SplitFiles picks one split's files among a dataset's data files (for
@@ -80,7 +114,7 @@ func SplitFiles(root string, all []string, split string) ([]string, error) {
 	}
 	if len(picked) == 0 {
 		if split != "" {
-			return nil, &Error{File: root, Kind: ErrEmptyDataset, Msg: fmt.Sprintf("no data file of split %q among %d files", split, len(all))}
+			return nil, &Error{File: root, Kind: ErrEmptyDataset, Msg: fmt.Sprintf("no data file of split %s among %d files", quoteCapped(split), len(all))}
 		}
 		return all, nil
 	}
@@ -117,79 +151,6 @@ func splitOf(root, p string) string {
 	}
 	return s
 }
-
-// multiSource reads several files one after the other, as one dataset.
-// Rows are numbered across files; errors still name the file and its own
-// row, since that is where a user goes to fix them.
-type multiSource struct {
-	files []string
-	i     int
-	cur   Source
-	base  int // rows in the files before the current one
-	first []string
-}
-
-func openMulti(files []string) (*multiSource, error) {
-	src, err := Open(files[0])
-	if err != nil {
-		return nil, err
-	}
-	return &multiSource{files: files, cur: src, first: src.Columns()}, nil
-}
-
-func (m *multiSource) Columns() []string {
-	if m.cur != nil {
-		return m.cur.Columns()
-	}
-	return m.first
-}
-
-func (m *multiSource) Next() (Record, error) {
-	for {
-		if m.cur == nil {
-			return Record{}, io.EOF
-		}
-		rec, err := m.cur.Next()
-		if err == io.EOF {
-			m.base += m.rowsOf(m.cur)
-			m.cur.Close()
-			m.cur = nil
-			if m.i++; m.i < len(m.files) {
-				if m.cur, err = Open(m.files[m.i]); err != nil {
-					return Record{}, err
-				}
-			}
-			continue
-		}
-		if err != nil {
-			return Record{}, err
-		}
-		rec.File = m.files[m.i]
-		rec.FileRow = rec.Row
-		rec.Row += m.base
-		return rec, nil
-	}
-}
-
-// rowsOf is how many rows a finished source produced.
-func (m *multiSource) rowsOf(s Source) int {
-	if c, ok := s.(interface{ rowCount() int }); ok {
-		return c.rowCount()
-	}
-	return 0
-}
-
-func (m *multiSource) Close() error {
-	if m.cur != nil {
-		return m.cur.Close()
-	}
-	return nil
-}
-
-func (s *jsonlSource) rowCount() int   { return s.row }
-func (s *jsonSource) rowCount() int    { return s.row }
-func (s *csvSource) rowCount() int     { return s.row }
-func (s *parquetSource) rowCount() int { return s.row }
 
 // isMetadataFile reports JSON files that model folders, adapters and
 // saved datasets carry next to their data (config.json, tokenizer.json,

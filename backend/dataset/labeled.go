@@ -19,6 +19,11 @@ type Labeled struct {
 	// Spans are the byte ranges of Text that are trained on (assistant
 	// content plus its end-of-turn marker), for highlighting.
 	Spans [][2]int
+	// Cut is set when the row's text was cut before tokenizing because it
+	// was far over the maximum length (see CutMarginTokens): the first
+	// maxLen tokens are exact, and len(IDs), still over maxLen, is a lower
+	// bound of the row's length.
+	Cut bool
 }
 
 // TrainableCount counts the trainable tokens among the first n.
@@ -57,7 +62,7 @@ func ParseTruncation(s string) (Truncation, error) {
 	case "":
 		return TruncateRight, nil
 	}
-	return "", fmt.Errorf("unknown truncation %q: use truncate or drop", s)
+	return "", fmt.Errorf("unknown truncation %s: use truncate or drop", quoteCapped(s))
 }
 
 // Reasons a row is dropped before training.
@@ -131,14 +136,25 @@ type LabelResult struct {
 	Err          error // the labeler's error for this row
 }
 
-// LabelParallel labels every conversation of src on workers goroutines
-// (all cores when workers <= 0) and calls fn once per conversation, from a
-// single goroutine, in completion order. An error from src or fn stops the
-// work and is returned; a labeler error is handed to fn in LabelResult.Err.
-func LabelParallel(ctx context.Context, src ConversationSource, l Labeler, workers int, fn func(LabelResult) error) error {
+// LabelOptions configures LabelParallel.
+type LabelOptions struct {
+	Workers int // goroutines labeling (0: all cores)
+	// MaxLen is the maximum length the rows are for (0: none): texts far
+	// beyond what it can use are cut before labeling (see CutMarginTokens).
+	MaxLen int
+}
+
+// LabelParallel labels every conversation of src on opts.Workers
+// goroutines and calls fn once per conversation, from a single goroutine,
+// in completion order. An error from src or fn stops the work and is
+// returned, as does the end of ctx; a labeler error is handed to fn in
+// LabelResult.Err.
+func LabelParallel(ctx context.Context, src ConversationSource, l Labeler, opts LabelOptions, fn func(LabelResult) error) error {
+	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	budget := textBudget(l, opts.MaxLen)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type job struct {
@@ -151,6 +167,9 @@ func LabelParallel(ctx context.Context, src ConversationSource, l Labeler, worke
 	go func() {
 		defer close(jobs)
 		for i := 0; ; i++ {
+			if ctx.Err() != nil {
+				return
+			}
 			c, err := src.Next()
 			if errors.Is(err, io.EOF) {
 				return
@@ -173,7 +192,7 @@ func LabelParallel(ctx context.Context, src ConversationSource, l Labeler, worke
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				lab, err := safeLabel(l, j.c)
+				lab, err := labelRow(l, j.c, budget)
 				select {
 				case results <- LabelResult{Index: j.i, Conversation: j.c, Labeled: lab, Err: err}:
 				case <-ctx.Done():

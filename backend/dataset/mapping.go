@@ -37,7 +37,7 @@ func ParseFormat(s string) (Format, error) {
 	case "text", "raw", "completion":
 		return FormatText, nil
 	}
-	return "", fmt.Errorf("unknown format %q: use sharegpt, openai, alpaca or text", s)
+	return "", fmt.Errorf("unknown format %s: use sharegpt, openai, alpaca or text", quoteCapped(s))
 }
 
 // Standard role names every Conversation uses.
@@ -142,12 +142,12 @@ func ParseRoles(s string) (map[string]string, error) {
 		from, to, ok := strings.Cut(part, "=")
 		from, to = strings.ToLower(strings.TrimSpace(from)), strings.ToLower(strings.TrimSpace(to))
 		if !ok || from == "" {
-			return nil, fmt.Errorf("role mapping %q: want name=role, e.g. robot=assistant", part)
+			return nil, fmt.Errorf("role mapping %s: want name=role, e.g. robot=assistant", quoteCapped(part))
 		}
 		switch to {
 		case RoleUser, RoleAssistant, RoleSystem:
 		default:
-			return nil, fmt.Errorf("role mapping %q: %q is not user, assistant or system", part, to)
+			return nil, fmt.Errorf("role mapping %s: %s is not user, assistant or system", quoteCapped(part), quoteCapped(to))
 		}
 		out[from] = to
 	}
@@ -163,13 +163,23 @@ func (m Mapping) roleTable() map[string]string {
 	return t
 }
 
+// knownRoleNames lists the role table's names for an error; the user's
+// own mapping can make it long, so it is capped like any quoted value.
 func knownRoleNames(t map[string]string) string {
 	names := make([]string, 0, len(t))
 	for k := range t {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	return strings.Join(names, ", ")
+	n := min(len(names), maxQuotedItems)
+	for i := range names[:n] {
+		names[i] = capText(names[i])
+	}
+	s := strings.Join(names[:n], ", ")
+	if len(names) > n {
+		s += fmt.Sprintf(" and %d more", len(names)-n)
+	}
+	return s
 }
 
 // requiredColumns lists the columns a mapping reads and must exist.

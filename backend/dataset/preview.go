@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"context"
 	"errors"
 	"io"
 )
@@ -9,7 +10,8 @@ import (
 type PreviewOptions struct {
 	Page     int // 0-based
 	PageSize int // default 20
-	// MaxLen marks the tokens a truncation would cut (0: no limit).
+	// MaxLen marks the tokens a truncation would cut (0: no limit); text
+	// far beyond it is cut before tokenizing (see CutMarginTokens).
 	MaxLen int
 }
 
@@ -32,7 +34,10 @@ type PreviewRow struct {
 	Tokens    []PreviewToken `json:"tokens,omitempty"`
 	Trainable int            `json:"trainable"`
 	Truncated bool           `json:"truncated,omitempty"`
-	Error     string         `json:"error,omitempty"` // why the template refused it
+	// TextCut: the row was so far over MaxLen that its text was cut before
+	// tokenizing; Text and Tokens end early, the first MaxLen are exact.
+	TextCut bool   `json:"text_cut,omitempty"`
+	Error   string `json:"error,omitempty"` // why the template refused it
 }
 
 // PreviewPage is a page of rows plus what was skipped to reach them.
@@ -49,8 +54,8 @@ type PreviewPage struct {
 
 // Preview reads one page of a file. With a nil labeler it shows messages
 // only; with one, it also shows the exact rendered text and the tokens
-// with their trainable flags.
-func Preview(path string, opts Options, l Labeler, p PreviewOptions) (*PreviewPage, error) {
+// with their trainable flags. It stops with ctx's error when ctx ends.
+func Preview(ctx context.Context, path string, opts Options, l Labeler, p PreviewOptions) (*PreviewPage, error) {
 	if p.PageSize <= 0 {
 		p.PageSize = 20
 	}
@@ -58,7 +63,7 @@ func Preview(path string, opts Options, l Labeler, p PreviewOptions) (*PreviewPa
 		p.Page = 0
 	}
 	opts.SkipBadRows, opts.MaxBadRows = true, 0
-	s, err := NewScanner(path, opts)
+	s, err := NewScanner(ctx, path, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -98,12 +103,12 @@ func PreviewConversation(c Conversation, l Labeler, maxLen int) PreviewRow {
 	if l == nil {
 		return row
 	}
-	lab, err := safeLabel(l, c)
+	lab, err := labelRow(l, c, textBudget(l, maxLen))
 	if err != nil {
 		row.Error = err.Error()
 		return row
 	}
-	row.Text, row.Spans = lab.Text, lab.Spans
+	row.Text, row.Spans, row.TextCut = lab.Text, lab.Spans, lab.Cut
 	row.Tokens = make([]PreviewToken, len(lab.IDs))
 	for i, id := range lab.IDs {
 		off := lab.Offsets[i]

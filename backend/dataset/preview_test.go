@@ -54,7 +54,7 @@ func TestPreviewPagesAndHighlights(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "p.jsonl")
 	os.WriteFile(path, []byte(rows.String()), 0o644)
 	l := batch.NewLabeler(runeEncoder{}, plainChat{}, batch.TrainResponses, -1)
-	page, err := dataset.Preview(path, dataset.Options{}, l, dataset.PreviewOptions{Page: 2, PageSize: 10, MaxLen: 12})
+	page, err := dataset.Preview(t.Context(), path, dataset.Options{}, l, dataset.PreviewOptions{Page: 2, PageSize: 10, MaxLen: 12})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,12 +81,12 @@ func TestPreviewPagesAndHighlights(t *testing.T) {
 	if trained != "" || r.Trainable != 0 || !r.Truncated || !strings.HasSuffix(cut, "éu\n") {
 		t.Fatalf("trained %q cut %q row %+v", trained, cut, r)
 	}
-	page0, _ := dataset.Preview(path, dataset.Options{}, l, dataset.PreviewOptions{PageSize: 10})
+	page0, _ := dataset.Preview(t.Context(), path, dataset.Options{}, l, dataset.PreviewOptions{PageSize: 10})
 	if !page0.HasMore || page0.Rows[0].Trainable != 2 {
 		t.Fatalf("page 0: more=%v trainable=%d", page0.HasMore, page0.Rows[0].Trainable)
 	}
 	// Without a labeler, messages only.
-	plain, _ := dataset.Preview(path, dataset.Options{}, nil, dataset.PreviewOptions{PageSize: 3})
+	plain, _ := dataset.Preview(t.Context(), path, dataset.Options{}, nil, dataset.PreviewOptions{PageSize: 3})
 	if len(plain.Rows) != 3 || plain.Rows[0].Messages[1].Content != "éa" || plain.Rows[0].Tokens != nil {
 		t.Fatalf("plain preview %+v", plain.Rows[0])
 	}

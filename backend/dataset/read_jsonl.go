@@ -1,7 +1,6 @@
 package dataset
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
@@ -9,44 +8,57 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // jsonlSource reads one JSON object per line. Blank lines are skipped; a
-// line that is not valid JSON is reported with its line number and the
-// stream can continue past it.
+// line that is not valid JSON, too long, not UTF-8 or with a duplicated
+// key is reported with its line number and the stream can continue past
+// it.
 type jsonlSource struct {
 	path    string
 	f       *os.File
-	r       *bufio.Reader
+	lr      *lineReader
 	line    int
 	row     int
 	columns map[string]struct{}
+	check   jsonChecker
 }
 
-func openJSONL(path string) (*jsonlSource, error) {
+func openJSONL(path string, maxRow int64) (*jsonlSource, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &Error{File: path, Kind: ErrUnreadable, Msg: err.Error()}
 	}
-	return &jsonlSource{path: path, f: f, r: bufio.NewReaderSize(f, 1<<20), columns: map[string]struct{}{}}, nil
+	return &jsonlSource{path: path, f: f, lr: newLineReader(f, maxRow), columns: map[string]struct{}{}}, nil
 }
 
 func (s *jsonlSource) Columns() []string { return sortedKeys(s.columns) }
 
 func (s *jsonlSource) Next() (Record, error) {
 	for {
-		line, err := s.r.ReadBytes('\n')
-		if len(line) == 0 && err != nil {
+		line, size, err := s.lr.next()
+		if size == 0 && err != nil {
 			if err == io.EOF {
 				return Record{}, io.EOF
 			}
 			return Record{}, &Error{File: s.path, Line: s.line + 1, Kind: ErrUnreadable, Msg: err.Error()}
 		}
-		s.line++
-		if s.line == 1 {
-			line = bytes.TrimPrefix(line, utf8BOM) // written by some Windows editors
+		if err != nil && err != io.EOF {
+			return Record{}, &Error{File: s.path, Line: s.line + 1, Kind: ErrUnreadable, Msg: err.Error()}
 		}
-		line = bytes.TrimSpace(line)
+		s.line++
+		if line == nil { // over the limit, already skipped
+			s.row++
+			return Record{}, rowTooLarge(s.path, s.row, s.line, size, s.lr.max)
+		}
+		lead := 0 // bytes trimmed off the front, so offsets count from the line's start
+		if s.line == 1 && bytes.HasPrefix(line, utf8BOM) {
+			line, lead = line[len(utf8BOM):], len(utf8BOM) // written by some Windows editors
+		}
+		trimmed := bytes.TrimLeftFunc(line, unicode.IsSpace)
+		lead += len(line) - len(trimmed)
+		line = bytes.TrimRightFunc(trimmed, unicode.IsSpace)
 		if len(line) == 0 {
 			continue
 		}
@@ -59,10 +71,13 @@ func (s *jsonlSource) Next() (Record, error) {
 		if err := json.Unmarshal(line, &fields); err != nil {
 			return Record{}, &Error{File: s.path, Row: s.row, Line: s.line, Kind: ErrInvalidJSON, Msg: jsonProblem(err, line)}
 		}
+		if f := s.check.check(line, jsonText{where: "the line", offset: lead}); f != nil {
+			return Record{}, &Error{File: s.path, Row: s.row, Line: s.line, Field: f.field, Kind: f.kind, Msg: f.msg}
+		}
 		for k := range fields {
 			s.columns[k] = struct{}{}
 		}
-		return Record{Row: s.row, Line: s.line, Fields: fields}, nil
+		return Record{Row: s.row, Line: s.line, Fields: fields, textChecked: true}, nil
 	}
 }
 

@@ -18,6 +18,11 @@ import (
 // never sits in memory whole.
 const parquetBatchRows = 2048
 
+// parquetBatchBytes bounds a batch by size as well: 2048 rows of a
+// megabyte each would be 2 GB at once. The row groups' metadata gives
+// their average row size before anything is decoded.
+const parquetBatchBytes = 64 << 20
+
 // parquetSource streams a parquet file batch by batch through arrow-go.
 // Nested columns are converted by arrow field name, never by the name of
 // the list's child node, so `list<element: struct>`, `list<item: struct>`
@@ -30,9 +35,14 @@ type parquetSource struct {
 	batch  arrow.RecordBatch
 	pos    int
 	row    int
+	max    int64
+	check  arrowCheck // reused from row to row
+	// binary: some column holds binary values, which become strings
+	// unchecked (they need not be text), so standardizing checks them.
+	binary bool
 }
 
-func openParquet(path string) (src *parquetSource, err error) {
+func openParquet(path string, maxRow int64) (src *parquetSource, err error) {
 	defer func() {
 		// arrow-go can panic on some malformed files; never let that cross
 		// our API.
@@ -44,7 +54,7 @@ func openParquet(path string) (src *parquetSource, err error) {
 	if err != nil {
 		return nil, parquetOpenError(path, err)
 	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: parquetBatchRows}, memory.DefaultAllocator)
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: parquetBatchSize(pf)}, memory.DefaultAllocator)
 	if err != nil {
 		pf.Close()
 		return nil, &Error{File: path, Kind: ErrTruncated, Msg: "cannot map the parquet schema to arrow: " + err.Error()}
@@ -54,7 +64,43 @@ func openParquet(path string) (src *parquetSource, err error) {
 		pf.Close()
 		return nil, &Error{File: path, Kind: ErrTruncated, Msg: "cannot read row groups: " + err.Error()}
 	}
-	return &parquetSource{path: path, pf: pf, rr: rr, schema: rr.Schema()}, nil
+	return &parquetSource{path: path, pf: pf, rr: rr, schema: rr.Schema(), max: maxRow, binary: hasBinary(rr.Schema().Fields())}, nil
+}
+
+// hasBinary reports whether any of fields, or a field nested in them, is
+// binary.
+func hasBinary(fields []arrow.Field) bool {
+	for _, f := range fields {
+		switch t := f.Type.(type) {
+		case *arrow.BinaryType, *arrow.LargeBinaryType, *arrow.BinaryViewType, *arrow.FixedSizeBinaryType:
+			return true
+		case arrow.NestedType:
+			if hasBinary(t.Fields()) {
+				return true
+			}
+		case *arrow.DictionaryType:
+			if hasBinary([]arrow.Field{{Type: t.ValueType}}) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// parquetBatchSize picks the rows per batch: parquetBatchRows, fewer when
+// the row groups' average row is large.
+func parquetBatchSize(pf *file.Reader) int64 {
+	n := int64(parquetBatchRows)
+	md := pf.MetaData()
+	for i := 0; i < pf.NumRowGroups(); i++ {
+		g := md.RowGroup(i)
+		if rows := g.NumRows(); rows > 0 {
+			if perRow := g.TotalByteSize() / rows; perRow > 0 {
+				n = min(n, max(1, parquetBatchBytes/perRow))
+			}
+		}
+	}
+	return n
 }
 
 // parquetOpenError explains the usual reason a parquet file does not open:
@@ -115,13 +161,25 @@ func (s *parquetSource) Next() (rec Record, err error) {
 		s.batch = s.rr.RecordBatch()
 		s.pos = 0
 	}
-	fields := make(map[string]any, s.batch.NumCols())
-	for c := 0; c < int(s.batch.NumCols()); c++ {
-		fields[s.batch.ColumnName(c)] = arrowValue(s.batch.Column(c), s.pos)
-	}
+	i := s.pos
 	s.pos++
 	s.row++
-	return Record{Row: s.row, Fields: fields}, nil
+	chk := &s.check
+	chk.size, chk.fault = 0, nil
+	for c := 0; c < int(s.batch.NumCols()); c++ {
+		chk.column(s.batch.ColumnName(c), s.batch.Column(c), i)
+	}
+	if chk.size > s.max {
+		return Record{}, rowTooLarge(s.path, s.row, 0, chk.size, s.max)
+	}
+	if f := chk.fault; f != nil {
+		return Record{}, &Error{File: s.path, Row: s.row, Field: f.field, Kind: f.kind, Msg: f.msg}
+	}
+	fields := make(map[string]any, s.batch.NumCols())
+	for c := 0; c < int(s.batch.NumCols()); c++ {
+		fields[s.batch.ColumnName(c)] = arrowValue(s.batch.Column(c), i)
+	}
+	return Record{Row: s.row, Fields: fields, textChecked: !s.binary}, nil
 }
 
 func (s *parquetSource) Close() error {

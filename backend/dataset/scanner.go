@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -27,14 +28,20 @@ type Options struct {
 	// Files, when set, are the data files to read (e.g. what a hub
 	// download returned); the path given alongside only names them.
 	Files []string `json:"-"`
+	// MaxRowBytes bounds the size of one row (0: DefaultMaxRowBytes; at
+	// most MaxRowBytesLimit). A larger row is an ErrRowTooLarge row
+	// error, skipped and counted with SkipBadRows. Left out of JSON when
+	// 0, so token caches keyed on these options stay valid.
+	MaxRowBytes int64 `json:",omitempty"`
 }
 
-// ResolveFiles lists the files NewScanner reads for path and opts.
-func ResolveFiles(path string, opts Options) ([]string, error) {
+// ResolveFiles lists the files NewScanner reads for path and opts (see
+// DataFiles for the bounds of a folder scan).
+func ResolveFiles(ctx context.Context, path string, opts Options) ([]string, error) {
 	if len(opts.Files) > 0 {
 		return SplitFiles("", opts.Files, opts.Split)
 	}
-	return DataFiles(path, opts.Split)
+	return DataFiles(ctx, path, opts.Split)
 }
 
 // maxKeptProblems bounds the problems kept for reporting; the count is exact.
@@ -47,6 +54,9 @@ type pending struct {
 
 // Scanner streams the standardized conversations of one file.
 type Scanner struct {
+	// ctx is the caller's, checked before every row: a scanner is an
+	// iterator over a long operation, and its Next takes no context.
+	ctx      context.Context
 	path     string
 	files    []string
 	src      Source
@@ -65,28 +75,32 @@ type Scanner struct {
 // returns a scanner positioned at the first row.
 //
 // path may be a folder (a dataset downloaded from the hub): its data files
-// of opts.Split are read in name order as one dataset.
-func NewScanner(path string, opts Options) (*Scanner, error) {
-	files, err := ResolveFiles(path, opts)
+// of opts.Split are read in name order as one dataset. The scanner stops
+// with ctx's error once ctx ends, at the next row.
+func NewScanner(ctx context.Context, path string, opts Options) (*Scanner, error) {
+	files, err := ResolveFiles(ctx, path, opts)
 	if err != nil {
 		return nil, err
 	}
-	return NewScannerFiles(path, files, opts)
+	return NewScannerFiles(ctx, path, files, opts)
 }
 
 // NewScannerFiles reads files, in order, as one dataset called name (a hub
 // id, a folder); opts.Split is not applied (see SplitFiles).
-func NewScannerFiles(name string, files []string, opts Options) (*Scanner, error) {
+func NewScannerFiles(ctx context.Context, name string, files []string, opts Options) (*Scanner, error) {
 	if len(files) == 0 {
 		return nil, &Error{File: name, Kind: ErrEmptyDataset, Msg: "no data files"}
 	}
+	limit, err := opts.rowLimit()
+	if err != nil {
+		return nil, fmt.Errorf("dataset %s: %w", name, err)
+	}
 	path := name
 	var src Source
-	var err error
 	if len(files) == 1 {
-		src, err = Open(files[0])
+		src, err = Open(files[0], limit)
 	} else {
-		src, err = openMulti(files)
+		src, err = openMulti(files, limit)
 	}
 	if err != nil {
 		return nil, err
@@ -94,7 +108,7 @@ func NewScannerFiles(name string, files []string, opts Options) (*Scanner, error
 	if len(files) == 1 {
 		path = files[0] // name the file itself in messages
 	}
-	s := &Scanner{path: path, src: src, opts: opts, files: files}
+	s := &Scanner{ctx: ctx, path: path, src: src, opts: opts, files: files}
 	if err := s.prepare(); err != nil {
 		src.Close()
 		return nil, err
@@ -109,6 +123,9 @@ func (s *Scanner) prepare() error {
 	}
 	var sample []Record
 	for len(s.buf) < n {
+		if err := s.ctx.Err(); err != nil {
+			return err
+		}
 		rec, err := s.src.Next()
 		if err == io.EOF {
 			break
@@ -163,7 +180,7 @@ func (s *Scanner) checkColumns(sample []Record) error {
 			continue
 		}
 		e := &Error{File: s.path, Field: c, Kind: ErrMissingColumn, Msg: fmt.Sprintf(
-			"column %q not found; the file's columns are %s; %s", c, quoteList(sortedKeys(cols)), needs(s.mapping.Format))}
+			"column %s not found; the file's columns are %s; %s", quoteCapped(c), quoteList(sortedKeys(cols)), needs(s.mapping.Format))}
 		if ft, _ := FileTypeOf(s.path); ft == FileCSV {
 			e.Line = 1
 		}
@@ -201,6 +218,9 @@ func (s *Scanner) Files() []string { return s.files }
 // the first problem (bad rows are skipped and counted when allowed).
 func (s *Scanner) Next() (Conversation, error) {
 	for {
+		if err := s.ctx.Err(); err != nil {
+			return Conversation{}, err
+		}
 		var rec Record
 		var err error
 		if len(s.buf) > 0 {
@@ -269,8 +289,8 @@ type Loaded struct {
 
 // Load reads every conversation of a file. Use a Scanner to stream a file
 // too large to hold.
-func Load(path string, opts Options) (*Loaded, error) {
-	s, err := NewScanner(path, opts)
+func Load(ctx context.Context, path string, opts Options) (*Loaded, error) {
+	s, err := NewScanner(ctx, path, opts)
 	if err != nil {
 		return nil, err
 	}

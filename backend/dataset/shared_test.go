@@ -26,7 +26,7 @@ func TestSharedSampleFiles(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
 			path := sharedtest.Path(t, "data", "finetome-sample", c.file)
-			l, err := Load(path, Options{})
+			l, err := Load(t.Context(), path, Options{})
 			if err != nil {
 				t.Fatalf("load: %v", err)
 			}
@@ -140,7 +140,7 @@ func TestSharedBadFiles(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
 			path := sharedtest.Path(t, "data", "finetome-sample", "bad", c.file)
-			_, err := Load(path, Options{})
+			_, err := Load(t.Context(), path, Options{})
 			if err == nil {
 				t.Fatal("loaded without error")
 			}
@@ -178,7 +178,7 @@ func TestSharedBadRowsSkipped(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
 			path := sharedtest.Path(t, "data", "finetome-sample", "bad", c.file)
-			l, err := Load(path, Options{SkipBadRows: true})
+			l, err := Load(t.Context(), path, Options{SkipBadRows: true})
 			if c.bad == c.rows {
 				if err == nil {
 					t.Fatal("a file with no good row loaded")

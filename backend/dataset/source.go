@@ -20,6 +20,9 @@ type Record struct {
 	// when the dataset is one file (Row is then the file's row).
 	File    string
 	FileRow int
+	// textChecked: the reader found every string of the row valid UTF-8,
+	// so standardizing need not look again.
+	textChecked bool
 }
 
 // Source streams the records of one file. Next returns io.EOF after the
@@ -57,11 +60,18 @@ func FileTypeOf(path string) (FileType, error) {
 		return FileCSV, nil
 	}
 	return "", &Error{File: path, Kind: ErrUnsupportedFile,
-		Msg: fmt.Sprintf("extension %q is not one of .parquet, .json, .jsonl, .ndjson, .csv", filepath.Ext(path))}
+		Msg: fmt.Sprintf("extension %s is not one of .parquet, .json, .jsonl, .ndjson, .csv", quoteCapped(filepath.Ext(path)))}
 }
 
-// Open opens a dataset file for streaming, choosing the reader by extension.
-func Open(path string) (Source, error) {
+// Open opens a dataset file for streaming, choosing the reader by
+// extension. maxRowBytes bounds one row (0: DefaultMaxRowBytes); a larger
+// row is a row-level ErrRowTooLarge, found without holding it whole
+// where the format allows.
+func Open(path string, maxRowBytes int64) (Source, error) {
+	limit, err := Options{MaxRowBytes: maxRowBytes}.rowLimit()
+	if err != nil {
+		return nil, &Error{File: path, Kind: ErrRowTooLarge, Msg: err.Error()}
+	}
 	ft, err := FileTypeOf(path)
 	if err != nil {
 		return nil, err
@@ -73,12 +83,12 @@ func Open(path string) (Source, error) {
 	}
 	switch ft {
 	case FileParquet:
-		return openParquet(path)
+		return openParquet(path, limit)
 	case FileJSON:
-		return openJSON(path)
+		return openJSON(path, limit)
 	case FileJSONL:
-		return openJSONL(path)
+		return openJSONL(path, limit)
 	default:
-		return openCSV(path)
+		return openCSV(path, limit)
 	}
 }

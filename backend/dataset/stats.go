@@ -46,8 +46,13 @@ type Stats struct {
 	P95Len          int        `json:"p95_len"`
 	Lengths         []RangeBin `json:"lengths"`
 	OverMaxLen      int        `json:"over_max_len"`
-	Truncated       int        `json:"truncated"`
-	Kept            int        `json:"kept"`
+	// TextCut counts rows so far over MaxLen that their text was cut
+	// before tokenizing (see CutMarginTokens): they count in OverMaxLen,
+	// Truncated or Dropped as before, but their lengths above are lower
+	// bounds.
+	TextCut   int `json:"text_cut,omitempty"`
+	Truncated int `json:"truncated"`
+	Kept      int `json:"kept"`
 	// Dropped counts rows left out of training, by reason.
 	Dropped map[string]int `json:"dropped,omitempty"`
 	// DroppedExamples gives the first few dropped rows per reason.
@@ -62,9 +67,10 @@ type StatsOptions struct {
 }
 
 // ComputeStats reads the whole file; with a labeler it tokenizes every row
-// (in parallel) to report lengths, truncation and drops under opts.
+// (in parallel) to report lengths, truncation and drops under opts. It
+// stops with ctx's error when ctx ends.
 func ComputeStats(ctx context.Context, path string, opts Options, l Labeler, so StatsOptions) (*Stats, error) {
-	s, err := NewScanner(path, opts)
+	s, err := NewScanner(ctx, path, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +99,7 @@ func ComputeStats(ctx context.Context, path string, opts Options, l Labeler, so 
 	} else {
 		st.Tokenized = true
 		var lengths []int
-		err := LabelParallel(ctx, s, l, so.Workers, func(r LabelResult) error {
+		err := LabelParallel(ctx, s, l, LabelOptions{Workers: so.Workers, MaxLen: so.MaxLen}, func(r LabelResult) error {
 			count(r.Conversation)
 			if r.Err != nil {
 				st.drop(DropTemplateError, r.Conversation.Row)
@@ -107,6 +113,9 @@ func ComputeStats(ctx context.Context, path string, opts Options, l Labeler, so 
 			st.Tokens += int64(n)
 			if so.MaxLen > 0 && n > so.MaxLen {
 				st.OverMaxLen++
+			}
+			if r.Labeled.Cut {
+				st.TextCut++
 			}
 			keep, truncated, drop := Fit(r.Labeled.Trainable, so.MaxLen, so.Truncation)
 			if drop != "" {

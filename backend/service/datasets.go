@@ -52,7 +52,7 @@ func (s *Datasets) Inspect(req DatasetRequest) (out DatasetInfo, err error) {
 	if err != nil {
 		return out, err
 	}
-	sc, err := dataset.NewScanner(files[0], s.readOptions(req))
+	sc, err := dataset.NewScanner(s.deps.Context, files[0], s.readOptions(req))
 	if err != nil {
 		return out, err
 	}
@@ -71,7 +71,7 @@ func (s *Datasets) Preview(req DatasetRequest) (out *dataset.PreviewPage, err er
 	if err != nil {
 		return nil, err
 	}
-	return dataset.Preview(file, s.readOptions(req), labeler, dataset.PreviewOptions{Page: req.Page, PageSize: req.PageSize, MaxLen: req.MaxLen})
+	return dataset.Preview(s.deps.Context, file, s.readOptions(req), labeler, dataset.PreviewOptions{Page: req.Page, PageSize: req.PageSize, MaxLen: req.MaxLen})
 }
 
 // Stats reads the whole dataset: rows, turns and, with a model, the token
