@@ -77,6 +77,10 @@ type Dataset struct {
 	ValPath string `yaml:"val_path,omitempty" json:"val_path,omitempty"`
 	// MaxRows caps the rows read (0 = all), handy for a quick try.
 	MaxRows int `yaml:"max_rows,omitempty" json:"max_rows,omitempty"`
+	// MaxRowMB refuses (skips and counts) a row larger than this many MB
+	// (0 = dataset.DefaultMaxRowBytes), so one damaged or hostile row
+	// cannot exhaust memory.
+	MaxRowMB int `yaml:"max_row_mb,omitempty" json:"max_row_mb,omitempty"`
 }
 
 // Training holds the optimiser, schedule and loop hyperparameters.

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestDefaultsFollowUnslothGemma3Notebook(t *testing.T) {
@@ -205,4 +207,23 @@ func TestSetErrors(t *testing.T) {
 	if err := c.Set("lora.scale", "1"); err == nil {
 		t.Error("unknown lora field accepted")
 	}
+}
+
+func TestMaxRowMBBounds(t *testing.T) {
+	c := Default()
+	c.Model.Source, c.Dataset.Path = "org/m", "org/d"
+	c.Dataset.MaxRowMB = -1
+	require.Contains(t, fieldsOf(c.Validate()), "dataset.max_row_mb")
+	c.Dataset.MaxRowMB = 4096
+	require.Contains(t, fieldsOf(c.Validate()), "dataset.max_row_mb")
+	c.Dataset.MaxRowMB = 64
+	require.NotContains(t, fieldsOf(c.Validate()), "dataset.max_row_mb")
+}
+
+func fieldsOf(errs []FieldError) []string {
+	var out []string
+	for _, e := range errs {
+		out = append(out, e.Field)
+	}
+	return out
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/whetstone-ai/whetstone/backend/dataset"
 )
 
 // FieldError is one problem with one field, addressed by its dotted YAML
@@ -86,6 +88,9 @@ func (c Config) Validate() []FieldError {
 	}
 	if !finite(c.Dataset.ValFraction) || c.Dataset.ValFraction < 0 || c.Dataset.ValFraction >= 1 {
 		add("dataset.val_fraction", "must be in [0, 1), got %v", c.Dataset.ValFraction)
+	}
+	if c.Dataset.MaxRowMB < 0 || int64(c.Dataset.MaxRowMB)<<20 > dataset.MaxRowBytesLimit {
+		add("dataset.max_row_mb", "must be between 0 (the default, %d MB) and %d, got %d", dataset.DefaultMaxRowBytes>>20, dataset.MaxRowBytesLimit>>20, c.Dataset.MaxRowMB)
 	}
 	if c.Dataset.MaxRows < 0 {
 		add("dataset.max_rows", "must be 0 (all rows) or positive, got %d", c.Dataset.MaxRows)

@@ -29,6 +29,8 @@ type DatasetRequest struct {
 	// Truncation is "truncate" (default) or "drop" for rows over MaxLen.
 	Truncation  string `json:"truncation"`
 	SkipBadRows bool   `json:"skip_bad_rows"`
+	// MaxRowMB refuses rows larger than this (0: dataset.DefaultMaxRowBytes).
+	MaxRowMB int `json:"max_row_mb"`
 	Page        int    `json:"page"`
 	PageSize    int    `json:"page_size"`
 }
@@ -52,7 +54,7 @@ func (s *Datasets) Inspect(req DatasetRequest) (out DatasetInfo, err error) {
 	if err != nil {
 		return out, err
 	}
-	sc, err := dataset.NewScanner(s.deps.Context, files[0], s.readOptions(req))
+	sc, err := dataset.NewScanner(s.deps.ctx(), files[0], s.readOptions(req))
 	if err != nil {
 		return out, err
 	}
@@ -71,7 +73,7 @@ func (s *Datasets) Preview(req DatasetRequest) (out *dataset.PreviewPage, err er
 	if err != nil {
 		return nil, err
 	}
-	return dataset.Preview(s.deps.Context, file, s.readOptions(req), labeler, dataset.PreviewOptions{Page: req.Page, PageSize: req.PageSize, MaxLen: req.MaxLen})
+	return dataset.Preview(s.deps.ctx(), file, s.readOptions(req), labeler, dataset.PreviewOptions{Page: req.Page, PageSize: req.PageSize, MaxLen: req.MaxLen})
 }
 
 // Stats reads the whole dataset: rows, turns and, with a model, the token
@@ -109,12 +111,14 @@ func (r DatasetRequest) check() error {
 		return fmt.Errorf("page: must be between 0 and %d, got %d", MaxPreviewPage, r.Page)
 	case r.MaxLen < 0 || r.MaxLen > MaxDatasetMaxLen:
 		return fmt.Errorf("max_len: must be between 0 (no limit) and %d, got %d", MaxDatasetMaxLen, r.MaxLen)
+	case r.MaxRowMB < 0 || int64(r.MaxRowMB)<<20 > dataset.MaxRowBytesLimit:
+		return fmt.Errorf("max_row_mb: must be between 0 (the default, %d MB) and %d, got %d", dataset.DefaultMaxRowBytes>>20, dataset.MaxRowBytesLimit>>20, r.MaxRowMB)
 	}
 	return nil
 }
 
 func (s *Datasets) readOptions(req DatasetRequest) dataset.Options {
-	return dataset.Options{Mapping: req.Mapping, SkipBadRows: req.SkipBadRows}
+	return dataset.Options{Mapping: req.Mapping, SkipBadRows: req.SkipBadRows, MaxRowBytes: int64(req.MaxRowMB) << 20}
 }
 
 // open resolves the dataset's first data file and the model's labeler.

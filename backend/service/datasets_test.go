@@ -82,3 +82,18 @@ func TestDatasetRequestSizesAreBounded(t *testing.T) {
 	_, err = s.Datasets.Stats(DatasetRequest{Path: data, MaxLen: 1 << 30})
 	require.ErrorContains(t, err, "max_len")
 }
+
+func TestDatasetMaxRowMBReachesTheReader(t *testing.T) {
+	s, _ := newServices(t)
+	big := strings.Repeat("x", 2<<20)
+	p := filepath.Join(t.TempDir(), "big.jsonl")
+	require.NoError(t, os.WriteFile(p, []byte(`{"text":"short"}`+"\n"+`{"text":"`+big+`"}`+"\n"), 0o644))
+	_, err := s.Datasets.Stats(DatasetRequest{Path: p, MaxRowMB: 1})
+	require.ErrorContains(t, err, "row 2")
+	require.ErrorContains(t, err, "over the 1 MB limit")
+	st, err := s.Datasets.Stats(DatasetRequest{Path: p, MaxRowMB: 4})
+	require.NoError(t, err)
+	require.Equal(t, 2, st.Rows)
+	_, err = s.Datasets.Stats(DatasetRequest{Path: p, MaxRowMB: -1})
+	require.ErrorContains(t, err, "max_row_mb")
+}

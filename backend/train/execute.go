@@ -184,7 +184,7 @@ func prepareData(ctx context.Context, env Env, cfg runconfig.Config, modelDir st
 	// chosen split, as the hub lays them out); anything else is a hub id,
 	// resolved to files in the local hub cache (downloaded when needed).
 	path := cfg.Dataset.Path
-	dsOpts := dataset.Options{SkipBadRows: true, MaxBadRows: 1000, Split: cfg.Dataset.Split}
+	dsOpts := dataset.Options{SkipBadRows: true, MaxBadRows: 1000, Split: cfg.Dataset.Split, MaxRowBytes: int64(cfg.Dataset.MaxRowMB) << 20}
 	if _, err := os.Stat(path); err != nil {
 		if env.Hub == nil {
 			return nil, fmt.Errorf("dataset %s: %w", path, err)

@@ -15,7 +15,7 @@ const base = {
 
 describe('config form', () => {
   it('every field path exists in the default config shape or is optional', () => {
-    const optional = new Set(['name', 'dataset.format', 'dataset.val_path', 'dataset.max_rows', 'output']);
+    const optional = new Set(['name', 'dataset.format', 'dataset.val_path', 'dataset.max_rows', 'dataset.max_row_mb', 'output']);
     const paths = groups.flatMap((g) => g.fields.map((f) => f.path));
     expect(new Set(paths).size).toBe(paths.length); // no duplicates
     for (const p of paths) {

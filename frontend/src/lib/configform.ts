@@ -95,6 +95,7 @@ export const groups: FieldGroup[] = [
       { path: 'dataset.val_fraction', label: 'Validation fraction', kind: 'float', step: 0.01, min: 0 },
       { path: 'dataset.val_path', label: 'Validation file', kind: 'text', help: 'Overrides the fraction.' },
       { path: 'dataset.max_rows', label: 'Max rows', kind: 'int', min: 0, help: '0 reads all rows.' },
+      { path: 'dataset.max_row_mb', label: 'Largest row (MB)', kind: 'int', min: 0, help: 'A bigger row is skipped and counted; 0 means 16 MB.' },
       { path: 'training.eval_every', label: 'Evaluate every (steps)', kind: 'int', min: 0 },
       { path: 'training.eval_batches', label: 'Eval batches', kind: 'int', min: 0 },
       { path: 'checkpoint.every', label: 'Checkpoint every (steps)', kind: 'int', min: 0 },

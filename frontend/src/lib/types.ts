@@ -120,6 +120,8 @@ export interface DatasetRequest {
   max_len?: number;
   truncation?: 'truncate' | 'drop' | string;
   skip_bad_rows?: boolean;
+  /** Refuses rows larger than this many MB (0: 16 MB). */
+  max_row_mb?: number;
   page?: number;
   page_size?: number;
 }
@@ -219,6 +221,7 @@ export interface RunConfig {
     val_fraction: number;
     val_path?: string;
     max_rows?: number;
+    max_row_mb?: number;
   };
   training: {
     learning_rate: number;
