@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+	"unicode/utf8"
 
 	"github.com/whetstone-ai/whetstone/backend/dataset"
 )
@@ -73,11 +74,24 @@ func shareGPTRows(n int) []dataset.ShareGPTRow {
 			}
 			l := 80 + rng.IntN(600)
 			start := rng.IntN(len(text) - l)
-			r.Turns = append(r.Turns, dataset.Turn{From: from, Value: text[start : start+l]})
+			r.Turns = append(r.Turns, dataset.Turn{From: from, Value: runeSlice(text, start, start+l)})
 		}
 		rows[i] = r
 	}
 	return rows
+}
+
+// runeSlice is text[start:end] with both ends moved back to the start of a
+// character, so the corpus's non-Latin text is never cut into invalid
+// UTF-8 (which the dataset readers rightly refuse).
+func runeSlice(text string, start, end int) string {
+	for start > 0 && !utf8.RuneStart(text[start]) {
+		start--
+	}
+	for end > start && end < len(text) && !utf8.RuneStart(text[end]) {
+		end--
+	}
+	return text[start:end]
 }
 
 func writeShareGPTJSONL(path string, rows []dataset.ShareGPTRow) (int, error) {
