@@ -10,11 +10,12 @@
 //	    train.log         human-readable log lines
 //	    checkpoints/<step>/  resumable training state (written by backend/train)
 //	    adapter/          the final LoRA adapter
+//	    .lock             held by the process executing the run (runlock.go)
 //
 // # Why the directories are the index
 //
 // There is no database. The list of runs is rebuilt by scanning runs/ and
-// reading each state.json, and every state.json is replaced atomically
+// reading each run's files, and every state.json is replaced atomically
 // (temporary file, fsync, rename). We chose this over SQLite or bbolt because:
 //
 //   - A run directory is self-contained: copying, archiving or deleting it
@@ -28,12 +29,31 @@
 //   - It needs no cgo and no extra dependency, keeping the single static
 //     binary.
 //
-// A run whose state says "running" but whose owning process is gone (the
-// record keeps the owner's pid and process start time) is reported as
-// "interrupted" and can be resumed from its newest valid checkpoint.
-// metrics.jsonl is append-only; a partial last line left by a crash is
-// ignored when reading, and resuming truncates the file back to the
-// checkpoint's step so the resumed steps are not listed twice.
+// # Damage, ownership, metrics
+//
+// A run folder whose state.json, config.yaml or metrics.jsonl cannot be
+// read (cut off, empty, wrongly typed, missing) never hides the others or
+// stops the store: it is listed in state "damaged" with Record.Damage
+// saying which file is wrong, how, and what can be done. It can always be
+// deleted; it can be resumed when config.yaml is readable and a complete
+// checkpoint exists, which sets the unreadable files aside (<name>.damaged)
+// and writes a fresh state.json. Nothing else writes over a damaged file.
+//
+// The process that executes a run holds the run's lock (runs/<id>/.lock,
+// flock) until it has written the run's final state, and "running" means
+// exactly that the lock is held: a run whose state says "running" with no
+// one holding its lock is reported as "interrupted" and can be resumed
+// from its newest valid checkpoint. The pid and host in the record are for
+// display only, so a dead owner, a zombie, a reused pid or pid 1 cannot
+// keep a run "running" (runlock.go says how the lock is checked). A queued
+// execution reads the run's state again once it holds the lock and refuses
+// a run that another process completed, paused or took meanwhile.
+//
+// metrics.jsonl is append-only. A line that cannot be read (a partial one
+// left by a crash, a damaged one anywhere) is skipped and counted
+// (ReadMetrics), never an error, and resuming rewrites the file with the
+// readable lines up to the checkpoint's step, so the resumed steps are not
+// listed twice.
 //
 // # Queue
 //

@@ -71,6 +71,8 @@ type Job struct {
 
 	stop    atomic.Int32
 	emitter events.Emitter
+	// refusal is why the job did not start (ErrRefused), for Wait.
+	refusal error
 }
 
 // StopRequested is polled by the executor between steps.
@@ -146,7 +148,7 @@ type Queue struct {
 	pending []*Job
 	current *Job
 	wake    chan struct{}
-	done    map[string][]chan struct{}
+	done    map[string][]chan error
 	closed  bool
 	wg      sync.WaitGroup
 }
@@ -171,7 +173,7 @@ func NewQueue(store *Store, exec Executor, emitter events.Emitter, opts ...Queue
 	for _, f := range opts {
 		f(&o)
 	}
-	q := &Queue{store: store, exec: exec, emitter: emitter, wake: make(chan struct{}, 1), done: map[string][]chan struct{}{}}
+	q := &Queue{store: store, exec: exec, emitter: emitter, wake: make(chan struct{}, 1), done: map[string][]chan error{}}
 	if o.noRestore {
 		return q, nil
 	}
@@ -252,6 +254,7 @@ func (q *Queue) loop(ctx context.Context) {
 		delete(q.done, job.ID)
 		q.mu.Unlock()
 		for _, w := range waiters {
+			w <- job.refusal
 			close(w)
 		}
 	}
@@ -276,7 +279,20 @@ func (q *Queue) execute(ctx context.Context, job *Job) {
 		return
 	}
 	defer release()
-	rec, err := q.store.claim(job.ID)
+	// The run's own lock, held until its final state is written, and the
+	// state read again under it: another process may have run it while
+	// this job waited for the device.
+	rec, err := q.store.claim(job.ID, job.Resume)
+	if errors.Is(err, ErrRefused) {
+		// The record is left as the other process made it; the UI learns
+		// what that is.
+		job.refusal = err
+		job.Logf("%v", err)
+		if rec, gerr := q.store.Get(job.ID); gerr == nil {
+			q.emitState(rec)
+		}
+		return
+	}
 	if err != nil {
 		q.finish(job, Failed, err)
 		return
@@ -390,7 +406,9 @@ func (q *Queue) push(job *Job) {
 }
 
 // Wait blocks until the run's current execution ends (returns at once when
-// the run is neither queued nor running here) or ctx ends.
+// the run is neither queued nor running here) or ctx ends. When the run's
+// turn came but it could no longer start (another process completed,
+// paused or took it meanwhile), the error says so and matches ErrRefused.
 func (q *Queue) Wait(ctx context.Context, id string) error {
 	q.mu.Lock()
 	inQueue := q.current != nil && q.current.ID == id || slices.ContainsFunc(q.pending, func(j *Job) bool { return j.ID == id })
@@ -398,12 +416,12 @@ func (q *Queue) Wait(ctx context.Context, id string) error {
 		q.mu.Unlock()
 		return nil
 	}
-	ch := make(chan struct{})
+	ch := make(chan error, 1)
 	q.done[id] = append(q.done[id], ch)
 	q.mu.Unlock()
 	select {
-	case <-ch:
-		return nil
+	case err := <-ch:
+		return err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -459,11 +477,23 @@ func (q *Queue) stop(id string, req Stop, queuedTo State) error {
 // Resume queues a paused, interrupted, failed or cancelled run to continue
 // from its newest valid checkpoint (step 0) or from the checkpoint at step.
 // A run that is "queued" in the store but not in this queue (left by
-// another process, or made by Store.Duplicate) is started.
+// another process, or made by Store.Duplicate) is started. A damaged run
+// is repaired first when it can be (see Damage.Resumable).
 func (q *Queue) Resume(id string, step int) error {
 	rec, err := q.store.Get(id)
 	if err != nil {
 		return err
+	}
+	switch rec.State {
+	case Running:
+		return fmt.Errorf("run %s is running%s; nothing to resume", id, ownerText(rec.Owner))
+	case Damaged:
+		if rec, err = q.store.repair(id); err != nil {
+			return err
+		}
+		q.push(q.newJob(id, true, step))
+		q.emitState(rec)
+		return nil
 	}
 	if rec.State == Queued {
 		q.mu.Lock()

@@ -8,7 +8,9 @@ import (
 type State string
 
 // The states of a run. Interrupted is never written by a healthy process: it
-// is what a "running" record becomes when its process is found dead.
+// is what a "running" record becomes when no process holds the run's lock.
+// Damaged is never written at all: it is how a run whose state.json,
+// config.yaml or metrics.jsonl cannot be read is reported (see Damage).
 const (
 	Queued      State = "queued"
 	Running     State = "running"
@@ -17,10 +19,20 @@ const (
 	Failed      State = "failed"
 	Cancelled   State = "cancelled"
 	Interrupted State = "interrupted"
+	Damaged     State = "damaged"
 )
 
+// known reports whether s is a state a state.json may hold.
+func (s State) known() bool {
+	switch s {
+	case Queued, Running, Paused, Completed, Failed, Cancelled, Interrupted:
+		return true
+	}
+	return false
+}
+
 // Resumable reports whether a run in this state can continue from a
-// checkpoint.
+// checkpoint. A damaged run may be resumable too: see Record.CanResume.
 func (s State) Resumable() bool {
 	return s == Paused || s == Interrupted || s == Failed || s == Cancelled
 }
@@ -56,17 +68,47 @@ type Record struct {
 	// DuplicateOf names the run this one was copied from.
 	DuplicateOf string `json:"duplicate_of,omitempty"`
 
-	// Owner identifies the process executing the run, so a later process
-	// can tell a live run from one whose process died.
+	// Owner names the process executing the run, for display ("running in
+	// process 123 on host"). Whether that process is alive is never judged
+	// from it: a "running" run is live exactly while its lock is held (see
+	// runlock.go), which a dead, zombie or reused pid cannot fake.
 	Owner *Owner `json:"owner,omitempty"`
+
+	// Damage is set, with State Damaged, when the run's files cannot be
+	// read; it is never written to state.json.
+	Damage *Damage `json:"damage,omitempty"`
 }
 
-// Owner identifies a process across pid reuse.
+// CanResume reports whether Queue.Resume would accept the run: a resumable
+// state, or damage that a resume can repair.
+func (r Record) CanResume() bool {
+	if r.State == Damaged {
+		return r.Damage != nil && r.Damage.Resumable
+	}
+	return r.State.Resumable()
+}
+
+// Owner is the process executing a run, for display only.
 type Owner struct {
-	PID int `json:"pid"`
-	// Start is the process start time in clock ticks since boot (Linux), or
-	// empty where unknown.
-	Start string `json:"start,omitempty"`
+	PID  int    `json:"pid"`
+	Host string `json:"host,omitempty"`
+}
+
+// Damage says why a run's files cannot be read and what can still be done.
+type Damage struct {
+	// Files names the run's files that cannot be read ("state.json",
+	// "config.yaml", "metrics.jsonl").
+	Files []string `json:"files"`
+	// Reason says what is wrong, file by file.
+	Reason string `json:"reason"`
+	// Resumable is true when config.yaml is readable and a complete
+	// checkpoint exists: Queue.Resume then sets the damaged files aside
+	// (as <name>.damaged), writes a fresh state.json and continues from
+	// the checkpoint at ResumeStep (the newest that looks complete).
+	Resumable  bool `json:"resumable"`
+	ResumeStep int  `json:"resume_step,omitempty"`
+	// Advice says in words what can be done: resume, delete, or why not.
+	Advice string `json:"advice"`
 }
 
 // Metrics is one line of metrics.jsonl: the state of training after an

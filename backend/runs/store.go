@@ -1,10 +1,8 @@
 package runs
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -24,19 +22,38 @@ var ErrNotFound = errors.New("run not found")
 
 // Store is the set of runs under one directory (the workspace's runs/).
 // It is safe for concurrent use inside one process; across processes each
-// state.json is replaced atomically, so readers never see a torn record.
+// state.json is replaced atomically, so readers never see a torn record,
+// and each run's lock says which process executes it (see runlock.go).
 type Store struct {
 	root string
 	self Owner
 
 	mu sync.Mutex
-	// active holds the runs this process is executing right now; a record
-	// owned by this process but not active was left by a goroutine that
-	// died (or a test hook), and counts as interrupted.
-	active map[string]bool
+	// held are the runs this Store executes right now.
+	held map[string]*heldRun
+	// configChecked remembers each run's config.yaml verdict, so List
+	// parses a config again only when the file changed.
+	configChecked map[string]configVerdict
 }
 
-// Open uses root as the runs directory, creating it when missing.
+// configVerdict is what readConfig said of config.yaml at one size and
+// modification time.
+type configVerdict struct {
+	size    int64
+	mtime   time.Time
+	problem string
+}
+
+// heldRun is a run this Store executes: its lock, and the record as last
+// written, which stands in for state.json should that be damaged while
+// the run trains (the next write repairs it).
+type heldRun struct {
+	release func()
+	last    Record
+}
+
+// Open uses root as the runs directory, creating it when missing. It
+// reads no run, so no run's damage can make it fail.
 func Open(root string) (*Store, error) {
 	if strings.TrimSpace(root) == "" {
 		return nil, errors.New("runs directory is empty")
@@ -44,7 +61,7 @@ func Open(root string) (*Store, error) {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, fmt.Errorf("create runs directory %s: %w", root, err)
 	}
-	return &Store{root: root, self: selfOwner(), active: map[string]bool{}}, nil
+	return &Store{root: root, self: selfOwner(), held: map[string]*heldRun{}, configChecked: map[string]configVerdict{}}, nil
 }
 
 // Root is the runs directory.
@@ -132,53 +149,102 @@ func (s *Store) Config(id string) (runconfig.Config, error) {
 	if err := checkID(id); err != nil {
 		return runconfig.Config{}, err
 	}
-	return runconfig.Load(s.ConfigPath(id))
+	cfg, problem := s.readConfig(id)
+	if problem != "" {
+		if _, err := os.Stat(s.Dir(id)); errors.Is(err, os.ErrNotExist) {
+			return runconfig.Config{}, fmt.Errorf("%w: %s", ErrNotFound, id)
+		}
+		return runconfig.Config{}, fmt.Errorf("run %s: config.yaml %s", id, problem)
+	}
+	return cfg, nil
 }
 
-// Get reads one run's record, reporting a dead "running" run as interrupted.
+// Get reads one run's record: a dead "running" run comes back interrupted,
+// a run whose files cannot be read comes back in state Damaged (not as an
+// error). The error is ErrNotFound when there is no such run folder.
 func (s *Store) Get(id string) (Record, error) {
 	if err := checkID(id); err != nil {
 		return Record{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.readLocked(id)
+	return s.loadLocked(id)
 }
 
-func (s *Store) readLocked(id string) (Record, error) {
-	data, err := os.ReadFile(s.statePath(id))
-	if errors.Is(err, os.ErrNotExist) {
+// loadLocked reads the run's record; its only error is ErrNotFound.
+func (s *Store) loadLocked(id string) (Record, error) {
+	if info, err := os.Stat(s.Dir(id)); err != nil || !info.IsDir() {
 		return Record{}, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
+	rec, stateProblem := s.readState(id)
+	if h := s.held[id]; h != nil {
+		// This process trains it: it is running, whatever the disk says.
+		if stateProblem != "" {
+			return h.last, nil
+		}
+		return rec, nil
+	}
+	// Whether a process holds the run's lock is asked only where it
+	// matters: a record that says running, or one that cannot say.
+	trained := false
+	if stateProblem != "" || rec.State == Running {
+		held, err := s.probeRunLock(id, func() {
+			// No one holds the lock. Read again under it: the owner may have
+			// written its final state just before letting go.
+			cur, problem := s.readState(id)
+			if problem == "" && cur.State == Running {
+				cur.State = Interrupted
+				cur.Owner = nil
+				// Saved so the next reader agrees without asking again; a
+				// failure only means the next read decides again.
+				_ = safefile.WriteJSON(s.statePath(id), cur)
+			}
+			rec, stateProblem = cur, problem
+		})
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return Record{}, err
+		case err != nil && rec.State == Running:
+			// The lock cannot even be opened (a read-only folder): no
+			// process can be training here.
+			rec.State, rec.Owner = Interrupted, nil
+		case held && stateProblem == "":
+			return rec, nil
+		}
+		trained = held
+	}
+	var d damage
+	d.add("state.json", stateProblem)
+	cfgProblem := s.configProblemLocked(id)
+	d.add("config.yaml", cfgProblem)
+	d.add("metrics.jsonl", s.metricsProblem(id))
+	if len(d.files) == 0 {
+		return rec, nil
+	}
+	cfg, cfgProblem := s.readConfig(id)
+	return s.damagedRecord(id, rec, stateProblem == "", cfg, cfgProblem == "", d, trained), nil
+}
+
+// configProblemLocked is readConfig's problem, parsing config.yaml only
+// when its size or modification time changed since the last look.
+func (s *Store) configProblemLocked(id string) string {
+	info, err := os.Stat(s.ConfigPath(id))
 	if err != nil {
-		return Record{}, fmt.Errorf("read run %s: %w", id, err)
+		delete(s.configChecked, id)
+		_, problem := s.readConfig(id)
+		return problem
 	}
-	var rec Record
-	if err := json.Unmarshal(data, &rec); err != nil {
-		return Record{}, fmt.Errorf("read %s: %w", s.statePath(id), err)
+	if v, ok := s.configChecked[id]; ok && v.size == info.Size() && v.mtime.Equal(info.ModTime()) {
+		return v.problem
 	}
-	if rec.State == Running && !s.ownerAliveLocked(rec) {
-		rec.State = Interrupted
-		rec.Owner = nil
-		// Persist so the next reader agrees without re-checking; a failure
-		// here only means the next read decides again.
-		_ = safefile.WriteJSON(s.statePath(id), rec)
-	}
-	return rec, nil
+	_, problem := s.readConfig(id)
+	s.configChecked[id] = configVerdict{size: info.Size(), mtime: info.ModTime(), problem: problem}
+	return problem
 }
 
-func (s *Store) ownerAliveLocked(rec Record) bool {
-	if rec.Owner == nil {
-		return false
-	}
-	if rec.Owner.PID == s.self.PID && rec.Owner.Start == s.self.Start {
-		return s.active[rec.ID]
-	}
-	return processAlive(*rec.Owner)
-}
-
-// List returns every run, oldest first. Directories that are not runs
-// (temporary ones left by a crash during Create) are skipped.
+// List returns every run, oldest first, damaged ones included; it fails
+// only when the runs directory itself cannot be read. Directories that are
+// not runs (temporary ones left by a crash during Create) are skipped.
 func (s *Store) List() ([]Record, error) {
 	entries, err := os.ReadDir(s.root)
 	if err != nil {
@@ -191,12 +257,10 @@ func (s *Store) List() ([]Record, error) {
 		if !e.IsDir() || !idPattern.MatchString(e.Name()) {
 			continue
 		}
-		rec, err := s.readLocked(e.Name())
+		rec, err := s.loadLocked(e.Name())
 		if err != nil {
-			if errors.Is(err, ErrNotFound) {
-				continue
-			}
-			return nil, err
+			// Deleted since the directory was read.
+			continue
 		}
 		out = append(out, rec)
 	}
@@ -209,69 +273,68 @@ func (s *Store) List() ([]Record, error) {
 	return out, nil
 }
 
-// Update applies fn to the run's record and writes it back atomically.
+// Update applies fn to the run's record and writes it back atomically. A
+// damaged run is not updated (ErrDamaged): its files stay as they are
+// until it is resumed or deleted.
 func (s *Store) Update(id string, fn func(*Record)) (Record, error) {
 	if err := checkID(id); err != nil {
 		return Record{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec, err := s.readLocked(id)
+	rec, err := s.loadLocked(id)
 	if err != nil {
 		return Record{}, err
 	}
+	if rec.State == Damaged {
+		return Record{}, &runError{kind: ErrDamaged, msg: fmt.Sprintf("run %s is damaged: %s", id, rec.Damage.Reason)}
+	}
 	fn(&rec)
 	rec.ID = id
+	rec.Damage = nil
 	if err := safefile.WriteJSON(s.statePath(id), rec); err != nil {
 		return Record{}, err
+	}
+	if h := s.held[id]; h != nil {
+		h.last = rec
 	}
 	return rec, nil
 }
 
-// claim marks the run as running in this process.
-func (s *Store) claim(id string) (Record, error) {
-	s.mu.Lock()
-	s.active[id] = true
-	s.mu.Unlock()
-	now := time.Now().UTC()
-	rec, err := s.Update(id, func(r *Record) {
-		r.State = Running
-		r.Owner = &Owner{PID: s.self.PID, Start: s.self.Start}
-		r.Error = ""
-		r.Finished = nil
-		if r.Started == nil {
-			r.Started = &now
-		}
-	})
-	if err != nil {
-		s.release(id)
-	}
-	return rec, err
-}
-
-// release forgets that this process executes the run.
-func (s *Store) release(id string) {
-	s.mu.Lock()
-	delete(s.active, id)
-	s.mu.Unlock()
-}
-
-// Delete removes a run and everything in it. A running run must be
-// cancelled first.
+// Delete removes a run and everything in it, damaged or not. A running
+// run (its lock is held) must be cancelled first.
 func (s *Store) Delete(id string) error {
-	rec, err := s.Get(id)
-	if err != nil {
+	if err := checkID(id); err != nil {
 		return err
 	}
-	if rec.State == Running {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held[id] != nil {
 		return fmt.Errorf("run %s is running; cancel it before deleting", id)
 	}
-	// Rename first so a crash mid-removal leaves a non-run directory that
-	// List ignores, not a half-deleted run.
-	trash := filepath.Join(s.root, ".deleted-"+id)
-	if err := os.Rename(s.Dir(id), trash); err != nil {
+	if info, err := os.Stat(s.Dir(id)); err != nil || !info.IsDir() {
+		return fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	release, ok, err := s.tryRunLock(id)
+	if err != nil {
 		return fmt.Errorf("delete run %s: %w", id, err)
 	}
+	if !ok {
+		rec, _ := s.readState(id)
+		return fmt.Errorf("run %s is running%s; cancel it before deleting", id, ownerText(rec.Owner))
+	}
+	// Rename first, holding the lock so no trainer starts on it, so a
+	// crash mid-removal leaves a non-run directory that List ignores, not
+	// a half-deleted run.
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	trash := filepath.Join(s.root, ".deleted-"+id+"-"+hex.EncodeToString(b[:]))
+	err = os.Rename(s.Dir(id), trash)
+	release()
+	if err != nil {
+		return fmt.Errorf("delete run %s: %w", id, err)
+	}
+	delete(s.configChecked, id)
 	if err := os.RemoveAll(trash); err != nil {
 		return fmt.Errorf("delete run %s: %w", id, err)
 	}
@@ -289,86 +352,4 @@ func (s *Store) Duplicate(id string) (Record, error) {
 		return Record{}, err
 	}
 	return s.Update(rec.ID, func(r *Record) { r.DuplicateOf = id })
-}
-
-// AppendMetrics adds one line to metrics.jsonl.
-func (s *Store) AppendMetrics(id string, m Metrics) error {
-	line, err := json.Marshal(m)
-	if err != nil {
-		return fmt.Errorf("encode metrics: %w", err)
-	}
-	return appendLine(s.MetricsPath(id), line)
-}
-
-// AppendLog adds one timestamped line to train.log.
-func (s *Store) AppendLog(id, line string) error {
-	stamp := time.Now().UTC().Format(time.RFC3339)
-	return appendLine(s.LogPath(id), []byte(stamp+" "+strings.TrimRight(line, "\n")))
-}
-
-func appendLine(path string, line []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", path, err)
-	}
-	if _, err := f.Write(append(line, '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("append to %s: %w", path, err)
-	}
-	return f.Close()
-}
-
-// Metrics reads metrics.jsonl. A malformed line is an error, except a
-// partial last line, which a crash mid-write can leave and is skipped.
-func (s *Store) Metrics(id string) ([]Metrics, error) {
-	if err := checkID(id); err != nil {
-		return nil, err
-	}
-	data, err := os.ReadFile(s.MetricsPath(id))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read metrics of %s: %w", id, err)
-	}
-	lines := bytes.Split(data, []byte("\n"))
-	var out []Metrics
-	for i, line := range lines {
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 {
-			continue
-		}
-		var m Metrics
-		if err := json.Unmarshal(line, &m); err != nil {
-			// Only the final piece can be torn (no newline after it).
-			if i == len(lines)-1 {
-				break
-			}
-			return nil, fmt.Errorf("%s line %d: %w", s.MetricsPath(id), i+1, err)
-		}
-		out = append(out, m)
-	}
-	return out, nil
-}
-
-// TruncateMetrics drops the metrics of steps after step, so a run resumed
-// from the checkpoint at step does not list the replayed steps twice.
-func (s *Store) TruncateMetrics(id string, step int) error {
-	ms, err := s.Metrics(id)
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	for _, m := range ms {
-		if m.Step > step {
-			continue
-		}
-		line, err := json.Marshal(m)
-		if err != nil {
-			return err
-		}
-		buf.Write(line)
-		buf.WriteByte('\n')
-	}
-	return safefile.Write(s.MetricsPath(id), buf.Bytes(), 0o644)
 }

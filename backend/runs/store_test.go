@@ -69,7 +69,7 @@ func TestStoreAfterCrash(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Skip("no `true` binary:", err)
 	}
-	dead := Owner{PID: cmd.ProcessState.Pid(), Start: "1"}
+	dead := Owner{PID: cmd.ProcessState.Pid()}
 	if _, err := s.Update(rec.ID, func(r *Record) { r.State = Running; r.Owner = &dead; r.Step = 7 }); err != nil {
 		t.Fatal(err)
 	}
@@ -94,36 +94,46 @@ func TestStoreAfterCrash(t *testing.T) {
 	if len(list) != 1 || list[0].State != Interrupted || !list[0].State.Resumable() || list[0].Step != 7 {
 		t.Fatalf("after crash: %+v", list)
 	}
-	ms, err := s2.Metrics(rec.ID)
-	if err != nil || len(ms) != 3 {
-		t.Fatalf("metrics after torn write: %v %v", ms, err)
+	rep, err := s2.ReadMetrics(rec.ID)
+	if err != nil || len(rep.Metrics) != 3 || rep.Skipped != 1 {
+		t.Fatalf("metrics after torn write: %+v %v", rep, err)
+	}
+	// The next line does not run into the torn one.
+	if err := s2.AppendMetrics(rec.ID, Metrics{Step: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if rep, _ := s2.ReadMetrics(rec.ID); len(rep.Metrics) != 4 || rep.Metrics[3].Step != 5 || rep.Skipped != 1 {
+		t.Fatalf("metrics appended after a torn line: %+v", rep)
 	}
 	if err := s2.TruncateMetrics(rec.ID, 2); err != nil {
 		t.Fatal(err)
 	}
-	if ms, _ := s2.Metrics(rec.ID); len(ms) != 2 || ms[1].Step != 2 {
-		t.Fatalf("truncated metrics: %v", ms)
-	}
-	// A malformed line in the middle is an error, not silently dropped.
-	os.WriteFile(s2.MetricsPath(rec.ID), []byte("{\"step\":1}\nnot json\n{\"step\":3}\n"), 0o644)
-	if _, err := s2.Metrics(rec.ID); err == nil || !strings.Contains(err.Error(), "line 2") {
-		t.Errorf("malformed line: %v", err)
+	if rep, _ := s2.ReadMetrics(rec.ID); len(rep.Metrics) != 2 || rep.Metrics[1].Step != 2 || rep.Skipped != 0 {
+		t.Fatalf("truncated metrics: %+v", rep)
 	}
 
 	// A run owned by this live process but not executed by it (the
-	// goroutine died) is interrupted too; an active one stays running.
+	// goroutine died) is interrupted too: no one holds its lock. One this
+	// store executes stays running.
 	self := selfOwner()
 	s2.Update(rec.ID, func(r *Record) { r.State = Running; r.Owner = &self })
 	if r, _ := s2.Get(rec.ID); r.State != Interrupted {
 		t.Errorf("orphaned run state %s", r.State)
 	}
-	if _, err := s2.claim(rec.ID); err != nil {
+	s2.Update(rec.ID, func(r *Record) { r.State = Queued })
+	if _, err := s2.claim(rec.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	if r, _ := s2.Get(rec.ID); r.State != Running {
 		t.Errorf("active run state %s", r.State)
 	}
+	if r, _ := s.Get(rec.ID); r.State != Running {
+		t.Errorf("active run seen from another store: %s", r.State)
+	}
 	s2.release(rec.ID)
+	if r, _ := s.Get(rec.ID); r.State != Interrupted {
+		t.Errorf("released run still %s", r.State)
+	}
 }
 
 func TestDeleteAndDuplicate(t *testing.T) {
@@ -161,8 +171,35 @@ func newGatedExecutor() *stepExecutor {
 	return &stepExecutor{gate: make(chan struct{}), ack: make(chan struct{})}
 }
 
+// closeWhenDone closes q when the test ends, first letting go of a gated
+// executor that waits for its next step, so that a failing test ends
+// instead of waiting in Close forever.
+func closeWhenDone(t *testing.T, q *Queue, ex *stepExecutor) {
+	t.Cleanup(func() {
+		if ex != nil && ex.gate != nil {
+			close(ex.gate)
+		}
+		q.Close()
+	})
+}
+
+// stepWatchdog turns a hang into a failure when broken code stops the
+// executor early; a working executor takes a step in milliseconds.
+const stepWatchdog = time.Minute
+
 // step lets the executor run one step and waits until it is reported.
-func (e *stepExecutor) step() { e.gate <- struct{}{}; <-e.ack }
+func (e *stepExecutor) step() {
+	select {
+	case e.gate <- struct{}{}:
+	case <-time.After(stepWatchdog):
+		panic("the executor did not take the next step (it stopped early)")
+	}
+	select {
+	case <-e.ack:
+	case <-time.After(stepWatchdog):
+		panic("the executor did not report its step (it failed)")
+	}
+}
 
 func (e *stepExecutor) run(ctx context.Context, job *Job) error {
 	e.mu.Lock()
@@ -173,10 +210,16 @@ func (e *stepExecutor) run(ctx context.Context, job *Job) error {
 	if job.Resume {
 		rec, _ := job.Store.Get(job.ID)
 		start = rec.LastCheckpoint
+		// As the trainer does when it has loaded the checkpoint.
+		if err := job.Store.TruncateMetrics(job.ID, start); err != nil {
+			return err
+		}
 	}
 	for step := start + 1; step <= 5; step++ {
 		if e.gate != nil {
-			<-e.gate
+			if _, ok := <-e.gate; !ok {
+				return ErrPaused // the test ended
+			}
 		}
 		switch job.StopRequested() {
 		case PauseRequested:
@@ -246,7 +289,7 @@ func TestQueuePauseResumeCancel(t *testing.T) {
 	q, _ := NewQueue(s, ex.run, nil)
 	ctx := context.Background()
 	q.Start(ctx)
-	defer q.Close()
+	closeWhenDone(t, q, ex)
 	a, _ := q.Submit(testConfig())
 	b, _ := q.Submit(testConfig())
 	ex.step()                             // step 1 of a
@@ -371,8 +414,8 @@ func TestOneRunPerDeviceAcrossQueues(t *testing.T) {
 	ctx := context.Background()
 	q1.Start(ctx)
 	q2.Start(ctx)
-	defer q1.Close()
-	defer q2.Close()
+	closeWhenDone(t, q1, ex1)
+	closeWhenDone(t, q2, nil)
 	a, _ := q1.Submit(testConfig())
 	ex1.step() // a is running
 	b, _ := q2.Submit(testConfig())
