@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -70,6 +71,22 @@ func TestKill9ThenResume(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Damage it further, as a disk or a hand edit might: a cut-off line in
+	// the middle of metrics.jsonl and a truncated state.json. The run is
+	// listed as damaged, resumable from its checkpoint at step 5.
+	metrics, _ := os.ReadFile(store.MetricsPath(rec.ID))
+	lines := strings.SplitAfter(string(metrics), "\n")
+	lines[2] = lines[2][:len(lines[2])/2] + "\n" + lines[2]
+	os.WriteFile(store.MetricsPath(rec.ID), []byte(strings.Join(lines, "")), 0o644)
+	state, _ := os.ReadFile(filepath.Join(store.Dir(rec.ID), "state.json"))
+	os.WriteFile(filepath.Join(store.Dir(rec.ID), "state.json"), state[:len(state)/2], 0o644)
+	if rep, err := store.ReadMetrics(rec.ID); err != nil || rep.Skipped != 1 || len(rep.Metrics) != 6 {
+		t.Fatalf("metrics with a cut-off line: %+v, %v", rep, err)
+	}
+	if got, err := store.Get(rec.ID); err != nil || got.State != runs.Damaged || !got.CanResume() || got.Damage.ResumeStep != 5 {
+		t.Fatalf("with a truncated state.json: %+v, %v", got, err)
+	}
+
 	q, _ := runs.NewQueue(store, NewExecutor(Env{}), nil, runs.WithoutRestore())
 	ctx := context.Background()
 	q.Start(ctx)
@@ -87,6 +104,9 @@ func TestKill9ThenResume(t *testing.T) {
 		if m.Step != i+1 {
 			t.Fatalf("metrics steps %v are not 1..8 once each", ms)
 		}
+	}
+	if rep, _ := store.ReadMetrics(rec.ID); rep.Skipped != 0 {
+		t.Errorf("the cut-off line is still there: %+v", rep)
 	}
 	if _, err := os.Stat(filepath.Join(store.AdapterDir(rec.ID), "adapter_model.safetensors")); err != nil {
 		t.Error(err)
