@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionsFor, applyState, appendLog, appendMetric, LOG_TAIL, MAX_POINTS, progressOf, sortRuns, splitLog, thin } from './runstate';
+import { actionsFor, applyState, appendLog, appendMetric, damageOf, LOG_TAIL, MAX_POINTS, progressOf, sortRuns, splitLog, thin } from './runstate';
 import type { Run } from './types';
 
 describe('run state', () => {
@@ -10,6 +10,21 @@ describe('run state', () => {
     expect(actionsFor('interrupted').resume).toBe(true);
     expect(actionsFor('failed')).toEqual({ cancel: false, pause: false, resume: true, delete: true });
     expect(actionsFor('queued').cancel).toBe(true);
+  });
+
+  it('lets a damaged run be deleted, and resumed only when its damage allows', () => {
+    const damage = { files: ['state.json'], reason: 'state.json is empty', resumable: true, resume_step: 40, advice: 'resume it' };
+    expect(actionsFor('damaged', damage)).toEqual({ cancel: false, pause: false, resume: true, delete: true });
+    expect(actionsFor('damaged', { ...damage, files: ['config.yaml'], resumable: false })).toEqual({
+      cancel: false,
+      pause: false,
+      resume: false,
+      delete: true,
+    });
+    expect(actionsFor('damaged').resume).toBe(false);
+    expect(damageOf({ state: 'damaged', damage })).toBe(damage);
+    expect(damageOf({ state: 'paused', damage })).toBeNull();
+    expect(damageOf({ state: 'damaged' })).toBeNull();
   });
 
   it('bounds memory for long runs without losing validation points', () => {

@@ -21,7 +21,27 @@ export function isResumable(state: RunState): boolean {
   return state === 'paused' || state === 'interrupted' || state === 'failed' || state === 'cancelled';
 }
 
-export function actionsFor(state: RunState): Actions {
+/** Mirrors runs.Damage: why a damaged run's files cannot be read and what can still be done. */
+export interface RunDamage {
+  /** The unreadable files: "state.json", "config.yaml", "metrics.jsonl". */
+  files: string[];
+  reason: string;
+  /** config.yaml is readable and a complete checkpoint exists. */
+  resumable: boolean;
+  resume_step?: number;
+  advice: string;
+}
+
+/** The damage of a run in state "damaged", else null. */
+export function damageOf(run: { state: RunState; damage?: RunDamage | null } | null | undefined): RunDamage | null {
+  return run?.state === 'damaged' ? (run.damage ?? null) : null;
+}
+
+/** A damaged run can be deleted, and resumed only when its damage allows (mirrors runs.Record.CanResume). */
+export function actionsFor(state: RunState, damage?: RunDamage | null): Actions {
+  if (state === 'damaged') {
+    return { cancel: false, pause: false, resume: damage?.resumable === true, delete: true };
+  }
   return {
     cancel: state === 'queued' || state === 'running' || state === 'paused',
     pause: state === 'running',

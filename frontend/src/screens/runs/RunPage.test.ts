@@ -48,6 +48,56 @@ describe('run page', () => {
     expect((screen.getByRole('button', { name: 'Pause' }) as HTMLButtonElement).disabled).toBe(true);
   });
 
+  it('shows a damaged run with its reason, and offers only the actions its damage allows', async () => {
+    const damaged = {
+      id: 'r2',
+      state: 'damaged',
+      model: 'm',
+      dataset: 'd.jsonl',
+      created: '2026-11-24T10:00:00Z',
+      step: 40,
+      total_steps: 60,
+      last_checkpoint: 40,
+      damage: {
+        files: ['state.json', 'metrics.jsonl'],
+        reason: 'state.json is empty; metrics.jsonl cannot be read (permission denied)',
+        resumable: true,
+        resume_step: 40,
+        advice: 'resume it to continue from its checkpoint at step 40, or delete it',
+      },
+    };
+    const fake = fakeTransport({
+      'Runs.Get': () => ({ record: damaged, config, has_adapter: false }),
+      'Runs.Metrics': () => {
+        throw new Error('read metrics of run r2: permission denied');
+      },
+      'Runs.Log': () => [],
+      'Runs.Resume': () => null,
+    });
+    setTransport(fake.t);
+    render(RunPage, { id: 'r2', navigate: () => {} });
+    const box = await screen.findByTestId('run-damage');
+    expect(box.textContent).toContain('state.json is empty; metrics.jsonl cannot be read');
+    expect(box.textContent).toContain('Resume it to continue from its checkpoint at step 40, or delete it.');
+    expect(screen.getByTestId('run-state').textContent).toBe('damaged');
+    const button = (name: string) => screen.getByRole('button', { name }) as HTMLButtonElement;
+    expect(button('Resume').disabled).toBe(false);
+    expect(button('Delete').disabled).toBe(false);
+    expect(button('Pause').disabled).toBe(true);
+    expect(button('Cancel').disabled).toBe(true);
+    button('Resume').click();
+    await waitFor(() => expect(fake.calls.find((c) => c.name === 'Runs.Resume')?.args).toEqual(['r2']));
+
+    // Resume goes away when the damage does not allow it.
+    fake.emit('run.state', {
+      id: 'r2',
+      state: 'damaged',
+      record: { ...damaged, damage: { ...damaged.damage, files: ['config.yaml'], resumable: false, advice: 'delete it' } },
+    });
+    await waitFor(() => expect(button('Resume').disabled).toBe(true));
+    expect(button('Delete').disabled).toBe(false);
+  });
+
   it('calls the service for an action and shows its error', async () => {
     const fake = fakeTransport({
       'Runs.Get': () => ({ record, config, has_adapter: false }),
