@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -113,7 +114,27 @@ func listRuns(env *Env, store *runs.Store, asJSON bool) error {
 		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s\t%s\t%s\t%s\n", r.ID, r.State, r.Step, r.TotalSteps,
 			optFloat(r.Loss), optFloat(r.ValLoss), r.Created.Local().Format("2006-01-02 15:04"), r.Name)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range list {
+		if r.Damage != nil {
+			fmt.Fprintf(env.Stdout, "run %s is damaged: %s\n  %s\n", r.ID, r.Damage.Reason, damageAdvice(r))
+		}
+	}
+	return nil
+}
+
+// damageAdvice is the store's advice with the commands that follow it.
+func damageAdvice(r runs.Record) string {
+	switch {
+	case r.Damage.Resumable:
+		return fmt.Sprintf("%s (whetstone train --resume %s, or whetstone runs delete %s)", r.Damage.Advice, r.ID, r.ID)
+	case !slices.Contains(r.Damage.Files, "config.yaml"):
+		return fmt.Sprintf("%s (whetstone runs duplicate %s, or whetstone runs delete %s)", r.Damage.Advice, r.ID, r.ID)
+	default:
+		return fmt.Sprintf("%s (whetstone runs delete %s)", r.Damage.Advice, r.ID)
+	}
 }
 
 func optFloat(p *float64) string {
@@ -128,20 +149,33 @@ func showRun(env *Env, store *runs.Store, id string, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := store.Config(id)
-	if err != nil {
+	// A damaged run is shown with what is wrong: its config or its
+	// metrics may not be readable.
+	cfg, cfgErr := store.Config(id)
+	if cfgErr != nil && rec.State != runs.Damaged {
+		return cfgErr
+	}
+	rep, err := store.ReadMetrics(id)
+	if err != nil && rec.State != runs.Damaged {
 		return err
 	}
-	ms, err := store.Metrics(id)
-	if err != nil {
-		return err
-	}
+	ms := rep.Metrics
 	if asJSON {
+		out := map[string]any{"record": rec, "metrics": ms, "metrics_skipped": rep.Skipped}
+		if cfgErr == nil {
+			out["config"] = cfg
+		}
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"record": rec, "config": cfg, "metrics": ms})
+		return enc.Encode(out)
 	}
 	fmt.Fprintf(env.Stdout, "run %s  %s  step %d/%d\n", rec.ID, rec.State, rec.Step, rec.TotalSteps)
+	if rec.Damage != nil {
+		fmt.Fprintf(env.Stdout, "damaged: %s\n  %s\n", rec.Damage.Reason, damageAdvice(rec))
+	}
+	if rep.Skipped > 0 {
+		fmt.Fprintf(env.Stdout, "metrics.jsonl: %d unreadable lines skipped (%s)\n", rep.Skipped, rep.FirstProblem)
+	}
 	if rec.Error != "" {
 		fmt.Fprintf(env.Stdout, "error: %s\n", rec.Error)
 	}
@@ -160,9 +194,10 @@ func showRun(env *Env, store *runs.Store, id string, asJSON bool) error {
 	if rec.LastCheckpoint > 0 {
 		fmt.Fprintf(env.Stdout, "last checkpoint: step %d\n", rec.LastCheckpoint)
 	}
-	line, err := cfg.CommandLine()
-	if err == nil {
-		fmt.Fprintf(env.Stdout, "as a command: %s\n", line)
+	if cfgErr == nil {
+		if line, err := cfg.CommandLine(); err == nil {
+			fmt.Fprintf(env.Stdout, "as a command: %s\n", line)
+		}
 	}
 	fmt.Fprintf(env.Stdout, "config: %s (edit a copy and pass it to train --config; --yaml prints it)\n", store.ConfigPath(id))
 	fmt.Fprintf(env.Stdout, "folder: %s\n", store.Dir(id))

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -200,8 +201,9 @@ func (h headless) start(ctx context.Context, cfg *runconfig.Config, resumeID str
 	fmt.Fprintf(h.env.Stdout, "run %s (workspace %s)\n", id, h.ws.Root)
 
 	done := make(chan struct{})
+	var waitErr error
 	go func() {
-		_ = q.Wait(context.Background(), id)
+		waitErr = q.Wait(context.Background(), id)
 		close(done)
 	}()
 	select {
@@ -213,6 +215,11 @@ func (h headless) start(ctx context.Context, cfg *runconfig.Config, resumeID str
 		<-done
 	}
 	p.endLine()
+	// Another process completed, paused or took the run while this one
+	// waited for the device: nothing ran here.
+	if errors.Is(waitErr, runs.ErrRefused) {
+		return id, waitErr
+	}
 	rec, err := h.store.Get(id)
 	if err != nil {
 		return id, err

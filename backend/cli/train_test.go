@@ -230,14 +230,25 @@ func TestRunsDeleteRunningSaysHowToStopIt(t *testing.T) {
 	}
 	cfg, _ := buildRunConfig(newFlagSet(&Env{Stderr: &bytes.Buffer{}}, "t", ""), "", "", nil)
 	cfg.Model.Source, cfg.Dataset.Path = "org/model", "org/data"
-	rec, err := store.Create(cfg)
+	// A queue in this test's process stands in for the trainer: it holds
+	// the run's lock until the test ends.
+	started, stop := make(chan struct{}), make(chan struct{})
+	q, err := runs.NewQueue(store, func(ctx context.Context, job *runs.Job) error {
+		close(started)
+		<-stop
+		return runs.ErrPaused
+	}, nil, runs.WithoutRestore())
 	if err != nil {
 		t.Fatal(err)
 	}
-	// This test's own process stands in for the trainer: alive, not this store.
-	if _, err := store.Update(rec.ID, func(r *runs.Record) { r.State = runs.Running; r.Owner = &runs.Owner{PID: os.Getpid()} }); err != nil {
+	q.Start(context.Background())
+	defer q.Close()
+	defer close(stop)
+	rec, err := q.Submit(cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
+	<-started
 	_, err = runCLI(t, ws, "runs", "delete", rec.ID)
 	if err == nil || !strings.Contains(err.Error(), "Ctrl-C") || !strings.Contains(err.Error(), "kill -INT") {
 		t.Fatalf("delete of a running run: %v", err)

@@ -167,8 +167,10 @@ func (s *Runs) Get(id string) (out RunDetail, err error) {
 	if err != nil {
 		return out, err
 	}
+	// A damaged run is shown with its Damage even when its config.yaml
+	// cannot be read (the config is then empty).
 	cfg, err := s.store.Config(id)
-	if err != nil {
+	if err != nil && rec.State != runs.Damaged {
 		return out, err
 	}
 	// An unreadable checkpoints folder reads as none: the record is still shown.
