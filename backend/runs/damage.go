@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
-	"github.com/whetstone-ai/whetstone/backend/safefile"
 )
 
 // A run folder can be damaged by hand edits, a full disk, a copy cut
@@ -244,7 +243,7 @@ func (s *Store) repair(id string) (Record, error) {
 	rec.Damage = nil
 	rec.Error = ""
 	rec.Finished = nil
-	if err := safefile.WriteJSON(s.statePath(id), rec); err != nil {
+	if err := s.writeState(id, &rec); err != nil {
 		return Record{}, err
 	}
 	return rec, nil

@@ -77,6 +77,12 @@ type Record struct {
 	// Damage is set, with State Damaged, when the run's files cannot be
 	// read; it is never written to state.json.
 	Damage *Damage `json:"damage,omitempty"`
+
+	// Version counts the writes of state.json. Each "run.state" event
+	// carries the record it wrote, so a UI that sees a version it already
+	// has, or one that skips a number, knows it missed or reordered an
+	// event and asks the store again instead of showing a stale state.
+	Version int64 `json:"version"`
 }
 
 // CanResume reports whether Queue.Resume would accept the run: a resumable

@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/whetstone-ai/whetstone/backend/safefile"
 )
 
 // Ownership of a run
@@ -155,7 +153,7 @@ func (s *Store) claim(id string, resume bool) (Record, error) {
 	if rec.Started == nil {
 		rec.Started = &now
 	}
-	if err := safefile.WriteJSON(s.statePath(id), rec); err != nil {
+	if err := s.writeState(id, &rec); err != nil {
 		release()
 		return Record{}, err
 	}

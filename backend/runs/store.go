@@ -96,6 +96,13 @@ func (s *Store) AdapterDir(id string) string { return filepath.Join(s.Dir(id), "
 
 func (s *Store) statePath(id string) string { return filepath.Join(s.Dir(id), "state.json") }
 
+// writeState atomically replaces a run's state.json with rec, one version
+// on from the record it replaces.
+func (s *Store) writeState(id string, rec *Record) error {
+	rec.Version++
+	return safefile.WriteJSON(s.statePath(id), rec)
+}
+
 func checkID(id string) error {
 	if !idPattern.MatchString(id) {
 		return fmt.Errorf("%w: %q is not a run id", ErrNotFound, id)
@@ -127,7 +134,7 @@ func (s *Store) Create(cfg runconfig.Config) (Record, error) {
 	rec := Record{
 		ID: id, Name: cfg.Name, State: Queued, Created: now,
 		Model: cfg.Model.Source, Dataset: cfg.Dataset.Path,
-		TotalSteps: cfg.Training.MaxSteps,
+		TotalSteps: cfg.Training.MaxSteps, Version: 1,
 	}
 	if err := cfg.Save(filepath.Join(tmp, "config.yaml")); err != nil {
 		os.RemoveAll(tmp)
@@ -197,7 +204,7 @@ func (s *Store) loadLocked(id string) (Record, error) {
 				cur.Owner = nil
 				// Saved so the next reader agrees without asking again; a
 				// failure only means the next read decides again.
-				_ = safefile.WriteJSON(s.statePath(id), cur)
+				_ = s.writeState(id, &cur)
 			}
 			rec, stateProblem = cur, problem
 		})
@@ -292,7 +299,7 @@ func (s *Store) Update(id string, fn func(*Record)) (Record, error) {
 	fn(&rec)
 	rec.ID = id
 	rec.Damage = nil
-	if err := safefile.WriteJSON(s.statePath(id), rec); err != nil {
+	if err := s.writeState(id, &rec); err != nil {
 		return Record{}, err
 	}
 	if h := s.held[id]; h != nil {

@@ -435,3 +435,33 @@ func TestOneRunPerDeviceAcrossQueues(t *testing.T) {
 		t.Errorf("second run after the first: %+v", r)
 	}
 }
+
+// Every write of a run's state moves its version on, so a UI can tell a
+// missed or reordered "run.state" event from the latest one.
+func TestStateVersionGrowsWithEveryWrite(t *testing.T) {
+	store, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := runconfig.Default()
+	cfg.Model.Source, cfg.Dataset.Path = "org/m", "org/d"
+	rec, err := store.Create(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := rec.Version
+	for i := 0; i < 3; i++ {
+		next, err := store.Update(rec.ID, func(r *Record) { r.Step = i + 1 })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next.Version != last+1 {
+			t.Fatalf("write %d: version %d after %d", i, next.Version, last)
+		}
+		last = next.Version
+	}
+	got, err := store.Get(rec.ID)
+	if err != nil || got.Version != last {
+		t.Fatalf("stored version %d, want %d (%v)", got.Version, last, err)
+	}
+}
