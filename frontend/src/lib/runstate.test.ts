@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionsFor, applyState, appendLog, appendMetric, damageOf, LOG_TAIL, MAX_POINTS, progressOf, sortRuns, splitLog, thin } from './runstate';
+import { actionsFor, applyState, appendLog, foldRecord, appendMetric, damageOf, LOG_TAIL, MAX_POINTS, progressOf, sortRuns, splitLog, thin } from './runstate';
 import type { Run } from './types';
 
 describe('run state', () => {
@@ -67,5 +67,26 @@ describe('run state', () => {
     expect(applyState(runs, { id: 'b', state: 'queued' })).toBe(false);
     expect(applyState(runs, { id: 'b', state: 'queued', record: { id: 'b', state: 'queued' } as Run })).toBe(true);
     expect(runs.map((r) => r.id)).toEqual(['b', 'a']);
+  });
+});
+
+describe('foldRecord', () => {
+  it('keeps the newest version and asks for the store on a gap or a stale record', () => {
+    const v = (version: number, state = 'running'): { id: string; state: string; version?: number } => ({ id: 'a', state, version });
+    expect(foldRecord(null, v(3))).toEqual({ record: v(3), reconcile: false });
+    expect(foldRecord(v(3), v(4, 'paused'))).toEqual({ record: v(4, 'paused'), reconcile: false });
+    expect(foldRecord(v(3), v(6, 'paused'))).toEqual({ record: v(6, 'paused'), reconcile: true });
+    expect(foldRecord(v(5, 'paused'), v(4, 'queued'))).toEqual({ record: v(5, 'paused'), reconcile: true });
+    expect(foldRecord(v(5), v(5))).toEqual({ record: v(5), reconcile: false });
+    // A record without a version (an older server) is taken as it comes.
+    expect(foldRecord(v(5), { id: 'a', state: 'paused' })).toEqual({ record: { id: 'a', state: 'paused' }, reconcile: false });
+  });
+
+  it('reloads the list when an event skips a version', () => {
+    const runs = [{ id: 'a', state: 'running', version: 2 }] as unknown as Parameters<typeof applyState>[0];
+    expect(applyState(runs, { id: 'a', state: 'paused', record: { id: 'a', state: 'paused', version: 3 } as never })).toBe(true);
+    expect(runs[0].state).toBe('paused');
+    expect(applyState(runs, { id: 'a', state: 'running', record: { id: 'a', state: 'running', version: 2 } as never })).toBe(false);
+    expect(runs[0].state).toBe('paused');
   });
 });

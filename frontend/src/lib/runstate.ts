@@ -99,7 +99,38 @@ export function sortRuns(runs: Run[]): Run[] {
   });
 }
 
-/** Folds a state event into a list, returning false when the run is new. */
+/** What folding a state event into a shown record decided. */
+export interface Folded<T> {
+  /** The record to show. */
+  record: T;
+  /**
+   * True when the shown state may be stale: the event skipped a version
+   * (one was missed) or was not newer than what is shown (reordered). The
+   * caller then asks the store (Runs.Get / Runs.List), which is the truth.
+   */
+  reconcile: boolean;
+}
+
+type Versioned = { version?: number };
+
+/**
+ * Folds a record that arrived (a "run.state" event, or an answer of
+ * Runs.Get) into the one shown. Every write of a run's state.json has the
+ * next version, so a newer record replaces the shown one, an older or equal
+ * one is ignored, and a gap means an event was lost.
+ */
+export function foldRecord<T extends Versioned>(shown: T | null | undefined, incoming: T): Folded<T> {
+  if (!shown || incoming.version === undefined) return { record: incoming, reconcile: false };
+  const a = shown.version ?? 0;
+  const b = incoming.version ?? 0;
+  if (b > a) return { record: incoming, reconcile: b > a + 1 };
+  return { record: shown, reconcile: b < a };
+}
+
+/**
+ * Folds a state event into a list. Returns false when the list must be
+ * reloaded: the run is new to it, or the event showed that one was missed.
+ */
 export function applyState(runs: Run[], ev: { id: string; record?: Run; state: RunState; error?: string }): boolean {
   const i = runs.findIndex((r) => r.id === ev.id);
   if (i < 0) {
@@ -107,6 +138,11 @@ export function applyState(runs: Run[], ev: { id: string; record?: Run; state: R
     runs.unshift(ev.record);
     return true;
   }
-  runs[i] = ev.record ? { ...runs[i], ...ev.record } : { ...runs[i], state: ev.state, error: ev.error };
-  return true;
+  if (!ev.record) {
+    runs[i] = { ...runs[i], state: ev.state, error: ev.error };
+    return true;
+  }
+  const f = foldRecord(runs[i], ev.record);
+  runs[i] = f.record;
+  return !f.reconcile;
 }

@@ -113,4 +113,35 @@ describe('run page', () => {
     expect((await screen.findByRole('alert')).textContent).toBe('run r1 is not running');
     expect(fake.calls.find((c) => c.name === 'Runs.Pause')?.args).toEqual(['r1']);
   });
+
+  it('never lets an older snapshot hide a newer state, and asks the store after a missed event', async () => {
+    let answer!: (v: unknown) => void;
+    let gets = 0;
+    const queued = { ...record, state: 'queued', step: 0, version: 1 };
+    const fake = fakeTransport({
+      'Runs.Get': () => {
+        gets++;
+        if (gets === 1) return new Promise((r) => (answer = r));
+        return { record: { ...record, state: 'paused', step: 9, version: 8 }, config, has_adapter: false };
+      },
+      'Runs.Metrics': () => [],
+      'Runs.Log': () => [],
+    });
+    setTransport(fake.t);
+    render(RunPage, { id: 'r1', navigate: () => {} });
+    // The run starts while the page's first Runs.Get is on its way.
+    await waitFor(() => expect(gets).toBe(1));
+    fake.emit('run.state', { id: 'r1', state: 'running', record: { ...record, state: 'running', version: 3 } });
+    answer({ record: queued, config, has_adapter: false });
+    await waitFor(() => expect(screen.getByTestId('run-state').textContent).toBe('running'));
+    expect((screen.getByRole('button', { name: 'Pause' }) as HTMLButtonElement).disabled).toBe(false);
+
+    // Versions 4 to 6 were lost: the page asks the store, which has moved
+    // on to paused; a late, older event does not bring "running" back.
+    fake.emit('run.state', { id: 'r1', state: 'running', record: { ...record, state: 'running', step: 8, version: 7 } });
+    await waitFor(() => expect(screen.getByTestId('run-state').textContent).toBe('paused'));
+    fake.emit('run.state', { id: 'r1', state: 'running', record: { ...record, state: 'running', version: 5 } });
+    expect(screen.getByTestId('run-state').textContent).toBe('paused');
+    expect((screen.getByRole('button', { name: 'Resume' }) as HTMLButtonElement).disabled).toBe(false);
+  });
 });
