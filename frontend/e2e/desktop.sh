@@ -51,30 +51,41 @@ xdotool windowactivate --sync "$WIN" 2>/dev/null || xdotool windowfocus --sync "
 sleep 2
 
 prev=""
+# shot waits until the screen has changed from the previous shot and is not
+# blank, then keeps it: a busy machine repaints late, so the test waits on
+# what the window shows, not on a fixed delay (60 tries, half a second apart).
 shot() { # name
-  local f="$OUT/$1.png"
+  local f="$OUT/$1.png" colors sum tries=0
+  while :; do
+    import -window root "$f"
+    colors="$(convert "$f" -format '%k' info:)"
+    sum="$(md5sum <"$f" | cut -d' ' -f1)"
+    if [ "$colors" -ge 50 ] && [ "$sum" != "$prev" ]; then break; fi
+    tries=$((tries + 1))
+    if [ "$tries" -ge 60 ]; then
+      if [ "$colors" -lt 50 ]; then echo "desktop: $1 looks blank" >&2; exit 1; fi
+      echo "desktop: $1 is identical to the previous screen: the shortcut did nothing" >&2; exit 1
+    fi
+    sleep 0.5
+  done
+  # The screen changed; give the rest of it (charts, lists) a moment to
+  # settle so the kept picture is the finished one.
+  sleep 1
   import -window root "$f"
-  local colors sum
-  colors="$(convert "$f" -format '%k' info:)"
-  sum="$(md5sum <"$f" | cut -d' ' -f1)"
   echo "desktop: $f ($colors colours)"
-  if [ "$colors" -lt 50 ]; then echo "desktop: $1 looks blank" >&2; exit 1; fi
-  if [ "$sum" = "$prev" ]; then echo "desktop: $1 is identical to the previous screen: the shortcut did nothing" >&2; exit 1; fi
-  prev="$sum"
+  prev="$(md5sum <"$f" | cut -d' ' -f1)"
 }
 
 n=0
 for screen in models datasets new-run runs chat export settings; do
   n=$((n + 1))
   xdotool key --window "$WIN" --clearmodifiers "alt+$n"
-  sleep 2.5
   shot "$n-$screen"
 done
 
 # The run page: from the Runs list, Tab to the demo run's link and open it.
 xdotool key --window "$WIN" alt+4
-sleep 1.5
+shot "8-runs-again"
 xdotool key --window "$WIN" --delay 120 Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab Return
-sleep 3
-shot "8-run-$RUN_ID"
+shot "9-run-$RUN_ID"
 echo "desktop: screenshots in $OUT"
