@@ -28,15 +28,15 @@ type ggufVocab struct {
 // readVocab builds the GGUF vocabulary from a model directory's tokenizer
 // (read by the tokenizer package, so export and training agree on every id),
 // padding it to rows entries (the embedding matrix's row count) with unused
-// placeholder tokens.
+// placeholder tokens, or leaving out added tokens past it.
 func readVocab(dir string, cfg *model.Config, rows int) (*ggufVocab, error) {
 	tok, err := tokenizer.Load(dir)
 	if err != nil {
 		return nil, fmt.Errorf("GGUF vocabulary: %w", err)
 	}
 	tv := tok.Vocab()
-	if len(tv.Tokens) > rows {
-		return nil, fmt.Errorf("the tokenizer in %s has %d tokens but the embedding matrix only %d rows", dir, len(tv.Tokens), rows)
+	if err := fitVocab(&tv, rows, dir); err != nil {
+		return nil, err
 	}
 	v := &ggufVocab{tokens: make([]string, rows), types: make([]int32, rows), bos: -1, eos: -1, unk: -1, pad: -1}
 	for id := range v.tokens {
@@ -77,6 +77,31 @@ func readVocab(dir string, cfg *model.Config, rows int) (*ggufVocab, error) {
 	return v, nil
 }
 
+// fitVocab cuts a vocabulary longer than the embedding has rows. Real
+// Gemma 3 checkpoints have 262,144 embedding rows and a tokenizer of
+// 262,145 tokens: <image_soft_token> (id 262144) is an added token the text
+// model never embeds. llama.cpp's converter keeps the embedding's row count
+// and leaves such added tokens out, and so does this; a token of the base
+// vocabulary past the last row means the tokenizer belongs to another model.
+func fitVocab(tv *tokenizer.Vocab, rows int, dir string) error {
+	if len(tv.Tokens) <= rows {
+		return nil
+	}
+	for id := rows; id < len(tv.Tokens); id++ {
+		switch tv.Kinds[id] {
+		case tokenizer.KindControl, tokenizer.KindUserDefined, tokenizer.KindUnused:
+		default:
+			return fmt.Errorf("the tokenizer in %s has %d tokens but the embedding matrix only %d rows, and token %d (%q) is part of its base vocabulary, not an added token: is the tokenizer from another model?",
+				dir, len(tv.Tokens), rows, id, tv.Tokens[id])
+		}
+	}
+	tv.Tokens, tv.Kinds = tv.Tokens[:rows], tv.Kinds[:rows]
+	if len(tv.Scores) > rows {
+		tv.Scores = tv.Scores[:rows]
+	}
+	return nil
+}
+
 // spmScores gives llama.cpp's SPM tokenizer the scores it merges by. A
 // tokenizer.model carries them; for tokenizer.json BPE the score of a token
 // is minus the rank of the merge producing it, and tokens no merge produces
@@ -93,7 +118,7 @@ func spmScores(tok *tokenizer.Tokenizer, tv tokenizer.Vocab, rows int) []float32
 	ranked := make([]bool, rows)
 	for rank, m := range tv.Merges {
 		left, right, _ := strings.Cut(m, " ")
-		if id, ok := tok.TokenID(left + right); ok && !ranked[id] {
+		if id, ok := tok.TokenID(left + right); ok && id < rows && !ranked[id] {
 			scores[id], ranked[id] = -float32(rank), true
 		}
 	}
@@ -122,6 +147,13 @@ func (v *ggufVocab) setSpecials(tc tokenizer.Config, cfg *model.Config) {
 	}{{tc.BOSID, &v.bos}, {tc.EOSID, &v.eos}, {tc.UnkID, &v.unk}, {tc.PadID, &v.pad}} {
 		if sp.id >= 0 {
 			*sp.dst = sp.id
+		}
+	}
+	// A special token left out with the ids past the embedding (fitVocab)
+	// cannot be named in the GGUF.
+	for _, id := range []*int{&v.bos, &v.eos, &v.unk, &v.pad} {
+		if *id >= len(v.tokens) {
+			*id = -1
 		}
 	}
 	if tc.AddBOS != nil {
