@@ -445,14 +445,7 @@ func TestLlamaCppQ4K(t *testing.T) {
 		t.Skip("llama.cpp interop test skipped in -short mode")
 	}
 	node, script := llamaCppCheck(t)
-	cfg := hfConfig(t, map[string]any{
-		"model_type": "gemma3_text", "vocab_size": 266, "hidden_size": 256, "intermediate_size": 512,
-		"num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 64,
-		"query_pre_attn_scalar": 64, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "rope_local_base_freq": 10000.0,
-		"sliding_window": 512, "layer_types": []string{"sliding_attention", "sliding_attention"},
-		"max_position_embeddings": 1024, "hidden_activation": "gelu_pytorch_tanh", "tie_word_embeddings": true,
-		"bos_token_id": 2, "eos_token_id": 1, "pad_token_id": 0,
-	})
+	cfg := toyGemma3(t, 256, 4, 2, 64)
 	m, err := model.NewRandom(cfg, 3, model.Options{})
 	require.NoError(t, err)
 	base := filepath.Join(t.TempDir(), "base")
@@ -516,6 +509,19 @@ func TestLlamaCppQ4K(t *testing.T) {
 	oursDeq, err := md.Logits(prompt)
 	require.NoError(t, err)
 	compareLogits(t, "toy gemma3 q4_k vs our dequantized weights", "dequantized", oursDeq, res[1].Logits, cfg.VocabSize)
+}
+
+// toyGemma3 is a two-layer Gemma 3 text config over the 266-token
+// vocabulary of writeByteFallbackTokenizer.
+func toyGemma3(t *testing.T, hidden, heads, kvHeads, headDim int) *model.Config {
+	return hfConfig(t, map[string]any{
+		"model_type": "gemma3_text", "vocab_size": 266, "hidden_size": hidden, "intermediate_size": 2 * hidden,
+		"num_hidden_layers": 2, "num_attention_heads": heads, "num_key_value_heads": kvHeads, "head_dim": headDim,
+		"query_pre_attn_scalar": headDim, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "rope_local_base_freq": 10000.0,
+		"sliding_window": 512, "layer_types": []string{"sliding_attention", "sliding_attention"},
+		"max_position_embeddings": 1024, "hidden_activation": "gelu_pytorch_tanh", "tie_word_embeddings": true,
+		"bos_token_id": 2, "eos_token_id": 1, "pad_token_id": 0,
+	})
 }
 
 // writeByteFallbackTokenizer writes a SentencePiece-style vocabulary of 266

@@ -91,14 +91,7 @@ func TestLlamaCppRunsAnExportWithAnAddedTokenPastTheEmbedding(t *testing.T) {
 		t.Skip("llama.cpp interop test skipped in -short mode")
 	}
 	node, script := llamaCppCheck(t)
-	cfg := hfConfig(t, map[string]any{
-		"model_type": "gemma3_text", "vocab_size": 266, "hidden_size": 64, "intermediate_size": 128,
-		"num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 32,
-		"query_pre_attn_scalar": 32, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "rope_local_base_freq": 10000.0,
-		"sliding_window": 512, "layer_types": []string{"sliding_attention", "sliding_attention"},
-		"max_position_embeddings": 1024, "hidden_activation": "gelu_pytorch_tanh", "tie_word_embeddings": true,
-		"bos_token_id": 2, "eos_token_id": 1, "pad_token_id": 0,
-	})
+	cfg := toyGemma3(t, 64, 2, 1, 32)
 	m, err := model.NewRandom(cfg, 5, model.Options{})
 	require.NoError(t, err)
 	base := filepath.Join(t.TempDir(), "base")
