@@ -31,6 +31,9 @@ func (s *Store) readState(id string) (Record, string) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return Record{}, "is empty"
 	}
+	if problem := newerFormatProblem(data); problem != "" {
+		return Record{}, problem
+	}
 	var rec Record
 	if err := json.Unmarshal(data, &rec); err != nil {
 		return Record{}, fmt.Sprintf("is not a readable run record (%v)", err)
@@ -128,6 +131,8 @@ func (s *Store) damagedRecord(id string, rec Record, stateOK bool, cfg runconfig
 	switch {
 	case trained:
 		dm.Advice = "a Whetstone process holds the run's lock and is training it; it rewrites state.json at its next step"
+	case s.newerFormat(id):
+		dm.Advice = "a newer version of Whetstone wrote this run; open it with that version (or newer), which can resume, export or delete it; this version leaves its files unchanged"
 	case !cfgOK:
 		dm.Advice = "without a readable config.yaml the run cannot be resumed or duplicated; delete it, or repair config.yaml by hand"
 	case step == 0:

@@ -100,7 +100,7 @@ func (s *Store) statePath(id string) string { return filepath.Join(s.Dir(id), "s
 // on from the record it replaces.
 func (s *Store) writeState(id string, rec *Record) error {
 	rec.Version++
-	return safefile.WriteJSON(s.statePath(id), rec)
+	return safefile.WriteJSON(s.statePath(id), encodeState(*rec))
 }
 
 func checkID(id string) error {
@@ -140,7 +140,7 @@ func (s *Store) Create(cfg runconfig.Config) (Record, error) {
 		os.RemoveAll(tmp)
 		return Record{}, err
 	}
-	if err := safefile.WriteJSON(filepath.Join(tmp, "state.json"), rec); err != nil {
+	if err := safefile.WriteJSON(filepath.Join(tmp, "state.json"), encodeState(rec)); err != nil {
 		os.RemoveAll(tmp)
 		return Record{}, err
 	}

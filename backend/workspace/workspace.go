@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/whetstone-ai/whetstone/backend/quote"
@@ -75,7 +77,7 @@ func (w *Workspace) SettingsPath() string { return filepath.Join(w.Root, "settin
 
 // Settings are the user's preferences, edited on the Settings screen.
 type Settings struct {
-	// Backend is "go" (pure Go, CPU) or "xla".
+	// Backend is one of Backends: "go" (pure Go, CPU) or "xla".
 	Backend string `json:"backend"`
 	// XLAPluginPath is the PJRT plugin (.so) used when Backend is "xla".
 	XLAPluginPath string `json:"xla_plugin_path"`
@@ -83,34 +85,38 @@ type Settings struct {
 	// It is a secret: settings.json is written 0600, and the services never
 	// return it or put it in an event.
 	HubToken string `json:"hub_token"`
-	// Theme is "light", "dark" or "system".
+	// Theme is one of Themes.
 	Theme string `json:"theme"`
 	// AllowedFolders are folders, beyond the workspace and the Hugging Face
 	// cache, that requests over HTTP may read and write (see pathpolicy).
 	AllowedFolders []string `json:"allowed_folders,omitempty"`
 }
 
+// Backends are the compute backends Settings.Backend names, the default
+// first: pure Go on the CPU, or XLA through a PJRT plugin.
+var Backends = []string{"go", "xla"}
+
+// Themes are the values of Settings.Theme, the default first: "system"
+// follows the OS.
+var Themes = []string{"system", "light", "dark"}
+
 // DefaultSettings are used until the user saves their own.
 func DefaultSettings() Settings {
-	return Settings{Backend: "go", Theme: "system"}
+	return Settings{Backend: Backends[0], Theme: Themes[0]}
 }
 
 // Validate checks the settings' values.
 func (s Settings) Validate() error {
-	switch s.Backend {
-	case "go", "xla":
-	default:
-		return fmt.Errorf("settings: backend %s is not one of \"go\", \"xla\"", quote.Value(s.Backend))
+	if !slices.Contains(Backends, s.Backend) {
+		return fmt.Errorf("settings: backend %s is not one of %s", quote.Value(s.Backend), quoteAll(Backends))
 	}
 	if s.Backend == "xla" && s.XLAPluginPath != "" {
 		if _, err := os.Stat(s.XLAPluginPath); err != nil {
 			return fmt.Errorf("settings: xla_plugin_path %s: %w", quote.Value(s.XLAPluginPath), err)
 		}
 	}
-	switch s.Theme {
-	case "light", "dark", "system":
-	default:
-		return fmt.Errorf("settings: theme %s is not one of \"light\", \"dark\", \"system\"", quote.Value(s.Theme))
+	if !slices.Contains(Themes, s.Theme) {
+		return fmt.Errorf("settings: theme %s is not one of %s", quote.Value(s.Theme), quoteAll(Themes))
 	}
 	if len(s.AllowedFolders) > MaxAllowedFolders {
 		return fmt.Errorf("settings: %d allowed folders, more than %d", len(s.AllowedFolders), MaxAllowedFolders)
@@ -130,6 +136,8 @@ func (s Settings) Validate() error {
 const MaxAllowedFolders = 64
 
 // LoadSettings reads settings.json, or returns the defaults when absent.
+// A file written by a newer Whetstone (a format above SettingsFormat) is
+// refused, with the defaults, and left as it is.
 func (w *Workspace) LoadSettings() (Settings, error) {
 	s := DefaultSettings()
 	data, err := os.ReadFile(w.SettingsPath())
@@ -139,15 +147,19 @@ func (w *Workspace) LoadSettings() (Settings, error) {
 	if err != nil {
 		return s, fmt.Errorf("read settings: %w", err)
 	}
+	if err := checkSettingsFormat(w.SettingsPath(), data); err != nil {
+		return s, err
+	}
 	// A settings.json written before it was kept private (or copied with
 	// looser permissions) is tightened as soon as it is read.
 	if st, err := os.Stat(w.SettingsPath()); err == nil && st.Mode().Perm()&0o077 != 0 {
 		_ = os.Chmod(w.SettingsPath(), 0o600)
 	}
-	if err := json.Unmarshal(data, &s); err != nil {
+	f := settingsFile{Settings: s}
+	if err := json.Unmarshal(data, &f); err != nil {
 		return DefaultSettings(), fmt.Errorf("parse %s: %w", w.SettingsPath(), err)
 	}
-	return s, nil
+	return f.Settings, nil
 }
 
 // SaveSettings validates and atomically writes settings.json, readable by
@@ -159,9 +171,25 @@ func (w *Workspace) SaveSettings(s Settings) error {
 	for i, f := range s.AllowedFolders {
 		s.AllowedFolders[i] = filepath.Clean(f)
 	}
-	data, err := json.MarshalIndent(s, "", "  ")
+	// Never replace what a newer Whetstone wrote, even when the caller
+	// went on with the defaults after LoadSettings refused it.
+	if data, err := os.ReadFile(w.SettingsPath()); err == nil {
+		if err := checkSettingsFormat(w.SettingsPath(), data); err != nil {
+			return err
+		}
+	}
+	data, err := json.MarshalIndent(settingsFile{Format: SettingsFormat, Settings: s}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode settings: %w", err)
 	}
 	return safefile.Write(w.SettingsPath(), append(data, '\n'), 0o600)
+}
+
+// quoteAll lists names as the settings messages quote them: "a", "b".
+func quoteAll(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
 }
