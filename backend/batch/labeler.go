@@ -6,6 +6,8 @@ package batch
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/whetstone-ai/whetstone/backend/dataset"
 )
@@ -38,15 +40,22 @@ const (
 	TrainAll Mode = "all"
 )
 
-// ParseMode accepts "responses" or "all".
+// Modes lists the training modes, the default first.
+var Modes = []Mode{TrainResponses, TrainAll}
+
+// ParseMode accepts a name out of Modes; empty is the default.
 func ParseMode(s string) (Mode, error) {
-	switch Mode(s) {
-	case TrainResponses, TrainAll:
-		return Mode(s), nil
-	case "":
-		return TrainResponses, nil
+	if s == "" {
+		return Modes[0], nil
 	}
-	return "", fmt.Errorf("unknown training mode %q: use responses or all", s)
+	if slices.Contains(Modes, Mode(s)) {
+		return Mode(s), nil
+	}
+	names := make([]string, len(Modes))
+	for i, m := range Modes {
+		names[i] = string(m)
+	}
+	return "", fmt.Errorf("unknown training mode %q: use %s", s, strings.Join(names, " or "))
 }
 
 // Labeler renders, tokenizes and masks conversations. It implements

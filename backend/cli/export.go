@@ -11,7 +11,6 @@ import (
 
 	"github.com/whetstone-ai/whetstone/backend/events"
 	"github.com/whetstone-ai/whetstone/backend/export"
-	"github.com/whetstone-ai/whetstone/backend/gguf"
 	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/logging"
 	"github.com/whetstone-ai/whetstone/backend/runs"
@@ -33,7 +32,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	modelSrc := fs.String("model", "", "base model: a local directory or a hub id (instead of --run)")
 	adapterDir := fs.String("adapter", "", "PEFT adapter directory to apply (with --model)")
 	format := fs.String("format", "", "peft, merged, gguf or gguf-lora (the adapter alone, for llama.cpp --lora)")
-	quant := fs.String("quant", "", "gguf: f32, f16 (default), bf16, q8_0 or q4_k; gguf-lora: f32 (default) or f16; merged: bf16 (default), f16 or f32")
+	quant := fs.String("quant", "", quantHelp())
 	out := fs.String("out", "", "output directory (default: the workspace's exports folder)")
 	overwrite := fs.Bool("overwrite", false, "replace an earlier export in --out (a folder Whetstone did not write is never replaced)")
 	name := fs.String("name", "", "model name in GGUF metadata and file names (default: the output folder's name)")
@@ -48,7 +47,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: --format: %v", ErrUsage, err)
 	}
-	if err := checkQuant(f, *quant); err != nil {
+	if err := export.CheckQuant(f, *quant); err != nil {
 		return fmt.Errorf("%w: --quant: %v", ErrUsage, err)
 	}
 	if (*runID == "") == (*modelSrc == "") {
@@ -85,7 +84,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	} else {
 		label = filepath.Base(strings.TrimRight(source, "/"))
 	}
-	if (f == export.FormatPEFT || f == export.FormatGGUFLoRA) && req.AdapterDir == "" {
+	if f.NeedsAdapter() && req.AdapterDir == "" {
 		return fmt.Errorf("%w: --format %s needs --adapter (or --run)", ErrUsage, f)
 	}
 	req.BaseModelName = source
@@ -127,22 +126,15 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-// checkQuant validates --quant for the format before any work starts (a
-// merge of a large model should not run for minutes to fail on a typo).
-func checkQuant(f export.Format, quant string) error {
-	if quant == "" {
-		return nil
+// quantHelp lists each format's quantizations, as export.Quants has them.
+func quantHelp() string {
+	var parts []string
+	for _, f := range export.Formats {
+		if q := export.Quants(f); len(q) > 0 {
+			parts = append(parts, fmt.Sprintf("%s: %s (default), %s", f, q[0], strings.Join(q[1:], ", ")))
+		}
 	}
-	switch f {
-	case export.FormatPEFT:
-		return fmt.Errorf("a PEFT adapter is saved as trained; --quant applies to merged, gguf and gguf-lora")
-	case export.FormatMerged:
-		_, err := export.ParseMergedDType(quant)
-		return err
-	default:
-		_, err := gguf.ParseTensorType(quant)
-		return err
-	}
+	return strings.Join(parts, "; ")
 }
 
 // resolveModelDir turns a model source into a local directory: a path as

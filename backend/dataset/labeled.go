@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 )
 
@@ -54,15 +56,34 @@ const (
 	DropLong Truncation = "drop"
 )
 
-// ParseTruncation accepts "truncate" or "drop".
+// Truncations lists the length policies, the default first.
+var Truncations = []Truncation{TruncateRight, DropLong}
+
+// ParseTruncation accepts a name out of Truncations; empty is the default.
 func ParseTruncation(s string) (Truncation, error) {
-	switch Truncation(s) {
-	case TruncateRight, DropLong:
-		return Truncation(s), nil
-	case "":
-		return TruncateRight, nil
+	if s == "" {
+		return Truncations[0], nil
 	}
-	return "", fmt.Errorf("unknown truncation %s: use truncate or drop", quoteCapped(s))
+	if slices.Contains(Truncations, Truncation(s)) {
+		return Truncation(s), nil
+	}
+	return "", fmt.Errorf("unknown truncation %s: use %s", quoteCapped(s), joinNames(Truncations))
+}
+
+// joinNames lists names as a message says them: "a, b or c".
+func joinNames[T ~string](names []T) string {
+	var b strings.Builder
+	for i, n := range names {
+		switch {
+		case i == 0:
+		case i == len(names)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(string(n))
+	}
+	return b.String()
 }
 
 // Reasons a row is dropped before training.

@@ -25,7 +25,10 @@ const (
 // Formats lists the formats in the order detection prefers them.
 var Formats = []Format{FormatShareGPT, FormatOpenAI, FormatAlpaca, FormatText}
 
-// ParseFormat accepts a format name as a user types it.
+// ParseFormat accepts a format name as a user types it: a name out of
+// Formats, in any case, or another name the same shape goes by ("chatml",
+// "messages" for openai; "conversations" for sharegpt; "raw", "completion"
+// for text).
 func ParseFormat(s string) (Format, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "sharegpt", "conversations":
@@ -37,7 +40,7 @@ func ParseFormat(s string) (Format, error) {
 	case "text", "raw", "completion":
 		return FormatText, nil
 	}
-	return "", fmt.Errorf("unknown format %s: use sharegpt, openai, alpaca or text", quoteCapped(s))
+	return "", fmt.Errorf("unknown format %s: use %s", quoteCapped(s), joinNames(Formats))
 }
 
 // Standard role names every Conversation uses.

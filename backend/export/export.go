@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/whetstone-ai/whetstone/backend/events"
@@ -28,13 +29,97 @@ const (
 	FormatGGUFLoRA Format = "gguf-lora"
 )
 
-// ParseFormat accepts "peft", "merged" or "gguf".
+// Formats lists the export formats, in the order the Export screen offers
+// them.
+var Formats = []Format{FormatGGUF, FormatGGUFLoRA, FormatMerged, FormatPEFT}
+
+// ParseFormat accepts a name out of Formats, in any case.
 func ParseFormat(s string) (Format, error) {
-	switch f := Format(strings.ToLower(s)); f {
-	case FormatPEFT, FormatMerged, FormatGGUF, FormatGGUFLoRA:
+	if f := Format(strings.ToLower(s)); slices.Contains(Formats, f) {
 		return f, nil
 	}
-	return "", fmt.Errorf("export format %q is not supported (want peft, merged, gguf or gguf-lora)", s)
+	return "", fmt.Errorf("export format %q is not supported (want %s)", s, formatNames())
+}
+
+// AdapterFormats are the formats that write the adapter alone (applied to
+// the base model at load time): they need an adapter directory.
+var AdapterFormats = []Format{FormatGGUFLoRA, FormatPEFT}
+
+// NeedsAdapter reports whether f is one of AdapterFormats.
+func (f Format) NeedsAdapter() bool { return slices.Contains(AdapterFormats, f) }
+
+func formatNames() string {
+	names := make([]string, len(Formats))
+	for i, f := range Formats {
+		names[i] = string(f)
+	}
+	return strings.Join(names, ", ")
+}
+
+// ggufQuants are the GGUF storage types an export writes, the default
+// first for a model and F32 first for a LoRA adapter (small, and exact).
+var (
+	ggufQuants     = []gguf.TensorType{gguf.TensorF16, gguf.TensorQ8_0, gguf.TensorQ4_K, gguf.TensorBF16, gguf.TensorF32}
+	ggufLoRAQuants = []gguf.TensorType{gguf.TensorF32, gguf.TensorF16, gguf.TensorBF16, gguf.TensorQ8_0, gguf.TensorQ4_K}
+)
+
+// Quants lists the storage types (Request.Quant) a format accepts, its
+// default first: GGUF types for gguf and gguf-lora, safetensors dtypes for
+// merged, none for peft (the adapter is written as trained).
+func Quants(f Format) []string {
+	var types []gguf.TensorType
+	switch f {
+	case FormatGGUF:
+		types = ggufQuants
+	case FormatGGUFLoRA:
+		types = ggufLoRAQuants
+	case FormatMerged:
+		out := make([]string, len(mergedDTypes))
+		for i, d := range mergedDTypes {
+			out[i] = d.name
+		}
+		return out
+	default:
+		return nil
+	}
+	out := make([]string, len(types))
+	for i, t := range types {
+		out[i] = strings.ToLower(t.String())
+	}
+	return out
+}
+
+// CheckQuant says whether format f accepts quant ("" picks the default),
+// before any work starts: a merge of a large model should not run for
+// minutes to fail on a typo.
+func CheckQuant(f Format, quant string) error {
+	if quant == "" {
+		return nil
+	}
+	switch f {
+	case FormatPEFT:
+		return fmt.Errorf("a PEFT adapter is saved as trained; a quantization applies to %s", strings.Join([]string{string(FormatMerged), string(FormatGGUF), string(FormatGGUFLoRA)}, ", "))
+	case FormatMerged:
+		_, err := ParseMergedDType(quant)
+		return err
+	}
+	if _, err := ggufQuant(f, quant); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ggufQuant parses a GGUF storage type for f, refusing one Quants(f) does
+// not list.
+func ggufQuant(f Format, quant string) (gguf.TensorType, error) {
+	t, err := gguf.ParseTensorType(quant)
+	if err == nil && !slices.Contains(Quants(f), strings.ToLower(t.String())) {
+		err = fmt.Errorf("GGUF type %s is not supported for export", t)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%w (want %s)", err, strings.Join(Quants(f), ", "))
+	}
+	return t, nil
 }
 
 // ModelfileName is the Ollama Modelfile written next to a GGUF.
@@ -52,9 +137,8 @@ type Request struct {
 	// earlier export (safefile.MarkerFile) with Overwrite set.
 	OutDir    string
 	Overwrite bool
-	// Quant is the storage type: for gguf f32, f16, bf16 or q8_0 (default
-	// f16); for gguf-lora the same (default f32); for merged bf16, f16 or
-	// f32 (default bf16).
+	// Quant is the storage type, one of Quants(Format); empty is the
+	// first, the format's default.
 	Quant string
 	// Name is the model name written into GGUF metadata and file names
 	// (default: the output directory's name).
@@ -98,15 +182,15 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 			return res, err
 		}
 	}
+	if adapter == nil && req.Format.NeedsAdapter() {
+		return res, fmt.Errorf("export %s: an adapter directory is required", req.Format)
+	}
 	name := req.Name
 	if name == "" {
 		name = filepath.Base(filepath.Clean(req.OutDir))
 	}
 	switch req.Format {
 	case FormatPEFT:
-		if adapter == nil {
-			return res, errors.New("export peft: an adapter directory is required")
-		}
 		if req.BaseModelName != "" {
 			adapter.Config.BaseModelNameOrPath = req.BaseModelName
 		}
@@ -129,9 +213,9 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 			})
 		})
 	case FormatGGUF:
-		quant := gguf.TensorF16
+		quant := ggufQuants[0]
 		if req.Quant != "" {
-			if quant, err = gguf.ParseTensorType(req.Quant); err != nil {
+			if quant, err = ggufQuant(req.Format, req.Quant); err != nil {
 				return res, err
 			}
 		}
@@ -154,12 +238,9 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 			})
 		})
 	case FormatGGUFLoRA:
-		if adapter == nil {
-			return res, errors.New("export gguf-lora: an adapter directory is required")
-		}
-		quant := gguf.TensorF32
+		quant := ggufLoRAQuants[0]
 		if req.Quant != "" {
-			if quant, err = gguf.ParseTensorType(req.Quant); err != nil {
+			if quant, err = ggufQuant(req.Format, req.Quant); err != nil {
 				return res, err
 			}
 		}
@@ -175,7 +256,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 			})
 		})
 	default:
-		return res, fmt.Errorf("export format %q is not supported (want peft, merged, gguf or gguf-lora)", req.Format)
+		return res, fmt.Errorf("export format %q is not supported (want %s)", req.Format, formatNames())
 	}
 	if err != nil {
 		return res, fmt.Errorf("export %s to %s: %w", req.Format, req.OutDir, err)

@@ -426,3 +426,34 @@ func TestMergedBF16IsLosslessForUntouchedWeights(t *testing.T) {
 	}
 	require.Equal(t, len(ad.Layers), changed)
 }
+
+// Formats and Quants are the lists the Export screen offers (through the
+// generated contract): every one must parse, and every GGUF type offered
+// must have a llama.cpp file type.
+func TestFormatsAndQuantsAreWhatRunAccepts(t *testing.T) {
+	for _, f := range Formats {
+		got, err := ParseFormat(strings.ToUpper(string(f)))
+		require.NoError(t, err)
+		require.Equal(t, f, got)
+		for _, q := range Quants(f) {
+			require.NoError(t, CheckQuant(f, q), "%s %s", f, q)
+			if f == FormatGGUF || f == FormatGGUFLoRA {
+				tt, err := gguf.ParseTensorType(q)
+				require.NoError(t, err)
+				require.Contains(t, fileTypes, tt)
+			}
+		}
+		require.NoError(t, CheckQuant(f, ""))
+	}
+	require.Len(t, Quants(FormatGGUF), len(fileTypes))
+	require.Equal(t, []string{"f16", "q8_0", "q4_k", "bf16", "f32"}, Quants(FormatGGUF))
+	require.Equal(t, "f32", Quants(FormatGGUFLoRA)[0])
+	require.Equal(t, []string{"bf16", "f16", "f32"}, Quants(FormatMerged))
+	require.Empty(t, Quants(FormatPEFT))
+	require.Error(t, CheckQuant(FormatPEFT, "f16"))
+	require.Error(t, CheckQuant(FormatMerged, "q8_0"))
+	require.NoError(t, CheckQuant(FormatMerged, "float16"))
+	require.ErrorContains(t, CheckQuant(FormatGGUF, "q2_k"), "want f16, q8_0, q4_k, bf16, f32")
+	_, err := ParseFormat("onnx")
+	require.ErrorContains(t, err, "want gguf, gguf-lora, merged, peft")
+}

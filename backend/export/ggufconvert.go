@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/whetstone-ai/whetstone/backend/gguf"
 	"github.com/whetstone-ai/whetstone/backend/model"
@@ -55,7 +56,7 @@ func buildGGUF(ctx context.Context, src *source, quant gguf.TensorType, name str
 	}
 	ft, ok := fileTypes[quant]
 	if !ok {
-		return nil, fmt.Errorf("GGUF type %s is not supported for export (want f32, f16, bf16, q8_0 or q4_k)", quant)
+		return nil, fmt.Errorf("GGUF type %s is not supported for export (want %s)", quant, strings.Join(Quants(FormatGGUF), ", "))
 	}
 	w := gguf.NewWriter()
 	set := func(key string, v any) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/whetstone-ai/whetstone/backend/gguf"
 	"github.com/whetstone-ai/whetstone/backend/model"
@@ -20,7 +21,7 @@ func buildLoRAGGUF(ctx context.Context, cfg *model.Config, ad *Adapter, quant gg
 		return nil, err
 	}
 	if _, ok := fileTypes[quant]; !ok {
-		return nil, fmt.Errorf("GGUF type %s is not supported for export (want f32, f16, bf16, q8_0 or q4_k)", quant)
+		return nil, fmt.Errorf("GGUF type %s is not supported for export (want %s)", quant, strings.Join(Quants(FormatGGUF), ", "))
 	}
 	alpha := ad.Config.LoraAlpha
 	if ad.Config.UseRSLoRA {

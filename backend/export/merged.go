@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/whetstone-ai/whetstone/backend/safetensors"
 )
@@ -36,17 +38,30 @@ func torchDTypeName(d safetensors.DType) string {
 	return "float32"
 }
 
-// ParseMergedDType accepts "bf16", "f16" or "f32".
+// mergedDTypes are the dtypes a merged export writes, the default first,
+// with the other names people give them.
+var mergedDTypes = []struct {
+	name    string
+	dtype   safetensors.DType
+	aliases []string
+}{
+	{"bf16", safetensors.BF16, []string{"bfloat16"}},
+	{"f16", safetensors.F16, []string{"fp16", "float16"}},
+	{"f32", safetensors.F32, []string{"fp32", "float32"}},
+}
+
+// ParseMergedDType accepts a name out of Quants(FormatMerged), or one of
+// its aliases ("float16"); empty is the default, bf16.
 func ParseMergedDType(s string) (safetensors.DType, error) {
-	switch s {
-	case "", "bf16", "bfloat16":
-		return safetensors.BF16, nil
-	case "f16", "fp16", "float16":
-		return safetensors.F16, nil
-	case "f32", "fp32", "float32":
-		return safetensors.F32, nil
+	if s == "" {
+		return mergedDTypes[0].dtype, nil
 	}
-	return "", fmt.Errorf("merged dtype %q is not supported (want bf16, f16 or f32)", s)
+	for _, d := range mergedDTypes {
+		if s == d.name || slices.Contains(d.aliases, s) {
+			return d.dtype, nil
+		}
+	}
+	return "", fmt.Errorf("merged dtype %q is not supported (want %s)", s, strings.Join(Quants(FormatMerged), ", "))
 }
 
 // writeMerged writes every base tensor, with the adapter folded in, as
