@@ -37,9 +37,14 @@ type Model struct {
 
 // LoRA describes the low-rank adapters added to the frozen base model.
 type LoRA struct {
-	R       int      `yaml:"r" json:"r"`
-	Alpha   float64  `yaml:"alpha" json:"alpha"`
-	Dropout float64  `yaml:"dropout" json:"dropout"`
+	// R is the adapters' rank: larger learns more, with more memory and
+	// time per step.
+	R int `yaml:"r" json:"r"`
+	// Alpha scales the adapters' output by alpha/r (commonly alpha = r).
+	Alpha float64 `yaml:"alpha" json:"alpha"`
+	// Dropout is applied to the adapters' input while training (0 = none).
+	Dropout float64 `yaml:"dropout" json:"dropout"`
+	// Targets are the projections of each decoder layer that get adapters.
 	Targets []string `yaml:"targets" json:"targets"`
 	// RSLoRA scales by alpha/sqrt(r) instead of alpha/r (rank-stabilised LoRA).
 	RSLoRA bool `yaml:"rslora" json:"rslora"`
@@ -59,7 +64,8 @@ func (l LoRA) Scale() float64 {
 
 // Dataset says where the conversations come from and how to read them.
 type Dataset struct {
-	// Path is a local file or directory (jsonl, json, parquet) or a hub id.
+	// Path is a local file or directory (jsonl, json, parquet, csv) or a hub
+	// id.
 	Path string `yaml:"path" json:"path"`
 	// Format overrides detection: sharegpt, openai, alpaca or text.
 	Format string `yaml:"format,omitempty" json:"format,omitempty"`
@@ -78,32 +84,42 @@ type Dataset struct {
 	// MaxRows caps the rows read (0 = all), handy for a quick try.
 	MaxRows int `yaml:"max_rows,omitempty" json:"max_rows,omitempty"`
 	// MaxRowMB refuses (skips and counts) a row larger than this many MB
-	// (0 = dataset.DefaultMaxRowBytes), so one damaged or hostile row
-	// cannot exhaust memory.
+	// (0 = the default, 16 MB: dataset.DefaultMaxRowBytes), so one damaged
+	// or hostile row cannot exhaust memory.
 	MaxRowMB int `yaml:"max_row_mb,omitempty" json:"max_row_mb,omitempty"`
 }
 
 // Training holds the optimiser, schedule and loop hyperparameters.
 type Training struct {
+	// LearningRate is the peak learning rate, reached after the warmup.
 	LearningRate float64 `yaml:"learning_rate" json:"learning_rate"`
 	// Optimizer is "adamw" (the only one for now; named so configs stay
 	// explicit when others arrive).
-	Optimizer   string  `yaml:"optimizer" json:"optimizer"`
+	Optimizer string `yaml:"optimizer" json:"optimizer"`
+	// WeightDecay is AdamW's decoupled weight decay of the adapters.
 	WeightDecay float64 `yaml:"weight_decay" json:"weight_decay"`
-	Beta1       float64 `yaml:"beta1" json:"beta1"`
-	Beta2       float64 `yaml:"beta2" json:"beta2"`
-	Epsilon     float64 `yaml:"epsilon" json:"epsilon"`
+	// Beta1 is AdamW's decay rate of the gradient's moving average.
+	Beta1 float64 `yaml:"beta1" json:"beta1"`
+	// Beta2 is AdamW's decay rate of the squared gradient's moving average.
+	Beta2 float64 `yaml:"beta2" json:"beta2"`
+	// Epsilon keeps AdamW's update finite where gradients are near zero.
+	Epsilon float64 `yaml:"epsilon" json:"epsilon"`
 	// Scheduler is linear, cosine or constant; all start with WarmupSteps of
 	// linear warmup from zero.
-	Scheduler   string `yaml:"scheduler" json:"scheduler"`
-	WarmupSteps int    `yaml:"warmup_steps" json:"warmup_steps"`
+	Scheduler string `yaml:"scheduler" json:"scheduler"`
+	// WarmupSteps raise the learning rate linearly from zero to its peak.
+	WarmupSteps int `yaml:"warmup_steps" json:"warmup_steps"`
 	// BatchSize is sequences per micro-batch; GradAccum micro-batches make one
 	// optimiser step (effective batch = BatchSize*GradAccum).
 	BatchSize int `yaml:"batch_size" json:"batch_size"`
+	// GradAccum is the number of micro-batches whose gradients are summed
+	// into one optimiser step.
 	GradAccum int `yaml:"grad_accum" json:"grad_accum"`
 	// MaxSteps bounds the run in optimiser steps; when 0, Epochs does.
-	MaxSteps int     `yaml:"max_steps" json:"max_steps"`
-	Epochs   float64 `yaml:"epochs" json:"epochs"`
+	MaxSteps int `yaml:"max_steps" json:"max_steps"`
+	// Epochs is the number of passes over the training rows (fractions
+	// allowed); it bounds the run only when MaxSteps is 0.
+	Epochs float64 `yaml:"epochs" json:"epochs"`
 	// MaxSeqLen truncates (and bounds packing of) tokenized examples.
 	MaxSeqLen int `yaml:"max_seq_len" json:"max_seq_len"`
 	// MaxGradNorm clips the global gradient norm; 0 disables clipping.

@@ -3,15 +3,10 @@ package runconfig
 import (
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 )
 
 func sqrt(x float64) float64 { return math.Sqrt(x) }
-
-// AllTargets are the projection layers Unsloth's notebooks adapt: every
-// attention and MLP projection of a decoder layer.
-var allTargets = []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
 
 // Default returns the settings of Unsloth's Gemma 3 notebook: r=8, alpha=8,
 // no dropout, AdamW with lr 2e-4 and weight decay 0.01, linear schedule with
@@ -23,7 +18,7 @@ func Default() Config {
 		Model: Model{Family: "gemma3"},
 		LoRA: LoRA{
 			R: 8, Alpha: 8, Dropout: 0,
-			Targets: slices.Clone(allTargets),
+			Targets: LoRATargets(),
 		},
 		Dataset: Dataset{ValFraction: 0.05},
 		Training: Training{
