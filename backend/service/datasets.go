@@ -23,16 +23,17 @@ type DatasetRequest struct {
 	// Model renders and tokenizes rows (a local folder or hub id); empty
 	// previews messages only.
 	Model string `json:"model"`
-	// TrainOn is "responses" (default) or "all".
-	TrainOn string `json:"train_on"`
-	MaxLen  int    `json:"max_len"`
-	// Truncation is "truncate" (default) or "drop" for rows over MaxLen.
-	Truncation  string `json:"truncation"`
-	SkipBadRows bool   `json:"skip_bad_rows"`
+	// TrainOn is one of batch.Modes; empty is the first, "responses".
+	TrainOn batch.Mode `json:"train_on"`
+	MaxLen  int        `json:"max_len"`
+	// Truncation is what happens to rows over MaxLen, one of
+	// dataset.Truncations; empty is the first, "truncate".
+	Truncation  dataset.Truncation `json:"truncation"`
+	SkipBadRows bool               `json:"skip_bad_rows"`
 	// MaxRowMB refuses rows larger than this (0: dataset.DefaultMaxRowBytes).
 	MaxRowMB int `json:"max_row_mb"`
-	Page        int    `json:"page"`
-	PageSize    int    `json:"page_size"`
+	Page     int `json:"page"`
+	PageSize int `json:"page_size"`
 }
 
 // DatasetInfo is what detection found.
@@ -87,7 +88,7 @@ func (s *Datasets) Stats(req DatasetRequest) (out *dataset.Stats, err error) {
 	if err != nil {
 		return nil, err
 	}
-	trunc, err := dataset.ParseTruncation(req.Truncation)
+	trunc, err := dataset.ParseTruncation(string(req.Truncation))
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +163,7 @@ func (s *Datasets) labeler(req DatasetRequest) (dataset.Labeler, error) {
 	if req.Model == "" {
 		return nil, nil
 	}
-	mode, err := batch.ParseMode(req.TrainOn)
+	mode, err := batch.ParseMode(string(req.TrainOn))
 	if err != nil {
 		return nil, err
 	}

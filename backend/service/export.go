@@ -10,7 +10,8 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/export"
 )
 
-// Export writes a run's adapter (or a model) as PEFT, merged safetensors or GGUF.
+// Export writes a run's adapter (or a model) as PEFT, merged safetensors,
+// GGUF or a llama.cpp LoRA GGUF.
 type Export struct {
 	deps Deps
 	runs *Runs
@@ -22,9 +23,10 @@ type ExportRequest struct {
 	RunID   string `json:"run_id"`
 	Model   string `json:"model"`
 	Adapter string `json:"adapter"`
-	// Format is peft, merged or gguf.
+	// Format is one of export.Formats (ExportFormats in the contract).
 	Format string `json:"format"`
-	// Quant: gguf f32|f16|bf16|q8_0, merged bf16|f16|f32.
+	// Quant is one of the format's export.Quants (ExportQuants in the
+	// contract); empty picks the format's default.
 	Quant string `json:"quant"`
 	// Out is the destination folder; empty picks a new one under the
 	// workspace. An existing folder is replaced only if it is an earlier

@@ -7,6 +7,9 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/workspace"
 )
 
+// SettingsTopic carries the settings as saved, after each Save.
+const SettingsTopic = "settings.changed"
+
 // Settings reads and writes the user's preferences.
 type Settings struct{ deps Deps }
 
@@ -90,7 +93,7 @@ func (s *Settings) Save(in SettingsUpdate) (out SettingsView, err error) {
 		return out, err
 	}
 	out = s.view(stored)
-	s.deps.Events.Emit("settings.changed", out)
+	s.deps.Events.Emit(SettingsTopic, out)
 	return out, nil
 }
 
