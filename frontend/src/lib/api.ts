@@ -3,35 +3,8 @@
 // (Wails bindings or HTTP) and can be replaced in tests with setTransport.
 
 import { detectTransport, type Transport, type Unsubscribe } from './transport';
-import type {
-  ChatRequest,
-  ChatToken,
-  DatasetInfo,
-  DatasetRequest,
-  DatasetStats,
-  ExportProgress,
-  ExportRequest,
-  ExportResult,
-  FieldError,
-  HubProgress,
-  MemoryEstimate,
-  MetricRow,
-  ModelInfo,
-  PresetInfo,
-  Preview,
-  PreviewRequest,
-  Rendered,
-  Run,
-  RunConfig,
-  RunDetail,
-  RunLogEvent,
-  RunMetricsEvent,
-  RunStateEvent,
-  Settings,
-  SettingsUpdate,
-  StatsRequest,
-  SystemInfo,
-} from './types';
+import type { EventPayloads, ServiceMethods } from './generated/contract';
+import type { ChatRequest, DatasetRequest, ExportRequest, MetricRow, PreviewRequest, RunConfig, SettingsUpdate, StatsRequest } from './types';
 
 let transport: Transport | null = null;
 const unauthorizedListeners = new Set<() => void>();
@@ -60,12 +33,18 @@ export function onUnauthorized(cb: () => void): Unsubscribe {
   return () => unauthorizedListeners.delete(cb);
 }
 
-function call<T>(service: string, method: string, ...args: unknown[]): Promise<T> {
-  return current().call<T>(service, method, args);
+/** A bound method by its "Service.Method" name, typed by the generated contract. */
+export type MethodName = keyof ServiceMethods;
+export type Args<K extends MethodName> = ServiceMethods[K]['args'];
+export type Result<K extends MethodName> = ServiceMethods[K]['result'];
+
+function call<K extends MethodName>(name: K, ...args: Args<K>): Promise<Result<K>> {
+  const [service, method] = name.split('.');
+  return current().call<Result<K>>(service, method, args);
 }
 
-function on<T>(topic: string, cb: (payload: T) => void): Unsubscribe {
-  return current().on(topic, (p) => cb(p as T));
+function on<K extends keyof EventPayloads>(topic: K, cb: (payload: EventPayloads[K]) => void): Unsubscribe {
+  return current().on(topic, (p) => cb(p as EventPayloads[K]));
 }
 
 /** Event topics the services publish. */
@@ -76,57 +55,61 @@ export const topics = {
   runLog: 'run.log',
   chatToken: 'chat.token',
   exportProgress: 'export.progress',
-} as const;
+  settingsChanged: 'settings.changed',
+} as const satisfies Record<string, keyof EventPayloads>;
+
+type Callback<K extends keyof EventPayloads> = (payload: EventPayloads[K]) => void;
 
 export const api = {
   system: {
-    info: () => call<SystemInfo>('System', 'Info'),
+    info: () => call('System.Info'),
   },
   settings: {
-    get: () => call<Settings>('Settings', 'Get'),
-    save: (s: SettingsUpdate) => call<Settings>('Settings', 'Save', s),
+    get: () => call('Settings.Get'),
+    save: (s: SettingsUpdate) => call('Settings.Save', s),
   },
   models: {
-    inspect: (ref: string) => call<ModelInfo>('Models', 'Inspect', ref),
-    estimateMemory: (ref: string, cfg: RunConfig) => call<MemoryEstimate>('Models', 'EstimateMemory', ref, cfg),
+    inspect: (ref: string) => call('Models.Inspect', ref),
+    estimateMemory: (ref: string, cfg: RunConfig) => call('Models.EstimateMemory', ref, cfg),
     /** Downloads a hub model into the cache and returns its folder. */
-    download: (ref: string) => call<string>('Models', 'Download', ref),
-    onProgress: (cb: (p: HubProgress) => void) => on<HubProgress>(topics.hubProgress, cb),
+    download: (ref: string) => call('Models.Download', ref),
+    onProgress: (cb: Callback<'hub.progress'>) => on(topics.hubProgress, cb),
   },
   datasets: {
-    inspect: (req: DatasetRequest) => call<DatasetInfo>('Datasets', 'Inspect', req),
-    preview: (req: PreviewRequest) => call<Preview>('Datasets', 'Preview', req),
-    stats: (req: StatsRequest) => call<DatasetStats>('Datasets', 'Stats', req),
+    inspect: (req: DatasetRequest) => call('Datasets.Inspect', req),
+    preview: (req: PreviewRequest) => call('Datasets.Preview', req),
+    stats: (req: StatsRequest) => call('Datasets.Stats', req),
   },
   runs: {
-    presets: () => call<PresetInfo[]>('Runs', 'Presets'),
-    defaults: (preset: string) => call<RunConfig>('Runs', 'Defaults', preset),
-    validate: (cfg: RunConfig) => call<FieldError[] | null>('Runs', 'Validate', cfg),
-    render: (cfg: RunConfig) => call<Rendered>('Runs', 'Render', cfg),
-    start: (cfg: RunConfig) => call<Run>('Runs', 'Start', cfg),
-    list: () => call<Run[] | null>('Runs', 'List'),
-    get: (id: string) => call<RunDetail>('Runs', 'Get', id),
-    metrics: (id: string) => call<MetricRow[] | null>('Runs', 'Metrics', id),
+    presets: () => call('Runs.Presets'),
+    defaults: (preset: string) => call('Runs.Defaults', preset),
+    validate: (cfg: RunConfig) => call('Runs.Validate', cfg),
+    render: (cfg: RunConfig) => call('Runs.Render', cfg),
+    start: (cfg: RunConfig) => call('Runs.Start', cfg),
+    list: () => call('Runs.List'),
+    get: (id: string) => call('Runs.Get', id),
+    /** Every recorded step, as the charts hold rows. */
+    metrics: (id: string): Promise<MetricRow[] | null> => call('Runs.Metrics', id),
     /** The last n lines of a run's log (all when n <= 0). */
-    log: (id: string, n = 400) => call<string[] | null>('Runs', 'Log', id, n),
-    cancel: (id: string) => call<void>('Runs', 'Cancel', id),
-    pause: (id: string) => call<void>('Runs', 'Pause', id),
-    resume: (id: string) => call<void>('Runs', 'Resume', id),
-    delete: (id: string) => call<void>('Runs', 'Delete', id),
+    log: (id: string, n = 400) => call('Runs.Log', id, n),
+    cancel: (id: string) => call('Runs.Cancel', id),
+    pause: (id: string) => call('Runs.Pause', id),
+    resume: (id: string) => call('Runs.Resume', id),
+    delete: (id: string) => call('Runs.Delete', id),
     /** Queues a new run with the same configuration. */
-    duplicate: (id: string) => call<Run>('Runs', 'Duplicate', id),
-    onMetrics: (cb: (m: RunMetricsEvent) => void) => on<RunMetricsEvent>(topics.runMetrics, cb),
-    onState: (cb: (s: RunStateEvent) => void) => on<RunStateEvent>(topics.runState, cb),
-    onLog: (cb: (l: RunLogEvent) => void) => on<RunLogEvent>(topics.runLog, cb),
+    duplicate: (id: string) => call('Runs.Duplicate', id),
+    onMetrics: (cb: Callback<'run.metrics'>) => on(topics.runMetrics, cb),
+    onState: (cb: Callback<'run.state'>) => on(topics.runState, cb),
+    onLog: (cb: Callback<'run.log'>) => on(topics.runLog, cb),
   },
   chat: {
-    generate: (req: ChatRequest) => call<{ stream_id: string }>('Chat', 'Generate', req),
-    cancel: (streamId: string) => call<void>('Chat', 'Cancel', streamId),
-    onToken: (cb: (t: ChatToken) => void) => on<ChatToken>(topics.chatToken, cb),
+    generate: (req: ChatRequest) => call('Chat.Generate', req),
+    cancel: (streamId: string) => call('Chat.Cancel', streamId),
+    onToken: (cb: Callback<'chat.token'>) => on(topics.chatToken, cb),
   },
   export: {
-    start: (req: ExportRequest) => call<ExportResult>('Export', 'Start', req),
-    onProgress: (cb: (p: ExportProgress) => void) => on<ExportProgress>(topics.exportProgress, cb),
+    start: (req: ExportRequest) => call('Export.Start', req),
+    onProgress: (cb: Callback<'export.progress'>) => on(topics.exportProgress, cb),
   },
 };
 

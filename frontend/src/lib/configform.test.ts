@@ -1,27 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { errorsByField, fromInput, getPath, groups, setPath, summary, toInput, withSession } from './configform';
-import type { RunConfig } from './types';
+import { errorsByField, fieldSpec, fromInput, getPath, groups, NOT_ON_FORM, setPath, summary, toInput, withSession } from './configform';
+import { ConfigDefaults, ConfigSchema, DatasetFormats, LoraTargets, Schedulers } from './generated/contract';
+import type { ConfigPath } from './types';
 
 const spec = (path: string) => groups.flatMap((g) => g.fields).find((f) => f.path === path)!;
 
-const base = {
-  model: { source: '' },
-  lora: { r: 8, alpha: 8, dropout: 0, targets: ['q_proj'], rslora: false },
-  dataset: { path: '', val_fraction: 0.05 },
-  training: { batch_size: 2, grad_accum: 4, max_steps: 60, learning_rate: 2e-4 },
-  checkpoint: { every: 20, keep: 3 },
-  seed: 3407,
-} as unknown as RunConfig;
+const base = ConfigDefaults;
 
 describe('config form', () => {
-  it('every field path exists in the default config shape or is optional', () => {
-    const optional = new Set(['name', 'dataset.format', 'dataset.val_path', 'dataset.max_rows', 'dataset.max_row_mb', 'output']);
+  it('shows every config path Go has, once, but those it leaves out on purpose', () => {
     const paths = groups.flatMap((g) => g.fields.map((f) => f.path));
     expect(new Set(paths).size).toBe(paths.length); // no duplicates
-    for (const p of paths) {
-      if (optional.has(p)) continue;
-      expect(p.split('.')[0], p).toMatch(/^(model|lora|dataset|training|checkpoint|seed)$/);
-    }
+    const all = Object.keys(ConfigSchema) as ConfigPath[];
+    expect(all.filter((p) => !paths.includes(p) && !NOT_ON_FORM.includes(p))).toEqual([]);
+    expect(NOT_ON_FORM.filter((p) => paths.includes(p))).toEqual([]);
+  });
+
+  it("reads kinds, choices, bounds, defaults and help from Go's schema", () => {
+    expect(spec('lora.r')).toMatchObject({ kind: 'int', min: 1, max: 1024, default: 8 });
+    expect(spec('training.max_seq_len')).toMatchObject({ kind: 'int', min: 8, max: 1048576 });
+    expect(spec('training.learning_rate')).toMatchObject({ kind: 'float', min: 0, max: 1, step: 1e-5, default: 2e-4 });
+    expect(spec('dataset.format')).toMatchObject({ kind: 'select', options: ['', ...DatasetFormats], default: '' });
+    expect(spec('training.scheduler').options).toEqual(Schedulers);
+    expect(spec('lora.targets')).toMatchObject({ kind: 'list', options: LoraTargets });
+    expect(spec('training.gradient_checkpointing').kind).toBe('bool');
+    expect(spec('name').kind).toBe('text');
+    expect(spec('training.gradient_checkpointing').help).toMatch(/activation memory/);
+    expect(() => fieldSpec('dataset.mapping', 'Mapping')).toThrow(/map/);
   });
 
   it('sets nested paths without mutating the original', () => {

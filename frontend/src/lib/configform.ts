@@ -1,20 +1,26 @@
 // The New run form, described as data: which config fields it shows, in which
-// group, with which input kind, and how a text box maps back to a typed
-// value. Validation itself comes from Go (Runs.Validate, field-named by the
-// same dotted paths), so the form and `whetstone train` agree on what is valid.
+// group, in which order and under which label. Everything else about a field
+// (its kind, choices, bounds, default and help) is Go's: runconfig.Schema, in
+// the generated contract. Validation itself comes from Go too (Runs.Validate,
+// field-named by the same dotted paths), so the form and `whetstone train`
+// agree on what is valid.
 
-import type { FieldError, RunConfig } from './types';
+import { ConfigSchema } from './generated/contract';
+import type { ConfigPath, FieldError, RunConfig } from './types';
 
 export type FieldKind = 'text' | 'int' | 'float' | 'bool' | 'select' | 'list';
 
 export interface FieldSpec {
-  path: string;
+  path: ConfigPath;
   label: string;
   kind: FieldKind;
   help?: string;
-  options?: string[];
-  step?: number;
+  /** The choices of a select ('' first where Go allows empty: detect) or a list. */
+  options?: readonly string[];
   min?: number;
+  max?: number;
+  step?: number;
+  default?: unknown;
 }
 
 export interface FieldGroup {
@@ -24,18 +30,40 @@ export interface FieldGroup {
   fields: FieldSpec[];
 }
 
-export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+/** The input a config kind gets (maps are edited on the Datasets screen). */
+const inputKind: Record<string, FieldKind> = {
+  int: 'int',
+  float: 'float',
+  bool: 'bool',
+  string: 'text',
+  enum: 'select',
+  list: 'list',
+};
 
-export const groups: FieldGroup[] = [
+/** The form's entry for a config path: its label here, the rest from Go's schema. */
+export function fieldSpec(path: ConfigPath, label: string): FieldSpec {
+  const f = ConfigSchema[path];
+  const kind = inputKind[f.kind];
+  if (!kind) throw new Error(`config field ${path} is a ${f.kind}, which the form cannot show`);
+  const spec: FieldSpec = { path, label, kind, default: f.default };
+  if (f.help) spec.help = f.help;
+  if (f.enum) spec.options = f.kind === 'enum' && f.empty ? ['', ...f.enum] : f.enum;
+  if (f.min != null) spec.min = f.min;
+  if (f.max != null) spec.max = f.max;
+  if (f.step) spec.step = f.step;
+  return spec;
+}
+
+const layout: { id: string; title: string; advanced: boolean; fields: [ConfigPath, string][] }[] = [
   {
     id: 'basics',
     title: 'Model and data',
     advanced: false,
     fields: [
-      { path: 'name', label: 'Run name', kind: 'text', help: 'A label for the runs list; optional.' },
-      { path: 'model.source', label: 'Base model', kind: 'text', help: 'Local model folder or hub id, e.g. google/gemma-3-270m-it.' },
-      { path: 'dataset.path', label: 'Dataset', kind: 'text', help: 'A .jsonl/.json/.parquet/.csv file, folder or hub id.' },
-      { path: 'dataset.format', label: 'Format', kind: 'select', options: ['', 'sharegpt', 'openai', 'alpaca', 'text'], help: 'Empty detects it.' },
+      ['name', 'Run name'],
+      ['model.source', 'Base model'],
+      ['dataset.path', 'Dataset'],
+      ['dataset.format', 'Format'],
     ],
   },
   {
@@ -43,19 +71,14 @@ export const groups: FieldGroup[] = [
     title: 'Training',
     advanced: false,
     fields: [
-      { path: 'training.learning_rate', label: 'Learning rate', kind: 'float', step: 1e-5, min: 0 },
-      { path: 'training.max_steps', label: 'Max steps', kind: 'int', min: 0, help: '0 trains for the epochs below.' },
-      { path: 'training.epochs', label: 'Epochs', kind: 'float', step: 0.1, min: 0 },
-      { path: 'training.batch_size', label: 'Batch size', kind: 'int', min: 1 },
-      { path: 'training.grad_accum', label: 'Gradient accumulation', kind: 'int', min: 1 },
-      { path: 'training.max_seq_len', label: 'Max sequence length', kind: 'int', min: 16 },
-      { path: 'training.train_on_responses_only', label: 'Train on responses only', kind: 'bool', help: 'Mask prompts out of the loss.' },
-      {
-        path: 'training.gradient_checkpointing',
-        label: 'Gradient checkpointing',
-        kind: 'bool',
-        help: 'Recompute layer activations in the backward pass: far less memory, about a quarter slower.',
-      },
+      ['training.learning_rate', 'Learning rate'],
+      ['training.max_steps', 'Max steps'],
+      ['training.epochs', 'Epochs'],
+      ['training.batch_size', 'Batch size'],
+      ['training.grad_accum', 'Gradient accumulation'],
+      ['training.max_seq_len', 'Max sequence length'],
+      ['training.train_on_responses_only', 'Train on responses only'],
+      ['training.gradient_checkpointing', 'Gradient checkpointing'],
     ],
   },
   {
@@ -63,11 +86,11 @@ export const groups: FieldGroup[] = [
     title: 'LoRA',
     advanced: false,
     fields: [
-      { path: 'lora.r', label: 'Rank r', kind: 'int', min: 1 },
-      { path: 'lora.alpha', label: 'Alpha', kind: 'float', min: 0 },
-      { path: 'lora.dropout', label: 'Dropout', kind: 'float', step: 0.01, min: 0 },
-      { path: 'lora.targets', label: 'Target modules', kind: 'list', options: LORA_TARGETS },
-      { path: 'lora.rslora', label: 'Rank-stabilised LoRA', kind: 'bool' },
+      ['lora.r', 'Rank r'],
+      ['lora.alpha', 'Alpha'],
+      ['lora.dropout', 'Dropout'],
+      ['lora.targets', 'Target modules'],
+      ['lora.rslora', 'Rank-stabilised LoRA'],
     ],
   },
   {
@@ -75,16 +98,16 @@ export const groups: FieldGroup[] = [
     title: 'Optimizer and schedule',
     advanced: true,
     fields: [
-      { path: 'training.optimizer', label: 'Optimizer', kind: 'select', options: ['adamw'] },
-      { path: 'training.weight_decay', label: 'Weight decay', kind: 'float', step: 0.001, min: 0 },
-      { path: 'training.beta1', label: 'Beta 1', kind: 'float', step: 0.001 },
-      { path: 'training.beta2', label: 'Beta 2', kind: 'float', step: 0.001 },
-      { path: 'training.epsilon', label: 'Epsilon', kind: 'float' },
-      { path: 'training.scheduler', label: 'LR schedule', kind: 'select', options: ['linear', 'cosine', 'constant'] },
-      { path: 'training.warmup_steps', label: 'Warmup steps', kind: 'int', min: 0 },
-      { path: 'training.max_grad_norm', label: 'Max grad norm', kind: 'float', step: 0.1, min: 0, help: '0 disables clipping.' },
-      { path: 'training.packing', label: 'Packing', kind: 'bool', help: 'Concatenate short examples.' },
-      { path: 'seed', label: 'Seed', kind: 'int' },
+      ['training.optimizer', 'Optimizer'],
+      ['training.weight_decay', 'Weight decay'],
+      ['training.beta1', 'Beta 1'],
+      ['training.beta2', 'Beta 2'],
+      ['training.epsilon', 'Epsilon'],
+      ['training.scheduler', 'LR schedule'],
+      ['training.warmup_steps', 'Warmup steps'],
+      ['training.max_grad_norm', 'Max grad norm'],
+      ['training.packing', 'Packing'],
+      ['seed', 'Seed'],
     ],
   },
   {
@@ -92,18 +115,27 @@ export const groups: FieldGroup[] = [
     title: 'Validation and checkpoints',
     advanced: true,
     fields: [
-      { path: 'dataset.val_fraction', label: 'Validation fraction', kind: 'float', step: 0.01, min: 0 },
-      { path: 'dataset.val_path', label: 'Validation file', kind: 'text', help: 'Overrides the fraction.' },
-      { path: 'dataset.max_rows', label: 'Max rows', kind: 'int', min: 0, help: '0 reads all rows.' },
-      { path: 'dataset.max_row_mb', label: 'Largest row (MB)', kind: 'int', min: 0, help: 'A bigger row is skipped and counted; 0 means 16 MB.' },
-      { path: 'training.eval_every', label: 'Evaluate every (steps)', kind: 'int', min: 0 },
-      { path: 'training.eval_batches', label: 'Eval batches', kind: 'int', min: 0 },
-      { path: 'checkpoint.every', label: 'Checkpoint every (steps)', kind: 'int', min: 0 },
-      { path: 'checkpoint.keep', label: 'Keep checkpoints', kind: 'int', min: 0 },
-      { path: 'output', label: 'Copy adapter to', kind: 'text', help: 'Optional folder.' },
+      ['dataset.val_fraction', 'Validation fraction'],
+      ['dataset.val_path', 'Validation file'],
+      ['dataset.max_rows', 'Max rows'],
+      ['dataset.max_row_mb', 'Largest row (MB)'],
+      ['training.eval_every', 'Evaluate every (steps)'],
+      ['training.eval_batches', 'Eval batches'],
+      ['checkpoint.every', 'Checkpoint every (steps)'],
+      ['checkpoint.keep', 'Keep checkpoints'],
+      ['output', 'Copy adapter to'],
     ],
   },
 ];
+
+/**
+ * Config paths the form leaves out on purpose: the family follows the preset
+ * picker, the column mapping comes from the Datasets screen, and the revision
+ * and split are rare enough for the YAML file or `--set`.
+ */
+export const NOT_ON_FORM: readonly ConfigPath[] = ['model.revision', 'model.family', 'dataset.mapping', 'dataset.split'];
+
+export const groups: FieldGroup[] = layout.map((g) => ({ ...g, fields: g.fields.map(([path, label]) => fieldSpec(path, label)) }));
 
 export function getPath(obj: unknown, path: string): unknown {
   let cur: unknown = obj;
@@ -170,7 +202,7 @@ export function fromInput(spec: FieldSpec, text: string): { value: unknown } | {
 
 /** Field errors by path; errors on a path not shown on the form go to "". */
 export function errorsByField(errors: FieldError[] | null | undefined): Record<string, string> {
-  const shown = new Set(groups.flatMap((g) => g.fields.map((f) => f.path)));
+  const shown = new Set<string>(groups.flatMap((g) => g.fields.map((f) => f.path)));
   const out: Record<string, string> = {};
   for (const e of errors ?? []) {
     let key = e.field;

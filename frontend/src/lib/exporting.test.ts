@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandList, exportRequest, quantsFor, type ExportForm } from './exporting';
+import { commandList, EXPORT_FORMATS, exportRequest, needsAdapter, quantsFor, type ExportForm } from './exporting';
 
 const form: ExportForm = { source: 'run', runId: 'r1', model: '', adapter: '', format: 'gguf', quant: 'q8_0', out: '' };
 
@@ -13,6 +13,7 @@ describe('export form', () => {
     expect(exportRequest({ ...form, runId: '' })).toEqual({ error: 'Choose a finished run to export.' });
     expect('error' in exportRequest({ ...form, source: 'paths', model: '' })).toBe(true);
     expect('error' in exportRequest({ ...form, source: 'paths', model: 'm', format: 'peft' })).toBe(true);
+    expect('error' in exportRequest({ ...form, source: 'paths', model: 'm', format: 'gguf-lora' })).toBe(true);
     // A base model alone converts to GGUF without an adapter.
     expect(exportRequest({ ...form, source: 'paths', model: 'm' })).toEqual({ value: { model: 'm', format: 'gguf', quant: 'q8_0' } });
     expect(exportRequest({ ...form, source: 'paths', model: 'm', adapter: 'a' })).toEqual({
@@ -20,8 +21,15 @@ describe('export form', () => {
     });
   });
   it('lists quantizations and commands', () => {
-    expect(quantsFor('gguf').map((q) => q.id)).toContain('q8_0');
+    expect(EXPORT_FORMATS.map((f) => f.id)).toEqual(['gguf', 'gguf-lora', 'merged', 'peft']);
+    expect(EXPORT_FORMATS.every((f) => f.title && f.note)).toBe(true);
+    expect(quantsFor('gguf').map((q) => q.id)).toEqual(['f16', 'q8_0', 'q4_k', 'bf16', 'f32']);
+    expect(quantsFor('gguf').find((q) => q.id === 'q4_k')?.title).toMatch(/4-bit/);
+    expect(quantsFor('gguf-lora')[0].id).toBe('f32');
+    expect(quantsFor('merged').map((q) => q.id)).toEqual(['bf16', 'f16', 'f32']);
+    expect(quantsFor('peft')).toEqual([]);
     expect(quantsFor('nope')).toEqual([]);
+    expect(['gguf', 'gguf-lora', 'merged', 'peft'].filter(needsAdapter)).toEqual(['gguf-lora', 'peft']);
     expect(commandList({ ollama: 'ollama create x', llamacpp: 'llama-cli -m x.gguf', extra: 'y', transformers: '' }).map((c) => c.id)).toEqual([
       'llamacpp',
       'ollama',

@@ -1,30 +1,46 @@
 // The Export form: formats, their quantizations, and the request it sends.
+// Which formats and quantizations exist, in which order and which need an
+// adapter is Go's (export.Formats, export.Quants, export.AdapterFormats, in the
+// generated contract); only their titles are written here.
 
-import type { ExportRequest, ExportResult } from './types';
+import { ExportAdapterFormats, ExportFormats, ExportQuants } from './generated/contract';
+import type { ExportFormat, ExportRequest, ExportResult } from './types';
 
-export const EXPORT_FORMATS = [
-  { id: 'gguf', title: 'GGUF (llama.cpp, Ollama)', note: 'Adapter merged into the base weights, one file.' },
-  { id: 'merged', title: 'Merged safetensors (transformers)', note: 'A full Hugging Face model folder with the adapter merged.' },
-  { id: 'peft', title: 'LoRA adapter (PEFT)', note: 'adapter_model.safetensors + adapter_config.json, loads with PEFT.' },
-];
+type Quant = (typeof ExportQuants)[ExportFormat][number];
 
-const QUANTS: Record<string, { id: string; title: string }[]> = {
-  gguf: [
-    { id: 'q8_0', title: 'Q8_0 (8-bit, near lossless)' },
-    { id: 'f16', title: 'F16 (16-bit)' },
-    { id: 'bf16', title: 'BF16' },
-    { id: 'f32', title: 'F32 (full precision)' },
-  ],
-  merged: [
-    { id: 'bf16', title: 'BF16' },
-    { id: 'f16', title: 'F16' },
-    { id: 'f32', title: 'F32' },
-  ],
-  peft: [],
+const FORMAT_TITLES: Record<ExportFormat, { title: string; note: string }> = {
+  gguf: { title: 'GGUF (llama.cpp, Ollama)', note: 'Adapter merged into the base weights, one file.' },
+  'gguf-lora': {
+    title: 'LoRA adapter as GGUF (llama.cpp --lora)',
+    note: 'The adapter alone, applied at load time to a GGUF of the base model (llama.cpp --lora, Ollama ADAPTER).',
+  },
+  merged: { title: 'Merged safetensors (transformers)', note: 'A full Hugging Face model folder with the adapter merged.' },
+  peft: { title: 'LoRA adapter (PEFT)', note: 'adapter_model.safetensors + adapter_config.json, loads with PEFT.' },
 };
 
-export function quantsFor(format: string) {
-  return QUANTS[format] ?? [];
+const QUANT_TITLES: Record<Quant, string> = {
+  q8_0: 'Q8_0 (8-bit, near lossless)',
+  q4_k: 'Q4_K (4-bit, smallest)',
+  f16: 'F16 (16-bit)',
+  bf16: 'BF16 (16-bit)',
+  f32: 'F32 (full precision)',
+};
+
+export const EXPORT_FORMATS = ExportFormats.map((id) => ({ id, ...FORMAT_TITLES[id] }));
+
+function isFormat(format: string): format is ExportFormat {
+  return (ExportFormats as readonly string[]).includes(format);
+}
+
+/** The quantizations a format takes, Go's default first. */
+export function quantsFor(format: string): { id: Quant; title: string }[] {
+  if (!isFormat(format)) return [];
+  return ExportQuants[format].map((id: Quant) => ({ id, title: QUANT_TITLES[id] }));
+}
+
+/** Whether a format writes the adapter alone, so needs one. */
+export function needsAdapter(format: string): boolean {
+  return (ExportAdapterFormats as readonly string[]).includes(format);
 }
 
 export interface ExportForm {
@@ -44,7 +60,7 @@ export function exportRequest(f: ExportForm): { value: ExportRequest } | { error
     return { value: { run_id: f.runId, ...base } };
   }
   if (!f.model.trim()) return { error: 'Enter the base model (folder or hub id).' };
-  if (!f.adapter.trim() && f.format === 'peft') return { error: 'Enter the adapter folder to export.' };
+  if (!f.adapter.trim() && needsAdapter(f.format)) return { error: 'Enter the adapter folder to export.' };
   return { value: { model: f.model.trim(), ...(f.adapter.trim() ? { adapter: f.adapter.trim() } : {}), ...base } };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { knownColumns, mappingFields, mappingOverride, toConfigMapping } from './mapping';
+import { asFormat, FORMATS, knownColumns, mappingFields, mappingOverride, toConfigMapping } from './mapping';
+import type { DatasetMapping } from './types';
 
 describe('mapping', () => {
   it('lists the fields each format uses', () => {
@@ -9,8 +10,14 @@ describe('mapping', () => {
     expect(mappingFields('nope')).toEqual([]);
   });
 
+  it('offers the formats Go reads', () => {
+    expect(FORMATS).toEqual(['sharegpt', 'openai', 'alpaca', 'text']);
+    expect(asFormat('openai')).toBe('openai');
+    expect(asFormat('chatml')).toBeUndefined();
+  });
+
   it('sends only what the user changed', () => {
-    const detected = { format: 'sharegpt', conversation_column: 'conversations', role_key: 'from', content_key: 'value' };
+    const detected: DatasetMapping = { format: 'sharegpt', conversation_column: 'conversations', role_key: 'from', content_key: 'value' };
     expect(mappingOverride(detected, { ...detected })).toEqual({});
     expect(mappingOverride(detected, { ...detected, conversation_column: 'dialog' })).toEqual({ conversation_column: 'dialog' });
     expect(mappingOverride(detected, { format: 'text', text_column: 'body' })).toEqual({ format: 'text', text_column: 'body' });
@@ -20,7 +27,7 @@ describe('mapping', () => {
 
 describe('known columns', () => {
   it('prefers reported columns, else collects those detection used', () => {
-    const detection = {
+    const detection: { mapping: DatasetMapping; alternatives: { mapping: DatasetMapping }[] } = {
       mapping: { format: 'sharegpt', conversation_column: 'conversations', role_key: 'from' },
       alternatives: [{ mapping: { format: 'text', text_column: 'text' } }],
     };

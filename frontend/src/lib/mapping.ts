@@ -1,6 +1,7 @@
 // Which mapping fields a dataset format uses, for the column mapping editor.
 
-import type { DatasetMapping } from './types';
+import { DatasetFormats } from './generated/contract';
+import type { DatasetFormat, DatasetMapping } from './types';
 
 export interface MappingField {
   key: keyof DatasetMapping;
@@ -10,7 +11,13 @@ export interface MappingField {
   optional?: boolean;
 }
 
-export const FORMATS = ['sharegpt', 'openai', 'alpaca', 'text'];
+/** The dataset formats, as Go's dataset package lists them. */
+export const FORMATS: readonly DatasetFormat[] = DatasetFormats;
+
+/** f as a dataset format, or undefined when Go knows no such format. */
+export function asFormat(f: string): DatasetFormat | undefined {
+  return FORMATS.find((x) => x === f);
+}
 
 export function mappingFields(format: string): MappingField[] {
   switch (format) {

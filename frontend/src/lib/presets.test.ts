@@ -13,5 +13,6 @@ describe('presets', () => {
   });
   it('falls back to the known families before Go answers', () => {
     expect(presetEntries([]).map((x) => x.family)).toEqual(['gemma3', 'llama3', 'qwen3']);
+    expect(presetEntries([]).map((x) => x.title)).toEqual(['Gemma 3', 'Llama 3.x', 'Qwen 3']);
   });
 });

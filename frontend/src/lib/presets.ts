@@ -1,13 +1,11 @@
 // The preset picker's entries. Values come from Go (Runs.Presets), so the
 // form and `whetstone train` share one source; the note summarises each.
 
+import { Families, PresetTitles } from './generated/contract';
 import type { PresetInfo } from './types';
 
-const FALLBACK = [
-  { family: 'gemma3', title: 'Gemma 3' },
-  { family: 'llama3', title: 'Llama 3.x' },
-  { family: 'qwen3', title: 'Qwen 3' },
-];
+/** The families Go knows, for when Runs.Presets has not answered. */
+const FALLBACK = Families.map((family) => ({ family, title: PresetTitles[family] }));
 
 export interface PresetEntry {
   family: string;

@@ -23,6 +23,15 @@ describe('export screen', () => {
     await waitFor(() => expect(run.value).toBe('r1'));
     // Only finished runs can be exported.
     expect([...run.options].map((o) => o.value)).toEqual(['r1']);
+    // Formats and quantizations are Go's (export.Formats, export.Quants).
+    const format = screen.getByLabelText('Format') as HTMLSelectElement;
+    expect([...format.options].map((o) => o.value)).toEqual(['gguf', 'gguf-lora', 'merged', 'peft']);
+    const quant = () => [...(screen.getByLabelText('Quantization') as HTMLSelectElement).options].map((o) => o.value);
+    expect(quant()).toEqual(['f16', 'q8_0', 'q4_k', 'bf16', 'f32']);
+    expect((screen.getByLabelText('Quantization') as HTMLSelectElement).value).toBe('q8_0');
+    await fireEvent.change(format, { target: { value: 'gguf-lora' } });
+    await waitFor(() => expect(quant()).toEqual(['f32', 'f16', 'bf16', 'q8_0', 'q4_k']));
+    await fireEvent.change(format, { target: { value: 'gguf' } });
     await fireEvent.change(screen.getByLabelText('Quantization'), { target: { value: 'f16' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Export' }));
     await waitFor(() => expect(fake.calls.find((c) => c.name === 'Export.Start')?.args[0]).toEqual({ run_id: 'r1', format: 'gguf', quant: 'f16' }));

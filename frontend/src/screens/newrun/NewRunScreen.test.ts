@@ -2,25 +2,17 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setTransport } from '../../lib/api';
+import { ConfigDefaults } from '../../lib/generated/contract';
+import type { RunConfig } from '../../lib/types';
 import { session } from '../../lib/session.svelte';
 import { fakeTransport } from '../../test/fakeTransport';
 import NewRunScreen from './NewRunScreen.svelte';
 
-const defaults = {
-  model: { source: '', family: 'gemma3' },
-  lora: { r: 8, alpha: 8, dropout: 0, targets: ['q_proj', 'v_proj'], rslora: false },
-  dataset: { path: '', split: 'train', val_fraction: 0.05 },
-  training: {
-    learning_rate: 2e-4, optimizer: 'adamw', weight_decay: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, scheduler: 'linear',
-    warmup_steps: 5, batch_size: 2, grad_accum: 4, max_steps: 60, epochs: 1, max_seq_len: 2048, max_grad_norm: 1,
-    train_on_responses_only: true, packing: false, gradient_checkpointing: false, eval_every: 10, eval_batches: 8,
-  },
-  checkpoint: { every: 20, keep: 3 },
-  seed: 3407,
-};
+// Go's own defaults (runconfig.Default, in the generated contract).
+const defaults = ConfigDefaults;
 
 /** Mimics runconfig.Validate for the two fields the test touches. */
-function validate(cfg: typeof defaults) {
+function validate(cfg: RunConfig) {
   const errs = [];
   if (!cfg.model.source) errs.push({ field: 'model.source', message: 'is required' });
   if (cfg.lora.r < 1) errs.push({ field: 'lora.r', message: `must be between 1 and 1024, got ${cfg.lora.r}` });
@@ -40,9 +32,9 @@ describe('new run screen', () => {
     const fake = fakeTransport({
       'Runs.Presets': () => [{ family: 'gemma3', title: 'Gemma 3', config: defaults }],
       'Runs.Defaults': () => defaults,
-      'Runs.Validate': (cfg) => validate(cfg as typeof defaults),
-      'Runs.Render': (cfg) => ({ yaml: `lora:\n  r: ${(cfg as typeof defaults).lora.r}\n`, cli: 'whetstone train --rank 8' }),
-      'Runs.Start': (cfg) => ({ id: 'run-1', state: 'queued', model: (cfg as typeof defaults).model.source }),
+      'Runs.Validate': (cfg) => validate(cfg as RunConfig),
+      'Runs.Render': (cfg) => ({ yaml: `lora:\n  r: ${(cfg as RunConfig).lora.r}\n`, cli: 'whetstone train --rank 8' }),
+      'Runs.Start': (cfg) => ({ id: 'run-1', state: 'queued', model: (cfg as RunConfig).model.source }),
     });
     setTransport(fake.t);
     const onstarted = vi.fn();
@@ -75,7 +67,7 @@ describe('new run screen', () => {
 
     start.click();
     await waitFor(() => expect(onstarted).toHaveBeenCalledWith('run-1'));
-    const sent = fake.calls.find((c) => c.name === 'Runs.Start')!.args[0] as typeof defaults;
+    const sent = fake.calls.find((c) => c.name === 'Runs.Start')!.args[0] as RunConfig;
     expect(sent.lora.r).toBe(16);
     expect(sent.training.learning_rate).toBe(1e-4);
     expect(sent.model.source).toBe('google/gemma-3-270m-it');
