@@ -1,7 +1,10 @@
 // Theme: "system" follows the OS preference; light/dark force it. The choice
 // is applied as data-theme on <html>, where the CSS variables switch.
 
-export type Theme = 'light' | 'dark' | 'system';
+import type { Themes } from './generated/contract';
+
+/** A theme setting, as Go's workspace.Themes lists them. */
+export type Theme = (typeof Themes)[number];
 
 export function resolveTheme(theme: string | undefined, prefersDark: boolean): 'light' | 'dark' {
   if (theme === 'light' || theme === 'dark') return theme;
