@@ -1,6 +1,7 @@
 // What a run's state allows, and how live events fold into what a run page
 // shows. Kept here so the buttons and the tests agree.
 
+import type { Damage } from './generated/contract';
 import type { MetricRow, Run, RunState } from './types';
 
 export interface Actions {
@@ -21,16 +22,8 @@ export function isResumable(state: RunState): boolean {
   return state === 'paused' || state === 'interrupted' || state === 'failed' || state === 'cancelled';
 }
 
-/** Mirrors runs.Damage: why a damaged run's files cannot be read and what can still be done. */
-export interface RunDamage {
-  /** The unreadable files: "state.json", "config.yaml", "metrics.jsonl". */
-  files: string[];
-  reason: string;
-  /** config.yaml is readable and a complete checkpoint exists. */
-  resumable: boolean;
-  resume_step?: number;
-  advice: string;
-}
+/** Why a damaged run's files cannot be read and what can still be done (runs.Damage). */
+export type RunDamage = Damage;
 
 /** The damage of a run in state "damaged", else null. */
 export function damageOf(run: { state: RunState; damage?: RunDamage | null } | null | undefined): RunDamage | null {
