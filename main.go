@@ -15,8 +15,13 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/cli"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version and commit are set at build time with
+// -ldflags "-X main.version=0.1.0 -X main.commit=<git hash>"; `whetstone
+// version` and the Settings screen show both.
+var (
+	version = "dev"
+	commit  = ""
+)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -25,7 +30,7 @@ func main() {
 	// checkpoint); after it, the default handling is back, so a second
 	// Ctrl-C ends the process at once.
 	go func() { <-ctx.Done(); stop() }()
-	env := &cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Version: version}
+	env := &cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Version: versionString(version, commit)}
 
 	args := os.Args[1:]
 	var err error
@@ -58,4 +63,13 @@ func exitStatus(err error, interrupted bool) (string, int) {
 	default:
 		return err.Error(), 1
 	}
+}
+
+// versionString is the version with the commit it was built from, when
+// known: "0.1.0 (commit 1a2b3c4d5e6f)".
+func versionString(version, commit string) string {
+	if commit == "" {
+		return version
+	}
+	return version + " (commit " + commit + ")"
 }

@@ -70,6 +70,9 @@ func Available() []string {
 // constructor panics are returned as errors.
 func Open(opts Options) (compute.Backend, Info, error) {
 	config, reason, err := resolve(opts)
+	if xlaUnavailable != "" && (opts.Backend == "xla" || strings.HasPrefix(config, "xla")) {
+		return nil, Info{}, fmt.Errorf("accel: %s", xlaUnavailable)
+	}
 	if err != nil {
 		return nil, Info{}, err
 	}
