@@ -5,7 +5,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -102,14 +101,6 @@ func BenchmarkGenerateKVCache(b *testing.B)   { benchGenerate(b, false) }
 func BenchmarkGenerateRecompute(b *testing.B) { benchGenerate(b, true) }
 
 var _ = tensors.FromScalar[int32]
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkLossGemmaVocab runs forward+backward of the loss over Gemma's
 // 262k vocabulary (512 tokens, a one-layer narrow model so the LM head
