@@ -53,7 +53,7 @@ func runDesktop(ctx context.Context, env *cli.Env, args []string) error {
 		}
 	}
 	generatingBindings := env.Getenv("tsprefix") != "" || env.Getenv("tsoutputtype") != ""
-	if env.Getenv("DISPLAY") == "" && env.Getenv("WAYLAND_DISPLAY") == "" && !generatingBindings {
+	if !hasDisplay(env.Getenv) && !generatingBindings {
 		fmt.Fprintln(env.Stderr, "No display found: serving the UI to a browser instead.")
 		return serveFallback(ctx, env, *ws)
 	}
