@@ -56,9 +56,18 @@ build_frontend() {
   (cd "$ROOT/frontend" && npm ci --no-audit --no-fund --loglevel=error && npm run build)
 }
 
+# build_commit is the commit a build is made from ("-dirty" when tracked
+# files differ from it; empty outside a git checkout).
+build_commit() {
+  local c; c="$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null)" || return 0
+  git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || c="$c-dirty"
+  echo "$c"
+}
+
 # build_desktop builds build/bin/whetstone with the native window and the XLA
 # backend registered (-tags xla: PJRT plugins for GPUs, loaded only when the
-# user names one in Settings or GOMLX_BACKEND).
+# user names one in Settings or GOMLX_BACKEND), its version and commit
+# stamped (`whetstone version`).
 build_desktop() {
-  (cd "$ROOT" && go tool wails build -skipbindings -s -tags xla -ldflags "-X main.version=$(cat VERSION)" -o whetstone)
+  (cd "$ROOT" && go tool wails build -skipbindings -s -tags xla -ldflags "-X main.version=$(cat VERSION) -X main.commit=$(build_commit)" -o whetstone)
 }
