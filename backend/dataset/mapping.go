@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -196,4 +197,111 @@ func (m Mapping) requiredColumns() []string {
 		return []string{m.TextColumn}
 	}
 	return nil
+}
+
+// mappingName is one Mapping field and the keys that name it.
+type mappingName struct {
+	keys  []string
+	field func(*Mapping) *string
+}
+
+// mappingNames are the Mapping fields a run config's column mapping can
+// set (see ParseMappingKeys), each with the keys that name it: Mapping's
+// JSON name, then the standard names the formats give the same thing
+// (ShareGPT's, then OpenAI's).
+var mappingNames = []mappingName{
+	{[]string{"conversation_column", "conversations", "messages"}, func(m *Mapping) *string { return &m.ConversationColumn }},
+	{[]string{"role_key", "from", "role"}, func(m *Mapping) *string { return &m.RoleKey }},
+	{[]string{"content_key", "value", "content"}, func(m *Mapping) *string { return &m.ContentKey }},
+	{[]string{"instruction_column", "instruction"}, func(m *Mapping) *string { return &m.InstructionColumn }},
+	{[]string{"input_column", "input"}, func(m *Mapping) *string { return &m.InputColumn }},
+	{[]string{"output_column", "output"}, func(m *Mapping) *string { return &m.OutputColumn }},
+	{[]string{"system_column", "system"}, func(m *Mapping) *string { return &m.SystemColumn }},
+	{[]string{"text_column", "text"}, func(m *Mapping) *string { return &m.TextColumn }},
+}
+
+// MappingKeys lists the keys ParseMappingKeys accepts: the standard names
+// first, then Mapping's own names, "format" and "roles.<name>".
+func MappingKeys() []string {
+	var std, own []string
+	for _, n := range mappingNames {
+		own = append(own, n.keys[0])
+		std = append(std, n.keys[1:]...)
+	}
+	return append(append(std, own...), "format", "roles.<name>")
+}
+
+// KeyError is a problem with one key of a column mapping given as names.
+type KeyError struct {
+	Key string
+	Msg string
+}
+
+func (e KeyError) Error() string { return "mapping key " + quoteCapped(e.Key) + ": " + e.Msg }
+
+// ParseMappingKeys reads a column mapping given as names, as a run config
+// holds it (dataset.mapping). Each key is a standard name of a format and
+// its value what the dataset calls that thing: {"conversations": "dialog",
+// "from": "role"} reads the turns from the column "dialog" and each turn's
+// role from its key "role". The standard names are ShareGPT's
+// (conversations, from, value), OpenAI's (messages, role, content),
+// Alpaca's (instruction, input, output, system) and text; Mapping's JSON
+// names (conversation_column, role_key, ...) work too. "format" takes a
+// format name (ParseFormat), and "roles.<name>" maps the dataset's role
+// <name> to user, assistant or system. Every problem is returned, one per
+// key, in key order; the Mapping holds what could be read.
+func ParseMappingKeys(pairs map[string]string) (Mapping, []KeyError) {
+	var m Mapping
+	var errs []KeyError
+	keys := make([]string, 0, len(pairs))
+	for k := range pairs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	setBy := map[int]string{} // mappingNames index -> the key that set it
+	for _, k := range keys {
+		v := pairs[k]
+		fail := func(format string, args ...any) { errs = append(errs, KeyError{Key: k, Msg: fmt.Sprintf(format, args...)}) }
+		if name, ok := strings.CutPrefix(k, "roles."); ok {
+			name = strings.ToLower(strings.TrimSpace(name))
+			role := strings.ToLower(strings.TrimSpace(v))
+			switch {
+			case name == "":
+				fail("names no role: write roles.<the dataset's role name>, e.g. roles.bot")
+			case role != RoleUser && role != RoleAssistant && role != RoleSystem:
+				fail("%s is not user, assistant or system", quoteCapped(v))
+			default:
+				if m.Roles == nil {
+					m.Roles = map[string]string{}
+				}
+				m.Roles[name] = role
+			}
+			continue
+		}
+		if k == "format" {
+			f, err := ParseFormat(v)
+			if err != nil {
+				fail("%s is not a format: use %s", quoteCapped(v), joinNames(Formats))
+				continue
+			}
+			m.Format = f
+			continue
+		}
+		i := slices.IndexFunc(mappingNames, func(n mappingName) bool { return slices.Contains(n.keys, k) })
+		if i < 0 {
+			fail("unknown key; use %s", strings.Join(MappingKeys(), ", "))
+			continue
+		}
+		if strings.TrimSpace(v) == "" {
+			fail("is empty: give the dataset's own name for %s", k)
+			continue
+		}
+		dst := mappingNames[i].field(&m)
+		if prev, ok := setBy[i]; ok && *dst != v {
+			fail("names what %s names (%s), with another value (%s, not %s)", quoteCapped(prev), mappingNames[i].keys[0], quoteCapped(v), quoteCapped(*dst))
+			continue
+		}
+		*dst, setBy[i] = v, k
+	}
+	return m, errs
 }
