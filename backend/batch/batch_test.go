@@ -2,13 +2,17 @@ package batch
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/whetstone-ai/whetstone/backend/chattemplate"
 	"github.com/whetstone-ai/whetstone/backend/dataset"
 )
 
@@ -341,5 +345,100 @@ func TestCacheRoundTripAndPrepare(t *testing.T) {
 	cfg5.Path = filepath.Dir(folder)
 	if p5, err := Prepare(context.Background(), cfg5); err != nil || !p5.CacheHit || !reflect.DeepEqual(p5.Train, p1.Train) {
 		t.Fatalf("folder copy: %v", err)
+	}
+}
+
+// writeShareGPT writes conversations as FineTome-style JSONL rows.
+func writeShareGPT(t *testing.T, path string, cs []dataset.Conversation) {
+	t.Helper()
+	var b strings.Builder
+	for _, c := range cs {
+		turns := make([]map[string]string, len(c.Messages))
+		for i, m := range c.Messages {
+			turns[i] = map[string]string{"from": map[string]string{dataset.RoleUser: "human", dataset.RoleAssistant: "gpt"}[m.Role], "value": m.Content}
+		}
+		line, _ := json.Marshal(map[string]any{"conversations": turns})
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// With ValPath, the validation set is that file, read with the same
+// options and tokenized the same way (cached too), and the training file
+// is not split: every one of its rows is trained on.
+func TestPrepareWithValPath(t *testing.T) {
+	dir := t.TempDir()
+	train, val := filepath.Join(dir, "train.jsonl"), filepath.Join(dir, "val.jsonl")
+	writeShareGPT(t, train, convs(50))
+	var vc []dataset.Conversation
+	for i := range 7 {
+		vc = append(vc, conv(i+1, fmt.Sprintf("held-out question %d", i), fmt.Sprintf("held-out answer %d", i)))
+	}
+	writeShareGPT(t, val, vc)
+	cfg := Config{Path: train, ValPath: val, Encoder: byteEncoder{}, Template: gemmaLike{}, EOS: -1, TokenizerHash: "bytes",
+		CacheDir: filepath.Join(dir, "cache"), Tokenize: TokenizeOptions{MaxLen: 256}, Split: SplitOptions{Fraction: 0.5, Seed: 3}}
+	p, err := Prepare(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Train) != 50 || len(p.Validation) != 7 || p.Val == nil || p.Val.Path != val || p.Val.Report.Rows != 7 || p.Report.Rows != 50 {
+		t.Fatalf("train %d, validation %d, val source %+v", len(p.Train), len(p.Validation), p.Val)
+	}
+	lab := NewLabeler(byteEncoder{}, gemmaLike{}, TrainResponses, -1)
+	for i, c := range vc {
+		l, err := lab.Label(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]int32, len(l.IDs))
+		for j, id := range l.IDs {
+			want[j] = int32(id)
+		}
+		if ex := p.Validation[i]; ex.Row != int32(i+1) || !slices.Equal(ex.Tokens, want) {
+			t.Fatalf("validation example %d is not row %d of the validation file tokenized", i, i+1)
+		}
+	}
+	again, err := Prepare(t.Context(), cfg)
+	if err != nil || !again.CacheHit || !again.Val.CacheHit || again.Val.CacheKey == again.CacheKey ||
+		!reflect.DeepEqual(again.Validation, p.Validation) || !reflect.DeepEqual(again.Train, p.Train) {
+		t.Fatalf("second run: %v, hits %v/%v", err, again.CacheHit, again.Val != nil && again.Val.CacheHit)
+	}
+	cfg.ValPath = filepath.Join(dir, "missing.jsonl")
+	if _, err := Prepare(t.Context(), cfg); err == nil || !strings.Contains(err.Error(), "validation set") || !strings.Contains(err.Error(), "missing.jsonl") {
+		t.Fatalf("missing validation file: %v", err)
+	}
+}
+
+// ChatTemplate trains, with each assistant turn, the whitespace after its
+// end-of-turn marker up to the next turn, as Unsloth does; a template that
+// puts nothing there (Llama 3) trains the turn as the template spans it.
+func TestChatTemplateTrainsTheTurnSeparator(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{"{{ bos_token }}{% for m in messages %}<start_of_turn>{% if m.role == 'assistant' %}model{% else %}{{ m.role }}{% endif %}\n" +
+			"{{ m.content }}<end_of_turn>\n{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}",
+			"hello<end_of_turn>\n|bye<end_of_turn>\n"},
+		{"{{ bos_token }}{% for m in messages %}<|start_header_id|>{{ m.role }}<|end_header_id|>\n\n{{ m.content }}<|eot_id|>{% endfor %}" +
+			"{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}",
+			"hello<|eot_id|>|bye<|eot_id|>"},
+	} {
+		r, err := chattemplate.NewRendererFromTemplate(tc.src, map[string]any{"bos_token": "<bos>"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := conv(1, "hi", "hello", "again", "bye")
+		text, spans, err := ChatTemplate{Renderer: r}.RenderWithSpans(c.Messages)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, s := range spans {
+			got = append(got, text[s.Start:s.End])
+		}
+		if strings.Join(got, "|") != tc.want {
+			t.Errorf("trained spans %q of %q, want %q", got, text, tc.want)
+		}
 	}
 }

@@ -18,7 +18,9 @@ import (
 
 // cacheVersion changes whenever the file layout or the meaning of a
 // cached example changes, so stale caches are simply missed.
-const cacheVersion = "whetstone-tokens-v1"
+// (v2: assistant turns train the whitespace after their end-of-turn
+// marker.)
+const cacheVersion = "whetstone-tokens-v2"
 
 var cacheMagic = []byte("WHETTOK1")
 

@@ -24,8 +24,9 @@ type Encoder interface {
 type Span struct{ Start, End int }
 
 // Template renders a chat to the exact text the model is trained on, with
-// the byte spans of each assistant turn's content plus its end-of-turn
-// marker (so the model learns to stop).
+// the byte spans trained in each assistant turn: its content plus its
+// end-of-turn marker (so the model learns to stop) and, for ChatTemplate,
+// the whitespace separating it from the next turn, as Unsloth trains it.
 type Template interface {
 	RenderWithSpans(msgs []dataset.Message) (text string, spans []Span, err error)
 }
@@ -34,7 +35,8 @@ type Template interface {
 type Mode string
 
 const (
-	// TrainResponses trains on assistant turns only (content and end of turn).
+	// TrainResponses trains on assistant turns only (content, end of turn
+	// and the separator after it; see ChatTemplate).
 	TrainResponses Mode = "responses"
 	// TrainAll trains on every token of the rendered text.
 	TrainAll Mode = "all"

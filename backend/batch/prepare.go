@@ -12,6 +12,13 @@ import (
 type Config struct {
 	Path    string
 	Dataset dataset.Options
+	// ValPath, when set, is a separate validation set: read with
+	// ValDataset (the same mapping and row options as Dataset, with its
+	// own Files and Split), labeled and tokenized exactly as Path is, and
+	// cached the same way. Split is then not applied: every example of
+	// Path is a training example.
+	ValPath    string
+	ValDataset dataset.Options
 
 	Encoder  Encoder
 	Template Template // nil for raw-text datasets
@@ -28,18 +35,27 @@ type Config struct {
 	Split    SplitOptions
 }
 
-// Prepared is a dataset ready for Batches.
-type Prepared struct {
-	Detection  dataset.Detection
-	Report     Report
-	Train      []Example
-	Validation []Example
+// Source is how one dataset file (or folder) was read and tokenized.
+type Source struct {
+	Path      string
+	Detection dataset.Detection
+	Report    Report
 	// SkippedRows and RowProblems are the unreadable rows skipped while
 	// reading (when allowed), on top of Report's drops.
 	SkippedRows int
 	RowProblems []string
 	CacheHit    bool
 	CacheKey    string
+}
+
+// Prepared is a dataset ready for Batches. Its Source is the training
+// file's.
+type Prepared struct {
+	Source
+	Train      []Example
+	Validation []Example
+	// Val is the validation file's Source when Config.ValPath is set.
+	Val *Source
 }
 
 // ReadInfo is how the file was read; it travels with the cached tokens
@@ -51,30 +67,56 @@ type ReadInfo struct {
 }
 
 // Prepare reads, standardizes and tokenizes the file (or loads the
-// result from the cache), then splits it. The same Config and file give
-// the same examples in the same order. Every step (folder scan, hashing,
-// reading, tokenizing) stops with ctx's error once ctx ends.
+// result from the cache), then splits it, or, with ValPath, prepares the
+// validation file the same way instead of splitting. The same Config and
+// files give the same examples in the same order. Every step (folder
+// scan, hashing, reading, tokenizing) stops with ctx's error once ctx
+// ends.
 func Prepare(ctx context.Context, cfg Config) (*Prepared, error) {
 	if cfg.Encoder == nil {
 		return nil, fmt.Errorf("prepare %s: no tokenizer", cfg.Path)
 	}
 	labeler := NewLabeler(cfg.Encoder, cfg.Template, cfg.Mode, cfg.EOS)
-	out := &Prepared{}
+	src, tok, err := prepareFile(ctx, cfg, labeler, cfg.Path, cfg.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	out := &Prepared{Source: src, Train: tok.Examples}
+	if cfg.ValPath != "" {
+		vsrc, vtok, err := prepareFile(ctx, cfg, labeler, cfg.ValPath, cfg.ValDataset)
+		if err != nil {
+			return nil, fmt.Errorf("validation set: %w", err)
+		}
+		out.Val, out.Validation = &vsrc, vtok.Examples
+		return out, nil
+	}
+	if cfg.Split.Count > 0 || cfg.Split.Fraction > 0 {
+		if out.Train, out.Validation, err = Split(tok.Examples, cfg.Split); err != nil {
+			return nil, fmt.Errorf("%s: %w", cfg.Path, err)
+		}
+	}
+	return out, nil
+}
+
+// prepareFile reads and tokenizes one file, or loads its tokens from the
+// cache.
+func prepareFile(ctx context.Context, cfg Config, labeler *Labeler, path string, opts dataset.Options) (Source, *Tokenized, error) {
+	out := Source{Path: path}
 	var cache Cache
 	if cfg.CacheDir != "" {
-		files, err := dataset.ResolveFiles(ctx, cfg.Path, cfg.Dataset)
+		files, err := dataset.ResolveFiles(ctx, path, opts)
 		if err != nil {
-			return nil, err
+			return out, nil, err
 		}
 		dsHash, err := hashFiles(ctx, files...)
 		if err != nil {
-			return nil, err
+			return out, nil, err
 		}
 		key, err := Fingerprint{Dataset: dsHash, Tokenizer: cfg.TokenizerHash, Template: cfg.TemplateSource,
-			Settings: map[string]any{"dataset": cfg.Dataset, "mode": labeler.mode, "eos": cfg.EOS,
+			Settings: map[string]any{"dataset": opts, "mode": labeler.mode, "eos": cfg.EOS,
 				"max_len": cfg.Tokenize.MaxLen, "truncation": cfg.Tokenize.Truncation, "skip_bad_rows": cfg.Tokenize.SkipBadRows}}.Key()
 		if err != nil {
-			return nil, err
+			return out, nil, err
 		}
 		cache, out.CacheKey = Cache{Dir: cfg.CacheDir}, key
 	}
@@ -85,16 +127,16 @@ func Prepare(ctx context.Context, cfg Config) (*Prepared, error) {
 		}
 	}
 	if tok == nil {
-		s, err := dataset.NewScanner(ctx, cfg.Path, cfg.Dataset)
+		s, err := dataset.NewScanner(ctx, path, opts)
 		if err != nil {
-			return nil, err
+			return out, nil, err
 		}
 		tok, err = Tokenize(ctx, s, labeler, cfg.Tokenize)
 		rows, skipped, problems := s.Rows(), s.Skipped(), s.Problems()
 		det := s.Detection()
 		s.Close()
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", cfg.Path, err)
+			return out, nil, fmt.Errorf("%s: %w", path, err)
 		}
 		tok.Report.Rows = rows
 		meta := ReadInfo{Detection: det, SkippedRows: skipped}
@@ -104,7 +146,7 @@ func Prepare(ctx context.Context, cfg Config) (*Prepared, error) {
 		tok.Report.Meta = &meta
 		if out.CacheKey != "" {
 			if err := cache.Store(out.CacheKey, tok); err != nil {
-				return nil, err
+				return out, nil, err
 			}
 		}
 	}
@@ -112,13 +154,5 @@ func Prepare(ctx context.Context, cfg Config) (*Prepared, error) {
 		out.Detection, out.SkippedRows, out.RowProblems = m.Detection, m.SkippedRows, m.RowProblems
 	}
 	out.Report = tok.Report
-	train, val := tok.Examples, []Example(nil)
-	if cfg.Split.Count > 0 || cfg.Split.Fraction > 0 {
-		var err error
-		if train, val, err = Split(tok.Examples, cfg.Split); err != nil {
-			return nil, fmt.Errorf("%s: %w", cfg.Path, err)
-		}
-	}
-	out.Train, out.Validation = train, val
-	return out, nil
+	return out, tok, nil
 }

@@ -2,12 +2,14 @@ package batch
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/whetstone-ai/whetstone/backend/chattemplate"
 	"github.com/whetstone-ai/whetstone/backend/dataset"
+	"github.com/whetstone-ai/whetstone/backend/runconfig"
 	"github.com/whetstone-ai/whetstone/backend/sharedtest"
 	"github.com/whetstone-ai/whetstone/backend/tokenizer"
 )
@@ -41,7 +43,7 @@ func gemma3(t testing.TB) (*tokenizer.Tokenizer, ChatTemplate) {
 // Every sample file, rendered with Gemma 3's real template and tokenizer:
 // trainable tokens lie inside assistant turns, every assistant turn is
 // trained on, and what is trained is exactly the answers plus their
-// end-of-turn markers.
+// end-of-turn markers and the newline after them.
 func TestSharedSampleMasksGemma3(t *testing.T) {
 	tok, tmpl := gemma3(t)
 	l := NewLabeler(tok, tmpl, TrainResponses, -1)
@@ -76,12 +78,73 @@ func TestSharedSampleMasksGemma3(t *testing.T) {
 							got.WriteString(lab.Text[lab.Offsets[i][0]:lab.Offsets[i][1]])
 						}
 					}
-					if want := answers[k] + "<end_of_turn>"; got.String() != want {
-						t.Fatalf("row %d turn %d: trained text %q..., want the answer and <end_of_turn>", c.Row, k, trunc(got.String()))
+					if want := answers[k] + "<end_of_turn>\n"; got.String() != want {
+						t.Fatalf("row %d turn %d: trained text %q..., want the answer, <end_of_turn> and a newline", c.Row, k, trunc(got.String()))
 					}
 				}
 			}
 		})
+	}
+}
+
+// unslothLabels is what Unsloth's train_on_responses_only trains, as
+// unsloth_zoo computes it on token ids: after each occurrence of the
+// response part, every token up to the next instruction part, or to the
+// end of the sequence.
+func unslothLabels(ids, instruction, response []int) []bool {
+	at := func(j int, part []int) bool {
+		return j+len(part) <= len(ids) && slices.Equal(ids[j:j+len(part)], part)
+	}
+	out := make([]bool, len(ids))
+	for j := 0; j < len(ids); j++ {
+		if !at(j, response) {
+			continue
+		}
+		k := j + len(response)
+		end := k
+		for end < len(ids) && !at(end, instruction) {
+			end++
+		}
+		for i := k; i < end; i++ {
+			out[i] = true
+		}
+		j = end - 1
+	}
+	return out
+}
+
+// Responses-only labels on Gemma 3 are exactly Unsloth's, token for token,
+// on every row of every sample file, with the markers Unsloth's Gemma 3
+// notebook passes (runconfig's gemma3 preset holds them).
+func TestUnslothResponsesOnlyParityGemma3(t *testing.T) {
+	tok, tmpl := gemma3(t)
+	preset := runconfig.Presets()["gemma3"]
+	q, _ := tok.EncodeOffsets(preset.InstructionMarker, false)
+	a, _ := tok.EncodeOffsets(preset.ResponseMarker, false)
+	l := NewLabeler(tok, tmpl, TrainResponses, -1)
+	for _, f := range []string{"train-00000-of-00001.parquet", "train-item.parquet", "rows.jsonl", "messages.jsonl", "alpaca.json"} {
+		ld, err := dataset.Load(t.Context(), sharedtest.Path(t, "data", "finetome-sample", f), dataset.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		trained, tokens := 0, 0
+		for _, c := range ld.Conversations {
+			lab, err := l.Label(c)
+			if err != nil {
+				t.Fatalf("%s row %d: %v", f, c.Row, err)
+			}
+			want := unslothLabels(lab.IDs, q, a)
+			if !slices.Equal(lab.Trainable, want) {
+				i := 0
+				for lab.Trainable[i] == want[i] {
+					i++
+				}
+				t.Fatalf("%s row %d: token %d %q trained=%v, Unsloth: %v", f, c.Row, i, lab.Text[lab.Offsets[i][0]:lab.Offsets[i][1]], lab.Trainable[i], want[i])
+			}
+			trained += countTrue(lab.Trainable)
+			tokens += len(lab.IDs)
+		}
+		t.Logf("%s: %d rows, %d of %d tokens trained", f, len(ld.Conversations), trained, tokens)
 	}
 }
 
