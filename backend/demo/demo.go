@@ -192,7 +192,6 @@ func RunConfig(f Files) runconfig.Config {
 	c := runconfig.Default()
 	c.Name = "demo"
 	c.Model.Source = f.ModelDir
-	c.Model.Family = "gemma3"
 	c.Dataset.Path = f.DataPath
 	c.Dataset.ValFraction = 0.1
 	c.LoRA.R, c.LoRA.Alpha = 16, 32

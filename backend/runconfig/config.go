@@ -4,6 +4,8 @@
 // started: the run store saves it verbatim next to the run's results.
 package runconfig
 
+import "github.com/whetstone-ai/whetstone/backend/dataset"
+
 // Config is everything a training run needs. Field names are identical in
 // YAML and JSON (snake_case) so a file written by the UI can be edited by hand
 // and read back by `whetstone train --config`.
@@ -23,16 +25,16 @@ type Config struct {
 	Output string `yaml:"output,omitempty" json:"output,omitempty"`
 }
 
-// Model names the base model.
+// Model names the base model. Its chat template is always the model
+// folder's own, and a preset (Presets, `whetstone train --preset`) fills in
+// the other sections when a config is made, so a config names no model
+// family; files written before carry model.family, which Parse drops.
 type Model struct {
 	// Source is a local directory (config.json + safetensors + tokenizer) or a
 	// Hugging Face hub id such as "google/gemma-3-270m-it".
 	Source string `yaml:"source" json:"source"`
 	// Revision pins a hub revision (branch, tag or commit); empty is "main".
 	Revision string `yaml:"revision,omitempty" json:"revision,omitempty"`
-	// Family selects the preset and chat template: gemma3, llama3 or qwen3.
-	// Empty means "detect from the model's config.json".
-	Family string `yaml:"family,omitempty" json:"family,omitempty"`
 }
 
 // LoRA describes the low-rank adapters added to the frozen base model.
@@ -69,8 +71,15 @@ type Dataset struct {
 	Path string `yaml:"path" json:"path"`
 	// Format overrides detection: sharegpt, openai, alpaca or text.
 	Format string `yaml:"format,omitempty" json:"format,omitempty"`
-	// Mapping renames source columns to the standard ones (for example
-	// {"conversations": "dialog", "from": "role"}).
+	// Mapping tells where the dataset keeps what a format's standard
+	// names mean: each key is a standard name, its value the dataset's own
+	// name. {"conversations": "dialog", "from": "role"} reads the turns
+	// from the column "dialog" and each turn's role from its key "role".
+	// Keys: conversations or messages, from or role, value or content,
+	// instruction, input, output, system, text (or dataset.Mapping's names:
+	// conversation_column, role_key, ...), format, and roles.<name> with
+	// user, assistant or system (roles.bot: assistant). See
+	// dataset.MappingKeys.
 	Mapping map[string]string `yaml:"mapping,omitempty" json:"mapping,omitempty"`
 	// Split picks the files of a folder or hub dataset by split name
 	// ("train", "test"...); empty reads the train split when the files are
@@ -79,14 +88,31 @@ type Dataset struct {
 	// ValFraction of the rows is held out for validation loss (0 disables it
 	// unless ValPath is set).
 	ValFraction float64 `yaml:"val_fraction" json:"val_fraction"`
-	// ValPath is an explicit validation file; it wins over ValFraction.
+	// ValPath is a separate validation set: a file, a folder or a hub id,
+	// resolved like Path (a folder or hub dataset gives its validation
+	// split, else its test split, else what Path would read), read with
+	// the same format, mapping and row options and tokenized the same way.
+	// When set it wins over ValFraction: every row of Path is trained on.
 	ValPath string `yaml:"val_path,omitempty" json:"val_path,omitempty"`
-	// MaxRows caps the rows read (0 = all), handy for a quick try.
+	// MaxRows caps the training examples (0 = all), handy for a quick try;
+	// the file is still read and split whole.
 	MaxRows int `yaml:"max_rows,omitempty" json:"max_rows,omitempty"`
 	// MaxRowMB refuses (skips and counts) a row larger than this many MB
 	// (0 = the default, 16 MB: dataset.DefaultMaxRowBytes), so one damaged
 	// or hostile row cannot exhaust memory.
 	MaxRowMB int `yaml:"max_row_mb,omitempty" json:"max_row_mb,omitempty"`
+	// SkipBadRows skips (and counts) rows that cannot be read or rendered
+	// (invalid JSON, an unknown role, an empty conversation, a row the chat
+	// template refuses) instead of stopping the run at the first one.
+	SkipBadRows bool `yaml:"skip_bad_rows" json:"skip_bad_rows"`
+	// MaxBadRows stops the run once more rows than this were skipped
+	// (0 = no limit): a mostly unreadable file usually means a wrong
+	// mapping, not a few bad rows.
+	MaxBadRows int `yaml:"max_bad_rows" json:"max_bad_rows"`
+	// Truncation is what happens to an example longer than
+	// training.max_seq_len: "truncate" keeps its first max_seq_len tokens,
+	// "drop" leaves it out (dataset.Truncations).
+	Truncation dataset.Truncation `yaml:"truncation" json:"truncation"`
 }
 
 // Training holds the optimiser, schedule and loop hyperparameters.
@@ -113,7 +139,10 @@ type Training struct {
 	// optimiser step (effective batch = BatchSize*GradAccum).
 	BatchSize int `yaml:"batch_size" json:"batch_size"`
 	// GradAccum is the number of micro-batches whose gradients are summed
-	// into one optimiser step.
+	// into one optimiser step. The step's loss is normalized by the trained
+	// tokens of all its micro-batches together (summed token losses over
+	// the summed token count), not averaged per micro-batch, so it equals
+	// the loss of one batch of BatchSize*GradAccum sequences.
 	GradAccum int `yaml:"grad_accum" json:"grad_accum"`
 	// MaxSteps bounds the run in optimiser steps; when 0, Epochs does.
 	MaxSteps int `yaml:"max_steps" json:"max_steps"`
@@ -124,7 +153,10 @@ type Training struct {
 	MaxSeqLen int `yaml:"max_seq_len" json:"max_seq_len"`
 	// MaxGradNorm clips the global gradient norm; 0 disables clipping.
 	MaxGradNorm float64 `yaml:"max_grad_norm" json:"max_grad_norm"`
-	// TrainOnResponsesOnly masks the prompt tokens out of the loss.
+	// TrainOnResponsesOnly masks the prompt tokens out of the loss: only
+	// the assistant turns are trained, each answer with its end-of-turn
+	// marker and the whitespace after it up to the next turn, as Unsloth's
+	// train_on_responses_only does.
 	TrainOnResponsesOnly bool `yaml:"train_on_responses_only" json:"train_on_responses_only"`
 	// Packing concatenates short examples into full rows.
 	Packing bool `yaml:"packing" json:"packing"`

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/whetstone-ai/whetstone/backend/dataset"
 )
 
 func TestDefaultsFollowUnslothGemma3Notebook(t *testing.T) {
@@ -34,13 +36,13 @@ func TestDefaultsFollowUnslothGemma3Notebook(t *testing.T) {
 }
 
 func TestPresets(t *testing.T) {
-	for _, fam := range []string{"gemma3", "llama3", "qwen3"} {
+	for fam, r := range map[string]int{"gemma3": 8, "llama3": 16, "qwen3": 32} {
 		c, err := ForFamily(fam)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Model.Family != fam {
-			t.Errorf("%s preset family = %q", fam, c.Model.Family)
+		if c.LoRA.R != r || Presets()[fam].Family != fam {
+			t.Errorf("%s preset: r = %d, want %d", fam, c.LoRA.R, r)
 		}
 	}
 	if _, err := ForFamily("gpt2"); err == nil {
@@ -164,8 +166,9 @@ func TestCommandLineRoundTrip(t *testing.T) {
 	c.Training.Scheduler = "cosine"
 	c.LoRA.R = 16
 	c.LoRA.Targets = []string{"q_proj", "v_proj"}
-	c.Name = "true"     // a string YAML would read as a bool
-	c.Model.Family = "" // cleared default
+	c.Name = "true" // a string YAML would read as a bool
+	c.Dataset.SkipBadRows = false
+	c.Dataset.Truncation = dataset.DropLong
 	c.Output = "out/adapter"
 	line, err := c.CommandLine()
 	if err != nil {

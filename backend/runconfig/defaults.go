@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/whetstone-ai/whetstone/backend/dataset"
 )
 
 func sqrt(x float64) float64 { return math.Sqrt(x) }
@@ -12,15 +14,15 @@ func sqrt(x float64) float64 { return math.Sqrt(x) }
 // no dropout, AdamW with lr 2e-4 and weight decay 0.01, linear schedule with
 // 5 warmup steps, batch 2 with 4 accumulation steps, seed 3407, 60 steps, and
 // loss on responses only. These are the values a user of that notebook
-// expects to see pre-filled.
+// expects to see pre-filled. Unreadable rows are skipped, up to 1000, and
+// examples over max_seq_len are truncated.
 func Default() Config {
 	return Config{
-		Model: Model{Family: "gemma3"},
 		LoRA: LoRA{
 			R: 8, Alpha: 8, Dropout: 0,
 			Targets: LoRATargets(),
 		},
-		Dataset: Dataset{ValFraction: 0.05},
+		Dataset: Dataset{ValFraction: 0.05, SkipBadRows: true, MaxBadRows: 1000, Truncation: dataset.Truncations[0]},
 		Training: Training{
 			LearningRate:         2e-4,
 			Optimizer:            "adamw",
@@ -50,10 +52,13 @@ type Preset struct {
 	Family string `json:"family"`
 	// Title is what the UI shows in the preset picker.
 	Title string `json:"title"`
-	// ResponseMarker is the rendered text that opens an assistant turn; the
-	// tokens after it (up to the end of turn) are the ones trained on.
-	ResponseMarker string `json:"response_marker"`
-	// InstructionMarker opens a user turn.
+	// ResponseMarker and InstructionMarker are what Unsloth's
+	// train_on_responses_only is given for this family (response_part and
+	// instruction_part): it trains everything from after a response marker
+	// up to the next instruction marker. Training does not read them (the
+	// turns come from the model's chat template), but it trains the same
+	// tokens; the batch package's tests check that against them.
+	ResponseMarker    string `json:"response_marker"`
 	InstructionMarker string `json:"instruction_marker"`
 	Config            Config `json:"config"`
 }
@@ -64,10 +69,8 @@ type Preset struct {
 func Presets() map[string]Preset {
 	gemma := Default()
 	llama := Default()
-	llama.Model.Family = "llama3"
 	llama.LoRA.R, llama.LoRA.Alpha = 16, 16
 	qwen := Default()
-	qwen.Model.Family = "qwen3"
 	qwen.LoRA.R, qwen.LoRA.Alpha = 32, 32
 	return map[string]Preset{
 		"gemma3": {Family: "gemma3", Title: "Gemma 3", Config: gemma,

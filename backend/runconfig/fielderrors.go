@@ -69,6 +69,13 @@ func friendlyYAMLError(err error, withLines bool) error {
 				m = rest
 			}
 		}
+		if sub := unknownFieldRE.FindStringSubmatch(m); sub != nil {
+			path := strings.TrimPrefix(secs[sub[2]].path+"."+sub[1], ".")
+			if why, ok := retired[path]; ok {
+				msgs[i] = path + " is no longer a setting: " + why
+				continue
+			}
+		}
 		m = wrongTypeRE.ReplaceAllStringFunc(m, func(s string) string {
 			sub := wrongTypeRE.FindStringSubmatch(s)
 			switch sub[2] {

@@ -19,23 +19,106 @@ import (
 // with encoding/json when it looks like JSON so number and field errors read
 // naturally). Missing fields keep their defaults; unknown fields are errors,
 // so a typo such as "learning_rte" is reported instead of silently ignored.
+//
+// Keys that earlier versions wrote and that mean nothing now (retired) are
+// read and dropped, so the configs stored with old runs still load.
 func Parse(data []byte) (Config, error) {
 	cfg := Default()
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) > 0 && trimmed[0] == '{' {
-		dec := json.NewDecoder(bytes.NewReader(trimmed))
+		dec := json.NewDecoder(bytes.NewReader(dropRetiredJSON(trimmed)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&cfg); err != nil {
 			return Config{}, fmt.Errorf("parse JSON run config: %w", err)
 		}
-		return cfg, nil
+		return cfg.canonical(), nil
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+	if err := dropRetiredYAML(dec.Decode(&cfg)); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, fmt.Errorf("parse YAML run config: %w", friendlyYAMLError(err, true))
 	}
-	return cfg, nil
+	return cfg.canonical(), nil
+}
+
+// canonical returns c with empty lists and maps as nil, the one form each
+// has after a round trip through either encoding (YAML writes a nil list
+// as [] and reads [] back as an empty one), so that Load(Save(c)) == c.
+func (c Config) canonical() Config {
+	if len(c.LoRA.Targets) == 0 {
+		c.LoRA.Targets = nil
+	}
+	if len(c.Dataset.Mapping) == 0 {
+		c.Dataset.Mapping = nil
+	}
+	return c
+}
+
+// retired maps the config paths earlier versions wrote, and that no longer
+// exist, to why: Parse drops them from a file, and Set refuses them with
+// the reason.
+var retired = map[string]string{
+	"model.family": "a config no longer names a model family: the chat template is the model folder's own, " +
+		"and a preset (whetstone train --preset) fills in the other fields when a config is made",
+}
+
+// dropRetiredYAML removes yaml.v3's complaints about retired keys from
+// err (the decoder reads every other field anyway), returning nil when
+// nothing else was wrong.
+func dropRetiredYAML(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	secs := sections()
+	var kept []string
+	for _, m := range te.Errors {
+		if sub := unknownFieldRE.FindStringSubmatch(m); sub != nil {
+			if _, ok := retired[strings.TrimPrefix(secs[sub[2]].path+"."+sub[1], ".")]; ok {
+				continue
+			}
+		}
+		kept = append(kept, m)
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	return &yaml.TypeError{Errors: kept}
+}
+
+// dropRetiredJSON removes the retired keys of a JSON config, which
+// encoding/json would otherwise report before any other unknown field.
+// Text that is not a JSON object is left for the decoder to report.
+func dropRetiredJSON(data []byte) []byte {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) != nil {
+		return data
+	}
+	changed := false
+	for path := range retired {
+		sec, key, _ := strings.Cut(path, ".")
+		var m map[string]json.RawMessage
+		if json.Unmarshal(top[sec], &m) != nil {
+			continue
+		}
+		if _, ok := m[key]; !ok {
+			continue
+		}
+		delete(m, key)
+		b, err := json.Marshal(m)
+		if err != nil {
+			return data
+		}
+		top[sec], changed = b, true
+	}
+	if !changed {
+		return data
+	}
+	out, err := json.Marshal(top)
+	if err != nil {
+		return data
+	}
+	return out
 }
 
 // Load reads a config file (.yaml, .yml or .json).

@@ -95,11 +95,19 @@ func datasetFormats() []string {
 	return out
 }
 
+// truncations are dataset.Truncations' names.
+func truncations() []string {
+	out := make([]string, len(dataset.Truncations))
+	for i, t := range dataset.Truncations {
+		out[i] = string(t)
+	}
+	return out
+}
+
 // rules holds every bound and choice of a config path. Paths not listed
 // are free (any string, any int, either bool).
 var rules = map[string]rule{
 	"model.source": {required: "a local model directory or a hub id such as google/gemma-3-270m-it"},
-	"model.family": {enum: Families, empty: true},
 
 	"lora.r":       {min: num(1), max: num(1024)},
 	"lora.alpha":   {min: num(0), minEx: true},
@@ -114,6 +122,8 @@ var rules = map[string]rule{
 	"dataset.val_fraction": {min: num(0), max: num(1), maxEx: true, step: 0.01},
 	"dataset.max_rows":     {min: num(0)},
 	"dataset.max_row_mb":   {min: num(0), max: num(float64(dataset.MaxRowBytesLimit >> 20))},
+	"dataset.max_bad_rows": {min: num(0)},
+	"dataset.truncation":   {enum: truncations},
 
 	"training.learning_rate": {min: num(0), minEx: true, max: num(1), step: 1e-5},
 	"training.optimizer":     {enum: Optimizers},

@@ -125,10 +125,10 @@ func TestValidateAcceptsTheDatasetPackagesFormats(t *testing.T) {
 
 func TestValidateEnums(t *testing.T) {
 	c := valid()
-	c.Model.Family = "gpt2"
+	c.Dataset.Truncation = "left"
 	c.Training.Optimizer = "sgd"
 	c.LoRA.Targets = []string{"q_proj", "q_proj"}
-	require.ElementsMatch(t, []string{"model.family", "training.optimizer", "lora.targets"}, fieldsOf(c.Validate()))
+	require.ElementsMatch(t, []string{"dataset.truncation", "training.optimizer", "lora.targets"}, fieldsOf(c.Validate()))
 	c = valid()
 	c.LoRA.Targets = nil
 	require.Equal(t, []string{"lora.targets"}, fieldsOf(c.Validate()))

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"github.com/whetstone-ai/whetstone/backend/dataset"
 )
 
 // FieldError is one problem with one field, addressed by its dotted YAML
@@ -44,6 +46,12 @@ func (c Config) Validate() []FieldError {
 		for _, msg := range f.check(v.FieldByIndex(f.index)) {
 			add(f.Path, "%s", msg)
 		}
+	}
+	// Each mapping key gets its own path, so a form can put the message
+	// next to the entry it concerns.
+	_, mapErrs := dataset.ParseMappingKeys(c.Dataset.Mapping)
+	for _, e := range mapErrs {
+		add("dataset.mapping."+e.Key, "%s", e.Msg)
 	}
 	if len(c.LoRA.Targets) == 0 {
 		add("lora.targets", "needs at least one module, e.g. %s", strings.Join(LoRATargets(), ", "))

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { errorsByField, fieldSpec, fromInput, getPath, groups, NOT_ON_FORM, setPath, summary, toInput, withSession } from './configform';
-import { ConfigDefaults, ConfigSchema, DatasetFormats, LoraTargets, Schedulers } from './generated/contract';
+import { ConfigDefaults, ConfigSchema, DatasetFormats, LoraTargets, Schedulers, TruncationModes } from './generated/contract';
 import type { ConfigPath } from './types';
 
 const spec = (path: string) => groups.flatMap((g) => g.fields).find((f) => f.path === path)!;
@@ -26,6 +26,9 @@ describe('config form', () => {
     expect(spec('training.gradient_checkpointing').kind).toBe('bool');
     expect(spec('name').kind).toBe('text');
     expect(spec('training.gradient_checkpointing').help).toMatch(/activation memory/);
+    expect(spec('dataset.skip_bad_rows')).toMatchObject({ kind: 'bool', default: true });
+    expect(spec('dataset.max_bad_rows')).toMatchObject({ kind: 'int', min: 0, default: 1000 });
+    expect(spec('dataset.truncation')).toMatchObject({ kind: 'select', options: TruncationModes, default: 'truncate' });
     expect(() => fieldSpec('dataset.mapping', 'Mapping')).toThrow(/map/);
   });
 
@@ -54,6 +57,8 @@ describe('config form', () => {
     expect(byField['lora.r']).toBe('must be between 1 and 1024, got 0');
     expect(byField['lora.targets']).toBe('unknown target "foo"');
     expect(byField['']).toBe('dataset.split: bad split');
+    // The mapping is edited on the Datasets screen: its errors show above the form, with their key.
+    expect(errorsByField([{ field: 'dataset.mapping.turns', message: 'unknown key' }])['']).toBe('dataset.mapping.turns: unknown key');
     expect(errorsByField(null)).toEqual({});
   });
 

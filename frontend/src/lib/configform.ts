@@ -119,6 +119,9 @@ const layout: { id: string; title: string; advanced: boolean; fields: [ConfigPat
       ['dataset.val_path', 'Validation file'],
       ['dataset.max_rows', 'Max rows'],
       ['dataset.max_row_mb', 'Largest row (MB)'],
+      ['dataset.skip_bad_rows', 'Skip unreadable rows'],
+      ['dataset.max_bad_rows', 'Most rows to skip'],
+      ['dataset.truncation', 'Examples over max length'],
       ['training.eval_every', 'Evaluate every (steps)'],
       ['training.eval_batches', 'Eval batches'],
       ['checkpoint.every', 'Checkpoint every (steps)'],
@@ -129,11 +132,12 @@ const layout: { id: string; title: string; advanced: boolean; fields: [ConfigPat
 ];
 
 /**
- * Config paths the form leaves out on purpose: the family follows the preset
- * picker, the column mapping comes from the Datasets screen, and the revision
- * and split are rare enough for the YAML file or `--set`.
+ * Config paths the form leaves out on purpose: the column mapping comes from
+ * the Datasets screen (its errors, on dataset.mapping.<key>, show above the
+ * form), and the revision and split are rare enough for the YAML file or
+ * `--set`.
  */
-export const NOT_ON_FORM: readonly ConfigPath[] = ['model.revision', 'model.family', 'dataset.mapping', 'dataset.split'];
+export const NOT_ON_FORM: readonly ConfigPath[] = ['model.revision', 'dataset.mapping', 'dataset.split'];
 
 export const groups: FieldGroup[] = layout.map((g) => ({ ...g, fields: g.fields.map(([path, label]) => fieldSpec(path, label)) }));
 

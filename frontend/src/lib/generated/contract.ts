@@ -169,8 +169,15 @@ export interface Dataset {
   /** Format overrides detection: sharegpt, openai, alpaca or text. */
   format?: string;
   /**
-   * Mapping renames source columns to the standard ones (for example
-   * {"conversations": "dialog", "from": "role"}).
+   * Mapping tells where the dataset keeps what a format's standard
+   * names mean: each key is a standard name, its value the dataset's own
+   * name. {"conversations": "dialog", "from": "role"} reads the turns
+   * from the column "dialog" and each turn's role from its key "role".
+   * Keys: conversations or messages, from or role, value or content,
+   * instruction, input, output, system, text (or dataset.Mapping's names:
+   * conversation_column, role_key, ...), format, and roles.<name> with
+   * user, assistant or system (roles.bot: assistant). See
+   * dataset.MappingKeys.
    */
   mapping?: Record<string, string>;
   /**
@@ -184,9 +191,18 @@ export interface Dataset {
    * unless ValPath is set).
    */
   val_fraction: number;
-  /** ValPath is an explicit validation file; it wins over ValFraction. */
+  /**
+   * ValPath is a separate validation set: a file, a folder or a hub id,
+   * resolved like Path (a folder or hub dataset gives its validation
+   * split, else its test split, else what Path would read), read with
+   * the same format, mapping and row options and tokenized the same way.
+   * When set it wins over ValFraction: every row of Path is trained on.
+   */
   val_path?: string;
-  /** MaxRows caps the rows read (0 = all), handy for a quick try. */
+  /**
+   * MaxRows caps the training examples (0 = all), handy for a quick try;
+   * the file is still read and split whole.
+   */
   max_rows?: number;
   /**
    * MaxRowMB refuses (skips and counts) a row larger than this many MB
@@ -194,6 +210,24 @@ export interface Dataset {
    * or hostile row cannot exhaust memory.
    */
   max_row_mb?: number;
+  /**
+   * SkipBadRows skips (and counts) rows that cannot be read or rendered
+   * (invalid JSON, an unknown role, an empty conversation, a row the chat
+   * template refuses) instead of stopping the run at the first one.
+   */
+  skip_bad_rows: boolean;
+  /**
+   * MaxBadRows stops the run once more rows than this were skipped
+   * (0 = no limit): a mostly unreadable file usually means a wrong
+   * mapping, not a few bad rows.
+   */
+  max_bad_rows: number;
+  /**
+   * Truncation is what happens to an example longer than
+   * training.max_seq_len: "truncate" keeps its first max_seq_len tokens,
+   * "drop" leaves it out (dataset.Truncations).
+   */
+  truncation: Truncation;
 }
 
 /**
@@ -542,7 +576,10 @@ export interface MetricsEvent {
 export type Mode = "responses" | "all";
 
 /**
- * Model names the base model.
+ * Model names the base model. Its chat template is always the model
+ * folder's own, and a preset (Presets, `whetstone train --preset`) fills in
+ * the other sections when a config is made, so a config names no model
+ * family; files written before carry model.family, which Parse drops.
  *
  * Go: runconfig.Model
  */
@@ -554,11 +591,6 @@ export interface Model {
   source: string;
   /** Revision pins a hub revision (branch, tag or commit); empty is "main". */
   revision?: string;
-  /**
-   * Family selects the preset and chat template: gemma3, llama3 or qwen3.
-   * Empty means "detect from the model's config.json".
-   */
-  family?: string;
 }
 
 /**
@@ -910,7 +942,10 @@ export interface Training {
   batch_size: number;
   /**
    * GradAccum is the number of micro-batches whose gradients are summed
-   * into one optimiser step.
+   * into one optimiser step. The step's loss is normalized by the trained
+   * tokens of all its micro-batches together (summed token losses over
+   * the summed token count), not averaged per micro-batch, so it equals
+   * the loss of one batch of BatchSize*GradAccum sequences.
    */
   grad_accum: number;
   /** MaxSteps bounds the run in optimiser steps; when 0, Epochs does. */
@@ -924,7 +959,12 @@ export interface Training {
   max_seq_len: number;
   /** MaxGradNorm clips the global gradient norm; 0 disables clipping. */
   max_grad_norm: number;
-  /** TrainOnResponsesOnly masks the prompt tokens out of the loss. */
+  /**
+   * TrainOnResponsesOnly masks the prompt tokens out of the loss: only
+   * the assistant turns are trained, each answer with its end-of-turn
+   * marker and the whitespace after it up to the next turn, as Unsloth's
+   * train_on_responses_only does.
+   */
   train_on_responses_only: boolean;
   /** Packing concatenates short examples into full rows. */
   packing: boolean;
@@ -1167,7 +1207,6 @@ export type ConfigPath =
   | "name"
   | "model.source"
   | "model.revision"
-  | "model.family"
   | "lora.r"
   | "lora.alpha"
   | "lora.dropout"
@@ -1181,6 +1220,9 @@ export type ConfigPath =
   | "dataset.val_path"
   | "dataset.max_rows"
   | "dataset.max_row_mb"
+  | "dataset.skip_bad_rows"
+  | "dataset.max_bad_rows"
+  | "dataset.truncation"
   | "training.learning_rate"
   | "training.optimizer"
   | "training.weight_decay"
@@ -1238,7 +1280,14 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     path: "dataset.mapping",
     kind: "map",
     default: null,
-    help: "Mapping renames source columns to the standard ones (for example {\"conversations\": \"dialog\", \"from\": \"role\"})."
+    help: "Mapping tells where the dataset keeps what a format's standard names mean: each key is a standard name, its value the dataset's own name. {\"conversations\": \"dialog\", \"from\": \"role\"} reads the turns from the column \"dialog\" and each turn's role from its key \"role\". Keys: conversations or messages, from or role, value or content, instruction, input, output, system, text (or dataset.Mapping's names: conversation_column, role_key, ...), format, and roles.\u003cname\u003e with user, assistant or system (roles.bot: assistant). See dataset.MappingKeys."
+  },
+  "dataset.max_bad_rows": {
+    path: "dataset.max_bad_rows",
+    kind: "int",
+    min: 0,
+    default: 1000,
+    help: "MaxBadRows stops the run once more rows than this were skipped (0 = no limit): a mostly unreadable file usually means a wrong mapping, not a few bad rows."
   },
   "dataset.max_row_mb": {
     path: "dataset.max_row_mb",
@@ -1253,7 +1302,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     kind: "int",
     min: 0,
     default: 0,
-    help: "MaxRows caps the rows read (0 = all), handy for a quick try."
+    help: "MaxRows caps the training examples (0 = all), handy for a quick try; the file is still read and split whole."
   },
   "dataset.path": {
     path: "dataset.path",
@@ -1262,11 +1311,24 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     default: "",
     help: "Path is a local file or directory (jsonl, json, parquet, csv) or a hub id."
   },
+  "dataset.skip_bad_rows": {
+    path: "dataset.skip_bad_rows",
+    kind: "bool",
+    default: true,
+    help: "SkipBadRows skips (and counts) rows that cannot be read or rendered (invalid JSON, an unknown role, an empty conversation, a row the chat template refuses) instead of stopping the run at the first one."
+  },
   "dataset.split": {
     path: "dataset.split",
     kind: "string",
     default: "",
     help: "Split picks the files of a folder or hub dataset by split name (\"train\", \"test\"...); empty reads the train split when the files are named by split, and every data file otherwise."
+  },
+  "dataset.truncation": {
+    path: "dataset.truncation",
+    kind: "enum",
+    enum: ["truncate", "drop"],
+    default: "truncate",
+    help: "Truncation is what happens to an example longer than training.max_seq_len: \"truncate\" keeps its first max_seq_len tokens, \"drop\" leaves it out (dataset.Truncations)."
   },
   "dataset.val_fraction": {
     path: "dataset.val_fraction",
@@ -1282,7 +1344,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     path: "dataset.val_path",
     kind: "string",
     default: "",
-    help: "ValPath is an explicit validation file; it wins over ValFraction."
+    help: "ValPath is a separate validation set: a file, a folder or a hub id, resolved like Path (a folder or hub dataset gives its validation split, else its test split, else what Path would read), read with the same format, mapping and row options and tokenized the same way. When set it wins over ValFraction: every row of Path is trained on."
   },
   "lora.alpha": {
     path: "lora.alpha",
@@ -1322,14 +1384,6 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     enum: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
     default: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
     help: "Targets are the projections of each decoder layer that get adapters."
-  },
-  "model.family": {
-    path: "model.family",
-    kind: "enum",
-    enum: ["gemma3", "llama3", "qwen3"],
-    empty: true,
-    default: "gemma3",
-    help: "Family selects the preset and chat template: gemma3, llama3 or qwen3. Empty means \"detect from the model's config.json\"."
   },
   "model.revision": {
     path: "model.revision",
@@ -1424,7 +1478,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     kind: "int",
     min: 1,
     default: 4,
-    help: "GradAccum is the number of micro-batches whose gradients are summed into one optimiser step."
+    help: "GradAccum is the number of micro-batches whose gradients are summed into one optimiser step. The step's loss is normalized by the trained tokens of all its micro-batches together (summed token losses over the summed token count), not averaged per micro-batch, so it equals the loss of one batch of BatchSize*GradAccum sequences."
   },
   "training.gradient_checkpointing": {
     path: "training.gradient_checkpointing",
@@ -1489,7 +1543,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     path: "training.train_on_responses_only",
     kind: "bool",
     default: true,
-    help: "TrainOnResponsesOnly masks the prompt tokens out of the loss."
+    help: "TrainOnResponsesOnly masks the prompt tokens out of the loss: only the assistant turns are trained, each answer with its end-of-turn marker and the whitespace after it up to the next turn, as Unsloth's train_on_responses_only does."
   },
   "training.warmup_steps": {
     path: "training.warmup_steps",
@@ -1515,14 +1569,14 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
  * no dropout, AdamW with lr 2e-4 and weight decay 0.01, linear schedule with
  * 5 warmup steps, batch 2 with 4 accumulation steps, seed 3407, 60 steps, and
  * loss on responses only. These are the values a user of that notebook
- * expects to see pre-filled.
+ * expects to see pre-filled. Unreadable rows are skipped, up to 1000, and
+ * examples over max_seq_len are truncated.
  *
  * Go: runconfig.Default
  */
 export const ConfigDefaults: Config = {
   model: {
-    source: "",
-    family: "gemma3"
+    source: ""
   },
   lora: {
     r: 8,
@@ -1533,7 +1587,10 @@ export const ConfigDefaults: Config = {
   },
   dataset: {
     path: "",
-    val_fraction: 0.05
+    val_fraction: 0.05,
+    skip_bad_rows: true,
+    max_bad_rows: 1000,
+    truncation: "truncate"
   },
   training: {
     learning_rate: 0.0002,
