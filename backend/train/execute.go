@@ -44,12 +44,13 @@ func NewExecutor(env Env) runs.Executor {
 
 func execute(ctx context.Context, env Env, job *runs.Job) error {
 	cfg := job.Config
-	if err := cfg.Check(); err != nil {
+	p, err := plan(cfg)
+	if err != nil {
 		return err
 	}
-	job.Logf("preparing run %s: model %s, data %s", job.ID, cfg.Model.Source, cfg.Dataset.Path)
+	job.Logf("preparing run %s: model %s, data %s", job.ID, p.Model.Source, p.Data.Path)
 
-	modelDir, err := resolveModel(ctx, env, cfg.Model)
+	modelDir, err := resolveModel(ctx, env, p.Model)
 	if err != nil {
 		return err
 	}
@@ -57,25 +58,28 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 	if err != nil {
 		return fmt.Errorf("tokenizer of %s: %w", modelDir, err)
 	}
-	prep, err := prepareData(ctx, env, cfg, modelDir, tok, job)
+	prep, err := prepareData(ctx, env, p.Data, modelDir, tok, job)
 	if err != nil {
 		return err
 	}
 	job.Logf("data: %d training and %d validation examples (%d rows read, %d tokens, %d trained on, %d truncated)",
 		len(prep.Train), len(prep.Validation), prep.Report.Rows, prep.Report.Tokens, prep.Report.TrainableTokens, prep.Report.Truncated)
+	if v := prep.Val; v != nil {
+		job.Logf("validation: %d examples from %s (%d rows read, %d tokens, %d trained on, %d truncated); dataset.val_path is set, so no rows of %s are held out",
+			len(prep.Validation), v.Path, v.Report.Rows, v.Report.Tokens, v.Report.TrainableTokens, v.Report.Truncated, p.Data.Path)
+	}
 
 	// A batch larger than the data would repeat every example several
 	// times in one micro-batch: memory and time grow with batch_size (a
 	// typo'd 1000 on 95 examples took 16 GB and ten minutes a step) while
 	// the gradient is the same as for the whole set once.
-	if n := len(prep.Train); cfg.Training.BatchSize > n {
+	if n := len(prep.Train); p.Batch.BatchSize > n {
 		return fmt.Errorf("training.batch_size %d is larger than the %d training examples; lower it to %d or less (raise training.grad_accum for a larger effective batch)",
-			cfg.Training.BatchSize, n, n)
+			p.Batch.BatchSize, n, n)
 	}
 
-	padID := int32(max(0, tok.Config().PadID))
-	bopts := batch.BatchOptions{BatchSize: cfg.Training.BatchSize, MaxLen: cfg.Training.MaxSeqLen, Pack: cfg.Training.Packing,
-		PadID: padID, Seed: uint64(cfg.Seed)}
+	bopts := p.Batch
+	bopts.PadID = int32(max(0, tok.Config().PadID))
 	trainData, err := newEpochData(prep.Train, bopts, true)
 	if err != nil {
 		return fmt.Errorf("batch training data: %w", err)
@@ -101,39 +105,33 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 	if err != nil {
 		return err
 	}
-	m.SetGradientCheckpointing(cfg.Training.GradientCheckpointing)
-	lc := cfg.LoRA
-	if err := m.AddLoRA(model.LoRAConfig{Rank: lc.R, Alpha: lc.Alpha, Dropout: lc.Dropout, RSLoRA: lc.RSLoRA,
-		TargetModules: lc.Targets, Seed: cfg.Seed}); err != nil {
+	m.SetGradientCheckpointing(p.Model.GradientCheckpointing)
+	if err := m.AddLoRA(p.LoRA); err != nil {
 		return err
 	}
 	mc := m.Config()
-	if mc.MaxPositionEmbeddings > 0 && cfg.Training.MaxSeqLen > mc.MaxPositionEmbeddings {
+	if mc.MaxPositionEmbeddings > 0 && p.Data.Tokenize.MaxLen > mc.MaxPositionEmbeddings {
 		return fmt.Errorf("training.max_seq_len %d is longer than the model's context (%d positions); lower it",
-			cfg.Training.MaxSeqLen, mc.MaxPositionEmbeddings)
+			p.Data.Tokenize.MaxLen, mc.MaxPositionEmbeddings)
 	}
 	job.Logf("model: %s, %d layers, hidden %d, vocab %d, %.1fM base parameters, %d adapter tensors (r=%d, alpha=%g)",
-		mc.ModelType, mc.NumLayers, mc.HiddenSize, mc.VocabSize, float64(mc.NumParams())/1e6, len(m.TrainableVariables()), lc.R, lc.Alpha)
+		mc.ModelType, mc.NumLayers, mc.HiddenSize, mc.VocabSize, float64(mc.NumParams())/1e6, len(m.TrainableVariables()), p.LoRA.Rank, p.LoRA.Alpha)
 	if m.GradientCheckpointing() {
 		job.Logf("gradient checkpointing: on (layer activations are recomputed in the backward pass)")
 	}
 
-	opts := Options{
-		Training: cfg.Training, Seed: cfg.Seed,
-		CheckpointDir: job.Store.CheckpointsDir(job.ID), CheckpointEvery: cfg.Checkpoint.Every, CheckpointKeep: cfg.Checkpoint.Keep,
-		Resume: job.Resume, ResumeStep: job.ResumeStep,
-		Report:       job.Report,
-		Checkpointed: job.Checkpointed,
-		Logf:         job.Logf,
-		Stop:         job.StopRequested,
-		Resumed: func(step int) error {
-			// Steps after the checkpoint are replayed; drop their old lines.
-			return job.Store.TruncateMetrics(job.ID, step)
-		},
+	opts := p.Train
+	opts.CheckpointDir = job.Store.CheckpointsDir(job.ID)
+	opts.Resume, opts.ResumeStep = job.Resume, job.ResumeStep
+	opts.Report, opts.Checkpointed, opts.Logf, opts.Stop = job.Report, job.Checkpointed, job.Logf, job.StopRequested
+	opts.Resumed = func(step int) error {
+		// Steps after the checkpoint are replayed; drop their old lines.
+		return job.Store.TruncateMetrics(job.ID, step)
 	}
+	tc := opts.Training
 	job.Logf("training: %d steps of %d×%d sequences (effective batch %d), lr %g (%s, %d warmup steps), seed %d",
-		TotalSteps(cfg.Training, trainData.Len()), cfg.Training.BatchSize, cfg.Training.GradAccum,
-		cfg.Training.BatchSize*cfg.Training.GradAccum, cfg.Training.LearningRate, cfg.Training.Scheduler, cfg.Training.WarmupSteps, cfg.Seed)
+		TotalSteps(tc, trainData.Len()), p.Batch.BatchSize, tc.GradAccum,
+		p.Batch.BatchSize*tc.GradAccum, tc.LearningRate, tc.Scheduler, tc.WarmupSteps, opts.Seed)
 	if env.AfterStep != nil {
 		opts.AfterStep = func(step int) error { return env.AfterStep(job, step) }
 	}
@@ -151,62 +149,82 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 		return err
 	}
 	job.Logf("adapter saved to %s", adapterDir)
-	if cfg.Output != "" {
+	if p.Output != "" {
 		// training.output names a folder outside the run: it is replaced
 		// only if an earlier run wrote it (safefile.MarkerFile).
-		err := saveAdapter(cfg.Output, m, cfg, func(dst string, fill func(string) error) error {
+		err := saveAdapter(p.Output, m, cfg, func(dst string, fill func(string) error) error {
 			return safefile.ReplaceOwnedDir(dst, true, fill)
 		})
 		if err != nil {
 			return fmt.Errorf("copy the adapter to training.output (it stays in the run's folder %s): %w", adapterDir, err)
 		}
-		job.Logf("adapter copied to %s", cfg.Output)
+		job.Logf("adapter copied to %s", p.Output)
 	}
 	return nil
 }
 
-func resolveModel(ctx context.Context, env Env, mc runconfig.Model) (string, error) {
-	ref := mc.Source
+func resolveModel(ctx context.Context, env Env, mp ModelPlan) (string, error) {
+	ref := mp.Source
 	if info, err := os.Stat(ref); err == nil && info.IsDir() {
 		return ref, nil
 	}
 	if env.Hub == nil {
 		return "", fmt.Errorf("model %s: no such folder (hub downloads are not available here)", ref)
 	}
-	if mc.Revision != "" && !strings.Contains(ref, "@") {
-		ref += "@" + mc.Revision
+	if mp.Revision != "" && !strings.Contains(ref, "@") {
+		ref += "@" + mp.Revision
 	}
 	return env.Hub.ResolveModel(ctx, ref)
 }
 
-func prepareData(ctx context.Context, env Env, cfg runconfig.Config, modelDir string, tok *tokenizer.Tokenizer, job *runs.Job) (*batch.Prepared, error) {
-	// A local file or folder is read directly (a folder's files of the
-	// chosen split, as the hub lays them out); anything else is a hub id,
-	// resolved to files in the local hub cache (downloaded when needed).
-	path := cfg.Dataset.Path
-	dsOpts := dataset.Options{SkipBadRows: true, MaxBadRows: 1000, Split: cfg.Dataset.Split, MaxRowBytes: int64(cfg.Dataset.MaxRowMB) << 20}
-	if _, err := os.Stat(path); err != nil {
-		if env.Hub == nil {
-			return nil, fmt.Errorf("dataset %s: %w", path, err)
-		}
-		files, err := env.Hub.ResolveDataset(ctx, path)
-		if err != nil {
-			return nil, err
-		}
-		dsOpts.Files = files
+// datasetFiles resolves a dataset path: a local file or folder is read
+// directly (nil files: the folder's files of the chosen split, as the hub
+// lays them out); anything else is a hub id, resolved to files in the
+// local hub cache (downloaded when needed).
+func datasetFiles(ctx context.Context, env Env, field, path string) ([]string, error) {
+	_, err := os.Stat(path)
+	if err == nil {
+		return nil, nil
 	}
-	mapping, err := datasetMapping(cfg.Dataset)
+	if env.Hub == nil {
+		return nil, fmt.Errorf("%s %s: %w", field, path, err)
+	}
+	return env.Hub.ResolveDataset(ctx, path)
+}
+
+// validationSplit picks the split a validation folder or hub dataset is
+// read from: its validation split, else its test split, else the one the
+// training data uses (fallback). A single file has no splits.
+func validationSplit(ctx context.Context, path string, files []string, fallback string) string {
+	if files == nil {
+		if st, err := os.Stat(path); err != nil || !st.IsDir() {
+			return fallback
+		}
+	}
+	for _, split := range []string{"validation", "test"} {
+		var err error
+		if files != nil {
+			_, err = dataset.SplitFiles("", files, split)
+		} else {
+			_, err = dataset.DataFiles(ctx, path, split)
+		}
+		if err == nil {
+			return split
+		}
+	}
+	return fallback
+}
+
+func prepareData(ctx context.Context, env Env, d DataPlan, modelDir string, tok *tokenizer.Tokenizer, job *runs.Job) (*batch.Prepared, error) {
+	dsOpts := d.Dataset
+	files, err := datasetFiles(ctx, env, "dataset", d.Path)
 	if err != nil {
 		return nil, err
 	}
-	dsOpts.Mapping = mapping
+	dsOpts.Files = files
 	renderer, err := chattemplate.NewRenderer(tok.Config())
 	if err != nil {
 		return nil, fmt.Errorf("model's chat template: %w", err)
-	}
-	mode := batch.TrainAll
-	if cfg.Training.TrainOnResponsesOnly {
-		mode = batch.TrainResponses
 	}
 	var tmplSrc, tokHash string
 	if env.CacheDir != "" {
@@ -218,66 +236,36 @@ func prepareData(ctx context.Context, env Env, cfg runconfig.Config, modelDir st
 		}
 	}
 	bc := batch.Config{
-		Path: path, Dataset: dsOpts,
-		Encoder: tok, Template: batch.ChatTemplate{Renderer: renderer}, Mode: mode, EOS: tok.Config().EOSID,
+		Path: d.Path, Dataset: dsOpts,
+		Encoder: tok, Template: batch.ChatTemplate{Renderer: renderer}, Mode: d.Mode, EOS: tok.Config().EOSID,
 		TokenizerHash: tokHash, TemplateSource: tmplSrc, CacheDir: env.CacheDir,
-		Tokenize: batch.TokenizeOptions{MaxLen: cfg.Training.MaxSeqLen, Truncation: dataset.TruncateRight, SkipBadRows: true},
-		Split:    batch.SplitOptions{Fraction: cfg.Dataset.ValFraction, Seed: uint64(cfg.Seed)},
+		Tokenize: d.Tokenize, Split: d.Split,
+	}
+	if d.ValPath != "" {
+		vopts := d.Dataset
+		if vopts.Files, err = datasetFiles(ctx, env, "dataset.val_path", d.ValPath); err != nil {
+			return nil, err
+		}
+		vopts.Split = validationSplit(ctx, d.ValPath, vopts.Files, d.Dataset.Split)
+		bc.ValPath, bc.ValDataset = d.ValPath, vopts
 	}
 	prep, err := batch.Prepare(ctx, bc)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Dataset.MaxRows > 0 && len(prep.Train) > cfg.Dataset.MaxRows {
-		prep.Train = prep.Train[:cfg.Dataset.MaxRows]
+	if d.MaxExamples > 0 && len(prep.Train) > d.MaxExamples {
+		prep.Train = prep.Train[:d.MaxExamples]
 	}
 	if prep.SkippedRows > 0 {
 		job.Logf("skipped %d unreadable rows; first problems: %s", prep.SkippedRows, strings.Join(first(prep.RowProblems, 3), "; "))
+	}
+	if v := prep.Val; v != nil && v.SkippedRows > 0 {
+		job.Logf("skipped %d unreadable rows of the validation set; first problems: %s", v.SkippedRows, strings.Join(first(v.RowProblems, 3), "; "))
 	}
 	return prep, nil
 }
 
 func first(s []string, n int) []string { return s[:min(n, len(s))] }
-
-// datasetMapping turns the config's column mapping into dataset.Mapping.
-// Keys are dataset.Mapping's JSON names (conversation_column, role_key,
-// content_key, instruction_column, ...) or "roles.<name>" for role names.
-func datasetMapping(d runconfig.Dataset) (dataset.Mapping, error) {
-	var m dataset.Mapping
-	if d.Format != "" {
-		f, err := dataset.ParseFormat(d.Format)
-		if err != nil {
-			return m, fmt.Errorf("dataset.format: %w", err)
-		}
-		m.Format = f
-	}
-	if len(d.Mapping) == 0 {
-		return m, nil
-	}
-	fields := map[string]any{}
-	roles := map[string]string{}
-	for k, v := range d.Mapping {
-		if name, ok := strings.CutPrefix(k, "roles."); ok {
-			roles[strings.ToLower(name)] = v
-			continue
-		}
-		fields[k] = v
-	}
-	if len(roles) > 0 {
-		fields["roles"] = roles
-	}
-	data, _ := json.Marshal(fields)
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	var over dataset.Mapping
-	if err := dec.Decode(&over); err != nil {
-		return m, fmt.Errorf("dataset.mapping: %w (keys are conversation_column, role_key, content_key, instruction_column, input_column, output_column, system_column, text_column, roles.<name>)", err)
-	}
-	if m.Format != "" {
-		over.Format = m.Format
-	}
-	return over, nil
-}
 
 // epochData adapts batch.Epoch to Data: it plans an epoch when first
 // asked and assembles each micro-batch on demand, so memory holds the
