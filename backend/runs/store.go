@@ -103,6 +103,11 @@ func (s *Store) writeState(id string, rec *Record) error {
 	return safefile.WriteJSON(s.statePath(id), encodeState(*rec))
 }
 
+// IsID reports whether s is written like a run id (it says nothing of
+// whether such a run exists), so a caller can tell an id from a name or
+// a prefix without building a path from it.
+func IsID(s string) bool { return idPattern.MatchString(s) }
+
 func checkID(id string) error {
 	if !idPattern.MatchString(id) {
 		return fmt.Errorf("%w: %q is not a run id", ErrNotFound, id)
