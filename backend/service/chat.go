@@ -20,8 +20,29 @@ const ChatTopic = "chat.token"
 type Chat struct {
 	deps    Deps
 	runs    *Runs
-	engine  *chat.Engine
+	engine  *chatEngine
 	streams *chatStreams
+}
+
+// chatEngine is the engine answers are generated with, made at the first
+// answer, on the compute backend (which it may open).
+type chatEngine struct {
+	compute *computeBackend
+	once    sync.Once
+	engine  *chat.Engine
+	err     error
+}
+
+func (e *chatEngine) get() (*chat.Engine, error) {
+	e.once.Do(func() {
+		c, err := e.compute.open()
+		if err != nil {
+			e.err = err
+			return
+		}
+		e.engine = chat.NewEngine(model.Options{Backend: c.backend}, 2)
+	})
+	return e.engine, e.err
 }
 
 // MaxChatStreams bounds the answers generated at once: each holds a model
@@ -36,7 +57,7 @@ type chatStreams struct {
 }
 
 func newChat(deps Deps, r *Runs) *Chat {
-	return &Chat{deps: deps, runs: r, engine: chat.NewEngine(model.Options{Backend: deps.compute.backend}, 2),
+	return &Chat{deps: deps, runs: r, engine: &chatEngine{compute: deps.compute},
 		streams: &chatStreams{cancel: map[string]context.CancelFunc{}}}
 }
 
@@ -131,11 +152,15 @@ func (s *Chat) Generate(req ChatRequest) (out ChatStream, err error) {
 		}
 	}
 	if req.RunID != "" {
-		if modelRef, adapter, err = s.runs.adapterOf(req.RunID); err != nil {
+		if modelRef, adapter, _, err = s.runs.adapterOf(req.RunID); err != nil {
 			return out, err
 		}
 	}
-	dir, err := (&Models{deps: s.deps}).resolve(modelRef, false)
+	dir, err := s.deps.modelDir(modelRef, false)
+	if err != nil {
+		return out, err
+	}
+	engine, err := s.engine.get()
 	if err != nil {
 		return out, err
 	}
@@ -152,7 +177,7 @@ func (s *Chat) Generate(req ChatRequest) (out ChatStream, err error) {
 		cancel()
 		return out, err
 	}
-	go s.run(ctx, id, chat.Request{
+	go s.run(ctx, id, engine, chat.Request{
 		ModelDir: dir, AdapterDir: adapter, Messages: msgs, System: req.System, MaxNewTokens: req.MaxNewTokens, Seed: req.Seed,
 		Sampling: model.SamplingOptions{Temperature: req.Temperature, TopP: req.TopP, TopK: req.TopK, MinP: req.MinP, RepetitionPenalty: req.RepetitionPenalty},
 	})
@@ -195,13 +220,13 @@ func (r ChatRequest) check() error {
 	return nil
 }
 
-func (s *Chat) run(ctx context.Context, id string, req chat.Request) {
+func (s *Chat) run(ctx context.Context, id string, engine *chat.Engine, req chat.Request) {
 	defer s.streams.remove(id)
 	var res chat.Result
 	var err error
 	func() {
 		defer guard(s.deps.Log, "Chat.Generate", &err)
-		res, err = s.engine.Generate(ctx, req, func(text string) error {
+		res, err = engine.Generate(ctx, req, func(text string) error {
 			s.deps.Events.Emit(ChatTopic, ChatToken{StreamID: id, Text: text})
 			return nil
 		})

@@ -6,7 +6,6 @@ import (
 
 	"github.com/whetstone-ai/whetstone/backend/batch"
 	"github.com/whetstone-ai/whetstone/backend/dataset"
-	"github.com/whetstone-ai/whetstone/backend/quote"
 	"github.com/whetstone-ai/whetstone/backend/tokenizer"
 )
 
@@ -18,6 +17,10 @@ type Datasets struct{ deps Deps }
 type DatasetRequest struct {
 	// Path is a local file or folder, or a hub dataset id (org/name[@rev]).
 	Path string `json:"path"`
+	// Split picks the files of a folder or hub dataset by split name
+	// ("train", "test"...); empty reads the train split when the files are
+	// named by split, and every data file otherwise.
+	Split string `json:"split"`
 	// Mapping overrides detection field by field (format, columns, roles).
 	Mapping dataset.Mapping `json:"mapping"`
 	// Model renders and tokenizes rows (a local folder or hub id); empty
@@ -48,18 +51,19 @@ type DatasetInfo struct {
 // Inspect detects the format of a dataset and explains why.
 func (s *Datasets) Inspect(req DatasetRequest) (out DatasetInfo, err error) {
 	defer guard(s.deps.Log, "Datasets.Inspect", &err)
-	if err := req.check(); err != nil {
+	if req, err = req.check(); err != nil {
 		return out, err
 	}
-	files, err := s.files(req.Path)
+	path, opts, err := s.source(req)
 	if err != nil {
 		return out, err
 	}
-	sc, err := dataset.NewScanner(s.deps.ctx(), files[0], s.readOptions(req))
+	sc, err := dataset.NewScanner(s.deps.ctx(), path, opts)
 	if err != nil {
 		return out, err
 	}
 	defer sc.Close()
+	files := sc.Files()
 	return DatasetInfo{Path: files[0], Files: files, Detection: sc.Detection(), Columns: sc.Columns()}, nil
 }
 
@@ -67,33 +71,29 @@ func (s *Datasets) Inspect(req DatasetRequest) (out DatasetInfo, err error) {
 // exact rendered text with the trained tokens marked.
 func (s *Datasets) Preview(req DatasetRequest) (out *dataset.PreviewPage, err error) {
 	defer guard(s.deps.Log, "Datasets.Preview", &err)
-	if err := req.check(); err != nil {
+	if req, err = req.check(); err != nil {
 		return out, err
 	}
-	file, labeler, err := s.open(req)
+	path, opts, labeler, err := s.open(req)
 	if err != nil {
 		return nil, err
 	}
-	return dataset.Preview(s.deps.ctx(), file, s.readOptions(req), labeler, dataset.PreviewOptions{Page: req.Page, PageSize: req.PageSize, MaxLen: req.MaxLen})
+	return dataset.Preview(s.deps.ctx(), path, opts, labeler, dataset.PreviewOptions{Page: req.Page, PageSize: req.PageSize, MaxLen: req.MaxLen})
 }
 
 // Stats reads the whole dataset: rows, turns and, with a model, the token
 // length histogram and what truncation would drop.
 func (s *Datasets) Stats(req DatasetRequest) (out *dataset.Stats, err error) {
 	defer guard(s.deps.Log, "Datasets.Stats", &err)
-	if err := req.check(); err != nil {
+	if req, err = req.check(); err != nil {
 		return out, err
 	}
-	file, labeler, err := s.open(req)
+	path, opts, labeler, err := s.open(req)
 	if err != nil {
 		return nil, err
 	}
-	trunc, err := dataset.ParseTruncation(string(req.Truncation))
-	if err != nil {
-		return nil, err
-	}
-	return dataset.ComputeStats(s.deps.ctx(), file, s.readOptions(req), labeler,
-		dataset.StatsOptions{MaxLen: req.MaxLen, Truncation: trunc, Workers: runtime.NumCPU()})
+	return dataset.ComputeStats(s.deps.ctx(), path, opts, labeler,
+		dataset.StatsOptions{MaxLen: req.MaxLen, Truncation: req.Truncation, Workers: runtime.NumCPU()})
 }
 
 // Bounds of what a DatasetRequest may ask for.
@@ -103,59 +103,63 @@ const (
 	MaxDatasetMaxLen   = 1 << 20
 )
 
-// check refuses sizes that would make one request read or hold too much.
-func (r DatasetRequest) check() error {
+// check refuses sizes that would make one request read or hold too much
+// and names that are not formats, modes or roles (invalid requests), and
+// returns the request with those names in their standard spelling.
+func (r DatasetRequest) check() (DatasetRequest, error) {
 	switch {
 	case r.PageSize < 0 || r.PageSize > MaxPreviewPageSize:
-		return fmt.Errorf("page_size: must be between 0 (the default, 20) and %d, got %d", MaxPreviewPageSize, r.PageSize)
+		return r, invalidf("page_size: must be between 0 (the default, 20) and %d, got %d", MaxPreviewPageSize, r.PageSize)
 	case r.Page < 0 || r.Page > MaxPreviewPage:
-		return fmt.Errorf("page: must be between 0 and %d, got %d", MaxPreviewPage, r.Page)
+		return r, invalidf("page: must be between 0 and %d, got %d", MaxPreviewPage, r.Page)
 	case r.MaxLen < 0 || r.MaxLen > MaxDatasetMaxLen:
-		return fmt.Errorf("max_len: must be between 0 (no limit) and %d, got %d", MaxDatasetMaxLen, r.MaxLen)
+		return r, invalidf("max_len: must be between 0 (no limit) and %d, got %d", MaxDatasetMaxLen, r.MaxLen)
 	case r.MaxRowMB < 0 || int64(r.MaxRowMB)<<20 > dataset.MaxRowBytesLimit:
-		return fmt.Errorf("max_row_mb: must be between 0 (the default, %d MB) and %d, got %d", dataset.DefaultMaxRowBytes>>20, dataset.MaxRowBytesLimit>>20, r.MaxRowMB)
+		return r, invalidf("max_row_mb: must be between 0 (the default, %d MB) and %d, got %d", dataset.DefaultMaxRowBytes>>20, dataset.MaxRowBytesLimit>>20, r.MaxRowMB)
 	}
-	return nil
-}
-
-func (s *Datasets) readOptions(req DatasetRequest) dataset.Options {
-	return dataset.Options{Mapping: req.Mapping, SkipBadRows: req.SkipBadRows, MaxRowBytes: int64(req.MaxRowMB) << 20}
-}
-
-// open resolves the dataset's first data file and the model's labeler.
-func (s *Datasets) open(req DatasetRequest) (string, dataset.Labeler, error) {
-	files, err := s.files(req.Path)
+	if r.Mapping.Format != "" {
+		f, err := dataset.ParseFormat(string(r.Mapping.Format))
+		if err != nil {
+			return r, invalidf("mapping.format: %v", err)
+		}
+		r.Mapping.Format = f
+	}
+	for name, role := range r.Mapping.Roles {
+		if _, err := dataset.ParseRoles(name + "=" + role); err != nil {
+			return r, invalidf("mapping.roles: %v", err)
+		}
+	}
+	mode, err := batch.ParseMode(string(r.TrainOn))
 	if err != nil {
-		return "", nil, err
+		return r, invalidf("train_on: %v", err)
+	}
+	trunc, err := dataset.ParseTruncation(string(r.Truncation))
+	if err != nil {
+		return r, invalidf("truncation: %v", err)
+	}
+	r.TrainOn, r.Truncation = mode, trunc
+	return r, nil
+}
+
+// source resolves the dataset (see Deps.dataset) and the options it is
+// read with.
+func (s *Datasets) source(req DatasetRequest) (string, dataset.Options, error) {
+	path, files, err := s.deps.dataset(req.Path)
+	opts := dataset.Options{Mapping: req.Mapping, SkipBadRows: req.SkipBadRows, MaxRowBytes: int64(req.MaxRowMB) << 20, Split: req.Split, Files: files}
+	return path, opts, err
+}
+
+// open resolves the dataset and the model's labeler.
+func (s *Datasets) open(req DatasetRequest) (string, dataset.Options, dataset.Labeler, error) {
+	path, opts, err := s.source(req)
+	if err != nil {
+		return "", opts, nil, err
 	}
 	labeler, err := s.labeler(req)
 	if err != nil {
-		return "", nil, err
+		return "", opts, nil, err
 	}
-	return files[0], labeler, nil
-}
-
-// files resolves a local path or hub id to data files.
-func (s *Datasets) files(ref string) ([]string, error) {
-	if ref == "" {
-		return nil, fmt.Errorf("no dataset given: choose a file (parquet, json, jsonl, csv) or enter a hub dataset id")
-	}
-	ref, err := s.deps.checkRef(ref)
-	if err != nil {
-		return nil, err
-	}
-	client, err := s.deps.hubClient()
-	if err != nil {
-		return nil, err
-	}
-	files, err := client.ResolveDataset(s.deps.ctx(), ref)
-	if err != nil {
-		return nil, err
-	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("dataset %s has no data files", quote.Value(ref))
-	}
-	return files, nil
+	return path, opts, labeler, nil
 }
 
 // labeler builds the model's renderer and tokenizer, or nil without a model.
@@ -163,15 +167,11 @@ func (s *Datasets) labeler(req DatasetRequest) (dataset.Labeler, error) {
 	if req.Model == "" {
 		return nil, nil
 	}
-	mode, err := batch.ParseMode(string(req.TrainOn))
+	dir, err := s.deps.modelDir(req.Model, true)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := (&Models{deps: s.deps}).resolve(req.Model, true)
-	if err != nil {
-		return nil, err
-	}
-	return labelerForModel(dir, mode)
+	return labelerForModel(dir, req.TrainOn)
 }
 
 // labelerForModel renders with the model's own chat template and tokenizes

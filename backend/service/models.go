@@ -1,14 +1,11 @@
 package service
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/whetstone-ai/whetstone/backend/estimate"
-	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/model"
-	"github.com/whetstone-ai/whetstone/backend/quote"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
 )
 
@@ -103,34 +100,9 @@ func (s *Models) config(ref string) (string, *model.Config, error) {
 	return dir, cfg, nil
 }
 
-// resolve turns ref into a folder. With configOnly, a hub model gets only
-// its small files, enough to describe it.
+// resolve turns ref into a folder (see Deps.modelDir).
 func (s *Models) resolve(ref string, configOnly bool) (string, error) {
-	if ref == "" {
-		return "", fmt.Errorf("no model given: enter a Hugging Face id (org/name) or a local folder")
-	}
-	ref, err := s.deps.checkRef(ref)
-	if err != nil {
-		return "", err
-	}
-	client, err := s.deps.hubClient()
-	if err != nil {
-		return "", err
-	}
-	if st, err := os.Stat(ref); err == nil && st.IsDir() {
-		return ref, nil
-	}
-	if configOnly {
-		r, err := hub.ParseRef(ref)
-		if err != nil {
-			return "", err
-		}
-		if r.IsLocal() {
-			return "", fmt.Errorf("model folder %s not found", quote.Value(r.Local))
-		}
-		return client.DownloadModel(s.deps.ctx(), r.ID, r.Revision, []string{"*.json", "*.jinja", "tokenizer.model"})
-	}
-	return client.ResolveModel(s.deps.ctx(), ref)
+	return s.deps.modelDir(ref, configOnly)
 }
 
 func familyOf(c *model.Config) string {

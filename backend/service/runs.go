@@ -8,40 +8,99 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
+	"github.com/whetstone-ai/whetstone/backend/demo"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
 	"github.com/whetstone-ai/whetstone/backend/runs"
-	"github.com/whetstone-ai/whetstone/backend/safefile"
 	"github.com/whetstone-ai/whetstone/backend/train"
 )
 
 // Runs starts, watches and manages training runs. Runs execute one at a
 // time, in order, on the queue; progress arrives as "run.metrics",
-// "run.state" and "run.log" events.
+// "run.state" and "run.log" events. Every method that takes a run takes a
+// reference to it: its id, the start of its id or its name, when only one
+// run has it (see runID).
 type Runs struct {
-	deps  Deps
-	store *runs.Store
-	queue *runs.Queue
+	deps Deps
+	b    *runBackend
+}
+
+// runBackend is the run store and the queue that executes runs, shared by
+// the Scoped copies of Runs. The app opens it in New, restoring the runs an
+// earlier process left queued; a terminal command (Deps.OwnRunsOnly) opens
+// it at first use and restores nothing.
+type runBackend struct {
+	deps Deps
+
+	mu     sync.Mutex
+	store  *runs.Store
+	queue  *runs.Queue
+	closed bool
 }
 
 func newRuns(deps Deps) (*Runs, error) {
+	r := &Runs{deps: deps, b: &runBackend{deps: deps}}
+	if !deps.OwnRunsOnly {
+		if _, _, err := r.b.get(); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// get returns the store and the queue, opening them on the first call.
+func (b *runBackend) get() (*runs.Store, *runs.Queue, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.store != nil {
+		return b.store, b.queue, nil
+	}
+	deps := b.deps
 	store, err := runs.Open(deps.Workspace.RunsDir())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	client, err := deps.hubClient()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	exec := train.NewExecutor(train.Env{Backend: deps.compute.backend, Hub: client, CacheDir: deps.Workspace.CacheDir()})
-	q, err := runs.NewQueue(store, exec, deps.Events)
+	env := train.Env{Hub: client, CacheDir: deps.Workspace.CacheDir()}
+	exec := func(ctx context.Context, job *runs.Job) error {
+		c, err := deps.compute.open()
+		if err != nil {
+			return err
+		}
+		e := env
+		e.Backend = c.backend
+		return train.NewExecutor(e)(ctx, job)
+	}
+	var opts []runs.QueueOption
+	if deps.OwnRunsOnly {
+		opts = append(opts, runs.WithoutRestore())
+	}
+	q, err := runs.NewQueue(store, exec, deps.Events, opts...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// A signal cancels deps.Context at once; the run must instead stop at
 	// a step boundary with a checkpoint, which Services.Close asks for.
-	q.Start(context.WithoutCancel(deps.Context))
-	return &Runs{deps: deps, store: store, queue: q}, nil
+	// Once the services are closed the queue takes no work: the store
+	// still answers.
+	if !b.closed {
+		q.Start(context.WithoutCancel(deps.Context))
+	}
+	b.store, b.queue = store, q
+	return store, q, nil
+}
+
+// shut marks the services closed and returns the store and the queue to
+// stop (nil when they were never opened).
+func (b *runBackend) shut() (*runs.Store, *runs.Queue) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	return b.store, b.queue
 }
 
 // PresetInfo is one entry of the New run form's preset picker.
@@ -70,10 +129,15 @@ func (s *Runs) Defaults(family string) (out runconfig.Config, err error) {
 	return runconfig.ForFamily(family)
 }
 
-// Validate lists problems with cfg, each naming its field, for the form.
+// Validate lists every problem with cfg, each naming its field, for the
+// form: the config's own values (bounds, choices) and what it names on
+// local disk (a missing or incomplete model folder, a missing data file, an
+// output folder that must not be replaced). Start refuses the same list.
 func (s *Runs) Validate(cfg runconfig.Config) (out []runconfig.FieldError, err error) {
 	defer guard(s.deps.Log, "Runs.Validate", &err)
-	out = cfg.Validate()
+	if _, problems := s.deps.preflight(cfg); problems != nil {
+		out = problems.Fields
+	}
 	if out == nil {
 		out = []runconfig.FieldError{}
 	}
@@ -101,47 +165,29 @@ func (s *Runs) Render(cfg runconfig.Config) (out RenderedConfig, err error) {
 	return RenderedConfig{YAML: string(y), CLI: cli}, nil
 }
 
-// Start validates cfg and queues a new run.
+// Start checks cfg as Validate does and queues a new run; a config with
+// problems is refused with all of them (a *ConfigError) and no run is made.
 func (s *Runs) Start(cfg runconfig.Config) (out runs.Record, err error) {
 	defer guard(s.deps.Log, "Runs.Start", &err)
-	if err := cfg.Check(); err != nil {
+	cfg, problems := s.deps.preflight(cfg)
+	if problems != nil {
+		return out, problems
+	}
+	_, queue, err := s.b.get()
+	if err != nil {
 		return out, err
 	}
-	if cfg, err = s.checkPaths(cfg); err != nil {
-		return out, err
-	}
-	return s.queue.Submit(cfg)
-}
-
-// checkPaths holds the paths a run config names to the path policy (local
-// models and data files come back absolute) and refuses an output folder
-// that training could not write without replacing someone's files.
-func (s *Runs) checkPaths(cfg runconfig.Config) (runconfig.Config, error) {
-	var err error
-	if cfg.Model.Source, err = s.deps.checkRef(cfg.Model.Source); err != nil {
-		return cfg, fmt.Errorf("model.source: %w", err)
-	}
-	if cfg.Dataset.Path, err = s.deps.checkRef(cfg.Dataset.Path); err != nil {
-		return cfg, fmt.Errorf("dataset.path: %w", err)
-	}
-	if cfg.Dataset.ValPath, err = s.deps.checkRef(cfg.Dataset.ValPath); err != nil {
-		return cfg, fmt.Errorf("dataset.val_path: %w", err)
-	}
-	if cfg.Output != "" {
-		if cfg.Output, err = s.deps.checkPath(cfg.Output); err != nil {
-			return cfg, fmt.Errorf("output: %w", err)
-		}
-		if err := safefile.CheckReplaceable(cfg.Output, true); err != nil {
-			return cfg, fmt.Errorf("output: %w", err)
-		}
-	}
-	return cfg, nil
+	return queue.Submit(cfg)
 }
 
 // List returns every run, newest first.
 func (s *Runs) List() (out []runs.Record, err error) {
 	defer guard(s.deps.Log, "Runs.List", &err)
-	out, err = s.store.List()
+	store, _, err := s.b.get()
+	if err != nil {
+		return nil, err
+	}
+	out, err = store.List()
 	if out == nil {
 		out = []runs.Record{}
 	}
@@ -158,47 +204,107 @@ type RunDetail struct {
 	// resume continues from the first; with none it restarts from step 0,
 	// which the UI says before resuming.
 	Checkpoints []int `json:"checkpoints"`
+	// ConfigError says why config.yaml cannot be read, for a damaged run
+	// (Config is then empty).
+	ConfigError string `json:"config_error,omitempty"`
+	// Paths are where the run's files are.
+	Paths RunPaths `json:"paths"`
+}
+
+// RunPaths are where a run keeps its files, to open in a file manager or
+// name in a terminal.
+type RunPaths struct {
+	Folder string `json:"folder"`
+	// Config is config.yaml, what `whetstone train --config` reads.
+	Config string `json:"config"`
+	// Adapter is the final adapter's folder (PEFT), written when the run
+	// completes.
+	Adapter string `json:"adapter"`
+	Log     string `json:"log"`
 }
 
 // Get returns one run.
-func (s *Runs) Get(id string) (out RunDetail, err error) {
+func (s *Runs) Get(ref string) (out RunDetail, err error) {
 	defer guard(s.deps.Log, "Runs.Get", &err)
-	rec, err := s.store.Get(id)
+	store, id, err := s.find(ref)
+	if err != nil {
+		return out, err
+	}
+	rec, err := store.Get(id)
 	if err != nil {
 		return out, err
 	}
 	// A damaged run is shown with its Damage even when its config.yaml
 	// cannot be read (the config is then empty).
-	cfg, err := s.store.Config(id)
+	cfg, err := store.Config(id)
 	if err != nil && rec.State != runs.Damaged {
 		return out, err
 	}
-	// An unreadable checkpoints folder reads as none: the record is still shown.
-	steps, _ := train.Checkpoints(s.store.CheckpointsDir(id))
-	if steps == nil {
-		steps = []int{}
+	out = RunDetail{Record: rec, Config: cfg, Paths: RunPaths{
+		Folder: store.Dir(id), Config: store.ConfigPath(id), Adapter: store.AdapterDir(id), Log: store.LogPath(id),
+	}}
+	if err != nil {
+		out.ConfigError = err.Error()
 	}
-	return RunDetail{Record: rec, Config: cfg, Checkpoints: steps,
-		HasAdapter: exists(filepath.Join(s.store.AdapterDir(id), "adapter_model.safetensors"))}, nil
+	// An unreadable checkpoints folder reads as none: the record is still shown.
+	out.Checkpoints, _ = train.Checkpoints(store.CheckpointsDir(id))
+	if out.Checkpoints == nil {
+		out.Checkpoints = []int{}
+	}
+	out.HasAdapter = exists(filepath.Join(out.Paths.Adapter, "adapter_model.safetensors"))
+	return out, nil
+}
+
+// find resolves a run reference with the store.
+func (s *Runs) find(ref string) (*runs.Store, string, error) {
+	store, _, err := s.b.get()
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := s.runID(store, ref)
+	return store, id, err
 }
 
 // Metrics returns every recorded step of a run, for its charts.
-func (s *Runs) Metrics(id string) (out []runs.Metrics, err error) {
+func (s *Runs) Metrics(ref string) (out []runs.Metrics, err error) {
 	defer guard(s.deps.Log, "Runs.Metrics", &err)
-	out, err = s.store.Metrics(id)
+	store, id, err := s.find(ref)
+	if err != nil {
+		return nil, err
+	}
+	out, err = store.Metrics(id)
 	if out == nil {
 		out = []runs.Metrics{}
 	}
 	return out, err
 }
 
+// MetricsReport is Metrics with what could not be read: lines of
+// metrics.jsonl cut off by a crash or damaged, skipped and counted.
+func (s *Runs) MetricsReport(ref string) (out runs.MetricsReport, err error) {
+	defer guard(s.deps.Log, "Runs.MetricsReport", &err)
+	store, id, err := s.find(ref)
+	if err != nil {
+		return out, err
+	}
+	out, err = store.ReadMetrics(id)
+	if out.Metrics == nil {
+		out.Metrics = []runs.Metrics{}
+	}
+	return out, err
+}
+
 // Log returns the last n lines of a run's log (all when n <= 0).
-func (s *Runs) Log(id string, n int) (out []string, err error) {
+func (s *Runs) Log(ref string, n int) (out []string, err error) {
 	defer guard(s.deps.Log, "Runs.Log", &err)
-	if _, err := s.store.Get(id); err != nil {
+	store, id, err := s.find(ref)
+	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(s.store.LogPath(id))
+	if _, err := store.Get(id); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(store.LogPath(id))
 	if os.IsNotExist(err) {
 		return []string{}, nil
 	}
@@ -218,47 +324,127 @@ func (s *Runs) Log(id string, n int) (out []string, err error) {
 	return out, sc.Err()
 }
 
-// adapterOf returns a run's base model reference and its saved adapter
-// folder, for chatting with or exporting the run.
-func (s *Runs) adapterOf(id string) (modelRef, adapterDir string, err error) {
-	cfg, err := s.store.Config(id)
+// adapterOf returns the base model of a run, as one reference that
+// carries its model.revision, and its saved adapter folder, for chatting
+// with or exporting the run, and the run's id.
+func (s *Runs) adapterOf(ref string) (modelRef, adapterDir, id string, err error) {
+	store, id, err := s.find(ref)
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
-	adapterDir = s.store.AdapterDir(id)
+	cfg, err := store.Config(id)
+	if err != nil {
+		return "", "", "", err
+	}
+	adapterDir = store.AdapterDir(id)
 	if !exists(filepath.Join(adapterDir, "adapter_model.safetensors")) {
-		return "", "", fmt.Errorf("run %s has no saved adapter yet: it is written when training completes", id)
+		return "", "", "", fmt.Errorf("run %s has no saved adapter yet: it is written when training completes", id)
 	}
-	return cfg.Model.Source, adapterDir, nil
+	return modelRefOf(cfg.Model), adapterDir, id, nil
 }
 
 // Cancel stops a queued or running run.
-func (s *Runs) Cancel(id string) (err error) {
+func (s *Runs) Cancel(ref string) (err error) {
 	defer guard(s.deps.Log, "Runs.Cancel", &err)
-	return s.queue.Cancel(id)
+	id, queue, err := s.queued(ref)
+	if err != nil {
+		return err
+	}
+	return queue.Cancel(id)
 }
 
 // Pause checkpoints and stops a running run so it can be resumed.
-func (s *Runs) Pause(id string) (err error) {
+func (s *Runs) Pause(ref string) (err error) {
 	defer guard(s.deps.Log, "Runs.Pause", &err)
-	return s.queue.Pause(id)
+	id, queue, err := s.queued(ref)
+	if err != nil {
+		return err
+	}
+	return queue.Pause(id)
 }
 
 // Resume queues a paused, interrupted, failed or cancelled run to continue
 // from its latest checkpoint.
-func (s *Runs) Resume(id string) (err error) {
+func (s *Runs) Resume(ref string) (err error) {
 	defer guard(s.deps.Log, "Runs.Resume", &err)
-	return s.queue.Resume(id, 0)
+	return s.resume(ref, 0)
+}
+
+// ResumeFrom is Resume from the checkpoint at step (one of RunDetail's
+// Checkpoints); 0 is the newest valid one.
+func (s *Runs) ResumeFrom(ref string, step int) (err error) {
+	defer guard(s.deps.Log, "Runs.ResumeFrom", &err)
+	if step < 0 {
+		return invalidf("step: must be a checkpoint's step, or 0 for the newest, got %d", step)
+	}
+	return s.resume(ref, step)
+}
+
+func (s *Runs) resume(ref string, step int) error {
+	id, queue, err := s.queued(ref)
+	if err != nil {
+		return err
+	}
+	return queue.Resume(id, step)
+}
+
+// queued resolves a run reference for the queue.
+func (s *Runs) queued(ref string) (string, *runs.Queue, error) {
+	store, queue, err := s.b.get()
+	if err != nil {
+		return "", nil, err
+	}
+	id, err := s.runID(store, ref)
+	return id, queue, err
 }
 
 // Delete removes a run that is not running, with everything it made.
-func (s *Runs) Delete(id string) (err error) {
+func (s *Runs) Delete(ref string) (err error) {
 	defer guard(s.deps.Log, "Runs.Delete", &err)
-	return s.queue.Delete(id)
+	id, queue, err := s.queued(ref)
+	if err != nil {
+		return err
+	}
+	return queue.Delete(id)
 }
 
-// Duplicate queues a new run with the same configuration.
-func (s *Runs) Duplicate(id string) (out runs.Record, err error) {
+// Duplicate makes a new run with the same configuration and queues it (a
+// terminal command leaves it queued for the app or `train --resume`: see
+// Deps.OwnRunsOnly).
+func (s *Runs) Duplicate(ref string) (out runs.Record, err error) {
 	defer guard(s.deps.Log, "Runs.Duplicate", &err)
-	return s.queue.Duplicate(id)
+	store, queue, err := s.b.get()
+	if err != nil {
+		return out, err
+	}
+	id, err := s.runID(store, ref)
+	if err != nil {
+		return out, err
+	}
+	if s.deps.OwnRunsOnly {
+		return store.Duplicate(id)
+	}
+	return queue.Duplicate(id)
+}
+
+// DemoSetup is the offline demo: a tiny model and a chat dataset made on
+// this machine, and a run config that trains on them.
+type DemoSetup struct {
+	ModelDir      string           `json:"model_dir"`
+	DataPath      string           `json:"data_path"`
+	Conversations int              `json:"conversations"`
+	Config        runconfig.Config `json:"config"`
+}
+
+// Demo writes the demo model (Gemma 3's architecture with random weights,
+// about a million parameters), its tokenizer and a chat dataset into the
+// workspace's models folder, once, and returns a config that trains on
+// them in about a minute without a network.
+func (s *Runs) Demo() (out DemoSetup, err error) {
+	defer guard(s.deps.Log, "Runs.Demo", &err)
+	files, err := demo.Create(filepath.Join(s.deps.Workspace.ModelsDir(), "demo"))
+	if err != nil {
+		return out, err
+	}
+	return DemoSetup{ModelDir: files.ModelDir, DataPath: files.DataPath, Conversations: demo.Conversations(), Config: demo.RunConfig(files)}, nil
 }

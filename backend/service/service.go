@@ -41,6 +41,14 @@ type Deps struct {
 	// AllowedRoots are folders requests may use for this process only
 	// (`serve --allow DIR`), beside those in the settings.
 	AllowedRoots []string
+	// OwnRunsOnly is set by the terminal commands (`whetstone train`,
+	// `runs`, `export`...): the run queue executes only the runs this
+	// process starts or resumes, and runs that another process left queued
+	// stay queued for the app (or `train --resume`); Runs.Duplicate leaves
+	// its copy queued the same way. The run store, the queue and the
+	// compute backend are then opened when first needed, so a command that
+	// never trains touches neither the runs folder nor a plugin.
+	OwnRunsOnly bool
 
 	// call is the context of one call, set on the copies Scoped makes.
 	call context.Context
@@ -74,11 +82,14 @@ func New(deps Deps) (*Services, error) {
 	if deps.Getenv == nil {
 		deps.Getenv = os.Getenv
 	}
-	c, err := openCompute(deps)
-	if err != nil {
-		return nil, fmt.Errorf("open a compute backend: %w", err)
+	deps.compute = newCompute(deps)
+	if !deps.OwnRunsOnly {
+		// The app opens its backend at start, so a broken one is reported
+		// (and the fallback logged) before the first run.
+		if _, err := deps.compute.open(); err != nil {
+			return nil, fmt.Errorf("open a compute backend: %w", err)
+		}
 	}
-	deps.compute = c
 	runsSvc, err := newRuns(deps)
 	if err != nil {
 		return nil, fmt.Errorf("open the run store: %w", err)
@@ -110,13 +121,17 @@ func (s *Services) Close() {
 
 func (s *Services) close(wait time.Duration) {
 	log := s.Runs.deps.Log
-	id := s.Runs.queue.Current()
+	store, queue := s.Runs.b.shut()
+	if queue == nil {
+		return
+	}
+	id := queue.Current()
 	if id != "" {
 		log.Warn().Str("run", id).Msg("pausing the running run: writing a checkpoint before exiting (a second Ctrl-C or SIGTERM stops at once)")
 	}
 	done := make(chan struct{})
 	go func() {
-		s.Runs.queue.Close()
+		queue.Close()
 		close(done)
 	}()
 	timer := time.NewTimer(wait)
@@ -132,7 +147,7 @@ func (s *Services) close(wait time.Duration) {
 	}
 	// Say what the store holds, not what was asked for: a pause whose
 	// checkpoint failed leaves the run failed, not paused.
-	rec, err := s.Runs.store.Get(id)
+	rec, err := store.Get(id)
 	switch {
 	case err != nil:
 		log.Error().Err(err).Str("run", id).Msg("read the run after pausing it")
@@ -141,6 +156,23 @@ func (s *Services) close(wait time.Duration) {
 	default:
 		log.Warn().Str("run", id).Str("state", string(rec.State)).Int("step", rec.Step).Int("checkpoint", rec.LastCheckpoint).Str("error", rec.Error).Msg("the run stopped without a pause checkpoint")
 	}
+}
+
+// WaitRun blocks until the execution of a run in this process ends, or
+// ctx does; it returns at once when the run is neither queued nor running
+// here. When the run's turn came but it could not start (another process
+// completed, paused or took it meanwhile) the error matches ErrRunRefused.
+// The terminal commands wait with it; the UI follows "run.state" events.
+func (s *Services) WaitRun(ctx context.Context, ref string) error {
+	store, queue, err := s.Runs.b.get()
+	if err != nil {
+		return err
+	}
+	id, err := s.Runs.runID(store, ref)
+	if err != nil {
+		return err
+	}
+	return queue.Wait(ctx, id)
 }
 
 // Named maps the Go struct name of each service to its value, the names the
@@ -170,16 +202,25 @@ func (s *Services) Bind() []any {
 // hubClient builds a hub client from the environment, with the token saved
 // in the settings taking precedence over HF_TOKEN.
 func (d Deps) hubClient() (*hub.Client, error) {
+	opts, err := d.hubOptions()
+	if err != nil {
+		return nil, err
+	}
+	return hub.New(opts), nil
+}
+
+// hubOptions are hubClient's options, for a caller that adjusts them.
+func (d Deps) hubOptions() (hub.Options, error) {
 	opts := hub.OptionsFromEnv(d.Getenv)
 	settings, err := d.Workspace.LoadSettings()
 	if err != nil {
-		return nil, err
+		return opts, err
 	}
 	if settings.HubToken != "" {
 		opts.Token = settings.HubToken
 	}
 	opts.Events = d.Events
-	return hub.New(opts), nil
+	return opts, nil
 }
 
 // guard turns a panic in a service method into an error, logging the stack.

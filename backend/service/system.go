@@ -26,7 +26,11 @@ func (s *System) Info() (info SystemInfo, err error) {
 	// The desktop test (frontend/e2e/desktop.sh) waits for this line: it proves the UI loaded
 	// and reached Go through the bindings.
 	s.deps.Log.Debug().Str("op", "System.Info").Msg("call")
-	active := s.deps.compute.info
+	c, err := s.deps.compute.open()
+	if err != nil {
+		return info, err
+	}
+	active := c.info
 	return SystemInfo{
 		Version:   s.deps.Version,
 		GoVersion: runtime.Version(),

@@ -16,6 +16,37 @@ export type Input<T> = T extends readonly (infer E)[]
     : T;
 
 /**
+ * CachedRepo is a model or dataset in the Hugging Face cache.
+ *
+ * Go: service.CachedRepo
+ */
+export interface CachedRepo {
+  /** Type is "model" or "dataset". */
+  type: string;
+  id: string;
+  /** Dir is the repo's folder in the cache. */
+  dir: string;
+  /** SizeOnDisk counts complete blobs once, however many snapshots use them. */
+  size_on_disk: number;
+  /** Revisions are the cached snapshots, most recently modified first. */
+  revisions: CachedRevision[];
+}
+
+/**
+ * CachedRevision is one snapshot folder.
+ *
+ * Go: hub.CachedRevision
+ */
+export interface CachedRevision {
+  commit: string;
+  /** Refs are the branches and tags whose refs file names this commit. */
+  refs: string[];
+  dir: string;
+  files: number;
+  modified: string;
+}
+
+/**
  * Candidate is one possible reading of a dataset.
  *
  * Go: dataset.Candidate
@@ -259,6 +290,12 @@ export interface DatasetInfo {
 export interface DatasetRequest {
   /** Path is a local file or folder, or a hub dataset id (org/name[@rev]). */
   path: string;
+  /**
+   * Split picks the files of a folder or hub dataset by split name
+   * ("train", "test"...); empty reads the train split when the files are
+   * named by split, and every data file otherwise.
+   */
+  split: string;
   /** Mapping overrides detection field by field (format, columns, roles). */
   mapping: Mapping;
   /**
@@ -279,6 +316,19 @@ export interface DatasetRequest {
   max_row_mb: number;
   page: number;
   page_size: number;
+}
+
+/**
+ * DemoSetup is the offline demo: a tiny model and a chat dataset made on
+ * this machine, and a run config that trains on them.
+ *
+ * Go: service.DemoSetup
+ */
+export interface DemoSetup {
+  model_dir: string;
+  data_path: string;
+  conversations: number;
+  config: Config;
 }
 
 /**
@@ -321,12 +371,17 @@ export interface ExportProgress {
 }
 
 /**
- * ExportRequest is the Export screen's form. Either RunID, or Model (with an
- * optional Adapter folder), names what to export.
+ * ExportRequest is the Export screen's form and `whetstone export`'s
+ * flags. Either RunID, or Model (with an Adapter folder for the formats
+ * that need one), names what to export.
  *
  * Go: service.ExportRequest
  */
 export interface ExportRequest {
+  /**
+   * RunID is a run reference: its id, the start of its id, or its name.
+   * The run's base model is its model.source at its model.revision.
+   */
   run_id: string;
   model: string;
   adapter: string;
@@ -338,12 +393,18 @@ export interface ExportRequest {
    */
   quant: string;
   /**
-   * Out is the destination folder; empty picks a new one under the
-   * workspace. An existing folder is replaced only if it is an earlier
-   * export (it carries Whetstone's marker file) and Overwrite is set.
+   * Out is the destination folder; empty is <run or model>-<format>
+   * [-<quant>] in the workspace's exports folder. An existing folder is
+   * replaced only if it is an earlier export (it carries Whetstone's
+   * marker file) and Overwrite is set.
    */
   out: string;
   overwrite: boolean;
+  /**
+   * Name is the model's name in GGUF metadata and file names; empty is
+   * the run id or model name when Out is empty, else Out's folder name.
+   */
+  name: string;
 }
 
 /**
@@ -365,6 +426,60 @@ export interface ExportResult {
 export interface ExportedFile {
   path: string;
   size: number;
+}
+
+/**
+ * FetchRequest downloads a hub repository into the shared Hugging Face
+ * cache (`whetstone download`).
+ *
+ * Go: service.FetchRequest
+ */
+export interface FetchRequest {
+  /**
+   * Repo is a hub id, org/name[@revision]; "datasets/org/name" names a
+   * dataset.
+   */
+  repo: string;
+  /** Dataset says Repo is a dataset (default: a model). */
+  dataset: boolean;
+  /** Revision is a branch, tag or commit (default main, or Repo's @rev). */
+  revision: string;
+  /**
+   * Include downloads only the files matching these globs (default: what
+   * Whetstone loads: a model's config, tokenizer and safetensors
+   * weights, a dataset's data files); Exclude skips files.
+   */
+  include: string[];
+  exclude: string[];
+  /** Parallel is how many files download at once (0: 8). */
+  parallel: number;
+  /** Verify re-hashes files already in the cache and replaces corrupt ones. */
+  verify: boolean;
+}
+
+/**
+ * FetchResult is a snapshot in the cache.
+ *
+ * Go: service.FetchResult
+ */
+export interface FetchResult {
+  /**
+   * Repo is the id as the hub shows it ("datasets/org/name" for a
+   * dataset).
+   */
+  repo: string;
+  revision: string;
+  commit: string;
+  /** Dir is the snapshot folder; Files are relative to it. */
+  dir: string;
+  files: string[];
+  /** FromCache is true when no network was used. */
+  from_cache: boolean;
+  /**
+   * ParquetConversion is true when a dataset's files are the hub's
+   * automatic parquet conversion (its own format could not be read).
+   */
+  parquet_conversion: boolean;
 }
 
 /**
@@ -410,6 +525,16 @@ export interface Field {
 export interface FieldError {
   field: string;
   message: string;
+}
+
+/**
+ * HubCache lists what the Hugging Face cache holds.
+ *
+ * Go: service.HubCache
+ */
+export interface HubCache {
+  dir: string;
+  repos: CachedRepo[];
 }
 
 /**
@@ -566,6 +691,22 @@ export interface Metrics {
 export interface MetricsEvent {
   id: string;
   metrics: Metrics;
+}
+
+/**
+ * MetricsReport is what ReadMetrics found in metrics.jsonl.
+ *
+ * Go: runs.MetricsReport
+ */
+export interface MetricsReport {
+  metrics: Metrics[];
+  /**
+   * Skipped counts the lines that could not be read (cut off by a crash,
+   * damaged, edited by hand); they are left out of Metrics.
+   */
+  skipped: number;
+  /** FirstProblem describes the first skipped line. */
+  first_problem?: string;
 }
 
 /**
@@ -732,6 +873,31 @@ export interface RunDetail {
    * which the UI says before resuming.
    */
   checkpoints: number[];
+  /**
+   * ConfigError says why config.yaml cannot be read, for a damaged run
+   * (Config is then empty).
+   */
+  config_error?: string;
+  /** Paths are where the run's files are. */
+  paths: RunPaths;
+}
+
+/**
+ * RunPaths are where a run keeps its files, to open in a file manager or
+ * name in a terminal.
+ *
+ * Go: service.RunPaths
+ */
+export interface RunPaths {
+  folder: string;
+  /** Config is config.yaml, what `whetstone train --config` reads. */
+  config: string;
+  /**
+   * Adapter is the final adapter's folder (PEFT), written when the run
+   * completes.
+   */
+  adapter: string;
+  log: string;
 }
 
 /**
@@ -908,6 +1074,82 @@ export interface SystemInfo {
 }
 
 /**
+ * TemplateRequest renders a model's chat template for a conversation
+ * (`whetstone template`), as transformers' apply_chat_template does with
+ * tokenize=False.
+ *
+ * Go: service.TemplateRequest
+ */
+export interface TemplateRequest {
+  /**
+   * Model is a local folder or a hub id holding the tokenizer files and
+   * the chat template.
+   */
+  model: string;
+  /**
+   * Messages is the conversation as JSON: a list of {"role", "content"}
+   * objects (tool calls and reasoning_content too), as
+   * apply_chat_template takes it.
+   */
+  messages: string;
+  /** AddGenerationPrompt appends the assistant header. */
+  add_generation_prompt: boolean;
+  /**
+   * Kwargs is a JSON object of extra template variables, e.g.
+   * {"enable_thinking": false}; empty for none.
+   */
+  kwargs: string;
+  /**
+   * Spans also finds the byte ranges trained on with train-on-responses
+   * (the template is rendered a few more times).
+   */
+  spans: boolean;
+}
+
+/**
+ * TemplateResult is the rendered text and, when asked for, its spans.
+ *
+ * Go: service.TemplateResult
+ */
+export interface TemplateResult {
+  text: string;
+  spans: TemplateSpan[];
+}
+
+/**
+ * TemplateSpan is the part of the text one assistant message trains.
+ *
+ * Go: service.TemplateSpan
+ */
+export interface TemplateSpan {
+  start: number;
+  end: number;
+  /** Message is the index of the assistant message in the conversation. */
+  message: number;
+  text: string;
+}
+
+/**
+ * TokenizeRequest asks for the token ids of a text under a model's
+ * tokenizer (`whetstone tokenize`).
+ *
+ * Go: service.TokenizeRequest
+ */
+export interface TokenizeRequest {
+  /**
+   * Model is a local folder or a hub id; a hub model's small files are
+   * fetched, not its weights.
+   */
+  model: string;
+  text: string;
+  /**
+   * Special adds the special tokens of the tokenizer's post-processor
+   * (e.g. BOS).
+   */
+  special: boolean;
+}
+
+/**
  * Training holds the optimiser, schedule and loop hyperparameters.
  *
  * Go: runconfig.Training
@@ -1017,6 +1259,11 @@ export interface ServiceMethods {
    */
   "Export.Start": { args: [req: Input<ExportRequest>]; result: ExportResult };
   /**
+   * Cache lists the models and datasets in the Hugging Face cache, sorted by
+   * type then id.
+   */
+  "Models.Cache": { args: []; result: HubCache };
+  /**
    * Download fetches a hub model into the shared Hugging Face cache, with
    * progress on the "hub.progress" topic, and returns its folder.
    */
@@ -1024,28 +1271,54 @@ export interface ServiceMethods {
   /** EstimateMemory predicts the peak memory of training ref with cfg. */
   "Models.EstimateMemory": { args: [ref: string, cfg: Input<Config>]; result: MemoryEstimate };
   /**
+   * Fetch downloads a model or dataset into the Hugging Face cache, with
+   * progress on the "hub.progress" topic; what the cache already holds is
+   * not downloaded again.
+   */
+  "Models.Fetch": { args: [req: Input<FetchRequest>]; result: FetchResult };
+  /**
    * Inspect reads a model's config from a local folder, or from the hub cache
    * (downloading only the small files) for a hub id.
    */
   "Models.Inspect": { args: [ref: string]; result: ModelInfo };
+  /** Template renders req.Messages with the model's chat template. */
+  "Models.Template": { args: [req: Input<TemplateRequest>]; result: TemplateResult };
+  /** Tokenize returns the token ids of req.Text, as training would encode it. */
+  "Models.Tokenize": { args: [req: Input<TokenizeRequest>]; result: number[] };
   /** Cancel stops a queued or running run. */
-  "Runs.Cancel": { args: [id: string]; result: void };
+  "Runs.Cancel": { args: [ref: string]; result: void };
   /** Defaults returns a family's default configuration ("" for Gemma 3). */
   "Runs.Defaults": { args: [family: string]; result: Config };
   /** Delete removes a run that is not running, with everything it made. */
-  "Runs.Delete": { args: [id: string]; result: void };
-  /** Duplicate queues a new run with the same configuration. */
-  "Runs.Duplicate": { args: [id: string]; result: RunsRecord };
+  "Runs.Delete": { args: [ref: string]; result: void };
+  /**
+   * Demo writes the demo model (Gemma 3's architecture with random weights,
+   * about a million parameters), its tokenizer and a chat dataset into the
+   * workspace's models folder, once, and returns a config that trains on
+   * them in about a minute without a network.
+   */
+  "Runs.Demo": { args: []; result: DemoSetup };
+  /**
+   * Duplicate makes a new run with the same configuration and queues it (a
+   * terminal command leaves it queued for the app or `train --resume`: see
+   * Deps.OwnRunsOnly).
+   */
+  "Runs.Duplicate": { args: [ref: string]; result: RunsRecord };
   /** Get returns one run. */
-  "Runs.Get": { args: [id: string]; result: RunDetail };
+  "Runs.Get": { args: [ref: string]; result: RunDetail };
   /** List returns every run, newest first. */
   "Runs.List": { args: []; result: RunsRecord[] };
   /** Log returns the last n lines of a run's log (all when n <= 0). */
-  "Runs.Log": { args: [id: string, n: number]; result: string[] };
+  "Runs.Log": { args: [ref: string, n: number]; result: string[] };
   /** Metrics returns every recorded step of a run, for its charts. */
-  "Runs.Metrics": { args: [id: string]; result: Metrics[] };
+  "Runs.Metrics": { args: [ref: string]; result: Metrics[] };
+  /**
+   * MetricsReport is Metrics with what could not be read: lines of
+   * metrics.jsonl cut off by a crash or damaged, skipped and counted.
+   */
+  "Runs.MetricsReport": { args: [ref: string]; result: MetricsReport };
   /** Pause checkpoints and stops a running run so it can be resumed. */
-  "Runs.Pause": { args: [id: string]; result: void };
+  "Runs.Pause": { args: [ref: string]; result: void };
   /** Presets lists the per-family defaults (Unsloth's Gemma 3 notebook first). */
   "Runs.Presets": { args: []; result: PresetInfo[] };
   /**
@@ -1057,10 +1330,23 @@ export interface ServiceMethods {
    * Resume queues a paused, interrupted, failed or cancelled run to continue
    * from its latest checkpoint.
    */
-  "Runs.Resume": { args: [id: string]; result: void };
-  /** Start validates cfg and queues a new run. */
+  "Runs.Resume": { args: [ref: string]; result: void };
+  /**
+   * ResumeFrom is Resume from the checkpoint at step (one of RunDetail's
+   * Checkpoints); 0 is the newest valid one.
+   */
+  "Runs.ResumeFrom": { args: [ref: string, step: number]; result: void };
+  /**
+   * Start checks cfg as Validate does and queues a new run; a config with
+   * problems is refused with all of them (a *ConfigError) and no run is made.
+   */
   "Runs.Start": { args: [cfg: Input<Config>]; result: RunsRecord };
-  /** Validate lists problems with cfg, each naming its field, for the form. */
+  /**
+   * Validate lists every problem with cfg, each naming its field, for the
+   * form: the config's own values (bounds, choices) and what it names on
+   * local disk (a missing or incomplete model folder, a missing data file, an
+   * output folder that must not be replaced). Start refuses the same list.
+   */
   "Runs.Validate": { args: [cfg: Input<Config>]; result: FieldError[] };
   /** Get returns the saved settings, or the defaults. */
   "Settings.Get": { args: []; result: SettingsView };
