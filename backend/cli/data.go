@@ -12,10 +12,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/whetstone-ai/whetstone/backend/batch"
-	"github.com/whetstone-ai/whetstone/backend/dataset"
-	"github.com/whetstone-ai/whetstone/backend/hub"
-	"github.com/whetstone-ai/whetstone/backend/tokenizer"
+	"github.com/whetstone-ai/whetstone/backend/service"
 )
 
 // dataCommand groups the dataset tools; "inspect" is the first.
@@ -62,7 +59,7 @@ func dataParseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func dataInspect(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "data inspect", "FILE|FOLDER|HUB_ID [--model DIR] [--max-len N] [flags]")
-	model := fs.String("model", "", "model folder (tokenizer.json, tokenizer_config.json): adds token statistics under its chat template")
+	model := fs.String("model", "", "model folder or hub id (tokenizer.json, tokenizer_config.json): adds token statistics under its chat template")
 	maxLen := fs.Int("max-len", 2048, "maximum sequence length for the truncation statistics")
 	format := fs.String("format", "", "force the format: sharegpt, openai, alpaca or text")
 	column := fs.String("column", "", "column holding the turns (sharegpt/openai) or the text (text)")
@@ -88,65 +85,31 @@ func dataInspect(ctx context.Context, env *Env, args []string) error {
 	if *maxLen < 1 {
 		return fmt.Errorf("%w: --max-len must be at least 1, got %d", ErrUsage, *maxLen)
 	}
-	maxRow, err := dataMaxRowBytes(*maxRowMB)
-	if err != nil {
+	if err := dataCheckMaxRow(*maxRowMB); err != nil {
 		return err
 	}
-	opts := dataset.Options{SkipBadRows: !*strict, Split: *split, MaxRowBytes: maxRow}
-	if _, err := os.Stat(path); err != nil {
-		// Not on disk: a hub id such as mlabonne/FineTome-100k, read from
-		// the local hub cache or downloaded into it. A name with a data
-		// file's extension is a mistyped path, not a hub id: say so rather
-		// than asking the network.
-		ref, rerr := hub.ParseRef(path)
-		if rerr != nil || ref.IsLocal() || looksLikeDataFile(path) {
-			return fmt.Errorf("dataset %s: %w", path, err)
-		}
-		files, err := hub.NewFromEnv(env.Getenv, nil).ResolveDataset(ctx, path)
-		if err != nil {
-			return err
-		}
-		opts.Files = files
-	}
-	if *format != "" {
-		f, err := dataset.ParseFormat(*format)
-		if err != nil {
-			return fmt.Errorf("%w: %v", ErrUsage, err)
-		}
-		opts.Mapping.Format = f
+	req := service.DatasetRequest{
+		Path: path, Split: *split, Model: *model, MaxLen: *maxLen, MaxRowMB: *maxRowMB, SkipBadRows: !*strict,
+		TrainOn: service.TrainOn(*mode), Truncation: service.TruncationMode(*truncation),
+		Mapping: service.DatasetMapping{Format: service.DatasetFormat(*format), RoleKey: *roleKey, ContentKey: *contentKey},
 	}
 	if *column != "" {
-		opts.Mapping.ConversationColumn, opts.Mapping.TextColumn = *column, *column
+		req.Mapping.ConversationColumn, req.Mapping.TextColumn = *column, *column
 	}
-	opts.Mapping.RoleKey, opts.Mapping.ContentKey = *roleKey, *contentKey
 	if *roles != "" {
-		if opts.Mapping.Roles, err = dataset.ParseRoles(*roles); err != nil {
+		if req.Mapping.Roles, err = service.ParseRoles(*roles); err != nil {
 			return fmt.Errorf("%w: %v", ErrUsage, err)
 		}
 	}
-	trunc, err := dataset.ParseTruncation(*truncation)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUsage, err)
-	}
-	m, err := batch.ParseMode(*mode)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUsage, err)
-	}
-	var labeler dataset.Labeler
-	if *model != "" {
-		tk, err := tokenizer.Load(*model)
-		if err != nil {
-			return err
-		}
-		l, terr := batch.ForTokenizer(tk, m)
-		if terr != nil && opts.Mapping.Format != dataset.FormatText {
-			fmt.Fprintf(env.Stderr, "warning: %v: chat rows cannot be rendered\n", terr)
-		}
-		labeler = l
-	}
-	st, err := dataset.ComputeStats(ctx, path, opts, labeler, dataset.StatsOptions{MaxLen: *maxLen, Truncation: trunc})
+	t, err := openTerminal(ctx, env, termOptions{})
 	if err != nil {
 		return err
+	}
+	defer t.Close()
+	st, err := t.svc.Datasets.Stats(req)
+	t.out.end()
+	if err != nil {
+		return usage(err)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
@@ -165,7 +128,7 @@ func dataInspect(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("%s: no usable rows (%d read, all bad); first problem: %s", filepath.Base(path), st.Rows, first)
 	}
 	if st.Tokenized && st.Kept == 0 {
-		return fmt.Errorf("%s: %w: every row would be dropped (see above)", filepath.Base(path), batch.ErrAllMasked)
+		return fmt.Errorf("%s: %w: every row would be dropped (see above)", filepath.Base(path), service.ErrAllMasked)
 	}
 	// Bad rows are skipped in training, but inspect is the check to run
 	// before it (by hand or in a script): it fails so they are not missed.
@@ -185,31 +148,19 @@ var ErrBadRows = errors.New("dataset has bad rows")
 
 // dataMaxRowFlag declares --max-row-mb, the row size limit.
 func dataMaxRowFlag(fs *flag.FlagSet) *int {
-	return fs.Int("max-row-mb", int(dataset.DefaultMaxRowBytes>>20),
-		fmt.Sprintf("largest row read, in MB (1 to %d): a larger row is reported as bad instead of filling memory", dataset.MaxRowBytesLimit>>20))
+	return fs.Int("max-row-mb", service.DefaultMaxRowMB,
+		fmt.Sprintf("largest row read, in MB (1 to %d): a larger row is reported as bad instead of filling memory", service.MaxRowMBLimit))
 }
 
-// dataMaxRowBytes turns --max-row-mb into dataset.Options.MaxRowBytes.
-func dataMaxRowBytes(mb int) (int64, error) {
-	if mb < 1 || int64(mb) > dataset.MaxRowBytesLimit>>20 {
-		return 0, fmt.Errorf("%w: --max-row-mb must be between 1 and %d, got %d", ErrUsage, dataset.MaxRowBytesLimit>>20, mb)
+// dataCheckMaxRow refuses a --max-row-mb out of its bounds.
+func dataCheckMaxRow(mb int) error {
+	if mb < 1 || mb > service.MaxRowMBLimit {
+		return fmt.Errorf("%w: --max-row-mb must be between 1 and %d, got %d", ErrUsage, service.MaxRowMBLimit, mb)
 	}
-	return int64(mb) << 20, nil
+	return nil
 }
 
-// looksLikeDataFile reports whether name ends in a data file extension
-// (.jsonl.gz included), so a missing one is reported as a missing file.
-func looksLikeDataFile(name string) bool {
-	lower := strings.ToLower(strings.TrimSuffix(name, ".gz"))
-	for _, ext := range []string{".parquet", ".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".txt"} {
-		if strings.HasSuffix(lower, ext) {
-			return true
-		}
-	}
-	return false
-}
-
-func printDataStats(w io.Writer, st *dataset.Stats, model string, maxProblems int) {
+func printDataStats(w io.Writer, st *service.DatasetStats, model string, maxProblems int) {
 	size := ""
 	if fi, err := os.Stat(st.Path); err == nil && fi.Mode().IsRegular() {
 		size = fmt.Sprintf(" (%s)", dataSize(fi.Size()))
@@ -230,7 +181,7 @@ func printDataStats(w io.Writer, st *dataset.Stats, model string, maxProblems in
 	fmt.Fprintf(w, "Turns:    %s\n", strings.Join(turns, ", "))
 	if len(st.Roles) > 0 {
 		var roles []string
-		for _, r := range []string{dataset.RoleSystem, dataset.RoleUser, dataset.RoleAssistant} {
+		for _, r := range []string{service.RoleSystem, service.RoleUser, service.RoleAssistant} {
 			if st.Roles[r] > 0 {
 				roles = append(roles, fmt.Sprintf("%s %d", r, st.Roles[r]))
 			}
@@ -277,9 +228,9 @@ func printDataStats(w io.Writer, st *dataset.Stats, model string, maxProblems in
 	}
 }
 
-func dataMappingText(m dataset.Mapping) string {
+func dataMappingText(m service.DatasetMapping) string {
 	switch m.Format {
-	case dataset.FormatShareGPT, dataset.FormatOpenAI:
+	case service.FormatShareGPT, service.FormatOpenAI:
 		s := fmt.Sprintf("turns in %q, role key %q, content key %q", m.ConversationColumn, m.RoleKey, m.ContentKey)
 		if len(m.Roles) > 0 {
 			var extra []string
@@ -290,13 +241,13 @@ func dataMappingText(m dataset.Mapping) string {
 			s += ", extra roles " + strings.Join(extra, ", ")
 		}
 		return s
-	case dataset.FormatAlpaca:
+	case service.FormatAlpaca:
 		s := fmt.Sprintf("user = %q", m.InstructionColumn)
 		if m.InputColumn != "" {
 			s += fmt.Sprintf(" (+ %q)", m.InputColumn)
 		}
 		return s + fmt.Sprintf(", assistant = %q", m.OutputColumn)
-	case dataset.FormatText:
+	case service.FormatText:
 		return fmt.Sprintf("text in %q", m.TextColumn)
 	}
 	return string(m.Format)
@@ -326,7 +277,7 @@ func dataSize(n int64) string {
 // tokens marked: the quickest way to check a mask from a terminal.
 func dataPreview(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "data preview", "FILE --model DIR [--page N] [--rows N] [--color]")
-	model := fs.String("model", "", "model folder whose tokenizer and chat template render the rows")
+	model := fs.String("model", "", "model folder or hub id whose tokenizer and chat template render the rows")
 	page := fs.Int("page", 0, "page to show (0-based)")
 	rows := fs.Int("rows", 3, "rows per page")
 	maxLen := fs.Int("max-len", 0, "mark the tokens a maximum length would cut (0: none)")
@@ -341,23 +292,21 @@ func dataPreview(ctx context.Context, env *Env, args []string) error {
 		fs.Usage()
 		return fmt.Errorf("%w: data preview needs FILE and --model DIR", ErrUsage)
 	}
-	m, err := batch.ParseMode(*mode)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUsage, err)
+	if err := dataCheckMaxRow(*maxRowMB); err != nil {
+		return err
 	}
-	maxRow, err := dataMaxRowBytes(*maxRowMB)
+	t, err := openTerminal(ctx, env, termOptions{})
 	if err != nil {
 		return err
 	}
-	tk, err := tokenizer.Load(*model)
+	defer t.Close()
+	pg, err := t.svc.Datasets.Preview(service.DatasetRequest{
+		Path: pos[0], Model: *model, TrainOn: service.TrainOn(*mode), MaxRowMB: *maxRowMB,
+		Page: *page, PageSize: *rows, MaxLen: *maxLen,
+	})
+	t.out.end()
 	if err != nil {
-		return err
-	}
-	// Without a chat template only raw-text rows render; the preview says so per row.
-	l, _ := batch.ForTokenizer(tk, m)
-	pg, err := dataset.Preview(ctx, pos[0], dataset.Options{MaxRowBytes: maxRow}, l, dataset.PreviewOptions{Page: *page, PageSize: *rows, MaxLen: *maxLen})
-	if err != nil {
-		return err
+		return usage(err)
 	}
 	open, close, cutOpen, cutClose := "⟦", "⟧", "⟪cut:", "⟫"
 	if *color {

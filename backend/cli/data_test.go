@@ -111,8 +111,9 @@ func TestDataPreviewGemma3(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	// Row 6 has a system prompt, folded by Gemma into the user turn; only
-	// the answer and its <end_of_turn> are marked.
-	if !strings.Contains(out, "── row 6:") || !strings.Contains(out, "<start_of_turn>model\n⟦```js") || !strings.Contains(out, "```<end_of_turn>⟧\n") ||
+	// the answer, its <end_of_turn> and the newline after it are marked
+	// (Unsloth's train_on_responses_only).
+	if !strings.Contains(out, "── row 6:") || !strings.Contains(out, "<start_of_turn>model\n⟦```js") || !strings.Contains(out, "```<end_of_turn>\n⟧\n") ||
 		strings.Contains(out, "⟦You are") || !strings.Contains(out, "(more: --page 6)") {
 		t.Fatalf("preview:\n%s", out)
 	}

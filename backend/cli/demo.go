@@ -3,14 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 
-	"github.com/whetstone-ai/whetstone/backend/chat"
-	"github.com/whetstone-ai/whetstone/backend/chattemplate"
-	"github.com/whetstone-ai/whetstone/backend/demo"
-	"github.com/whetstone-ai/whetstone/backend/model"
-	"github.com/whetstone-ai/whetstone/backend/runs"
+	"github.com/whetstone-ai/whetstone/backend/service"
 )
 
 func demoCommand() Command {
@@ -34,34 +29,30 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if *steps < 0 {
 		return fmt.Errorf("%w: --steps must be positive (or 0 for the demo's own 60), got %d", ErrUsage, *steps)
 	}
-	ws, err := openWorkspace(env, *wsFlag)
+	t, err := openTerminal(ctx, env, termOptions{workspace: *wsFlag, create: true})
 	if err != nil {
 		return err
 	}
+	defer t.Close()
 	fmt.Fprintln(env.Stdout, "creating the demo model, tokenizer and dataset (no network needed)...")
-	files, err := demo.Create(filepath.Join(ws.ModelsDir(), "demo"))
+	setup, err := t.svc.Runs.Demo()
 	if err != nil {
 		return err
 	}
-	cfg := demo.RunConfig(files)
+	cfg := setup.Config
 	if *steps > 0 {
 		cfg.Training.MaxSteps = *steps
 	}
 	fmt.Fprintf(env.Stdout, "model:   %s (Gemma 3 architecture, random weights)\ndataset: %s (%d conversations)\n",
-		files.ModelDir, files.DataPath, demo.Conversations())
+		setup.ModelDir, setup.DataPath, setup.Conversations)
 	if line, err := cfg.CommandLine(); err == nil {
 		fmt.Fprintf(env.Stdout, "same as: %s\n", line)
 	}
-	store, err := runs.Open(ws.RunsDir())
+	id, err := t.train(ctx, env, &cfg, "", 0)
 	if err != nil {
 		return err
 	}
-	h := headless{env: env, store: store, ws: ws}
-	id, err := h.start(ctx, &cfg, "", 0)
-	if err != nil {
-		return err
-	}
-	return demoAnswers(ctx, env, files, store.AdapterDir(id))
+	return t.demoAnswers(ctx, env, setup, id)
 }
 
 // demoQuestion is a training-set prompt: the tuned model should answer in
@@ -69,20 +60,33 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 const demoQuestion = "What is two plus three?"
 
 // demoAnswers shows the base and the tuned model answering the same
-// question, greedily, so the effect of the run is visible.
-func demoAnswers(ctx context.Context, env *Env, files demo.Files, adapterDir string) error {
-	engine := chat.NewEngine(model.Options{}, 2)
+// question, greedily, so the effect of the run is visible: the Chat
+// service answers, as in the Chat screen, and the answer is read from its
+// "chat.token" events.
+func (t *terminal) demoAnswers(ctx context.Context, env *Env, setup service.DemoSetup, runID string) error {
 	fmt.Fprintf(env.Stdout, "\nasking both models: %q\n", demoQuestion)
-	for _, side := range []struct{ label, adapter string }{{"base ", ""}, {"tuned", adapterDir}} {
-		res, err := engine.Generate(ctx, chat.Request{
-			ModelDir: files.ModelDir, AdapterDir: side.adapter,
-			Messages:     []chattemplate.Message{{Role: "user", Content: demoQuestion}},
+	for _, side := range []struct{ label, run string }{{"base ", ""}, {"tuned", runID}} {
+		req := service.ChatRequest{
+			Messages:     []service.ChatMessage{{Role: "user", Content: demoQuestion}},
 			MaxNewTokens: 24,
-		}, nil)
+		}
+		if side.run != "" {
+			req.RunID = side.run
+		} else {
+			req.Model = setup.ModelDir
+		}
+		stream, err := t.svc.Chat.Generate(req)
 		if err != nil {
 			return fmt.Errorf("demo answer (%s): %w", strings.TrimSpace(side.label), err)
 		}
-		fmt.Fprintf(env.Stdout, "  %s: %q\n", side.label, res.Text)
+		text, end, err := t.out.chat.wait(ctx, stream.StreamID)
+		if err == nil && end.Error != "" {
+			err = fmt.Errorf("%s", end.Error)
+		}
+		if err != nil {
+			return fmt.Errorf("demo answer (%s): %w", strings.TrimSpace(side.label), err)
+		}
+		fmt.Fprintf(env.Stdout, "  %s: %q\n", side.label, text)
 	}
 	return nil
 }

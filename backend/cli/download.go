@@ -6,12 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/whetstone-ai/whetstone/backend/hub"
+	"github.com/whetstone-ai/whetstone/backend/service"
 )
 
 func downloadCommand() Command {
@@ -52,90 +51,72 @@ func runDownload(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := hub.OptionsFromEnv(env.getenv())
-	if *cacheDir != "" {
-		opts.CacheDir = *cacheDir
+	if *list && len(positional) != 0 {
+		return fmt.Errorf("%w: --list takes no REPO_ID", ErrUsage)
 	}
-	if *list {
-		if len(positional) != 0 {
-			return fmt.Errorf("%w: --list takes no REPO_ID", ErrUsage)
-		}
-		return listCache(env, hub.New(opts))
-	}
-	if len(positional) != 1 {
+	if !*list && len(positional) != 1 {
 		fs.Usage()
 		return fmt.Errorf("%w: download takes one REPO_ID, got %d arguments", ErrUsage, len(positional))
 	}
-	ref, err := hub.ParseRef(positional[0])
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUsage, err)
+	// --cache-dir and --offline are the variables huggingface_hub reads,
+	// set for this command only.
+	getenv := env.getenv()
+	vars := map[string]string{}
+	if *cacheDir != "" {
+		vars["HF_HUB_CACHE"] = *cacheDir
 	}
-	if ref.IsLocal() {
-		return fmt.Errorf("%w: %s is a local path; it can be used directly wherever a hub id is accepted", ErrUsage, ref.Local)
+	if *offline {
+		vars["HF_HUB_OFFLINE"] = "1"
 	}
-	if ref.Type == hub.Dataset {
-		*dataset = true
-	}
-	if *revision != "" && ref.Revision != "" && *revision != ref.Revision {
-		return fmt.Errorf("%w: revision given twice (%s and --revision %s)", ErrUsage, ref.Revision, *revision)
-	}
-	if *revision == "" {
-		*revision = ref.Revision
-	}
-
-	opts.Offline = opts.Offline || *offline
-	opts.Parallel = *parallel
-	opts.Verify = *verify
-	printer := newProgressPrinter(env.Stderr)
-	opts.Events = printer
-	client := hub.New(opts)
-
-	kind := hub.Model
-	if *dataset {
-		kind = hub.Dataset
-	}
-	repo := hub.Repo{Type: kind, ID: ref.ID}
-	start := time.Now()
-	var snap *hub.Snapshot
-	switch {
-	case len(include) > 0 || len(exclude) > 0:
-		snap, err = client.Download(ctx, hub.Request{Repo: repo, Revision: *revision, Include: include, Exclude: exclude})
-	case kind == hub.Dataset:
-		snap, err = client.DatasetSnapshot(ctx, ref.ID, *revision)
-	default:
-		snap, err = client.ModelSnapshot(ctx, ref.ID, *revision)
-	}
-	printer.end()
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("download of %s interrupted; run the same command again to resume", repo)
+	t, err := openTerminal(ctx, env, termOptions{getenv: func(k string) string {
+		if v, ok := vars[k]; ok {
+			return v
 		}
+		return getenv(k)
+	}})
+	if err != nil {
 		return err
 	}
+	defer t.Close()
+	if *list {
+		return listCache(env, t.svc.Models)
+	}
+	start := time.Now()
+	res, err := t.svc.Models.Fetch(service.FetchRequest{
+		Repo: positional[0], Dataset: *dataset, Revision: *revision, Include: include, Exclude: exclude,
+		Parallel: *parallel, Verify: *verify,
+	})
+	t.out.end()
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("download of %s interrupted; run the same command again to resume", positional[0])
+		}
+		return usage(err)
+	}
 	how := "downloaded"
-	if snap.FromCache {
+	if res.FromCache {
 		how = "served from the cache"
 	}
 	note := ""
-	if snap.Revision == hub.ConvertedParquetRevision && *revision == "" {
-		note = " (the hub's parquet conversion, " + hub.ConvertedParquetRevision + ")"
+	if res.ParquetConversion {
+		note = " (the hub's parquet conversion, " + res.Revision + ")"
 	}
-	fmt.Fprintf(env.Stderr, "%s: %d files %s in %s%s\n", repo, len(snap.Files), how, time.Since(start).Round(time.Millisecond), note)
-	fmt.Fprintln(env.Stdout, snap.Dir)
+	fmt.Fprintf(env.Stderr, "%s: %d files %s in %s%s\n", res.Repo, len(res.Files), how, time.Since(start).Round(time.Millisecond), note)
+	fmt.Fprintln(env.Stdout, res.Dir)
 	return nil
 }
 
 // listCache prints one line per cached repo on stdout.
-func listCache(env *Env, client *hub.Client) error {
-	repos, err := client.ScanCache()
+func listCache(env *Env, models *service.Models) error {
+	cache, err := models.Cache()
 	if err != nil {
 		return err
 	}
-	if len(repos) == 0 {
-		fmt.Fprintf(env.Stderr, "the cache %s holds no models or datasets\n", client.CacheDir())
+	if len(cache.Repos) == 0 {
+		fmt.Fprintf(env.Stderr, "the cache %s holds no models or datasets\n", cache.Dir)
 		return nil
 	}
-	for _, r := range repos {
+	for _, r := range cache.Repos {
 		var revs []string
 		for _, rev := range r.Revisions {
 			name := rev.Commit[:12]
@@ -144,7 +125,7 @@ func listCache(env *Env, client *hub.Client) error {
 			}
 			revs = append(revs, name)
 		}
-		fmt.Fprintf(env.Stdout, "%-8s %-48s %10s  %-24s %s\n", r.Repo.Type, r.Repo.ID, hub.FormatBytes(r.SizeOnDisk), strings.Join(revs, " "), r.Revisions[0].Dir)
+		fmt.Fprintf(env.Stdout, "%-8s %-48s %10s  %-24s %s\n", r.Type, r.ID, service.FormatBytes(r.SizeOnDisk), strings.Join(revs, " "), r.Revisions[0].Dir)
 	}
 	return nil
 }
@@ -183,19 +164,17 @@ type progressPrinter struct {
 
 func newProgressPrinter(w io.Writer) *progressPrinter {
 	p := &progressPrinter{w: w, every: 3 * time.Second}
-	if f, ok := w.(*os.File); ok {
-		if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
-			p.tty = true
-			p.every = 200 * time.Millisecond
-		}
+	if isTerminal(w) {
+		p.tty = true
+		p.every = 200 * time.Millisecond
 	}
 	return p
 }
 
 // Emit implements events.Emitter.
 func (p *progressPrinter) Emit(topic string, payload any) {
-	pr, ok := payload.(hub.Progress)
-	if topic != hub.ProgressTopic || !ok {
+	pr, ok := payload.(service.HubProgress)
+	if !ok {
 		return
 	}
 	p.mu.Lock()
@@ -232,17 +211,17 @@ func (p *progressPrinter) end() {
 	}
 }
 
-func formatProgress(p hub.Progress) string {
+func formatProgress(p service.HubProgress) string {
 	pct := 100.0
 	if p.BytesTotal > 0 {
 		pct = 100 * float64(p.BytesDone) / float64(p.BytesTotal)
 	}
-	s := fmt.Sprintf("%s  %5.1f%%  %s / %s  %d/%d files", p.Repo, pct, hub.FormatBytes(p.BytesDone), hub.FormatBytes(p.BytesTotal), p.FilesDone, p.FilesTotal)
+	s := fmt.Sprintf("%s  %5.1f%%  %s / %s  %d/%d files", p.Repo, pct, service.FormatBytes(p.BytesDone), service.FormatBytes(p.BytesTotal), p.FilesDone, p.FilesTotal)
 	if p.Done {
 		return s + "  done"
 	}
 	if p.BytesPerSecond > 0 {
-		s += "  " + hub.FormatBytes(int64(p.BytesPerSecond)) + "/s"
+		s += "  " + service.FormatBytes(int64(p.BytesPerSecond)) + "/s"
 	}
 	if p.ETASeconds >= 0 {
 		s += "  ETA " + (time.Duration(p.ETASeconds) * time.Second).Round(time.Second).String()

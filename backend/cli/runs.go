@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/whetstone-ai/whetstone/backend/runs"
+	"github.com/whetstone-ai/whetstone/backend/service"
 )
 
 func runsCommand() Command {
@@ -20,7 +20,7 @@ func runsCommand() Command {
 }
 
 func runRuns(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "runs", "[--json] [show RUN [--yaml] | delete RUN | duplicate RUN]")
+	fs := newFlagSet(env, "runs", "[--json] [show RUN [--yaml] | delete RUN | duplicate RUN]  (RUN: an id, the start of one, or a run's name)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	asYAML := fs.Bool("yaml", false, "with show: print only the run's config as YAML (what train --config reads)")
 	wsFlag := workspaceFlag(fs)
@@ -36,49 +36,54 @@ func runRuns(ctx context.Context, env *Env, args []string) error {
 		rest = append(rest, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	ws, err := openWorkspace(env, *wsFlag)
-	if err != nil {
-		return err
-	}
-	store, err := runs.Open(ws.RunsDir())
-	if err != nil {
-		return err
-	}
-	if len(rest) == 0 {
-		return listRuns(env, store, *asJSON)
-	}
-	if len(rest) != 2 {
+	if len(rest) != 0 && len(rest) != 2 {
 		return fmt.Errorf("%w: want `runs`, `runs show RUN`, `runs delete RUN` or `runs duplicate RUN`", ErrUsage)
 	}
-	id := rest[1]
+	if len(rest) == 2 && !slices.Contains([]string{"show", "delete", "duplicate"}, rest[0]) {
+		return fmt.Errorf("%w: unknown runs action %q", ErrUsage, rest[0])
+	}
+	t, err := openTerminal(ctx, env, termOptions{workspace: *wsFlag, create: true})
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	runsSvc := t.svc.Runs
+	if len(rest) == 0 {
+		return listRuns(env, runsSvc, *asJSON)
+	}
+	d, err := runsSvc.Get(rest[1])
+	if err != nil {
+		return usage(err)
+	}
+	id := d.Record.ID
 	switch rest[0] {
 	case "show":
 		if *asYAML {
-			cfg, err := store.Config(id)
-			if err != nil {
-				return err
+			if d.ConfigError != "" {
+				return fmt.Errorf("run %s: %s", id, d.ConfigError)
 			}
-			y, err := cfg.YAML()
+			y, err := d.Config.YAML()
 			if err != nil {
 				return err
 			}
 			_, err = env.Stdout.Write(y)
 			return err
 		}
-		return showRun(env, store, id, *asJSON)
+		return showRun(env, runsSvc, d, *asJSON)
 	case "delete":
-		if err := store.Delete(id); err != nil {
-			// The store's advice ("cancel it") is the UI's; from a
+		if err := runsSvc.Delete(id); err != nil {
+			// The service's advice ("cancel it") is the UI's; from a
 			// terminal, the run is stopped in the process that trains it.
-			if rec, gerr := store.Get(id); gerr == nil && rec.State == runs.Running && rec.Owner != nil {
-				return fmt.Errorf("run %s is running in process %d: stop it first (Ctrl-C in its terminal, or kill -INT %d; it pauses with a checkpoint), then delete it", id, rec.Owner.PID, rec.Owner.PID)
+			if d, gerr := runsSvc.Get(id); gerr == nil && d.Record.State == service.RunRunning && d.Record.Owner != nil {
+				pid := d.Record.Owner.PID
+				return fmt.Errorf("run %s is running in process %d: stop it first (Ctrl-C in its terminal, or kill -INT %d; it pauses with a checkpoint), then delete it", id, pid, pid)
 			}
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "deleted run %s\n", id)
 		return nil
-	case "duplicate":
-		rec, err := store.Duplicate(id)
+	default: // duplicate
+		rec, err := runsSvc.Duplicate(id)
 		if err != nil {
 			return err
 		}
@@ -86,20 +91,15 @@ func runRuns(ctx context.Context, env *Env, args []string) error {
 		// terminal, train --resume starts it.
 		fmt.Fprintf(env.Stdout, "created run %s (queued); start it with: whetstone train --resume %s\n", rec.ID, rec.ID)
 		return nil
-	default:
-		return fmt.Errorf("%w: unknown runs action %q", ErrUsage, rest[0])
 	}
 }
 
-func listRuns(env *Env, store *runs.Store, asJSON bool) error {
-	list, err := store.List()
+func listRuns(env *Env, runsSvc *service.Runs, asJSON bool) error {
+	list, err := runsSvc.List()
 	if err != nil {
 		return err
 	}
 	if asJSON {
-		if list == nil {
-			list = []runs.Record{}
-		}
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(list)
@@ -126,7 +126,7 @@ func listRuns(env *Env, store *runs.Store, asJSON bool) error {
 }
 
 // damageAdvice is the store's advice with the commands that follow it.
-func damageAdvice(r runs.Record) string {
+func damageAdvice(r service.RunRecord) string {
 	switch {
 	case r.Damage.Resumable:
 		return fmt.Sprintf("%s (whetstone train --resume %s, or whetstone runs delete %s)", r.Damage.Advice, r.ID, r.ID)
@@ -144,26 +144,19 @@ func optFloat(p *float64) string {
 	return fmt.Sprintf("%.4f", *p)
 }
 
-func showRun(env *Env, store *runs.Store, id string, asJSON bool) error {
-	rec, err := store.Get(id)
-	if err != nil {
-		return err
-	}
+func showRun(env *Env, runsSvc *service.Runs, d service.RunDetail, asJSON bool) error {
+	rec := d.Record
 	// A damaged run is shown with what is wrong: its config or its
 	// metrics may not be readable.
-	cfg, cfgErr := store.Config(id)
-	if cfgErr != nil && rec.State != runs.Damaged {
-		return cfgErr
-	}
-	rep, err := store.ReadMetrics(id)
-	if err != nil && rec.State != runs.Damaged {
+	rep, err := runsSvc.MetricsReport(rec.ID)
+	if err != nil && rec.State != service.RunDamaged {
 		return err
 	}
 	ms := rep.Metrics
 	if asJSON {
 		out := map[string]any{"record": rec, "metrics": ms, "metrics_skipped": rep.Skipped}
-		if cfgErr == nil {
-			out["config"] = cfg
+		if d.ConfigError == "" {
+			out["config"] = d.Config
 		}
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -194,12 +187,12 @@ func showRun(env *Env, store *runs.Store, id string, asJSON bool) error {
 	if rec.LastCheckpoint > 0 {
 		fmt.Fprintf(env.Stdout, "last checkpoint: step %d\n", rec.LastCheckpoint)
 	}
-	if cfgErr == nil {
-		if line, err := cfg.CommandLine(); err == nil {
+	if d.ConfigError == "" {
+		if line, err := d.Config.CommandLine(); err == nil {
 			fmt.Fprintf(env.Stdout, "as a command: %s\n", line)
 		}
 	}
-	fmt.Fprintf(env.Stdout, "config: %s (edit a copy and pass it to train --config; --yaml prints it)\n", store.ConfigPath(id))
-	fmt.Fprintf(env.Stdout, "folder: %s\n", store.Dir(id))
+	fmt.Fprintf(env.Stdout, "config: %s (edit a copy and pass it to train --config; --yaml prints it)\n", d.Paths.Config)
+	fmt.Fprintf(env.Stdout, "folder: %s\n", d.Paths.Folder)
 	return nil
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/whetstone-ai/whetstone/backend/tokenizer"
+	"github.com/whetstone-ai/whetstone/backend/service"
 )
 
 // tokenizeCommand prints the token ids of stdin, like llama.cpp's tokenize
@@ -19,17 +19,13 @@ func tokenizeCommand() Command {
 		Summary: "print the token ids of stdin as a JSON array",
 		Run: func(ctx context.Context, env *Env, args []string) error {
 			fs := newFlagSet(env, "tokenize", "--model DIR [--special] < text")
-			model := fs.String("model", "", "model folder holding tokenizer.json (and tokenizer_config.json)")
+			model := fs.String("model", "", "model folder holding tokenizer.json (and tokenizer_config.json), or a hub id")
 			special := fs.Bool("special", false, "add the special tokens of the tokenizer's post-processor (e.g. BOS)")
 			if err := parseFlags(fs, args); err != nil {
 				return err
 			}
 			if *model == "" {
 				return fmt.Errorf("%w: tokenize needs --model DIR", ErrUsage)
-			}
-			tk, err := tokenizer.Load(*model)
-			if err != nil {
-				return err
 			}
 			text, err := io.ReadAll(env.Stdin)
 			if err != nil {
@@ -38,9 +34,15 @@ func tokenizeCommand() Command {
 			if !utf8.Valid(text) {
 				return fmt.Errorf("stdin is not valid UTF-8")
 			}
-			ids := tk.Encode(string(text), *special)
-			if ids == nil {
-				ids = []int{}
+			t, err := openTerminal(ctx, env, termOptions{})
+			if err != nil {
+				return err
+			}
+			defer t.Close()
+			ids, err := t.svc.Models.Tokenize(service.TokenizeRequest{Model: *model, Text: string(text), Special: *special})
+			t.out.end()
+			if err != nil {
+				return err
 			}
 			out, err := json.Marshal(ids)
 			if err != nil {

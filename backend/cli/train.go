@@ -6,19 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/whetstone-ai/whetstone/backend/events"
-	"github.com/whetstone-ai/whetstone/backend/hub"
-	"github.com/whetstone-ai/whetstone/backend/logging"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
-	"github.com/whetstone-ai/whetstone/backend/runs"
-	"github.com/whetstone-ai/whetstone/backend/train"
-	"github.com/whetstone-ai/whetstone/backend/workspace"
+	"github.com/whetstone-ai/whetstone/backend/service"
 )
 
 func trainCommand() Command {
@@ -36,9 +31,15 @@ func (s *setFlags) String() string     { return strings.Join(*s, " ") }
 func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
 
 func runTrain(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "train", "[--config run.yaml] [--model DIR|HUB_ID] [--data FILE|HUB_ID] [--max-steps N] [--lr X] [--rank R] [--out DIR] [--set path=value]... | --resume RUN_ID")
+	return trainWith(ctx, env, args, nil)
+}
+
+// trainWith is the train command, with also receiving the services'
+// events as well as the terminal (tests).
+func trainWith(ctx context.Context, env *Env, args []string, also events.Emitter) error {
+	fs := newFlagSet(env, "train", "[--config run.yaml] [--model DIR|HUB_ID] [--data FILE|HUB_ID] [--max-steps N] [--lr X] [--rank R] [--out DIR] [--set path=value]... | --resume RUN")
 	configPath := fs.String("config", "", "run config (YAML or JSON); flags below override it")
-	fs.String("model", "", "base model: local folder or hub id (model.source)")
+	fs.String("model", "", "base model: local folder or hub id, org/name[@revision] (model.source)")
 	fs.String("data", "", "dataset: local file or hub id (dataset.path)")
 	fs.String("max-steps", "", "optimizer steps (training.max_steps)")
 	fs.String("lr", "", "peak learning rate (training.learning_rate)")
@@ -47,7 +48,7 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 	var sets setFlags
 	fs.Var(&sets, "set", "set any config field, e.g. --set training.scheduler=cosine (repeatable)")
 	family := fs.String("preset", "", "start from a model family's preset: gemma3, llama3 or qwen3")
-	resume := fs.String("resume", "", "continue a paused, interrupted or failed run, or start a queued one, by id")
+	resume := fs.String("resume", "", "continue a paused, interrupted or failed run, or start a queued one: its id, the start of its id, or its name")
 	resumeStep := fs.Int("resume-step", 0, "with --resume: the checkpoint step to continue from (default: newest valid)")
 	printOnly := fs.Bool("print", false, "print the effective config as YAML and the equivalent command line, then exit")
 	wsFlag := workspaceFlag(fs)
@@ -77,26 +78,18 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 			fmt.Fprintf(env.Stdout, "%s\n# %s\n", y, line)
 			return nil
 		}
-		if err := cfg.Check(); err != nil {
-			return fmt.Errorf("%w: %v", ErrUsage, err)
-		}
-		if err := preflight(cfg); err != nil {
-			return err
-		}
 	}
-	ws, err := openWorkspace(env, *wsFlag)
+	t, err := openTerminal(ctx, env, termOptions{workspace: *wsFlag, create: true, also: also})
 	if err != nil {
 		return err
 	}
-	store, err := runs.Open(ws.RunsDir())
-	if err != nil {
-		return err
-	}
-	h := headless{env: env, store: store, ws: ws}
+	defer t.Close()
 	if *resume != "" {
-		return h.run(ctx, nil, *resume, *resumeStep)
+		_, err = t.train(ctx, env, nil, *resume, *resumeStep)
+		return err
 	}
-	return h.run(ctx, &cfg, "", 0)
+	_, err = t.train(ctx, env, &cfg, "", 0)
+	return err
 }
 
 // buildRunConfig layers: defaults (or a preset), then the config file,
@@ -139,110 +132,85 @@ func buildRunConfig(fs *flag.FlagSet, path, family string, sets []string) (runco
 	return cfg, nil
 }
 
-func openWorkspace(env *Env, flagValue string) (*workspace.Workspace, error) {
-	root, err := workspace.Resolve(flagValue, env.getenv())
-	if err != nil {
-		return nil, err
-	}
-	return workspace.Open(root)
-}
-
-// headless runs one run through the same store and queue the app uses,
-// printing progress to the terminal.
-type headless struct {
-	env   *Env
-	store *runs.Store
-	ws    *workspace.Workspace
-	// afterStep is a test hook passed to the executor.
-	afterStep func(job *runs.Job, step int) error
-}
-
-func (h headless) run(ctx context.Context, cfg *runconfig.Config, resumeID string, resumeStep int) error {
-	_, err := h.start(ctx, cfg, resumeID, resumeStep)
-	return err
-}
-
-// start executes a new run (cfg) or resumes one, and returns its id; the
+// train starts a new run (cfg) or resumes one (ref) on the services, as
+// the New run form and the Resume button do, prints its progress from the
+// services' events and waits for the queue to finish it. Ctrl-C (ctx
+// ending) pauses the run with a checkpoint. It returns the run's id; the
 // error is nil only when the run completed.
-func (h headless) start(ctx context.Context, cfg *runconfig.Config, resumeID string, resumeStep int) (string, error) {
-	p := newProgress(h.env.Stdout)
-	exec := train.NewExecutor(train.Env{
-		Hub:       hub.NewFromEnv(h.env.getenv(), nil),
-		CacheDir:  h.ws.CacheDir(),
-		AfterStep: h.afterStep,
-	})
-	q, err := runs.NewQueue(h.store, exec, p, runs.WithoutRestore())
-	if err != nil {
-		return "", err
-	}
-	// The queue runs detached from ctx: Ctrl-C asks the run to pause
-	// (checkpoint, then stop) rather than killing it mid-step.
-	q.Start(context.Background())
-	defer q.Close()
-
-	id := resumeID
+func (t *terminal) train(ctx context.Context, env *Env, cfg *runconfig.Config, ref string, resumeStep int) (string, error) {
+	svc := t.svc
+	var id string
 	if cfg != nil {
-		rec, err := q.Submit(*cfg)
+		rec, err := svc.Runs.Start(*cfg)
 		if err != nil {
-			return "", err
+			// The same check as the New run form's, every problem at
+			// once; a config whose own values are wrong is a usage error.
+			var ve *runconfig.ValidationError
+			if errors.As(err, &ve) {
+				return "", fmt.Errorf("%w: %w", ErrUsage, err)
+			}
+			return "", usage(err)
 		}
 		id = rec.ID
 	} else {
-		if err := q.Resume(id, resumeStep); err != nil {
-			return "", err
+		d, err := svc.Runs.Get(ref)
+		if err != nil {
+			return "", usage(err)
 		}
-		if rec, err := h.store.Get(id); err == nil && rec.Step > 0 {
-			if steps, _ := train.Checkpoints(h.store.CheckpointsDir(id)); len(steps) == 0 {
-				fmt.Fprintf(h.env.Stdout, "run %s has no checkpoint: it restarts from step 0 (its %d steps done are trained again)\n", id, rec.Step)
-			}
+		id = d.Record.ID
+		if err := svc.Runs.ResumeFrom(id, resumeStep); err != nil {
+			return id, usage(err)
+		}
+		if d, err := svc.Runs.Get(id); err == nil && d.Record.Step > 0 && len(d.Checkpoints) == 0 {
+			fmt.Fprintf(env.Stdout, "run %s has no checkpoint: it restarts from step 0 (its %d steps done are trained again)\n", id, d.Record.Step)
 		}
 	}
-	p.setRun(id)
-	fmt.Fprintf(h.env.Stdout, "run %s (workspace %s)\n", id, h.ws.Root)
+	t.out.run.setRun(id)
+	fmt.Fprintf(env.Stdout, "run %s (workspace %s)\n", id, t.ws.Root)
 
-	done := make(chan struct{})
+	// The queue runs detached from ctx: Ctrl-C asks the run to pause
+	// (checkpoint, then stop) rather than killing it mid-step.
+	done := make(chan error, 1)
+	go func() { done <- svc.WaitRun(context.Background(), id) }()
 	var waitErr error
-	go func() {
-		waitErr = q.Wait(context.Background(), id)
-		close(done)
-	}()
 	select {
-	case <-done:
+	case waitErr = <-done:
 	case <-ctx.Done():
-		p.endLine()
-		fmt.Fprintln(h.env.Stdout, "stopping: writing a checkpoint...")
-		_ = q.Pause(id)
-		<-done
+		t.out.end()
+		fmt.Fprintln(env.Stdout, "stopping: writing a checkpoint...")
+		_ = svc.Runs.Pause(id)
+		waitErr = <-done
 	}
-	p.endLine()
+	t.out.end()
 	// Another process completed, paused or took the run while this one
 	// waited for the device: nothing ran here.
-	if errors.Is(waitErr, runs.ErrRefused) {
+	if errors.Is(waitErr, service.ErrRunRefused) {
 		return id, waitErr
 	}
-	rec, err := h.store.Get(id)
+	d, err := svc.Runs.Get(id)
 	if err != nil {
 		return id, err
 	}
+	rec := d.Record
 	switch rec.State {
-	case runs.Completed:
-		fmt.Fprintf(h.env.Stdout, "done: %d steps", rec.Step)
+	case service.RunCompleted:
+		fmt.Fprintf(env.Stdout, "done: %d steps", rec.Step)
 		if rec.Loss != nil {
-			fmt.Fprintf(h.env.Stdout, ", final loss %.4f", *rec.Loss)
+			fmt.Fprintf(env.Stdout, ", final loss %.4f", *rec.Loss)
 		}
 		if rec.ValLoss != nil {
-			fmt.Fprintf(h.env.Stdout, ", validation loss %.4f", *rec.ValLoss)
+			fmt.Fprintf(env.Stdout, ", validation loss %.4f", *rec.ValLoss)
 		}
-		fmt.Fprintf(h.env.Stdout, "\nadapter: %s\nexport it: whetstone export --run %s --format gguf\n", h.store.AdapterDir(id), id)
+		fmt.Fprintf(env.Stdout, "\nadapter: %s\nexport it: whetstone export --run %s --format gguf\n", d.Paths.Adapter, id)
 		return id, nil
-	case runs.Paused, runs.Interrupted:
-		fmt.Fprintf(h.env.Stdout, "run %s %s at step %d; continue with: whetstone train --resume %s\n", id, rec.State, rec.Step, id)
+	case service.RunPaused, service.RunInterrupted:
+		fmt.Fprintf(env.Stdout, "run %s %s at step %d; continue with: whetstone train --resume %s\n", id, rec.State, rec.Step, id)
 		if ctx.Err() != nil {
 			return id, ctx.Err()
 		}
 		return id, fmt.Errorf("run %s %s before finishing", id, rec.State)
 	default:
-		return id, fmt.Errorf("run %s %s: %s (log: %s)", id, rec.State, rec.Error, h.store.LogPath(id))
+		return id, fmt.Errorf("run %s %s: %s (log: %s)", id, rec.State, rec.Error, d.Paths.Log)
 	}
 }
 
@@ -258,11 +226,7 @@ type progress struct {
 }
 
 func newProgress(w io.Writer) *progress {
-	p := &progress{w: w}
-	if f, ok := w.(*os.File); ok {
-		p.tty = logging.IsTerminal(f)
-	}
-	return p
+	return &progress{w: w, tty: isTerminal(w)}
 }
 
 func (p *progress) setRun(id string) { p.mu.Lock(); p.id = id; p.mu.Unlock() }
@@ -281,7 +245,7 @@ func (p *progress) Emit(topic string, payload any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch ev := payload.(type) {
-	case runs.MetricsEvent:
+	case service.RunMetricsEvent:
 		if p.id != "" && ev.ID != p.id {
 			return
 		}
@@ -292,7 +256,7 @@ func (p *progress) Emit(topic string, payload any) {
 		} else {
 			fmt.Fprintln(p.w, line)
 		}
-	case runs.LogEvent:
+	case service.RunLogEvent:
 		if p.id != "" && ev.ID != p.id {
 			return
 		}
@@ -306,7 +270,7 @@ func (p *progress) Emit(topic string, payload any) {
 
 var _ events.Emitter = (*progress)(nil)
 
-func formatMetrics(m runs.Metrics) string {
+func formatMetrics(m service.RunMetrics) string {
 	const width = 24
 	total := max(m.TotalSteps, 1)
 	filled := min(width, m.Step*width/total)

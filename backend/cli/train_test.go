@@ -11,7 +11,9 @@ import (
 	"testing"
 
 	"github.com/whetstone-ai/whetstone/backend/demo"
+	"github.com/whetstone-ai/whetstone/backend/events"
 	"github.com/whetstone-ai/whetstone/backend/runs"
+	"github.com/whetstone-ai/whetstone/backend/service"
 )
 
 func runCLI(t *testing.T, ws string, args ...string) (string, error) {
@@ -139,23 +141,26 @@ func TestInterruptPausesWithACheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, _ := openWorkspace(&Env{Getenv: func(string) string { return "" }}, ws)
-	store, _ := runs.Open(w.RunsDir())
 	cfg := demo.RunConfig(files)
 	cfg.Training.MaxSteps, cfg.Training.GradAccum, cfg.Training.MaxSeqLen = 6, 1, 128
+	cfgPath := filepath.Join(t.TempDir(), "run.yaml")
+	if err := cfg.Save(cfgPath); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out bytes.Buffer
 	env := &Env{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
-	h := headless{env: env, store: store, ws: w, afterStep: func(job *runs.Job, step int) error {
-		if step == 2 {
+	// The signal arrives once step 2 is reported, as the terminal sees it.
+	atStep2 := events.Func(func(topic string, payload any) {
+		if ev, ok := payload.(service.RunMetricsEvent); ok && ev.Metrics.Step == 2 {
 			cancel()
 		}
-		return nil
-	}}
-	if err := h.run(ctx, &cfg, "", 0); !errors.Is(err, context.Canceled) {
+	})
+	if err := trainWith(ctx, env, []string{"--config", cfgPath, "--workspace", ws}, atStep2); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run returned %v\n%s", err, out.String())
 	}
+	store, _ := runs.Open(filepath.Join(ws, "runs"))
 	list, _ := store.List()
 	if len(list) != 1 || list[0].State != runs.Paused || list[0].LastCheckpoint < 2 {
 		t.Fatalf("after interrupt: %+v\n%s", list, out.String())
@@ -163,9 +168,9 @@ func TestInterruptPausesWithACheckpoint(t *testing.T) {
 	if !strings.Contains(out.String(), "whetstone train --resume "+list[0].ID) {
 		t.Errorf("no resume hint:\n%s", out.String())
 	}
-	h.afterStep = nil
 	out.Reset()
-	if err := h.run(context.Background(), nil, list[0].ID, 0); err != nil {
+	// The run is named by the start of its id, as a user types it.
+	if err := trainWith(context.Background(), env, []string{"--resume", list[0].ID[:18], "--workspace", ws}, nil); err != nil {
 		t.Fatalf("resume: %v\n%s", err, out.String())
 	}
 	if ms, _ := store.Metrics(list[0].ID); len(ms) != 6 || ms[5].Step != 6 {
