@@ -5,7 +5,7 @@
 # which trades it for a cookie), and walks the whole workflow in
 # headless Chromium (frontend/e2e/flow.mjs), saving a screenshot per screen.
 # Usage: frontend/e2e/run.sh [BINARY]   (default: build/bin/whetstone)
-# Env: ARTIFACTS (default artifacts/), E2E_STEPS (default 300), CHROMIUM.
+# Env: ARTIFACTS (default artifacts/), E2E_STEPS (default 150), CHROMIUM.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
