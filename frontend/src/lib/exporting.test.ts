@@ -7,6 +7,7 @@ describe('export form', () => {
   it('builds a run export request', () => {
     expect(exportRequest(form)).toEqual({ value: { run_id: 'r1', format: 'gguf', quant: 'q8_0' } });
     expect(exportRequest({ ...form, out: ' /tmp/x ' })).toEqual({ value: { run_id: 'r1', format: 'gguf', quant: 'q8_0', out: '/tmp/x' } });
+    expect(exportRequest({ ...form, overwrite: true })).toEqual({ value: { run_id: 'r1', format: 'gguf', quant: 'q8_0', overwrite: true } });
     expect(exportRequest({ ...form, format: 'peft' })).toEqual({ value: { run_id: 'r1', format: 'peft', quant: '' } });
   });
   it('requires what each source needs', () => {

@@ -51,10 +51,17 @@ export interface ExportForm {
   format: string;
   quant: string;
   out: string;
+  /** Replace an earlier export in the output folder (never a folder Whetstone did not write). */
+  overwrite?: boolean;
 }
 
 export function exportRequest(f: ExportForm): { value: ExportRequest } | { error: string } {
-  const base = { format: f.format, quant: quantsFor(f.format).length ? f.quant : '', ...(f.out.trim() ? { out: f.out.trim() } : {}) };
+  const base = {
+    format: f.format,
+    quant: quantsFor(f.format).length ? f.quant : '',
+    ...(f.out.trim() ? { out: f.out.trim() } : {}),
+    ...(f.overwrite ? { overwrite: true } : {}),
+  };
   if (f.source === 'run') {
     if (!f.runId) return { error: 'Choose a finished run to export.' };
     return { value: { run_id: f.runId, ...base } };

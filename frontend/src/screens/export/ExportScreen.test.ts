@@ -33,8 +33,10 @@ describe('export screen', () => {
     await waitFor(() => expect(quant()).toEqual(['f32', 'f16', 'bf16', 'q8_0', 'q4_k']));
     await fireEvent.change(format, { target: { value: 'gguf' } });
     await fireEvent.change(screen.getByLabelText('Quantization'), { target: { value: 'f16' } });
+    // Replacing an earlier export is asked for explicitly.
+    await fireEvent.click(screen.getByLabelText('Replace an earlier export in this folder'));
     await fireEvent.click(screen.getByRole('button', { name: 'Export' }));
-    await waitFor(() => expect(fake.calls.find((c) => c.name === 'Export.Start')?.args[0]).toEqual({ run_id: 'r1', format: 'gguf', quant: 'f16' }));
+    await waitFor(() => expect(fake.calls.find((c) => c.name === 'Export.Start')?.args[0]).toEqual({ run_id: 'r1', format: 'gguf', quant: 'f16', overwrite: true }));
 
     fake.emit('export.progress', { stage: 'writing', done: 3, total: 4, tensor: 'blk.0.attn_q.weight' });
     await screen.findByText('writing: blk.0.attn_q.weight');
