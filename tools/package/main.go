@@ -40,6 +40,7 @@ type options struct {
 	formats    string
 	debDepends string
 	maintainer string
+	compress   string
 	mtime      time.Time
 }
 
@@ -55,11 +56,15 @@ func run(args []string) error {
 	fs.StringVar(&o.formats, "formats", "deb,rpm", "packages to build (deb, rpm; empty: only the staged tree)")
 	fs.StringVar(&o.debDepends, "deb-depends", "", "the .deb's Depends, comma-separated (dpkg-shlibdeps' shlibs:Depends)")
 	fs.StringVar(&o.maintainer, "maintainer", "Whetstone developers <whetstone@users.noreply.github.com>", "package maintainer, \"Name <email>\"")
+	fs.StringVar(&o.compress, "compression", "xz", "package compression: xz (smallest, for releases) or gzip (fast, for checks)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if o.bin == "" || o.version == "" || o.stage == "" {
 		return fmt.Errorf("-bin, -version and -stage are required")
+	}
+	if o.compress != "xz" && o.compress != "gzip" {
+		return fmt.Errorf("-compression %q: want xz or gzip", o.compress)
 	}
 	// SOURCE_DATE_EPOCH (the commit's time, from release.sh) makes every
 	// file time, the changelog date and so the packages reproducible.

@@ -115,7 +115,7 @@ func packageInfo(o options, format string) (*nfpm.Info, error) {
 			Destination: "/usr/share/lintian/overrides/whetstone",
 			FileInfo:    &files.ContentFileInfo{Owner: "root", Group: "root", Mode: 0o644, MTime: o.mtime},
 		})
-		info.Deb.Compression = "xz"
+		info.Deb.Compression = o.compress
 	case "rpm":
 		// What rpmbuild's dependency generator would write: one requirement
 		// per shared library the binary loads, which every RPM distribution
@@ -127,7 +127,9 @@ func packageInfo(o options, format string) (*nfpm.Info, error) {
 		info.Depends = append(reqs, "hicolor-icon-theme")
 		info.RPM.Summary = summary
 		info.RPM.Group = "Applications/Engineering"
-		info.RPM.Compression = "xz"
+		info.RPM.Compression = o.compress
+		// Not this machine's name: the same sources give the same package.
+		info.RPM.BuildHost = "whetstone-release"
 	}
 	return info, nil
 }
