@@ -26,6 +26,9 @@ go test -count=1 -timeout 25m ./...
 echo "==> Desktop build (wails)"
 build_desktop
 
+echo "==> Release packages: .deb, .rpm and tarball of this build; install, run, remove (scripts/release-check.sh)"
+scripts/release-check.sh
+
 echo "==> Desktop window under Xvfb: every screen, screenshots"
 ARTIFACTS="$ARTIFACTS" frontend/e2e/desktop.sh "$ROOT/build/bin/whetstone"
 
