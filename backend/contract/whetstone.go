@@ -56,6 +56,7 @@ func Whetstone(root string) Spec {
 			{Name: "LoraTargets", Pkg: configPkg, Ident: "LoRATargets", Value: runconfig.LoRATargets()},
 			{Name: "ComputeBackends", Pkg: workspacePkg, Ident: "Backends", Value: workspace.Backends},
 			{Name: "Themes", Pkg: workspacePkg, Ident: "Themes", Value: workspace.Themes},
+			{Name: "ChatSamplingLimits", Pkg: reflect.TypeFor[service.ChatRequest]().PkgPath(), Ident: "SamplingLimits", Form: Typed, Value: service.SamplingLimits},
 			{Name: "ConfigPath", Pkg: configPkg, Ident: "Schema", Form: Union, Value: paths},
 			{Name: "ConfigSchema", Pkg: configPkg, Ident: "Schema", Form: Typed, Key: "ConfigPath", Value: configSchema},
 			{Name: "ConfigDefaults", Pkg: configPkg, Ident: "Default", Form: Typed, Value: runconfig.Default()},

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/whetstone-ai/whetstone/backend/chat"
@@ -196,6 +197,17 @@ const MaxNewTokens = 32768
 // default) and roles a chat template cannot place, whose template error
 // ("turns must alternate") would not name the real problem.
 func (r ChatRequest) check() error {
+	for _, v := range []struct {
+		name  string
+		value float64
+	}{
+		{"temperature", r.Temperature}, {"top_p", r.TopP}, {"min_p", r.MinP}, {"top_k", float64(r.TopK)},
+		{"repetition_penalty", r.RepetitionPenalty}, {"max_new_tokens", float64(r.MaxNewTokens)},
+	} {
+		if err := SamplingLimits[v.name].check(v.name, v.value); err != nil {
+			return err
+		}
+	}
 	for i, m := range r.Messages {
 		switch m.Role {
 		case "system", "user", "assistant":
@@ -203,19 +215,34 @@ func (r ChatRequest) check() error {
 			return fmt.Errorf("messages[%d].role: %s is not a chat role; use user, assistant or system", i, quote.Value(m.Role))
 		}
 	}
-	switch {
-	case r.Temperature < 0:
-		return fmt.Errorf("temperature: must be 0 (greedy) or more, got %g", r.Temperature)
-	case r.TopP < 0 || r.TopP > 1:
-		return fmt.Errorf("top_p: must be between 0 and 1, got %g", r.TopP)
-	case r.MinP < 0 || r.MinP > 1:
-		return fmt.Errorf("min_p: must be between 0 and 1, got %g", r.MinP)
-	case r.TopK < 0:
-		return fmt.Errorf("top_k: must be 0 (off) or more, got %d", r.TopK)
-	case r.RepetitionPenalty < 0:
-		return fmt.Errorf("repetition_penalty: must be 0 (off) or more, got %g", r.RepetitionPenalty)
-	case r.MaxNewTokens < 0 || r.MaxNewTokens > MaxNewTokens:
-		return fmt.Errorf("max_new_tokens: must be between 0 (the default) and %d, got %d", MaxNewTokens, r.MaxNewTokens)
+	return nil
+}
+
+// SamplingLimit is the range one sampling setting may take, and what its
+// zero value means.
+type SamplingLimit struct {
+	Min float64 `json:"min"`
+	Max float64 `json:"max"`
+	// Integer settings take whole numbers only.
+	Integer bool `json:"integer"`
+	// Zero says what 0 means ("greedy", "off", "the default, 256").
+	Zero string `json:"zero"`
+}
+
+// SamplingLimits bounds ChatRequest's sampling settings; the Chat screen
+// reads the same table from the generated contract.
+var SamplingLimits = map[string]SamplingLimit{
+	"temperature":        {Min: 0, Max: 5, Zero: "greedy"},
+	"top_p":              {Min: 0, Max: 1, Zero: "off"},
+	"min_p":              {Min: 0, Max: 1, Zero: "off"},
+	"top_k":              {Min: 0, Max: 1 << 20, Integer: true, Zero: "off"},
+	"repetition_penalty": {Min: 0, Max: 10, Zero: "off"},
+	"max_new_tokens":     {Min: 0, Max: MaxNewTokens, Integer: true, Zero: "the default, 256"},
+}
+
+func (l SamplingLimit) check(name string, v float64) error {
+	if v < l.Min || v > l.Max || math.IsNaN(v) {
+		return fmt.Errorf("%s: must be between %g and %g (0 is %s), got %g", name, l.Min, l.Max, l.Zero, v)
 	}
 	return nil
 }

@@ -51,7 +51,10 @@ describe('chat requests', () => {
 
   it('validates sampling settings', () => {
     expect(samplingErrors(DEFAULT_SAMPLING)).toEqual({});
-    const e = samplingErrors({ temperature: -1, top_p: 0, top_k: 1.5, max_new_tokens: 0 });
+    const e = samplingErrors({ temperature: -1, top_p: 1.5, top_k: 1.5, max_new_tokens: 40000 });
     expect(Object.keys(e).sort()).toEqual(['max_new_tokens', 'temperature', 'top_k', 'top_p']);
+    expect(e.temperature).toBe('between 0 and 5 (0 is greedy)');
+    // Go's limits: 0 means off (top_p) or the default length (max_new_tokens).
+    expect(samplingErrors({ temperature: 0, top_p: 0, top_k: 0, max_new_tokens: 0 })).toEqual({});
   });
 });

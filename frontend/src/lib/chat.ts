@@ -2,6 +2,7 @@
 // keyed by stream id, and can arrive before Chat.Generate has returned that
 // id to us; the router buffers them until the stream is claimed.
 
+import { ChatSamplingLimits } from './generated/contract';
 import type { ChatToken, Message } from './types';
 
 export interface Reply {
@@ -72,12 +73,16 @@ export interface Sampling {
 /** Gemma 3's recommended sampling settings. */
 export const DEFAULT_SAMPLING: Sampling = { temperature: 1.0, top_p: 0.95, top_k: 64, max_new_tokens: 256 };
 
-/** Problems with sampling values, by field. */
+/** Problems with sampling values, by field, against Go's limits (service.SamplingLimits). */
 export function samplingErrors(s: Sampling): Partial<Record<keyof Sampling, string>> {
   const e: Partial<Record<keyof Sampling, string>> = {};
-  if (!(s.temperature >= 0 && s.temperature <= 5)) e.temperature = 'between 0 and 5 (0 is greedy)';
-  if (!(s.top_p > 0 && s.top_p <= 1)) e.top_p = 'in (0, 1]';
-  if (!(Number.isInteger(s.top_k) && s.top_k >= 0)) e.top_k = 'a whole number ≥ 0 (0 disables)';
-  if (!(Number.isInteger(s.max_new_tokens) && s.max_new_tokens >= 1 && s.max_new_tokens <= 32768)) e.max_new_tokens = '1 to 32768';
+  for (const key of Object.keys(s) as (keyof Sampling)[]) {
+    const lim = ChatSamplingLimits[key];
+    const v = s[key];
+    if (!lim) continue;
+    if (!(v >= lim.min && v <= lim.max) || (lim.integer && !Number.isInteger(v))) {
+      e[key] = `${lim.integer ? 'a whole number ' : ''}between ${lim.min} and ${lim.max} (0 is ${lim.zero})`;
+    }
+  }
   return e;
 }

@@ -951,6 +951,21 @@ export interface RunsRecord {
 }
 
 /**
+ * SamplingLimit is the range one sampling setting may take, and what its
+ * zero value means.
+ *
+ * Go: service.SamplingLimit
+ */
+export interface SamplingLimit {
+  min: number;
+  max: number;
+  /** Integer settings take whole numbers only. */
+  integer: boolean;
+  /** Zero says what 0 means ("greedy", "off", "the default, 256"). */
+  zero: string;
+}
+
+/**
  * SettingsUpdate is the Settings screen's form.
  *
  * Go: service.SettingsUpdate
@@ -1482,6 +1497,51 @@ export const ComputeBackends = ["go", "xla"] as const;
  * Go: workspace.Themes
  */
 export const Themes = ["system", "light", "dark"] as const;
+
+/**
+ * SamplingLimits bounds ChatRequest's sampling settings; the Chat screen
+ * reads the same table from the generated contract.
+ *
+ * Go: service.SamplingLimits
+ */
+export const ChatSamplingLimits: Record<string, SamplingLimit> = {
+  max_new_tokens: {
+    min: 0,
+    max: 32768,
+    integer: true,
+    zero: "the default, 256"
+  },
+  min_p: {
+    min: 0,
+    max: 1,
+    integer: false,
+    zero: "off"
+  },
+  repetition_penalty: {
+    min: 0,
+    max: 10,
+    integer: false,
+    zero: "off"
+  },
+  temperature: {
+    min: 0,
+    max: 5,
+    integer: false,
+    zero: "greedy"
+  },
+  top_k: {
+    min: 0,
+    max: 1048576,
+    integer: true,
+    zero: "off"
+  },
+  top_p: {
+    min: 0,
+    max: 1,
+    integer: false,
+    zero: "off"
+  }
+};
 
 /**
  * Schema describes every config path in declaration order: its kind,
