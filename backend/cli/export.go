@@ -25,7 +25,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	runRef := fs.String("run", "", "run whose final adapter to export: its id, the start of its id, or its name (see the runs list)")
 	modelSrc := fs.String("model", "", "base model: a local directory or a hub id, org/name[@revision] (instead of --run)")
 	adapterDir := fs.String("adapter", "", "PEFT adapter directory to apply (with --model)")
-	format := fs.String("format", "", "peft, merged, gguf or gguf-lora (the adapter alone, for llama.cpp --lora)")
+	format := fs.String("format", "", "one of "+strings.Join(service.ExportFormats(), ", ")+" (gguf-lora: the adapter alone, for llama.cpp --lora)")
 	quant := fs.String("quant", "", quantHelp())
 	out := fs.String("out", "", "output directory (default: the workspace's exports folder)")
 	overwrite := fs.Bool("overwrite", false, "replace an earlier export in --out (a folder Whetstone did not write is never replaced)")
