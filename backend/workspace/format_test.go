@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -15,19 +16,22 @@ import (
 func TestSettingsFormatOneLoadsAndIsUpgradedOnlyWhenSaved(t *testing.T) {
 	w, err := Open(t.TempDir())
 	require.NoError(t, err)
+	models := filepath.Join(t.TempDir(), "models")
+	quoted, err := json.Marshal(models)
+	require.NoError(t, err)
 	old := []byte(`{
   "backend": "go",
   "xla_plugin_path": "",
   "hub_token": "hf_old",
   "theme": "dark",
-  "allowed_folders": ["/data/models"]
+  "allowed_folders": [` + string(quoted) + `]
 }
 `)
 	require.NoError(t, os.WriteFile(w.SettingsPath(), old, 0o600))
 
 	s, err := w.LoadSettings()
 	require.NoError(t, err)
-	require.Equal(t, Settings{Backend: "go", HubToken: "hf_old", Theme: "dark", AllowedFolders: []string{"/data/models"}}, s)
+	require.Equal(t, Settings{Backend: "go", HubToken: "hf_old", Theme: "dark", AllowedFolders: []string{models}}, s)
 	data, err := os.ReadFile(w.SettingsPath())
 	require.NoError(t, err)
 	require.Equal(t, old, data, "loading rewrote settings.json")
