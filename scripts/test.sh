@@ -29,6 +29,9 @@ build_desktop
 echo "==> Release packages: .deb, .rpm and tarball of this build; install, run, remove (scripts/release-check.sh)"
 scripts/release-check.sh
 
+echo "==> Windows: go vet for windows/amd64, the cross-built executable under wine (scripts/release-check-windows.sh)"
+scripts/release-check-windows.sh
+
 echo "==> Desktop window under Xvfb: every screen, screenshots"
 ARTIFACTS="$ARTIFACTS" frontend/e2e/desktop.sh "$ROOT/build/bin/whetstone"
 
