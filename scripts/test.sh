@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: installs its prerequisites, then Go vet and tests, frontend unit
-# tests and type checks, the desktop build, a desktop-window screenshot under
-# Xvfb, and the browser end-to-end test against `whetstone serve`.
+# tests and type checks, the desktop build, the Linux packages installed and
+# removed, the Windows build under wine, every screen of the desktop window
+# under Xvfb, and the browser end-to-end test against `whetstone serve`.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 need_apt "${DESKTOP_DEPS[@]}" xvfb xdotool chromium imagemagick
 need_go
