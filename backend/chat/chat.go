@@ -14,8 +14,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/whetstone-ai/whetstone/backend/adapter"
 	"github.com/whetstone-ai/whetstone/backend/chattemplate"
-	"github.com/whetstone-ai/whetstone/backend/export"
 	"github.com/whetstone-ai/whetstone/backend/model"
 	"github.com/whetstone-ai/whetstone/backend/tokenizer"
 )
@@ -189,7 +189,7 @@ func (e *Engine) touch(key string) {
 
 // AttachAdapter loads a PEFT adapter folder into m.
 func AttachAdapter(m *model.Model, dir string) error {
-	ad, err := export.ReadAdapter(dir)
+	ad, err := adapter.ReadAdapter(dir)
 	if err != nil {
 		return fmt.Errorf("chat: %w", err)
 	}

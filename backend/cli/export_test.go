@@ -12,8 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/whetstone-ai/whetstone/backend/adapter"
 	"github.com/whetstone-ai/whetstone/backend/demo"
-	"github.com/whetstone-ai/whetstone/backend/export"
 	"github.com/whetstone-ai/whetstone/backend/model"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
 	"github.com/whetstone-ai/whetstone/backend/runs"
@@ -49,10 +49,10 @@ func TestExportCommandFromRun(t *testing.T) {
 	rc.Dataset.Path = filepath.Join(t.TempDir(), "data.jsonl")
 	rec, err := store.Create(rc)
 	require.NoError(t, err)
-	ad := &export.Adapter{Config: export.NewAdapterConfig(base, 2, 4, 0, []string{"q_proj"}, false), Layers: map[string]*export.LoRA{}}
+	ad := &adapter.Adapter{Config: adapter.NewAdapterConfig(base, 2, 4, 0, []string{"q_proj"}, false), Layers: map[string]*adapter.LoRA{}}
 	for l := 0; l < cfg.NumLayers; l++ {
 		mod := fmt.Sprintf("model.layers.%d.self_attn.q_proj", l)
-		lr := &export.LoRA{Module: mod, R: 2, In: cfg.HiddenSize, Out: cfg.NumHeads * cfg.HeadDim}
+		lr := &adapter.LoRA{Module: mod, R: 2, In: cfg.HiddenSize, Out: cfg.NumHeads * cfg.HeadDim}
 		lr.A = make([]float32, lr.R*lr.In)
 		lr.B = make([]float32, lr.Out*lr.R)
 		for i := range lr.A {
@@ -63,13 +63,13 @@ func TestExportCommandFromRun(t *testing.T) {
 		}
 		ad.Layers[mod] = lr
 	}
-	require.NoError(t, export.WriteAdapter(store.AdapterDir(rec.ID), ad, false))
+	require.NoError(t, adapter.WriteAdapter(store.AdapterDir(rec.ID), ad, false))
 
 	env, stdout, stderr := exportEnv(ws)
 	require.NoError(t, Run(context.Background(), env, []string{"export", "--run", rec.ID, "--format", "peft"}))
 	peftDir := strings.TrimSpace(stdout.String())
 	require.Equal(t, filepath.Join(ws, "exports", rec.ID+"-peft"), peftDir)
-	back, err := export.ReadAdapter(peftDir)
+	back, err := adapter.ReadAdapter(peftDir)
 	require.NoError(t, err)
 	require.Equal(t, ad.Layers, back.Layers)
 	require.Equal(t, base, back.Config.BaseModelNameOrPath)
@@ -159,13 +159,13 @@ func TestExportCommandGGUFFileName(t *testing.T) {
 	require.NoError(t, err)
 	mcfg, err := demo.ModelConfig()
 	require.NoError(t, err)
-	ad := &export.Adapter{Config: export.NewAdapterConfig(files.ModelDir, 2, 4, 0, []string{"q_proj"}, false), Layers: map[string]*export.LoRA{}}
+	ad := &adapter.Adapter{Config: adapter.NewAdapterConfig(files.ModelDir, 2, 4, 0, []string{"q_proj"}, false), Layers: map[string]*adapter.LoRA{}}
 	mod := "model.layers.0.self_attn.q_proj"
-	lr := &export.LoRA{Module: mod, R: 2, In: mcfg.HiddenSize, Out: mcfg.NumHeads * mcfg.HeadDim}
+	lr := &adapter.LoRA{Module: mod, R: 2, In: mcfg.HiddenSize, Out: mcfg.NumHeads * mcfg.HeadDim}
 	lr.A = make([]float32, lr.R*lr.In)
 	lr.B = make([]float32, lr.Out*lr.R)
 	ad.Layers[mod] = lr
-	require.NoError(t, export.WriteAdapter(store.AdapterDir(rec.ID), ad, false))
+	require.NoError(t, adapter.WriteAdapter(store.AdapterDir(rec.ID), ad, false))
 
 	env, stdout, stderr := exportEnv(ws)
 	require.NoError(t, Run(context.Background(), env, []string{"export", "--run", rec.ID, "--format", "gguf", "--quant", "q8_0"}), stderr.String())

@@ -16,4 +16,7 @@
 // renamed into place only when complete, so a failure or a cancellation
 // never leaves a half-written export under the final name. Progress is
 // published on the events topic "export.progress".
+//
+// The PEFT adapter itself (adapter_config.json, tensor names, reading and
+// writing, the LoRA scale) is backend/adapter's; export converts it.
 package export

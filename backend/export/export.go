@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/whetstone-ai/whetstone/backend/adapter"
 	"github.com/whetstone-ai/whetstone/backend/events"
 	"github.com/whetstone-ai/whetstone/backend/gguf"
 	"github.com/whetstone-ai/whetstone/backend/safefile"
@@ -176,13 +177,13 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if err := safefile.CheckReplaceable(req.OutDir, req.Overwrite); err != nil {
 		return res, err
 	}
-	var adapter *Adapter
+	var ad *adapter.Adapter
 	if req.AdapterDir != "" {
-		if adapter, err = ReadAdapter(req.AdapterDir); err != nil {
+		if ad, err = adapter.ReadAdapter(req.AdapterDir); err != nil {
 			return res, err
 		}
 	}
-	if adapter == nil && req.Format.NeedsAdapter() {
+	if ad == nil && req.Format.NeedsAdapter() {
 		return res, fmt.Errorf("export %s: an adapter directory is required", req.Format)
 	}
 	name := req.Name
@@ -192,11 +193,11 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	switch req.Format {
 	case FormatPEFT:
 		if req.BaseModelName != "" {
-			adapter.Config.BaseModelNameOrPath = req.BaseModelName
+			ad.Config.BaseModelNameOrPath = req.BaseModelName
 		}
 		err = writeDirAtomic(req.OutDir, req.Overwrite, func(tmp string) error {
 			p.emit("weights", 0, 1, "")
-			if err := writeAdapterFiles(tmp, adapter); err != nil {
+			if err := adapter.WriteFiles(tmp, ad); err != nil {
 				return err
 			}
 			p.emit("weights", 1, 1, "")
@@ -207,7 +208,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		if derr != nil {
 			return res, derr
 		}
-		err = withSource(req.BaseDir, adapter, func(src *source) error {
+		err = withSource(req.BaseDir, ad, func(src *source) error {
 			return writeDirAtomic(req.OutDir, req.Overwrite, func(tmp string) error {
 				return writeMerged(ctx, src, tmp, dtype, req.MaxShardBytes, p)
 			})
@@ -219,7 +220,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 				return res, err
 			}
 		}
-		err = withSource(req.BaseDir, adapter, func(src *source) error {
+		err = withSource(req.BaseDir, ad, func(src *source) error {
 			w, err := buildGGUF(ctx, src, quant, name, p)
 			if err != nil {
 				return err
@@ -245,8 +246,8 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 			}
 		}
 		// The base model is opened to check that the adapter fits it.
-		err = withSource(req.BaseDir, adapter, func(src *source) error {
-			w, err := buildLoRAGGUF(ctx, src.cfg, adapter, quant, name, p)
+		err = withSource(req.BaseDir, ad, func(src *source) error {
+			w, err := buildLoRAGGUF(ctx, src.cfg, ad, quant, name, p)
 			if err != nil {
 				return err
 			}
@@ -282,11 +283,11 @@ func LoRAGGUFFileName(name string, quant gguf.TensorType) string {
 	return fmt.Sprintf("%s-lora-%s.gguf", name, strings.ToLower(quant.String()))
 }
 
-func withSource(baseDir string, adapter *Adapter, fn func(*source) error) error {
+func withSource(baseDir string, ad *adapter.Adapter, fn func(*source) error) error {
 	if baseDir == "" {
 		return errors.New("no base model directory")
 	}
-	src, err := openSource(baseDir, adapter)
+	src, err := openSource(baseDir, ad)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/whetstone-ai/whetstone/backend/adapter"
 	"github.com/whetstone-ai/whetstone/backend/events"
 	"github.com/whetstone-ai/whetstone/backend/gguf"
 	"github.com/whetstone-ai/whetstone/backend/safefile"
@@ -18,10 +19,10 @@ import (
 )
 
 // writeAdapterDir saves ad as a PEFT directory through the public export.
-func writeAdapterDir(t *testing.T, ad *Adapter, dir string) {
+func writeAdapterDir(t *testing.T, ad *adapter.Adapter, dir string) {
 	t.Helper()
 	src := t.TempDir()
-	require.NoError(t, writeAdapterFiles(src, ad))
+	require.NoError(t, adapter.WriteFiles(src, ad))
 	_, err := Run(context.Background(), Request{Format: FormatPEFT, AdapterDir: src, OutDir: dir})
 	require.NoError(t, err)
 }
@@ -30,14 +31,14 @@ func TestPEFTRoundTrip(t *testing.T) {
 	ad := randomAdapter(1, 4)
 	ad.Config.UseRSLoRA = true
 	src := t.TempDir()
-	require.NoError(t, writeAdapterFiles(src, ad))
+	require.NoError(t, adapter.WriteFiles(src, ad))
 	out := filepath.Join(t.TempDir(), "peft")
 	rec := &events.Recorder{}
 	res, err := Run(context.Background(), Request{Format: FormatPEFT, AdapterDir: src, OutDir: out, BaseModelName: "google/gemma-3-270m-it", Emitter: rec})
 	require.NoError(t, err)
-	require.ElementsMatch(t, []string{AdapterConfigFile, AdapterWeightsFile}, res.Files)
+	require.ElementsMatch(t, []string{adapter.AdapterConfigFile, adapter.AdapterWeightsFile}, res.Files)
 
-	back, err := ReadAdapter(out)
+	back, err := adapter.ReadAdapter(out)
 	require.NoError(t, err)
 	require.Equal(t, ad.Modules(), back.Modules())
 	for _, m := range ad.Modules() {
@@ -47,7 +48,7 @@ func TestPEFTRoundTrip(t *testing.T) {
 
 	// The JSON has exactly PEFT's field names and values.
 	var raw map[string]any
-	data, err := os.ReadFile(filepath.Join(out, AdapterConfigFile))
+	data, err := os.ReadFile(filepath.Join(out, adapter.AdapterConfigFile))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, &raw))
 	for k, v := range map[string]any{
@@ -60,7 +61,7 @@ func TestPEFTRoundTrip(t *testing.T) {
 	require.Equal(t, []any{"q_proj", "v_proj"}, raw["target_modules"])
 
 	// Tensor names and shapes are PEFT's.
-	f, err := safetensors.Open(filepath.Join(out, AdapterWeightsFile))
+	f, err := safetensors.Open(filepath.Join(out, adapter.AdapterWeightsFile))
 	require.NoError(t, err)
 	defer f.Close()
 	info, ok := f.Info("base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight")
@@ -76,30 +77,6 @@ func TestPEFTRoundTrip(t *testing.T) {
 	last := evs[len(evs)-1]
 	require.Equal(t, ProgressTopic, last.Topic)
 	require.Equal(t, "done", last.Payload.(Progress).Stage)
-}
-
-func TestReadAdapterRejectsBadInput(t *testing.T) {
-	dir := t.TempDir()
-	ad := randomAdapter(2, 4)
-	require.NoError(t, writeAdapterFiles(dir, ad))
-	cfgPath := filepath.Join(dir, AdapterConfigFile)
-
-	data, _ := os.ReadFile(cfgPath)
-	require.NoError(t, os.WriteFile(cfgPath, []byte(strings.Replace(string(data), `"use_dora": false`, `"use_dora": true`, 1)), 0o644))
-	_, err := ReadAdapter(dir)
-	require.ErrorContains(t, err, "DoRA")
-	require.ErrorContains(t, err, cfgPath)
-
-	require.NoError(t, os.WriteFile(cfgPath, []byte(strings.Replace(string(data), `"r": 4`, `"r": 8`, 1)), 0o644))
-	_, err = ReadAdapter(dir)
-	require.ErrorContains(t, err, "config r is 8")
-
-	require.NoError(t, os.WriteFile(cfgPath, []byte("{"), 0o644))
-	_, err = ReadAdapter(dir)
-	require.ErrorContains(t, err, cfgPath)
-
-	_, err = ReadAdapter(t.TempDir())
-	require.ErrorContains(t, err, AdapterConfigFile)
 }
 
 func TestMergedRoundTrip(t *testing.T) {
@@ -308,7 +285,7 @@ func TestExportFailuresLeaveNothing(t *testing.T) {
 	l := ad.Layers["model.layers.0.self_attn.q_proj"]
 	l.Out, l.B = 32, l.B[:32*4]
 	adDir := t.TempDir()
-	require.NoError(t, writeAdapterFiles(adDir, ad))
+	require.NoError(t, adapter.WriteFiles(adDir, ad))
 	rec := &events.Recorder{}
 	_, err := Run(context.Background(), Request{Format: FormatGGUF, BaseDir: base, AdapterDir: adDir, OutDir: out, Emitter: rec})
 	require.ErrorContains(t, err, "model.layers.0.self_attn.q_proj")
@@ -396,7 +373,7 @@ func TestMergedBF16IsLosslessForUntouchedWeights(t *testing.T) {
 	}
 	ad := randomAdapter(22, 4)
 	adDir := filepath.Join(t.TempDir(), "adapter")
-	require.NoError(t, WriteAdapter(adDir, ad, false))
+	require.NoError(t, adapter.WriteAdapter(adDir, ad, false))
 	out := filepath.Join(t.TempDir(), "merged")
 	_, err = Run(context.Background(), Request{Format: FormatMerged, BaseDir: base, AdapterDir: adDir, OutDir: out})
 	require.NoError(t, err)

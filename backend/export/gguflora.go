@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/whetstone-ai/whetstone/backend/adapter"
 	"github.com/whetstone-ai/whetstone/backend/gguf"
 	"github.com/whetstone-ai/whetstone/backend/model"
 )
@@ -15,7 +16,7 @@ import (
 // [in, r] and ".lora_b" with [r, out], which is PEFT's row-major A [r, in]
 // and B [out, r] unchanged. llama.cpp scales B·A by alpha/r, so a
 // rank-stabilised adapter's alpha is stored as alpha·√r.
-func buildLoRAGGUF(ctx context.Context, cfg *model.Config, ad *Adapter, quant gguf.TensorType, name string, p progress) (*gguf.Writer, error) {
+func buildLoRAGGUF(ctx context.Context, cfg *model.Config, ad *adapter.Adapter, quant gguf.TensorType, name string, p progress) (*gguf.Writer, error) {
 	arch, err := ggufArchName(cfg.Arch)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/whetstone-ai/whetstone/backend/adapter"
 	"github.com/whetstone-ai/whetstone/backend/gguf"
 )
 
@@ -16,7 +17,7 @@ func TestGGUFLoRAExport(t *testing.T) {
 	ad := randomAdapter(13, 4)
 	ad.Config.UseRSLoRA = true
 	adDir := filepath.Join(t.TempDir(), "adapter")
-	require.NoError(t, WriteAdapter(adDir, ad, false))
+	require.NoError(t, adapter.WriteAdapter(adDir, ad, false))
 
 	out := filepath.Join(t.TempDir(), "lora")
 	res, err := Run(context.Background(), Request{Format: FormatGGUFLoRA, BaseDir: base, AdapterDir: adDir, OutDir: out, Name: "tiny"})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/whetstone-ai/whetstone/backend/adapter"
 	"github.com/whetstone-ai/whetstone/backend/safetensors"
 )
 
@@ -107,16 +108,16 @@ func writeTinyTokenizer(t *testing.T, dir string) {
 
 // randomAdapter builds an adapter on q_proj and v_proj of every layer with
 // non-zero B so the merge changes the weights.
-func randomAdapter(seed uint64, r int) *Adapter {
+func randomAdapter(seed uint64, r int) *adapter.Adapter {
 	rng := rand.New(rand.NewPCG(seed, 11))
-	ad := &Adapter{Config: NewAdapterConfig("tiny-gemma", r, 16, 0.05, []string{"q_proj", "v_proj"}, false), Layers: map[string]*LoRA{}}
+	ad := &adapter.Adapter{Config: adapter.NewAdapterConfig("tiny-gemma", r, 16, 0.05, []string{"q_proj", "v_proj"}, false), Layers: map[string]*adapter.LoRA{}}
 	for l := 0; l < tinyLayers; l++ {
 		for _, m := range []struct {
 			name    string
 			in, out int
 		}{{"q_proj", tinyHidden, tinyHeads * tinyHeadDim}, {"v_proj", tinyHidden, tinyKV * tinyHeadDim}} {
 			mod := fmt.Sprintf("model.layers.%d.self_attn.%s", l, m.name)
-			lr := &LoRA{Module: mod, R: r, In: m.in, Out: m.out, A: make([]float32, r*m.in), B: make([]float32, m.out*r)}
+			lr := &adapter.LoRA{Module: mod, R: r, In: m.in, Out: m.out, A: make([]float32, r*m.in), B: make([]float32, m.out*r)}
 			for i := range lr.A {
 				lr.A[i] = float32(rng.NormFloat64() * 0.1)
 			}
@@ -138,7 +139,7 @@ func writeJSON(t *testing.T, path string, v any) {
 
 // mergedReference computes W + scale·B·A in float64, independently of
 // LoRA.Delta.
-func mergedReference(w []float32, l *LoRA, scale float64) []float64 {
+func mergedReference(w []float32, l *adapter.LoRA, scale float64) []float64 {
 	out := make([]float64, len(w))
 	for o := 0; o < l.Out; o++ {
 		for i := 0; i < l.In; i++ {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/whetstone-ai/whetstone/backend/adapter"
 	"github.com/whetstone-ai/whetstone/backend/gguf"
 	"github.com/whetstone-ai/whetstone/backend/model"
 	"github.com/whetstone-ai/whetstone/backend/safetensors"
@@ -301,13 +302,13 @@ func (p *interopPrep) addLoRA(t *testing.T, m *model.Model, base string) {
 	state, err := m.LoRAState()
 	require.NoError(t, err)
 	rng := rand.New(rand.NewPCG(9, 9))
-	ad := &Adapter{Config: NewAdapterConfig("tiny", 4, 8, 0, model.AllLinear, false), Layers: map[string]*LoRA{}}
+	ad := &adapter.Adapter{Config: adapter.NewAdapterConfig("tiny", 4, 8, 0, model.AllLinear, false), Layers: map[string]*adapter.LoRA{}}
 	for i := range state {
-		module, which, err := parsePeftName(state[i].Name)
+		module, which, err := adapter.ParseTensorName(state[i].Name)
 		require.NoError(t, err)
 		l := ad.Layers[module]
 		if l == nil {
-			l = &LoRA{Module: module, R: 4}
+			l = &adapter.LoRA{Module: module, R: 4}
 			ad.Layers[module] = l
 		}
 		if which == "B" {
@@ -323,7 +324,7 @@ func (p *interopPrep) addLoRA(t *testing.T, m *model.Model, base string) {
 	p.oursLoRA, err = m.Logits(p.prompt)
 	require.NoError(t, err)
 	adDir := filepath.Join(t.TempDir(), "adapter")
-	require.NoError(t, WriteAdapter(adDir, ad, false))
+	require.NoError(t, adapter.WriteAdapter(adDir, ad, false))
 
 	loraOut := filepath.Join(t.TempDir(), "lora")
 	_, err = Run(context.Background(), Request{Format: FormatGGUFLoRA, BaseDir: base, AdapterDir: adDir, OutDir: loraOut, Name: "tiny"})

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/whetstone-ai/whetstone/backend/adapter"
 	"github.com/whetstone-ai/whetstone/backend/model"
 	"github.com/whetstone-ai/whetstone/backend/safetensors"
 )
@@ -13,15 +14,15 @@ import (
 // weight returns W + scale·B·A when the adapter adapts that module. One
 // tensor is materialised at a time.
 type source struct {
-	dir     string
-	cfg     *model.Config
-	ckpt    *safetensors.Checkpoint
-	adapter *Adapter
+	dir  string
+	cfg  *model.Config
+	ckpt *safetensors.Checkpoint
+	ad   *adapter.Adapter
 	// loraFor maps a base tensor name to its adapter layer.
-	loraFor map[string]*LoRA
+	loraFor map[string]*adapter.LoRA
 }
 
-func openSource(baseDir string, adapter *Adapter) (*source, error) {
+func openSource(baseDir string, ad *adapter.Adapter) (*source, error) {
 	cfg, err := model.LoadConfig(filepath.Join(baseDir, "config.json"))
 	if err != nil {
 		return nil, err
@@ -30,10 +31,10 @@ func openSource(baseDir string, adapter *Adapter) (*source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open base model %s: %w", baseDir, err)
 	}
-	s := &source{dir: baseDir, cfg: cfg, ckpt: ckpt, adapter: adapter, loraFor: map[string]*LoRA{}}
-	if adapter != nil {
-		for _, m := range adapter.Modules() {
-			l := adapter.Layers[m]
+	s := &source{dir: baseDir, cfg: cfg, ckpt: ckpt, ad: ad, loraFor: map[string]*adapter.LoRA{}}
+	if ad != nil {
+		for _, m := range ad.Modules() {
+			l := ad.Layers[m]
 			name, ok := s.resolve(m + ".weight")
 			if !ok {
 				ckpt.Close()
@@ -74,7 +75,7 @@ func (s *source) float32(name string) ([]float32, error) {
 		return nil, err
 	}
 	if l := s.loraFor[name]; l != nil {
-		d := l.Delta(s.adapter.Config.Scale())
+		d := l.Delta(s.ad.Config.Scale())
 		for i := range vals {
 			vals[i] += d[i]
 		}

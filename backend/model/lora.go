@@ -13,6 +13,8 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	mlmodel "github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/support/xslices"
+
+	"github.com/whetstone-ai/whetstone/backend/adapter"
 )
 
 // AllLinear is every projection LoRA can adapt.
@@ -33,13 +35,8 @@ type LoRAConfig struct {
 	Seed int64
 }
 
-// Scale is the factor applied to B·A.
-func (c LoRAConfig) Scale() float64 {
-	if c.RSLoRA {
-		return c.Alpha / math.Sqrt(float64(c.Rank))
-	}
-	return c.Alpha / float64(c.Rank)
-}
+// Scale is the factor applied to B·A (adapter.Scale).
+func (c LoRAConfig) Scale() float64 { return adapter.Scale(c.Alpha, c.Rank, c.RSLoRA) }
 
 func (c *LoRAConfig) validate() error {
 	if c.Rank <= 0 {

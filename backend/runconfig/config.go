@@ -4,7 +4,10 @@
 // started: the run store saves it verbatim next to the run's results.
 package runconfig
 
-import "github.com/whetstone-ai/whetstone/backend/dataset"
+import (
+	"github.com/whetstone-ai/whetstone/backend/adapter"
+	"github.com/whetstone-ai/whetstone/backend/dataset"
+)
 
 // Config is everything a training run needs. Field names are identical in
 // YAML and JSON (snake_case) so a file written by the UI can be edited by hand
@@ -53,16 +56,8 @@ type LoRA struct {
 }
 
 // Scale is the factor applied to the adapter's output: alpha/r, or
-// alpha/sqrt(r) with rank-stabilised LoRA.
-func (l LoRA) Scale() float64 {
-	if l.R <= 0 {
-		return 0
-	}
-	if l.RSLoRA {
-		return l.Alpha / sqrt(float64(l.R))
-	}
-	return l.Alpha / float64(l.R)
-}
+// alpha/sqrt(r) with rank-stabilised LoRA (adapter.Scale).
+func (l LoRA) Scale() float64 { return adapter.Scale(l.Alpha, l.R, l.RSLoRA) }
 
 // Dataset says where the conversations come from and how to read them.
 type Dataset struct {

@@ -2,13 +2,10 @@ package runconfig
 
 import (
 	"fmt"
-	"math"
 	"sort"
 
 	"github.com/whetstone-ai/whetstone/backend/dataset"
 )
-
-func sqrt(x float64) float64 { return math.Sqrt(x) }
 
 // Default returns the settings of Unsloth's Gemma 3 notebook: r=8, alpha=8,
 // no dropout, AdamW with lr 2e-4 and weight decay 0.01, linear schedule with

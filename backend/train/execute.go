@@ -11,10 +11,10 @@ import (
 
 	"github.com/gomlx/compute"
 
+	"github.com/whetstone-ai/whetstone/backend/adapter"
 	"github.com/whetstone-ai/whetstone/backend/batch"
 	"github.com/whetstone-ai/whetstone/backend/chattemplate"
 	"github.com/whetstone-ai/whetstone/backend/dataset"
-	"github.com/whetstone-ai/whetstone/backend/export"
 	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/model"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
@@ -349,16 +349,16 @@ func saveAdapter(dir string, m *model.Model, cfg runconfig.Config, replace func(
 		tensors = append(tensors, t)
 	}
 	lc := m.LoRA()
-	ac := export.NewAdapterConfig(cfg.Model.Source, lc.Rank, lc.Alpha, lc.Dropout, lc.TargetModules, lc.RSLoRA)
+	ac := adapter.NewAdapterConfig(cfg.Model.Source, lc.Rank, lc.Alpha, lc.Dropout, lc.TargetModules, lc.RSLoRA)
 	data, err := json.MarshalIndent(ac, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encode %s: %w", export.AdapterConfigFile, err)
+		return fmt.Errorf("encode %s: %w", adapter.AdapterConfigFile, err)
 	}
 	err = replace(dir, func(tmp string) error {
-		if err := safetensors.WriteFile(filepath.Join(tmp, export.AdapterWeightsFile), tensors, map[string]string{"format": "pt"}); err != nil {
+		if err := safetensors.WriteFile(filepath.Join(tmp, adapter.AdapterWeightsFile), tensors, map[string]string{"format": "pt"}); err != nil {
 			return err
 		}
-		return writeSynced(filepath.Join(tmp, export.AdapterConfigFile), data)
+		return writeSynced(filepath.Join(tmp, adapter.AdapterConfigFile), data)
 	})
 	if err != nil {
 		return fmt.Errorf("save adapter: %w", err)

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/whetstone-ai/whetstone/backend/adapter"
 	"github.com/whetstone-ai/whetstone/backend/batch"
 	"github.com/whetstone-ai/whetstone/backend/chattemplate"
 	"github.com/whetstone-ai/whetstone/backend/demo"
-	"github.com/whetstone-ai/whetstone/backend/export"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
 	"github.com/whetstone-ai/whetstone/backend/runs"
 	"github.com/whetstone-ai/whetstone/backend/tokenizer"
@@ -143,7 +143,7 @@ func TestTinyGemmaTrainsOnFineTomeRows(t *testing.T) {
 		t.Errorf("validation loss did not decrease: %v", val)
 	}
 	// The adapter is a PEFT directory the export code reads back.
-	ad, err := export.ReadAdapter(f.store.AdapterDir(rec.ID))
+	ad, err := adapter.ReadAdapter(f.store.AdapterDir(rec.ID))
 	if err != nil {
 		t.Fatal(err)
 	}

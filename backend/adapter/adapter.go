@@ -1,4 +1,8 @@
-package export
+// Package adapter owns the PEFT LoRA adapter: its adapter_config.json,
+// its tensor names, reading and writing its folder, and the LoRA scale.
+// Training writes adapters in this format, chat reads them and export
+// converts them (merged, GGUF), all through this package.
+package adapter
 
 import (
 	"encoding/json"
@@ -9,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/whetstone-ai/whetstone/backend/safefile"
 	"github.com/whetstone-ai/whetstone/backend/safetensors"
 )
 
@@ -69,21 +74,25 @@ func NewAdapterConfig(base string, r int, alpha, dropout float64, targets []stri
 	}
 }
 
-// Scale is the factor PEFT applies to B·A: alpha/r, or alpha/sqrt(r) with
-// rank-stabilised LoRA.
-func (c AdapterConfig) Scale() float64 {
-	if c.R <= 0 {
+// Scale is the factor LoRA applies to B·A: alpha/r, or alpha/sqrt(r) with
+// rank-stabilised LoRA (0 for a rank that is not positive). It is the one
+// definition every package uses (runconfig, model, export).
+func Scale(alpha float64, r int, rslora bool) float64 {
+	if r <= 0 {
 		return 0
 	}
-	if c.UseRSLoRA {
-		return c.LoraAlpha / math.Sqrt(float64(c.R))
+	if rslora {
+		return alpha / math.Sqrt(float64(r))
 	}
-	return c.LoraAlpha / float64(c.R)
+	return alpha / float64(r)
 }
 
-// validate rejects configurations whose weights we could not apply
+// Scale is the factor PEFT applies to B·A (see Scale).
+func (c AdapterConfig) Scale() float64 { return Scale(c.LoraAlpha, c.R, c.UseRSLoRA) }
+
+// Validate rejects configurations whose weights we could not apply
 // faithfully.
-func (c AdapterConfig) validate() error {
+func (c AdapterConfig) Validate() error {
 	if c.PeftType != "" && c.PeftType != "LORA" {
 		return fmt.Errorf("peft_type %q is not supported (only LORA)", c.PeftType)
 	}
@@ -154,8 +163,8 @@ func (l *LoRA) Delta(scale float64) []float32 {
 	return out
 }
 
-// peftTensorNames maps a module to its saved PEFT tensor names.
-func peftTensorNames(module string) (a, b string) {
+// TensorNames maps a module to its saved PEFT tensor names.
+func TensorNames(module string) (a, b string) {
 	return peftPrefix + module + ".lora_A.weight", peftPrefix + module + ".lora_B.weight"
 }
 
@@ -172,7 +181,7 @@ func ReadAdapter(dir string) (*Adapter, error) {
 	if err := json.Unmarshal(data, &cfg); err != nil {
 		return nil, fmt.Errorf("read adapter %s: %w", cfgPath, err)
 	}
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("adapter %s: %w", cfgPath, err)
 	}
 	wPath := filepath.Join(dir, AdapterWeightsFile)
@@ -183,7 +192,7 @@ func ReadAdapter(dir string) (*Adapter, error) {
 	defer f.Close()
 	ad := &Adapter{Config: cfg, Layers: map[string]*LoRA{}}
 	for _, name := range f.Names() {
-		module, which, err := parsePeftName(name)
+		module, which, err := ParseTensorName(name)
 		if err != nil {
 			return nil, fmt.Errorf("adapter %s: %w", wPath, err)
 		}
@@ -226,7 +235,9 @@ func ReadAdapter(dir string) (*Adapter, error) {
 	return ad, nil
 }
 
-func parsePeftName(name string) (module, which string, err error) {
+// ParseTensorName splits a saved PEFT tensor name into its module path and
+// which of lora_A and lora_B it is ("A" or "B").
+func ParseTensorName(name string) (module, which string, err error) {
 	rest, ok := strings.CutPrefix(name, peftPrefix)
 	if !ok {
 		return "", "", fmt.Errorf("tensor %q does not start with %q (not a PEFT LoRA adapter?)", name, peftPrefix)
@@ -244,11 +255,11 @@ func parsePeftName(name string) (module, which string, err error) {
 	return "", "", fmt.Errorf("tensor %q is not a lora_A/lora_B weight", name)
 }
 
-// writeAdapterFiles writes adapter_config.json and adapter_model.safetensors
+// WriteFiles writes adapter_config.json and adapter_model.safetensors
 // into dir (which the caller makes atomic). Weights are stored as F32, the
 // dtype PEFT saves trained adapters in.
-func writeAdapterFiles(dir string, ad *Adapter) error {
-	if err := ad.Config.validate(); err != nil {
+func WriteFiles(dir string, ad *Adapter) error {
+	if err := ad.Config.Validate(); err != nil {
 		return fmt.Errorf("adapter config: %w", err)
 	}
 	var tensors []safetensors.Tensor
@@ -257,7 +268,7 @@ func writeAdapterFiles(dir string, ad *Adapter) error {
 		if len(l.A) != l.R*l.In || len(l.B) != l.Out*l.R {
 			return fmt.Errorf("adapter module %s: A has %d values for [%d,%d], B has %d for [%d,%d]", m, len(l.A), l.R, l.In, len(l.B), l.Out, l.R)
 		}
-		an, bn := peftTensorNames(m)
+		an, bn := TensorNames(m)
 		ta, err := safetensors.FromFloat32(an, safetensors.F32, []int{l.R, l.In}, l.A)
 		if err != nil {
 			return err
@@ -281,7 +292,8 @@ func writeAdapterFiles(dir string, ad *Adapter) error {
 // WriteAdapter saves an adapter as a PEFT directory (adapter_config.json +
 // adapter_model.safetensors), atomically: dir is replaced only when the
 // whole adapter is written. An existing non-empty dir is replaced only
-// when overwrite is set.
+// when overwrite is set, and only when Whetstone made it
+// (safefile.ReplaceOwnedDir).
 func WriteAdapter(dir string, ad *Adapter, overwrite bool) error {
-	return writeDirAtomic(dir, overwrite, func(tmp string) error { return writeAdapterFiles(tmp, ad) })
+	return safefile.ReplaceOwnedDir(dir, overwrite, func(tmp string) error { return WriteFiles(tmp, ad) })
 }
