@@ -30,6 +30,7 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/service"
 	"github.com/whetstone-ai/whetstone/backend/tokenizer/tokenizertest"
 	"github.com/whetstone-ai/whetstone/backend/train"
+	"github.com/whetstone-ai/whetstone/backend/train/executor"
 	"github.com/whetstone-ai/whetstone/backend/workspace"
 )
 
@@ -281,7 +282,7 @@ func openRuns(t *testing.T, ws string) *runs.Store {
 // process and returns its metrics.
 func finishInProcess(t *testing.T, store *runs.Store, id string) []runs.Metrics {
 	t.Helper()
-	q, err := runs.NewQueue(store, train.NewExecutor(train.Env{}), nil, runs.WithoutRestore())
+	q, err := runs.NewQueue(store, executor.New(executor.Env{}), nil, runs.WithoutRestore())
 	require.NoError(t, err)
 	q.Start(context.Background())
 	defer q.Close()

@@ -14,6 +14,7 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
 	"github.com/whetstone-ai/whetstone/backend/runs"
 	"github.com/whetstone-ai/whetstone/backend/train"
+	"github.com/whetstone-ai/whetstone/backend/train/executor"
 )
 
 // Runs starts, watches and manages training runs. Runs execute one at a
@@ -65,7 +66,7 @@ func (b *runBackend) get() (*runs.Store, *runs.Queue, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	env := train.Env{Hub: client, CacheDir: deps.Workspace.CacheDir()}
+	env := executor.Env{Hub: client, CacheDir: deps.Workspace.CacheDir()}
 	exec := func(ctx context.Context, job *runs.Job) error {
 		c, err := deps.compute.open()
 		if err != nil {
@@ -73,7 +74,7 @@ func (b *runBackend) get() (*runs.Store, *runs.Queue, error) {
 		}
 		e := env
 		e.Backend = c.backend
-		return train.NewExecutor(e)(ctx, job)
+		return executor.New(e)(ctx, job)
 	}
 	var opts []runs.QueueOption
 	if deps.OwnRunsOnly {

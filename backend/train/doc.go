@@ -19,7 +19,10 @@
 // resuming from it reproduces the uninterrupted run's losses exactly on the
 // same backend.
 //
-// Execute (execute.go) adapts the loop to the run queue of backend/runs:
-// it reads a runconfig.Config, loads model, tokenizer and data, trains,
-// and writes the final adapter.
+// The loop reports through its own small types (StepMetrics, Report,
+// Stopper, ErrPaused, ErrCancelled) and does not know the run queue:
+// backend/train/executor adapts it to backend/runs, reading a
+// runconfig.Config, loading model, tokenizer and data, training, writing
+// the final adapter (SaveAdapter, in backend/adapter's PEFT format) and
+// translating metrics, stops and errors to the run store's.
 package train

@@ -14,7 +14,6 @@ import (
 	gmodel "github.com/gomlx/gomlx/ml/model"
 
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
-	"github.com/whetstone-ai/whetstone/backend/runs"
 )
 
 // Options configure one execution of the training loop.
@@ -37,13 +36,13 @@ type Options struct {
 	Resumed func(step int) error
 
 	// Report receives the metrics of every optimiser step.
-	Report func(runs.Metrics) error
+	Report Report
 	// Checkpointed is told the step of each checkpoint written.
 	Checkpointed func(step int) error
 	// Logf receives human-readable progress lines.
 	Logf func(format string, args ...any)
-	// Stop is polled between optimiser steps.
-	Stop func() runs.Stop
+	// Stop is polled between optimiser steps; nil never stops.
+	Stop Stopper
 	// AfterStep runs after each step's metrics (and checkpoint); an error
 	// aborts the run as a crash would. For tests and the CLI's progress bar.
 	AfterStep func(step int) error
@@ -79,7 +78,7 @@ func TotalSteps(t runconfig.Training, microBatchesPerEpoch int) int {
 }
 
 // Run trains target on data, returning when the planned steps are done,
-// ctx ends, a stop is requested (runs.ErrPaused / runs.ErrCancelled), or
+// ctx ends, a stop is requested (ErrPaused / ErrCancelled), or
 // something fails. GoMLX panics are returned as errors.
 func Run(ctx context.Context, backend compute.Backend, target Target, data, val Data, opts Options) (res Result, err error) {
 	defer func() {
@@ -181,14 +180,14 @@ func Run(ctx context.Context, backend compute.Backend, target Target, data, val 
 			return res, err
 		}
 		if opts.Stop != nil {
-			switch opts.Stop() {
-			case runs.PauseRequested:
+			switch opts.Stop.StopRequested() {
+			case Pause:
 				if err := checkpoint(step-1, lastLoss); err != nil {
 					return res, err
 				}
-				return res, runs.ErrPaused
-			case runs.CancelRequested:
-				return res, runs.ErrCancelled
+				return res, ErrPaused
+			case Cancel:
+				return res, ErrCancelled
 			}
 		}
 		for k := 0; k < accum; k++ {
@@ -236,7 +235,7 @@ func Run(ctx context.Context, backend compute.Backend, target Target, data, val 
 		elapsedRun := time.Since(began).Seconds()
 		done := step - start.Step
 		rss, _ := processMemoryMB()
-		m := runs.Metrics{
+		m := StepMetrics{
 			Step: step, Epoch: float64(micro) / float64(data.Len()),
 			Loss: loss, ValLoss: valLoss, LR: float64(h.LR), GradNorm: norm,
 			TokensPerS: float64(tokensDone) / math.Max(elapsedRun, 1e-9),

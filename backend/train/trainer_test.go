@@ -17,7 +17,6 @@ import (
 
 	"github.com/whetstone-ai/whetstone/backend/model"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
-	"github.com/whetstone-ai/whetstone/backend/runs"
 )
 
 // patternBatches makes micro-batches of a learnable language: each row
@@ -93,12 +92,12 @@ func TestTrainingLowersValidationLossAndFreezesBase(t *testing.T) {
 	val, _ := NewBatches(patternBatches(4, 2, 32, 99), 0, false)
 	tc := testTraining(12)
 	tc.EvalEvery = 4
-	var metrics []runs.Metrics
+	var metrics []StepMetrics
 	gcPercent := func() int { p := debug.SetGCPercent(100); debug.SetGCPercent(p); return p }
 	gcBefore, gcDuring := gcPercent(), 0
 	res, err := Run(context.Background(), m.Backend(), ModelTarget(m), train, val, Options{
 		Training: tc, Seed: 3407,
-		Report: func(mt runs.Metrics) error {
+		Report: func(mt StepMetrics) error {
 			metrics = append(metrics, mt)
 			gcDuring = gcPercent()
 			return nil
@@ -286,18 +285,18 @@ func TestPauseWritesACheckpoint(t *testing.T) {
 	m := tinyModel(t, 0)
 	data, _ := NewBatches(patternBatches(4, 2, 32, 3), 1, true)
 	dir := t.TempDir()
-	stop := runs.Continue
+	stop := Continue
 	res, err := Run(context.Background(), m.Backend(), ModelTarget(m), data, nil, Options{
 		Training: testTraining(10), Seed: 1, CheckpointDir: dir,
-		Stop: func() runs.Stop { return stop },
+		Stop: StopFunc(func() StopRequest { return stop }),
 		AfterStep: func(step int) error {
 			if step == 3 {
-				stop = runs.PauseRequested
+				stop = Pause
 			}
 			return nil
 		},
 	})
-	if !errors.Is(err, runs.ErrPaused) || res.Step != 3 {
+	if !errors.Is(err, ErrPaused) || res.Step != 3 {
 		t.Fatalf("pause: step %d, %v", res.Step, err)
 	}
 	if steps, _ := Checkpoints(dir); !slices.Equal(steps, []int{3}) {

@@ -1,8 +1,15 @@
-package train
+// Package executor runs a queued training run: it is the run queue's
+// executor (backend/runs), reading the run's runconfig.Config, loading
+// model, tokenizer and data, training with backend/train and writing the
+// final adapter. It is the one place that translates between the training
+// loop's reports and stops (train.StepMetrics, train.Stopper,
+// train.ErrPaused) and the run store's (runs.Metrics, runs.Stop,
+// runs.ErrPaused), so the loop does not depend on the run queue.
+package executor
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,17 +18,14 @@ import (
 
 	"github.com/gomlx/compute"
 
-	"github.com/whetstone-ai/whetstone/backend/adapter"
 	"github.com/whetstone-ai/whetstone/backend/batch"
 	"github.com/whetstone-ai/whetstone/backend/chattemplate"
 	"github.com/whetstone-ai/whetstone/backend/dataset"
 	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/model"
-	"github.com/whetstone-ai/whetstone/backend/runconfig"
 	"github.com/whetstone-ai/whetstone/backend/runs"
-	"github.com/whetstone-ai/whetstone/backend/safefile"
-	"github.com/whetstone-ai/whetstone/backend/safetensors"
 	"github.com/whetstone-ai/whetstone/backend/tokenizer"
+	"github.com/whetstone-ai/whetstone/backend/train"
 )
 
 // Env is what executing a run needs from the application.
@@ -33,12 +37,13 @@ type Env struct {
 	Hub *hub.Client
 	// CacheDir keeps tokenized datasets between runs; empty disables it.
 	CacheDir string
-	// AfterStep is passed to Options.AfterStep (tests, progress output).
+	// AfterStep is passed to train.Options.AfterStep (tests, progress
+	// output).
 	AfterStep func(job *runs.Job, step int) error
 }
 
-// NewExecutor returns the runs.Executor that trains a queued run.
-func NewExecutor(env Env) runs.Executor {
+// New returns the runs.Executor that trains a queued run.
+func New(env Env) runs.Executor {
 	return func(ctx context.Context, job *runs.Job) error { return execute(ctx, env, job) }
 }
 
@@ -84,7 +89,7 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 	if err != nil {
 		return fmt.Errorf("batch training data: %w", err)
 	}
-	var valData Data
+	var valData train.Data
 	if n := len(prep.Validation); n > 0 {
 		// Evaluation takes micro-batches of batch_size too, but a small
 		// validation split is not an error: its batches shrink to fit
@@ -123,14 +128,16 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 	opts := p.Train
 	opts.CheckpointDir = job.Store.CheckpointsDir(job.ID)
 	opts.Resume, opts.ResumeStep = job.Resume, job.ResumeStep
-	opts.Report, opts.Checkpointed, opts.Logf, opts.Stop = job.Report, job.Checkpointed, job.Logf, job.StopRequested
+	opts.Report = func(m train.StepMetrics) error { return job.Report(runMetrics(m)) }
+	opts.Stop = train.StopFunc(func() train.StopRequest { return stopRequest(job.StopRequested()) })
+	opts.Checkpointed, opts.Logf = job.Checkpointed, job.Logf
 	opts.Resumed = func(step int) error {
 		// Steps after the checkpoint are replayed; drop their old lines.
 		return job.Store.TruncateMetrics(job.ID, step)
 	}
 	tc := opts.Training
 	job.Logf("training: %d steps of %d×%d sequences (effective batch %d), lr %g (%s, %d warmup steps), seed %d",
-		TotalSteps(tc, trainData.Len()), p.Batch.BatchSize, tc.GradAccum,
+		train.TotalSteps(tc, trainData.Len()), p.Batch.BatchSize, tc.GradAccum,
 		p.Batch.BatchSize*tc.GradAccum, tc.LearningRate, tc.Scheduler, tc.WarmupSteps, opts.Seed)
 	if env.AfterStep != nil {
 		opts.AfterStep = func(step int) error { return env.AfterStep(job, step) }
@@ -139,23 +146,20 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 	if backend == nil {
 		backend = m.Backend()
 	}
-	res, err := Run(ctx, backend, ModelTarget(m), trainData, valData, opts)
+	res, err := train.Run(ctx, backend, train.ModelTarget(m), trainData, valData, opts)
 	if err != nil {
-		return err
+		return runError(err)
 	}
 	job.Logf("training finished at step %d/%d", res.Step, res.TotalSteps)
 	adapterDir := job.Store.AdapterDir(job.ID)
-	if err := SaveAdapter(adapterDir, m, cfg); err != nil {
+	if err := train.SaveAdapter(adapterDir, m, cfg); err != nil {
 		return err
 	}
 	job.Logf("adapter saved to %s", adapterDir)
 	if p.Output != "" {
 		// training.output names a folder outside the run: it is replaced
 		// only if an earlier run wrote it (safefile.MarkerFile).
-		err := saveAdapter(p.Output, m, cfg, func(dst string, fill func(string) error) error {
-			return safefile.ReplaceOwnedDir(dst, true, fill)
-		})
-		if err != nil {
+		if err := train.SaveAdapterOwned(p.Output, m, cfg); err != nil {
 			return fmt.Errorf("copy the adapter to training.output (it stays in the run's folder %s): %w", adapterDir, err)
 		}
 		job.Logf("adapter copied to %s", p.Output)
@@ -267,7 +271,7 @@ func prepareData(ctx context.Context, env Env, d DataPlan, modelDir string, tok 
 
 func first(s []string, n int) []string { return s[:min(n, len(s))] }
 
-// epochData adapts batch.Epoch to Data: it plans an epoch when first
+// epochData adapts batch.Epoch to train.Data: it plans an epoch when first
 // asked and assembles each micro-batch on demand, so memory holds the
 // epoch's plan, not every batch's arrays. Packing can give epochs a
 // different number of batches; Len is the first epoch's count and other
@@ -312,56 +316,50 @@ func (d *epochData) load(epoch int) (*batch.Epoch, error) {
 	return ep, nil
 }
 
-// Len implements Data.
+// Len implements train.Data.
 func (d *epochData) Len() int { return d.n }
 
-// Batch implements Data.
-func (d *epochData) Batch(epoch, i int) (Batch, error) {
+// Batch implements train.Data.
+func (d *epochData) Batch(epoch, i int) (train.Batch, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	ep, err := d.load(epoch)
 	if err != nil {
-		return Batch{}, err
+		return train.Batch{}, err
 	}
 	b := ep.Batch(i % ep.Len())
-	return Batch{Rows: b.Size, Seq: b.Len, Tokens: b.Tokens, Labels: b.Labels, Positions: b.Positions, Segments: b.Segments}, nil
+	return train.Batch{Rows: b.Size, Seq: b.Len, Tokens: b.Tokens, Labels: b.Labels, Positions: b.Positions, Segments: b.Segments}, nil
 }
 
-// SaveAdapter writes the model's LoRA adapters as a PEFT adapter directory
-// (adapter_model.safetensors + adapter_config.json), atomically (see
-// safefile.ReplaceDir), so the run's adapter is always a complete one.
-func SaveAdapter(dir string, m *model.Model, cfg runconfig.Config) error {
-	return saveAdapter(dir, m, cfg, safefile.ReplaceDir)
+// runMetrics is a step's metrics as the run store records them.
+func runMetrics(m train.StepMetrics) runs.Metrics {
+	return runs.Metrics{
+		Step: m.Step, TotalSteps: m.TotalSteps, Epoch: m.Epoch,
+		Loss: m.Loss, ValLoss: m.ValLoss, LR: m.LR, GradNorm: m.GradNorm,
+		TokensPerS: m.TokensPerS, ElapsedS: m.ElapsedS, EtaS: m.EtaS,
+		RSSMB: m.RSSMB, DeviceMemMB: m.DeviceMemMB,
+	}
 }
 
-// saveAdapter writes the adapter into a folder that replace builds.
-func saveAdapter(dir string, m *model.Model, cfg runconfig.Config, replace func(string, func(string) error) error) error {
-	state, err := m.LoRAState()
-	if err != nil {
-		return err
+// stopRequest is the queue's stop request as the training loop reads it.
+func stopRequest(s runs.Stop) train.StopRequest {
+	switch s {
+	case runs.PauseRequested:
+		return train.Pause
+	case runs.CancelRequested:
+		return train.Cancel
 	}
-	tensors := make([]safetensors.Tensor, 0, len(state))
-	for _, ht := range state {
-		t, err := safetensors.FromFloat32(ht.Name, safetensors.F32, ht.Shape, ht.Data)
-		if err != nil {
-			return err
-		}
-		tensors = append(tensors, t)
+	return train.Continue
+}
+
+// runError is the loop's error as the queue reads it: a requested pause or
+// cancellation becomes runs.ErrPaused or runs.ErrCancelled.
+func runError(err error) error {
+	switch {
+	case errors.Is(err, train.ErrPaused):
+		return runs.ErrPaused
+	case errors.Is(err, train.ErrCancelled):
+		return runs.ErrCancelled
 	}
-	lc := m.LoRA()
-	ac := adapter.NewAdapterConfig(cfg.Model.Source, lc.Rank, lc.Alpha, lc.Dropout, lc.TargetModules, lc.RSLoRA)
-	data, err := json.MarshalIndent(ac, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", adapter.AdapterConfigFile, err)
-	}
-	err = replace(dir, func(tmp string) error {
-		if err := safetensors.WriteFile(filepath.Join(tmp, adapter.AdapterWeightsFile), tensors, map[string]string{"format": "pt"}); err != nil {
-			return err
-		}
-		return writeSynced(filepath.Join(tmp, adapter.AdapterConfigFile), data)
-	})
-	if err != nil {
-		return fmt.Errorf("save adapter: %w", err)
-	}
-	return nil
+	return err
 }

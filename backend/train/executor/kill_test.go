@@ -1,6 +1,6 @@
 //go:build unix
 
-package train
+package executor
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/whetstone-ai/whetstone/backend/runs"
+	"github.com/whetstone-ai/whetstone/backend/train"
 )
 
 // The child half of TestKill9ThenResume: it trains the run named by the
@@ -26,7 +27,7 @@ func init() {
 	if err != nil {
 		os.Exit(3)
 	}
-	q, err := runs.NewQueue(store, NewExecutor(Env{AfterStep: func(job *runs.Job, step int) error {
+	q, err := runs.NewQueue(store, New(Env{AfterStep: func(job *runs.Job, step int) error {
 		if step == 6 {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {}
@@ -65,9 +66,9 @@ func TestKill9ThenResume(t *testing.T) {
 	if got.State != runs.Interrupted || !got.State.Resumable() || got.Step != 6 || got.LastCheckpoint != 5 {
 		t.Fatalf("after kill -9: %+v", got)
 	}
-	if steps, _ := Checkpoints(store.CheckpointsDir(rec.ID)); len(steps) == 0 || steps[0] != 5 {
+	if steps, _ := train.Checkpoints(store.CheckpointsDir(rec.ID)); len(steps) == 0 || steps[0] != 5 {
 		t.Fatalf("checkpoints after kill -9: %v", steps)
-	} else if err := VerifyCheckpoint(filepath.Join(store.CheckpointsDir(rec.ID), "5")); err != nil {
+	} else if err := train.VerifyCheckpoint(filepath.Join(store.CheckpointsDir(rec.ID), "5")); err != nil {
 		t.Fatal(err)
 	}
 
@@ -87,7 +88,7 @@ func TestKill9ThenResume(t *testing.T) {
 		t.Fatalf("with a truncated state.json: %+v, %v", got, err)
 	}
 
-	q, _ := runs.NewQueue(store, NewExecutor(Env{}), nil, runs.WithoutRestore())
+	q, _ := runs.NewQueue(store, New(Env{}), nil, runs.WithoutRestore())
 	ctx := context.Background()
 	q.Start(ctx)
 	defer q.Close()

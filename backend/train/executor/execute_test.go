@@ -1,4 +1,4 @@
-package train
+package executor
 
 import (
 	"context"
@@ -92,7 +92,7 @@ func (f fixture) config(steps int) runconfig.Config {
 
 func runQueued(t *testing.T, f fixture, env Env, cfg runconfig.Config, resumeID string) runs.Record {
 	t.Helper()
-	q, err := runs.NewQueue(f.store, NewExecutor(env), nil)
+	q, err := runs.NewQueue(f.store, New(env), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

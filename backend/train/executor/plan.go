@@ -1,4 +1,4 @@
-package train
+package executor
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/dataset"
 	"github.com/whetstone-ai/whetstone/backend/model"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
+	"github.com/whetstone-ai/whetstone/backend/train"
 )
 
 // Plan is what a run config asks of the executor, as the typed options of
@@ -25,7 +26,7 @@ type Plan struct {
 	Batch batch.BatchOptions
 	// Train is the trainer's options; the executor adds the run's
 	// checkpoint folder, its resume point and its callbacks.
-	Train Options
+	Train train.Options
 	// Output is a folder the adapter is copied to after training ("" for
 	// none).
 	Output string
@@ -101,7 +102,7 @@ func plan(cfg runconfig.Config) (Plan, error) {
 		LoRA: model.LoRAConfig{Rank: cfg.LoRA.R, Alpha: cfg.LoRA.Alpha, Dropout: cfg.LoRA.Dropout, RSLoRA: cfg.LoRA.RSLoRA,
 			TargetModules: slices.Clone(cfg.LoRA.Targets), Seed: cfg.Seed},
 		Batch: batch.BatchOptions{BatchSize: t.BatchSize, MaxLen: t.MaxSeqLen, Pack: t.Packing, Seed: uint64(cfg.Seed)},
-		Train: Options{Training: trainerSettings(t), Seed: cfg.Seed,
+		Train: train.Options{Training: trainerSettings(t), Seed: cfg.Seed,
 			CheckpointEvery: cfg.Checkpoint.Every, CheckpointKeep: cfg.Checkpoint.Keep},
 		Output: cfg.Output,
 	}, nil
