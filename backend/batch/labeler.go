@@ -12,7 +12,9 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/dataset"
 )
 
-// IgnoreLabel marks a position the loss skips (PyTorch's -100 convention).
+// IgnoreLabel marks a position the loss skips (PyTorch's -100 convention);
+// model.IgnoreIndex, which the loss reads, is the same value (checked in
+// backend/train/executor).
 const IgnoreLabel int32 = -100
 
 // Encoder tokenizes text with byte offsets; *tokenizer.Tokenizer is one.

@@ -7,7 +7,8 @@ import (
 )
 
 // IgnoreIndex marks label positions that do not count in the loss, as in
-// PyTorch's cross_entropy.
+// PyTorch's cross_entropy. batch.IgnoreLabel, which the data pipeline
+// writes, is the same value (checked in backend/train/executor).
 const IgnoreIndex = -100
 
 // LossChunkElements bounds the logits materialized at once by the loss:

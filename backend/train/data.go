@@ -7,8 +7,9 @@ import (
 
 // Batch is one micro-batch of packed or padded sequences, row-major
 // [Rows, Seq]. Labels are aligned with Tokens (the model shifts them) and
-// hold -100 where no loss is taken; Segments number the sequences packed in
-// a row from 1, with 0 for padding; Positions restart at 0 per sequence.
+// hold model.IgnoreIndex (-100) where no loss is taken; Segments number
+// the sequences packed in a row from 1, with 0 for padding; Positions
+// restart at 0 per sequence.
 type Batch struct {
 	Rows, Seq int
 	Tokens    []int32
