@@ -261,7 +261,9 @@ func ParseMappingKeys(pairs map[string]string) (Mapping, []KeyError) {
 	setBy := map[int]string{} // mappingNames index -> the key that set it
 	for _, k := range keys {
 		v := pairs[k]
-		fail := func(format string, args ...any) { errs = append(errs, KeyError{Key: k, Msg: fmt.Sprintf(format, args...)}) }
+		fail := func(format string, args ...any) {
+			errs = append(errs, KeyError{Key: k, Msg: fmt.Sprintf(format, args...)})
+		}
 		if name, ok := strings.CutPrefix(k, "roles."); ok {
 			name = strings.ToLower(strings.TrimSpace(name))
 			role := strings.ToLower(strings.TrimSpace(v))
