@@ -19,7 +19,6 @@ import (
 	"github.com/gomlx/compute"
 
 	"github.com/whetstone-ai/whetstone/backend/batch"
-	"github.com/whetstone-ai/whetstone/backend/chattemplate"
 	"github.com/whetstone-ai/whetstone/backend/dataset"
 	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/model"
@@ -226,10 +225,6 @@ func prepareData(ctx context.Context, env Env, d DataPlan, modelDir string, tok 
 		return nil, err
 	}
 	dsOpts.Files = files
-	renderer, err := chattemplate.NewRenderer(tok.Config())
-	if err != nil {
-		return nil, fmt.Errorf("model's chat template: %w", err)
-	}
 	var tmplSrc, tokHash string
 	if env.CacheDir != "" {
 		// The cache key must change when the tokenizer does.
@@ -240,10 +235,12 @@ func prepareData(ctx context.Context, env Env, d DataPlan, modelDir string, tok 
 		}
 	}
 	bc := batch.Config{
-		Path: d.Path, Dataset: dsOpts,
-		Encoder: tok, Template: batch.ChatTemplate{Renderer: renderer}, Mode: d.Mode, EOS: tok.Config().EOSID,
+		Path: d.Path, Dataset: dsOpts, Mode: d.Mode,
 		TokenizerHash: tokHash, TemplateSource: tmplSrc, CacheDir: env.CacheDir,
 		Tokenize: d.Tokenize, Split: d.Split,
+	}
+	if err := bc.UseTokenizer(tok); err != nil {
+		return nil, err
 	}
 	if d.ValPath != "" {
 		vopts := d.Dataset
