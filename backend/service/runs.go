@@ -66,7 +66,15 @@ func (b *runBackend) get() (*runs.Store, *runs.Queue, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	env := executor.Env{Hub: client, CacheDir: deps.Workspace.CacheDir()}
+	env := executor.Env{Hub: client, CacheDir: deps.Workspace.CacheDir(),
+		// Training resolves its model with the services' own resolver, as
+		// chat and export of the run do.
+		ResolveModel: func(ctx context.Context, source, revision string) (string, error) {
+			d := deps
+			d.call = ctx
+			return d.modelDir(modelRefOf(runconfig.Model{Source: source, Revision: revision}), false)
+		},
+	}
 	exec := func(ctx context.Context, job *runs.Job) error {
 		c, err := deps.compute.open()
 		if err != nil {

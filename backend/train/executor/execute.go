@@ -36,6 +36,11 @@ type Env struct {
 	Hub *hub.Client
 	// CacheDir keeps tokenized datasets between runs; empty disables it.
 	CacheDir string
+	// ResolveModel turns a run's model (source and revision) into a
+	// folder. The services set their own resolver here, so training loads
+	// exactly what the New run form checked and chat and export load; nil
+	// resolves a local folder or, through Hub, a hub id.
+	ResolveModel func(ctx context.Context, source, revision string) (string, error)
 	// AfterStep is passed to train.Options.AfterStep (tests, progress
 	// output).
 	AfterStep func(job *runs.Job, step int) error
@@ -167,6 +172,9 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 }
 
 func resolveModel(ctx context.Context, env Env, mp ModelPlan) (string, error) {
+	if env.ResolveModel != nil {
+		return env.ResolveModel(ctx, mp.Source, mp.Revision)
+	}
 	ref := mp.Source
 	if info, err := os.Stat(ref); err == nil && info.IsDir() {
 		return ref, nil
