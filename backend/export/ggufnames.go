@@ -27,23 +27,11 @@ var layerTensorNames = map[string]string{
 	"mlp.down_proj":              "ffn_down",
 }
 
-// stripLanguageModel removes the prefixes multimodal checkpoints put
-// before the text model's tensors.
-func stripLanguageModel(name string) string {
-	if rest, ok := strings.CutPrefix(name, "language_model."); ok {
-		return rest
-	}
-	if rest, ok := strings.CutPrefix(name, "model.language_model."); ok {
-		return "model." + rest
-	}
-	return name
-}
-
 // ggufTensorName returns llama.cpp's name for a Hugging Face tensor, or
 // skip=true for tensors the text model does not use (vision tower, rotary
 // caches, a tied lm_head).
 func ggufTensorName(cfg *model.Config, hfName string) (name string, skip bool, err error) {
-	n := stripLanguageModel(hfName)
+	n := model.TextModelName(hfName)
 	switch {
 	case n == "model.embed_tokens.weight":
 		return "token_embd.weight", false, nil

@@ -3,7 +3,6 @@ package export
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	"github.com/whetstone-ai/whetstone/backend/adapter"
 	"github.com/whetstone-ai/whetstone/backend/model"
@@ -52,13 +51,9 @@ func openSource(baseDir string, ad *adapter.Adapter) (*source, error) {
 }
 
 // resolve finds a tensor by its Hugging Face name, also under the
-// "language_model." prefix multimodal Gemma 3 checkpoints use.
+// prefixes multimodal Gemma 3 checkpoints nest the text model under.
 func (s *source) resolve(name string) (string, bool) {
-	candidates := []string{name, "language_model." + name}
-	if rest, ok := strings.CutPrefix(name, "model."); ok {
-		candidates = append(candidates, "model.language_model."+rest)
-	}
-	for _, n := range candidates {
+	for _, n := range model.CheckpointNames(name) {
 		if _, ok := s.ckpt.Info(n); ok {
 			return n, true
 		}

@@ -101,6 +101,46 @@ type checkpointNames struct {
 	headPrefix  string // replaces "lm_head."
 }
 
+// nestings are the ways multimodal Gemma 3 checkpoints nest the text
+// model's tensors, each with the canonical prefix it stands for. Loading,
+// merging and GGUF naming all read them from here.
+var nestings = []struct{ nested, canonical string }{
+	{"model.language_model.", "model."},
+	{"language_model.model.", "model."},
+	{"language_model.lm_head.", "lm_head."},
+}
+
+// TextModelName maps a multimodal checkpoint's name of a text-model tensor
+// to its canonical name ("language_model.model.layers.0.…" and
+// "model.language_model.layers.0.…" to "model.layers.0.…"); any other name
+// comes back as it is.
+func TextModelName(name string) string {
+	for _, n := range nestings {
+		if rest, ok := strings.CutPrefix(name, n.nested); ok {
+			return n.canonical + rest
+		}
+	}
+	if rest, ok := strings.CutPrefix(name, "language_model."); ok {
+		return rest
+	}
+	return name
+}
+
+// CheckpointNames lists the names a canonical tensor name may have in a
+// checkpoint, the canonical one first.
+func CheckpointNames(name string) []string {
+	out := []string{name}
+	for _, n := range nestings {
+		if rest, ok := strings.CutPrefix(name, n.canonical); ok {
+			out = append(out, n.nested+rest)
+		}
+	}
+	if !strings.HasPrefix(name, "model.") && !strings.HasPrefix(name, "lm_head.") {
+		out = append(out, "language_model."+name)
+	}
+	return out
+}
+
 func detectPrefix(names []string) (checkpointNames, error) {
 	has := map[string]bool{}
 	for _, n := range names {
@@ -108,8 +148,8 @@ func detectPrefix(names []string) (checkpointNames, error) {
 	}
 	for _, p := range []checkpointNames{
 		{modelPrefix: "model.", headPrefix: "lm_head."},
-		{modelPrefix: "model.language_model.", headPrefix: "lm_head."},
-		{modelPrefix: "language_model.model.", headPrefix: "language_model.lm_head."},
+		{modelPrefix: nestings[0].nested, headPrefix: "lm_head."},
+		{modelPrefix: nestings[1].nested, headPrefix: nestings[2].nested},
 	} {
 		if has[p.modelPrefix+"embed_tokens.weight"] {
 			return p, nil
