@@ -8,6 +8,7 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/dataset"
 	"github.com/whetstone-ai/whetstone/backend/export"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
+	"github.com/whetstone-ai/whetstone/backend/runs"
 	"github.com/whetstone-ai/whetstone/backend/service"
 	"github.com/whetstone-ai/whetstone/backend/workspace"
 )
@@ -56,6 +57,8 @@ func Whetstone(root string) Spec {
 			{Name: "LoraTargets", Pkg: configPkg, Ident: "LoRATargets", Value: runconfig.LoRATargets()},
 			{Name: "ComputeBackends", Pkg: workspacePkg, Ident: "Backends", Value: workspace.Backends},
 			{Name: "Themes", Pkg: workspacePkg, Ident: "Themes", Value: workspace.Themes},
+			{Name: "ResumableStates", Pkg: reflect.TypeFor[runs.State]().PkgPath(), Ident: "ResumableStates", Value: runs.ResumableStates},
+			{Name: "ActiveStates", Pkg: reflect.TypeFor[runs.State]().PkgPath(), Ident: "ActiveStates", Value: runs.ActiveStates},
 			{Name: "ChatSamplingLimits", Pkg: reflect.TypeFor[service.ChatRequest]().PkgPath(), Ident: "SamplingLimits", Form: Typed, Value: service.SamplingLimits},
 			{Name: "ConfigPath", Pkg: configPkg, Ident: "Schema", Form: Union, Value: paths},
 			{Name: "ConfigSchema", Pkg: configPkg, Ident: "Schema", Form: Typed, Key: "ConfigPath", Value: configSchema},

@@ -1,6 +1,7 @@
 package runs
 
 import (
+	"slices"
 	"time"
 )
 
@@ -34,8 +35,16 @@ func (s State) known() bool {
 // Resumable reports whether a run in this state can continue from a
 // checkpoint. A damaged run may be resumable too: see Record.CanResume.
 func (s State) Resumable() bool {
-	return s == Paused || s == Interrupted || s == Failed || s == Cancelled
+	return slices.Contains(ResumableStates, s)
 }
+
+// ResumableStates are the states a run can be resumed from (the UI reads
+// the list from the generated contract).
+var ResumableStates = []State{Paused, Interrupted, Failed, Cancelled}
+
+// ActiveStates are queued or training: such a run can be paused or
+// cancelled, not deleted.
+var ActiveStates = []State{Queued, Running}
 
 // Finished reports whether the state is final until the user acts.
 func (s State) Finished() bool {

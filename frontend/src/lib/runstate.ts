@@ -1,7 +1,7 @@
 // What a run's state allows, and how live events fold into what a run page
 // shows. Kept here so the buttons and the tests agree.
 
-import type { Damage } from './generated/contract';
+import { ActiveStates, ResumableStates, type Damage } from './generated/contract';
 import type { MetricRow, Run, RunState } from './types';
 
 export interface Actions {
@@ -11,15 +11,16 @@ export interface Actions {
   delete: boolean;
 }
 
-export const ACTIVE: RunState[] = ['queued', 'running'];
+/** Queued or training (runs.ActiveStates). */
+export const ACTIVE: readonly RunState[] = ActiveStates;
 
 export function isActive(state: RunState): boolean {
   return ACTIVE.includes(state);
 }
 
-/** Mirrors runs.State.Resumable. */
+/** runs.State.Resumable, from runs.ResumableStates. */
 export function isResumable(state: RunState): boolean {
-  return state === 'paused' || state === 'interrupted' || state === 'failed' || state === 'cancelled';
+  return (ResumableStates as readonly RunState[]).includes(state);
 }
 
 /** Why a damaged run's files cannot be read and what can still be done (runs.Damage). */

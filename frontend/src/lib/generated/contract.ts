@@ -1499,6 +1499,22 @@ export const ComputeBackends = ["go", "xla"] as const;
 export const Themes = ["system", "light", "dark"] as const;
 
 /**
+ * ResumableStates are the states a run can be resumed from (the UI reads
+ * the list from the generated contract).
+ *
+ * Go: runs.ResumableStates
+ */
+export const ResumableStates = ["paused", "interrupted", "failed", "cancelled"] as const;
+
+/**
+ * ActiveStates are queued or training: such a run can be paused or
+ * cancelled, not deleted.
+ *
+ * Go: runs.ActiveStates
+ */
+export const ActiveStates = ["queued", "running"] as const;
+
+/**
  * SamplingLimits bounds ChatRequest's sampling settings; the Chat screen
  * reads the same table from the generated contract.
  *
