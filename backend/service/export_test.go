@@ -2,6 +2,7 @@ package service
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,4 +39,11 @@ func TestExportBadRequests(t *testing.T) {
 	require.Error(t, err)
 	_, err = s.Export.Start(ExportRequest{Model: tinyModelDir(t), Format: "peft", Out: filepath.Join(t.TempDir(), "p")})
 	require.ErrorContains(t, err, "adapter")
+}
+
+func TestRunLabelNamesExportsAfterTheRun(t *testing.T) {
+	require.Equal(t, "gemma-chat-8d9afe", runLabel("gemma chat", "20261206-214252-8d9afe"))
+	require.Equal(t, "20261206-214252-8d9afe", runLabel("", "20261206-214252-8d9afe"))
+	require.Equal(t, "20261206-214252-8d9afe", runLabel("¿¿", "20261206-214252-8d9afe"))
+	require.LessOrEqual(t, len(runLabel(strings.Repeat("x", 500), "20261206-214252-8d9afe")), 48)
 }

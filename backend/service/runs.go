@@ -349,7 +349,34 @@ func (s *Runs) adapterOf(ref string) (modelRef, adapterDir, id string, err error
 	if !exists(filepath.Join(adapterDir, "adapter_model.safetensors")) {
 		return "", "", "", fmt.Errorf("run %s has no saved adapter yet: it is written when training completes", id)
 	}
-	return modelRefOf(cfg.Model), adapterDir, id, nil
+	return modelRefOf(cfg.Model), adapterDir, runLabel(cfg.Name, id), nil
+}
+
+// runLabel names a run's exports: its name with the end of its id (so two
+// runs of one name stay apart: "gemma-chat-8d9afe"), or the id when the
+// run has no name usable in a file name.
+func runLabel(name, id string) string {
+	var b strings.Builder
+	for _, r := range strings.TrimSpace(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('-')
+		}
+		if b.Len() >= 40 {
+			break
+		}
+	}
+	clean := strings.Trim(b.String(), "-.")
+	if clean == "" {
+		return id
+	}
+	short := id
+	if i := strings.LastIndexByte(id, '-'); i >= 0 {
+		short = id[i+1:]
+	}
+	return clean + "-" + short
 }
 
 // Cancel stops a queued or running run.
