@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/whetstone-ai/whetstone/backend/quote"
 )
 
 // Errors quote what the user's file or settings hold (column names, keys,
@@ -12,26 +14,16 @@ import (
 // paragraph, a "column name" a megabyte of JSON, and an error that echoes
 // it whole is unreadable in a terminal and can flood a log or an HTTP
 // response. These helpers cap what is quoted.
-const (
-	// maxQuotedRunes is how much of one value an error quotes.
-	maxQuotedRunes = 100
-	// maxQuotedItems is how many values of a list an error quotes.
-	maxQuotedItems = 20
-)
+// maxQuotedItems is how many values of a list an error quotes.
+const maxQuotedItems = 20
 
-// capText returns s cut to maxQuotedRunes runes, with "…" when cut.
+// capText returns s cut to quote.Limit characters, with "…" when cut.
 func capText(s string) string {
-	if len(s) <= maxQuotedRunes { // bytes >= runes: short enough as is
+	head, cut := quote.Head(s, quote.Limit)
+	if cut == 0 {
 		return s
 	}
-	n := 0
-	for i := range s {
-		if n == maxQuotedRunes {
-			return s[:i] + "…"
-		}
-		n++
-	}
-	return s
+	return head + "…"
 }
 
 // quoteCapped quotes s for an error message like %q, cut to about 100
