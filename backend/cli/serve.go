@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/whetstone-ai/whetstone/backend/httpapi"
+	"github.com/whetstone-ai/whetstone/backend/workspace"
 	"github.com/whetstone-ai/whetstone/frontend"
 )
 
@@ -53,8 +54,8 @@ func (f *folderList) Set(v string) error {
 	if err != nil || strings.TrimSpace(v) == "" {
 		return fmt.Errorf("want a folder, got %q", v)
 	}
-	if abs == string(filepath.Separator) {
-		return fmt.Errorf("allowing the whole file system would switch the path policy off; name the folders that hold your models and data")
+	if err := workspace.CheckAllowedFolder(abs); err != nil {
+		return err
 	}
 	*f = append(*f, abs)
 	return nil

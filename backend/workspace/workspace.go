@@ -122,12 +122,22 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("settings: %d allowed folders, more than %d", len(s.AllowedFolders), MaxAllowedFolders)
 	}
 	for _, f := range s.AllowedFolders {
-		if !filepath.IsAbs(f) {
-			return fmt.Errorf("settings: allowed folder %s is not an absolute path", quote.Value(f))
+		if err := CheckAllowedFolder(f); err != nil {
+			return fmt.Errorf("settings: %w", err)
 		}
-		if filepath.Clean(f) == string(filepath.Separator) {
-			return fmt.Errorf("settings: allowing the whole file system (%s) would switch the path policy off; choose the folders that hold your models and data", f)
-		}
+	}
+	return nil
+}
+
+// CheckAllowedFolder refuses a folder that cannot be an allowed root of the
+// path policy: a relative path, or the whole file system (which would
+// switch the policy off). The settings and `serve --allow` both use it.
+func CheckAllowedFolder(f string) error {
+	if !filepath.IsAbs(f) {
+		return fmt.Errorf("allowed folder %s is not an absolute path", quote.Value(f))
+	}
+	if filepath.Clean(f) == string(filepath.Separator) {
+		return fmt.Errorf("allowing the whole file system (%s) would switch the path policy off; choose the folders that hold your models and data", f)
 	}
 	return nil
 }
