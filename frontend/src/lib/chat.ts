@@ -2,7 +2,7 @@
 // keyed by stream id, and can arrive before Chat.Generate has returned that
 // id to us; the router buffers them until the stream is claimed.
 
-import { ChatSamplingLimits } from './generated/contract';
+import { ChatSamplingLimits, type ChatRequest as GoChatRequest } from './generated/contract';
 import type { ChatToken, Message } from './types';
 
 export interface Reply {
@@ -63,12 +63,8 @@ export function requestMessages(history: Message[], system: string): Message[] {
   return system.trim() ? [{ role: 'system', content: system.trim() }, ...msgs] : msgs;
 }
 
-export interface Sampling {
-  temperature: number;
-  top_p: number;
-  top_k: number;
-  max_new_tokens: number;
-}
+/** The sampling settings the Chat screen edits: fields of Go's ChatRequest. */
+export type Sampling = Pick<GoChatRequest, 'temperature' | 'top_p' | 'top_k' | 'max_new_tokens'>;
 
 /** Gemma 3's recommended sampling settings. */
 export const DEFAULT_SAMPLING: Sampling = { temperature: 1.0, top_p: 0.95, top_k: 64, max_new_tokens: 256 };
