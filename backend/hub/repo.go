@@ -117,7 +117,7 @@ func ParseRef(s string) (Ref, error) {
 	if s == "" {
 		return Ref{}, fmt.Errorf("empty model or dataset reference")
 	}
-	if looksLikePath(s) {
+	if LooksLikePath(s) {
 		p := expandHome(s, os.Getenv)
 		if _, err := os.Stat(p); err != nil {
 			return Ref{}, fmt.Errorf("local path %s: %w", s, err)
@@ -161,7 +161,10 @@ func ParseRef(s string) (Ref, error) {
 	return ref, nil
 }
 
-func looksLikePath(s string) bool {
+// LooksLikePath reports whether a reference is always read as a local path,
+// never as a hub id: absolute, starting with ~ or ., or with a Windows
+// separator or drive letter.
+func LooksLikePath(s string) bool {
 	if filepath.IsAbs(s) || strings.HasPrefix(s, "~") || strings.HasPrefix(s, ".") {
 		return true
 	}

@@ -1,8 +1,6 @@
 package service
 
 import (
-	"path/filepath"
-	"strings"
 
 	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/pathpolicy"
@@ -53,7 +51,7 @@ func (d Deps) checkRef(ref string) (string, error) {
 	if ref == "" || !d.Remote {
 		return ref, nil
 	}
-	if looksLikePath(ref) {
+	if hub.LooksLikePath(ref) {
 		return d.checkPath(ref)
 	}
 	r, err := hub.ParseRef(ref)
@@ -64,10 +62,4 @@ func (d Deps) checkRef(ref string) (string, error) {
 		return d.checkPath(r.Local)
 	}
 	return ref, nil
-}
-
-// looksLikePath matches what hub.ParseRef always treats as a local path.
-func looksLikePath(s string) bool {
-	return filepath.IsAbs(s) || strings.HasPrefix(s, "~") || strings.HasPrefix(s, ".") ||
-		strings.Contains(s, `\`) || (len(s) >= 2 && s[1] == ':')
 }
