@@ -48,6 +48,12 @@ type Options struct {
 	// AuthFailuresPerMinute is how many wrong tokens one client address may
 	// send a minute before it gets 429 (default 10).
 	AuthFailuresPerMinute int
+	// MaxUploadBytes caps an UploadRoute's body unless the route sets its
+	// own (default 16 GiB: a large dataset, not a disk).
+	MaxUploadBytes int64
+	// Routes are further handlers behind the same guards: the REST API and
+	// the OpenAI-compatible endpoint.
+	Routes []Route
 	// Timeouts bound slow clients; zero fields take the defaults.
 	Timeouts Timeouts
 }
@@ -76,6 +82,7 @@ const (
 	defaultMaxCalls              = 32
 	defaultMaxStreams            = 16
 	defaultAuthFailuresPerMinute = 10
+	defaultMaxUploadBytes        = 16 << 30
 )
 
 // withDefaults fills the zero fields.
@@ -91,6 +98,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.AuthFailuresPerMinute <= 0 {
 		o.AuthFailuresPerMinute = defaultAuthFailuresPerMinute
+	}
+	if o.MaxUploadBytes <= 0 {
+		o.MaxUploadBytes = defaultMaxUploadBytes
 	}
 	o.Timeouts = o.Timeouts.withDefaults()
 	return o

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -50,7 +51,73 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, err error) {
 		fmt.Fprintf(w, errorPage, html.EscapeString(msg))
 		return
 	}
+	if isVersioned(r.URL.Path) {
+		WriteAPIError(w, status, APIError{Code: CodeOf(status), Message: msg})
+		return
+	}
 	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// ErrorBody is the one error shape of the versioned API (/api/v1/ and the
+// OpenAI-compatible /v1/): refusals by the guards and failures of the
+// handlers alike. The UI's own RPC (/api/call) keeps {"error": "message"}.
+type ErrorBody struct {
+	Error APIError `json:"error"`
+}
+
+// APIError is what went wrong.
+type APIError struct {
+	// Code is a stable, machine-readable name: "not_found", "invalid",
+	// "unauthorized", ... (see CodeOf).
+	Code string `json:"code"`
+	// Message is for people: the same text the UI shows.
+	Message string `json:"message"`
+	// Field is the JSON path of the request field at fault, when one is.
+	Field string `json:"field,omitempty"`
+}
+
+// WriteAPIError answers e in the versioned API's error shape, its message
+// capped like every error the server sends.
+func WriteAPIError(w http.ResponseWriter, status int, e APIError) {
+	e.Message = capString(e.Message, maxErrorChars)
+	if e.Code == "" {
+		e.Code = CodeOf(status)
+	}
+	writeJSON(w, status, ErrorBody{Error: e})
+}
+
+// CodeOf is the error code that goes with an HTTP status.
+func CodeOf(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "invalid"
+	case http.StatusUnauthorized:
+		return "unauthorized"
+	case http.StatusForbidden:
+		return "forbidden"
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusRequestTimeout:
+		return "timeout"
+	case http.StatusConflict:
+		return "conflict"
+	case http.StatusRequestEntityTooLarge:
+		return "too_large"
+	case http.StatusUnsupportedMediaType:
+		return "unsupported_media_type"
+	case http.StatusUnprocessableEntity:
+		return "invalid"
+	case http.StatusTooManyRequests:
+		return "rate_limited"
+	case http.StatusServiceUnavailable:
+		return "busy"
+	}
+	if status >= 500 {
+		return "internal"
+	}
+	return "error"
 }
 
 // errorPage shows a refusal in the browser. Its empty inline icon keeps the
@@ -60,8 +127,15 @@ const errorPage = `<!doctype html>
 <p style="font-family: sans-serif; max-width: 40em; margin: 3em auto">%s</p>
 `
 
-// isAPI tells the API from the UI's files. It looks at the decoded path, the
+// isAPI tells the API (the UI's RPC, the REST API and the OpenAI-compatible
+// endpoint) from the UI's files. It looks at the decoded path, the
 // one ServeMux matches, so "/%61pi/..." is the API too.
 func isAPI(path string) bool {
-	return path == "/api" || len(path) > 4 && path[:5] == "/api/"
+	return path == "/api" || strings.HasPrefix(path, "/api/") || isVersioned(path)
+}
+
+// isVersioned tells the versioned API, REST and OpenAI-compatible, whose
+// errors have the ErrorBody shape.
+func isVersioned(path string) bool {
+	return path == "/v1" || strings.HasPrefix(path, "/v1/") || path == "/api/v1" || strings.HasPrefix(path, "/api/v1/")
 }

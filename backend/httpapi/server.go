@@ -50,7 +50,7 @@ func New(opts Options) (*Server, error) {
 	if hub == nil {
 		hub = NewHub()
 	}
-	return &Server{
+	s := &Server{
 		opts:     opts,
 		log:      opts.Log,
 		refusals: opts.Log.Sample(&zerolog.BurstSampler{Burst: 20, Period: time.Minute}),
@@ -61,7 +61,11 @@ func New(opts Options) (*Server, error) {
 		calls:    make(chan struct{}, opts.MaxCalls),
 		streams:  make(chan struct{}, opts.MaxStreams),
 		token:    newTokenCheck(opts.Token),
-	}, nil
+	}
+	if err := s.mount(http.NewServeMux()); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Hub is the event fan-out the services should emit to.
@@ -76,6 +80,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/call/{service}/{method}", s.limitCalls(s.handleCall))
 	mux.HandleFunc("GET /api/methods", s.limitCalls(s.handleMethods))
 	mux.HandleFunc("GET /api/events", s.handleEvents)
+	_ = s.mount(mux) // checked by New
 	if s.opts.Assets != nil {
 		mux.Handle("GET /", http.FileServerFS(s.opts.Assets))
 	}
