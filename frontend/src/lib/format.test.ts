@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, formatInt, formatNumber, formatParams, formatPercent, fraction } from './format';
+import { formatBytes, formatDuration, formatInt, formatNumber, formatParams, formatPercent, fraction, runLabel, shortRunId } from './format';
 
 describe('format', () => {
   it('bytes', () => {
@@ -34,5 +34,20 @@ describe('format', () => {
     expect(formatPercent(1, 0)).toBe('—');
     expect(fraction(120, 60)).toBe(1);
     expect(fraction(undefined, 60)).toBe(0);
+  });
+});
+
+describe('runLabel', () => {
+  it('names a run with the end of its id so runs of one name stay apart', () => {
+    expect(runLabel({ id: '20261206-214252-8d9afe', name: 'gemma-demo' })).toBe('gemma-demo · 8d9afe');
+    expect(runLabel({ id: '20261206-214252-3f2a9c', name: 'gemma-demo' })).not.toBe(runLabel({ id: '20261206-214252-8d9afe', name: 'gemma-demo' }));
+    expect(runLabel({ id: '20261206-214252-8d9afe', name: '  ' })).toBe('20261206-214252-8d9afe');
+    expect(runLabel({ id: '20261206-214252-8d9afe' })).toBe('20261206-214252-8d9afe');
+  });
+  it('shortens ids of any shape', () => {
+    expect(shortRunId('20261206-214252-8d9afe')).toBe('8d9afe');
+    expect(shortRunId('abcdef0123456')).toBe('0123456');
+    expect(shortRunId('abc')).toBe('abc');
+    expect(shortRunId('abc-')).toBe('abc-');
   });
 });

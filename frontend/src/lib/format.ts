@@ -65,3 +65,25 @@ export function formatTime(iso: string | undefined): string {
   if (Number.isNaN(d.getTime())) return '—';
   return d.toLocaleString('en-GB', { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit' });
 }
+
+/**
+ * The end of a run id that tells runs apart: ids are
+ * "20261206-214252-8d9afe" (runs.newID), so the random part after the last
+ * dash. An id of another shape is shortened to its last 7 characters.
+ */
+export function shortRunId(id: string): string {
+  const i = id.lastIndexOf('-');
+  if (i >= 0 && i < id.length - 1) return id.slice(i + 1);
+  return id.length > 7 ? id.slice(-7) : id;
+}
+
+/**
+ * The one label of a run wherever a person picks or reads one: its name with
+ * the short id ("gemma-demo · 8d9afe"), because two runs may share a name;
+ * the bare id when the run has no name.
+ */
+export function runLabel(run: { id: string; name?: string | null }): string {
+  const name = run.name?.trim();
+  if (!name) return run.id;
+  return `${name} · ${shortRunId(run.id)}`;
+}
