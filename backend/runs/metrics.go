@@ -138,9 +138,17 @@ func (s *Store) AppendMetrics(id string, m Metrics) error {
 
 // AppendLog adds one timestamped line to train.log.
 func (s *Store) AppendLog(id, line string) error {
-	stamp := time.Now().UTC().Format(time.RFC3339)
+	return s.appendLogAt(id, line, logStamp(time.Now()))
+}
+
+// appendLogAt adds line to train.log under the given stamp (Job.Logf
+// publishes the same stamp with the line).
+func (s *Store) appendLogAt(id, line, stamp string) error {
 	return appendLine(s.LogPath(id), []byte(stamp+" "+strings.TrimRight(line, "\n")))
 }
+
+// logStamp is how train.log stamps a line.
+func logStamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // appendLine adds line and a newline to path. When the file does not end
 // with a newline (a crash cut its last line short) the line starts on a

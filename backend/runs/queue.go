@@ -39,6 +39,9 @@ type MetricsEvent struct {
 type LogEvent struct {
 	ID   string `json:"id"`
 	Line string `json:"line"`
+	// Time is the line's stamp in train.log (RFC 3339, UTC), so a live line
+	// reads the same as after a reload of the log.
+	Time string `json:"time"`
 }
 
 // Stop is what the user asked a running job to do.
@@ -124,8 +127,9 @@ func (j *Job) Checkpointed(step int) error {
 // Logf writes a line to train.log and publishes it on "run.log".
 func (j *Job) Logf(format string, args ...any) {
 	line := fmt.Sprintf(format, args...)
-	_ = j.Store.AppendLog(j.ID, line)
-	j.emit(TopicLog, LogEvent{ID: j.ID, Line: line})
+	stamp := logStamp(time.Now())
+	_ = j.Store.appendLogAt(j.ID, line, stamp)
+	j.emit(TopicLog, LogEvent{ID: j.ID, Line: line, Time: stamp})
 }
 
 func (j *Job) emit(topic string, payload any) {

@@ -598,6 +598,11 @@ export interface LoRA {
 export interface LogEvent {
   id: string;
   line: string;
+  /**
+   * Time is the line's stamp in train.log (RFC 3339, UTC), so a live line
+   * reads the same as after a reload of the log.
+   */
+  time: string;
 }
 
 /**
