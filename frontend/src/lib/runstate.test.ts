@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionsFor, applyState, appendLog, foldRecord, appendMetric, damageOf, LOG_TAIL, MAX_POINTS, progressOf, sortRuns, splitLog, thin } from './runstate';
+import { actionsFor, applyState, appendLog, logLine, foldRecord, appendMetric, damageOf, LOG_TAIL, MAX_POINTS, progressOf, sortRuns, splitLog, thin } from './runstate';
 import type { Run } from './types';
 
 describe('run state', () => {
@@ -45,6 +45,11 @@ describe('run state', () => {
     expect(splitLog('a\nb\n')).toEqual(['a', 'b']);
     expect(splitLog(['x'])).toEqual(['x']);
     expect(splitLog(null)).toEqual([]);
+  });
+
+  it('stamps a live log line as train.log does', () => {
+    expect(logLine({ line: 'step 5', time: '2026-12-06T22:16:40Z' })).toBe('2026-12-06T22:16:40Z step 5');
+    expect(logLine({ line: 'step 5' })).toBe('step 5');
   });
 
   it('computes progress and sorts active runs first', () => {

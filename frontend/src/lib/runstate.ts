@@ -69,6 +69,15 @@ export function appendLog(lines: string[], line: string): string[] {
   return next;
 }
 
+/**
+ * A live "run.log" event as train.log holds it: "<RFC 3339 stamp> <line>",
+ * so a line reads the same before and after a reload. An event without a
+ * stamp (an older server) is shown as it comes.
+ */
+export function logLine(ev: { line: string; time?: string }): string {
+  return ev.time ? `${ev.time} ${ev.line}` : ev.line;
+}
+
 export function splitLog(log: string | string[] | null | undefined): string[] {
   if (!log) return [];
   const lines = Array.isArray(log) ? log : log.split('\n');

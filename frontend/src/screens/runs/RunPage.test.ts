@@ -19,23 +19,23 @@ describe('run page', () => {
       'Runs.Metrics': () => [{ step: 1, loss: 3.0, lr: 1e-4, grad_norm: 1, tokens_per_s: 100, total_steps: 10 }],
       'Runs.Log': (_id, n) => {
         expect(n).toBe(400);
-        return ['started'];
+        return ['2026-11-24T10:00:01Z started'];
       },
     });
     setTransport(fake.t);
     render(RunPage, { id: 'r1', navigate: () => {} });
     await screen.findByText('3');
     expect(screen.getByRole('progressbar', { name: 'Training progress' }).getAttribute('aria-valuenow')).toBe('10');
-    expect(screen.getByLabelText('Run log').textContent).toBe('started');
+    expect(screen.getByLabelText('Run log').textContent).toBe('2026-11-24T10:00:01Z started');
 
     // Another run's events are ignored; this run's are applied.
     fake.emit('run.metrics', { id: 'other', metrics: { step: 9, loss: 0.1 } });
     fake.emit('run.metrics', { id: 'r1', metrics: { step: 5, loss: 2.5, total_steps: 10, eta_s: 65 } });
-    fake.emit('run.log', { id: 'r1', line: 'step 5' });
+    fake.emit('run.log', { id: 'r1', line: 'step 5', time: '2026-11-24T10:00:05Z' });
     await screen.findByText('2.5');
     expect(screen.getByText('1m 05s')).toBeTruthy();
     expect(screen.getByRole('progressbar', { name: 'Training progress' }).getAttribute('aria-valuenow')).toBe('50');
-    expect(screen.getByLabelText('Run log').textContent).toBe('started\nstep 5');
+    expect(screen.getByLabelText('Run log').textContent).toBe('2026-11-24T10:00:01Z started\n2026-11-24T10:00:05Z step 5');
     const loss = screen.getAllByTestId('chart').find((c) => c.dataset.title === 'Loss')!;
     expect(JSON.parse(loss.textContent!)[0]).toEqual([1, 5]);
 
