@@ -38,7 +38,17 @@ type MemoryEstimate struct {
 	TotalMB float64 `json:"total_mb"`
 	// FreeMB is the machine's available memory, 0 when unknown.
 	FreeMB float64 `json:"free_mb"`
-	Fits   bool    `json:"fits"`
+	// Fits is true when the estimate is at most FreeMB, or FreeMB is
+	// unknown.
+	Fits bool `json:"fits"`
+	// Memory names what FreeMB measures ("RAM").
+	Memory string `json:"memory,omitempty"`
+	// Note says what the check could not see: a GPU's memory, or that no
+	// setting fits.
+	Note string `json:"note,omitempty"`
+	// Suggestion is the least harmful change that makes the run fit;
+	// absent when it fits or when nothing does.
+	Suggestion *FitSuggestion `json:"suggestion,omitempty"`
 }
 
 // Inspect reads a model's config from a local folder, or from the hub cache
@@ -67,16 +77,7 @@ func (s *Models) EstimateMemory(ref string, cfg runconfig.Config) (out MemoryEst
 	if err != nil {
 		return out, err
 	}
-	b, err := estimate.Training(mc, estimate.Run{
-		Rank: cfg.LoRA.R, Targets: cfg.LoRA.Targets, BatchSize: cfg.Training.BatchSize, SeqLen: cfg.Training.MaxSeqLen,
-		GradientCheckpointing: cfg.Training.GradientCheckpointing,
-	})
-	if err != nil {
-		return out, err
-	}
-	out = MemoryEstimate{Breakdown: b, TotalMB: float64(b.Total) / (1 << 20), FreeMB: availableMB()}
-	out.Fits = out.FreeMB == 0 || out.TotalMB < out.FreeMB
-	return out, nil
+	return s.deps.memoryEstimate(mc, cfg)
 }
 
 // Download fetches a hub model into the shared Hugging Face cache, with

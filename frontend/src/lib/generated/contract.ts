@@ -528,6 +528,25 @@ export interface FieldError {
 }
 
 /**
+ * FitSuggestion is the least harmful change of a run's settings that
+ * makes its estimate fit (estimate.Suggest): the concrete values to set.
+ *
+ * Go: service.FitSuggestion
+ */
+export interface FitSuggestion {
+  gradient_checkpointing: boolean;
+  batch_size: number;
+  grad_accum: number;
+  max_seq_len: number;
+  total_mb: number;
+  /**
+   * Text says it in a sentence, e.g. "turn on gradient checkpointing
+   * (estimated 7.7 GiB)".
+   */
+  text: string;
+}
+
+/**
  * HubCache lists what the Hugging Face cache holds.
  *
  * Go: service.HubCache
@@ -652,7 +671,23 @@ export interface MemoryEstimate {
   total_mb: number;
   /** FreeMB is the machine's available memory, 0 when unknown. */
   free_mb: number;
+  /**
+   * Fits is true when the estimate is at most FreeMB, or FreeMB is
+   * unknown.
+   */
   fits: boolean;
+  /** Memory names what FreeMB measures ("RAM"). */
+  memory?: string;
+  /**
+   * Note says what the check could not see: a GPU's memory, or that no
+   * setting fits.
+   */
+  note?: string;
+  /**
+   * Suggestion is the least harmful change that makes the run fit;
+   * absent when it fits or when nothing does.
+   */
+  suggestion?: FitSuggestion;
 }
 
 /**
