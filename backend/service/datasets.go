@@ -64,6 +64,7 @@ func (s *Datasets) Inspect(req DatasetRequest) (out DatasetInfo, err error) {
 	}
 	defer sc.Close()
 	files := sc.Files()
+	s.deps.rememberDataset(req.Path) // the pickers offer it next time
 	return DatasetInfo{Path: files[0], Files: files, Detection: sc.Detection(), Columns: sc.Columns()}, nil
 }
 

@@ -67,6 +67,7 @@ func (s *Models) Inspect(ref string) (info ModelInfo, err error) {
 	}
 	info.HasTokenizer = exists(filepath.Join(dir, "tokenizer.json")) || exists(filepath.Join(dir, "tokenizer.model"))
 	info.HasWeights = exists(filepath.Join(dir, "model.safetensors")) || exists(filepath.Join(dir, "model.safetensors.index.json"))
+	s.deps.rememberModel(ref) // the picker offers it next time
 	return info, nil
 }
 
@@ -84,7 +85,10 @@ func (s *Models) EstimateMemory(ref string, cfg runconfig.Config) (out MemoryEst
 // progress on the "hub.progress" topic, and returns its folder.
 func (s *Models) Download(ref string) (dir string, err error) {
 	defer guard(s.deps.Log, "Models.Download", &err)
-	return s.resolve(ref, false)
+	if dir, err = s.resolve(ref, false); err == nil {
+		s.deps.rememberModel(ref)
+	}
+	return dir, err
 }
 
 // config reads ref's config.json, fetching only the small files of a hub

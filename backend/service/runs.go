@@ -186,7 +186,11 @@ func (s *Runs) Start(cfg runconfig.Config) (out runs.Record, err error) {
 	if err != nil {
 		return out, err
 	}
-	return queue.Submit(cfg)
+	if out, err = queue.Submit(cfg); err == nil {
+		s.deps.rememberModel(cfg.Model.Source)
+		s.deps.rememberDataset(cfg.Dataset.Path)
+	}
+	return out, err
 }
 
 // List returns every run, newest first.

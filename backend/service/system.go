@@ -5,7 +5,11 @@ import (
 )
 
 // System describes the running app.
-type System struct{ deps Deps }
+type System struct {
+	deps Deps
+	// dialogs are the window's file dialogs (PickPath), once attached.
+	dialogs dialogSlot
+}
 
 // SystemInfo is shown in the header and on the Settings screen.
 type SystemInfo struct {

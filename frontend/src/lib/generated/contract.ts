@@ -58,6 +58,47 @@ export interface Candidate {
 }
 
 /**
+ * CatalogModel is a catalogue entry as the Models screen shows it.
+ *
+ * Go: service.CatalogModel
+ */
+export interface CatalogModel {
+  /** ID is the hub id, org/name. */
+  id: string;
+  /** Title is a short display name, e.g. "Gemma 3 1B Instruct". */
+  title: string;
+  /** Family is the preset family runs of this model use (runconfig). */
+  family: string;
+  /**
+   * Params is the parameter count as config.json gives it, embeddings
+   * included.
+   */
+  params: number;
+  /** ContextLength is config.json's max_position_embeddings. */
+  context_length: number;
+  /**
+   * DownloadBytes is the approximate size of what Whetstone downloads
+   * (weights, config and tokenizer).
+   */
+  download_bytes: number;
+  /** License names the model's licence; LicenseURL is where to read it. */
+  license: string;
+  license_url: string;
+  /**
+   * Gated is true when the hub serves the files only to a signed-in user
+   * who accepted the licence on the model's page; GatedNote says what to
+   * do, empty when not gated.
+   */
+  gated: boolean;
+  gated_note: string;
+  /** Note is a line about when to choose this model. */
+  note: string;
+  page_url: string;
+  /** Downloaded is true when the cache holds the model's weights. */
+  downloaded: boolean;
+}
+
+/**
  * ChatMessage is one turn of the conversation.
  *
  * Go: service.ChatMessage
@@ -329,6 +370,13 @@ export interface DemoSetup {
   data_path: string;
   conversations: number;
   config: Config;
+  /**
+   * Question, asked of the base model and of the trained run, shows
+   * the fine-tune working: the run has learned to reply Answer, the
+   * base model (random weights) has not.
+   */
+  question: string;
+  answer: string;
 }
 
 /**
@@ -775,6 +823,40 @@ export interface Model {
 }
 
 /**
+ * ModelChoice is one model the Models screen's picker lists.
+ *
+ * Go: service.ModelChoice
+ */
+export interface ModelChoice {
+  /**
+   * Ref is what Models.Inspect and a run config's model.source take: a
+   * folder or a hub id.
+   */
+  ref: string;
+  /** Label is a short name: the hub id, or the folder's name. */
+  label: string;
+  source: string;
+  /**
+   * Dir is the folder the model's files are in ("" for a hub id used
+   * before that is no longer in the cache).
+   */
+  dir: string;
+  /** Params is the parameter count from config.json, 0 when unknown. */
+  params: number;
+  /** SizeBytes is the size of the weights on disk, 0 when unknown. */
+  size_bytes: number;
+  /**
+   * HasWeights is false for a folder that holds only the config and
+   * tokenizer (a hub model inspected but not downloaded).
+   */
+  has_weights: boolean;
+  /** Architecture is config.json's, "" when unreadable. */
+  architecture: string;
+  /** Missing is true for a recent folder that no longer exists. */
+  missing: boolean;
+}
+
+/**
  * ModelInfo is what the Models screen shows about a model.
  *
  * Go: service.ModelInfo
@@ -806,6 +888,25 @@ export interface ModelInfo {
 export interface Owner {
   pid: number;
   host?: string;
+}
+
+/**
+ * PickRequest asks for the OS's file or folder chooser.
+ *
+ * Go: service.PickRequest
+ */
+export interface PickRequest {
+  /** Kind is "file" or "folder". */
+  kind: string;
+  /**
+   * Title is the dialog's title ("" for a generic one); at most
+   * maxPickTitle bytes.
+   */
+  title: string;
+  /** Dataset filters files to the types the dataset readers take. */
+  dataset: boolean;
+  /** Start is the folder the dialog opens in ("" for the OS's choice). */
+  start: string;
 }
 
 /**
@@ -885,6 +986,26 @@ export interface RangeBin {
   lo: number;
   hi: number;
   count: number;
+}
+
+/**
+ * Recent is a model or dataset the user used: a hub id or a local path.
+ *
+ * Go: workspace.Recent
+ */
+export interface Recent {
+  ref: string;
+  used: string;
+}
+
+/**
+ * Recents are the models and datasets used lately, most recent first.
+ *
+ * Go: workspace.Recents
+ */
+export interface Recents {
+  models: Recent[];
+  datasets: Recent[];
 }
 
 /**
@@ -1319,6 +1440,18 @@ export interface ServiceMethods {
    */
   "Models.Cache": { args: []; result: HubCache };
   /**
+   * Catalog is the curated list of recommended base models (backend/catalog),
+   * each marked when the Hugging Face cache already holds its weights.
+   */
+  "Models.Catalog": { args: []; result: CatalogModel[] };
+  /**
+   * Choices lists the models the picker offers, grouped in the order of
+   * ModelSources. Over HTTP, recents outside the path policy are left out.
+   * A model whose config cannot be read is still listed, without its facts:
+   * Inspect says what is wrong with it.
+   */
+  "Models.Choices": { args: []; result: ModelChoice[] };
+  /**
    * Download fetches a hub model into the shared Hugging Face cache, with
    * progress on the "hub.progress" topic, and returns its folder.
    */
@@ -1414,6 +1547,19 @@ export interface ServiceMethods {
   "Settings.Save": { args: [in_: Input<SettingsUpdate>]; result: SettingsView };
   /** Info reports version, platform, workspace and compute backend. */
   "System.Info": { args: []; result: SystemInfo };
+  /**
+   * PickPath shows the OS's file or folder chooser in the desktop window and
+   * returns the chosen path, "" when the user cancelled. Over HTTP and in the
+   * terminal it fails with ErrNoDialogs.
+   */
+  "System.PickPath": { args: [req: Input<PickRequest>]; result: string };
+  /**
+   * Recents are the models and datasets used lately, most recent first
+   * (recorded when a model is inspected or downloaded, a dataset inspected
+   * and a run started). Over HTTP, local paths outside the path policy are
+   * left out.
+   */
+  "System.Recents": { args: []; result: Recents };
 }
 
 /** The events the services publish: the payload of each topic. */
