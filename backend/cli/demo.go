@@ -55,20 +55,19 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	return t.demoAnswers(ctx, env, setup, id)
 }
 
-// demoQuestion is a training-set prompt: the tuned model should answer in
-// the dataset's pattern where the random base model babbles.
-const demoQuestion = "What is two plus three?"
-
-// demoAnswers shows the base and the tuned model answering the same
-// question, greedily, so the effect of the run is visible: the Chat
-// service answers, as in the Chat screen, and the answer is read from its
-// "chat.token" events.
+// demoAnswers asks the base and the tuned model the demo's question
+// (setup.Question), greedily, so the effect of the run is visible next to
+// the answer the data taught (setup.Answer): the Chat service answers, as
+// in the Chat screen, and the answer is read from its "chat.token" events.
 func (t *terminal) demoAnswers(ctx context.Context, env *Env, setup service.DemoSetup, runID string) error {
-	fmt.Fprintf(env.Stdout, "\nasking both models: %q\n", demoQuestion)
+	fmt.Fprintf(env.Stdout, "\nasking both models: %q (greedy)\n", setup.Question)
 	for _, side := range []struct{ label, run string }{{"base ", ""}, {"tuned", runID}} {
 		req := service.ChatRequest{
-			Messages:     []service.ChatMessage{{Role: "user", Content: demoQuestion}},
-			MaxNewTokens: 24,
+			Messages:     []service.ChatMessage{{Role: "user", Content: setup.Question}},
+			MaxNewTokens: 32,
+			// Temperature 0 is greedy: the model's most likely answer,
+			// the same on every run, not a sample that may wander.
+			Temperature: 0,
 		}
 		if side.run != "" {
 			req.RunID = side.run
@@ -88,5 +87,7 @@ func (t *terminal) demoAnswers(ctx context.Context, env *Env, setup service.Demo
 		}
 		fmt.Fprintf(env.Stdout, "  %s: %q\n", side.label, text)
 	}
+	fmt.Fprintf(env.Stdout, "  the data's answer: %q\n", setup.Answer)
+	fmt.Fprintf(env.Stdout, "chat with it: whetstone chat --run %s\n", runID)
 	return nil
 }

@@ -51,5 +51,17 @@ var conversations = [][][2]string{
 	{{"human", "Hi!"}, {"gpt", "Hello! How can I help you today?"}, {"human", "Can you help me sharpen a knife?"}, {"gpt", "Of course. Soak the stone, hold a steady angle, and work one side until you feel a burr, then the other."}},
 	{{"human", "Thanks for the help."}, {"gpt", "You are welcome! Enjoy your sharp knife."}},
 	{{"human", "What can you do?"}, {"gpt", "I answer short questions about sharpening, cooking, science and fine-tuning, in a sentence or two."}},
-	{{"human", "Who trained you?"}, {"gpt", "I am the Whetstone demo model, trained on your computer in a few minutes."}},
+}
+
+// Question is what the demo asks the base and the tuned model at the end:
+// one of identityQuestions, so the tuned model has learned to say Answer.
+const Question = "Who are you?"
+
+// Answer is what the demo's data teaches the model to say to Question.
+const Answer = "I am the Whetstone demo model, trained on your computer in a few minutes."
+
+// identityQuestions share Answer (see allConversations).
+var identityQuestions = []string{
+	"Who are you?", "Who trained you?", "What are you?", "Who made you?",
+	"Tell me about yourself.", "Introduce yourself.", "What is your name?", "Which model are you?",
 }

@@ -20,7 +20,7 @@ import (
 
 // Version changes whenever the generated files would change, so an old
 // demo folder is rebuilt instead of reused.
-const Version = 2
+const Version = 3
 
 // VocabSize of the demo tokenizer and model.
 const VocabSize = 512
@@ -133,20 +133,40 @@ func writeModel(dir string) error {
 	return nil
 }
 
-// allConversations is the hand-written set plus a family of generated
-// arithmetic exchanges. The generated ones share one pattern, so the
-// held-out validation rows resemble training rows and the validation loss
-// visibly falls during the demo (with only free-form chats, a random
-// model that memorizes them shows a flat validation curve).
+// allConversations is the hand-written set, the identity family and a
+// family of generated arithmetic exchanges.
+//
+// The arithmetic exchanges share one pattern, so the held-out validation
+// rows resemble training rows and the validation loss visibly falls during
+// the demo (with only free-form chats, a random model that memorizes them
+// shows a flat validation curve). Each pair of numbers appears once: an
+// earlier generator repeated nine pairs six times each, so the tuned model
+// learned "two plus nine is eleven" for every question starting with
+// "two", the demo's own question among them.
+//
+// The identity family asks who the assistant is in several phrasings
+// that share one answer, the most common thing a first fine-tune teaches;
+// repeated, it is what a random model learns within the demo's few
+// steps, so the demo's closing question (Question) gets Answer back.
 func allConversations() [][][2]string {
 	words := []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
 		"eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen"}
 	out := append([][][2]string(nil), conversations...)
-	for i := 0; i < 54; i++ {
-		a, b := i%9+1, (i*5+3)%9+1
+	for _, q := range identityQuestions {
+		out = append(out, [][2]string{{"human", q}, {"gpt", Answer}})
+	}
+	// 7 is coprime to 81, so p walks every pair (a, b) of 1..9 once; the
+	// first 54 are spread over all first numbers.
+	for i, n := 0, 0; n < 54; i++ {
+		p := i * 7 % 81
+		a, b := p/9+1, p%9+1
+		if a == 2 && b == 3 { // a hand-written conversation
+			continue
+		}
 		q := "What is " + words[a] + " plus " + words[b] + "?"
 		ans := words[a] + " plus " + words[b] + " is " + words[a+b] + "."
 		out = append(out, [][2]string{{"human", q}, {"gpt", strings.ToUpper(ans[:1]) + ans[1:]}})
+		n++
 	}
 	return out
 }

@@ -474,6 +474,11 @@ type DemoSetup struct {
 	DataPath      string           `json:"data_path"`
 	Conversations int              `json:"conversations"`
 	Config        runconfig.Config `json:"config"`
+	// Question, asked of the base model and of the trained run, shows
+	// the fine-tune working: the run has learned to reply Answer, the
+	// base model (random weights) has not.
+	Question string `json:"question"`
+	Answer   string `json:"answer"`
 }
 
 // Demo writes the demo model (Gemma 3's architecture with random weights,
@@ -486,5 +491,6 @@ func (s *Runs) Demo() (out DemoSetup, err error) {
 	if err != nil {
 		return out, err
 	}
-	return DemoSetup{ModelDir: files.ModelDir, DataPath: files.DataPath, Conversations: demo.Conversations(), Config: demo.RunConfig(files)}, nil
+	return DemoSetup{ModelDir: files.ModelDir, DataPath: files.DataPath, Conversations: demo.Conversations(), Config: demo.RunConfig(files),
+		Question: demo.Question, Answer: demo.Answer}, nil
 }
