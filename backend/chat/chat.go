@@ -33,6 +33,10 @@ type Request struct {
 	Sampling     model.SamplingOptions
 	MaxNewTokens int
 	Seed         uint64
+	// Stop ends the answer at the first of these strings, which is not
+	// part of it, even when it spans several tokens. Empty strings are
+	// ignored; the caller bounds how many and how long.
+	Stop []string
 	// TemplateArgs are extra chat-template variables (enable_thinking...).
 	TemplateArgs map[string]any
 }
@@ -101,29 +105,45 @@ func (e *Engine) Generate(ctx context.Context, req Request, onText func(string) 
 		maxNew = 256
 	}
 
+	stops := nonEmpty(req.Stop)
+
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []int
 	sent := 0
+	cut := -1 // where a stop string begins in the answer, once one appeared
 	start := time.Now()
 	gen, err := l.m.Generate(ctx, promptIDs, model.GenerateOptions{
 		SamplingOptions: req.Sampling, MaxNewTokens: maxNew, StopTokens: l.stop, Seed: req.Seed,
 	}, func(tok int32) error {
 		out = append(out, int(tok))
 		text := l.tok.Decode(out, true)
+		sent = min(sent, len(text))
+		// No stop string starts before sent (a possible start is held
+		// back below), so only the unsent tail needs searching.
+		if i := firstStop(text[sent:], stops); i >= 0 {
+			cut = sent + i
+			return errStopString
+		}
 		// Hold back a trailing partial UTF-8 character until it completes.
 		if strings.HasSuffix(text, string(utf8.RuneError)) {
 			return nil
 		}
-		if len(text) > sent && onText != nil {
-			delta := text[sent:]
-			sent = len(text)
+		// Hold back a tail that may be the start of a stop string: once
+		// sent, it could not be taken back if the next token completes it.
+		ready := len(text) - stopPrefixLen(text[sent:], stops)
+		if ready > sent && onText != nil {
+			delta := text[sent:ready]
+			sent = ready
 			return onText(delta)
 		}
 		return nil
 	})
 	elapsed := time.Since(start).Seconds()
 	res := Result{Text: l.tok.Decode(out, true), PromptTokens: len(promptIDs), Tokens: len(out), FinishReason: gen.FinishReason}
+	if cut >= 0 {
+		res.Text, res.FinishReason, err = res.Text[:cut], model.FinishStop, nil
+	}
 	if elapsed > 0 {
 		res.TokensPerS = float64(len(out)) / elapsed
 	}
@@ -136,6 +156,48 @@ func (e *Engine) Generate(ctx context.Context, req Request, onText func(string) 
 		}
 	}
 	return res, nil
+}
+
+// errStopString ends generation when a stop string appears; Generate
+// reports it as a normal "stop" finish.
+var errStopString = errors.New("chat: stop string reached")
+
+// nonEmpty drops empty stop strings, which would otherwise end every
+// answer before it starts.
+func nonEmpty(stops []string) []string {
+	var out []string
+	for _, s := range stops {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// firstStop is the index of the earliest stop string in text, or -1.
+func firstStop(text string, stops []string) int {
+	first := -1
+	for _, s := range stops {
+		if i := strings.Index(text, s); i >= 0 && (first < 0 || i < first) {
+			first = i
+		}
+	}
+	return first
+}
+
+// stopPrefixLen is the length of the longest tail of text that is the
+// beginning of a stop string (and so may become one with the next token).
+func stopPrefixLen(text string, stops []string) int {
+	longest := 0
+	for _, s := range stops {
+		for n := min(len(s)-1, len(text)); n > longest; n-- {
+			if strings.HasSuffix(text, s[:n]) {
+				longest = n
+				break
+			}
+		}
+	}
+	return longest
 }
 
 // load returns the model for (dir, adapter), loading it when needed and

@@ -68,3 +68,76 @@ func TestGenerateErrors(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	require.Equal(t, 1, n)
 }
+
+// generate answers "hello world" greedily, returning the result and the
+// streamed pieces.
+func generate(t *testing.T, e *Engine, dir string, edit func(*Request)) (Result, []string) {
+	t.Helper()
+	req := Request{ModelDir: dir, Messages: []chattemplate.Message{{Role: "user", Content: "hello world"}}, MaxNewTokens: 24}
+	if edit != nil {
+		edit(&req)
+	}
+	var pieces []string
+	res, err := e.Generate(context.Background(), req, func(s string) error {
+		pieces = append(pieces, s)
+		return nil
+	})
+	require.NoError(t, err)
+	return res, pieces
+}
+
+func TestStopStringsEndTheAnswerWithoutThemselves(t *testing.T) {
+	dir := tinyChatModel(t)
+	e := NewEngine(model.Options{}, 1)
+	// Sampled, the random model's answer varies (greedy, it repeats one
+	// token); the seed keeps it the same for every call.
+	sampled := func(r *Request) { r.Sampling.RepetitionPenalty = 2 }
+	full, _ := generate(t, e, dir, sampled)
+	runes := []rune(full.Text)
+	t.Logf("%q", full.Text)
+	require.Greater(t, len(runes), 8, "the tiny model's answer is too short to cut: %q", full.Text)
+
+	// A stop string of three characters from the middle of the answer:
+	// with the byte-level tokenizer it spans three tokens or more.
+	at := len(runes) / 2
+	for strings.Index(full.Text, string(runes[at:at+3])) != len(string(runes[:at])) {
+		at-- // an earlier copy of it would cut there instead
+	}
+	require.Positive(t, at, "the answer must not start with its middle: %q", full.Text)
+	stop := string(runes[at : at+3])
+	want := string(runes[:at])
+	res, pieces := generate(t, e, dir, func(r *Request) { sampled(r); r.Stop = []string{"", "never in the answer", stop} })
+	require.Equal(t, want, res.Text)
+	require.Equal(t, "stop", res.FinishReason)
+	require.Equal(t, want, strings.Join(pieces, ""), "the stop string's first characters must not have been streamed")
+	require.Less(t, res.Tokens, full.Tokens)
+
+	// The start of a stop string that never completes is held back while
+	// it could, then streamed: the answer is whole.
+	tail := string(runes[len(runes)-1:]) + "\x00never"
+	res, pieces = generate(t, e, dir, func(r *Request) { sampled(r); r.Stop = []string{tail} })
+	require.Equal(t, full.Text, res.Text)
+	require.Equal(t, full.FinishReason, res.FinishReason)
+	require.Equal(t, full.Text, strings.Join(pieces, ""))
+}
+
+func TestRepetitionPenaltyChangesTheAnswer(t *testing.T) {
+	dir := tinyChatModel(t)
+	e := NewEngine(model.Options{}, 1)
+	plain, _ := generate(t, e, dir, nil)
+	off, _ := generate(t, e, dir, func(r *Request) { r.Sampling.RepetitionPenalty = 1 })
+	require.Equal(t, plain.Text, off.Text, "1 is off")
+	penalized, _ := generate(t, e, dir, func(r *Request) { r.Sampling.RepetitionPenalty = 2 })
+	require.NotEqual(t, plain.Text, penalized.Text)
+}
+
+func TestStopHelpers(t *testing.T) {
+	stops := []string{"</s>", "END"}
+	require.Equal(t, -1, firstStop("hello", stops))
+	require.Equal(t, 2, firstStop("abEND</s>", stops))
+	require.Equal(t, 0, stopPrefixLen("hello", stops))
+	require.Equal(t, 3, stopPrefixLen("hello</s", stops))
+	require.Equal(t, 2, stopPrefixLen("hello EN", stops))
+	require.Equal(t, 0, stopPrefixLen("hello END", stops), "a whole stop string is found, not held")
+	require.Equal(t, []string{"a"}, nonEmpty([]string{"", "a", ""}))
+}

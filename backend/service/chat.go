@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/whetstone-ai/whetstone/backend/chat"
 	"github.com/whetstone-ai/whetstone/backend/chattemplate"
@@ -51,6 +53,16 @@ func (e *chatEngine) get() (*chat.Engine, error) {
 // exhaust the machine.
 const MaxChatStreams = 4
 
+// ErrBusy marks a refusal for want of capacity (MaxChatStreams answers
+// are being generated): the same request may succeed later.
+var ErrBusy = errors.New("busy")
+
+// busy is a refusal for want of capacity, its message unchanged.
+type busy struct{ err error }
+
+func (e busy) Error() string   { return e.err.Error() }
+func (e busy) Unwrap() []error { return []error{ErrBusy, e.err} }
+
 // chatStreams are the answers being generated, by stream id.
 type chatStreams struct {
 	mu     sync.Mutex
@@ -67,7 +79,7 @@ func (c *chatStreams) add(id string, cancel context.CancelFunc) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.cancel) >= MaxChatStreams {
-		return fmt.Errorf("%d answers are already being generated: stop one or wait for it to finish", len(c.cancel))
+		return busy{fmt.Errorf("%d answers are already being generated: stop one or wait for it to finish", len(c.cancel))}
 	}
 	c.cancel[id] = cancel
 	return nil
@@ -99,6 +111,8 @@ type ChatMessage struct {
 
 // ChatRequest asks for the next assistant turn. RunID picks a run's base
 // model and adapter; otherwise Model (and optionally Adapter) do.
+// Problems with it are invalid requests (ErrInvalidRequest) whose
+// messages start with the field at fault ("top_p: ...", "stop[1]: ...").
 type ChatRequest struct {
 	RunID             string        `json:"run_id"`
 	Model             string        `json:"model"`
@@ -109,9 +123,16 @@ type ChatRequest struct {
 	TopP              float64       `json:"top_p"`
 	TopK              int           `json:"top_k"`
 	MinP              float64       `json:"min_p"`
-	RepetitionPenalty float64       `json:"repetition_penalty"`
-	MaxNewTokens      int           `json:"max_new_tokens"`
-	Seed              uint64        `json:"seed"`
+	// RepetitionPenalty above 1 discourages tokens already in the
+	// conversation or the answer (positive logits divided by it, negative
+	// ones multiplied); 0 or 1 is off.
+	RepetitionPenalty float64 `json:"repetition_penalty,omitempty"`
+	MaxNewTokens      int     `json:"max_new_tokens"`
+	Seed              uint64  `json:"seed"`
+	// Stop ends the answer at the first of these strings (at most
+	// MaxStopStrings of at most MaxStopChars characters), which is left
+	// out of it.
+	Stop []string `json:"stop,omitempty"`
 }
 
 // ChatStream identifies an answer being streamed.
@@ -134,40 +155,9 @@ type ChatToken struct {
 // "chat.token" events with this stream id, the last one with done set.
 func (s *Chat) Generate(req ChatRequest) (out ChatStream, err error) {
 	defer guard(s.deps.Log, "Chat.Generate", &err)
-	if len(req.Messages) == 0 {
-		return out, fmt.Errorf("nothing to answer: the conversation is empty")
-	}
-	if err := req.check(); err != nil {
-		return out, err
-	}
-	if len(req.Messages) > MaxChatMessages {
-		return out, fmt.Errorf("messages: %d turns, more than %d", len(req.Messages), MaxChatMessages)
-	}
-	modelRef, adapter := req.Model, req.Adapter
-	if modelRef, err = s.deps.checkRef(modelRef); err != nil {
-		return out, err
-	}
-	if adapter != "" {
-		if adapter, err = s.deps.checkPath(adapter); err != nil {
-			return out, err
-		}
-	}
-	if req.RunID != "" {
-		if modelRef, adapter, _, err = s.runs.adapterOf(req.RunID); err != nil {
-			return out, err
-		}
-	}
-	dir, err := s.deps.modelDir(modelRef, false)
+	engine, creq, err := s.prepare(req)
 	if err != nil {
 		return out, err
-	}
-	engine, err := s.engine.get()
-	if err != nil {
-		return out, err
-	}
-	msgs := make([]chattemplate.Message, len(req.Messages))
-	for i, m := range req.Messages {
-		msgs[i] = chattemplate.Message{Role: m.Role, Content: m.Content}
 	}
 	id, err := newStreamID()
 	if err != nil {
@@ -178,11 +168,50 @@ func (s *Chat) Generate(req ChatRequest) (out ChatStream, err error) {
 		cancel()
 		return out, err
 	}
-	go s.run(ctx, id, engine, chat.Request{
-		ModelDir: dir, AdapterDir: adapter, Messages: msgs, System: req.System, MaxNewTokens: req.MaxNewTokens, Seed: req.Seed,
-		Sampling: model.SamplingOptions{Temperature: req.Temperature, TopP: req.TopP, TopK: req.TopK, MinP: req.MinP, RepetitionPenalty: req.RepetitionPenalty},
-	})
+	go s.run(ctx, id, engine, creq)
 	return ChatStream{StreamID: id}, nil
+}
+
+// prepare checks req and resolves its model and adapter into the engine's
+// request: what the Chat screen's streams and Services.Complete share.
+func (s *Chat) prepare(req ChatRequest) (*chat.Engine, chat.Request, error) {
+	if len(req.Messages) == 0 {
+		return nil, chat.Request{}, invalidf("nothing to answer: the conversation is empty")
+	}
+	if err := req.check(); err != nil {
+		return nil, chat.Request{}, err
+	}
+	modelRef, adapter := req.Model, req.Adapter
+	var err error
+	if modelRef, err = s.deps.checkRef(modelRef); err != nil {
+		return nil, chat.Request{}, err
+	}
+	if adapter != "" {
+		if adapter, err = s.deps.checkPath(adapter); err != nil {
+			return nil, chat.Request{}, err
+		}
+	}
+	if req.RunID != "" {
+		if modelRef, adapter, _, err = s.runs.adapterOf(req.RunID); err != nil {
+			return nil, chat.Request{}, err
+		}
+	}
+	dir, err := s.deps.modelDir(modelRef, false)
+	if err != nil {
+		return nil, chat.Request{}, err
+	}
+	engine, err := s.engine.get()
+	if err != nil {
+		return nil, chat.Request{}, err
+	}
+	msgs := make([]chattemplate.Message, len(req.Messages))
+	for i, m := range req.Messages {
+		msgs[i] = chattemplate.Message{Role: m.Role, Content: m.Content}
+	}
+	return engine, chat.Request{
+		ModelDir: dir, AdapterDir: adapter, Messages: msgs, System: req.System, MaxNewTokens: req.MaxNewTokens, Seed: req.Seed, Stop: req.Stop,
+		Sampling: model.SamplingOptions{Temperature: req.Temperature, TopP: req.TopP, TopK: req.TopK, MinP: req.MinP, RepetitionPenalty: req.RepetitionPenalty},
+	}, nil
 }
 
 // MaxChatMessages bounds a conversation's turns; its text is bounded by
@@ -191,6 +220,13 @@ const MaxChatMessages = 1000
 
 // MaxNewTokens bounds one answer's length.
 const MaxNewTokens = 32768
+
+// MaxStopStrings and MaxStopChars bound ChatRequest.Stop (OpenAI's API
+// takes 4 too); SamplingLimits["stop"] carries them to the Chat screen.
+const (
+	MaxStopStrings = 4
+	MaxStopChars   = 64
+)
 
 // check rejects what the sampler would otherwise silently reinterpret (a
 // negative temperature as greedy, top_p 7 as off, -5 new tokens as the
@@ -205,14 +241,29 @@ func (r ChatRequest) check() error {
 		{"repetition_penalty", r.RepetitionPenalty}, {"max_new_tokens", float64(r.MaxNewTokens)},
 	} {
 		if err := SamplingLimits[v.name].check(v.name, v.value); err != nil {
-			return err
+			return invalid(err)
 		}
+	}
+	if len(r.Messages) > MaxChatMessages {
+		return invalidf("messages: %d turns, more than %d", len(r.Messages), MaxChatMessages)
 	}
 	for i, m := range r.Messages {
 		switch m.Role {
 		case "system", "user", "assistant":
 		default:
-			return fmt.Errorf("messages[%d].role: %s is not a chat role; use user, assistant or system", i, quote.Value(m.Role))
+			return invalidf("messages[%d].role: %s is not a chat role; use user, assistant or system", i, quote.Value(m.Role))
+		}
+	}
+	stop := SamplingLimits["stop"]
+	if len(r.Stop) > int(stop.Max) {
+		return invalidf("stop: %d strings, more than %g", len(r.Stop), stop.Max)
+	}
+	for i, s := range r.Stop {
+		if s == "" {
+			return invalidf("stop[%d]: an empty stop string would end every answer before it starts; remove it", i)
+		}
+		if n := utf8.RuneCountInString(s); n > stop.MaxChars {
+			return invalidf("stop[%d]: %d characters, more than %d", i, n, stop.MaxChars)
 		}
 	}
 	return nil
@@ -227,17 +278,24 @@ type SamplingLimit struct {
 	Integer bool `json:"integer"`
 	// Zero says what 0 means ("greedy", "off", "the default, 256").
 	Zero string `json:"zero"`
+	// MaxChars bounds each string of a list setting (stop).
+	MaxChars int `json:"max_chars,omitempty"`
 }
 
 // SamplingLimits bounds ChatRequest's sampling settings; the Chat screen
-// reads the same table from the generated contract.
+// reads the same table from the generated contract. For "stop" the range
+// is how many strings, each at most MaxChars characters. Useful repetition
+// penalties lie between 1 and about 1.3; a large one also pushes the model
+// off the words of the question itself (the whole context counts), so the
+// range stops at 2.
 var SamplingLimits = map[string]SamplingLimit{
 	"temperature":        {Min: 0, Max: 5, Zero: "greedy"},
 	"top_p":              {Min: 0, Max: 1, Zero: "off"},
 	"min_p":              {Min: 0, Max: 1, Zero: "off"},
 	"top_k":              {Min: 0, Max: 1 << 20, Integer: true, Zero: "off"},
-	"repetition_penalty": {Min: 0, Max: 10, Zero: "off"},
+	"repetition_penalty": {Min: 0, Max: 2, Zero: "off (so is 1)"},
 	"max_new_tokens":     {Min: 0, Max: MaxNewTokens, Integer: true, Zero: "the default, 256"},
+	"stop":               {Min: 0, Max: MaxStopStrings, Integer: true, Zero: "none", MaxChars: MaxStopChars},
 }
 
 func (l SamplingLimit) check(name string, v float64) error {

@@ -1,6 +1,8 @@
 package service
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,8 +64,83 @@ func TestChatBadRequests(t *testing.T) {
 		{ChatRequest{Model: "x", Messages: hi, TopK: -3}, "top_k"},
 		{ChatRequest{Model: "x", Messages: hi, RepetitionPenalty: -1}, "repetition_penalty"},
 		{ChatRequest{Model: "x", Messages: hi, MaxNewTokens: -5}, "max_new_tokens"},
+		{ChatRequest{Model: "x", Messages: hi, RepetitionPenalty: 2.5}, "repetition_penalty: must be between 0 and 2"},
+		{ChatRequest{Model: "x", Messages: hi, Stop: []string{"a", "b", "c", "d", "e"}}, "stop: 5 strings, more than 4"},
+		{ChatRequest{Model: "x", Messages: hi, Stop: []string{"a", ""}}, "stop[1]: an empty stop string"},
+		{ChatRequest{Model: "x", Messages: hi, Stop: []string{strings.Repeat("é", MaxStopChars+1)}}, "stop[0]: 65 characters, more than 64"},
 	} {
 		_, err := s.Chat.Generate(c.req)
 		require.ErrorContains(t, err, c.want)
+		require.ErrorIs(t, err, ErrInvalidRequest, c.want)
+		_, err = s.Complete(context.Background(), c.req, nil)
+		require.ErrorContains(t, err, c.want, "Complete checks as Generate does")
 	}
+	// The bounds reach the Chat screen through the contract's table.
+	require.Equal(t, float64(MaxStopStrings), SamplingLimits["stop"].Max)
+	require.Equal(t, MaxStopChars, SamplingLimits["stop"].MaxChars)
+}
+
+// complete answers "hello" with the tiny model, returning the answer and
+// the streamed pieces.
+func complete(t *testing.T, s *Services, dir string, edit func(*ChatRequest)) (Completion, []string) {
+	t.Helper()
+	req := ChatRequest{Model: dir, Messages: []ChatMessage{{Role: "user", Content: "hello"}}, MaxNewTokens: 24, RepetitionPenalty: 2}
+	if edit != nil {
+		edit(&req)
+	}
+	var pieces []string
+	out, err := s.Complete(context.Background(), req, func(p string) error {
+		pieces = append(pieces, p)
+		return nil
+	})
+	require.NoError(t, err)
+	return out, pieces
+}
+
+func TestCompleteStopsAtAStopString(t *testing.T) {
+	s, _ := newServices(t)
+	dir := tinyModelDir(t)
+	tokenizertest.ByteLevel(t, dir)
+	full, _ := complete(t, s, dir, nil)
+	runes := []rune(full.Text)
+	require.Greater(t, len(runes), 6, "the tiny model's answer is too short to cut: %q", full.Text)
+	at := len(runes) / 2
+	for strings.Index(full.Text, string(runes[at:at+2])) != len(string(runes[:at])) {
+		at--
+	}
+	require.Positive(t, at, "the answer must not start with its middle: %q", full.Text)
+	want := string(runes[:at])
+	out, pieces := complete(t, s, dir, func(r *ChatRequest) { r.Stop = []string{string(runes[at : at+2])} })
+	require.Equal(t, want, out.Text)
+	require.Equal(t, "stop", out.FinishReason)
+	require.Equal(t, want, strings.Join(pieces, ""))
+	require.Positive(t, out.PromptTokens)
+}
+
+func TestCompleteAppliesTheRepetitionPenalty(t *testing.T) {
+	s, _ := newServices(t)
+	dir := tinyModelDir(t)
+	tokenizertest.ByteLevel(t, dir)
+	plain, _ := complete(t, s, dir, func(r *ChatRequest) { r.RepetitionPenalty = 0 })
+	off, _ := complete(t, s, dir, func(r *ChatRequest) { r.RepetitionPenalty = 1 })
+	require.Equal(t, plain.Text, off.Text, "1 is off, as 0 is")
+	penalized, _ := complete(t, s, dir, func(r *ChatRequest) { r.RepetitionPenalty = 2 })
+	require.NotEqual(t, plain.Text, penalized.Text)
+}
+
+func TestCompleteStopsWhenTheCallerGoesAway(t *testing.T) {
+	s, _ := newServices(t)
+	dir := tinyModelDir(t)
+	tokenizertest.ByteLevel(t, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	_, err := s.Complete(ctx, ChatRequest{Model: dir, Messages: []ChatMessage{{Role: "user", Content: "hello"}}, MaxNewTokens: 50, RepetitionPenalty: 2},
+		func(string) error {
+			n++
+			cancel()
+			return nil
+		})
+	require.ErrorIs(t, err, context.Canceled)
+	require.Equal(t, 1, n)
+	require.Empty(t, s.Chat.streams.cancel, "the answer no longer counts against MaxChatStreams")
 }

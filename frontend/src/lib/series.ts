@@ -27,7 +27,7 @@ export function forLogScale(values: (number | null)[]): (number | null)[] {
   return values.map((v) => (v != null && v > 0 ? v : null));
 }
 
-export type MetricKey = 'loss' | 'val_loss' | 'lr' | 'grad_norm' | 'tokens_per_s' | 'rss_mb';
+export type MetricKey = 'loss' | 'val_loss' | 'lr' | 'grad_norm' | 'tokens_per_s' | 'rss_mb' | 'device_mem_mb';
 
 /**
  * Merges rows by step (a later row for the same step fills in fields the

@@ -111,6 +111,8 @@ export interface ChatMessage {
 /**
  * ChatRequest asks for the next assistant turn. RunID picks a run's base
  * model and adapter; otherwise Model (and optionally Adapter) do.
+ * Problems with it are invalid requests (ErrInvalidRequest) whose
+ * messages start with the field at fault ("top_p: ...", "stop[1]: ...").
  *
  * Go: service.ChatRequest
  */
@@ -124,9 +126,20 @@ export interface ChatRequest {
   top_p: number;
   top_k: number;
   min_p: number;
-  repetition_penalty: number;
+  /**
+   * RepetitionPenalty above 1 discourages tokens already in the
+   * conversation or the answer (positive logits divided by it, negative
+   * ones multiplied); 0 or 1 is off.
+   */
+  repetition_penalty?: number;
   max_new_tokens: number;
   seed: number;
+  /**
+   * Stop ends the answer at the first of these strings (at most
+   * MaxStopStrings of at most MaxStopChars characters), which is left
+   * out of it.
+   */
+  stop?: string[];
 }
 
 /**
@@ -1124,6 +1137,8 @@ export interface SamplingLimit {
   integer: boolean;
   /** Zero says what 0 means ("greedy", "off", "the default, 256"). */
   zero: string;
+  /** MaxChars bounds each string of a list setting (stop). */
+  max_chars?: number;
 }
 
 /**
@@ -1702,7 +1717,11 @@ export const ActiveStates = ["queued", "running"] as const;
 
 /**
  * SamplingLimits bounds ChatRequest's sampling settings; the Chat screen
- * reads the same table from the generated contract.
+ * reads the same table from the generated contract. For "stop" the range
+ * is how many strings, each at most MaxChars characters. Useful repetition
+ * penalties lie between 1 and about 1.3; a large one also pushes the model
+ * off the words of the question itself (the whole context counts), so the
+ * range stops at 2.
  *
  * Go: service.SamplingLimits
  */
@@ -1721,9 +1740,16 @@ export const ChatSamplingLimits: Record<string, SamplingLimit> = {
   },
   repetition_penalty: {
     min: 0,
-    max: 10,
+    max: 2,
     integer: false,
-    zero: "off"
+    zero: "off (so is 1)"
+  },
+  stop: {
+    min: 0,
+    max: 4,
+    integer: true,
+    zero: "none",
+    max_chars: 64
   },
   temperature: {
     min: 0,
