@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { actionsFor, applyState, appendLog, logLine, foldRecord, appendMetric, damageOf, LOG_TAIL, MAX_POINTS, progressOf, sortRuns, splitLog, thin } from './runstate';
-import type { Run } from './types';
+import { actionsFor, applyState, appendLog, chartPlaceholder, duplicateDraft, logLine, queuedAhead, foldRecord, appendMetric, damageOf, LOG_TAIL, MAX_POINTS, progressOf, sortRuns, splitLog, thin } from './runstate';
+import type { Run, RunConfig } from './types';
 
 describe('run state', () => {
   it('offers only the actions a state allows', () => {
@@ -93,5 +93,67 @@ describe('foldRecord', () => {
     expect(runs[0].state).toBe('paused');
     expect(applyState(runs, { id: 'a', state: 'running', record: { id: 'a', state: 'running', version: 2 } as never })).toBe(false);
     expect(runs[0].state).toBe('paused');
+  });
+});
+
+describe('chart placeholders', () => {
+  const base = { id: '20261206-100000-aaaaaa', name: 'demo', model: 'm', dataset: 'd', created: '2026-12-06T10:00:00Z', step: 0, total_steps: 10, last_checkpoint: 0, version: 1 };
+  const run = (over: Partial<Run>) => ({ ...base, ...over }) as Run;
+
+  it('shows charts, not a placeholder, once there are metrics', () => {
+    for (const state of ['queued', 'running', 'paused', 'failed', 'completed'] as const) {
+      expect(chartPlaceholder(run({ state }), true)).toBeNull();
+    }
+  });
+
+  it('says what each state without metrics means, and never promises steps that will not come', () => {
+    const states = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled', 'interrupted', 'damaged'] as const;
+    for (const state of states) {
+      const p = chartPlaceholder(run({ state }), false)!;
+      expect(p, state).not.toBeNull();
+      expect(p.title).not.toMatch(/waiting for the first step/i);
+    }
+    expect(chartPlaceholder(run({ state: 'running' }), false)!.kind).toBe('preparing');
+    expect(chartPlaceholder(run({ state: 'queued' }), false)!.title).toBe('Queued');
+    expect(chartPlaceholder(run({ state: 'paused' }), false)!.detail).toContain('Resume');
+    expect(chartPlaceholder(run({ state: 'completed' }), false)!.title).toBe('Completed with no metrics recorded');
+  });
+
+  it('gives a failed run its error and what to do', () => {
+    const p = chartPlaceholder(run({ state: 'failed', error: 'open /data/x.jsonl: no such file or directory' }), false)!;
+    expect(p.detail).toContain('open /data/x.jsonl: no such file or directory. Duplicate opens its settings');
+    expect(p.detail).toContain('Resume retries it as it is.');
+    expect(chartPlaceholder(run({ state: 'failed', error: 'loss is NaN.', last_checkpoint: 20 }), false)!.detail).toContain(
+      'loss is NaN. Duplicate',
+    );
+    expect(chartPlaceholder(run({ state: 'failed', last_checkpoint: 20 }), false)!.detail).toContain('from the checkpoint at step 20');
+  });
+
+  it('names the run a queued run waits for', () => {
+    const me = run({ state: 'queued', created: '2026-12-06T10:00:00Z' });
+    const runs = [
+      run({ id: '20261206-090000-bbbbbb', name: 'first', state: 'running', created: '2026-12-06T09:00:00Z' }),
+      run({ id: '20261206-093000-cccccc', name: 'second', state: 'queued', created: '2026-12-06T09:30:00Z' }),
+      run({ id: '20261206-110000-dddddd', name: 'later', state: 'queued', created: '2026-12-06T11:00:00Z' }),
+      run({ id: '20261206-080000-eeeeee', name: 'held', state: 'paused', created: '2026-12-06T08:00:00Z' }),
+      me,
+    ];
+    const ahead = queuedAhead(me, runs);
+    expect(ahead.map((r) => r.name)).toEqual(['first', 'second']);
+    expect(chartPlaceholder(me, false, ahead)!.title).toBe('Queued behind first · bbbbbb and 1 more');
+    expect(chartPlaceholder(me, false, ahead.slice(1))!.title).toBe('Queued behind second · cccccc');
+  });
+});
+
+describe('duplicateDraft', () => {
+  it('copies the config under a fresh name without sharing it', () => {
+    const cfg = { name: 'gemma-demo', model: { path: '/m' }, training: { max_steps: 30, lr: 2e-4 } } as unknown as RunConfig;
+    const d = duplicateDraft({ id: '20261206-100000-8d9afe', name: 'gemma-demo' }, cfg);
+    expect(d.name).toBe('gemma-demo copy');
+    expect(d.training).toEqual(cfg.training);
+    d.training.max_steps = 99;
+    expect(cfg.training.max_steps).toBe(30);
+    expect(cfg.name).toBe('gemma-demo');
+    expect(duplicateDraft({ id: '20261206-100000-8d9afe' }, { ...cfg, name: '' }).name).toBe('8d9afe copy');
   });
 });

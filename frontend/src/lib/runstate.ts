@@ -2,7 +2,8 @@
 // shows. Kept here so the buttons and the tests agree.
 
 import { ActiveStates, ResumableStates, type Damage } from './generated/contract';
-import type { MetricRow, Run, RunState } from './types';
+import { runLabel, shortRunId } from './format';
+import type { MetricRow, Run, RunConfig, RunState } from './types';
 
 export interface Actions {
   cancel: boolean;
@@ -148,4 +149,89 @@ export function applyState(runs: Run[], ev: { id: string; record?: Run; state: R
   const f = foldRecord(runs[i], ev.record);
   runs[i] = f.record;
   return !f.reconcile;
+}
+
+/**
+ * The runs a queued run waits for: the one training, then the queued runs
+ * submitted before it (the queue takes the oldest first). Paused runs are
+ * held back and wait for no one's turn.
+ */
+export function queuedAhead(run: Run, runs: Run[]): Run[] {
+  const key = (r: Run) => `${r.created ?? ''}\u0000${r.id}`;
+  const running = runs.filter((r) => r.id !== run.id && r.state === 'running');
+  const queued = runs.filter((r) => r.id !== run.id && r.state === 'queued' && key(r) < key(run)).sort((a, b) => key(a).localeCompare(key(b)));
+  return running.concat(queued);
+}
+
+/** What the run page shows instead of empty charts. */
+export interface Placeholder {
+  /** The run's state, or "preparing" for a running run before its first step. */
+  kind: RunState | 'preparing';
+  title: string;
+  /** What happens next, or what the user can do. */
+  detail: string;
+}
+
+/**
+ * What the chart area says for a run without metrics, by state; null when
+ * there are metrics to chart. Only a run that is about to produce steps
+ * (preparing) says that the charts come: a queued, failed, cancelled or
+ * paused run says why it has none and what can be done.
+ */
+export function chartPlaceholder(run: Run, hasRows: boolean, ahead: Run[] = []): Placeholder | null {
+  if (hasRows) return null;
+  const ckpt = run.last_checkpoint > 0 ? run.last_checkpoint : 0;
+  const edit = 'Duplicate opens its settings in the New run form to change them.';
+  switch (run.state) {
+    case 'queued': {
+      if (ahead.length === 0) return { kind: 'queued', title: 'Queued', detail: 'It starts when the device is free.' };
+      const more = ahead.length > 1 ? ` and ${ahead.length - 1} more` : '';
+      return { kind: 'queued', title: `Queued behind ${runLabel(ahead[0])}${more}`, detail: 'It starts when they finish; Pause holds it back, Cancel removes it from the queue.' };
+    }
+    case 'running':
+      return {
+        kind: 'preparing',
+        title: 'Preparing the data and the model',
+        detail: 'The charts start with the first training step; the log below says what is being done.',
+      };
+    case 'failed':
+      return {
+        kind: 'failed',
+        title: 'Failed before its first step',
+        detail: `${run.error ? `${sentence(run.error)} ` : ''}${edit} Resume retries it as it is${ckpt ? ` from the checkpoint at step ${ckpt}` : ''}.`,
+      };
+    case 'cancelled':
+      return { kind: 'cancelled', title: 'Cancelled before its first step', detail: `Resume starts it again; ${edit.charAt(0).toLowerCase()}${edit.slice(1)}` };
+    case 'paused':
+      return { kind: 'paused', title: 'Paused before its first step', detail: 'Resume queues it again.' };
+    case 'interrupted':
+      return {
+        kind: 'interrupted',
+        title: 'Interrupted before its first step',
+        detail: 'The trainer stopped without finishing (the app was closed or the process ended). Resume starts it again.',
+      };
+    case 'completed':
+      return { kind: 'completed', title: 'Completed with no metrics recorded', detail: 'Its metrics.jsonl is empty or missing; the log below has what was recorded.' };
+    case 'damaged':
+      return { kind: 'damaged', title: 'No metrics can be shown', detail: "The run's files cannot be read: see above for what can still be done." };
+  }
+  return null;
+}
+
+/** An error as a sentence: ends with a full stop unless it has one. */
+function sentence(s: string): string {
+  const t = s.trim();
+  return /[.!?]$/.test(t) ? t : `${t}.`;
+}
+
+/**
+ * The New run form's starting point for Duplicate: a copy of the run's
+ * config under a fresh name ("<name> copy"), to edit before starting.
+ * A plain copy, so editing the draft never changes the shown run.
+ */
+export function duplicateDraft(run: { id: string; name?: string }, cfg: RunConfig): RunConfig {
+  const copy = JSON.parse(JSON.stringify(cfg)) as RunConfig;
+  const base = cfg.name?.trim() || run.name?.trim() || shortRunId(run.id);
+  copy.name = `${base} copy`;
+  return copy;
 }

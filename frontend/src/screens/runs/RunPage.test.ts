@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setTransport } from '../../lib/api';
 import { fakeTransport } from '../../test/fakeTransport';
 import RunPage from './RunPage.svelte';
+import { session } from '../../lib/session.svelte';
 
 vi.mock('../../components/Chart.svelte', async () => await import('../../test/ChartStub.svelte'));
 
@@ -143,5 +144,59 @@ describe('run page', () => {
     fake.emit('run.state', { id: 'r1', state: 'running', record: { ...record, state: 'running', version: 5 } });
     expect(screen.getByTestId('run-state').textContent).toBe('paused');
     expect((screen.getByRole('button', { name: 'Resume' }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it('says why a failed run has no charts and what to do, instead of waiting for a step', async () => {
+    const failed = { ...record, state: 'failed', step: 0, error: 'open /data/x.jsonl: no such file or directory' };
+    const fake = fakeTransport({
+      'Runs.Get': () => ({ record: failed, config, has_adapter: false }),
+      'Runs.Metrics': () => [],
+      'Runs.Log': () => [],
+    });
+    setTransport(fake.t);
+    render(RunPage, { id: 'r1', navigate: () => {} });
+    const box = await screen.findByTestId('chart-placeholder');
+    expect(box.textContent).toContain('Failed before its first step');
+    expect(box.textContent).toContain('open /data/x.jsonl: no such file or directory.');
+    expect(box.textContent).toContain('Duplicate opens its settings in the New run form');
+    expect(document.body.textContent).not.toMatch(/Waiting for the first step/);
+    expect(screen.queryAllByTestId('chart')).toHaveLength(0);
+  });
+
+  it('names the run a queued run waits for, and shows charts once steps arrive', async () => {
+    const queued = { ...record, id: '20261206-100000-aaaaaa', state: 'queued', step: 0, created: '2026-12-06T10:00:00Z', version: 1 };
+    const ahead = { ...record, id: '20261206-090000-8d9afe', name: 'gemma-demo', state: 'running', created: '2026-12-06T09:00:00Z' };
+    const fake = fakeTransport({
+      'Runs.Get': () => ({ record: queued, config, has_adapter: false }),
+      'Runs.Metrics': () => [],
+      'Runs.Log': () => [],
+      'Runs.List': () => [ahead, queued],
+    });
+    setTransport(fake.t);
+    render(RunPage, { id: queued.id, navigate: () => {} });
+    await waitFor(() => expect(screen.getByTestId('chart-placeholder').textContent).toContain('Queued behind gemma-demo · 8d9afe'));
+
+    fake.emit('run.state', { id: queued.id, state: 'running', record: { ...queued, state: 'running', version: 2 } });
+    await waitFor(() => expect(screen.getByTestId('chart-placeholder').textContent).toContain('Preparing the data and the model'));
+    fake.emit('run.metrics', { id: queued.id, metrics: { step: 1, loss: 2.5, lr: 2e-4 } });
+    await waitFor(() => expect(screen.queryByTestId('chart-placeholder')).toBeNull());
+    expect(screen.getAllByTestId('chart').map((c) => c.dataset.title)).toContain('Learning rate');
+  });
+
+  it('opens a copy of the run in the New run form instead of queueing one', async () => {
+    const full = { name: 'demo', training: { max_steps: 10, lr: 2e-4 } };
+    const fake = fakeTransport({
+      'Runs.Get': () => ({ record: { ...record, state: 'completed' }, config: full, has_adapter: true }),
+      'Runs.Metrics': () => [],
+      'Runs.Log': () => [],
+    });
+    setTransport(fake.t);
+    const navigate = vi.fn();
+    render(RunPage, { id: 'r1', navigate });
+    (await screen.findByRole('button', { name: 'Duplicate' })).click();
+    await waitFor(() => expect(navigate).toHaveBeenCalledWith({ screen: 'new' }));
+    expect(session.draft).toEqual({ name: 'demo copy', training: { max_steps: 10, lr: 2e-4 } });
+    expect(fake.calls.some((c) => c.name === 'Runs.Duplicate')).toBe(false);
+    session.draft = null;
   });
 });
