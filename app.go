@@ -13,25 +13,46 @@ import (
 
 	"github.com/whetstone-ai/whetstone/backend/cli"
 	"github.com/whetstone-ai/whetstone/backend/events"
+	"github.com/whetstone-ai/whetstone/backend/service"
 	"github.com/whetstone-ai/whetstone/frontend"
 )
 
 // App is the desktop window's lifecycle: Wails calls startup once the
 // window exists, which is when events can start flowing to it.
 type App struct {
-	bridge *events.Late
-	cancel context.CancelFunc
+	bridge   *events.Late
+	services *service.Services
+	cancel   context.CancelFunc
 }
 
 func (a *App) startup(ctx context.Context) {
 	a.bridge.Attach(events.Func(func(topic string, payload any) {
 		runtime.EventsEmit(ctx, topic, payload)
 	}))
+	a.services.AttachDialogs(dialogs{ctx})
 }
 
 func (a *App) shutdown(ctx context.Context) {
+	a.services.AttachDialogs(nil)
 	a.bridge.Attach(nil)
 	a.cancel()
+}
+
+// dialogs are the OS's file and folder choosers, through Wails' runtime:
+// the services reach them only through service.Dialogs, attached once the
+// window exists, since the runtime ends the process outside a window.
+type dialogs struct{ ctx context.Context }
+
+func (d dialogs) OpenFile(title, start string, filters []service.FileFilter) (string, error) {
+	opts := runtime.OpenDialogOptions{Title: title, DefaultDirectory: start}
+	for _, f := range filters {
+		opts.Filters = append(opts.Filters, runtime.FileFilter{DisplayName: f.Name, Pattern: f.Patterns})
+	}
+	return runtime.OpenFileDialog(d.ctx, opts)
+}
+
+func (d dialogs) OpenFolder(title, start string) (string, error) {
+	return runtime.OpenDirectoryDialog(d.ctx, runtime.OpenDialogOptions{Title: title, DefaultDirectory: start, CanCreateDirectories: true})
 }
 
 // runDesktop opens the native window with the services bound into it. A
@@ -69,7 +90,7 @@ func runDesktop(ctx context.Context, env *cli.Env, args []string) error {
 		return err
 	}
 	defer sess.Close()
-	app := &App{bridge: bridge, cancel: cancel}
+	app := &App{bridge: bridge, services: sess.Services, cancel: cancel}
 	err = wails.Run(&options.App{
 		Title:            "Whetstone",
 		Width:            1280,
