@@ -119,9 +119,11 @@ func (s *standardizer) turn(r Record, i int, t any) (Message, error) {
 	}
 	role, ok := s.roles[strings.ToLower(strings.TrimSpace(name))]
 	if !ok {
-		return Message{}, s.errorf(r, field+"."+s.m.RoleKey, ErrUnknownRole,
-			"%s; known roles are %s; map it to user, assistant or system, e.g. --role %s=assistant",
-			quoteCapped(name), knownRoleNames(s.roles), capText(strings.ToLower(name)))
+		e := s.errorf(r, field+"."+s.m.RoleKey, ErrUnknownRole,
+			"%s; known roles are %s; %s",
+			quoteCapped(name), knownRoleNames(s.roles), RoleMappingAdvice(strings.ToLower(name)))
+		e.role = strings.ToLower(strings.TrimSpace(name))
+		return Message{}, e
 	}
 	content, err := s.content(r, field+"."+s.m.ContentKey, obj[s.m.ContentKey])
 	if err != nil {

@@ -13,6 +13,11 @@ type Detection struct {
 	Reason     string  `json:"reason"`     // for a person: why this format
 	// Alternatives are the other plausible readings, best first.
 	Alternatives []Candidate `json:"alternatives,omitempty"`
+	// Roles are the role names the sampled rows use (lower-cased, at most
+	// MaxListedRoles), each with the standard role the mapping in force
+	// gives it, or "" for an unknown role (a row with one is bad until it
+	// is mapped): what the role mapping editor offers.
+	Roles map[string]string `json:"roles,omitempty"`
 }
 
 // Candidate is one possible reading of a dataset.
@@ -177,7 +182,7 @@ func detectTurnsColumn(col string, sample []Record) (Candidate, bool) {
 	reason := fmt.Sprintf("%s: column %s holds lists of {%s, %s} turns in %d of %d sampled rows; roles seen: %s",
 		formatTitle(m.Format), quoteCapped(col), roleKey, contentKey, lists, len(sample), roleSummary(roles))
 	if len(unknown) > 0 {
-		reason += fmt.Sprintf("; unknown roles %s need a mapping (e.g. %s=assistant)", quoteList(unknown), capText(unknown[0]))
+		reason += fmt.Sprintf("; unknown roles %s need a role mapping (e.g. %s -> assistant)", quoteList(unknown), capText(unknown[0]))
 	}
 	return Candidate{Mapping: m, Confidence: round2(conf), Reason: reason}, true
 }

@@ -51,6 +51,9 @@ type Error struct {
 	Field string
 	Kind  error  // one of the Err* kinds above
 	Msg   string // what is wrong and, where possible, how to fix it
+	// role is the dataset's role name an ErrUnknownRole is about, kept
+	// apart from Msg so a scan can list the names to map.
+	role string
 }
 
 func (e *Error) Error() string {

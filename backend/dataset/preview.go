@@ -47,8 +47,13 @@ type PreviewPage struct {
 	PageSize  int          `json:"page_size"`
 	Rows      []PreviewRow `json:"rows"`
 	HasMore   bool         `json:"has_more"`
-	// Problems are the bad rows met while reading up to this page; they
-	// are skipped so a preview always shows something.
+	// Total is how many usable rows the whole dataset (every file) has,
+	// the rows pages are cut from; Skipped how many bad rows it has.
+	Total   int `json:"total"`
+	Skipped int `json:"skipped"`
+	// Problems are the first bad rows of the dataset (at most
+	// MaxListedBadRows); they are skipped so a preview always shows
+	// something.
 	Problems []string `json:"problems,omitempty"`
 }
 
@@ -69,7 +74,9 @@ func Preview(ctx context.Context, path string, opts Options, l Labeler, p Previe
 	}
 	defer s.Close()
 	page := &PreviewPage{Detection: s.Detection(), Page: p.Page, PageSize: p.PageSize}
-	skip := p.Page * p.PageSize
+	first := p.Page * p.PageSize
+	// The scan goes on past the page to count the rows: a pager needs the
+	// total, and reading on only standardizes, it renders nothing.
 	for {
 		c, err := s.Next()
 		if errors.Is(err, io.EOF) {
@@ -78,16 +85,13 @@ func Preview(ctx context.Context, path string, opts Options, l Labeler, p Previe
 		if err != nil {
 			return nil, err
 		}
-		if skip > 0 {
-			skip--
-			continue
+		if page.Total >= first && len(page.Rows) < p.PageSize {
+			page.Rows = append(page.Rows, PreviewConversation(c, l, p.MaxLen))
 		}
-		if len(page.Rows) == p.PageSize {
-			page.HasMore = true
-			break
-		}
-		page.Rows = append(page.Rows, PreviewConversation(c, l, p.MaxLen))
+		page.Total++
 	}
+	page.HasMore = page.Total > first+len(page.Rows)
+	page.Skipped = s.Skipped()
 	for _, e := range s.Problems() {
 		page.Problems = append(page.Problems, e.Error())
 	}

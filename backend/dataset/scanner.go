@@ -68,6 +68,8 @@ type Scanner struct {
 	rows     int // rows seen (good and bad)
 	skipped  int
 	problems []*Error
+	// unknownRoles counts the skipped rows' unknown role names.
+	unknownRoles map[string]int
 }
 
 // NewScanner opens path, detects its format from the first rows (unless
@@ -166,6 +168,7 @@ func (s *Scanner) prepare() error {
 	if err := s.checkColumns(sample); err != nil {
 		return err
 	}
+	s.det.Roles = sampleRoles(sample, s.mapping)
 	s.std = newStandardizer(s.path, s.mapping)
 	return nil
 }
@@ -258,6 +261,12 @@ func (s *Scanner) skip(err error) error {
 	if len(s.problems) < maxKeptProblems {
 		s.problems = append(s.problems, e)
 	}
+	if name := e.UnknownRole(); name != "" {
+		if s.unknownRoles == nil {
+			s.unknownRoles = map[string]int{}
+		}
+		countRole(s.unknownRoles, name)
+	}
 	if s.opts.MaxBadRows > 0 && s.skipped > s.opts.MaxBadRows {
 		return &Error{File: s.path, Kind: ErrTooManyBadRows, Msg: fmt.Sprintf(
 			"%d bad rows skipped, more than the allowed %d; the first was: %v", s.skipped, s.opts.MaxBadRows, s.problems[0])}
@@ -271,8 +280,13 @@ func (s *Scanner) Rows() int { return s.rows }
 // Skipped is the number of bad rows skipped so far.
 func (s *Scanner) Skipped() int { return s.skipped }
 
-// Problems returns the first skipped rows' errors (at most 100).
+// Problems returns the first skipped rows' errors (at most
+// MaxListedBadRows).
 func (s *Scanner) Problems() []*Error { return s.problems }
+
+// UnknownRoles counts the unknown role names of the rows skipped so far,
+// by name (at most MaxListedRoles names): the names to map.
+func (s *Scanner) UnknownRoles() map[string]int { return s.unknownRoles }
 
 // Close releases the file.
 func (s *Scanner) Close() error { return s.src.Close() }

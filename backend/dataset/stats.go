@@ -30,8 +30,19 @@ type Stats struct {
 	Conversations int            `json:"conversations"`
 	Skipped       int            `json:"skipped"`
 	Problems      []string       `json:"problems,omitempty"` // first bad rows, if skipping
-	Turns         []CountBin     `json:"turns"`
-	Roles         map[string]int `json:"roles"`
+	// BadRows are the first skipped rows (at most MaxListedBadRows), each
+	// with its file, row and reason; Skipped is how many there are.
+	BadRows []RowProblem `json:"bad_rows,omitempty"`
+	// UnknownRoles counts the bad rows' unknown role names (at most
+	// MaxListedRoles names): the names to give a role mapping.
+	UnknownRoles map[string]int `json:"unknown_roles,omitempty"`
+	// MaxBadRows is the limit the options set (0: none). Stats read on
+	// past it, so they show the whole dataset; TooManyBadRows says that
+	// training, which stops there, would fail.
+	MaxBadRows     int            `json:"max_bad_rows,omitempty"`
+	TooManyBadRows bool           `json:"too_many_bad_rows,omitempty"`
+	Turns          []CountBin     `json:"turns"`
+	Roles          map[string]int `json:"roles"`
 
 	// Token statistics, present when a labeler was given.
 	Tokenized       bool       `json:"tokenized"`
@@ -70,6 +81,8 @@ type StatsOptions struct {
 // (in parallel) to report lengths, truncation and drops under opts. It
 // stops with ctx's error when ctx ends.
 func ComputeStats(ctx context.Context, path string, opts Options, l Labeler, so StatsOptions) (*Stats, error) {
+	maxBad := opts.MaxBadRows
+	opts.MaxBadRows = 0 // counted below, not a reason to stop describing the data
 	s, err := NewScanner(ctx, path, opts)
 	if err != nil {
 		return nil, err
@@ -134,12 +147,13 @@ func ComputeStats(ctx context.Context, path string, opts Options, l Labeler, so 
 		}
 		st.lengthStats(lengths)
 	}
-	st.Rows, st.Skipped = s.Rows(), s.Skipped()
+	st.Rows, st.Skipped, st.UnknownRoles = s.Rows(), s.Skipped(), s.UnknownRoles()
+	st.MaxBadRows, st.TooManyBadRows = maxBad, maxBad > 0 && s.Skipped() > maxBad
 	for _, e := range s.Problems() {
-		if len(st.Problems) >= 20 {
-			break
+		st.BadRows = append(st.BadRows, e.Problem())
+		if len(st.Problems) < 20 {
+			st.Problems = append(st.Problems, e.Error())
 		}
-		st.Problems = append(st.Problems, e.Error())
 	}
 	for v, c := range turns {
 		st.Turns = append(st.Turns, CountBin{v, c})

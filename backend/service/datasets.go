@@ -32,7 +32,12 @@ type DatasetRequest struct {
 	// Truncation is what happens to rows over MaxLen, one of
 	// dataset.Truncations; empty is the first, "truncate".
 	Truncation  dataset.Truncation `json:"truncation"`
-	SkipBadRows bool               `json:"skip_bad_rows"`
+	// SkipBadRows, MaxBadRows and MaxRowMB are the run config's
+	// dataset.skip_bad_rows, max_bad_rows and max_row_mb, read the same
+	// way training reads them. Stats go on past MaxBadRows (0: no limit)
+	// and say that training would stop there.
+	SkipBadRows bool `json:"skip_bad_rows"`
+	MaxBadRows  int  `json:"max_bad_rows"`
 	// MaxRowMB refuses rows larger than this (0: dataset.DefaultMaxRowBytes).
 	MaxRowMB int `json:"max_row_mb"`
 	Page     int `json:"page"`
@@ -41,7 +46,11 @@ type DatasetRequest struct {
 
 // DatasetInfo is what detection found.
 type DatasetInfo struct {
-	Path      string            `json:"path"`
+	// Path is the dataset as given (a file, a folder, a hub id): what
+	// Preview and Stats take to read all of Files, as training does.
+	Path string `json:"path"`
+	// Files are the data files read, in order: those of the split for a
+	// folder or hub dataset (see dataset.DataFiles).
 	Files     []string          `json:"files"`
 	Detection dataset.Detection `json:"detection"`
 	// Columns are every column of the file, for the mapping editor.
@@ -63,9 +72,8 @@ func (s *Datasets) Inspect(req DatasetRequest) (out DatasetInfo, err error) {
 		return out, err
 	}
 	defer sc.Close()
-	files := sc.Files()
 	s.deps.rememberDataset(req.Path) // the pickers offer it next time
-	return DatasetInfo{Path: files[0], Files: files, Detection: sc.Detection(), Columns: sc.Columns()}, nil
+	return DatasetInfo{Path: req.Path, Files: sc.Files(), Detection: sc.Detection(), Columns: sc.Columns()}, nil
 }
 
 // Preview returns one page of rows as messages and, with a model, as the
@@ -115,6 +123,8 @@ func (r DatasetRequest) check() (DatasetRequest, error) {
 		return r, invalidf("page: must be between 0 and %d, got %d", MaxPreviewPage, r.Page)
 	case r.MaxLen < 0 || r.MaxLen > MaxDatasetMaxLen:
 		return r, invalidf("max_len: must be between 0 (no limit) and %d, got %d", MaxDatasetMaxLen, r.MaxLen)
+	case r.MaxBadRows < 0:
+		return r, invalidf("max_bad_rows: must be 0 (no limit) or more, got %d", r.MaxBadRows)
 	case r.MaxRowMB < 0 || int64(r.MaxRowMB)<<20 > dataset.MaxRowBytesLimit:
 		return r, invalidf("max_row_mb: must be between 0 (the default, %d MB) and %d, got %d", dataset.DefaultMaxRowBytes>>20, dataset.MaxRowBytesLimit>>20, r.MaxRowMB)
 	}
@@ -143,10 +153,14 @@ func (r DatasetRequest) check() (DatasetRequest, error) {
 }
 
 // source resolves the dataset (see Deps.dataset) and the options it is
-// read with.
+// read with: the dataset.Options a run config's dataset section gives the
+// executor (backend/train/executor's plan), so that Inspect, Preview and
+// Stats read the files training reads (dataset.ResolveFiles, through
+// dataset.NewScanner, as batch.Prepare does) and skip the rows it skips.
 func (s *Datasets) source(req DatasetRequest) (string, dataset.Options, error) {
 	path, files, err := s.deps.dataset(req.Path)
-	opts := dataset.Options{Mapping: req.Mapping, SkipBadRows: req.SkipBadRows, MaxRowBytes: int64(req.MaxRowMB) << 20, Split: req.Split, Files: files}
+	opts := dataset.Options{Mapping: req.Mapping, SkipBadRows: req.SkipBadRows, MaxBadRows: req.MaxBadRows,
+		MaxRowBytes: int64(req.MaxRowMB) << 20, Split: req.Split, Files: files}
 	return path, opts, err
 }
 

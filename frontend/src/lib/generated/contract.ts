@@ -328,7 +328,15 @@ export type DatasetFormat = "sharegpt" | "openai" | "alpaca" | "text";
  * Go: service.DatasetInfo
  */
 export interface DatasetInfo {
+  /**
+   * Path is the dataset as given (a file, a folder, a hub id): what
+   * Preview and Stats take to read all of Files, as training does.
+   */
   path: string;
+  /**
+   * Files are the data files read, in order: those of the split for a
+   * folder or hub dataset (see dataset.DataFiles).
+   */
   files: string[];
   detection: Detection;
   /** Columns are every column of the file, for the mapping editor. */
@@ -365,7 +373,14 @@ export interface DatasetRequest {
    * dataset.Truncations; empty is the first, "truncate".
    */
   truncation: Truncation;
+  /**
+   * SkipBadRows, MaxBadRows and MaxRowMB are the run config's
+   * dataset.skip_bad_rows, max_bad_rows and max_row_mb, read the same
+   * way training reads them. Stats go on past MaxBadRows (0: no limit)
+   * and say that training would stop there.
+   */
   skip_bad_rows: boolean;
+  max_bad_rows: number;
   /** MaxRowMB refuses rows larger than this (0: dataset.DefaultMaxRowBytes). */
   max_row_mb: number;
   page: number;
@@ -405,6 +420,13 @@ export interface Detection {
   reason: string;
   /** Alternatives are the other plausible readings, best first. */
   alternatives?: Candidate[];
+  /**
+   * Roles are the role names the sampled rows use (lower-cased, at most
+   * MaxListedRoles), each with the standard role the mapping in force
+   * gives it, or "" for an unknown role (a row with one is bad until it
+   * is mapped): what the role mapping editor offers.
+   */
+  roles?: Record<string, string>;
 }
 
 /**
@@ -945,8 +967,15 @@ export interface PreviewPage {
   rows: PreviewRow[];
   has_more: boolean;
   /**
-   * Problems are the bad rows met while reading up to this page; they
-   * are skipped so a preview always shows something.
+   * Total is how many usable rows the whole dataset (every file) has,
+   * the rows pages are cut from; Skipped how many bad rows it has.
+   */
+  total: number;
+  skipped: number;
+  /**
+   * Problems are the first bad rows of the dataset (at most
+   * MaxListedBadRows); they are skipped so a preview always shows
+   * something.
    */
   problems?: string[];
 }
@@ -1029,6 +1058,23 @@ export interface Recents {
 export interface RenderedConfig {
   yaml: string;
   cli: string;
+}
+
+/**
+ * RowProblem is one bad row, located for a person to fix: the file, the
+ * row of that file (and its text line and field when known) and why.
+ *
+ * Go: dataset.RowProblem
+ */
+export interface RowProblem {
+  file: string;
+  row: number;
+  line?: number;
+  field?: string;
+  /** Kind is the kind of problem ("invalid JSON", "unknown role"...). */
+  kind: string;
+  /** Message is the whole error, as the CLI prints it. */
+  message: string;
 }
 
 /**
@@ -1215,6 +1261,23 @@ export interface Stats {
   skipped: number;
   /** first bad rows, if skipping */
   problems?: string[];
+  /**
+   * BadRows are the first skipped rows (at most MaxListedBadRows), each
+   * with its file, row and reason; Skipped is how many there are.
+   */
+  bad_rows?: RowProblem[];
+  /**
+   * UnknownRoles counts the bad rows' unknown role names (at most
+   * MaxListedRoles names): the names to give a role mapping.
+   */
+  unknown_roles?: Record<string, number>;
+  /**
+   * MaxBadRows is the limit the options set (0: none). Stats read on
+   * past it, so they show the whole dataset; TooManyBadRows says that
+   * training, which stops there, would fail.
+   */
+  max_bad_rows?: number;
+  too_many_bad_rows?: boolean;
   turns: CountBin[];
   roles: Record<string, number>;
   /** Token statistics, present when a labeler was given. */

@@ -1,0 +1,89 @@
+package dataset
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Bounds of what a scan lists for a person to read. The counts behind
+// them stay exact (Scanner.Skipped); only the lists are cut.
+const (
+	// MaxListedBadRows is how many bad rows a scan keeps with their place
+	// and reason.
+	MaxListedBadRows = maxKeptProblems
+	// MaxListedRoles is how many distinct role names a scan collects (the
+	// sampled ones in Detection.Roles, the unknown ones in
+	// Stats.UnknownRoles): a dataset with more is most likely read with a
+	// wrong role key.
+	MaxListedRoles = 50
+)
+
+// RoleMappingAdvice says how to map the dataset's role name to a standard
+// role, in the words of every place that can: the Datasets screen's role
+// mapping, the CLI's --role flag and a run config's dataset.mapping.
+func RoleMappingAdvice(name string) string {
+	n := capText(name)
+	return fmt.Sprintf("map it to user, assistant or system: a role mapping %s -> assistant (the Datasets screen's role mapping, --role %s=assistant, or roles.%s: assistant in dataset.mapping)", n, n, n)
+}
+
+// RowProblem is one bad row, located for a person to fix: the file, the
+// row of that file (and its text line and field when known) and why.
+type RowProblem struct {
+	File  string `json:"file"`
+	Row   int    `json:"row"`
+	Line  int    `json:"line,omitempty"`
+	Field string `json:"field,omitempty"`
+	// Kind is the kind of problem ("invalid JSON", "unknown role"...).
+	Kind string `json:"kind"`
+	// Message is the whole error, as the CLI prints it.
+	Message string `json:"message"`
+}
+
+// Problem is e as a RowProblem.
+func (e *Error) Problem() RowProblem {
+	kind := ""
+	if e.Kind != nil {
+		kind = e.Kind.Error()
+	}
+	return RowProblem{File: e.File, Row: e.Row, Line: e.Line, Field: e.Field, Kind: kind, Message: e.Error()}
+}
+
+// UnknownRole is the dataset's role name an ErrUnknownRole is about ("" for
+// any other problem).
+func (e *Error) UnknownRole() string { return e.role }
+
+// countRole adds one to name's count, up to MaxListedRoles names.
+func countRole(m map[string]int, name string) {
+	if _, ok := m[name]; ok || len(m) < MaxListedRoles {
+		m[name]++
+	}
+}
+
+// sampleRoles lists the role names the sampled rows of a turns format use,
+// each with the standard role m maps it to ("" for none).
+func sampleRoles(sample []Record, m Mapping) map[string]string {
+	if m.Format != FormatShareGPT && m.Format != FormatOpenAI {
+		return nil
+	}
+	table := m.roleTable()
+	out := map[string]string{}
+	for _, r := range sample {
+		list, _ := r.Fields[m.ConversationColumn].([]any)
+		for _, t := range list {
+			obj, _ := t.(map[string]any)
+			name, ok := obj[m.RoleKey].(string)
+			name = strings.ToLower(strings.TrimSpace(name))
+			if !ok || name == "" {
+				continue
+			}
+			if _, seen := out[name]; !seen && len(out) >= MaxListedRoles {
+				continue
+			}
+			out[name] = table[name]
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
