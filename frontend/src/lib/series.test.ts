@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareColumns, ema, forLogScale, latest, lossColumns, mergeByStep } from './series';
+import { compareColumns, ema, hasValues, forLogScale, latest, lossColumns, mergeByStep } from './series';
 
 describe('ema', () => {
   it('is the identity at weight 0 and debiased from the first point', () => {
@@ -54,7 +54,18 @@ describe('series', () => {
       smoothing: 0,
       log: false,
     });
-    expect(cols).toEqual([[1, 2, 3], [2, null, 1], [null, 5, null]]);
+    expect(cols).toEqual([[1, 2, 3], [2, null, 1], [null, 5, null], [null, null, null], [null, null, null]]);
+    expect(hasValues(cols[3])).toBe(false);
+  });
+
+  it('puts both runs\' validation loss at the steps where it was measured', () => {
+    const a = [{ step: 1, loss: 2 }, { step: 2, loss: 1.5, val_loss: 1.8 }];
+    const b = [{ step: 2, loss: 3 }, { step: 2, val_loss: 2.9 }, { step: 4, loss: 2, val_loss: 2.5 }];
+    const cols = compareColumns(a, b, { smoothing: 0.9, log: false });
+    expect(cols[0]).toEqual([1, 2, 4]);
+    expect(cols[3]).toEqual([null, 1.8, null]);
+    expect(cols[4]).toEqual([null, 2.9, 2.5]);
+    expect(hasValues(cols[4])).toBe(true);
   });
 
   it('latest keeps the newest value of every field', () => {

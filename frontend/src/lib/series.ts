@@ -75,16 +75,28 @@ export function lossColumns(rows: MetricRow[], opts: SeriesOptions): Columns {
   return [merged.map((r) => r.step), raw, smooth, val];
 }
 
-/** Two runs' (smoothed) training loss on the union of their steps. */
+/**
+ * Two runs on the union of their steps: [steps, A train, B train, A val,
+ * B val]. Training loss is smoothed as on a run's page; validation loss is
+ * raw and present only at the steps where it was measured.
+ */
 export function compareColumns(a: MetricRow[], b: MetricRow[], opts: SeriesOptions): Columns {
   const ma = mergeByStep(a);
   const mb = mergeByStep(b);
-  const ya = new Map<number, number | null>();
-  const yb = new Map<number, number | null>();
-  column(ma, 'loss', opts).forEach((v, i) => ya.set(ma[i].step, v));
-  column(mb, 'loss', opts).forEach((v, i) => yb.set(mb[i].step, v));
-  const steps = [...new Set([...ya.keys(), ...yb.keys()])].sort((x, y) => x - y);
-  return [steps, steps.map((s) => ya.get(s) ?? null), steps.map((s) => yb.get(s) ?? null)];
+  const byStep = (rows: MetricRow[], ys: (number | null)[]) => new Map(rows.map((r, i) => [r.step, ys[i]]));
+  const cols = [
+    byStep(ma, column(ma, 'loss', opts)),
+    byStep(mb, column(mb, 'loss', opts)),
+    byStep(ma, column(ma, 'val_loss', opts, false)),
+    byStep(mb, column(mb, 'val_loss', opts, false)),
+  ];
+  const steps = [...new Set([...ma, ...mb].map((r) => r.step))].sort((x, y) => x - y);
+  return [steps, ...cols.map((m) => steps.map((s) => m.get(s) ?? null))];
+}
+
+/** Whether a column has any value to draw. */
+export function hasValues(ys: (number | null)[] | undefined): boolean {
+  return !!ys && ys.some((v) => v != null);
 }
 
 /** The latest value of each field over the rows (what the header shows). */
