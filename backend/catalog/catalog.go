@@ -42,9 +42,10 @@ type Model struct {
 // PageURL is the model's page on the hub.
 func (m Model) PageURL() string { return "https://huggingface.co/" + m.ID }
 
+// Sizes are in decimal units, as the hub shows them.
 const (
-	mb = int64(1) << 20
-	gb = int64(1) << 30
+	mb = int64(1e6)
+	gb = int64(1e9)
 )
 
 const gatedNote = "gated: accept the licence on the model's hub page while signed in, then save a hub token (Settings, or HF_TOKEN) before downloading"

@@ -50,6 +50,7 @@ func Commands() []Command {
 		trainCommand(),
 		runsCommand(),
 		demoCommand(),
+		modelsCommand(),
 		settingsCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
