@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/whetstone-ai/whetstone/backend/hub"
+	"github.com/whetstone-ai/whetstone/backend/model"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
 	"github.com/whetstone-ai/whetstone/backend/safefile"
+	"github.com/whetstone-ai/whetstone/backend/train/executor"
 )
 
 // preflight is the check every new run passes, from the New run form
@@ -103,4 +106,144 @@ func checkModelDir(source string) error {
 func isFile(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.Mode().IsRegular()
+}
+
+// RunCheck is everything the New run form shows before Start, at once:
+// the errors that refuse Start (preflight's, and those the model and data
+// reveal: a max_seq_len past the model's context, a batch larger than the
+// data), warnings that allow it, the run's length and the fit check.
+type RunCheck struct {
+	Errors   []runconfig.FieldError `json:"errors"`
+	Warnings []runconfig.FieldError `json:"warnings"`
+	Steps    runconfig.StepPlan     `json:"steps"`
+	// Fit is the memory estimate against this machine; absent when the
+	// model's config could not be read or the settings are invalid.
+	Fit *MemoryEstimate `json:"fit,omitempty"`
+}
+
+// maxCountedRows bounds the rows a check reads to count examples: past
+// it the count is a lower bound (StepPlan.Exact false), and the form stays
+// responsive on a dataset of millions of rows.
+const maxCountedRows = 1_000_000
+
+// check is preflight with what the model's config and the data add (see
+// RunCheck). The model is read from its folder, or for a hub id its small
+// files, as Models.Inspect does; the data is counted only when local.
+// What cannot be read here is left to the run: the check then knows less,
+// it does not fail.
+func (d Deps) check(cfg runconfig.Config) (runconfig.Config, *ConfigError, RunCheck) {
+	cfg, problems := d.preflight(cfg)
+	out := RunCheck{Errors: []runconfig.FieldError{}, Warnings: []runconfig.FieldError{}}
+	bad := map[string]bool{}
+	if problems != nil {
+		for _, f := range problems.Fields {
+			bad[f.Field] = true
+		}
+	}
+	var facts runconfig.Facts
+	if cfg.Model.Source != "" && !bad["model.source"] {
+		if dir, err := d.modelDir(cfg.Model.Source, true); err == nil {
+			if mc, err := model.LoadConfig(filepath.Join(dir, "config.json")); err == nil {
+				facts.ContextLength = mc.MaxPositionEmbeddings
+				if est, err := d.memoryEstimate(mc, cfg); err == nil {
+					out.Fit = &est
+				}
+			}
+		}
+	}
+	if cfg.Dataset.Path != "" && !bad["dataset.path"] {
+		if n, exact, err := d.countExamples(cfg); err == nil {
+			facts.TrainExamples = n
+			if !exact {
+				facts.TrainExamples = 0 // a lower bound would raise false alarms
+			}
+		}
+	}
+	errs, warnings := cfg.Problems(facts)
+	for _, e := range errs {
+		if problems == nil {
+			problems = &ConfigError{}
+		}
+		problems.add(e.Field, errors.New(e.Message))
+	}
+	if f := out.Fit; f != nil && !f.Fits {
+		warnings = append(warnings, fitWarning(f, cfg.Training))
+	}
+	out.Steps = cfg.Steps(facts.TrainExamples)
+	out.Warnings = append(out.Warnings, warnings...)
+	if problems != nil {
+		out.Errors = problems.Fields
+	}
+	return cfg, problems, out
+}
+
+// fitWarning puts a run that does not fit next to the field its
+// suggestion changes first. It is a warning, not an error: the estimate
+// is an approximation and available memory changes as other programs
+// run, so the user decides.
+func fitWarning(f *MemoryEstimate, t runconfig.Training) runconfig.FieldError {
+	msg := fmt.Sprintf("the run needs about %s, more than the %s of %s available", gib(f.TotalMB), gib(f.FreeMB), f.Memory)
+	s := f.Suggestion
+	if s == nil {
+		if f.Note != "" {
+			msg += "; " + f.Note
+		}
+		return runconfig.FieldError{Field: "model.source", Message: msg}
+	}
+	msg += ": " + s.Text
+	switch {
+	case s.GradientCheckpointing && !t.GradientCheckpointing:
+		return runconfig.FieldError{Field: "training.gradient_checkpointing", Message: msg}
+	case s.BatchSize != t.BatchSize:
+		return runconfig.FieldError{Field: "training.batch_size", Message: msg}
+	default:
+		return runconfig.FieldError{Field: "training.max_seq_len", Message: msg}
+	}
+}
+
+// exampleCounts remembers CountExamples per data file state and reading
+// options, so the form, which checks on every edit, reads a large file
+// once. It holds a few entries: one form edits one config at a time.
+var exampleCounts = struct {
+	sync.Mutex
+	m map[string]countResult
+}{m: map[string]countResult{}}
+
+type countResult struct {
+	n     int
+	exact bool
+}
+
+func (d Deps) countExamples(cfg runconfig.Config) (int, bool, error) {
+	st, err := os.Stat(cfg.Dataset.Path)
+	if err != nil {
+		return 0, false, nil
+	}
+	ds := cfg.Dataset
+	key, err := json.Marshal(struct {
+		D     runconfig.Dataset
+		Size  int64
+		MTime int64
+		Seed  int64
+	}{ds, st.Size(), st.ModTime().UnixNano(), cfg.Seed})
+	if err != nil {
+		return 0, false, err
+	}
+	exampleCounts.Lock()
+	r, ok := exampleCounts.m[string(key)]
+	exampleCounts.Unlock()
+	if ok {
+		return r.n, r.exact, nil
+	}
+	n, exact, err := executor.CountExamples(d.ctx(), cfg, maxCountedRows)
+	if err != nil {
+		return 0, false, err
+	}
+	exampleCounts.Lock()
+	defer exampleCounts.Unlock()
+	if len(exampleCounts.m) >= 16 {
+		clear(exampleCounts.m)
+	}
+	exampleCounts.m[string(key)] = countResult{n, exact}
+	return n, exact, nil
 }

@@ -144,12 +144,19 @@ func (s *Runs) Defaults(family string) (out runconfig.Config, err error) {
 // output folder that must not be replaced). Start refuses the same list.
 func (s *Runs) Validate(cfg runconfig.Config) (out []runconfig.FieldError, err error) {
 	defer guard(s.deps.Log, "Runs.Validate", &err)
-	if _, problems := s.deps.preflight(cfg); problems != nil {
-		out = problems.Fields
-	}
-	if out == nil {
-		out = []runconfig.FieldError{}
-	}
+	_, _, c := s.deps.check(cfg)
+	return c.Errors, nil
+}
+
+// Check is what the New run form shows as the user edits, all at once:
+// every error that refuses Start (Validate's list), the warnings that
+// allow it (a run far longer than its data, warmup past the last step, a
+// run that does not fit this machine's memory), the run's steps (an
+// epochs-only run's computed from its data) and the fit check with its
+// suggestion. `whetstone train` prints the same.
+func (s *Runs) Check(cfg runconfig.Config) (out RunCheck, err error) {
+	defer guard(s.deps.Log, "Runs.Check", &err)
+	_, _, out = s.deps.check(cfg)
 	return out, nil
 }
 
@@ -174,11 +181,12 @@ func (s *Runs) Render(cfg runconfig.Config) (out RenderedConfig, err error) {
 	return RenderedConfig{YAML: string(y), CLI: cli}, nil
 }
 
-// Start checks cfg as Validate does and queues a new run; a config with
-// problems is refused with all of them (a *ConfigError) and no run is made.
+// Start checks cfg as Check does and queues a new run; a config with
+// errors is refused with all of them (a *ConfigError) and no run is made.
+// Warnings do not stop it.
 func (s *Runs) Start(cfg runconfig.Config) (out runs.Record, err error) {
 	defer guard(s.deps.Log, "Runs.Start", &err)
-	cfg, problems := s.deps.preflight(cfg)
+	cfg, problems, _ := s.deps.check(cfg)
 	if problems != nil {
 		return out, problems
 	}

@@ -68,13 +68,10 @@ type Result struct {
 // NaN or infinite.
 var ErrNonFinite = errors.New("non-finite loss or gradient")
 
-// TotalSteps is the number of optimiser steps the run will make.
+// TotalSteps is the number of optimiser steps the run will make: the
+// count the New run form shows before Start (runconfig's).
 func TotalSteps(t runconfig.Training, microBatchesPerEpoch int) int {
-	if t.MaxSteps > 0 {
-		return t.MaxSteps
-	}
-	accum := max(1, t.GradAccum)
-	return max(1, int(math.Ceil(t.Epochs*float64(microBatchesPerEpoch)/float64(accum))))
+	return t.TotalSteps(microBatchesPerEpoch)
 }
 
 // Run trains target on data, returning when the planned steps are done,

@@ -68,15 +68,36 @@ func plan(cfg runconfig.Config) (Plan, error) {
 	if err := cfg.Check(); err != nil {
 		return Plan{}, err
 	}
+	t := cfg.Training
+	data, err := dataPlan(cfg)
+	if err != nil {
+		return Plan{}, err
+	}
+	return Plan{
+		Model: ModelPlan{Source: cfg.Model.Source, Revision: cfg.Model.Revision, GradientCheckpointing: t.GradientCheckpointing},
+		Data:  data,
+		LoRA: model.LoRAConfig{Rank: cfg.LoRA.R, Alpha: cfg.LoRA.Alpha, Dropout: cfg.LoRA.Dropout, RSLoRA: cfg.LoRA.RSLoRA,
+			TargetModules: slices.Clone(cfg.LoRA.Targets), Seed: cfg.Seed},
+		Batch: batch.BatchOptions{BatchSize: t.BatchSize, MaxLen: t.MaxSeqLen, Pack: t.Packing, Seed: uint64(cfg.Seed)},
+		Train: train.Options{Training: trainerSettings(t), Seed: cfg.Seed,
+			CheckpointEvery: cfg.Checkpoint.Every, CheckpointKeep: cfg.Checkpoint.Keep},
+		Output: cfg.Output,
+	}, nil
+}
+
+// dataPlan is plan's DataPlan. It needs only the dataset settings to be
+// valid, so a check before Start (CountExamples) reads the data as
+// training will even while other fields are still being edited.
+func dataPlan(cfg runconfig.Config) (DataPlan, error) {
 	d, t := cfg.Dataset, cfg.Training
 	mapping, errs := dataset.ParseMappingKeys(d.Mapping)
 	if len(errs) > 0 { // Check refuses these already
-		return Plan{}, fmt.Errorf("dataset.mapping: %w", errs[0])
+		return DataPlan{}, fmt.Errorf("dataset.mapping: %w", errs[0])
 	}
 	if d.Format != "" {
 		f, err := dataset.ParseFormat(d.Format)
 		if err != nil {
-			return Plan{}, fmt.Errorf("dataset.format: %w", err)
+			return DataPlan{}, fmt.Errorf("dataset.format: %w", err)
 		}
 		mapping.Format = f // dataset.format wins over a "format" key of the mapping
 	}
@@ -88,23 +109,14 @@ func plan(cfg runconfig.Config) (Plan, error) {
 	if d.ValPath != "" {
 		split = batch.SplitOptions{}
 	}
-	return Plan{
-		Model: ModelPlan{Source: cfg.Model.Source, Revision: cfg.Model.Revision, GradientCheckpointing: t.GradientCheckpointing},
-		Data: DataPlan{
-			Path: d.Path, ValPath: d.ValPath,
-			Dataset: dataset.Options{Mapping: mapping, SkipBadRows: d.SkipBadRows, MaxBadRows: d.MaxBadRows,
-				Split: d.Split, MaxRowBytes: int64(d.MaxRowMB) << 20},
-			Mode:        mode,
-			Tokenize:    batch.TokenizeOptions{MaxLen: t.MaxSeqLen, Truncation: d.Truncation, SkipBadRows: d.SkipBadRows},
-			Split:       split,
-			MaxExamples: d.MaxRows,
-		},
-		LoRA: model.LoRAConfig{Rank: cfg.LoRA.R, Alpha: cfg.LoRA.Alpha, Dropout: cfg.LoRA.Dropout, RSLoRA: cfg.LoRA.RSLoRA,
-			TargetModules: slices.Clone(cfg.LoRA.Targets), Seed: cfg.Seed},
-		Batch: batch.BatchOptions{BatchSize: t.BatchSize, MaxLen: t.MaxSeqLen, Pack: t.Packing, Seed: uint64(cfg.Seed)},
-		Train: train.Options{Training: trainerSettings(t), Seed: cfg.Seed,
-			CheckpointEvery: cfg.Checkpoint.Every, CheckpointKeep: cfg.Checkpoint.Keep},
-		Output: cfg.Output,
+	return DataPlan{
+		Path: d.Path, ValPath: d.ValPath,
+		Dataset: dataset.Options{Mapping: mapping, SkipBadRows: d.SkipBadRows, MaxBadRows: d.MaxBadRows,
+			Split: d.Split, MaxRowBytes: int64(d.MaxRowMB) << 20},
+		Mode:        mode,
+		Tokenize:    batch.TokenizeOptions{MaxLen: t.MaxSeqLen, Truncation: d.Truncation, SkipBadRows: d.SkipBadRows},
+		Split:       split,
+		MaxExamples: d.MaxRows,
 	}, nil
 }
 

@@ -1078,6 +1078,25 @@ export interface RowProblem {
 }
 
 /**
+ * RunCheck is everything the New run form shows before Start, at once:
+ * the errors that refuse Start (preflight's, and those the model and data
+ * reveal: a max_seq_len past the model's context, a batch larger than the
+ * data), warnings that allow it, the run's length and the fit check.
+ *
+ * Go: service.RunCheck
+ */
+export interface RunCheck {
+  errors: FieldError[];
+  warnings: FieldError[];
+  steps: StepPlan;
+  /**
+   * Fit is the memory estimate against this machine; absent when the
+   * model's config could not be read or the settings are invalid.
+   */
+  fit?: MemoryEstimate;
+}
+
+/**
  * RunDetail is one run with its configuration.
  *
  * Go: service.RunDetail
@@ -1308,6 +1327,35 @@ export interface Stats {
   dropped?: Record<string, number>;
   /** DroppedExamples gives the first few dropped rows per reason. */
   dropped_examples?: Record<string, number[]>;
+}
+
+/**
+ * StepPlan is how long a run is, as the New run form shows it before
+ * Start.
+ *
+ * Go: runconfig.StepPlan
+ */
+export interface StepPlan {
+  /**
+   * Steps is the optimiser steps the run makes; 0 when unknown (an
+   * epochs-only run whose data has not been counted).
+   */
+  steps: number;
+  /** FromEpochs is true when Steps was computed from training.epochs. */
+  from_epochs: boolean;
+  /** Examples is the training examples counted (0: unknown). */
+  examples: number;
+  /**
+   * Epochs is how many passes over the examples the steps make (0:
+   * unknown).
+   */
+  epochs: number;
+  /**
+   * Exact is false with packing, which joins short examples into fewer
+   * micro-batches than the count assumes: the steps are then at most
+   * Steps (epochs-only) and the passes at least Epochs.
+   */
+  exact: boolean;
 }
 
 /**
@@ -1553,6 +1601,15 @@ export interface ServiceMethods {
   "Models.Tokenize": { args: [req: Input<TokenizeRequest>]; result: number[] };
   /** Cancel stops a queued or running run. */
   "Runs.Cancel": { args: [ref: string]; result: void };
+  /**
+   * Check is what the New run form shows as the user edits, all at once:
+   * every error that refuses Start (Validate's list), the warnings that
+   * allow it (a run far longer than its data, warmup past the last step, a
+   * run that does not fit this machine's memory), the run's steps (an
+   * epochs-only run's computed from its data) and the fit check with its
+   * suggestion. `whetstone train` prints the same.
+   */
+  "Runs.Check": { args: [cfg: Input<Config>]; result: RunCheck };
   /** Defaults returns a family's default configuration ("" for Gemma 3). */
   "Runs.Defaults": { args: [family: string]; result: Config };
   /** Delete removes a run that is not running, with everything it made. */
@@ -1603,8 +1660,9 @@ export interface ServiceMethods {
    */
   "Runs.ResumeFrom": { args: [ref: string, step: number]; result: void };
   /**
-   * Start checks cfg as Validate does and queues a new run; a config with
-   * problems is refused with all of them (a *ConfigError) and no run is made.
+   * Start checks cfg as Check does and queues a new run; a config with
+   * errors is refused with all of them (a *ConfigError) and no run is made.
+   * Warnings do not stop it.
    */
   "Runs.Start": { args: [cfg: Input<Config>]; result: RunsRecord };
   /**

@@ -1,0 +1,90 @@
+package service
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/whetstone-ai/whetstone/backend/runconfig"
+	"github.com/whetstone-ai/whetstone/backend/tokenizer/tokenizertest"
+)
+
+func fieldsOf(list []runconfig.FieldError) map[string]string {
+	out := map[string]string{}
+	for _, f := range list {
+		out[f.Field] = f.Message
+	}
+	return out
+}
+
+// The New run form's check lists every problem at once: paths, field
+// errors, what the model and data reveal, and warnings; Start refuses
+// the errors without making a run.
+func TestCheckListsEveryProblemAtOnce(t *testing.T) {
+	s, _ := newServices(t)
+	dir := tinyModelDir(t)
+	tokenizertest.ByteLevel(t, dir)
+	data := shareGPTFile(t, 150)
+	missing := filepath.Join(t.TempDir(), "nope.jsonl")
+
+	cfg := runconfig.Default()
+	cfg.Model.Source, cfg.Dataset.Path, cfg.Dataset.ValPath = dir, data, missing
+	cfg.Training.MaxSteps = 10_000_000
+	cfg.Training.MaxSeqLen = 100_000 // the tiny model's context is 8,192
+	cfg.LoRA.R = 0
+
+	c, err := s.Runs.Check(cfg)
+	require.NoError(t, err)
+	errs := fieldsOf(c.Errors)
+	require.Contains(t, errs, "lora.r")
+	require.Contains(t, errs, "dataset.val_path")
+	require.Contains(t, errs["training.max_seq_len"], "longer than the model's context of 8,192 positions")
+	warns := fieldsOf(c.Warnings)
+	// val_path is set, so all 150 rows train: 10M steps of 8 sequences.
+	require.Contains(t, warns["training.max_steps"], "about 533,333 passes over the 150 training examples")
+	require.Equal(t, 150, c.Steps.Examples)
+	require.NotNil(t, c.Fit)
+	require.Positive(t, c.Fit.TotalMB)
+
+	// Validate is the errors; Start refuses them all and makes no run.
+	v, err := s.Runs.Validate(cfg)
+	require.NoError(t, err)
+	require.Equal(t, c.Errors, v)
+	_, err = s.Runs.Start(cfg)
+	var ce *ConfigError
+	require.True(t, errors.As(err, &ce), "%v", err)
+	require.Equal(t, c.Errors, ce.Fields)
+	require.True(t, errors.Is(err, os.ErrNotExist), "the missing val_path is a cause: %v", err)
+	list, err := s.Runs.List()
+	require.NoError(t, err)
+	require.Empty(t, list)
+}
+
+func TestCheckEpochsOnlyStepsAndWarmup(t *testing.T) {
+	s, _ := newServices(t)
+	dir := tinyModelDir(t)
+	tokenizertest.ByteLevel(t, dir)
+	cfg := runconfig.Default()
+	cfg.Model.Source, cfg.Dataset.Path = dir, shareGPTFile(t, 150)
+	cfg.Training.MaxSteps, cfg.Training.Epochs = 0, 2
+	cfg.Training.MaxSeqLen = 64
+	cfg.Training.WarmupSteps = 40
+
+	c, err := s.Runs.Check(cfg)
+	require.NoError(t, err)
+	require.Empty(t, c.Errors)
+	// 150 rows less 8 held out (5 %): 142 examples, 71 micro-batches of
+	// 2 an epoch, 4 a step: ceil(2·71/4) = 36 steps.
+	require.Equal(t, runconfig.StepPlan{Steps: 36, FromEpochs: true, Examples: 142, Epochs: 2, Exact: true}, c.Steps)
+	require.Equal(t, []runconfig.FieldError{{Field: "training.warmup_steps",
+		Message: "40 warmup steps with 36 steps in all: the learning rate never reaches its peak; use fewer than 36 (about a tenth is common)"}}, c.Warnings)
+
+	cfg.Training.WarmupSteps = 3
+	c, err = s.Runs.Check(cfg)
+	require.NoError(t, err)
+	require.Empty(t, c.Errors)
+	require.Empty(t, c.Warnings)
+}
