@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/whetstone-ai/whetstone/backend/quote"
 	"github.com/whetstone-ai/whetstone/backend/service"
 )
 
@@ -167,6 +168,23 @@ func printDataStats(w io.Writer, st *service.DatasetStats, model string, maxProb
 	}
 	d := st.Detection
 	fmt.Fprintf(w, "File:     %s%s\n", st.Path, size)
+	if len(st.Files) > 1 || len(st.Files) == 1 && st.Files[0] != st.Path {
+		// A folder: say which of its files were read (those of the split,
+		// as training reads them), so files left out are not a surprise.
+		names := make([]string, len(st.Files))
+		for i, f := range st.Files {
+			if rel, err := filepath.Rel(st.Path, f); err == nil && !strings.HasPrefix(rel, "..") {
+				f = rel
+			}
+			names[i] = f
+		}
+		const shown = 10
+		list := strings.Join(names[:min(shown, len(names))], ", ")
+		if len(names) > shown {
+			list += fmt.Sprintf(" and %d more", len(names)-shown)
+		}
+		fmt.Fprintf(w, "Files:    %d read: %s\n", len(names), list)
+	}
 	fmt.Fprintf(w, "Format:   %s (confidence %.2f)\n", d.Mapping.Format, d.Confidence)
 	fmt.Fprintf(w, "Why:      %s\n", d.Reason)
 	fmt.Fprintf(w, "Mapping:  %s\n", dataMappingText(d.Mapping))
@@ -225,6 +243,20 @@ func printDataStats(w io.Writer, st *service.DatasetStats, model string, maxProb
 		for _, p := range st.Problems[:min(maxProblems, len(st.Problems))] {
 			fmt.Fprintf(w, "  %s\n", p)
 		}
+	}
+	if len(st.UnknownRoles) > 0 {
+		names := make([]string, 0, len(st.UnknownRoles))
+		for n := range st.UnknownRoles {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		var parts, flags []string
+		for _, n := range names {
+			parts = append(parts, fmt.Sprintf("%s (%d rows)", quote.Value(n), st.UnknownRoles[n]))
+			head, _ := quote.Head(n, quote.Limit)
+			flags = append(flags, head+"=assistant")
+		}
+		fmt.Fprintf(w, "\nUnknown roles: %s; map them to user, assistant or system, e.g. --role %s\n", strings.Join(parts, ", "), strings.Join(flags, ","))
 	}
 }
 
@@ -353,8 +385,14 @@ func dataPreview(ctx context.Context, env *Env, args []string) error {
 	for _, p := range pg.Problems {
 		fmt.Fprintf(w, "skipped: %s\n", p)
 	}
-	if pg.HasMore {
-		fmt.Fprintf(w, "\n(more: --page %d)\n", *page+1)
+	if len(pg.Rows) > 0 {
+		fmt.Fprintf(w, "\nrows %d-%d of %d usable (%d bad rows skipped)", *page**rows+1, *page**rows+len(pg.Rows), pg.Total, pg.Skipped)
+	} else {
+		fmt.Fprintf(w, "\nno rows on page %d: %d usable rows (%d bad rows skipped)", *page, pg.Total, pg.Skipped)
 	}
+	if pg.HasMore {
+		fmt.Fprintf(w, "; more: --page %d", *page+1)
+	}
+	fmt.Fprintln(w)
 	return nil
 }

@@ -114,7 +114,7 @@ func TestDataPreviewGemma3(t *testing.T) {
 	// the answer, its <end_of_turn> and the newline after it are marked
 	// (Unsloth's train_on_responses_only).
 	if !strings.Contains(out, "── row 6:") || !strings.Contains(out, "<start_of_turn>model\n⟦```js") || !strings.Contains(out, "```<end_of_turn>\n⟧\n") ||
-		strings.Contains(out, "⟦You are") || !strings.Contains(out, "(more: --page 6)") {
+		strings.Contains(out, "⟦You are") || !strings.Contains(out, "rows 6-6 of 150 usable (0 bad rows skipped); more: --page 6") {
 		t.Fatalf("preview:\n%s", out)
 	}
 	if _, err := runData(t, "preview", file); !errors.Is(err, ErrUsage) {

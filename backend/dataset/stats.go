@@ -23,7 +23,10 @@ type RangeBin struct {
 
 // Stats describes a dataset as it will be trained on.
 type Stats struct {
-	Path      string    `json:"path"`
+	Path string `json:"path"`
+	// Files are the data files read, in order (one for a file; a folder's
+	// or hub dataset's files of the split, as training reads them).
+	Files     []string  `json:"files"`
 	Detection Detection `json:"detection"`
 	// Rows read, good and bad; Conversations standardized; Skipped bad rows.
 	Rows          int            `json:"rows"`
@@ -88,7 +91,7 @@ func ComputeStats(ctx context.Context, path string, opts Options, l Labeler, so 
 		return nil, err
 	}
 	defer s.Close()
-	st := &Stats{Path: path, Detection: s.Detection(), Roles: map[string]int{}, MaxLen: so.MaxLen, Truncation: so.Truncation,
+	st := &Stats{Path: path, Files: s.Files(), Detection: s.Detection(), Roles: map[string]int{}, MaxLen: so.MaxLen, Truncation: so.Truncation,
 		Dropped: map[string]int{}, DroppedExamples: map[string][]int{}}
 	turns := map[int]int{}
 	count := func(c Conversation) {

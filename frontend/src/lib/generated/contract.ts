@@ -1273,6 +1273,11 @@ export interface StateEvent {
  */
 export interface Stats {
   path: string;
+  /**
+   * Files are the data files read, in order (one for a file; a folder's
+   * or hub dataset's files of the split, as training reads them).
+   */
+  files: string[];
   detection: Detection;
   /** Rows read, good and bad; Conversations standardized; Skipped bad rows. */
   rows: number;
