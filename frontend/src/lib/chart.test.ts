@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { axisWidth, legendValue, STEP_INCRS, tickLabels } from './chart';
+import { axisWidth, legendValue, MIB_INCRS, STEP_INCRS, tickLabels } from './chart';
 
 const distinct = (xs: string[]) => new Set(xs).size === xs.length;
 
@@ -13,6 +13,8 @@ describe('tickLabels', () => {
     expect(tickLabels([0.5, 1, 1.5, 2, 2.5])).toEqual(['0.5', '1', '1.5', '2', '2.5']);
     expect(tickLabels([2, 3, 4])).toEqual(['2', '3', '4']);
     expect(tickLabels([0.001, 0.0015, 0.002])).toEqual(['0.001', '0.0015', '0.002']);
+    // All ticks below 1e-3 (a constant learning rate's axis): as lrs are written.
+    expect(tickLabels([0, 1e-4, 2e-4, 3e-4, 4e-4])).toEqual(['0', '1e-4', '2e-4', '3e-4', '4e-4']);
     expect(tickLabels([-1, 0, 1])).toEqual(['-1', '0', '1']);
     // Floating-point noise in uPlot's ticks does not leak into the labels.
     expect(tickLabels([0.1, 0.2, 0.30000000000000004])).toEqual(['0.1', '0.2', '0.3']);
@@ -46,6 +48,11 @@ describe('tickLabels', () => {
   it('labels memory in MiB or GiB', () => {
     expect(tickLabels([256, 512, 768], 'mib')).toEqual(['256 MiB', '512 MiB', '768 MiB']);
     expect(tickLabels([1024, 1280, 1536, 2048], 'mib')).toEqual(['1 GiB', '1.25 GiB', '1.5 GiB', '2 GiB']);
+    // Ticks that are round in MiB but not in GiB get three decimals, not eight.
+    expect(tickLabels([1100, 1200, 1300], 'mib')).toEqual(['1.074 GiB', '1.172 GiB', '1.27 GiB']);
+    expect(tickLabels([1024, 1152, 1280], 'mib')).toEqual(['1 GiB', '1.125 GiB', '1.25 GiB']);
+    expect(MIB_INCRS).toContain(256);
+    expect(MIB_INCRS).toContain(1024);
   });
 
   it('leaves non-finite ticks blank', () => {

@@ -24,6 +24,13 @@ export type AxisKind = 'number' | 'mib';
 export const STEP_INCRS: number[] = [];
 for (let m = 1; m <= 1e7; m *= 10) STEP_INCRS.push(m, 2 * m, 5 * m);
 
+/**
+ * Tick spacings for a memory axis in MiB: powers of two, so ticks fall on
+ * 256 MiB, 1.25 GiB, 2 GiB rather than on 1100 MiB.
+ */
+export const MIB_INCRS: number[] = [];
+for (let m = 1 / 16; m <= 2 ** 30; m *= 2) MIB_INCRS.push(m);
+
 /** The most decimals tried before a tick is shown in scientific notation. */
 const MAX_FIXED_DECIMALS = 4;
 const MAX_DIGITS = 12;
@@ -78,8 +85,13 @@ export function tickLabels(values: number[], kind: AxisKind = 'number'): string[
 
   if (kind === 'mib') {
     const [div, unit] = maxAbs >= 1024 * 1024 ? [1024 * 1024, 'TiB'] : maxAbs >= 1024 ? [1024, 'GiB'] : [1, 'MiB'];
+    // MIB_INCRS keeps ticks binary-round (1.25 GiB); should a tick still be
+    // decimal-round in MiB (1100 MiB = 1.07421875 GiB), three decimals do,
+    // unless ticks need more to stay apart.
     const scaled = finite.map((v) => v / div);
-    const d = fixedDecimals(scaled);
+    const want = new Set(scaled).size;
+    let d = Math.min(fixedDecimals(scaled), 3);
+    while (d < MAX_DIGITS && new Set(scaled.map((v) => v.toFixed(d))).size < want) d++;
     return show((v) => `${trim((v / div).toFixed(d))} ${unit}`);
   }
 
@@ -91,8 +103,10 @@ export function tickLabels(values: number[], kind: AxisKind = 'number'): string[
     return show((v) => (v === 0 ? '0' : `${trim((v / div).toFixed(d))}${unit}`));
   }
 
+  // Below 1e-3 every tick is tiny (a learning rate): written as people
+  // write learning rates, 2e-4, even where 0.0002 would fit.
   const d = fixedDecimals(finite);
-  if (d <= MAX_FIXED_DECIMALS) return show((v) => trim(v.toFixed(d)));
+  if (d <= MAX_FIXED_DECIMALS && maxAbs >= 1e-3) return show((v) => trim(v.toFixed(d)));
 
   // Tiny values (learning rates): scientific, with as many digits as needed.
   const sci = (v: number, p: number) => (v === 0 ? '0' : v.toExponential(p));
