@@ -38,11 +38,15 @@ type stamp struct {
 	Version int `json:"version"`
 }
 
+// ModelDirName is the demo model's folder under Create's dir (what the
+// OpenAI-compatible endpoint serves as "demo").
+const ModelDirName = "gemma3-demo"
+
 // Create writes the demo model and data under dir (typically the
 // workspace's models/demo), reusing them when a complete demo of this
 // Version is already there.
 func Create(dir string) (Files, error) {
-	f := Files{ModelDir: filepath.Join(dir, "gemma3-demo"), DataPath: filepath.Join(dir, "demo-chat.jsonl")}
+	f := Files{ModelDir: filepath.Join(dir, ModelDirName), DataPath: filepath.Join(dir, "demo-chat.jsonl")}
 	stampPath := filepath.Join(dir, "demo.json")
 	if data, err := os.ReadFile(stampPath); err == nil {
 		var s stamp
