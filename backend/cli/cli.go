@@ -51,6 +51,7 @@ func Commands() []Command {
 		runsCommand(),
 		demoCommand(),
 		modelsCommand(),
+		chatCommand(),
 		settingsCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })

@@ -65,12 +65,14 @@ type chatAnswer struct {
 	text strings.Builder
 	end  service.ChatToken
 	done chan struct{}
+	// changed wakes a follower (see follow in chat.go) after new text.
+	changed chan struct{}
 }
 
 func (c *chatAnswers) stream(id string) *chatAnswer {
 	a := c.streams[id]
 	if a == nil {
-		a = &chatAnswer{done: make(chan struct{})}
+		a = &chatAnswer{done: make(chan struct{}), changed: make(chan struct{}, 1)}
 		c.streams[id] = a
 	}
 	return a
@@ -84,6 +86,10 @@ func (c *chatAnswers) add(tok service.ChatToken) {
 	if tok.Done {
 		a.end = tok
 		close(a.done)
+	}
+	select {
+	case a.changed <- struct{}{}:
+	default: // a wake-up is already pending
 	}
 }
 

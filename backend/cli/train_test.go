@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,7 +126,7 @@ func TestDemoTrainsOffline(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	for _, want := range []string{"Gemma 3 architecture", "100 conversations", "same as: whetstone train", "] 3/3  loss", "done: 3 steps", "asking both models", "tuned: "} {
+	for _, want := range []string{"Gemma 3 architecture", fmt.Sprintf("%d conversations", demo.Conversations()), "same as: whetstone train", "] 3/3  loss", "done: 3 steps", "asking both models", "tuned: "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

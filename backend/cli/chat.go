@@ -1,0 +1,240 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/whetstone-ai/whetstone/backend/logging"
+	"github.com/whetstone-ai/whetstone/backend/service"
+)
+
+// chatCommand is the Chat screen's twin: the same service.Chat, answers
+// streamed token by token to stdout.
+func chatCommand() Command {
+	return Command{
+		Name:    "chat",
+		Summary: "chat with a model, or a run's fine-tuned adapter, in the terminal",
+		Run:     runChat,
+	}
+}
+
+// maxChatLine bounds one line read from stdin: a message longer than this
+// is refused rather than read into memory without limit.
+const maxChatLine = 1 << 20
+
+func runChat(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "chat", "(--model DIR|HUB_ID [--adapter DIR] | --run RUN) [--system TEXT] [--prompt TEXT] [sampling flags]\n"+
+		"  Without --prompt, each line of stdin is a message; /reset starts over, Ctrl-D (end of input) quits.")
+	modelRef := fs.String("model", "", "base model: a local folder or a hub id, org/name[@revision]")
+	adapterDir := fs.String("adapter", "", "PEFT adapter folder to apply to --model")
+	runRef := fs.String("run", "", "chat with a run's base model and adapter: its id, the start of its id, or its name (instead of --model)")
+	system := fs.String("system", "", "system prompt")
+	prompt := fs.String("prompt", "", "ask this one message, print the answer and exit (instead of reading stdin)")
+	req := service.ChatRequest{}
+	samplingFlag(fs, &req.Temperature, "temperature", "sampling temperature")
+	samplingFlag(fs, &req.TopP, "top-p", "nucleus sampling: keep the most likely tokens up to this probability mass")
+	samplingFlag(fs, &req.MinP, "min-p", "drop tokens less likely than this fraction of the most likely one")
+	samplingFlag(fs, &req.RepetitionPenalty, "repetition-penalty", "divide the odds of tokens already in the conversation by this (1.1 is mild)")
+	intSamplingFlag(fs, &req.TopK, "top-k", "sample only among the k most likely tokens")
+	intSamplingFlag(fs, &req.MaxNewTokens, "max-new-tokens", "longest answer, in tokens")
+	fs.Uint64Var(&req.Seed, "seed", 0, "sampling seed (the same seed and settings give the same answer)")
+	stops := stopFlag(fs, &req)
+	wsFlag := workspaceFlag(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q (a message goes in --prompt or on stdin)", ErrUsage, fs.Arg(0))
+	}
+	switch {
+	case *runRef == "" && *modelRef == "":
+		return fmt.Errorf("%w: chat needs --model (a model folder or hub id) or --run (a run's name or id)", ErrUsage)
+	case *runRef != "" && (*modelRef != "" || *adapterDir != ""):
+		return fmt.Errorf("%w: --run brings the run's own base model and adapter; give --run alone, or --model with --adapter", ErrUsage)
+	}
+	_ = stops
+	// A run is resolved by the service as in the Chat screen's picker; the
+	// workspace is needed for it, not created by chatting with a folder.
+	t, err := openTerminal(ctx, env, termOptions{workspace: *wsFlag})
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	if *runRef != "" {
+		// Resolve once, so a name or prefix that fits several runs fails
+		// before the first message, and every turn talks to the same run.
+		d, err := t.svc.Runs.Get(*runRef)
+		if err != nil {
+			return usage(err)
+		}
+		req.RunID = d.Record.ID
+	}
+	req.Model, req.Adapter, req.System = *modelRef, *adapterDir, *system
+	c := &chatSession{t: t, env: env, req: req}
+	if *prompt != "" {
+		_, err := c.ask(ctx, *prompt)
+		return err
+	}
+	return c.loop(ctx)
+}
+
+// chatSession is one conversation: the request's model and settings, and
+// the turns so far.
+type chatSession struct {
+	t   *terminal
+	env *Env
+	req service.ChatRequest
+}
+
+// loop reads a message per line of stdin until its end, answering each
+// with the conversation so far.
+func (c *chatSession) loop(ctx context.Context) error {
+	if c.env.Stdin == nil {
+		return fmt.Errorf("%w: no input to read messages from; pass --prompt TEXT", ErrUsage)
+	}
+	interactive := false
+	if f, ok := c.env.Stdin.(*os.File); ok {
+		interactive = logging.IsTerminal(f)
+	}
+	if interactive {
+		fmt.Fprintln(c.env.Stderr, "type a message and press Enter; /reset starts a new conversation, Ctrl-D quits")
+	}
+	sc := bufio.NewScanner(c.env.Stdin)
+	sc.Buffer(make([]byte, 0, 64<<10), maxChatLine)
+	for {
+		if interactive {
+			fmt.Fprint(c.env.Stderr, "> ")
+		}
+		if !sc.Scan() {
+			break
+		}
+		line := strings.TrimSpace(sc.Text())
+		switch line {
+		case "":
+			continue
+		case "/reset":
+			c.req.Messages = nil
+			fmt.Fprintln(c.env.Stderr, "(new conversation)")
+			continue
+		case "/exit", "/quit":
+			return nil
+		}
+		if _, err := c.ask(ctx, line); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return fmt.Errorf("stdin: a line is longer than %d bytes", maxChatLine)
+		}
+		return fmt.Errorf("read stdin: %w", err)
+	}
+	if interactive {
+		fmt.Fprintln(c.env.Stderr)
+	}
+	return nil
+}
+
+// ask sends message after the conversation so far and streams the answer
+// to stdout as it is generated; the exchange joins the conversation when
+// the answer is complete.
+func (c *chatSession) ask(ctx context.Context, message string) (string, error) {
+	req := c.req
+	req.Messages = append(append([]service.ChatMessage(nil), c.req.Messages...), service.ChatMessage{Role: "user", Content: message})
+	stream, err := c.t.svc.Chat.Generate(req)
+	if err != nil {
+		return "", usage(err)
+	}
+	text, end, err := c.t.out.chat.follow(ctx, stream.StreamID, c.env.Stdout)
+	fmt.Fprintln(c.env.Stdout)
+	if err != nil {
+		// Interrupted: stop generating rather than leave the service
+		// working for nobody.
+		_ = c.t.svc.Chat.Cancel(stream.StreamID)
+		return text, err
+	}
+	if end.Error != "" {
+		return text, errors.New(end.Error)
+	}
+	if end.FinishReason == "length" {
+		fmt.Fprintf(c.env.Stderr, "(cut at %d tokens: --max-new-tokens allows longer answers)\n", end.Tokens)
+	}
+	c.req.Messages = append(req.Messages, service.ChatMessage{Role: "assistant", Content: text})
+	return text, nil
+}
+
+// follow writes a stream's text to w as it arrives and returns the whole
+// answer and its last event once the stream is done.
+func (c *chatAnswers) follow(ctx context.Context, id string, w io.Writer) (string, service.ChatToken, error) {
+	c.mu.Lock()
+	a := c.stream(id)
+	c.mu.Unlock()
+	sent := 0
+	for {
+		c.mu.Lock()
+		text := a.text.String()
+		var finished bool
+		select {
+		case <-a.done:
+			finished = true
+			delete(c.streams, id)
+		default:
+		}
+		end := a.end
+		c.mu.Unlock()
+		if len(text) > sent {
+			if _, err := io.WriteString(w, text[sent:]); err != nil {
+				return text, end, fmt.Errorf("write the answer: %w", err)
+			}
+			sent = len(text)
+		}
+		if finished {
+			return text, end, nil
+		}
+		select {
+		case <-a.changed:
+		case <-ctx.Done():
+			return text, end, ctx.Err()
+		}
+	}
+}
+
+// samplingFlag registers a sampling setting; its help names the range and
+// what 0 means, from service.SamplingLimits.
+func samplingFlag(fs *flag.FlagSet, p *float64, name, help string) {
+	fs.Float64Var(p, name, 0, help+limitHelp(name))
+}
+
+func intSamplingFlag(fs *flag.FlagSet, p *int, name, help string) {
+	fs.IntVar(p, name, 0, help+limitHelp(name))
+}
+
+// limitHelp is " (0 to 5; 0: greedy)" for a flag whose setting is
+// bounded in service.SamplingLimits (named with _ where the flag has -).
+func limitHelp(flagName string) string {
+	l, ok := service.SamplingLimits[strings.ReplaceAll(flagName, "-", "_")]
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf(" (%s to %s; 0: %s)", strconv.FormatFloat(l.Min, 'g', -1, 64), strconv.FormatFloat(l.Max, 'g', -1, 64), l.Zero)
+}
+
+// stopFlag registers --stop, which may be repeated.
+func stopFlag(fs *flag.FlagSet, req *service.ChatRequest) *stringList {
+	var s stringList
+	fs.Var(&s, "stop", "end the answer before this text (repeat for several)")
+	return &s
+}
+
+// stringList is a flag that collects every value it is given.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ", ") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }

@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/whetstone-ai/whetstone/backend/demo"
+	"github.com/whetstone-ai/whetstone/backend/service"
+)
+
+// chatEnv is an Env whose stdin holds in; stdout and stderr are kept apart
+// so the answers can be read alone.
+func chatEnv(in string) (*Env, *bytes.Buffer, *bytes.Buffer) {
+	var out, errb bytes.Buffer
+	return &Env{Stdin: strings.NewReader(in), Stdout: &out, Stderr: &errb, Getenv: func(k string) string {
+		if k == "HF_HUB_OFFLINE" {
+			return "1"
+		}
+		return ""
+	}}, &out, &errb
+}
+
+func TestChatOneShotStreamsAnAnswer(t *testing.T) {
+	ws := t.TempDir()
+	files, err := demo.Create(filepath.Join(ws, "models", "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, out, errb := chatEnv("")
+	// The demo model's weights are random: it never ends its answer, so
+	// --max-new-tokens cuts it and the command says so.
+	err = Run(context.Background(), env, []string{"chat", "--model", files.ModelDir, "--prompt", "Who are you?",
+		"--max-new-tokens", "5", "--repetition-penalty", "1.3", "--workspace", ws})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errb)
+	}
+	if !strings.HasSuffix(out.String(), "\n") || !strings.Contains(errb.String(), "(cut at 5 tokens") {
+		t.Errorf("stdout %q, stderr %q", out, errb)
+	}
+}
+
+// TestChatReadsAConversationFromStdin pipes a conversation: every line is a
+// turn answered with the ones before it, /reset starts over.
+func TestChatReadsAConversationFromStdin(t *testing.T) {
+	ws := t.TempDir()
+	files, err := demo.Create(filepath.Join(ws, "models", "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, out, errb := chatEnv("Hi!\n/reset\nWhat is LoRA?\n\nAnd an epoch?\n")
+	term, err := openTerminal(context.Background(), env, termOptions{workspace: ws})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer term.Close()
+	c := &chatSession{t: term, env: env, req: service.ChatRequest{Model: files.ModelDir, MaxNewTokens: 4}}
+	if err := c.loop(context.Background()); err != nil {
+		t.Fatalf("%v\n%s", err, errb)
+	}
+	var roles, users []string
+	for _, m := range c.req.Messages {
+		roles = append(roles, m.Role)
+		if m.Role == "user" {
+			users = append(users, m.Content)
+		}
+	}
+	if strings.Join(roles, " ") != "user assistant user assistant" || strings.Join(users, "|") != "What is LoRA?|And an epoch?" {
+		t.Errorf("conversation after the input: %+v", c.req.Messages)
+	}
+	// Three answers were printed, each ended by a newline, the last two
+	// being the conversation's assistant turns.
+	if n := strings.Count(errb.String(), "(cut at 4 tokens"); n != 3 {
+		t.Errorf("%d answers cut, want 3; stderr:\n%s", n, errb)
+	}
+	want := c.req.Messages[1].Content + "\n" + c.req.Messages[3].Content + "\n"
+	if !strings.HasSuffix(out.String(), want) {
+		t.Errorf("stdout %q does not end with the answers %q", out, want)
+	}
+
+	// The same input through the command, end to end.
+	env, out, errb = chatEnv("Hi!\nWhat is LoRA?\n")
+	if err := Run(context.Background(), env, []string{"chat", "--model", files.ModelDir, "--max-new-tokens", "3", "--workspace", ws}); err != nil {
+		t.Fatalf("%v\n%s", err, errb)
+	}
+	if n := strings.Count(errb.String(), "(cut at 3 tokens"); n != 2 || strings.Count(out.String(), "\n") < 2 {
+		t.Errorf("piped chat: stdout %q, stderr %q", out, errb)
+	}
+}
+
+func TestChatRefusesBadFlags(t *testing.T) {
+	ws := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "needs --model"},
+		{[]string{"--model", "m", "--run", "r"}, "--run alone"},
+		{[]string{"--model", "m", "extra"}, "unexpected argument"},
+	} {
+		env, _, _ := chatEnv("")
+		err := Run(context.Background(), env, append(append([]string{"chat"}, c.args...), "--workspace", ws))
+		if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("chat %v: %v, want a usage error with %q", c.args, err, c.want)
+		}
+	}
+	files, err := demo.Create(filepath.Join(ws, "models", "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, _, _ := chatEnv("")
+	err = Run(context.Background(), env, []string{"chat", "--model", files.ModelDir, "--prompt", "hi", "--temperature", "9", "--workspace", ws})
+	if err == nil || !strings.Contains(err.Error(), "temperature") {
+		t.Errorf("temperature 9: %v", err)
+	}
+}
+
+// TestFollowWritesTextAsItArrives: each piece is written before the next
+// one exists, so an answer shows while it is being generated.
+func TestFollowWritesTextAsItArrives(t *testing.T) {
+	c := &chatAnswers{streams: map[string]*chatAnswer{}}
+	w := &signalWriter{wrote: make(chan string)}
+	type result struct {
+		text string
+		err  error
+	}
+	done := make(chan result)
+	go func() {
+		text, _, err := c.follow(context.Background(), "s", w)
+		done <- result{text, err}
+	}()
+	for _, piece := range []string{"Hel", "lo"} {
+		c.add(service.ChatToken{StreamID: "s", Text: piece})
+		if got := <-w.wrote; got != piece {
+			t.Fatalf("wrote %q, want %q", got, piece)
+		}
+	}
+	c.add(service.ChatToken{StreamID: "s", Text: "!", Done: true})
+	if got := <-w.wrote; got != "!" {
+		t.Fatalf("wrote %q at the end", got)
+	}
+	if r := <-done; r.err != nil || r.text != "Hello!" {
+		t.Errorf("follow returned %q, %v", r.text, r.err)
+	}
+}
+
+type signalWriter struct{ wrote chan string }
+
+func (w *signalWriter) Write(p []byte) (int, error) {
+	w.wrote <- string(p)
+	return len(p), nil
+}
