@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/whetstone-ai/whetstone/backend/httpapi"
+	"github.com/whetstone-ai/whetstone/backend/openaiapi"
 	"github.com/whetstone-ai/whetstone/backend/workspace"
 	"github.com/whetstone-ai/whetstone/frontend"
 )
@@ -105,6 +106,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	srv, err := httpapi.New(httpapi.Options{
 		Services: sess.Services.Named(), Scope: sess.Services.Scoped, Assets: assets, Token: *token, Hub: hub, Log: sess.Log,
 		Addr: *addr, AllowedHosts: append(allowedListenHosts(ln.Addr()), allow...),
+		Routes: openaiapi.Routes(openaiapi.Deps{Services: sess.Services, Log: sess.Log}),
 	})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
