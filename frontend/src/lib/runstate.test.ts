@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionsFor, applyState, appendLog, chartPlaceholder, duplicateDraft, logLine, queuedAhead, foldRecord, appendMetric, damageOf, LOG_TAIL, MAX_POINTS, progressOf, sortRuns, splitLog, thin } from './runstate';
+import { actionsFor, applyState, appendLog, chartPlaceholder, duplicateDraft, resumeFrom, stateNote, logLine, queuedAhead, foldRecord, appendMetric, damageOf, LOG_TAIL, MAX_POINTS, progressOf, sortRuns, splitLog, thin } from './runstate';
 import type { Run, RunConfig } from './types';
 
 describe('run state', () => {
@@ -155,5 +155,22 @@ describe('duplicateDraft', () => {
     expect(cfg.training.max_steps).toBe(30);
     expect(cfg.name).toBe('gemma-demo');
     expect(duplicateDraft({ id: '20261206-100000-8d9afe' }, { ...cfg, name: '' }).name).toBe('8d9afe copy');
+  });
+});
+
+describe('stateNote', () => {
+  const r = (over: Partial<Run>) => ({ id: 'a', model: 'm', dataset: 'd', created: '', step: 37, total_steps: 60, last_checkpoint: 20, version: 1, state: 'paused', ...over }) as Run;
+  it('says where a stopped run stopped and where Resume continues', () => {
+    expect(stateNote(r({ state: 'paused', step: 40, last_checkpoint: 40 }))).toBe('Paused at step 40. Resume continues from the checkpoint at step 40.');
+    expect(stateNote(r({ state: 'interrupted' }), [20, 10])).toBe(
+      'Interrupted at step 37: the trainer stopped without finishing. Resume continues from the checkpoint at step 20 (steps 21–37 are trained again).',
+    );
+    expect(stateNote(r({ state: 'failed', last_checkpoint: 0 }), [])).toBe('Failed at step 37. Resume starts again from step 0: no checkpoint was saved.');
+    expect(stateNote(r({ state: 'cancelled' }))).toContain('Cancelled at step 37.');
+    for (const state of ['queued', 'running', 'completed', 'damaged'] as const) expect(stateNote(r({ state }))).toBeNull();
+  });
+  it('takes the newest of the checkpoints listed and the record', () => {
+    expect(resumeFrom(r({ last_checkpoint: 0 }), [20])).toContain('step 20');
+    expect(resumeFrom(r({ last_checkpoint: 30 }), [20])).toContain('step 30');
   });
 });

@@ -235,3 +235,36 @@ export function duplicateDraft(run: { id: string; name?: string }, cfg: RunConfi
   copy.name = `${base} copy`;
   return copy;
 }
+
+/**
+ * Where Resume continues: the newest checkpoint (RunDetail.checkpoints,
+ * newest first, or the record's last_checkpoint where a state event brought
+ * a record newer than the list), or step 0 without one.
+ */
+export function resumeFrom(run: Run, checkpoints?: number[] | null): string {
+  const newest = Math.max(checkpoints?.[0] ?? 0, run.last_checkpoint ?? 0);
+  if (!newest || newest <= 0) return 'Resume starts again from step 0: no checkpoint was saved.';
+  const again = newest < run.step ? ` (steps ${newest + 1}–${run.step} are trained again)` : '';
+  return `Resume continues from the checkpoint at step ${newest}${again}.`;
+}
+
+/**
+ * A line above the charts of a run that stopped with metrics: where it
+ * stopped and where Resume continues. Null for a run that is queued,
+ * training, completed or damaged (the header says what a damage allows).
+ */
+export function stateNote(run: Run, checkpoints?: number[] | null): string | null {
+  const at = `at step ${run.step}`;
+  switch (run.state) {
+    case 'paused':
+      return `Paused ${at}. ${resumeFrom(run, checkpoints)}`;
+    case 'interrupted':
+      return `Interrupted ${at}: the trainer stopped without finishing. ${resumeFrom(run, checkpoints)}`;
+    case 'failed':
+      return `Failed ${at}. ${resumeFrom(run, checkpoints)}`;
+    case 'cancelled':
+      return `Cancelled ${at}. ${resumeFrom(run, checkpoints)}`;
+    default:
+      return null;
+  }
+}

@@ -15,8 +15,10 @@ afterEach(() => setTransport(null));
 
 describe('run page', () => {
   it('shows stored metrics, then follows live metrics, state and log events', async () => {
+    // What the store holds: a stopped run's page asks it again.
+    let stored: Record<string, unknown> = record;
     const fake = fakeTransport({
-      'Runs.Get': () => ({ record, config, has_adapter: false }),
+      'Runs.Get': () => ({ record: stored, config, has_adapter: false, checkpoints: stored.state === 'paused' ? [5] : [] }),
       'Runs.Metrics': () => [{ step: 1, loss: 3.0, lr: 1e-4, grad_norm: 1, tokens_per_s: 100, total_steps: 10 }],
       'Runs.Log': (_id, n) => {
         expect(n).toBe(400);
@@ -43,10 +45,14 @@ describe('run page', () => {
     // Pause is offered while running, Resume once paused.
     expect((screen.getByRole('button', { name: 'Pause' }) as HTMLButtonElement).disabled).toBe(false);
     expect((screen.getByRole('button', { name: 'Resume' }) as HTMLButtonElement).disabled).toBe(true);
-    fake.emit('run.state', { id: 'r1', state: 'paused', record: { ...record, state: 'paused', step: 5 } });
+    stored = { ...record, state: 'paused', step: 5 };
+    fake.emit('run.state', { id: 'r1', state: 'paused', record: stored });
     await waitFor(() => expect(screen.getByTestId('run-state').textContent).toBe('paused'));
     expect((screen.getByRole('button', { name: 'Resume' }) as HTMLButtonElement).disabled).toBe(false);
     expect((screen.getByRole('button', { name: 'Pause' }) as HTMLButtonElement).disabled).toBe(true);
+    // The charts stay, with where the run stopped and where Resume continues.
+    await waitFor(() => expect(screen.getByTestId('state-note').textContent).toBe('Paused at step 5. Resume continues from the checkpoint at step 5.'));
+    expect(screen.getAllByTestId('chart').length).toBeGreaterThan(0);
   });
 
   it('shows a damaged run with its reason, and offers only the actions its damage allows', async () => {
