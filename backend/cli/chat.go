@@ -45,7 +45,8 @@ func runChat(ctx context.Context, env *Env, args []string) error {
 	intSamplingFlag(fs, &req.TopK, "top-k", "sample only among the k most likely tokens")
 	intSamplingFlag(fs, &req.MaxNewTokens, "max-new-tokens", "longest answer, in tokens")
 	fs.Uint64Var(&req.Seed, "seed", 0, "sampling seed (the same seed and settings give the same answer)")
-	stops := stopFlag(fs, &req)
+	var stops stringList
+	fs.Var(&stops, "stop", "end the answer before this text; repeat for several"+limitHelp("stop"))
 	wsFlag := workspaceFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -59,7 +60,6 @@ func runChat(ctx context.Context, env *Env, args []string) error {
 	case *runRef != "" && (*modelRef != "" || *adapterDir != ""):
 		return fmt.Errorf("%w: --run brings the run's own base model and adapter; give --run alone, or --model with --adapter", ErrUsage)
 	}
-	_ = stops
 	// A run is resolved by the service as in the Chat screen's picker; the
 	// workspace is needed for it, not created by chatting with a folder.
 	t, err := openTerminal(ctx, env, termOptions{workspace: *wsFlag})
@@ -76,7 +76,7 @@ func runChat(ctx context.Context, env *Env, args []string) error {
 		}
 		req.RunID = d.Record.ID
 	}
-	req.Model, req.Adapter, req.System = *modelRef, *adapterDir, *system
+	req.Model, req.Adapter, req.System, req.Stop = *modelRef, *adapterDir, *system, stops
 	c := &chatSession{t: t, env: env, req: req}
 	if *prompt != "" {
 		_, err := c.ask(ctx, *prompt)
@@ -217,20 +217,17 @@ func intSamplingFlag(fs *flag.FlagSet, p *int, name, help string) {
 }
 
 // limitHelp is " (0 to 5; 0: greedy)" for a flag whose setting is
-// bounded in service.SamplingLimits (named with _ where the flag has -).
+// bounded in service.SamplingLimits (named with _ where the flag has -);
+// for stop, how many strings of how many characters.
 func limitHelp(flagName string) string {
 	l, ok := service.SamplingLimits[strings.ReplaceAll(flagName, "-", "_")]
-	if !ok {
+	switch {
+	case !ok:
 		return ""
+	case l.MaxChars > 0:
+		return fmt.Sprintf(" (at most %g, of at most %d characters each)", l.Max, l.MaxChars)
 	}
 	return fmt.Sprintf(" (%s to %s; 0: %s)", strconv.FormatFloat(l.Min, 'g', -1, 64), strconv.FormatFloat(l.Max, 'g', -1, 64), l.Zero)
-}
-
-// stopFlag registers --stop, which may be repeated.
-func stopFlag(fs *flag.FlagSet, req *service.ChatRequest) *stringList {
-	var s stringList
-	fs.Var(&s, "stop", "end the answer before this text (repeat for several)")
-	return &s
 }
 
 // stringList is a flag that collects every value it is given.

@@ -38,8 +38,19 @@ func TestChatOneShotStreamsAnAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errb)
 	}
-	if !strings.HasSuffix(out.String(), "\n") || !strings.Contains(errb.String(), "(cut at 5 tokens") {
-		t.Errorf("stdout %q, stderr %q", out, errb)
+	answer := out.String()
+	if !strings.HasSuffix(answer, "\n") || len(answer) < 2 || !strings.Contains(errb.String(), "(cut at 5 tokens") {
+		t.Fatalf("stdout %q, stderr %q", out, errb)
+	}
+
+	// A stop string ends the answer before it: the answer's own first
+	// character leaves nothing to print.
+	stop := answer[:1]
+	env, out, errb = chatEnv("")
+	err = Run(context.Background(), env, []string{"chat", "--model", files.ModelDir, "--prompt", "Who are you?",
+		"--max-new-tokens", "5", "--repetition-penalty", "1.3", "--stop", "never said", "--stop", stop, "--workspace", ws})
+	if err != nil || out.String() != "\n" || strings.Contains(errb.String(), "cut at") {
+		t.Errorf("--stop %q: %v, stdout %q, stderr %q", stop, err, out, errb)
 	}
 }
 
@@ -113,8 +124,13 @@ func TestChatRefusesBadFlags(t *testing.T) {
 	}
 	env, _, _ := chatEnv("")
 	err = Run(context.Background(), env, []string{"chat", "--model", files.ModelDir, "--prompt", "hi", "--temperature", "9", "--workspace", ws})
-	if err == nil || !strings.Contains(err.Error(), "temperature") {
+	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "temperature") {
 		t.Errorf("temperature 9: %v", err)
+	}
+	env, _, _ = chatEnv("")
+	err = Run(context.Background(), env, []string{"chat", "--model", files.ModelDir, "--prompt", "hi", "--stop", "", "--workspace", ws})
+	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "stop[0]") {
+		t.Errorf("an empty stop string: %v", err)
 	}
 }
 
