@@ -141,6 +141,9 @@ func (t *terminal) train(ctx context.Context, env *Env, cfg *runconfig.Config, r
 	svc := t.svc
 	var id string
 	if cfg != nil {
+		if c, err := svc.Runs.Check(*cfg); err == nil {
+			printCheck(env, c)
+		}
 		rec, err := svc.Runs.Start(*cfg)
 		if err != nil {
 			// The same check as the New run form's, every problem at
@@ -211,6 +214,34 @@ func (t *terminal) train(ctx context.Context, env *Env, cfg *runconfig.Config, r
 		return id, fmt.Errorf("run %s %s before finishing", id, rec.State)
 	default:
 		return id, fmt.Errorf("run %s %s: %s (log: %s)", id, rec.State, rec.Error, d.Paths.Log)
+	}
+}
+
+// printCheck prints what the New run form shows before Start (Runs.Check):
+// the run's length and memory on stdout, each warning and error on
+// stderr, one a line. Warnings let the run start; errors stop it, and
+// the command's error repeats them.
+func printCheck(env *Env, c service.RunCheck) {
+	if st := c.Steps; st.Steps > 0 {
+		about := ""
+		if !st.Exact {
+			about = "at most " // packing joins examples into fewer batches
+		}
+		switch {
+		case st.FromEpochs && st.Examples > 0:
+			fmt.Fprintf(env.Stdout, "check: %s%d steps (%g epochs over %d training examples)\n", about, st.Steps, st.Epochs, st.Examples)
+		case st.Examples > 0:
+			fmt.Fprintf(env.Stdout, "check: %d steps (about %.3g epochs over %d training examples)\n", st.Steps, st.Epochs, st.Examples)
+		}
+	}
+	if f := c.Fit; f != nil && f.FreeMB > 0 {
+		fmt.Fprintf(env.Stdout, "check: memory about %.1f GiB of the %.1f GiB of %s available\n", f.TotalMB/1024, f.FreeMB/1024, f.Memory)
+	}
+	for _, w := range c.Warnings {
+		fmt.Fprintf(env.Stderr, "warning: %s\n", w.Error())
+	}
+	for _, e := range c.Errors {
+		fmt.Fprintf(env.Stderr, "error: %s\n", e.Error())
 	}
 }
 
