@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +37,7 @@ type env struct {
 }
 
 // start serves the endpoint through httpapi with real services over a
-// workspace holding the demo model and a completed run, "tuned", whose
+// workspace holding the demo model and a completed run, "demo", whose
 // adapter is not a no-op (its B matrices are random, not zero), so its
 // answers differ from the base model's.
 func start(t *testing.T, logTo ...io.Writer) *env {
@@ -53,8 +54,7 @@ func start(t *testing.T, logTo ...io.Writer) *env {
 
 	store, err := runs.Open(ws.RunsDir())
 	require.NoError(t, err)
-	cfg := demo.RunConfig(files)
-	cfg.Name = "tuned"
+	cfg := demo.RunConfig(files) // named "demo", as `whetstone demo` names its run
 	rec, err := store.Create(cfg)
 	require.NoError(t, err)
 	m, err := model.Load(files.ModelDir, model.Options{})
@@ -168,10 +168,10 @@ func TestModelsListsTheDemoAndCompletedRuns(t *testing.T) {
 	}
 	require.Len(t, ids, 2, "the demo model and the completed run, not the failed one nor the demo twice: %s", a.body)
 	require.Contains(t, ids, "demo")
-	require.Contains(t, ids, "run:tuned")
-	require.Positive(t, ids["run:tuned"].Created)
+	require.Contains(t, ids, "run:demo")
+	require.Positive(t, ids["run:demo"].Created)
 
-	a = e.do(t, "GET", "/v1/models/run:tuned", "")
+	a = e.do(t, "GET", "/v1/models/run:demo", "")
 	require.Equal(t, http.StatusOK, a.status, a.body)
 	a = e.do(t, "GET", "/v1/models/google/gemma-3-1b-it", "")
 	require.Equal(t, http.StatusNotFound, a.status, a.body)
@@ -202,7 +202,7 @@ func TestChatCompletion(t *testing.T) {
 	var c2 openaiapi.ChatCompletion
 	require.NoError(t, json.Unmarshal([]byte(again.body), &c2))
 	require.Equal(t, c.Choices[0].Message.Content, c2.Choices[0].Message.Content)
-	for _, name := range []string{"run:tuned", "run:" + e.runID} {
+	for _, name := range []string{"run:demo", "run:" + e.runID} {
 		tuned := e.do(t, "POST", "/v1/chat/completions", completion(name, ""))
 		require.Equal(t, http.StatusOK, tuned.status, tuned.body)
 		var ct openaiapi.ChatCompletion
@@ -252,11 +252,11 @@ func events(t *testing.T, body string) []string {
 
 func TestChatCompletionStreams(t *testing.T) {
 	e := start(t)
-	whole := e.do(t, "POST", "/v1/chat/completions", completion("run:tuned", ""))
+	whole := e.do(t, "POST", "/v1/chat/completions", completion("run:demo", ""))
 	var c openaiapi.ChatCompletion
 	require.NoError(t, json.Unmarshal([]byte(whole.body), &c))
 
-	a := e.do(t, "POST", "/v1/chat/completions", completion("run:tuned", `, "stream": true, "stream_options": {"include_usage": true}`))
+	a := e.do(t, "POST", "/v1/chat/completions", completion("run:demo", `, "stream": true, "stream_options": {"include_usage": true}`))
 	require.Equal(t, http.StatusOK, a.status, a.body)
 	require.Equal(t, "text/event-stream", a.header.Get("Content-Type"))
 	data := events(t, a.body)
@@ -270,7 +270,7 @@ func TestChatCompletionStreams(t *testing.T) {
 		var ch openaiapi.ChatCompletionChunk
 		require.NoError(t, json.Unmarshal([]byte(d), &ch), d)
 		require.Equal(t, "chat.completion.chunk", ch.Object)
-		require.Equal(t, "run:tuned", ch.Model)
+		require.Equal(t, "run:demo", ch.Model)
 		if ch.Usage != nil {
 			require.Empty(t, ch.Choices, "the usage chunk has no choices")
 			usage = ch.Usage
@@ -406,4 +406,23 @@ func TestClientGoingAwayStopsGeneration(t *testing.T) {
 	// The slot it held is free again: MaxChatStreams answers still fit.
 	a := e.do(t, "POST", "/v1/chat/completions", completion("demo", ""))
 	require.Equal(t, http.StatusOK, a.status, a.body)
+}
+
+// TestTheREADMEExample sends the body of the README's curl example, as
+// `whetstone demo` then `whetstone serve` would answer it.
+func TestTheREADMEExample(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(readme), "### OpenAI-compatible endpoint")
+	require.True(t, ok, "the README has no OpenAI-compatible endpoint section")
+	m := regexp.MustCompile(`(?s)curl (\S+/v1/chat/completions).*? -d '(\{.*?\})'`).FindStringSubmatch(section)
+	require.NotNil(t, m, "no curl example with a body in the section")
+	require.Equal(t, "http://127.0.0.1:8080/v1/chat/completions", m[1])
+
+	e := start(t)
+	a := e.do(t, "POST", "/v1/chat/completions", m[2])
+	require.Equal(t, http.StatusOK, a.status, a.body)
+	data := events(t, a.body)
+	require.Equal(t, "[DONE]", data[len(data)-1])
+	require.Contains(t, data[0], `"role":"assistant"`)
 }
