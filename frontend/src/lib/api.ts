@@ -63,6 +63,10 @@ type Callback<K extends keyof EventPayloads> = (payload: EventPayloads[K]) => vo
 export const api = {
   system: {
     info: () => call('System.Info'),
+    /** The models and datasets used lately, most recent first. */
+    recents: () => call('System.Recents'),
+    /** The OS's file or folder chooser (desktop window only); '' when cancelled. */
+    pickPath: (req: Args<'System.PickPath'>[0]) => call('System.PickPath', req),
   },
   settings: {
     get: () => call('Settings.Get'),
@@ -73,6 +77,10 @@ export const api = {
     estimateMemory: (ref: string, cfg: RunConfig) => call('Models.EstimateMemory', ref, cfg),
     /** Downloads a hub model into the cache and returns its folder. */
     download: (ref: string) => call('Models.Download', ref),
+    /** The models this machine has: the workspace's, those used before, the Hugging Face cache. */
+    choices: () => call('Models.Choices'),
+    /** The curated catalogue of recommended base models. */
+    catalog: () => call('Models.Catalog'),
     onProgress: (cb: Callback<'hub.progress'>) => on(topics.hubProgress, cb),
   },
   datasets: {
