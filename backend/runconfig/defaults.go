@@ -58,6 +58,9 @@ type Preset struct {
 	ResponseMarker    string `json:"response_marker"`
 	InstructionMarker string `json:"instruction_marker"`
 	Config            Config `json:"config"`
+	// Owns lists the config paths choosing this preset sets
+	// (PresetFields); the others keep the user's values.
+	Owns []string `json:"owns"`
 }
 
 // Presets returns the known families, keyed by family name. The LoRA sizes
@@ -69,7 +72,7 @@ func Presets() map[string]Preset {
 	llama.LoRA.R, llama.LoRA.Alpha = 16, 16
 	qwen := Default()
 	qwen.LoRA.R, qwen.LoRA.Alpha = 32, 32
-	return map[string]Preset{
+	presets := map[string]Preset{
 		"gemma3": {Family: "gemma3", Title: "Gemma 3", Config: gemma,
 			InstructionMarker: "<start_of_turn>user\n", ResponseMarker: "<start_of_turn>model\n"},
 		"llama3": {Family: "llama3", Title: "Llama 3.x", Config: llama,
@@ -77,6 +80,11 @@ func Presets() map[string]Preset {
 		"qwen3": {Family: "qwen3", Title: "Qwen 3", Config: qwen,
 			InstructionMarker: "<|im_start|>user\n", ResponseMarker: "<|im_start|>assistant\n"},
 	}
+	for fam, p := range presets {
+		p.Owns = PresetFields()
+		presets[fam] = p
+	}
+	return presets
 }
 
 // Families lists preset names in a stable order.

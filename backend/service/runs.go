@@ -117,13 +117,17 @@ type PresetInfo struct {
 	Family string           `json:"family"`
 	Title  string           `json:"title"`
 	Config runconfig.Config `json:"config"`
+	// Owns lists the config paths the preset sets when chosen; the form
+	// keeps the user's other fields, and asks before replacing edits of
+	// these.
+	Owns []string `json:"owns"`
 }
 
 // Presets lists the per-family defaults (Unsloth's Gemma 3 notebook first).
 func (s *Runs) Presets() (out []PresetInfo, err error) {
 	defer guard(s.deps.Log, "Runs.Presets", &err)
 	for _, p := range runconfig.Presets() {
-		out = append(out, PresetInfo{Family: p.Family, Title: p.Title, Config: p.Config})
+		out = append(out, PresetInfo{Family: p.Family, Title: p.Title, Config: p.Config, Owns: p.Owns})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Family < out[j].Family })
 	return out, nil

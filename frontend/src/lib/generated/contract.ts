@@ -953,6 +953,12 @@ export interface PresetInfo {
   family: string;
   title: string;
   config: Config;
+  /**
+   * Owns lists the config paths the preset sets when chosen; the form
+   * keeps the user's other fields, and asks before replacing edits of
+   * these.
+   */
+  owns: string[];
 }
 
 /**
