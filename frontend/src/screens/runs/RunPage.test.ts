@@ -184,6 +184,8 @@ describe('run page', () => {
 
     fake.emit('run.state', { id: queued.id, state: 'running', record: { ...queued, state: 'running', version: 2 } });
     await waitFor(() => expect(screen.getByTestId('chart-placeholder').textContent).toContain('Preparing the data and the model'));
+    fake.emit('run.log', { id: queued.id, line: 'data: 150 training and 8 validation examples', time: '2026-12-06T10:00:03Z' });
+    await waitFor(() => expect(screen.getByTestId('preparing-log').textContent).toBe('2026-12-06T10:00:03Z data: 150 training and 8 validation examples'));
     fake.emit('run.metrics', { id: queued.id, metrics: { step: 1, loss: 2.5, lr: 2e-4 } });
     await waitFor(() => expect(screen.queryByTestId('chart-placeholder')).toBeNull());
     expect(screen.getAllByTestId('chart').map((c) => c.dataset.title)).toContain('Learning rate');
