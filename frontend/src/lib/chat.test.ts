@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyToken, DEFAULT_SAMPLING, requestMessages, samplingErrors, StreamRouter, type Reply } from './chat';
+import { applyToken, DEFAULT_SAMPLING, parseStop, regenerateHistory, requestMessages, samplingErrors, sendBlocker, showStop, StreamRouter, type Reply } from './chat';
+import { ChatSamplingLimits } from './generated/contract';
 import type { ChatToken } from './types';
 
 const tok = (stream_id: string, text: string, done = false): ChatToken => ({ stream_id, text, done });
@@ -51,10 +52,54 @@ describe('chat requests', () => {
 
   it('validates sampling settings', () => {
     expect(samplingErrors(DEFAULT_SAMPLING)).toEqual({});
-    const e = samplingErrors({ temperature: -1, top_p: 1.5, top_k: 1.5, max_new_tokens: 40000 });
-    expect(Object.keys(e).sort()).toEqual(['max_new_tokens', 'temperature', 'top_k', 'top_p']);
+    const e = samplingErrors({ ...DEFAULT_SAMPLING, temperature: -1, top_p: 1.5, top_k: 1.5, max_new_tokens: 40000, repetition_penalty: 3 });
+    expect(Object.keys(e).sort()).toEqual(['max_new_tokens', 'repetition_penalty', 'temperature', 'top_k', 'top_p']);
     expect(e.temperature).toBe('between 0 and 5 (0 is greedy)');
     // Go's limits: 0 means off (top_p) or the default length (max_new_tokens).
-    expect(samplingErrors({ temperature: 0, top_p: 0, top_k: 0, max_new_tokens: 0 })).toEqual({});
+    expect(samplingErrors({ temperature: 0, top_p: 0, top_k: 0, max_new_tokens: 0, repetition_penalty: 0, stop: [] })).toEqual({});
+  });
+});
+
+describe('stop strings', () => {
+  it('are bounded by Go\'s limits', () => {
+    const lim = ChatSamplingLimits.stop;
+    const many = Array.from({ length: lim.max + 1 }, (_, i) => `s${i}`);
+    expect(samplingErrors({ ...DEFAULT_SAMPLING, stop: many.slice(0, lim.max) })).toEqual({});
+    expect(samplingErrors({ ...DEFAULT_SAMPLING, stop: many }).stop).toBe(`at most ${lim.max} stop strings`);
+    expect(samplingErrors({ ...DEFAULT_SAMPLING, stop: ['x'.repeat((lim.max_chars ?? 0) + 1)] }).stop).toMatch(/at most \d+ characters/);
+    expect(samplingErrors({ ...DEFAULT_SAMPLING, stop: [''] }).stop).toBe('a stop string cannot be empty');
+  });
+
+  it('are typed with \\n for a new line', () => {
+    expect(parseStop('\\n\\nUser:')).toBe('\n\nUser:');
+    expect(parseStop('a\\tb\\\\n')).toBe('a\tb\\n');
+    for (const s of ['\n', 'a\\nb', '\t<end>', 'plain']) expect(parseStop(showStop(s))).toBe(s);
+  });
+});
+
+describe('regenerate', () => {
+  it('answers the last user turn again', () => {
+    const h = [
+      { role: 'user', content: 'a' },
+      { role: 'assistant', content: 'A' },
+      { role: 'user', content: 'b' },
+      { role: 'assistant', content: 'B' },
+    ];
+    expect(regenerateHistory(h)).toEqual(h.slice(0, 3));
+    // An answer that failed left no assistant turn: the user turn is asked again.
+    expect(regenerateHistory(h.slice(0, 3))).toEqual(h.slice(0, 3));
+    expect(regenerateHistory([])).toBeNull();
+  });
+});
+
+describe('send', () => {
+  const ready = { prompt: 'hi', model: 'm', run: '', busy: false, errors: {} };
+  it('says why it is disabled', () => {
+    expect(sendBlocker(ready)).toBe('');
+    expect(sendBlocker({ ...ready, model: ' ' })).toBe('Choose a model (or a run) first.');
+    expect(sendBlocker({ ...ready, model: '', run: 'r1' })).toBe('');
+    expect(sendBlocker({ ...ready, prompt: '  ' })).toBe('Type a message.');
+    expect(sendBlocker({ ...ready, busy: true })).toMatch(/being generated/);
+    expect(sendBlocker({ ...ready, errors: { top_p: 'x', repetition_penalty: 'y' } })).toBe('Fix the sampling settings: top p, repetition penalty.');
   });
 });

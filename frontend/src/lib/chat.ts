@@ -64,21 +64,82 @@ export function requestMessages(history: Message[], system: string): Message[] {
 }
 
 /** The sampling settings the Chat screen edits: fields of Go's ChatRequest. */
-export type Sampling = Pick<GoChatRequest, 'temperature' | 'top_p' | 'top_k' | 'max_new_tokens'>;
+export type Sampling = Pick<GoChatRequest, 'temperature' | 'top_p' | 'top_k' | 'max_new_tokens' | 'repetition_penalty'> & { stop: string[] };
 
-/** Gemma 3's recommended sampling settings. */
-export const DEFAULT_SAMPLING: Sampling = { temperature: 1.0, top_p: 0.95, top_k: 64, max_new_tokens: 256 };
+type NumericSetting = Exclude<keyof Sampling, 'stop'>;
+
+/** Gemma 3's recommended sampling settings (a repetition penalty of 1 is off). */
+export const DEFAULT_SAMPLING: Sampling = { temperature: 1.0, top_p: 0.95, top_k: 64, max_new_tokens: 256, repetition_penalty: 1, stop: [] };
 
 /** Problems with sampling values, by field, against Go's limits (service.SamplingLimits). */
 export function samplingErrors(s: Sampling): Partial<Record<keyof Sampling, string>> {
   const e: Partial<Record<keyof Sampling, string>> = {};
   for (const key of Object.keys(s) as (keyof Sampling)[]) {
+    if (key === 'stop') continue;
     const lim = ChatSamplingLimits[key];
-    const v = s[key];
-    if (!lim) continue;
+    const v = s[key as NumericSetting];
+    if (!lim || v === undefined) continue;
     if (!(v >= lim.min && v <= lim.max) || (lim.integer && !Number.isInteger(v))) {
       e[key] = `${lim.integer ? 'a whole number ' : ''}between ${lim.min} and ${lim.max} (0 is ${lim.zero})`;
     }
   }
+  const stop = stopError(s.stop);
+  if (stop) e.stop = stop;
   return e;
+}
+
+/** What is wrong with a list of stop strings, against Go's limits; '' when nothing. */
+export function stopError(stop: string[]): string {
+  const lim = ChatSamplingLimits.stop;
+  if (!lim) return '';
+  if (stop.length > lim.max) return `at most ${lim.max} stop strings`;
+  for (const s of stop) {
+    if (s === '') return 'a stop string cannot be empty';
+    if (lim.max_chars && [...s].length > lim.max_chars) return `a stop string has at most ${lim.max_chars} characters`;
+  }
+  return '';
+}
+
+/**
+ * A stop string as typed: \n and \t stand for a new line and a tab (a
+ * stop at the end of a line is the common case, and a text field cannot hold
+ * one), \\ for a backslash.
+ */
+export function parseStop(typed: string): string {
+  return typed.replace(/\\(n|t|\\)/g, (_, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : '\\'));
+}
+
+/** A stop string shown as it is typed (parseStop's inverse). */
+export function showStop(stop: string): string {
+  return stop.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t');
+}
+
+/**
+ * The conversation to answer again for Regenerate: up to and with its last
+ * user turn (the answer after it is dropped); null when there is none.
+ */
+export function regenerateHistory(history: Message[]): Message[] | null {
+  let i = history.length - 1;
+  while (i >= 0 && history[i].role !== 'user') i--;
+  return i < 0 ? null : history.slice(0, i + 1);
+}
+
+/** What the Send button waits for. */
+export interface SendState {
+  prompt: string;
+  model: string;
+  /** A run chosen for the adapter brings its own base model. */
+  run: string;
+  busy: boolean;
+  errors: Partial<Record<keyof Sampling, string>>;
+}
+
+/** Why Send is disabled, in words for the screen; '' when it is not. */
+export function sendBlocker(s: SendState): string {
+  if (s.busy) return 'An answer is being generated: wait for it or press Stop.';
+  if (!s.model.trim() && !s.run) return 'Choose a model (or a run) first.';
+  const bad = Object.keys(s.errors);
+  if (bad.length) return `Fix the sampling settings: ${bad.map((k) => k.replaceAll('_', ' ')).join(', ')}.`;
+  if (!s.prompt.trim()) return 'Type a message.';
+  return '';
 }

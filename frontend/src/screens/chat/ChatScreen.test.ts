@@ -36,7 +36,7 @@ describe('chat screen', () => {
     fake.emit('chat.token', { stream_id: 's2', text: 'Paris', done: false });
     fake.emit('chat.token', { stream_id: 's1', text: 'is', done: false });
     const basePane = screen.getByRole('region', { name: 'Base model' });
-    const tunedPane = screen.getByRole('region', { name: 'Fine-tuned (tuned)' });
+    const tunedPane = screen.getByRole('region', { name: 'Fine-tuned (tuned · r1)' });
     await waitFor(() => expect(basePane.querySelector('[data-testid=streaming]')?.textContent).toContain('Paris'));
     expect(tunedPane.querySelector('[data-testid=streaming]')?.textContent).toContain('Paris');
     expect(screen.getByRole('button', { name: 'Stop' })).toBeTruthy();
@@ -48,5 +48,53 @@ describe('chat screen', () => {
     expect(basePane.querySelector('[data-testid=streaming]')).toBeNull();
     expect(tunedPane.textContent).toContain('Paris.');
     expect(basePane.textContent).toContain('12.5 tokens/s');
+  });
+
+  it('renders answers as safe Markdown, copies them, regenerates the last and sends stop strings and the repetition penalty', async () => {
+    let n = 0;
+    const fake = fakeTransport({
+      'Runs.List': () => [],
+      'Chat.Generate': () => ({ stream_id: `s${++n}` }),
+    });
+    setTransport(fake.t);
+    const writes: string[] = [];
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText: async (t: string) => void writes.push(t) }, configurable: true });
+    render(ChatScreen, {});
+
+    // Send says why it cannot send.
+    const send = screen.getByRole('button', { name: 'Send' }) as HTMLButtonElement;
+    expect(send.disabled).toBe(true);
+    expect(document.getElementById('send-why')?.textContent).toMatch(/Choose a model/);
+    await fireEvent.input(screen.getByLabelText('Model'), { target: { value: 'some/model' } });
+    expect(document.getElementById('send-why')?.textContent).toBe('Type a message.');
+
+    await fireEvent.input(screen.getByLabelText(/^Stop strings/), { target: { value: '\\nUser:' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Add' }));
+    await fireEvent.input(screen.getByLabelText(/^Repetition penalty/), { target: { value: '1.2' } });
+    await fireEvent.input(screen.getByLabelText('Message'), { target: { value: 'Show code' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Send' }));
+    await waitFor(() => expect(fake.calls.filter((c) => c.name === 'Chat.Generate')).toHaveLength(1));
+    const req = fake.calls.find((c) => c.name === 'Chat.Generate')!.args[0] as Record<string, unknown>;
+    expect(req.stop).toEqual(['\nUser:']);
+    expect(req.repetition_penalty).toBe(1.2);
+    expect(req.system).toBeUndefined();
+
+    fake.emit('chat.token', { stream_id: 's1', text: '**Here** <img src=x onerror="alert(1)">\n\n```\nx := 1\n```', done: true });
+    const answer = await screen.findByTestId('answer');
+    expect(answer.querySelector('strong')?.textContent).toBe('Here');
+    expect(answer.querySelector('pre code')?.textContent).toBe('x := 1\n');
+    expect(answer.querySelector('img, [onerror]')).toBeNull();
+
+    await fireEvent.click(screen.getByRole('button', { name: 'Copy answer 2' }));
+    await waitFor(() => expect(writes).toEqual(['**Here** <img src=x onerror="alert(1)">\n\n```\nx := 1\n```']));
+
+    await fireEvent.click(screen.getByRole('button', { name: 'Regenerate' }));
+    await waitFor(() => expect(fake.calls.filter((c) => c.name === 'Chat.Generate')).toHaveLength(2));
+    const again = fake.calls.filter((c) => c.name === 'Chat.Generate')[1].args[0] as Record<string, unknown>;
+    expect(again.messages).toEqual([{ role: 'user', content: 'Show code' }]);
+    expect(screen.queryByTestId('answer')).toBeNull();
+    fake.emit('chat.token', { stream_id: 's2', text: 'Another answer', done: true });
+    await waitFor(() => expect(screen.getByTestId('answer').textContent).toContain('Another answer'));
+    expect(screen.getAllByTestId('answer')).toHaveLength(1);
   });
 });
