@@ -49,6 +49,7 @@ func Whetstone(root string) Spec {
 			{Name: "ExportQuants", Pkg: exportPkg, Ident: "Quants", Value: quants},
 			{Name: "DatasetFormats", Pkg: datasetPkg, Ident: "Formats", Value: dataset.Formats},
 			{Name: "TruncationModes", Pkg: datasetPkg, Ident: "Truncations", Value: dataset.Truncations},
+			{Name: "DatasetRoles", Pkg: datasetPkg, Ident: "Roles", Value: dataset.Roles},
 			{Name: "TrainOnModes", Pkg: batchPkg, Ident: "Modes", Value: batch.Modes},
 			{Name: "Families", Pkg: configPkg, Ident: "Families", Value: runconfig.Families()},
 			{Name: "PresetTitles", Pkg: configPkg, Ident: "Presets", Value: titles},

@@ -51,6 +51,10 @@ const (
 	RoleAssistant = "assistant"
 )
 
+// Roles lists the standard roles a role mapping may give a dataset's
+// role name (see ParseRoles), as the role mapping editor offers them.
+var Roles = []string{RoleUser, RoleAssistant, RoleSystem}
+
 // DefaultRoles maps the role names found in public datasets to the
 // standard ones. Matching is case-insensitive.
 func DefaultRoles() map[string]string {

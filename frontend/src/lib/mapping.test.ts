@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asFormat, FORMATS, knownColumns, mappingFields, mappingOverride, toConfigMapping } from './mapping';
+import { asFormat, FORMATS, hasRoles, knownColumns, mappingFields, mappingOverride, ROLES, roleChoices, toConfigMapping, withRole } from './mapping';
 import type { DatasetMapping } from './types';
 
 describe('mapping', () => {
@@ -21,7 +21,39 @@ describe('mapping', () => {
     expect(mappingOverride(detected, { ...detected })).toEqual({});
     expect(mappingOverride(detected, { ...detected, conversation_column: 'dialog' })).toEqual({ conversation_column: 'dialog' });
     expect(mappingOverride(detected, { format: 'text', text_column: 'body' })).toEqual({ format: 'text', text_column: 'body' });
+    // Roles mean nothing to a text dataset.
     expect(toConfigMapping({ format: 'text', text_column: 'body', roles: { a: 'b' } })).toEqual({ format: 'text', text_column: 'body' });
+  });
+});
+
+describe('role mapping', () => {
+  const detected: DatasetMapping = { format: 'sharegpt', conversation_column: 'conversations', role_key: 'from', content_key: 'value' };
+
+  it('offers the roles Go maps to', () => {
+    expect(ROLES).toEqual(['user', 'assistant', 'system']);
+    expect(hasRoles('sharegpt')).toBe(true);
+    expect(hasRoles('openai')).toBe(true);
+    expect(hasRoles('alpaca')).toBe(false);
+  });
+
+  it('goes to the request and, as roles.<name>, to the run config', () => {
+    const edited = withRole(detected, 'Robot', 'assistant');
+    expect(edited.roles).toEqual({ robot: 'assistant' });
+    const o = mappingOverride(detected, edited);
+    expect(o).toEqual({ roles: { robot: 'assistant' } });
+    expect(toConfigMapping(o)).toEqual({ 'roles.robot': 'assistant' });
+    expect(toConfigMapping({ ...o, conversation_column: 'dialog' })).toEqual({ conversation_column: 'dialog', 'roles.robot': 'assistant' });
+    expect(mappingOverride(detected, withRole(edited, 'robot', ''))).toEqual({});
+    // A format without roles drops them.
+    expect(mappingOverride(detected, { ...edited, format: 'alpaca' })).toEqual({ format: 'alpaca' });
+  });
+
+  it('offers the roles found in the data, unknown and unmapped first', () => {
+    const choices = roleChoices({ human: 'user', gpt: 'assistant', robot: '' }, { robot: 3, person: 1 }, { person: 'user' });
+    expect(choices.map((c) => c.name)).toEqual(['robot', 'gpt', 'human', 'person']);
+    expect(choices[0]).toEqual({ name: 'robot', standard: '', mapped: '', badRows: 3 });
+    expect(choices.find((c) => c.name === 'person')).toEqual({ name: 'person', standard: '', mapped: 'user', badRows: 1 });
+    expect(roleChoices(undefined, undefined, undefined)).toEqual([]);
   });
 });
 

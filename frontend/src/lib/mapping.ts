@@ -1,6 +1,6 @@
 // Which mapping fields a dataset format uses, for the column mapping editor.
 
-import { DatasetFormats } from './generated/contract';
+import { DatasetFormats, DatasetRoles } from './generated/contract';
 import type { DatasetFormat, DatasetMapping } from './types';
 
 export interface MappingField {
@@ -49,14 +49,82 @@ export function mappingOverride(detected: DatasetMapping, edited: DatasetMapping
     const v = edited[f.key];
     if (typeof v === 'string' && v !== '' && v !== detected[f.key]) (out as Record<string, string>)[f.key] = v;
   }
+  if (hasRoles(edited.format)) {
+    const roles: Record<string, string> = {};
+    for (const [name, role] of Object.entries(edited.roles ?? {})) {
+      if (role && role !== detected.roles?.[name]) roles[name] = role;
+    }
+    if (Object.keys(roles).length) out.roles = roles;
+  }
   return out;
 }
 
-/** Flattens a mapping override into the run config's string map. */
+/**
+ * Flattens a mapping override into the run config's string map
+ * (dataset.mapping): columns under their own names, each role mapping as
+ * roles.<name>, the key Go's dataset.ParseMappingKeys reads.
+ */
 export function toConfigMapping(m: Partial<DatasetMapping>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(m)) if (typeof v === 'string' && v) out[k] = v;
+  if (m.format === undefined || hasRoles(m.format)) {
+    for (const [name, role] of Object.entries(m.roles ?? {})) if (name && role) out[`roles.${name}`] = role;
+  }
   return out;
+}
+
+/** The standard roles a dataset's role name can be mapped to, as Go lists them. */
+export const ROLES: readonly string[] = DatasetRoles;
+
+/** Whether a format's turns carry role names (a role mapping applies). */
+export function hasRoles(format: string | undefined): boolean {
+  return format === 'sharegpt' || format === 'openai';
+}
+
+/** One role name of the dataset, as the role mapping editor shows it. */
+export interface RoleChoice {
+  /** The dataset's name for it, lower-cased as Go compares it. */
+  name: string;
+  /** The standard role it has without a mapping; '' when unknown. */
+  standard: string;
+  /** The role the user mapped it to; '' for none. */
+  mapped: string;
+  /** Bad rows it caused, over every file (from the statistics). */
+  badRows: number;
+}
+
+/**
+ * The role names to offer: those the sampled rows use (with the role each
+ * has by default), the unknown ones the statistics found in every file,
+ * and those already mapped. Unknown names that are not mapped yet come
+ * first, then by name.
+ */
+export function roleChoices(
+  sample: Record<string, string> | undefined,
+  unknown: Record<string, number> | undefined,
+  mapped: Record<string, string> | undefined,
+): RoleChoice[] {
+  const by = new Map<string, RoleChoice>();
+  const get = (name: string) => {
+    const key = name.trim().toLowerCase();
+    let c = by.get(key);
+    if (!c) by.set(key, (c = { name: key, standard: '', mapped: '', badRows: 0 }));
+    return c;
+  };
+  for (const [name, role] of Object.entries(sample ?? {})) get(name).standard = role;
+  for (const [name, n] of Object.entries(unknown ?? {})) get(name).badRows += n;
+  for (const [name, role] of Object.entries(mapped ?? {})) get(name).mapped = role;
+  const open = (c: RoleChoice) => (c.standard === '' && c.mapped === '' ? 0 : 1);
+  return [...by.values()].filter((c) => c.name !== '').sort((a, b) => open(a) - open(b) || a.name.localeCompare(b.name));
+}
+
+/** edited with the dataset's role name mapped to role ('' removes the mapping). */
+export function withRole(edited: DatasetMapping, name: string, role: string): DatasetMapping {
+  const key = name.trim().toLowerCase();
+  const roles = { ...(edited.roles ?? {}) };
+  if (role) roles[key] = role;
+  else delete roles[key];
+  return { ...edited, roles };
 }
 
 /** Column names to suggest: those reported, else those detection used. */

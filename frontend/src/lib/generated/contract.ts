@@ -1765,6 +1765,14 @@ export const DatasetFormats = ["sharegpt", "openai", "alpaca", "text"] as const;
 export const TruncationModes = ["truncate", "drop"] as const;
 
 /**
+ * Roles lists the standard roles a role mapping may give a dataset's
+ * role name (see ParseRoles), as the role mapping editor offers them.
+ *
+ * Go: dataset.Roles
+ */
+export const DatasetRoles = ["user", "assistant", "system"] as const;
+
+/**
  * Modes lists the training modes, the default first.
  *
  * Go: batch.Modes
