@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandList, EXPORT_FORMATS, exportRequest, needsAdapter, quantsFor, type ExportForm } from './exporting';
+import { commandList, EXPORT_FORMATS, exportRequest, needsAdapter, needsOverwrite, quantsFor, type ExportForm } from './exporting';
 
 const form: ExportForm = { source: 'run', runId: 'r1', model: '', adapter: '', format: 'gguf', quant: 'q8_0', out: '' };
 
@@ -9,6 +9,16 @@ describe('export form', () => {
     expect(exportRequest({ ...form, out: ' /tmp/x ' })).toEqual({ value: { run_id: 'r1', format: 'gguf', quant: 'q8_0', out: '/tmp/x' } });
     expect(exportRequest({ ...form, overwrite: true })).toEqual({ value: { run_id: 'r1', format: 'gguf', quant: 'q8_0', overwrite: true } });
     expect(exportRequest({ ...form, format: 'peft' })).toEqual({ value: { run_id: 'r1', format: 'peft', quant: '' } });
+    expect(exportRequest({ ...form, name: ' my-model ' })).toEqual({ value: { run_id: 'r1', format: 'gguf', quant: 'q8_0', name: 'my-model' } });
+    expect(exportRequest({ ...form, name: '  ' })).toEqual({ value: { run_id: 'r1', format: 'gguf', quant: 'q8_0' } });
+  });
+  it('points an "earlier export" refusal at the overwrite checkbox', () => {
+    const exists = new Error('output folder "/ws/exports/tuned-8d9afe-gguf-q8_0" already holds an earlier export: allow overwriting it, or choose a new folder');
+    expect(needsOverwrite(exists, false)).toBe(true);
+    expect(needsOverwrite(exists, true)).toBe(false);
+    const theirs = new Error('output folder "/home/me" already holds files that Whetstone did not write (it has no .whetstone-output file), so it is never replaced: choose a new folder');
+    expect(needsOverwrite(theirs, false)).toBe(false);
+    expect(needsOverwrite(null, false)).toBe(false);
   });
   it('requires what each source needs', () => {
     expect(exportRequest({ ...form, runId: '' })).toEqual({ error: 'Choose a finished run to export.' });

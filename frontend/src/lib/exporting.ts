@@ -53,6 +53,8 @@ export interface ExportForm {
   out: string;
   /** Replace an earlier export in the output folder (never a folder Whetstone did not write). */
   overwrite?: boolean;
+  /** Model name in GGUF metadata and file names (the CLI's --name); empty: Go's default, the output folder's name. */
+  name?: string;
 }
 
 export function exportRequest(f: ExportForm): { value: ExportRequest } | { error: string } {
@@ -61,6 +63,7 @@ export function exportRequest(f: ExportForm): { value: ExportRequest } | { error
     quant: quantsFor(f.format).length ? f.quant : '',
     ...(f.out.trim() ? { out: f.out.trim() } : {}),
     ...(f.overwrite ? { overwrite: true } : {}),
+    ...(f.name?.trim() ? { name: f.name.trim() } : {}),
   };
   if (f.source === 'run') {
     if (!f.runId) return { error: 'Choose a finished run to export.' };
@@ -83,4 +86,16 @@ export function commandList(c: ExportResult['commands'] | null | undefined): { i
   const order = ['llamacpp', 'ollama', 'transformers'];
   const keys = [...order.filter((k) => k in c), ...Object.keys(c).filter((k) => !order.includes(k)).sort()];
   return keys.filter((k) => c[k]).map((k) => ({ id: k, title: TITLES[k] ?? k, text: c[k] as string }));
+}
+
+/**
+ * Whether an export failed because its folder holds an earlier export that
+ * the overwrite checkbox would let it replace. Go's refusal (safefile's
+ * ErrExists: "… already holds an earlier export: allow overwriting it …")
+ * is worded for every client; the screen points at its own checkbox.
+ */
+export function needsOverwrite(error: unknown, overwrite: boolean | undefined): boolean {
+  if (overwrite) return false;
+  const message = error instanceof Error ? error.message : String(error ?? '');
+  return /already holds an earlier export/.test(message);
 }

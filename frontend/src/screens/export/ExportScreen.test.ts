@@ -49,4 +49,32 @@ describe('export screen', () => {
     expect(screen.getByText('llama-cli -m /x/tuned-f16.gguf')).toBeTruthy();
     expect(screen.getByRole('button', { name: 'Copy Ollama' })).toBeTruthy();
   });
+
+  it('labels runs with their short id, sends a model name and points an earlier export at the overwrite checkbox', async () => {
+    const fake = fakeTransport({
+      'Runs.List': () => [
+        { id: '20261206-100000-aaaaaa', name: 'tuned', state: 'completed', model: 'm', dataset: 'd', created: '', step: 2, total_steps: 2 },
+        { id: '20261206-110000-bbbbbb', name: 'tuned', state: 'completed', model: 'm', dataset: 'd', created: '', step: 2, total_steps: 2 },
+      ],
+      'Export.Start': () => {
+        throw new Error('output folder "/ws/exports/tuned-bbbbbb-gguf-q4_k" already holds an earlier export: allow overwriting it, or choose a new folder');
+      },
+    });
+    setTransport(fake.t);
+    render(ExportScreen, { runId: '20261206-110000-bbbbbb' });
+    const run = (await screen.findByLabelText('Run')) as HTMLSelectElement;
+    await waitFor(() => expect([...run.options].map((o) => o.textContent)).toEqual(['tuned · aaaaaa', 'tuned · bbbbbb']));
+    await fireEvent.change(screen.getByLabelText('Quantization'), { target: { value: 'q4_k' } });
+    await fireEvent.input(screen.getByLabelText('Model name'), { target: { value: 'my-tuned' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Export' }));
+    await waitFor(() =>
+      expect(fake.calls.find((c) => c.name === 'Export.Start')?.args[0]).toEqual({ run_id: '20261206-110000-bbbbbb', format: 'gguf', quant: 'q4_k', name: 'my-tuned' }),
+    );
+    const hint = await screen.findByRole('status');
+    expect(hint.textContent).toMatch(/tick “Replace an earlier export in this folder”/);
+    const box = screen.getByLabelText('Replace an earlier export in this folder') as HTMLInputElement;
+    expect(box.getAttribute('aria-describedby')).toBe(hint.id);
+    await fireEvent.click(box);
+    expect(screen.queryByRole('status')).toBeNull();
+  });
 });
