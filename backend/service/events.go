@@ -19,6 +19,7 @@ func EventPayloads() map[string]any {
 		runs.TopicState:      runs.StateEvent{},
 		runs.TopicMetrics:    runs.MetricsEvent{},
 		runs.TopicLog:        runs.LogEvent{},
+		PrepTopic:            PrepEvent{},
 	}
 }
 

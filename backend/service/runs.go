@@ -38,6 +38,8 @@ type runBackend struct {
 	store  *runs.Store
 	queue  *runs.Queue
 	closed bool
+	// prep is the runs' latest preparation reports (Runs.Prep).
+	prep prepBoard
 }
 
 func newRuns(deps Deps) (*Runs, error) {
@@ -74,6 +76,7 @@ func (b *runBackend) get() (*runs.Store, *runs.Queue, error) {
 			d.call = ctx
 			return d.modelDir(modelRefOf(runconfig.Model{Source: source, Revision: revision}), false)
 		},
+		Prep: b.prep.reporter(deps.Events),
 	}
 	exec := func(ctx context.Context, job *runs.Job) error {
 		c, err := deps.compute.open()

@@ -27,25 +27,9 @@ func CountExamples(ctx context.Context, cfg runconfig.Config, limit int) (n int,
 	if _, err := os.Stat(d.Path); err != nil {
 		return 0, false, nil
 	}
-	sc, err := dataset.NewScanner(ctx, d.Path, d.Dataset)
+	n, exact, err = countConversations(ctx, d.Path, d.Dataset, limit)
 	if err != nil {
 		return 0, false, fmt.Errorf("dataset.path: %w", err)
-	}
-	defer sc.Close()
-	exact = true
-	for {
-		if n >= limit {
-			exact = false
-			break
-		}
-		_, err := sc.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return 0, false, fmt.Errorf("dataset.path: %w", err)
-		}
-		n++
 	}
 	// batch.Split's validation size: round(n·fraction), at least one row.
 	if f := d.Split.Fraction; f > 0 && n > 0 {
@@ -55,4 +39,27 @@ func CountExamples(ctx context.Context, cfg runconfig.Config, limit int) (n int,
 		n = min(n, d.MaxExamples)
 	}
 	return max(n, 0), exact, nil
+}
+
+// countConversations counts the good conversations of path read with
+// opts, stopping at limit (0: none; exact false when it stopped).
+func countConversations(ctx context.Context, path string, opts dataset.Options, limit int) (n int, exact bool, err error) {
+	sc, err := dataset.NewScanner(ctx, path, opts)
+	if err != nil {
+		return 0, false, err
+	}
+	defer sc.Close()
+	for {
+		if limit > 0 && n >= limit {
+			return n, false, nil
+		}
+		_, err := sc.Next()
+		if errors.Is(err, io.EOF) {
+			return n, true, nil
+		}
+		if err != nil {
+			return 0, false, err
+		}
+		n++
+	}
 }

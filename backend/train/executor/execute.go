@@ -44,6 +44,11 @@ type Env struct {
 	// AfterStep is passed to train.Options.AfterStep (tests, progress
 	// output).
 	AfterStep func(job *runs.Job, step int) error
+	// Prep, when set, is told how the run's preparation goes before its
+	// first step (rows read and tokenized of the total, batching, loading,
+	// compiling): the services publish it for the New run and run pages,
+	// which otherwise show nothing for the seconds or minutes it takes.
+	Prep func(job *runs.Job, p Prep)
 }
 
 // New returns the runs.Executor that trains a queued run.
@@ -89,6 +94,7 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 
 	bopts := p.Batch
 	bopts.PadID = int32(max(0, tok.Config().PadID))
+	env.prep(job, Prep{Stage: PrepBatching, Total: len(prep.Train), Note: fmt.Sprintf("batching %d examples", len(prep.Train))})
 	trainData, err := newEpochData(prep.Train, bopts, true)
 	if err != nil {
 		return fmt.Errorf("batch training data: %w", err)
@@ -110,6 +116,7 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 		valData = vd
 	}
 
+	env.prep(job, Prep{Stage: PrepLoading, Note: "loading the model from " + modelDir})
 	m, err := model.Load(modelDir, model.Options{Backend: env.Backend})
 	if err != nil {
 		return err
@@ -150,6 +157,7 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 	if backend == nil {
 		backend = m.Backend()
 	}
+	env.prep(job, Prep{Stage: PrepCompiling, Note: "compiling the training step"})
 	res, err := train.Run(ctx, backend, train.ModelTarget(m), trainData, valData, opts)
 	if err != nil {
 		return runError(err)
@@ -233,6 +241,18 @@ func prepareData(ctx context.Context, env Env, d DataPlan, modelDir string, tok 
 		return nil, err
 	}
 	dsOpts.Files = files
+	if env.Prep != nil {
+		// A total for the progress bar: reading the rows costs a small
+		// part of tokenizing them. A failure here is tokenizing's to
+		// report, with its row; the bar then has no total.
+		env.prep(job, Prep{Stage: PrepReading, Note: "counting rows"})
+		total, _, _ := countConversations(ctx, d.Path, dsOpts, 0)
+		d.Tokenize.ProgressEvery = prepEvery
+		d.Tokenize.Progress = func(rows int) {
+			env.prep(job, Prep{Stage: PrepTokenizing, Done: rows, Total: total, Note: tokenizedNote(rows, total)})
+		}
+		env.prep(job, Prep{Stage: PrepTokenizing, Total: total, Note: tokenizedNote(0, total)})
+	}
 	var tmplSrc, tokHash string
 	if env.CacheDir != "" {
 		// The cache key must change when the tokenizer does.
@@ -272,6 +292,13 @@ func prepareData(ctx context.Context, env Env, d DataPlan, modelDir string, tok 
 		job.Logf("skipped %d unreadable rows of the validation set; first problems: %s", v.SkippedRows, strings.Join(first(v.RowProblems, 3), "; "))
 	}
 	return prep, nil
+}
+
+func tokenizedNote(rows, total int) string {
+	if total > 0 {
+		return fmt.Sprintf("tokenized %d of %d rows", rows, total)
+	}
+	return fmt.Sprintf("tokenized %d rows", rows)
 }
 
 func first(s []string, n int) []string { return s[:min(n, len(s))] }

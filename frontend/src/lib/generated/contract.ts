@@ -945,6 +945,31 @@ export interface PickRequest {
 }
 
 /**
+ * PrepEvent is the payload of "run.prep" and what Runs.Prep returns.
+ *
+ * Go: service.PrepEvent
+ */
+export interface PrepEvent {
+  id: string;
+  stage: PrepStage;
+  done: number;
+  total: number;
+  /**
+   * Note says what is being done in words ("tokenized 12,000 of 30,000
+   * rows"), as train.log has it.
+   */
+  note: string;
+}
+
+/**
+ * PrepStage is a step of a run's preparation before its first training
+ * step, in the order they happen.
+ *
+ * Go: executor.PrepStage
+ */
+export type PrepStage = "reading" | "tokenizing" | "batching" | "loading" | "compiling";
+
+/**
  * PresetInfo is one entry of the New run form's preset picker.
  *
  * Go: service.PresetInfo
@@ -1653,6 +1678,12 @@ export interface ServiceMethods {
   "Runs.MetricsReport": { args: [ref: string]; result: MetricsReport };
   /** Pause checkpoints and stops a running run so it can be resumed. */
   "Runs.Pause": { args: [ref: string]; result: void };
+  /**
+   * Prep returns the latest preparation report of a run (its id, the start
+   * of its id or its name); ok is false when this process has not prepared
+   * it (not started yet, or prepared before the app started).
+   */
+  "Runs.Prep": { args: [ref: string]; result: PrepEvent };
   /** Presets lists the per-family defaults (Unsloth's Gemma 3 notebook first). */
   "Runs.Presets": { args: []; result: PresetInfo[] };
   /**
@@ -1716,6 +1747,7 @@ export interface EventPayloads {
   "hub.progress": HubProgress;
   "run.log": LogEvent;
   "run.metrics": MetricsEvent;
+  "run.prep": PrepEvent;
   "run.state": StateEvent;
   "settings.changed": SettingsView;
 }
@@ -1763,14 +1795,6 @@ export const DatasetFormats = ["sharegpt", "openai", "alpaca", "text"] as const;
  * Go: dataset.Truncations
  */
 export const TruncationModes = ["truncate", "drop"] as const;
-
-/**
- * Roles lists the standard roles a role mapping may give a dataset's
- * role name (see ParseRoles), as the role mapping editor offers them.
- *
- * Go: dataset.Roles
- */
-export const DatasetRoles = ["user", "assistant", "system"] as const;
 
 /**
  * Modes lists the training modes, the default first.
