@@ -97,39 +97,37 @@ func (d Deps) demoModelDir() string {
 	return filepath.Join(d.Workspace.ModelsDir(), "demo", demo.ModelDirName)
 }
 
-// ServedModels lists the models programs may name: the demo model, the
-// base models (the Hugging Face cache's models with weights that the chat
-// engine can read, and the runs'), then the completed runs' adapters,
-// newest first.
+// ServedModels lists the models programs may name: the base models the
+// Models screen's picker offers (Models.Choices: the demo, recent folders
+// and hub ids, the Hugging Face cache) that are on this machine with
+// weights the chat engine can read, the runs' local base models, then the
+// completed runs' adapters, newest first.
 func (s *Services) ServedModels() (out []ServedModel, err error) {
 	defer guard(s.Chat.deps.Log, "Chat.ServedModels", &err)
-	deps := s.Chat.deps
+	demoDir := s.Chat.deps.demoModelDir()
 	out = []ServedModel{}
 	seen := map[string]bool{}
-	add := func(m ServedModel) {
-		if !seen[m.ID] {
-			seen[m.ID] = true
-			out = append(out, m)
+	add := func(id, base, dir string, created time.Time) {
+		if seen[id] {
+			return
 		}
+		seen[id] = true
+		if created.IsZero() {
+			if st, err := os.Stat(dir); err == nil {
+				created = st.ModTime()
+			}
+		}
+		out = append(out, ServedModel{ID: id, Base: base, Created: created})
 	}
-	demoDir := deps.demoModelDir()
-	if st, err := os.Stat(filepath.Join(demoDir, "model.safetensors")); err == nil {
-		add(ServedModel{ID: DemoModelID, Created: st.ModTime(), Base: demoDir})
-	}
-	cache, err := s.Models.Cache()
+	choices, err := s.Models.Choices()
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range cache.Repos {
-		if r.Type != string(hub.Model) || len(r.Revisions) == 0 || !chatLoadable(r.Revisions[0].Dir) {
+	for _, c := range choices {
+		if c.Dir == "" || c.Missing || !c.HasWeights || !chatLoadable(c.Dir) {
 			continue
 		}
-		st, _ := os.Stat(r.Revisions[0].Dir)
-		m := ServedModel{ID: r.ID, Base: r.ID}
-		if st != nil {
-			m.Created = st.ModTime()
-		}
-		add(m)
+		add(servedBase(c.Ref, demoDir), c.Ref, c.Dir, time.Time{})
 	}
 	list, err := s.Runs.List()
 	if err != nil {
@@ -141,9 +139,12 @@ func (s *Services) ServedModels() (out []ServedModel, err error) {
 	}
 	var adapters []ServedModel
 	for _, r := range list {
-		base := servedBase(r.Model, demoDir)
-		if base != "" {
-			add(ServedModel{ID: base, Base: r.Model, Created: r.Created})
+		// A run's base on the hub is listed above when it is cached; one
+		// that is not would be downloaded by the first request.
+		if src := strings.TrimSpace(r.Model); hub.LooksLikePath(src) || filepath.IsAbs(src) {
+			if _, err := s.Chat.deps.checkPath(src); err == nil && chatLoadable(src) {
+				add(servedBase(src, demoDir), src, src, time.Time{})
+			}
 		}
 		if r.State != runs.Completed {
 			continue
@@ -162,7 +163,10 @@ func (s *Services) ServedModels() (out []ServedModel, err error) {
 		adapters = append(adapters, ServedModel{ID: id, Created: created, Run: r.ID, Base: r.Model})
 	}
 	for _, a := range adapters {
-		add(a)
+		if !seen[a.ID] {
+			seen[a.ID] = true
+			out = append(out, a)
+		}
 	}
 	return out, nil
 }
