@@ -119,12 +119,10 @@ describe('chart placeholders', () => {
     expect(chartPlaceholder(run({ state: 'completed' }), false)!.title).toBe('Completed with no metrics recorded');
   });
 
-  it('gives a failed run its error and what to do', () => {
+  it('tells a failed run what to do about its error', () => {
     const p = chartPlaceholder(run({ state: 'failed', error: 'open /data/x.jsonl: no such file or directory' }), false)!;
-    expect(p.detail).toContain('open /data/x.jsonl: no such file or directory. Duplicate opens its settings');
-    expect(p.detail).toContain('Resume retries it as it is.');
-    expect(chartPlaceholder(run({ state: 'failed', error: 'loss is NaN.', last_checkpoint: 20 }), false)!.detail).toContain(
-      'loss is NaN. Duplicate',
+    expect(p.detail).toBe(
+      'The error above says what went wrong. Duplicate opens its settings in the New run form to change them. Resume retries it as it is.',
     );
     expect(chartPlaceholder(run({ state: 'failed', last_checkpoint: 20 }), false)!.detail).toContain('from the checkpoint at step 20');
   });
@@ -141,7 +139,9 @@ describe('chart placeholders', () => {
     const ahead = queuedAhead(me, runs);
     expect(ahead.map((r) => r.name)).toEqual(['first', 'second']);
     expect(chartPlaceholder(me, false, ahead)!.title).toBe('Queued behind first · bbbbbb and 1 more');
+    expect(chartPlaceholder(me, false, ahead)!.detail).toContain('when they finish');
     expect(chartPlaceholder(me, false, ahead.slice(1))!.title).toBe('Queued behind second · cccccc');
+    expect(chartPlaceholder(me, false, ahead.slice(1))!.detail).toContain('when it finishes');
   });
 });
 

@@ -186,7 +186,8 @@ export function chartPlaceholder(run: Run, hasRows: boolean, ahead: Run[] = []):
     case 'queued': {
       if (ahead.length === 0) return { kind: 'queued', title: 'Queued', detail: 'It starts when the device is free.' };
       const more = ahead.length > 1 ? ` and ${ahead.length - 1} more` : '';
-      return { kind: 'queued', title: `Queued behind ${runLabel(ahead[0])}${more}`, detail: 'It starts when they finish; Pause holds it back, Cancel removes it from the queue.' };
+      const them = ahead.length > 1 ? 'they finish' : 'it finishes';
+      return { kind: 'queued', title: `Queued behind ${runLabel(ahead[0])}${more}`, detail: `It starts when ${them}; Cancel takes it out of the queue.` };
     }
     case 'running':
       return {
@@ -195,10 +196,11 @@ export function chartPlaceholder(run: Run, hasRows: boolean, ahead: Run[] = []):
         detail: 'The charts start with the first training step; the log below says what is being done.',
       };
     case 'failed':
+      // The header shows the error itself; this says what to do about it.
       return {
         kind: 'failed',
         title: 'Failed before its first step',
-        detail: `${run.error ? `${sentence(run.error)} ` : ''}${edit} Resume retries it as it is${ckpt ? ` from the checkpoint at step ${ckpt}` : ''}.`,
+        detail: `${run.error ? 'The error above says what went wrong. ' : ''}${edit} Resume retries it as it is${ckpt ? ` from the checkpoint at step ${ckpt}` : ''}.`,
       };
     case 'cancelled':
       return { kind: 'cancelled', title: 'Cancelled before its first step', detail: `Resume starts it again; ${edit.charAt(0).toLowerCase()}${edit.slice(1)}` };
@@ -216,12 +218,6 @@ export function chartPlaceholder(run: Run, hasRows: boolean, ahead: Run[] = []):
       return { kind: 'damaged', title: 'No metrics can be shown', detail: "The run's files cannot be read: see above for what can still be done." };
   }
   return null;
-}
-
-/** An error as a sentence: ends with a full stop unless it has one. */
-function sentence(s: string): string {
-  const t = s.trim();
-  return /[.!?]$/.test(t) ? t : `${t}.`;
 }
 
 /**

@@ -163,7 +163,8 @@ describe('run page', () => {
     render(RunPage, { id: 'r1', navigate: () => {} });
     const box = await screen.findByTestId('chart-placeholder');
     expect(box.textContent).toContain('Failed before its first step');
-    expect(box.textContent).toContain('open /data/x.jsonl: no such file or directory.');
+    expect(screen.getByRole('alert').textContent).toBe('open /data/x.jsonl: no such file or directory');
+    expect(box.textContent).toContain('The error above says what went wrong.');
     expect(box.textContent).toContain('Duplicate opens its settings in the New run form');
     expect(document.body.textContent).not.toMatch(/Waiting for the first step/);
     expect(screen.queryAllByTestId('chart')).toHaveLength(0);
