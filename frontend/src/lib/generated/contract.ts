@@ -664,6 +664,20 @@ export interface HubProgress {
 }
 
 /**
+ * ImportedConfig is a run config read from the text of a file.
+ *
+ * Go: service.ImportedConfig
+ */
+export interface ImportedConfig {
+  config: Config;
+  /**
+   * Errors are its values' problems, each naming its field
+   * (runconfig's Validate); paths and the rest are Check's.
+   */
+  errors: FieldError[];
+}
+
+/**
  * Kind is how a config value is typed: what a form shows for it and how
  * Validate checks it.
  *
@@ -1676,6 +1690,14 @@ export interface ServiceMethods {
    * metrics.jsonl cut off by a crash or damaged, skipped and counted.
    */
   "Runs.MetricsReport": { args: [ref: string]; result: MetricsReport };
+  /**
+   * ParseConfig reads the text of a run config file, YAML or JSON, exactly
+   * as `whetstone train --config` reads one (runconfig.Parse: missing
+   * fields keep their defaults, an unknown field is an error), for the New
+   * run form's import. Text that cannot be read is an invalid request
+   * whose message names the line.
+   */
+  "Runs.ParseConfig": { args: [text: string]; result: ImportedConfig };
   /** Pause checkpoints and stops a running run so it can be resumed. */
   "Runs.Pause": { args: [ref: string]; result: void };
   /**
@@ -1795,6 +1817,14 @@ export const DatasetFormats = ["sharegpt", "openai", "alpaca", "text"] as const;
  * Go: dataset.Truncations
  */
 export const TruncationModes = ["truncate", "drop"] as const;
+
+/**
+ * Roles lists the standard roles a role mapping may give a dataset's
+ * role name (see ParseRoles), as the role mapping editor offers them.
+ *
+ * Go: dataset.Roles
+ */
+export const DatasetRoles = ["user", "assistant", "system"] as const;
 
 /**
  * Modes lists the training modes, the default first.
