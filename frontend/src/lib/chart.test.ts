@@ -48,8 +48,10 @@ describe('tickLabels', () => {
   it('labels memory in MiB or GiB', () => {
     expect(tickLabels([256, 512, 768], 'mib')).toEqual(['256 MiB', '512 MiB', '768 MiB']);
     expect(tickLabels([1024, 1280, 1536, 2048], 'mib')).toEqual(['1 GiB', '1.25 GiB', '1.5 GiB', '2 GiB']);
-    // Ticks that are round in MiB but not in GiB get three decimals, not eight.
-    expect(tickLabels([1100, 1200, 1300], 'mib')).toEqual(['1.074 GiB', '1.172 GiB', '1.27 GiB']);
+    // Ticks that are round in MiB but not in GiB get four decimals, not eight.
+    expect(tickLabels([1100, 1200, 1300], 'mib')).toEqual(['1.0742 GiB', '1.1719 GiB', '1.2695 GiB']);
+    // 64 MiB steps are exact.
+    expect(tickLabels([1408, 1472, 1536], 'mib')).toEqual(['1.375 GiB', '1.4375 GiB', '1.5 GiB']);
     expect(tickLabels([1024, 1152, 1280], 'mib')).toEqual(['1 GiB', '1.125 GiB', '1.25 GiB']);
     expect(MIB_INCRS).toContain(256);
     expect(MIB_INCRS).toContain(1024);

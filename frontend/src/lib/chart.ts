@@ -86,11 +86,11 @@ export function tickLabels(values: number[], kind: AxisKind = 'number'): string[
   if (kind === 'mib') {
     const [div, unit] = maxAbs >= 1024 * 1024 ? [1024 * 1024, 'TiB'] : maxAbs >= 1024 ? [1024, 'GiB'] : [1, 'MiB'];
     // MIB_INCRS keeps ticks binary-round (1.25 GiB); should a tick still be
-    // decimal-round in MiB (1100 MiB = 1.07421875 GiB), three decimals do,
+    // decimal-round in MiB (1100 MiB = 1.07421875 GiB), four decimals do,
     // unless ticks need more to stay apart.
     const scaled = finite.map((v) => v / div);
     const want = new Set(scaled).size;
-    let d = Math.min(fixedDecimals(scaled), 3);
+    let d = Math.min(fixedDecimals(scaled), 4);
     while (d < MAX_DIGITS && new Set(scaled.map((v) => v.toFixed(d))).size < want) d++;
     return show((v) => `${trim((v / div).toFixed(d))} ${unit}`);
   }
