@@ -124,7 +124,7 @@ func TestUnknownRoleAdvice(t *testing.T) {
 	if !errors.Is(err, ErrUnknownRole) {
 		t.Fatalf("got %v", err)
 	}
-	for _, want := range []string{"role mapping robot -> assistant", "--role robot=assistant", "roles.robot: assistant"} {
+	for _, want := range []string{"robot -> assistant in the Datasets screen's role mapping", "--role robot=assistant", "roles.robot: assistant in a run config's dataset.mapping", "--set dataset.mapping.roles.robot=assistant"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%q lacks %q", err, want)
 		}

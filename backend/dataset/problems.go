@@ -20,10 +20,13 @@ const (
 
 // RoleMappingAdvice says how to map the dataset's role name to a standard
 // role, in the words of every place that can: the Datasets screen's role
-// mapping, the CLI's --role flag and a run config's dataset.mapping.
+// mapping, data inspect's --role flag and a run config's dataset.mapping
+// (which train's --set reaches).
 func RoleMappingAdvice(name string) string {
 	n := capText(name)
-	return fmt.Sprintf("map it to user, assistant or system: a role mapping %s -> assistant (the Datasets screen's role mapping, --role %s=assistant, or roles.%s: assistant in dataset.mapping)", n, n, n)
+	return fmt.Sprintf("map it to user, assistant or system: %s -> assistant in the Datasets screen's role mapping, "+
+		"--role %s=assistant for data inspect, roles.%s: assistant in a run config's dataset.mapping "+
+		"(train --set dataset.mapping.roles.%s=assistant)", n, n, n, n)
 }
 
 // RowProblem is one bad row, located for a person to fix: the file, the
