@@ -208,4 +208,17 @@ describe('run page', () => {
     expect(fake.calls.some((c) => c.name === 'Runs.Duplicate')).toBe(false);
     session.draft = null;
   });
+
+  it('offers no Duplicate for a run whose config cannot be read', async () => {
+    const fake = fakeTransport({
+      'Runs.Get': () => ({ record: { ...record, state: 'damaged' }, config: {}, config_error: 'config.yaml is empty', has_adapter: false }),
+      'Runs.Metrics': () => [],
+      'Runs.Log': () => [],
+    });
+    setTransport(fake.t);
+    render(RunPage, { id: 'r1', navigate: () => {} });
+    const dup = (await screen.findByRole('button', { name: 'Duplicate' })) as HTMLButtonElement;
+    expect(dup.disabled).toBe(true);
+    expect(dup.title).toContain('config.yaml is empty');
+  });
 });
