@@ -85,7 +85,11 @@ func (s *Models) Choices() (out []ModelChoice, err error) {
 			continue
 		}
 		c := describeFolder(r.Revisions[0].Dir)
-		c.Ref, c.Label, c.Source, c.SizeBytes = r.ID, r.ID, "cache", r.SizeOnDisk
+		c.Ref, c.Label, c.Source = r.ID, r.ID, "cache"
+		if r.SizeOnDisk > 0 {
+			// Every revision's blobs, counted once: what deleting it frees.
+			c.SizeBytes = r.SizeOnDisk
+		}
 		cached[r.ID] = c
 	}
 	recents, err := s.deps.recents()

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CatalogModel, ModelChoice, Recents } from './generated/contract';
-import { catalogFacts, choiceDetail, dialogStart, formatDecimalBytes, groupChoices, recentRefs, startingPick } from './picker';
+import type { ModelChoice, Recents } from './generated/contract';
+import { choiceDetail, dialogStart, formatDecimalBytes, groupChoices, recentRefs, startingPick } from './picker';
 
 function choice(over: Partial<ModelChoice>): ModelChoice {
   return { ref: '/m', label: 'm', source: 'cache', dir: '/m', params: 0, size_bytes: 0, has_weights: true, architecture: '', missing: false, ...over };
@@ -60,8 +60,7 @@ describe('dialogStart', () => {
 
 describe('catalogue', () => {
   it('writes sizes as the hub does', () => {
-    const m = { params: 999_885_952, context_length: 32768, download_bytes: 2e9 } as CatalogModel;
-    expect(catalogFacts(m)).toBe('1000M params · 32,768 tokens · ~2.0 GB download');
+    expect(formatDecimalBytes(2e9)).toBe('2.0 GB');
     expect(formatDecimalBytes(550e6)).toBe('550 MB');
     expect(formatDecimalBytes(0)).toBe('—');
   });

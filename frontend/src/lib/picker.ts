@@ -1,9 +1,9 @@
 // What the pickers show: the Models screen's list of the models this
-// machine has, the catalogue's rows, and the recents a path field offers.
+// machine has, the catalogue's sizes, and the recents a path field offers.
 // The lists come from Go (Models.Choices, Models.Catalog, System.Recents);
 // this only groups and words them.
 
-import type { CatalogModel, ModelChoice, Recents } from './generated/contract';
+import type { ModelChoice, Recents } from './generated/contract';
 import { formatBytes, formatParams } from './format';
 
 /** The picker's group titles, by ModelChoice.source. */
@@ -78,15 +78,6 @@ export function dialogStart(value: string, kind: 'file' | 'folder'): string {
   }
   const i = trimmed.lastIndexOf(sep);
   return i > 0 ? trimmed.slice(0, i) : sep;
-}
-
-/** A catalogue row's facts: "1.0B params · 32,768 tokens · ~2.0 GB". */
-export function catalogFacts(m: CatalogModel): string {
-  return [
-    `${formatParams(m.params)} params`,
-    `${m.context_length.toLocaleString('en-US')} tokens`,
-    `~${formatDecimalBytes(m.download_bytes)} download`,
-  ].join(' · ');
 }
 
 /** Sizes as the hub writes them (decimal): 550 MB, 2.0 GB. */
