@@ -47,6 +47,7 @@ func TestCheckListsEveryProblemAtOnce(t *testing.T) {
 	require.Contains(t, warns["training.max_steps"], "about 533,333 passes over the 150 training examples")
 	require.Equal(t, 150, c.Steps.Examples)
 	require.NotNil(t, c.Fit)
+	require.Equal(t, "gemma3", c.Family)
 	require.Positive(t, c.Fit.TotalMB)
 
 	// Validate is the errors; Start refuses them all and makes no run.

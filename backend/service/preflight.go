@@ -119,6 +119,9 @@ type RunCheck struct {
 	// Fit is the memory estimate against this machine; absent when the
 	// model's config could not be read or the settings are invalid.
 	Fit *MemoryEstimate `json:"fit,omitempty"`
+	// Family is the preset family of the model (gemma3, llama3, qwen3),
+	// "" when its config could not be read: the form offers that preset.
+	Family string `json:"family,omitempty"`
 }
 
 // maxCountedRows bounds the rows a check reads to count examples: past
@@ -145,6 +148,7 @@ func (d Deps) check(cfg runconfig.Config) (runconfig.Config, *ConfigError, RunCh
 		if dir, err := d.modelDir(cfg.Model.Source, true); err == nil {
 			if mc, err := model.LoadConfig(filepath.Join(dir, "config.json")); err == nil {
 				facts.ContextLength = mc.MaxPositionEmbeddings
+				out.Family = familyOf(mc)
 				if est, err := d.memoryEstimate(mc, cfg); err == nil {
 					out.Fit = &est
 				}

@@ -32,8 +32,8 @@ type Prep struct {
 	Stage PrepStage `json:"stage"`
 	Done  int       `json:"done"`
 	Total int       `json:"total"`
-	// Note says what is being done in words ("tokenized 12,000 of 30,000
-	// rows"), as train.log has it.
+	// Note says what is being done in words ("tokenized 12000 of 30000
+	// rows").
 	Note string `json:"note"`
 }
 

@@ -969,8 +969,8 @@ export interface PrepEvent {
   done: number;
   total: number;
   /**
-   * Note says what is being done in words ("tokenized 12,000 of 30,000
-   * rows"), as train.log has it.
+   * Note says what is being done in words ("tokenized 12000 of 30000
+   * rows").
    */
   note: string;
 }
@@ -1139,6 +1139,11 @@ export interface RunCheck {
    * model's config could not be read or the settings are invalid.
    */
   fit?: MemoryEstimate;
+  /**
+   * Family is the preset family of the model (gemma3, llama3, qwen3),
+   * "" when its config could not be read: the form offers that preset.
+   */
+  family?: string;
 }
 
 /**
