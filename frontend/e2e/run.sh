@@ -47,6 +47,9 @@ grep -qF "serving at http://127.0.0.1:$PORT/?token=$TOKEN" "$ARTIFACTS/serve.log
 code="$(curl -s -o /dev/null -w '%{http_code}' -H "Host: evil.example:$PORT" -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/methods")"
 [ "$code" = 403 ] || { echo "e2e: a request for host evil.example got HTTP $code, want 403" >&2; exit 1; }
 
+echo "e2e: the OpenAI-compatible endpoint with the official openai package (frontend/e2e/openai.mjs)"
+BASE="http://127.0.0.1:$PORT" TOKEN="$TOKEN" node "$HERE/openai.mjs" || { echo "e2e: the OpenAI-compatible endpoint failed" >&2; tail -40 "$ARTIFACTS/serve.log" >&2; exit 1; }
+
 echo "e2e: driving Chromium against http://127.0.0.1:$PORT"
 status=0
 CHROMIUM="$CHROMIUM" node "$HERE/flow.mjs" "http://127.0.0.1:$PORT" "$TOKEN" "$WORK/ws" "$ARTIFACTS" || status=$?
