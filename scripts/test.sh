@@ -20,6 +20,11 @@ echo "==> llama.cpp for the GGUF interop tests (node-llama-cpp's prebuilt binari
 # the locked versions; --ignore-scripts skips its build-from-source hook.
 (cd tools/llamacpp-check && npm install --ignore-scripts --no-audit --no-fund --loglevel=error)
 
+echo "==> GPU check kit, CPU mode: the headless XLA build, tools/gpu-check --cpu --quick, every section of its JSON filled"
+scripts/build-gpu.sh
+tools/gpu-check --cpu --quick --out "$ARTIFACTS/gpu-check"
+python3 tools/gpucheck/verify.py "$ARTIFACTS/gpu-check/gpu-check.json"
+
 echo "==> Go: vet and tests"
 go vet ./...
 go test -count=1 -timeout 25m ./...
