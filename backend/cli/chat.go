@@ -67,6 +67,10 @@ func runChat(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer t.Close()
+	who := *modelRef
+	if *adapterDir != "" {
+		who += " with the adapter " + *adapterDir
+	}
 	if *runRef != "" {
 		// Resolve once, so a name or prefix that fits several runs fails
 		// before the first message, and every turn talks to the same run.
@@ -75,9 +79,10 @@ func runChat(ctx context.Context, env *Env, args []string) error {
 			return usage(err)
 		}
 		req.RunID = d.Record.ID
+		who = fmt.Sprintf("run %s (%s) on %s", d.Record.Name, d.Record.ID, d.Record.Model)
 	}
 	req.Model, req.Adapter, req.System, req.Stop = *modelRef, *adapterDir, *system, stops
-	c := &chatSession{t: t, env: env, req: req}
+	c := &chatSession{t: t, env: env, req: req, who: who}
 	if *prompt != "" {
 		_, err := c.ask(ctx, *prompt)
 		return err
@@ -91,6 +96,8 @@ type chatSession struct {
 	t   *terminal
 	env *Env
 	req service.ChatRequest
+	// who names the model for the interactive greeting.
+	who string
 }
 
 // loop reads a message per line of stdin until its end, answering each
@@ -104,7 +111,7 @@ func (c *chatSession) loop(ctx context.Context) error {
 		interactive = logging.IsTerminal(f)
 	}
 	if interactive {
-		fmt.Fprintln(c.env.Stderr, "type a message and press Enter; /reset starts a new conversation, Ctrl-D quits")
+		fmt.Fprintf(c.env.Stderr, "chatting with %s\ntype a message and press Enter; /reset starts a new conversation, Ctrl-D quits\n", c.who)
 	}
 	sc := bufio.NewScanner(c.env.Stdin)
 	sc.Buffer(make([]byte, 0, 64<<10), maxChatLine)
