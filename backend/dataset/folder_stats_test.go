@@ -130,3 +130,25 @@ func TestUnknownRoleAdvice(t *testing.T) {
 		}
 	}
 }
+
+// Counts known from an earlier page are taken as they are: the preview
+// stops reading after its page.
+func TestPreviewTakesKnownCounts(t *testing.T) {
+	f := datasettest.FolderWithBadFiles(t)
+	first, err := Preview(t.Context(), f.Dir, Options{}, nil, PreviewOptions{PageSize: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := first.Counts()
+	if c.Total != f.Good || c.Skipped != f.Skipped || len(c.Problems) != f.Skipped {
+		t.Fatalf("counts %+v", c)
+	}
+	// Counts that no file could give show they were used, not recounted.
+	page, err := Preview(t.Context(), f.Dir, Options{}, nil, PreviewOptions{Page: 1, PageSize: 20, Counts: &PreviewCounts{Total: 45, Skipped: 9}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Total != 45 || page.Skipped != 9 || len(page.Rows) != 20 || page.Rows[0].Row != 21 || !page.HasMore {
+		t.Fatalf("page with known counts: total %d, skipped %d, %d rows from %d, more %v", page.Total, page.Skipped, len(page.Rows), page.Rows[0].Row, page.HasMore)
+	}
+}

@@ -13,6 +13,15 @@ type PreviewOptions struct {
 	// MaxLen marks the tokens a truncation would cut (0: no limit); text
 	// far beyond it is cut before tokenizing (see CutMarginTokens).
 	MaxLen int
+	// Counts, when known from an earlier preview of the same files read
+	// with the same options, spare reading past the page.
+	Counts *PreviewCounts
+}
+
+// PreviewCounts is what a preview learns by reading a dataset to its end.
+type PreviewCounts struct {
+	Total, Skipped int
+	Problems       []string
 }
 
 // PreviewToken is one token of a previewed row, as the UI highlights it.
@@ -89,13 +98,25 @@ func Preview(ctx context.Context, path string, opts Options, l Labeler, p Previe
 			page.Rows = append(page.Rows, PreviewConversation(c, l, p.MaxLen))
 		}
 		page.Total++
+		if p.Counts != nil && len(page.Rows) == p.PageSize {
+			break
+		}
+	}
+	if c := p.Counts; c != nil {
+		page.Total, page.Skipped, page.Problems = c.Total, c.Skipped, c.Problems
+	} else {
+		page.Skipped = s.Skipped()
+		for _, e := range s.Problems() {
+			page.Problems = append(page.Problems, e.Error())
+		}
 	}
 	page.HasMore = page.Total > first+len(page.Rows)
-	page.Skipped = s.Skipped()
-	for _, e := range s.Problems() {
-		page.Problems = append(page.Problems, e.Error())
-	}
 	return page, nil
+}
+
+// Counts are the page's counts, to pass to the next page's preview.
+func (pg *PreviewPage) Counts() *PreviewCounts {
+	return &PreviewCounts{Total: pg.Total, Skipped: pg.Skipped, Problems: pg.Problems}
 }
 
 // PreviewConversation renders one conversation for display.

@@ -87,7 +87,16 @@ func (s *Datasets) Preview(req DatasetRequest) (out *dataset.PreviewPage, err er
 	if err != nil {
 		return nil, err
 	}
-	return dataset.Preview(s.deps.ctx(), path, opts, labeler, dataset.PreviewOptions{Page: req.Page, PageSize: req.PageSize, MaxLen: req.MaxLen})
+	key := countKey(s.deps.ctx(), path, opts)
+	po := dataset.PreviewOptions{Page: req.Page, PageSize: req.PageSize, MaxLen: req.MaxLen}
+	if key != "" {
+		po.Counts = previewCounts.get(key)
+	}
+	page, err := dataset.Preview(s.deps.ctx(), path, opts, labeler, po)
+	if err == nil && key != "" && po.Counts == nil {
+		previewCounts.put(key, page.Counts())
+	}
+	return page, err
 }
 
 // Stats reads the whole dataset: rows, turns and, with a model, the token

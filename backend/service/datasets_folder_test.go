@@ -2,6 +2,7 @@ package service
 
 import (
 	"io"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -79,4 +80,40 @@ func TestDatasetsReadAFolderAsTrainingDoes(t *testing.T) {
 	require.True(t, st.TooManyBadRows)
 	_, err = s.Datasets.Stats(DatasetRequest{Path: f.Dir, MaxBadRows: -1})
 	require.ErrorContains(t, err, "max_bad_rows")
+}
+
+// The pager's counts are remembered for the same files and options, and
+// read again once a file changes.
+func TestDatasetsPreviewCountsFollowTheFiles(t *testing.T) {
+	s, _ := newServices(t)
+	data := shareGPTFile(t, 30)
+	req := DatasetRequest{Path: data, PageSize: 10, SkipBadRows: true}
+	page, err := s.Datasets.Preview(req)
+	require.NoError(t, err)
+	require.Equal(t, 30, page.Total)
+	req.Page = 2
+	page, err = s.Datasets.Preview(req)
+	require.NoError(t, err)
+	require.Equal(t, 30, page.Total)
+	require.Len(t, page.Rows, 10)
+	require.False(t, page.HasMore)
+
+	more, err := os.ReadFile(shareGPTFile(t, 5))
+	require.NoError(t, err)
+	fh, err := os.OpenFile(data, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = fh.Write(more)
+	require.NoError(t, err)
+	require.NoError(t, fh.Close())
+	page, err = s.Datasets.Preview(req)
+	require.NoError(t, err)
+	require.Equal(t, 35, page.Total)
+	require.True(t, page.HasMore)
+
+	// Another mapping is other counts: every row's role is unknown under it.
+	req.Mapping.RoleKey = "value"
+	page, err = s.Datasets.Preview(req)
+	require.NoError(t, err)
+	require.Equal(t, 0, page.Total)
+	require.Equal(t, 35, page.Skipped)
 }
