@@ -233,7 +233,9 @@ func TestDynamicMapIsBitsandbytes(t *testing.T) {
 	if neg != 127 || zero != 1 || pos != 128 {
 		t.Errorf("%d negative, %d zero, %d positive; want 127, 1, 128", neg, zero, pos)
 	}
-	near := func(got float32, want float64) bool { return math.Abs(float64(got)-want) <= 1e-7*math.Max(1, math.Abs(want)) }
+	near := func(got float32, want float64) bool {
+		return math.Abs(float64(got)-want) <= 1e-7*math.Max(1, math.Abs(want))
+	}
 	// The extremes: -(1 - 0.9/64/2), 1; the smallest magnitudes 0.55e-6
 	// (the mean of linspace(0.1, 1, 2) in the 1e-6 decade).
 	checks := []struct {
