@@ -53,6 +53,7 @@ export const topics = {
   runMetrics: 'run.metrics',
   runState: 'run.state',
   runLog: 'run.log',
+  runPrep: 'run.prep',
   chatToken: 'chat.token',
   exportProgress: 'export.progress',
   settingsChanged: 'settings.changed',
@@ -92,6 +93,12 @@ export const api = {
     presets: () => call('Runs.Presets'),
     defaults: (preset: string) => call('Runs.Defaults', preset),
     validate: (cfg: RunConfig) => call('Runs.Validate', cfg),
+    /** Every problem before Start at once: errors, warnings, the steps, the fit check. */
+    check: (cfg: RunConfig) => call('Runs.Check', cfg),
+    /** Reads a run config file's text (YAML or JSON) as `whetstone train --config` does. */
+    parseConfig: (text: string) => call('Runs.ParseConfig', text),
+    /** A run's latest preparation report (before its first step). */
+    prep: (id: string) => call('Runs.Prep', id),
     render: (cfg: RunConfig) => call('Runs.Render', cfg),
     start: (cfg: RunConfig) => call('Runs.Start', cfg),
     list: () => call('Runs.List'),
@@ -109,6 +116,7 @@ export const api = {
     onMetrics: (cb: Callback<'run.metrics'>) => on(topics.runMetrics, cb),
     onState: (cb: Callback<'run.state'>) => on(topics.runState, cb),
     onLog: (cb: Callback<'run.log'>) => on(topics.runLog, cb),
+    onPrep: (cb: Callback<'run.prep'>) => on(topics.runPrep, cb),
   },
   chat: {
     generate: (req: ChatRequest) => call('Chat.Generate', req),

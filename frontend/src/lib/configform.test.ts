@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { errorsByField, fieldSpec, fromInput, getPath, groups, NOT_ON_FORM, setPath, summary, toInput, withSession } from './configform';
+import { applyFit, duplicatedFrom, errorsByField, fieldSpec, fitLine, fromInput, getPath, groups, NOT_ON_FORM, setPath, stepsLine, summary, toInput, withSession } from './configform';
 import { ConfigDefaults, ConfigSchema, DatasetFormats, LoraTargets, Schedulers, TruncationModes } from './generated/contract';
-import type { ConfigPath } from './types';
+import type { ConfigPath, RunConfig } from './types';
 
 const spec = (path: string) => groups.flatMap((g) => g.fields).find((f) => f.path === path)!;
 
@@ -78,5 +78,44 @@ describe('setPath on reactive state', () => {
     const next = setPath(proxied, 'lora.r', 32);
     expect(next.lora.r).toBe(32);
     expect(proxied.lora.r).toBe(8);
+  });
+});
+
+describe('check display', () => {
+  const cfg = () => JSON.parse(JSON.stringify(ConfigDefaults)) as RunConfig;
+
+  it('says the steps, computed for an epochs-only run', () => {
+    const c = cfg();
+    expect(stepsLine(null, c)).toBe('60 steps');
+    expect(stepsLine({ steps: 60, from_epochs: false, examples: 150, epochs: 3.2, exact: true }, c)).toBe('60 steps (about 3.2 epoch(s) over 150 training examples)');
+    c.training.max_steps = 0;
+    c.training.epochs = 2;
+    expect(stepsLine({ steps: 0, from_epochs: true, examples: 0, epochs: 0, exact: true }, c)).toBe('2 epoch(s): the steps are counted once the data can be read');
+    expect(stepsLine({ steps: 36, from_epochs: true, examples: 142, epochs: 2, exact: true }, c)).toBe('36 steps (2 epoch(s) over 142 training examples)');
+    expect(stepsLine({ steps: 36, from_epochs: true, examples: 142, epochs: 2, exact: false }, c)).toBe('at most 36 steps (2 epoch(s) over 142 training examples)');
+    expect(stepsLine({ steps: 10_000_000, from_epochs: false, examples: 150, epochs: 533333.3, exact: true }, c)).toBe(
+      '10,000,000 steps (about 533,333 epoch(s) over 150 training examples)',
+    );
+  });
+
+  it('applies a fit suggestion', () => {
+    const out = applyFit(cfg(), { gradient_checkpointing: true, batch_size: 1, grad_accum: 8, max_seq_len: 1024, total_mb: 6000, text: '' });
+    expect(out.training.gradient_checkpointing).toBe(true);
+    expect(out.training.batch_size * out.training.grad_accum).toBe(8);
+    expect(out.training.max_seq_len).toBe(1024);
+    expect(out.training.learning_rate).toBe(ConfigDefaults.training.learning_rate);
+  });
+
+  it('says whether the run fits', () => {
+    const est = { base_weights: 0, lora: 0, lora_params: 0, activations: 0, logits: 0, overhead: 0, total: 0, total_mb: 28000, free_mb: 12288, fits: false, memory: 'RAM' };
+    expect(fitLine(est)).toEqual({ ok: false, text: 'needs about 27.3 GiB, more than the 12.0 GiB of RAM available' });
+    expect(fitLine({ ...est, total_mb: 7900, fits: true })?.ok).toBe(true);
+    expect(fitLine({ ...est, free_mb: 0 })?.text).toBe('needs about 27.3 GiB; free memory unknown on this machine');
+    expect(fitLine(null)).toBeNull();
+  });
+
+  it('names the run a Duplicate draft came from', () => {
+    expect(duplicatedFrom({ ...cfg(), name: 'gemma-chat copy' })).toBe('gemma-chat');
+    expect(duplicatedFrom({ ...cfg(), name: 'mine' })).toBeNull();
   });
 });

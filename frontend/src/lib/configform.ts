@@ -5,7 +5,7 @@
 // field-named by the same dotted paths), so the form and `whetstone train`
 // agree on what is valid.
 
-import { ConfigSchema } from './generated/contract';
+import { ConfigSchema, type FitSuggestion, type MemoryEstimate, type StepPlan } from './generated/contract';
 import type { ConfigPath, FieldError, RunConfig } from './types';
 
 export type FieldKind = 'text' | 'int' | 'float' | 'bool' | 'select' | 'list';
@@ -235,4 +235,48 @@ export function withSession(cfg: RunConfig, s: { model: string; dataset: string;
   if (s.format) out = setPath(out, 'dataset.format', s.format);
   if (s.mapping && Object.keys(s.mapping).length) out = setPath(out, 'dataset.mapping', { ...s.mapping });
   return out;
+}
+
+/** The run's length as the Start panel says it (Runs.Check's steps). */
+export function stepsLine(s: StepPlan | null | undefined, cfg: RunConfig): string {
+  const t = cfg.training;
+  if (!s || s.steps <= 0) {
+    return t.max_steps > 0 ? `${t.max_steps.toLocaleString('en-US')} steps` : `${t.epochs} epoch(s): the steps are counted once the data can be read`;
+  }
+  const steps = `${s.exact ? '' : 'at most '}${s.steps.toLocaleString('en-US')} steps`;
+  const over = s.examples > 0 ? ` over ${s.examples.toLocaleString('en-US')} training examples` : '';
+  if (s.from_epochs) return `${steps} (${s.epochs} epoch(s)${over})`;
+  if (s.examples > 0) return `${steps} (about ${formatEpochs(s.epochs)} epoch(s)${over})`;
+  return steps;
+}
+
+function formatEpochs(e: number): string {
+  if (e >= 100) return Math.round(e).toLocaleString('en-US');
+  return e >= 10 ? e.toFixed(0) : e.toFixed(1);
+}
+
+/** cfg with a fit suggestion's settings applied (Runs.Check's fit). */
+export function applyFit(cfg: RunConfig, s: FitSuggestion): RunConfig {
+  let out = setPath(cfg, 'training.gradient_checkpointing', s.gradient_checkpointing);
+  out = setPath(out, 'training.batch_size', s.batch_size);
+  out = setPath(out, 'training.grad_accum', s.grad_accum);
+  return setPath(out, 'training.max_seq_len', s.max_seq_len);
+}
+
+/** The fit check in one line: how much the run needs of what this machine has. */
+export function fitLine(f: MemoryEstimate | null | undefined): { ok: boolean; text: string } | null {
+  if (!f) return null;
+  const need = `${(f.total_mb / 1024).toFixed(1)} GiB`;
+  if (!f.free_mb) return { ok: true, text: `needs about ${need}; free memory unknown on this machine` };
+  const have = `${(f.free_mb / 1024).toFixed(1)} GiB of ${f.memory || 'memory'} available`;
+  return f.fits ? { ok: true, text: `needs about ${need}, fits in the ${have}` } : { ok: false, text: `needs about ${need}, more than the ${have}` };
+}
+
+/**
+ * The run a Duplicate draft came from, by the name RunPage gave it
+ * ("<name> copy"); null for a draft named otherwise.
+ */
+export function duplicatedFrom(cfg: RunConfig): string | null {
+  const m = /^(.*) copy$/.exec(cfg.name?.trim() ?? '');
+  return m ? m[1] : null;
 }
