@@ -6,6 +6,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/whetstone-ai/whetstone/backend/accel"
 )
 
 // bitsandbytes' functional.get_4bit_type("nf4"), as published.
@@ -273,6 +279,42 @@ func TestQuantizeDynamicRoundsToNearest(t *testing.T) {
 		if math.Abs(float64(back[i]-want[i])) > 0.01*math.Abs(float64(want[i])) {
 			t.Errorf("blockwise 8-bit round trip: %v, want %v", back, want)
 			break
+		}
+	}
+}
+
+func TestDequantizeNF4GraphMatchesStorage(t *testing.T) {
+	backend, _, err := accel.Open(accel.Options{Backend: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Finalize()
+	for _, shape := range [][]int{{64, 48}, {37, 29 * 23}, {3}, {300, 64 * 3}} {
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		x := gaussian(n, uint64(n))
+		q, err := QuantizeNF4(x, shape)
+		if err != nil {
+			t.Fatal(err)
+		}
+		packed, absmax, scale, offset := q.Tensors()
+		out, err := graph.ExecOnce(backend, func(p, a, s, o *graph.Node) *graph.Node {
+			return DequantizeNF4Graph(p, a, s, o, shape, dtypes.Float32)
+		}, packed, absmax, scale, offset)
+		if err != nil {
+			t.Fatalf("shape %v: %v", shape, err)
+		}
+		if !slices.Equal(out.Shape().Dimensions, shape) {
+			t.Fatalf("shape %v: graph gave %v", shape, out.Shape())
+		}
+		got := tensors.MustCopyFlatData[float32](out)
+		want := q.Dequantize()
+		for i := range want {
+			if d := math.Abs(float64(got[i] - want[i])); d > 1e-6*math.Abs(float64(want[i]))+1e-9 {
+				t.Fatalf("shape %v, value %d: graph %v, storage %v", shape, i, got[i], want[i])
+			}
 		}
 	}
 }
