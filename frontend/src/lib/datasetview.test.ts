@@ -63,6 +63,7 @@ describe('bad rows', () => {
   it('say how many are listed of how many', () => {
     expect(badRowsHeading(1, 1)).toBe('1 bad row');
     expect(badRowsHeading(2, 2)).toBe('2 bad rows');
-    expect(badRowsHeading(100, 2345)).toBe('the first 100 of 2,345 bad rows');
+    expect(badRowsHeading(100, 2345)).toBe('2,345 bad rows (the first 100 listed)');
+    expect(badRowsHeading(0, 3)).toBe('3 bad rows');
   });
 });

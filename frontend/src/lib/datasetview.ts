@@ -68,10 +68,9 @@ export function problemReason(p: Pick<RowProblem, 'kind' | 'message'>): string {
   return i >= 0 ? p.message.slice(i) : p.message;
 }
 
-/** "2 bad rows" or "the first 100 of 2,345 bad rows". */
+/** "2 bad rows" or "2,345 bad rows (the first 100 listed)". */
 export function badRowsHeading(listed: number, total: number): string {
   const n = Math.max(listed, total);
-  const noun = n === 1 ? 'bad row' : 'bad rows';
-  if (listed < n) return `the first ${formatInt(listed)} of ${formatInt(n)} ${noun}`;
-  return `${formatInt(n)} ${noun}`;
+  const head = `${formatInt(n)} ${n === 1 ? 'bad row' : 'bad rows'}`;
+  return listed > 0 && listed < n ? `${head} (the first ${formatInt(listed)} listed)` : head;
 }

@@ -103,7 +103,7 @@ describe('datasets screen', () => {
     expect((await screen.findByTestId('rows')).textContent).toBe('205');
     expect(screen.getByTestId('skipped').textContent).toBe('2');
     expect(screen.getByTestId('files').textContent).toBe('3');
-    expect(screen.getByText('Bad rows: 2 bad rows')).toBeTruthy();
+    expect(screen.getByRole('heading', { name: '2 bad rows' })).toBeTruthy();
     const table = within(screen.getByRole('table'));
     expect(table.getByText('train-robot.jsonl')).toBeTruthy();
     expect(table.getByText('line 3, conversations[1].from')).toBeTruthy();
