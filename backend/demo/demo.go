@@ -20,7 +20,7 @@ import (
 
 // Version changes whenever the generated files would change, so an old
 // demo folder is rebuilt instead of reused.
-const Version = 3
+const Version = 4
 
 // VocabSize of the demo tokenizer and model.
 const VocabSize = 512
@@ -129,12 +129,25 @@ func writeModel(dir string) error {
 		if err := safefile.Write(filepath.Join(tmp, "tokenizer.json"), tokJSON, 0o644); err != nil {
 			return err
 		}
+		if err := safefile.WriteJSON(filepath.Join(tmp, "generation_config.json"), generationConfig()); err != nil {
+			return err
+		}
 		return safefile.Write(filepath.Join(tmp, "tokenizer_config.json"), tc, 0o644)
 	})
 	if err != nil {
 		return fmt.Errorf("create demo model: %w", err)
 	}
 	return nil
+}
+
+// generationConfig recommends greedy decoding (do_sample false), which
+// the Chat screen and `whetstone chat` start from: a model this small
+// learns its answers as a narrow peak, and sampling it at Gemma's
+// temperature 1 walks off the peak into babble.
+func generationConfig() map[string]any {
+	return map[string]any{
+		"do_sample": false, "bos_token_id": bosID, "pad_token_id": padID, "eos_token_id": []int{eosID, endOfTurnID},
+	}
 }
 
 // allConversations is the hand-written set, the identity family and a

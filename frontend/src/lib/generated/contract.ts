@@ -109,6 +109,17 @@ export interface ChatMessage {
 }
 
 /**
+ * ChatModel names the model whose sampling defaults are asked for: a run
+ * (its base model) or a model reference, as in ChatRequest.
+ *
+ * Go: service.ChatModel
+ */
+export interface ChatModel {
+  run_id: string;
+  model: string;
+}
+
+/**
  * ChatRequest asks for the next assistant turn. RunID picks a run's base
  * model and adapter; otherwise Model (and optionally Adapter) do.
  * Problems with it are invalid requests (ErrInvalidRequest) whose
@@ -1240,6 +1251,29 @@ export interface RunsRecord {
 }
 
 /**
+ * SamplingDefaults are a model's recommended sampling settings, read from
+ * its generation_config.json as transformers reads it: do_sample false
+ * means greedy (temperature 0), do_sample true without a temperature means
+ * 1. The Chat screen and `whetstone chat` start from them, so a model is
+ * sampled the way its authors (or, for the demo, Whetstone) intend.
+ *
+ * Go: service.SamplingDefaults
+ */
+export interface SamplingDefaults {
+  /**
+   * Found is false when the model has no generation_config.json: the
+   * caller keeps its own settings.
+   */
+  found: boolean;
+  temperature: number;
+  top_p: number;
+  top_k: number;
+  min_p: number;
+  /** RepetitionPenalty 0 is off (so is 1). */
+  repetition_penalty: number;
+}
+
+/**
  * SamplingLimit is the range one sampling setting may take, and what its
  * zero value means.
  *
@@ -1593,6 +1627,11 @@ export type Truncation = "truncate" | "drop";
 export interface ServiceMethods {
   /** Cancel stops a stream; its last event reports "cancelled". */
   "Chat.Cancel": { args: [streamID: string]; result: void };
+  /**
+   * Defaults returns the sampling settings m's generation_config.json
+   * recommends, each within SamplingLimits.
+   */
+  "Chat.Defaults": { args: [m: Input<ChatModel>]; result: SamplingDefaults };
   /**
    * Generate starts answering and returns at once; the answer arrives as
    * "chat.token" events with this stream id, the last one with done set.

@@ -1,0 +1,42 @@
+package service
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestChatDefaultsFollowTheModelsGenerationConfig(t *testing.T) {
+	s, _ := newServices(t)
+
+	// The demo model asks for greedy decoding.
+	setup, err := s.Runs.Demo()
+	require.NoError(t, err)
+	d, err := s.Chat.Defaults(ChatModel{Model: setup.ModelDir})
+	require.NoError(t, err)
+	require.Equal(t, SamplingDefaults{Found: true}, d)
+
+	// A sampling model's settings, out-of-range ones clamped to the limits.
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "generation_config.json"),
+		[]byte(`{"do_sample": true, "temperature": 0.6, "top_p": 0.9, "top_k": 20, "repetition_penalty": 7}`), 0o644))
+	d, err = s.Chat.Defaults(ChatModel{Model: dir})
+	require.NoError(t, err)
+	require.Equal(t, SamplingDefaults{Found: true, Temperature: 0.6, TopP: 0.9, TopK: 20, RepetitionPenalty: SamplingLimits["repetition_penalty"].Max}, d)
+
+	// do_sample without a temperature samples at 1, as transformers does.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "generation_config.json"), []byte(`{"do_sample": true, "top_k": 64, "top_p": 0.95}`), 0o644))
+	d, err = s.Chat.Defaults(ChatModel{Model: dir})
+	require.NoError(t, err)
+	require.Equal(t, SamplingDefaults{Found: true, Temperature: 1, TopP: 0.95, TopK: 64}, d)
+
+	// Without the file there is nothing to recommend.
+	d, err = s.Chat.Defaults(ChatModel{Model: tinyModelDir(t)})
+	require.NoError(t, err)
+	require.False(t, d.Found)
+
+	_, err = s.Chat.Defaults(ChatModel{RunID: "nope"})
+	require.Error(t, err)
+}
