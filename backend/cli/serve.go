@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	iofs "io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/whetstone-ai/whetstone/backend/httpapi"
 	"github.com/whetstone-ai/whetstone/backend/openaiapi"
+	"github.com/whetstone-ai/whetstone/backend/restapi"
 	"github.com/whetstone-ai/whetstone/backend/workspace"
 	"github.com/whetstone-ai/whetstone/frontend"
 )
@@ -87,7 +89,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		*token = t
 	}
 	hub := httpapi.NewHub()
-	sess, err := OpenSession(ctx, env, *ws, hub, Remote(folders))
+	// The REST API's streams (a run's events, downloads) see what the UI's
+	// hub sees.
+	apiEvents := restapi.NewBroadcaster()
+	sess, err := OpenSession(ctx, env, *ws, restapi.Tee(hub, apiEvents), Remote(folders))
 	if err != nil {
 		return err
 	}
@@ -98,6 +103,22 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		sess.Log.Warn().Err(err).Msg("serving the API only")
 		assets = nil
 	}
+	var docsAssets iofs.FS
+	if assets != nil {
+		docsAssets, _ = iofs.Sub(assets, "apidocs")
+	}
+	// Every route beside the UI's RPC, one list: the REST API (with its
+	// OpenAPI document and docs page) and the OpenAI-compatible endpoint.
+	rest, err := restapi.Routes(restapi.Deps{
+		Services: sess.Services, Workspace: sess.Workspace, Events: apiEvents, Context: ctx, DocsAssets: docsAssets, Log: sess.Log,
+	})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	var routes []httpapi.Route
+	routes = append(routes, rest...)
+	routes = append(routes, openaiapi.Routes(openaiapi.Deps{Services: sess.Services, Log: sess.Log})...)
+
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
@@ -105,8 +126,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	defer ln.Close()
 	srv, err := httpapi.New(httpapi.Options{
 		Services: sess.Services.Named(), Scope: sess.Services.Scoped, Assets: assets, Token: *token, Hub: hub, Log: sess.Log,
-		Addr: *addr, AllowedHosts: append(allowedListenHosts(ln.Addr()), allow...),
-		Routes: openaiapi.Routes(openaiapi.Deps{Services: sess.Services, Log: sess.Log}),
+		Addr: *addr, AllowedHosts: append(allowedListenHosts(ln.Addr()), allow...), Routes: routes,
 	})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
