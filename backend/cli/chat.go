@@ -31,7 +31,8 @@ const maxChatLine = 1 << 20
 
 func runChat(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "chat", "(--model DIR|HUB_ID [--adapter DIR] | --run RUN) [--system TEXT] [--prompt TEXT] [sampling flags]\n"+
-		"  Without --prompt, each line of stdin is a message; /reset starts over, Ctrl-D (end of input) quits.")
+		"  Without --prompt, each line of stdin is a message; /reset starts over, Ctrl-D (end of input) quits.\n"+
+		"  Sampling flags not given take the model's generation_config.json values (greedy without one).")
 	modelRef := fs.String("model", "", "base model: a local folder or a hub id, org/name[@revision]")
 	adapterDir := fs.String("adapter", "", "PEFT adapter folder to apply to --model")
 	runRef := fs.String("run", "", "chat with a run's base model and adapter: its id, the start of its id, or its name (instead of --model)")
@@ -82,6 +83,15 @@ func runChat(ctx context.Context, env *Env, args []string) error {
 		who = fmt.Sprintf("run %s (%s) on %s", d.Record.Name, d.Record.ID, d.Record.Model)
 	}
 	req.Model, req.Adapter, req.System, req.Stop = *modelRef, *adapterDir, *system, stops
+	// Settings not given on the command line are the model's own, as the
+	// Chat screen starts from them; a model without generation_config.json
+	// (or one that cannot be read here, which Generate then reports) keeps
+	// the flags' zeros: greedy.
+	if d, err := t.svc.Chat.Defaults(service.ChatModel{RunID: req.RunID, Model: req.Model}); err == nil && d.Found {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		applySamplingDefaults(&req, d, set)
+	}
 	c := &chatSession{t: t, env: env, req: req, who: who}
 	if *prompt != "" {
 		_, err := c.ask(ctx, *prompt)
@@ -209,6 +219,22 @@ func (c *chatAnswers) follow(ctx context.Context, id string, w io.Writer) (strin
 		case <-a.changed:
 		case <-ctx.Done():
 			return text, end, ctx.Err()
+		}
+	}
+}
+
+// applySamplingDefaults sets each sampling setting whose flag is not in
+// set to the model's default.
+func applySamplingDefaults(req *service.ChatRequest, d service.SamplingDefaults, set map[string]bool) {
+	for name, apply := range map[string]func(){
+		"temperature":        func() { req.Temperature = d.Temperature },
+		"top-p":              func() { req.TopP = d.TopP },
+		"top-k":              func() { req.TopK = d.TopK },
+		"min-p":              func() { req.MinP = d.MinP },
+		"repetition-penalty": func() { req.RepetitionPenalty = d.RepetitionPenalty },
+	} {
+		if !set[name] {
+			apply()
 		}
 	}
 }

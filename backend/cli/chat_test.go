@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -168,4 +169,14 @@ type signalWriter struct{ wrote chan string }
 func (w *signalWriter) Write(p []byte) (int, error) {
 	w.wrote <- string(p)
 	return len(p), nil
+}
+
+func TestChatTakesUnsetSamplingFromTheModel(t *testing.T) {
+	d := service.SamplingDefaults{Found: true, Temperature: 0.6, TopP: 0.9, TopK: 20, MinP: 0.05, RepetitionPenalty: 1.05}
+	req := service.ChatRequest{Temperature: 0, TopK: 5}
+	applySamplingDefaults(&req, d, map[string]bool{"temperature": true, "top-k": true})
+	want := service.ChatRequest{Temperature: 0, TopP: 0.9, TopK: 5, MinP: 0.05, RepetitionPenalty: 1.05}
+	if fmt.Sprint(req) != fmt.Sprint(want) {
+		t.Errorf("got %+v, want %+v", req, want)
+	}
 }
