@@ -99,7 +99,14 @@ func resolve(opts Options) (config, reason string, err error) {
 		return "go", "requested", nil
 	case "xla":
 		if opts.PluginPath == "" {
-			return "", "", fmt.Errorf("accel: backend xla needs a PJRT plugin path")
+			// `bench --backend xla` with the plugin named in the environment.
+			if env := strings.TrimSpace(getenv(EnvVar)); strings.HasPrefix(env, "xla:") {
+				if rest := env[len("xla:"):]; strings.HasPrefix(rest, "/") {
+					return xlaConfig(rest, EnvVar+"="+env)
+				}
+				return env, EnvVar + "=" + env, nil
+			}
+			return "", "", fmt.Errorf("accel: backend xla needs a PJRT plugin path (Settings, or %s=xla:/abs/path/plugin.so)", EnvVar)
 		}
 		return xlaConfig(opts.PluginPath, "plugin path from settings")
 	case "":

@@ -92,3 +92,25 @@ func TestGoExecutors(t *testing.T) {
 		}
 	}
 }
+
+// Backend "xla" without a plugin path takes the plugin GOMLX_BACKEND names
+// (`whetstone bench --backend xla`), and says where to name one otherwise.
+func TestXLABackendTakesThePluginFromTheEnvironment(t *testing.T) {
+	if xlaUnavailable != "" {
+		t.Skip(xlaUnavailable)
+	}
+	if _, _, err := Open(Options{Backend: "xla", Getenv: env(nil)}); err == nil || !strings.Contains(err.Error(), EnvVar+"=xla:/abs/path") {
+		t.Errorf("no plugin anywhere: err = %v", err)
+	}
+	so := filepath.Join(t.TempDir(), "pjrt.so")
+	if err := os.WriteFile(so, []byte("not elf"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Open(Options{Backend: "xla", Getenv: env(map[string]string{EnvVar: "xla:" + so})})
+	if err == nil || !(strings.Contains(err.Error(), "not compiled") || strings.Contains(err.Error(), "failed to load PJRT plugin")) {
+		t.Errorf("plugin from %s: err = %v", EnvVar, err)
+	}
+	if _, _, err := Open(Options{Backend: "xla", Getenv: env(map[string]string{EnvVar: "xla:/no/such/plugin.so"})}); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("missing plugin from %s: err = %v", EnvVar, err)
+	}
+}
