@@ -120,6 +120,8 @@ export const api = {
   },
   chat: {
     generate: (req: ChatRequest) => call('Chat.Generate', req),
+    /** A model's (or a run's base model's) recommended sampling, from its generation_config.json. */
+    defaults: (m: Args<'Chat.Defaults'>[0]) => call('Chat.Defaults', m),
     cancel: (streamId: string) => call('Chat.Cancel', streamId),
     onToken: (cb: Callback<'chat.token'>) => on(topics.chatToken, cb),
   },

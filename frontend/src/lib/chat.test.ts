@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyToken, DEFAULT_SAMPLING, parseStop, regenerateHistory, requestMessages, samplingErrors, sendBlocker, showStop, StreamRouter, type Reply } from './chat';
+import { applyToken, DEFAULT_SAMPLING, describeDefaults, parseStop, withModelDefaults, regenerateHistory, requestMessages, samplingErrors, sendBlocker, showStop, StreamRouter, type Reply } from './chat';
 import { ChatSamplingLimits } from './generated/contract';
 import type { ChatToken } from './types';
 
@@ -101,5 +101,21 @@ describe('send', () => {
     expect(sendBlocker({ ...ready, prompt: '  ' })).toBe('Type a message.');
     expect(sendBlocker({ ...ready, busy: true })).toMatch(/being generated/);
     expect(sendBlocker({ ...ready, errors: { top_p: 'x', repetition_penalty: 'y' } })).toBe('Fix the sampling settings: top p, repetition penalty.');
+  });
+});
+
+describe('model defaults', () => {
+  const greedy = { found: true, temperature: 0, top_p: 0, top_k: 0, min_p: 0, repetition_penalty: 0 };
+  it('replace the sampling, not the length or stop strings', () => {
+    const mine = { ...DEFAULT_SAMPLING, max_new_tokens: 64, stop: ['###'] };
+    expect(withModelDefaults(mine, greedy)).toEqual({ temperature: 0, top_p: 0, top_k: 0, repetition_penalty: 0, max_new_tokens: 64, stop: ['###'] });
+    expect(withModelDefaults(mine, { ...greedy, found: false })).toBe(mine);
+  });
+  it('are said in words', () => {
+    expect(describeDefaults(greedy)).toBe('greedy');
+    expect(describeDefaults({ ...greedy, temperature: 0.6, top_p: 0.9, top_k: 20, repetition_penalty: 1.05 })).toBe(
+      'temperature 0.6, top-p 0.9, top-k 20, repetition penalty 1.05',
+    );
+    expect(describeDefaults({ ...greedy, found: false })).toBe('');
   });
 });

@@ -2,7 +2,7 @@
 // keyed by stream id, and can arrive before Chat.Generate has returned that
 // id to us; the router buffers them until the stream is claimed.
 
-import { ChatSamplingLimits, type ChatRequest as GoChatRequest } from './generated/contract';
+import { ChatSamplingLimits, type ChatRequest as GoChatRequest, type SamplingDefaults } from './generated/contract';
 import type { ChatToken, Message } from './types';
 
 export interface Reply {
@@ -142,4 +142,25 @@ export function sendBlocker(s: SendState): string {
   if (bad.length) return `Fix the sampling settings: ${bad.map((k) => k.replaceAll('_', ' ')).join(', ')}.`;
   if (!s.prompt.trim()) return 'Type a message.';
   return '';
+}
+
+/**
+ * The settings with a model's recommended sampling (Go's Chat.Defaults,
+ * from generation_config.json) in place; the answer length and stop
+ * strings are the user's, not the model's.
+ */
+export function withModelDefaults(s: Sampling, d: SamplingDefaults): Sampling {
+  if (!d.found) return s;
+  return { ...s, temperature: d.temperature, top_p: d.top_p, top_k: d.top_k, repetition_penalty: d.repetition_penalty };
+}
+
+/** A model's recommended sampling in words: "greedy" or "temperature 0.6, top-p 0.9". */
+export function describeDefaults(d: SamplingDefaults): string {
+  if (!d.found) return '';
+  if (d.temperature === 0) return 'greedy';
+  const parts = [`temperature ${d.temperature}`];
+  if (d.top_p) parts.push(`top-p ${d.top_p}`);
+  if (d.top_k) parts.push(`top-k ${d.top_k}`);
+  if (d.repetition_penalty && d.repetition_penalty !== 1) parts.push(`repetition penalty ${d.repetition_penalty}`);
+  return parts.join(', ');
 }

@@ -97,4 +97,26 @@ describe('chat screen', () => {
     await waitFor(() => expect(screen.getByTestId('answer').textContent).toContain('Another answer'));
     expect(screen.getAllByTestId('answer')).toHaveLength(1);
   });
+
+  it("starts from the model's recommended sampling", async () => {
+    const fake = fakeTransport({
+      'Runs.List': () => [],
+      'Chat.Defaults': (m: unknown) =>
+        (m as { model: string }).model === 'demo-model'
+          ? { found: true, temperature: 0, top_p: 0, top_k: 0, min_p: 0, repetition_penalty: 0 }
+          : { found: false, temperature: 0, top_p: 0, top_k: 0, min_p: 0, repetition_penalty: 0 },
+      'Chat.Generate': () => ({ stream_id: 's1' }),
+    });
+    setTransport(fake.t);
+    render(ChatScreen, {});
+    await fireEvent.input(screen.getByLabelText('Model'), { target: { value: 'demo-model' } });
+    await waitFor(() => expect(screen.getByTestId('sampling-source').textContent).toMatch(/recommends: greedy/));
+    await fireEvent.input(screen.getByLabelText('Message'), { target: { value: 'Who are you?' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Send' }));
+    await waitFor(() => expect(fake.calls.some((c) => c.name === 'Chat.Generate')).toBe(true));
+    const req = fake.calls.find((c) => c.name === 'Chat.Generate')!.args[0] as Record<string, unknown>;
+    expect(req).toMatchObject({ model: 'demo-model', temperature: 0, top_p: 0, top_k: 0, max_new_tokens: 256 });
+    // Only the last name typed is asked about once typing pauses.
+    expect(fake.calls.filter((c) => c.name === 'Chat.Defaults').map((c) => c.args[0])).toEqual([{ run_id: '', model: 'demo-model' }]);
+  });
 });
