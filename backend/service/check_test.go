@@ -2,14 +2,20 @@ package service
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
+	"github.com/whetstone-ai/whetstone/backend/events"
+	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
 	"github.com/whetstone-ai/whetstone/backend/tokenizer/tokenizertest"
+	"github.com/whetstone-ai/whetstone/backend/workspace"
 )
 
 func fieldsOf(list []runconfig.FieldError) map[string]string {
@@ -88,4 +94,29 @@ func TestCheckEpochsOnlyStepsAndWarmup(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, c.Errors)
 	require.Empty(t, c.Warnings)
+}
+
+// A hub id the hub does not know is refused before a run is made.
+func TestCheckRefusesAnUnknownHubModel(t *testing.T) {
+	hubSrv := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(hubSrv.Close)
+	ws, err := workspace.Open(t.TempDir())
+	require.NoError(t, err)
+	home := t.TempDir()
+	env := map[string]string{"HF_ENDPOINT": hubSrv.URL, "HF_HOME": home}
+	s, err := New(Deps{Workspace: ws, Events: &events.Recorder{}, Log: zerolog.Nop(), Version: "test",
+		Getenv: func(k string) string { return env[k] }})
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+
+	cfg := runconfig.Default()
+	cfg.Model.Source, cfg.Dataset.Path = "nobody/no-such-model", shareGPTFile(t, 10)
+	c, err := s.Runs.Check(cfg)
+	require.NoError(t, err)
+	require.Contains(t, fieldsOf(c.Errors), "model.source")
+	_, err = s.Runs.Start(cfg)
+	require.ErrorIs(t, err, hub.ErrNotFound)
+	list, err := s.Runs.List()
+	require.NoError(t, err)
+	require.Empty(t, list)
 }

@@ -145,7 +145,16 @@ func (d Deps) check(cfg runconfig.Config) (runconfig.Config, *ConfigError, RunCh
 	}
 	var facts runconfig.Facts
 	if cfg.Model.Source != "" && !bad["model.source"] {
-		if dir, err := d.modelDir(cfg.Model.Source, true); err == nil {
+		dir, err := d.modelDir(cfg.Model.Source, true)
+		// A hub id the hub does not have, or will not serve, would make a
+		// run that fails at once; being offline is left to the run.
+		if errors.Is(err, hub.ErrNotFound) || errors.Is(err, hub.ErrGated) {
+			if problems == nil {
+				problems = &ConfigError{}
+			}
+			problems.add("model.source", err)
+		}
+		if err == nil {
 			if mc, err := model.LoadConfig(filepath.Join(dir, "config.json")); err == nil {
 				facts.ContextLength = mc.MaxPositionEmbeddings
 				out.Family = familyOf(mc)
