@@ -11,7 +11,7 @@ import (
 
 // termEvents shows on a terminal what the services report as events, the
 // same events the UI follows: a run's steps and log lines on stdout
-// ("run.metrics", "run.log"), download and export progress on stderr
+// ("run.metrics", "run.log", "run.prep"), download and export progress on stderr
 // ("hub.progress", "export.progress"); it collects streamed chat answers
 // ("chat.token") for the command waiting on them.
 type termEvents struct {
@@ -33,7 +33,7 @@ func newTermEvents(env *Env) *termEvents {
 // Emit implements events.Emitter.
 func (t *termEvents) Emit(topic string, payload any) {
 	switch p := payload.(type) {
-	case service.RunMetricsEvent, service.RunLogEvent:
+	case service.RunMetricsEvent, service.RunLogEvent, service.PrepEvent:
 		t.run.Emit(topic, payload)
 	case service.ExportProgress:
 		t.export.Emit(topic, payload)

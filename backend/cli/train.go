@@ -14,6 +14,7 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/events"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
 	"github.com/whetstone-ai/whetstone/backend/service"
+	"github.com/whetstone-ai/whetstone/backend/train/executor"
 )
 
 func trainCommand() Command {
@@ -254,6 +255,8 @@ type progress struct {
 	id      string
 	onLine  bool
 	lastLog time.Time
+	// prepStage is the last preparation stage printed.
+	prepStage executor.PrepStage
 }
 
 func newProgress(w io.Writer) *progress {
@@ -296,6 +299,21 @@ func (p *progress) Emit(topic string, payload any) {
 			p.onLine = false
 		}
 		fmt.Fprintf(p.w, "  %s\n", ev.Line)
+	case service.PrepEvent:
+		if p.id != "" && ev.ID != p.id {
+			return
+		}
+		// A terminal gets one updating line; a log only each new stage,
+		// not a line per 500 rows tokenized.
+		line := "preparing: " + ev.Note
+		switch {
+		case p.tty:
+			fmt.Fprintf(p.w, "\r\033[K%s", line)
+			p.onLine = true
+		case ev.Stage != p.prepStage:
+			fmt.Fprintln(p.w, line)
+		}
+		p.prepStage = ev.Stage
 	}
 }
 

@@ -8,7 +8,8 @@ import (
 )
 
 // `whetstone train` prints what the New run form shows before Start: the
-// run's length and its warnings, and a warned run still trains.
+// run's length and its warnings, and a warned run still trains, saying
+// how its preparation goes.
 func TestTrainPrintsTheCheck(t *testing.T) {
 	cfg := tinyRunConfig(t)
 	cfg.Training.MaxSteps, cfg.Training.Epochs = 0, 1
@@ -21,4 +22,8 @@ func TestTrainPrintsTheCheck(t *testing.T) {
 	require.Contains(t, out, "check: 14 steps (1 epochs over 27 training examples)")
 	require.Contains(t, out, "warning: training.warmup_steps: 50 warmup steps with 14 steps in all")
 	require.Contains(t, out, "done: 14 steps")
+	// The preparation, one line a stage in a log.
+	require.Contains(t, out, "preparing: tokenized 0 of 30 rows\n")
+	require.Contains(t, out, "preparing: compiling the training step\n")
+	require.NotContains(t, out, "preparing: tokenized 30 of 30 rows", "not a line per report")
 }
