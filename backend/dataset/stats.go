@@ -29,10 +29,10 @@ type Stats struct {
 	Files     []string  `json:"files"`
 	Detection Detection `json:"detection"`
 	// Rows read, good and bad; Conversations standardized; Skipped bad rows.
-	Rows          int            `json:"rows"`
-	Conversations int            `json:"conversations"`
-	Skipped       int            `json:"skipped"`
-	Problems      []string       `json:"problems,omitempty"` // first bad rows, if skipping
+	Rows          int      `json:"rows"`
+	Conversations int      `json:"conversations"`
+	Skipped       int      `json:"skipped"`
+	Problems      []string `json:"problems,omitempty"` // first bad rows, if skipping
 	// BadRows are the first skipped rows (at most MaxListedBadRows), each
 	// with its file, row and reason; Skipped is how many there are.
 	BadRows []RowProblem `json:"bad_rows,omitempty"`

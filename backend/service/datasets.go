@@ -6,7 +6,9 @@ import (
 
 	"github.com/whetstone-ai/whetstone/backend/batch"
 	"github.com/whetstone-ai/whetstone/backend/dataset"
+	"github.com/whetstone-ai/whetstone/backend/runconfig"
 	"github.com/whetstone-ai/whetstone/backend/tokenizer"
+	"github.com/whetstone-ai/whetstone/backend/train/executor"
 )
 
 // Datasets reads, detects, previews and measures chat datasets.
@@ -31,7 +33,7 @@ type DatasetRequest struct {
 	MaxLen  int        `json:"max_len"`
 	// Truncation is what happens to rows over MaxLen, one of
 	// dataset.Truncations; empty is the first, "truncate".
-	Truncation  dataset.Truncation `json:"truncation"`
+	Truncation dataset.Truncation `json:"truncation"`
 	// SkipBadRows, MaxBadRows and MaxRowMB are the run config's
 	// dataset.skip_bad_rows, max_bad_rows and max_row_mb, read the same
 	// way training reads them. Stats go on past MaxBadRows (0: no limit)
@@ -162,14 +164,15 @@ func (r DatasetRequest) check() (DatasetRequest, error) {
 }
 
 // source resolves the dataset (see Deps.dataset) and the options it is
-// read with: the dataset.Options a run config's dataset section gives the
-// executor (backend/train/executor's plan), so that Inspect, Preview and
-// Stats read the files training reads (dataset.ResolveFiles, through
-// dataset.NewScanner, as batch.Prepare does) and skip the rows it skips.
+// read with: executor.ReadOptions, the function a run's plan reads its
+// dataset section with, so that Inspect, Preview and Stats read the files
+// training reads (dataset.ResolveFiles, through dataset.NewScanner, as
+// batch.Prepare does) and skip the rows it skips.
 func (s *Datasets) source(req DatasetRequest) (string, dataset.Options, error) {
 	path, files, err := s.deps.dataset(req.Path)
-	opts := dataset.Options{Mapping: req.Mapping, SkipBadRows: req.SkipBadRows, MaxBadRows: req.MaxBadRows,
-		MaxRowBytes: int64(req.MaxRowMB) << 20, Split: req.Split, Files: files}
+	opts := executor.ReadOptions(req.Mapping, runconfig.Dataset{
+		Split: req.Split, SkipBadRows: req.SkipBadRows, MaxBadRows: req.MaxBadRows, MaxRowMB: req.MaxRowMB})
+	opts.Files = files
 	return path, opts, err
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/dataset"
 	"github.com/whetstone-ai/whetstone/backend/dataset/datasettest"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
+	"github.com/whetstone-ai/whetstone/backend/train/executor"
 )
 
 // The Datasets methods read a folder as training does: the files of its
@@ -39,8 +40,8 @@ func TestDatasetsReadAFolderAsTrainingDoes(t *testing.T) {
 	require.False(t, st.TooManyBadRows)
 
 	// What training reads: the scanner batch.Prepare opens, with the
-	// options the executor derives from the same defaults.
-	sc, err := dataset.NewScanner(t.Context(), f.Dir, dataset.Options{SkipBadRows: d.SkipBadRows, MaxBadRows: d.MaxBadRows})
+	// options a run's plan derives from the same defaults.
+	sc, err := dataset.NewScanner(t.Context(), f.Dir, executor.ReadOptions(dataset.Mapping{}, d))
 	require.NoError(t, err)
 	good := 0
 	for {

@@ -111,13 +111,22 @@ func dataPlan(cfg runconfig.Config) (DataPlan, error) {
 	}
 	return DataPlan{
 		Path: d.Path, ValPath: d.ValPath,
-		Dataset: dataset.Options{Mapping: mapping, SkipBadRows: d.SkipBadRows, MaxBadRows: d.MaxBadRows,
-			Split: d.Split, MaxRowBytes: int64(d.MaxRowMB) << 20},
+		Dataset:     ReadOptions(mapping, d),
 		Mode:        mode,
 		Tokenize:    batch.TokenizeOptions{MaxLen: t.MaxSeqLen, Truncation: d.Truncation, SkipBadRows: d.SkipBadRows},
 		Split:       split,
 		MaxExamples: d.MaxRows,
 	}, nil
+}
+
+// ReadOptions is how a run reads the data of its config's dataset
+// section: mapping (dataset.mapping and dataset.format, parsed) and the
+// row options (split, bad rows, row size). service.Datasets reads through
+// it too, so that the Datasets screen and `whetstone data inspect` read
+// the files a run reads and skip the rows it skips.
+func ReadOptions(mapping dataset.Mapping, d runconfig.Dataset) dataset.Options {
+	return dataset.Options{Mapping: mapping, SkipBadRows: d.SkipBadRows, MaxBadRows: d.MaxBadRows,
+		Split: d.Split, MaxRowBytes: int64(d.MaxRowMB) << 20}
 }
 
 // trainerSettings are the fields of t that Run reads. The others reach
