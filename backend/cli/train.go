@@ -230,9 +230,9 @@ func printCheck(env *Env, c service.RunCheck) {
 		}
 		switch {
 		case st.FromEpochs && st.Examples > 0:
-			fmt.Fprintf(env.Stdout, "check: %s%d steps (%g epochs over %d training examples)\n", about, st.Steps, st.Epochs, st.Examples)
+			fmt.Fprintf(env.Stdout, "check: %s%d steps (%g epoch(s) over %d training examples)\n", about, st.Steps, st.Epochs, st.Examples)
 		case st.Examples > 0:
-			fmt.Fprintf(env.Stdout, "check: %d steps (about %.3g epochs over %d training examples)\n", st.Steps, st.Epochs, st.Examples)
+			fmt.Fprintf(env.Stdout, "check: %d steps (about %.3g epoch(s) over %d training examples)\n", st.Steps, st.Epochs, st.Examples)
 		}
 	}
 	if f := c.Fit; f != nil && f.FreeMB > 0 {

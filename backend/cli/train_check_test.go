@@ -19,7 +19,7 @@ func TestTrainPrintsTheCheck(t *testing.T) {
 	out, err := runCLI(t, t.TempDir(), "train", "--config", p)
 	require.NoError(t, err, out)
 	// 30 rows less 3 held out: 27 examples, 14 micro-batches of 2.
-	require.Contains(t, out, "check: 14 steps (1 epochs over 27 training examples)")
+	require.Contains(t, out, "check: 14 steps (1 epoch(s) over 27 training examples)")
 	require.Contains(t, out, "warning: training.warmup_steps: 50 warmup steps with 14 steps in all")
 	require.Contains(t, out, "done: 14 steps")
 	// The preparation, one line a stage in a log.
