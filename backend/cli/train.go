@@ -232,7 +232,11 @@ func printCheck(env *Env, c service.RunCheck) {
 		case st.FromEpochs && st.Examples > 0:
 			fmt.Fprintf(env.Stdout, "check: %s%d steps (%g epoch(s) over %d training examples)\n", about, st.Steps, st.Epochs, st.Examples)
 		case st.Examples > 0:
-			fmt.Fprintf(env.Stdout, "check: %d steps (about %.3g epoch(s) over %d training examples)\n", st.Steps, st.Epochs, st.Examples)
+			prec := 1
+			if st.Epochs >= 10 {
+				prec = 0 // 533333 passes, not 5.33e+05
+			}
+			fmt.Fprintf(env.Stdout, "check: %d steps (about %.*f epoch(s) over %d training examples)\n", st.Steps, prec, st.Epochs, st.Examples)
 		}
 	}
 	if f := c.Fit; f != nil && f.FreeMB > 0 {
