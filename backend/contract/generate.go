@@ -92,7 +92,9 @@ var reserved = map[string]bool{
 }
 
 var (
-	timeType          = reflect.TypeFor[time.Time]()
+	timeType = reflect.TypeFor[time.Time]()
+	// rawMessageType is any JSON value, passed through as is.
+	rawMessageType    = reflect.TypeFor[json.RawMessage]()
 	errorType         = reflect.TypeFor[error]()
 	jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
@@ -216,7 +218,7 @@ func (g *generator) source(pkg string) *source {
 
 // reach records every named type t refers to that the file declares.
 func (g *generator) reach(t reflect.Type) {
-	if t == nil || t == timeType {
+	if t == nil || t == timeType || t == rawMessageType {
 		return
 	}
 	if _, ok := g.decls[t]; ok {
@@ -326,6 +328,9 @@ func (g *generator) ts(t reflect.Type, nullable bool) string {
 	}
 	if t == timeType {
 		return "string"
+	}
+	if t == rawMessageType {
+		return "unknown"
 	}
 	if d, ok := g.decls[t]; ok {
 		return d.name

@@ -98,6 +98,9 @@ func (s *Schemas) schema(t reflect.Type, nullable bool) map[string]any {
 	if t == timeType {
 		return map[string]any{"type": "string", "format": "date-time"}
 	}
+	if t == rawMessageType {
+		return map[string]any{}
+	}
 	if d, ok := s.g.decls[t]; ok {
 		return map[string]any{"$ref": s.RefPrefix + d.name}
 	}

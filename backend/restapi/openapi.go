@@ -24,10 +24,10 @@ var document []byte
 
 //go:generate go run gen.go
 
-// Describe lists every route of the REST API, for the document; its
-// handlers are not usable.
+// Describe lists every route the document describes: the REST API's (their
+// handlers not usable) and the OpenAI-compatible endpoint's.
 func Describe() []Route {
-	return (&api{}).table()
+	return append((&api{}).table(), openAIRoutes()...)
 }
 
 var pathParam = regexp.MustCompile(`\{([a-zA-Z_][a-zA-Z0-9_]*)\.{0,3}\}`)
@@ -142,11 +142,14 @@ func operation(schemas *contract.Schemas, rt Route) (map[string]any, error) {
 		op["requestBody"] = map[string]any{"required": true, "content": map[string]any{rt.BodyType: map[string]any{}}}
 	}
 	ok := map[string]any{"description": http.StatusText(rt.Status)}
-	switch {
-	case rt.Result != nil:
-		ok["content"] = map[string]any{"application/json": map[string]any{"schema": schemas.Of(rt.Result)}}
-	case rt.ResultType == "text/event-stream":
-		ok["content"] = map[string]any{rt.ResultType: map[string]any{"schema": map[string]any{"type": "string"}}}
+	content := map[string]any{}
+	if rt.Result != nil {
+		content["application/json"] = map[string]any{"schema": schemas.Of(rt.Result)}
+	}
+	switch rt.ResultType {
+	case "":
+	case "text/event-stream":
+		content[rt.ResultType] = map[string]any{"schema": map[string]any{"type": "string"}}
 		topics := make([]string, 0, len(rt.Events))
 		for t := range rt.Events {
 			topics = append(topics, t)
@@ -162,12 +165,16 @@ func operation(schemas *contract.Schemas, rt Route) (map[string]any, error) {
 		// payloads' schemas go in an extension and in the text.
 		op["x-events"] = events
 		desc = strings.TrimSpace(desc + "\n\nEvents (`event:` topic, `data:` JSON payload):\n" + strings.Join(lines, "\n"))
-	case rt.ResultType == "application/zip":
+	case "application/zip":
 		// The zip of a folder, or one of its files as is.
-		ok["content"] = map[string]any{rt.ResultType: map[string]any{}, "application/octet-stream": map[string]any{}}
+		content[rt.ResultType] = map[string]any{}
+		content["application/octet-stream"] = map[string]any{}
 		ok["headers"] = map[string]any{"Content-Disposition": map[string]any{"description": "attachment; filename=...", "schema": map[string]any{"type": "string"}}}
-	case rt.ResultType != "":
-		ok["content"] = map[string]any{rt.ResultType: map[string]any{}}
+	default:
+		content[rt.ResultType] = map[string]any{}
+	}
+	if len(content) > 0 {
+		ok["content"] = content
 	}
 	responses := map[string]any{strconv.Itoa(rt.Status): ok}
 	errs := append(append([]int(nil), rt.Errors...), commonErrors...)

@@ -2,6 +2,8 @@ package restapi_test
 
 import (
 	"bufio"
+	"flag"
+	"fmt"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -22,6 +24,7 @@ import (
 
 	"github.com/whetstone-ai/whetstone/backend/demo"
 	"github.com/whetstone-ai/whetstone/backend/httpapi"
+	"github.com/whetstone-ai/whetstone/backend/openaiapi"
 	"github.com/whetstone-ai/whetstone/backend/restapi"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
 	"github.com/whetstone-ai/whetstone/backend/runs"
@@ -43,8 +46,6 @@ type env struct {
 	ws    *workspace.Workspace
 	demo  demo.Files
 	val   validator.Validator
-	mu    sync.Mutex
-	valid int // answers validated
 }
 
 var (
@@ -90,6 +91,9 @@ func start(t *testing.T) *env {
 	require.NoError(t, err)
 	routes, err := restapi.Routes(restapi.Deps{Services: svc, Workspace: ws, Events: events, Log: zerolog.Nop()})
 	require.NoError(t, err)
+	// The OpenAI-compatible endpoint too, as serve mounts it: the document
+	// describes it, so its answers are checked the same way.
+	routes = append(routes, openaiapi.Routes(openaiapi.Deps{Services: svc, Log: zerolog.Nop()})...)
 	srv, err := httpapi.New(httpapi.Options{
 		Services: svc.Named(), Scope: svc.Scoped, Token: token, Hub: hub, Log: zerolog.Nop(),
 		Routes: routes, Assets: fstest.MapFS{"index.html": {Data: []byte("<!doctype html>")}}, MaxBodyBytes: maxBody, MaxUploadBytes: 1 << 20, AuthFailuresPerMinute: 1000,
@@ -189,9 +193,41 @@ func (e *env) check(req *http.Request, resp *http.Response, body []byte) {
 		}
 		e.t.Errorf("%s %s -> %d does not match the OpenAPI document:\n%s\nbody: %.2000s", req.Method, req.URL.Path, resp.StatusCode, strings.Join(msgs, "\n"), body)
 	}
-	e.mu.Lock()
-	e.valid++
-	e.mu.Unlock()
+	if ok {
+		_, pattern := documented.Handler(req)
+		coveredMu.Lock()
+		covered[pattern] = true
+		coveredMu.Unlock()
+	}
+}
+
+// documented matches a request to the route that serves it, and covered
+// holds the routes that answered the suite to the document's satisfaction.
+var (
+	documented = func() *http.ServeMux {
+		mux := http.NewServeMux()
+		for _, rt := range restapi.Describe() {
+			mux.HandleFunc(rt.Method+" "+rt.Path, func(http.ResponseWriter, *http.Request) {})
+		}
+		return mux
+	}()
+	coveredMu sync.Mutex
+	covered   = map[string]bool{}
+)
+
+// TestMain fails a full run of the suite unless every documented route
+// gave at least one answer that the contract check passed.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if f := flag.Lookup("test.run"); code == 0 && (f == nil || f.Value.String() == "") {
+		for _, rt := range restapi.Describe() {
+			if !covered[rt.Method+" "+rt.Path] {
+				fmt.Fprintf(os.Stderr, "no test got a checked answer from %s %s\n", rt.Method, rt.Path)
+				code = 1
+			}
+		}
+	}
+	os.Exit(code)
 }
 
 func (e *env) get(path string) answer { return e.request("GET", path, nil, "") }
@@ -225,6 +261,9 @@ func (e *env) stream(ctx context.Context, path string) (status int, evs <-chan e
 		return resp.StatusCode, nil, nil
 	}
 	require.Equal(e.t, "text/event-stream", resp.Header.Get("Content-Type"))
+	// The status and headers are checked now; the events' payloads are
+	// JSON the tests decode into the documented types.
+	e.check(req, &http.Response{StatusCode: resp.StatusCode, Header: resp.Header, Request: req}, []byte(": open\n\n"))
 	c := make(chan event, 1024)
 	o := make(chan struct{})
 	go func() {
