@@ -20,10 +20,14 @@ import (
 // ModelSource says where a ModelChoice was found.
 type ModelSource string
 
-// ModelSources are the picker's groups, in the order it shows them: the
-// models the workspace made (the demo), the local folders and hub ids used
-// before, and the Hugging Face cache.
-var ModelSources = []ModelSource{"workspace", "recent", "cache"}
+// The picker's groups, in the order Choices lists them: the models the
+// workspace made (the demo), the local folders and hub ids used before,
+// and the Hugging Face cache.
+const (
+	FromWorkspace ModelSource = "workspace"
+	FromRecents   ModelSource = "recent"
+	FromCache     ModelSource = "cache"
+)
 
 // ModelChoice is one model the Models screen's picker lists.
 type ModelChoice struct {
@@ -49,8 +53,8 @@ type ModelChoice struct {
 	Missing bool `json:"missing"`
 }
 
-// Choices lists the models the picker offers, grouped in the order of
-// ModelSources. Over HTTP, recents outside the path policy are left out.
+// Choices lists the models the picker offers, grouped: the workspace's,
+// those used before, then the Hugging Face cache. Over HTTP, recents outside the path policy are left out.
 // A model whose config cannot be read is still listed, without its facts:
 // Inspect says what is wrong with it.
 func (s *Models) Choices() (out []ModelChoice, err error) {
@@ -69,7 +73,7 @@ func (s *Models) Choices() (out []ModelChoice, err error) {
 	}
 	for _, dir := range workspaceModels(s.deps.Workspace.ModelsDir()) {
 		c := describeFolder(dir)
-		c.Source = "workspace"
+		c.Source = FromWorkspace
 		if rel, err := filepath.Rel(s.deps.Workspace.ModelsDir(), dir); err == nil {
 			c.Label = filepath.ToSlash(rel)
 		}
@@ -85,7 +89,7 @@ func (s *Models) Choices() (out []ModelChoice, err error) {
 			continue
 		}
 		c := describeFolder(r.Revisions[0].Dir)
-		c.Ref, c.Label, c.Source = r.ID, r.ID, "cache"
+		c.Ref, c.Label, c.Source = r.ID, r.ID, FromCache
 		if r.SizeOnDisk > 0 {
 			// Every revision's blobs, counted once: what deleting it frees.
 			c.SizeBytes = r.SizeOnDisk
@@ -98,16 +102,16 @@ func (s *Models) Choices() (out []ModelChoice, err error) {
 	}
 	for _, r := range recents.Models {
 		if c, ok := cached[r.Ref]; ok {
-			c.Source = "recent"
+			c.Source = FromRecents
 			add(c)
 			continue
 		}
 		if !hub.LooksLikePath(r.Ref) && !filepath.IsAbs(r.Ref) {
-			add(ModelChoice{Ref: r.Ref, Label: r.Ref, Source: "recent"})
+			add(ModelChoice{Ref: r.Ref, Label: r.Ref, Source: FromRecents})
 			continue
 		}
 		c := describeFolder(r.Ref)
-		c.Source = "recent"
+		c.Source = FromRecents
 		add(c)
 	}
 	for _, r := range cache.Repos {
@@ -263,8 +267,11 @@ func (d Deps) remember(kind, ref string) {
 // PickKind is what a native dialog chooses.
 type PickKind string
 
-// PickKinds are the values of PickRequest.Kind.
-var PickKinds = []PickKind{"file", "folder"}
+// What PickPath chooses.
+const (
+	PickFile   PickKind = "file"
+	PickFolder PickKind = "folder"
+)
 
 // PickRequest asks for the OS's file or folder chooser.
 type PickRequest struct {
@@ -345,9 +352,9 @@ func (s *System) PickPath(req PickRequest) (path string, err error) {
 		}
 	}
 	switch req.Kind {
-	case "folder":
+	case PickFolder:
 		return d.OpenFolder(req.Title, req.Start)
-	case "file":
+	case PickFile:
 		var filters []FileFilter
 		if req.Dataset {
 			filters = []FileFilter{{Name: "Data files", Patterns: datasetPatterns}, {Name: "All files", Patterns: "*"}}

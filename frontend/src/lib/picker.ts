@@ -3,18 +3,18 @@
 // The lists come from Go (Models.Choices, Models.Catalog, System.Recents);
 // this only groups and words them.
 
-import type { ModelChoice, Recents } from './generated/contract';
+import type { ModelChoice, ModelSource, PickKind, Recents } from './generated/contract';
 import { formatBytes, formatParams } from './format';
 
-/** The picker's group titles, by ModelChoice.source. */
-const groupTitles: Record<string, string> = {
+/** The picker's group titles: one for each of Go's ModelSource values (the type checks that none is missing). */
+const groupTitles: Record<ModelSource, string> = {
   workspace: 'In the workspace',
   recent: 'Used before',
   cache: 'Hugging Face cache',
 };
 
 export interface ChoiceGroup {
-  source: string;
+  source: ModelSource;
   title: string;
   items: ModelChoice[];
 }
@@ -65,7 +65,7 @@ export function startingPick(saved: string, recents: Recents | null | undefined,
  * The folder a file dialog opens in: the folder of an absolute path already
  * typed, '' (the OS's choice) otherwise.
  */
-export function dialogStart(value: string, kind: 'file' | 'folder'): string {
+export function dialogStart(value: string, kind: PickKind): string {
   const v = value.trim();
   const abs = v.startsWith('/') || /^[A-Za-z]:[\\/]/.test(v);
   if (!abs) return '';

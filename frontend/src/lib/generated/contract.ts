@@ -895,7 +895,7 @@ export interface ModelChoice {
   ref: string;
   /** Label is a short name: the hub id, or the folder's name. */
   label: string;
-  source: string;
+  source: ModelSource;
   /**
    * Dir is the folder the model's files are in ("" for a hub id used
    * before that is no longer in the cache).
@@ -941,6 +941,13 @@ export interface ModelInfo {
 }
 
 /**
+ * ModelSource says where a ModelChoice was found.
+ *
+ * Go: service.ModelSource
+ */
+export type ModelSource = "workspace" | "recent" | "cache";
+
+/**
  * Owner is the process executing a run, for display only.
  *
  * Go: runs.Owner
@@ -951,13 +958,20 @@ export interface Owner {
 }
 
 /**
+ * PickKind is what a native dialog chooses.
+ *
+ * Go: service.PickKind
+ */
+export type PickKind = "file" | "folder";
+
+/**
  * PickRequest asks for the OS's file or folder chooser.
  *
  * Go: service.PickRequest
  */
 export interface PickRequest {
   /** Kind is "file" or "folder". */
-  kind: string;
+  kind: PickKind;
   /**
    * Title is the dialog's title ("" for a generic one); at most
    * maxPickTitle bytes.
@@ -1665,8 +1679,8 @@ export interface ServiceMethods {
    */
   "Models.Catalog": { args: []; result: CatalogModel[] };
   /**
-   * Choices lists the models the picker offers, grouped in the order of
-   * ModelSources. Over HTTP, recents outside the path policy are left out.
+   * Choices lists the models the picker offers, grouped: the workspace's,
+   * those used before, then the Hugging Face cache. Over HTTP, recents outside the path policy are left out.
    * A model whose config cannot be read is still listed, without its facts:
    * Inspect says what is wrong with it.
    */
