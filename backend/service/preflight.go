@@ -15,14 +15,16 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/train/executor"
 )
 
-// preflight is the check every new run passes, from the New run form
-// (Runs.Validate, as the user types), Runs.Start and `whetstone train`:
+// preflight is the first part of check, which every new run passes, from
+// the New run form (Runs.Check, as the user types), Runs.Start and
+// `whetstone train`:
 // the config's own values (runconfig's Validate), then what it names, all
 // at once: a model folder that is missing or incomplete, a data file that
 // is missing, an output folder that training could not write without
 // replacing someone's files, and, over HTTP, any path outside the allowed
 // folders. A typo is then a message next to its field, not a failed run in
-// the runs list. Hub ids are left to the run, which downloads them.
+// the runs list. Hub ids are left to check and the run, which download
+// them.
 //
 // It returns cfg with its local paths made absolute where the path policy
 // applies (so nothing downstream resolves them again against the server's
