@@ -18,6 +18,6 @@ func openAIRoutes() []Route {
 			Description: "Without `stream`, the answer is one ChatCompletion. With `\"stream\": true` it is Server-Sent Events whose `data:` lines are ChatCompletionChunk objects, then `data: [DONE]`.",
 			Body:        openaiapi.ChatCompletionRequest{}, Status: 200, Result: openaiapi.ChatCompletion{},
 			ResultType: "text/event-stream", Events: map[string]any{"(data)": openaiapi.ChatCompletionChunk{}},
-			Errors:     []int{400, 404, 422}},
+			Errors: []int{400, 404, 422}},
 	}
 }

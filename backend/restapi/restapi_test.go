@@ -2,11 +2,11 @@ package restapi_test
 
 import (
 	"bufio"
-	"flag"
-	"fmt"
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -41,11 +41,11 @@ const maxBody = 256 << 10
 // demo model and data in it. Every answer it gets is checked against the
 // OpenAPI document the server serves.
 type env struct {
-	t     *testing.T
-	url   string
-	ws    *workspace.Workspace
-	demo  demo.Files
-	val   validator.Validator
+	t    *testing.T
+	url  string
+	ws   *workspace.Workspace
+	demo demo.Files
+	val  validator.Validator
 }
 
 var (
