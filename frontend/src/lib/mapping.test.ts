@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asFormat, FORMATS, hasRoles, knownColumns, mappingFields, mappingOverride, ROLES, roleChoices, toConfigMapping, withRole } from './mapping';
+import { applyOverride, asFormat, FORMATS, fromConfigMapping, hasRoles, knownColumns, mappingFields, mappingOverride, ROLES, roleChoices, toConfigMapping, withRole } from './mapping';
 import type { DatasetMapping } from './types';
 
 describe('mapping', () => {
@@ -65,5 +65,25 @@ describe('known columns', () => {
     };
     expect(knownColumns({ detection })).toEqual(['conversations', 'text']);
     expect(knownColumns({ columns: ['a', 'b'], detection })).toEqual(['a', 'b']);
+  });
+});
+
+describe('a saved mapping', () => {
+  const detected: DatasetMapping = { format: 'sharegpt', conversation_column: 'conversations', role_key: 'from', content_key: 'value' };
+
+  it('reads back what toConfigMapping wrote', () => {
+    const o = { conversation_column: 'dialog', roles: { robot: 'assistant' } };
+    expect(fromConfigMapping(toConfigMapping(o))).toEqual(o);
+    expect(fromConfigMapping({ format: 'text', text_column: 'body' })).toEqual({ format: 'text', text_column: 'body' });
+    expect(fromConfigMapping({ text_column: 'body' }, 'text')).toEqual({ format: 'text', text_column: 'body' });
+    // A run config may hold keys the editor does not show (standard names): they stay in the config, not the editor.
+    expect(fromConfigMapping({ conversations: 'dialog', 'roles.Bot': 'user', format: 'nope' })).toEqual({ roles: { bot: 'user' } });
+  });
+
+  it('applies over what was detected', () => {
+    const m = applyOverride(detected, { roles: { robot: 'assistant' } });
+    expect(m).toEqual({ ...detected, roles: { robot: 'assistant' } });
+    expect(mappingOverride(detected, m)).toEqual({ roles: { robot: 'assistant' } });
+    expect(applyOverride(detected, { format: 'text', text_column: 'body' })).toEqual({ format: 'text', text_column: 'body', roles: {} });
   });
 });

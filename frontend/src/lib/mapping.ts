@@ -73,6 +73,31 @@ export function toConfigMapping(m: Partial<DatasetMapping>): Record<string, stri
   return out;
 }
 
+/**
+ * The override a run config's string map (dataset.mapping) holds, as
+ * toConfigMapping wrote it: what the Datasets screen restores when the
+ * user comes back to the same dataset. format is dataset.format; keys the
+ * editor does not show are left out.
+ */
+export function fromConfigMapping(cfg: Record<string, string>, format = ''): Partial<DatasetMapping> {
+  const own = new Set<string>(FORMATS.flatMap((f) => mappingFields(f).map((x) => x.key)));
+  const out: Partial<DatasetMapping> = {};
+  for (const [k, v] of Object.entries(cfg)) {
+    if (!v) continue;
+    if (k.startsWith('roles.')) out.roles = { ...out.roles, [k.slice('roles.'.length).toLowerCase()]: v };
+    else if (k === 'format') out.format = asFormat(v) ?? out.format;
+    else if (own.has(k)) (out as Record<string, string>)[k] = v;
+  }
+  if (!out.format && asFormat(format)) out.format = asFormat(format);
+  return out;
+}
+
+/** detected with a saved override applied, as the editor holds it. */
+export function applyOverride(detected: DatasetMapping, o: Partial<DatasetMapping>): DatasetMapping {
+  const base: DatasetMapping = o.format && o.format !== detected.format ? { format: o.format } : { ...detected };
+  return { ...base, ...o, format: o.format ?? detected.format, roles: { ...base.roles, ...o.roles } };
+}
+
 /** The standard roles a dataset's role name can be mapped to, as Go lists them. */
 export const ROLES: readonly string[] = DatasetRoles;
 

@@ -17,6 +17,7 @@ afterEach(() => {
   session.dataset = '';
   session.model = '';
   session.mapping = {};
+  session.format = '';
 });
 
 describe('datasets screen', () => {
@@ -121,6 +122,31 @@ describe('datasets screen', () => {
     expect(session.mapping).toEqual({ 'roles.robot': 'assistant' });
     // Still offered, now mapped, though no longer unknown.
     expect((screen.getByLabelText('Role for robot') as HTMLSelectElement).value).toBe('assistant');
+  });
+
+  it('keeps the mapping made for the dataset when the user comes back, and adds role names by hand', async () => {
+    const fake = fakeTransport({
+      'Datasets.Inspect': (req) => ({ path: (req as { path: string }).path, files: ['d.jsonl'], detection: { ...detection, roles: { human: 'user', gpt: 'assistant' } } }),
+      'Datasets.Preview': () => ({ page: 0, page_size: 5, has_more: false, total: 0, skipped: 0, rows: [] }),
+    });
+    setTransport(fake.t);
+    session.dataset = 'd.jsonl';
+    session.mapping = { 'roles.robot': 'assistant', content_key: 'text' };
+    render(DatasetsScreen);
+    expect(((await screen.findByLabelText('Role for robot')) as HTMLSelectElement).value).toBe('assistant');
+    expect((screen.getByLabelText('Content key in each turn') as HTMLInputElement).value).toBe('text');
+    await waitFor(() => {
+      const last = fake.calls.filter((c) => c.name === 'Datasets.Preview').at(-1)!.args[0] as Record<string, unknown>;
+      expect(last.mapping).toEqual({ content_key: 'text', roles: { robot: 'assistant' } });
+    });
+    expect(session.mapping).toEqual({ content_key: 'text', 'roles.robot': 'assistant' });
+
+    await fireEvent.input(screen.getByLabelText('Another role name'), { target: { value: 'Person' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Add' }));
+    const person = (await screen.findByLabelText('Role for person')) as HTMLSelectElement;
+    expect(person.value).toBe('assistant');
+    await fireEvent.change(person, { target: { value: 'user' } });
+    expect(session.mapping).toEqual({ content_key: 'text', 'roles.robot': 'assistant', 'roles.person': 'user' });
   });
 
   it('shows why a dataset cannot be read', async () => {
