@@ -152,3 +152,17 @@ func TestPreviewTakesKnownCounts(t *testing.T) {
 		t.Fatalf("page with known counts: total %d, skipped %d, %d rows from %d, more %v", page.Total, page.Skipped, len(page.Rows), page.Rows[0].Row, page.HasMore)
 	}
 }
+
+// A folder whose later file cannot be opened at all stops with that
+// file's error, as training would, never a panic.
+func TestFolderWithAnUnreadableFile(t *testing.T) {
+	f := datasettest.FolderWithBadFiles(t)
+	_, err := ComputeStats(t.Context(), filepath.Join(f.Dir, "bad"), Options{SkipBadRows: true}, nil, StatsOptions{})
+	if err == nil || !strings.Contains(err.Error(), "object_not_array.json") {
+		t.Fatalf("got %v, want the error of object_not_array.json", err)
+	}
+	_, err = Preview(t.Context(), filepath.Join(f.Dir, "bad"), Options{}, nil, PreviewOptions{})
+	if err == nil || !strings.Contains(err.Error(), "object_not_array.json") {
+		t.Fatalf("preview: got %v", err)
+	}
+}

@@ -40,9 +40,13 @@ func (m *multiSource) Next() (Record, error) {
 			m.cur.Close()
 			m.cur = nil
 			if m.i++; m.i < len(m.files) {
-				if m.cur, err = Open(m.files[m.i], m.max); err != nil {
+				// Open's Source is a typed nil on error: kept in m.cur it
+				// would be a non-nil interface that Close dereferences.
+				src, err := Open(m.files[m.i], m.max)
+				if err != nil {
 					return Record{}, err
 				}
+				m.cur = src
 			}
 			continue
 		}
