@@ -110,7 +110,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	// Every route beside the UI's RPC, one list: the REST API (with its
 	// OpenAPI document and docs page) and the OpenAI-compatible endpoint.
 	rest, err := restapi.Routes(restapi.Deps{
-		Services: sess.Services, Workspace: sess.Workspace, Events: apiEvents, Context: ctx, DocsAssets: docsAssets, Log: sess.Log,
+		Services: sess.Services, Workspace: sess.Workspace, Events: apiEvents, DocsAssets: docsAssets, Log: sess.Log,
 	})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)

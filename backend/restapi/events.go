@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/whetstone-ai/whetstone/backend/events"
 )
@@ -51,6 +52,15 @@ func (b *Broadcaster) Emit(topic string, payload any) {
 	}
 }
 
+// takeLost reports whether events were dropped since the last call.
+func (s *subscription) takeLost(b *Broadcaster) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	lost := s.lost
+	s.lost = false
+	return lost
+}
+
 func (b *Broadcaster) subscribe(keep func(topic string, payload any) bool) *subscription {
 	s := &subscription{keep: keep, c: make(chan events.Event, streamBuffer)}
 	b.mu.Lock()
@@ -93,6 +103,18 @@ func startSSE(w http.ResponseWriter) (*sse, error) {
 		return nil, err
 	}
 	return s, s.rc.Flush()
+}
+
+// heartbeat is how often an idle stream sends a comment, so proxies keep
+// it open and a client that went away is noticed.
+const heartbeat = 25 * time.Second
+
+// comment writes an SSE comment, which clients ignore.
+func (s *sse) comment(text string) error {
+	if _, err := fmt.Fprintf(s.w, ": %s\n\n", text); err != nil {
+		return err
+	}
+	return s.rc.Flush()
 }
 
 // send writes one event.

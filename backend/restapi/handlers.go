@@ -12,7 +12,7 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"sync"
+	"time"
 
 	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/runs"
@@ -41,12 +41,6 @@ func parseError(err error) error {
 	return re
 }
 
-// downloads are the model downloads in progress, one per reference.
-var (
-	downloadsMu sync.Mutex
-	downloads   = map[string]bool{}
-)
-
 // maxDownloads bounds the downloads in progress at once.
 const maxDownloads = 4
 
@@ -64,23 +58,23 @@ func (a *api) startDownload(s scope, r *http.Request) (any, error) {
 	case ref.Type == hub.Dataset:
 		return nil, bad("ref", "ref: %s names a dataset, not a model", req.Ref)
 	}
-	downloadsMu.Lock()
-	defer downloadsMu.Unlock()
-	if downloads[req.Ref] {
+	a.downloadsMu.Lock()
+	defer a.downloadsMu.Unlock()
+	if a.downloads[req.Ref] {
 		return nil, &requestError{status: http.StatusConflict, field: "ref", msg: req.Ref + " is already downloading"}
 	}
-	if len(downloads) >= maxDownloads {
+	if len(a.downloads) >= maxDownloads {
 		return nil, &requestError{status: http.StatusServiceUnavailable, msg: fmt.Sprintf("%d downloads are in progress; start this one when one ends", maxDownloads)}
 	}
-	downloads[req.Ref] = true
+	a.downloads[req.Ref] = true
 	// The download outlives the request: it runs on the app's services,
 	// bound to the app's context, not on the request's copies.
 	models := a.Services.Models
 	go func() {
 		dir, err := models.Download(req.Ref)
-		downloadsMu.Lock()
-		delete(downloads, req.Ref)
-		downloadsMu.Unlock()
+		a.downloadsMu.Lock()
+		delete(a.downloads, req.Ref)
+		a.downloadsMu.Unlock()
 		done := DownloadDone{Ref: req.Ref, Dir: dir}
 		if err != nil {
 			done = DownloadDone{Ref: req.Ref, Error: err.Error()}
@@ -100,10 +94,16 @@ func (a *api) downloadEvents(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	ping := time.NewTicker(heartbeat)
+	defer ping.Stop()
 	for {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-ping.C:
+			if out.comment("ping") != nil {
+				return
+			}
 		case ev := <-sub.c:
 			if out.send(ev.Topic, ev.Payload) != nil {
 				return
@@ -134,6 +134,8 @@ func (a *api) runEvents(w http.ResponseWriter, r *http.Request) {
 	if out.send(runs.TopicState, state) != nil {
 		return
 	}
+	ping := time.NewTicker(heartbeat)
+	defer ping.Stop()
 	for slices.Contains(runs.ActiveStates, state.State) {
 		var ev = struct {
 			topic   string
@@ -142,8 +144,24 @@ func (a *api) runEvents(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-ping.C:
+			if out.comment("ping") != nil {
+				return
+			}
+			continue
 		case e := <-sub.c:
 			ev.topic, ev.payload = e.Topic, e.Payload
+		}
+		if sub.takeLost(a.Events) {
+			// The stream fell behind and lost events, perhaps the last
+			// state: the store has the run as it is now.
+			if d, err := a.Services.Runs.Get(rec.ID); err == nil && d.Record.Version > state.Record.Version {
+				cur := d.Record
+				state = runs.StateEvent{ID: cur.ID, State: cur.State, Error: cur.Error, Record: cur}
+				if out.send(runs.TopicState, state) != nil {
+					return
+				}
+			}
 		}
 		switch p := ev.payload.(type) {
 		case runs.StateEvent:

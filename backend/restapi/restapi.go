@@ -11,7 +11,6 @@
 package restapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/rs/zerolog"
 
@@ -37,9 +37,6 @@ type Deps struct {
 	// Events must receive every event the services publish (serve tees
 	// the services' emitter into it): run and download streams read it.
 	Events *Broadcaster
-	// Context bounds work a request starts but does not wait for (a model
-	// download); it ends when the server shuts down.
-	Context context.Context
 	// DocsAssets holds Swagger UI's files (swagger-ui-bundle.js,
 	// swagger-ui.css) for /api/docs; nil serves the page without them.
 	DocsAssets fs.FS
@@ -49,6 +46,10 @@ type Deps struct {
 // api serves the routes over Deps.
 type api struct {
 	Deps
+
+	// downloads are the model downloads in progress, by reference.
+	downloadsMu sync.Mutex
+	downloads   map[string]bool
 }
 
 // Routes returns every route of the REST API, its OpenAPI document and its
@@ -57,10 +58,7 @@ func Routes(d Deps) ([]httpapi.Route, error) {
 	if d.Services == nil || d.Workspace == nil || d.Events == nil {
 		return nil, errors.New("restapi: Services, Workspace and Events are required")
 	}
-	if d.Context == nil {
-		d.Context = context.Background()
-	}
-	a := &api{Deps: d}
+	a := &api{Deps: d, downloads: map[string]bool{}}
 	var out []httpapi.Route
 	for _, rt := range a.table() {
 		out = append(out, httpapi.Route{Pattern: rt.Method + " " + rt.Path, Kind: rt.Kind, Handler: rt.Handler, MaxBody: rt.MaxBody})
