@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -119,4 +120,38 @@ func TestCheckRefusesAnUnknownHubModel(t *testing.T) {
 	list, err := s.Runs.List()
 	require.NoError(t, err)
 	require.Empty(t, list)
+}
+
+// Checks made while the data is being counted share that count, and a
+// changed file is counted again.
+func TestCheckDataCountIsSharedAndRefreshed(t *testing.T) {
+	s, _ := newServices(t)
+	cfg := runconfig.Default()
+	cfg.Dataset.Path = shareGPTFile(t, 40)
+	cfg.Dataset.ValFraction = 0
+	d := s.Runs.deps
+	var wg sync.WaitGroup
+	counts := make([]int, 8)
+	for i := range counts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n, exact, err := d.countExamples(cfg)
+			require.NoError(t, err)
+			require.True(t, exact)
+			counts[i] = n
+		}()
+	}
+	wg.Wait()
+	for _, n := range counts {
+		require.Equal(t, 40, n)
+	}
+	f, err := os.OpenFile(cfg.Dataset.Path, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(`{"conversations":[{"from":"human","value":"hi"},{"from":"gpt","value":"hello"}]}` + "\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	n, _, err := d.countExamples(cfg)
+	require.NoError(t, err)
+	require.Equal(t, 41, n)
 }

@@ -218,15 +218,19 @@ func fitWarning(f *MemoryEstimate, t runconfig.Training) runconfig.FieldError {
 
 // exampleCounts remembers CountExamples per data file state and reading
 // options, so the form, which checks on every edit, reads a large file
-// once. It holds a few entries: one form edits one config at a time.
+// once, and edits made while it is being read wait for that one reading
+// instead of starting their own. It holds a few entries: one form edits
+// one config at a time.
 var exampleCounts = struct {
 	sync.Mutex
-	m map[string]countResult
-}{m: map[string]countResult{}}
+	m map[string]*countResult
+}{m: map[string]*countResult{}}
 
 type countResult struct {
+	done  chan struct{} // closed once n, exact and err are set
 	n     int
 	exact bool
+	err   error
 }
 
 func (d Deps) countExamples(cfg runconfig.Config) (int, bool, error) {
@@ -234,31 +238,42 @@ func (d Deps) countExamples(cfg runconfig.Config) (int, bool, error) {
 	if err != nil {
 		return 0, false, nil
 	}
-	ds := cfg.Dataset
 	key, err := json.Marshal(struct {
 		D     runconfig.Dataset
 		Size  int64
 		MTime int64
-		Seed  int64
-	}{ds, st.Size(), st.ModTime().UnixNano(), cfg.Seed})
+	}{cfg.Dataset, st.Size(), st.ModTime().UnixNano()})
 	if err != nil {
 		return 0, false, err
 	}
 	exampleCounts.Lock()
 	r, ok := exampleCounts.m[string(key)]
+	if !ok {
+		if len(exampleCounts.m) >= 16 {
+			clear(exampleCounts.m)
+		}
+		r = &countResult{done: make(chan struct{})}
+		exampleCounts.m[string(key)] = r
+	}
 	exampleCounts.Unlock()
 	if ok {
-		return r.n, r.exact, nil
+		select {
+		case <-r.done:
+			return r.n, r.exact, r.err
+		case <-d.ctx().Done():
+			return 0, false, d.ctx().Err()
+		}
 	}
-	n, exact, err := executor.CountExamples(d.ctx(), cfg, maxCountedRows)
-	if err != nil {
-		return 0, false, err
+	r.n, r.exact, r.err = executor.CountExamples(d.ctx(), cfg, maxCountedRows)
+	if r.err != nil {
+		// Not remembered: a cancelled request or a file being written
+		// may read fine next time.
+		exampleCounts.Lock()
+		if exampleCounts.m[string(key)] == r {
+			delete(exampleCounts.m, string(key))
+		}
+		exampleCounts.Unlock()
 	}
-	exampleCounts.Lock()
-	defer exampleCounts.Unlock()
-	if len(exampleCounts.m) >= 16 {
-		clear(exampleCounts.m)
-	}
-	exampleCounts.m[string(key)] = countResult{n, exact}
-	return n, exact, nil
+	close(r.done)
+	return r.n, r.exact, r.err
 }
