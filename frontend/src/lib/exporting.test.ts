@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandList, EXPORT_FORMATS, exportRequest, needsAdapter, needsOverwrite, quantsFor, type ExportForm } from './exporting';
+import { commandList, EXPORT_FORMATS, exportDownloads, exportRequest, needsAdapter, needsOverwrite, quantsFor, type ExportForm } from './exporting';
 
 const form: ExportForm = { source: 'run', runId: 'r1', model: '', adapter: '', format: 'gguf', quant: 'q8_0', out: '' };
 
@@ -46,5 +46,33 @@ describe('export form', () => {
       'ollama',
       'extra',
     ]);
+  });
+});
+
+describe('export downloads', () => {
+  const result = {
+    out_dir: '/ws/exports/tuned-8d9afe-gguf-q8_0',
+    files: [
+      { path: '/ws/exports/tuned-8d9afe-gguf-q8_0/tuned-8d9afe-q8_0.gguf', size: 10 },
+      { path: '/ws/exports/tuned-8d9afe-gguf-q8_0/sub dir/Modelfile', size: 1 },
+      { path: '/elsewhere/x', size: 1 },
+    ],
+    commands: {},
+  };
+  it('link the folder as a zip and each file by its path in the folder', () => {
+    expect(exportDownloads(result, true)).toEqual({
+      zip: '/api/v1/exports/tuned-8d9afe-gguf-q8_0/download',
+      files: {
+        '/ws/exports/tuned-8d9afe-gguf-q8_0/tuned-8d9afe-q8_0.gguf': '/api/v1/exports/tuned-8d9afe-gguf-q8_0/download?file=tuned-8d9afe-q8_0.gguf',
+        '/ws/exports/tuned-8d9afe-gguf-q8_0/sub dir/Modelfile': '/api/v1/exports/tuned-8d9afe-gguf-q8_0/download?file=sub%20dir%2FModelfile',
+      },
+    });
+  });
+  it('read Windows paths', () => {
+    const win = { out_dir: 'C:\\ws\\exports\\a b', files: [{ path: 'C:\\ws\\exports\\a b\\m.gguf', size: 1 }], commands: {} };
+    expect(exportDownloads(win, true)).toEqual({ zip: '/api/v1/exports/a%20b/download', files: { 'C:\\ws\\exports\\a b\\m.gguf': '/api/v1/exports/a%20b/download?file=m.gguf' } });
+  });
+  it('are not offered for a folder the user chose', () => {
+    expect(exportDownloads(result, false)).toBeNull();
   });
 });

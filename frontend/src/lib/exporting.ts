@@ -99,3 +99,31 @@ export function needsOverwrite(error: unknown, overwrite: boolean | undefined): 
   const message = error instanceof Error ? error.message : String(error ?? '');
   return /already holds an earlier export/.test(message);
 }
+
+/** Links that download an export from `whetstone serve` (GET /api/v1/exports/{id}/download). */
+export interface ExportDownloads {
+  /** The whole folder as a zip. */
+  zip: string;
+  /** Each file as is (a GGUF is already compressed: no zip around it), by its path in the result. */
+  files: Record<string, string>;
+}
+
+/**
+ * Download links for an export written to its default folder: the REST API
+ * serves the folders directly in the workspace's exports folder by their
+ * name (the export's id), which a folder the user chose elsewhere is not.
+ */
+export function exportDownloads(result: ExportResult, defaultFolder: boolean, base = ''): ExportDownloads | null {
+  if (!defaultFolder) return null;
+  const dir = result.out_dir.replace(/[\\/]+$/, '');
+  const id = dir.split(/[\\/]/).pop() ?? '';
+  if (!id) return null;
+  const url = `${base}/api/v1/exports/${encodeURIComponent(id)}/download`;
+  const files: Record<string, string> = {};
+  for (const f of result.files) {
+    if (!f.path.startsWith(dir) || !/^[\\/]/.test(f.path.slice(dir.length))) continue;
+    const rel = f.path.slice(dir.length + 1).replaceAll('\\', '/');
+    files[f.path] = `${url}?file=${encodeURIComponent(rel)}`;
+  }
+  return { zip: url, files };
+}

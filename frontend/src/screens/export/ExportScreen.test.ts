@@ -77,4 +77,31 @@ describe('export screen', () => {
     await fireEvent.click(box);
     expect(screen.queryByRole('status')).toBeNull();
   });
+
+  it('offers a finished export for download in the browser', async () => {
+    const fake = fakeTransport({
+      'Runs.List': () => [{ id: '20261206-110000-bbbbbb', name: 'tuned', state: 'completed', model: 'm', dataset: 'd', created: '', step: 2, total_steps: 2 }],
+      'Export.Start': () => ({
+        out_dir: '/ws/exports/tuned-bbbbbb-gguf-q8_0',
+        files: [{ path: '/ws/exports/tuned-bbbbbb-gguf-q8_0/tuned-bbbbbb-q8_0.gguf', size: 4096 }],
+        commands: {},
+      }),
+    });
+    setTransport(fake.t); // an http transport, as under `whetstone serve`
+    render(ExportScreen, {});
+    await waitFor(() => expect((screen.getByLabelText('Run') as HTMLSelectElement).value).toBe('20261206-110000-bbbbbb'));
+    await fireEvent.click(screen.getByRole('button', { name: 'Export' }));
+    const zip = await screen.findByRole('link', { name: 'Download all (zip)' });
+    expect(zip.getAttribute('href')).toBe('/api/v1/exports/tuned-bbbbbb-gguf-q8_0/download');
+    expect(zip.hasAttribute('download')).toBe(true);
+    expect(screen.getByRole('link', { name: 'Download tuned-bbbbbb-q8_0.gguf' }).getAttribute('href')).toBe(
+      '/api/v1/exports/tuned-bbbbbb-gguf-q8_0/download?file=tuned-bbbbbb-q8_0.gguf',
+    );
+
+    // A folder of the user's choosing is not one the server hands out.
+    await fireEvent.input(screen.getByLabelText('Output folder'), { target: { value: '/data/mine' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Export' }));
+    await waitFor(() => expect(screen.queryByRole('link', { name: 'Download all (zip)' })).toBeNull());
+    expect(screen.getByText(/leave Output folder empty/)).toBeTruthy();
+  });
 });
