@@ -119,12 +119,24 @@ describe('new run screen', () => {
   });
 
   it('lists every error by its field and keeps Start disabled', async () => {
-    setTransport(transport().t);
+    setTransport(
+      transport({
+        'Runs.Check': (cfg) => {
+          const c = check(cfg as RunConfig);
+          c.warnings.push({ field: 'training.warmup_steps', message: '5 warmup steps with 3 steps in all' });
+          return c;
+        },
+      }).t,
+    );
     render(NewRunScreen, { onstarted: vi.fn() });
     const list = await screen.findByRole('list', { name: 'Problems' });
     expect(list.textContent).toContain('model.source: is required');
     expect(list.textContent).toContain('dataset.path: is required');
     expect((screen.getByRole('button', { name: 'Start training' }) as HTMLButtonElement).disabled).toBe(true);
+    // A warning in the collapsed Advanced section opens it.
+    const warmup = document.getElementById('f-training-warmup_steps-warning')!;
+    expect(warmup.textContent).toBe('5 warmup steps with 3 steps in all');
+    await waitFor(() => expect(warmup.closest('details')!.open).toBe(true));
   });
 
   it('switching preset keeps the name and steps, and asks before replacing an edit', { timeout: 20000 }, async () => {
