@@ -114,15 +114,15 @@ type ChatMessage struct {
 // Problems with it are invalid requests (ErrInvalidRequest) whose
 // messages start with the field at fault ("top_p: ...", "stop[1]: ...").
 type ChatRequest struct {
-	RunID             string        `json:"run_id"`
-	Model             string        `json:"model"`
-	Adapter           string        `json:"adapter"`
-	Messages          []ChatMessage `json:"messages"`
-	System            string        `json:"system"`
-	Temperature       float64       `json:"temperature"`
-	TopP              float64       `json:"top_p"`
-	TopK              int           `json:"top_k"`
-	MinP              float64       `json:"min_p"`
+	RunID       string        `json:"run_id"`
+	Model       string        `json:"model"`
+	Adapter     string        `json:"adapter"`
+	Messages    []ChatMessage `json:"messages"`
+	System      string        `json:"system"`
+	Temperature float64       `json:"temperature"`
+	TopP        float64       `json:"top_p"`
+	TopK        int           `json:"top_k"`
+	MinP        float64       `json:"min_p"`
 	// RepetitionPenalty above 1 discourages tokens already in the
 	// conversation or the answer (positive logits divided by it, negative
 	// ones multiplied); 0 or 1 is off.

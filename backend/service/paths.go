@@ -1,7 +1,6 @@
 package service
 
 import (
-
 	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/pathpolicy"
 )
