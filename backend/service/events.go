@@ -24,3 +24,6 @@ func EventPayloads() map[string]any {
 }
 
 //go:generate go run ../../tools/contractgen -out ../../frontend/src/lib/generated/contract.ts
+
+// The REST API's OpenAPI document describes these types too.
+//go:generate go run ../restapi/gen.go
