@@ -64,13 +64,11 @@ func Routes(d Deps) ([]httpapi.Route, error) {
 		out = append(out, httpapi.Route{Pattern: rt.Method + " " + rt.Path, Kind: rt.Kind, Handler: rt.Handler, MaxBody: rt.MaxBody})
 	}
 	// Anything else under /api/v1/ gets the API's error shape, not the
-	// server's plain-text 404. One pattern per method: a method-less one
+	// server's plain-text 404: 405 with Allow for a route's path with
+	// another method, else 404. One pattern per method: a method-less one
 	// would clash with the UI's "GET /".
-	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpapi.WriteAPIError(w, http.StatusNotFound, httpapi.APIError{Message: "no route " + r.Method + " " + r.URL.Path + ": the routes are listed at /api/openapi.json"})
-	})
 	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
-		out = append(out, httpapi.Route{Pattern: m + " /api/v1/", Kind: httpapi.CallRoute, Handler: notFound})
+		out = append(out, httpapi.Route{Pattern: m + " /api/v1/", Kind: httpapi.CallRoute, Handler: a.noRoute()})
 	}
 	out = append(out, a.docsRoutes()...)
 	return out, nil
@@ -169,4 +167,28 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	ev.Str("route", r.Method+" "+r.URL.Path).Int("status", status).Err(err).Msg("api request failed")
 	httpapi.WriteAPIError(w, status, e)
+}
+
+// noRoute answers a request no route of the table serves.
+func (a *api) noRoute() http.HandlerFunc {
+	mux := http.NewServeMux()
+	for _, rt := range a.table() {
+		mux.Handle(rt.Method+" "+rt.Path, http.NotFoundHandler())
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range []string{"GET", "POST", "PUT", "DELETE"} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			httpapi.WriteAPIError(w, http.StatusMethodNotAllowed, httpapi.APIError{Message: r.Method + " " + r.URL.Path + " is not a route; it takes " + strings.Join(allow, ", ")})
+			return
+		}
+		httpapi.WriteAPIError(w, http.StatusNotFound, httpapi.APIError{Message: "no route " + r.Method + " " + r.URL.Path + ": the routes are listed at /api/openapi.json"})
+	}
 }

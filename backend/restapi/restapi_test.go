@@ -170,7 +170,7 @@ func (e *env) request(method, path string, body []byte, contentType string, auth
 
 // unlisted are paths the tests ask for that are no route, so the document
 // cannot describe their answer (the tests check its shape).
-var unlisted = map[string]bool{"/api/v1/nothing/here": true}
+var unlisted = map[string]bool{"/api/v1/nothing/here": true, "/api/v1/runs/some-run/pause": true}
 
 // check validates one answer against the document (once it is loaded).
 func (e *env) check(req *http.Request, resp *http.Response, body []byte) {

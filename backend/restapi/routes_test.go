@@ -433,6 +433,10 @@ func TestUnknownRoute(t *testing.T) {
 	a := e.request("GET", "/api/v1/nothing/here", nil, "")
 	require.Equal(t, 404, a.status)
 	a.apiError(t)
+	a = e.request("GET", "/api/v1/runs/some-run/pause", nil, "")
+	require.Equal(t, 405, a.status)
+	require.Equal(t, "POST", a.header.Get("Allow"))
+	a.apiError(t)
 }
 
 // The suite validated answers against the document (a guard against a
