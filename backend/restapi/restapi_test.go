@@ -46,6 +46,7 @@ type env struct {
 	ws   *workspace.Workspace
 	demo demo.Files
 	val  validator.Validator
+	dir  string // removed when the tests end
 }
 
 var (
@@ -100,7 +101,7 @@ func start(t *testing.T) *env {
 	})
 	require.NoError(t, err)
 	ts := httptest.NewServer(srv.Handler())
-	e := &env{t: t, url: ts.URL, ws: ws, demo: files}
+	e := &env{t: t, url: ts.URL, ws: ws, demo: files, dir: dir}
 
 	// The document comes from the server, as a client gets it.
 	resp := e.request("GET", "/api/openapi.json", nil, "")
@@ -219,6 +220,9 @@ var (
 // gave at least one answer that the contract check passed.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if shared != nil {
+		os.RemoveAll(shared.dir)
+	}
 	if f := flag.Lookup("test.run"); code == 0 && (f == nil || f.Value.String() == "") {
 		for _, rt := range restapi.Describe() {
 			if !covered[rt.Method+" "+rt.Path] {

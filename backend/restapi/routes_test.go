@@ -173,7 +173,7 @@ func TestDatasets(t *testing.T) {
 	put := func(name string, body []byte) answer {
 		return e.request("PUT", "/api/v1/datasets/files/"+name, body, "application/octet-stream")
 	}
-	a := put("chats.jsonl", data)
+	a := put("chats.jsonl?overwrite=true", data)
 	require.Equal(t, 201, a.status, "%s", a.body)
 	var up service.UploadedFile
 	a.json(t, &up)
@@ -301,49 +301,96 @@ func TestRunLifecycle(t *testing.T) {
 		a.apiError(t)
 	}
 
-	// A duplicate is queued; cancelled, it can be resumed, cancelled again
-	// and deleted.
+	// A long run holds the queue, so what follows waits on states, not
+	// on timing: the duplicate stays queued behind it.
+	long := e.runConfig()
+	long.Name = "rest-long"
+	long.Training.MaxSteps = 1_000_000
+	a = e.post("/api/v1/runs", long)
+	require.Equal(t, 201, a.status, "%s", a.body)
+	var blocker runs.Record
+	a.json(t, &blocker)
+	e.untilMetrics(t, blocker.ID)
+
 	a = e.request("POST", "/api/v1/runs/"+id+"/duplicate", nil, "")
 	require.Equal(t, 201, a.status, "%s", a.body)
 	var dup runs.Record
 	a.json(t, &dup)
 	require.NotEqual(t, id, dup.ID)
+	require.Equal(t, runs.Queued, dup.State)
 	a = e.request("POST", "/api/v1/runs/"+dup.ID+"/cancel", nil, "")
 	require.Equal(t, 200, a.status, "%s", a.body)
-	status, evs2, _ := e.stream(context.Background(), "/api/v1/runs/"+dup.ID+"/events")
+	var cancelled runs.Record
+	a.json(t, &cancelled)
+	require.Equal(t, runs.Cancelled, cancelled.State, "a queued run is cancelled at once")
+	require.Equal(t, runs.Cancelled, e.follow(t, dup.ID).State)
+
+	// The running one pauses with a checkpoint, resumes, and cancels.
+	a = e.request("POST", "/api/v1/runs/"+blocker.ID+"/pause", nil, "")
+	require.Equal(t, 200, a.status, "%s", a.body)
+	require.Equal(t, runs.Paused, e.follow(t, blocker.ID).State)
+	a = e.request("POST", "/api/v1/runs/"+blocker.ID+"/resume", nil, "")
+	require.Equal(t, 200, a.status, "%s", a.body)
+	e.untilMetrics(t, blocker.ID)
+	a = e.request("DELETE", "/api/v1/runs/"+blocker.ID, nil, "")
+	require.Equal(t, 422, a.status, "a running run is not deleted")
+	a.apiError(t)
+	a = e.request("POST", "/api/v1/runs/"+blocker.ID+"/cancel", nil, "")
+	require.Equal(t, 200, a.status, "%s", a.body)
+	require.Equal(t, runs.Cancelled, e.follow(t, blocker.ID).State)
+
+	for _, ref := range []string{dup.ID, blocker.ID} {
+		a = e.request("DELETE", "/api/v1/runs/"+ref, nil, "")
+		require.Equal(t, 204, a.status, "%s", a.body)
+		require.Empty(t, a.body)
+		a = e.get("/api/v1/runs/" + ref)
+		require.Equal(t, 404, a.status)
+		a = e.request("DELETE", "/api/v1/runs/"+ref, nil, "")
+		require.Equal(t, 404, a.status)
+		a.apiError(t)
+	}
+}
+
+// follow reads a run's event stream to its end and returns the end.
+func (e *env) follow(t *testing.T, id string) runs.StateEvent {
+	t.Helper()
+	status, evs, _ := e.stream(context.Background(), "/api/v1/runs/"+id+"/events")
 	require.Equal(t, 200, status)
-	var final runs.StateEvent
-	for ev := range evs2 {
+	var end runs.StateEvent
+	n := 0
+	for ev := range evs {
 		if ev.topic == restapi.TopicEnd {
-			require.NoError(t, json.Unmarshal(ev.data, &final))
+			require.NoError(t, json.Unmarshal(ev.data, &end))
+			n++
 		}
 	}
-	require.Equal(t, runs.Cancelled, final.State)
-	a = e.request("POST", "/api/v1/runs/"+dup.ID+"/resume", nil, "")
-	require.Equal(t, 200, a.status, "%s", a.body)
-	a = e.request("POST", "/api/v1/runs/"+dup.ID+"/pause", nil, "")
-	require.Contains(t, []int{200, 422}, a.status, "%s", a.body) // it may have finished meanwhile
-	a = e.request("POST", "/api/v1/runs/"+dup.ID+"/cancel", nil, "")
-	require.Contains(t, []int{200, 422}, a.status, "%s", a.body)
-	status, evs3, _ := e.stream(context.Background(), "/api/v1/runs/"+dup.ID+"/events")
+	require.Equal(t, 1, n, "one end event")
+	return end
+}
+
+// untilMetrics waits for a run to report a training step.
+func (e *env) untilMetrics(t *testing.T, id string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	status, evs, _ := e.stream(ctx, "/api/v1/runs/"+id+"/events")
 	require.Equal(t, 200, status)
-	for range evs3 {
+	for ev := range evs {
+		switch ev.topic {
+		case runs.TopicMetrics:
+			return
+		case restapi.TopicEnd:
+			t.Fatalf("run %s ended before a step: %s", id, ev.data)
+		}
 	}
-	a = e.request("DELETE", "/api/v1/runs/"+dup.ID, nil, "")
-	require.Equal(t, 204, a.status, "%s", a.body)
-	require.Empty(t, a.body)
-	a = e.get("/api/v1/runs/" + dup.ID)
-	require.Equal(t, 404, a.status)
-	a = e.request("DELETE", "/api/v1/runs/"+dup.ID, nil, "")
-	require.Equal(t, 404, a.status)
-	a.apiError(t)
+	t.Fatalf("the stream of run %s ended without an end event", id)
 }
 
 func TestExports(t *testing.T) {
 	e := newEnv(t)
 	id, _ := e.trainedRun(t)
 
-	a := e.post("/api/v1/exports", service.ExportRequest{RunID: id, Format: "peft"})
+	a := e.post("/api/v1/exports", service.ExportRequest{RunID: id, Format: "peft", Overwrite: true})
 	require.Equal(t, 201, a.status, "%s", a.body)
 	var res service.ExportResult
 	a.json(t, &res)
