@@ -135,7 +135,9 @@ func isAPI(path string) bool {
 }
 
 // isVersioned tells the versioned API, REST and OpenAI-compatible, whose
-// errors have the ErrorBody shape.
+// errors have the ErrorBody shape. The REST API's OpenAPI document
+// (/api/openapi.json) describes its own errors in that shape too.
 func isVersioned(path string) bool {
-	return path == "/v1" || strings.HasPrefix(path, "/v1/") || path == "/api/v1" || strings.HasPrefix(path, "/api/v1/")
+	return path == "/v1" || strings.HasPrefix(path, "/v1/") || path == "/api/v1" || strings.HasPrefix(path, "/api/v1/") ||
+		path == "/api/openapi.json"
 }

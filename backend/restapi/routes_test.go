@@ -525,3 +525,11 @@ func TestOpenAIRoutesMatchTheDocument(t *testing.T) {
 	require.Equal(t, 400, a.status, "%s", a.body)
 	a.apiError(t)
 }
+
+// The document's own refusal has the shape the document describes.
+func TestDocumentNeedsTheToken(t *testing.T) {
+	e := newEnv(t)
+	a := e.request("GET", "/api/openapi.json", nil, "", "none")
+	require.Equal(t, 401, a.status)
+	a.apiError(t)
+}
