@@ -18,7 +18,12 @@ type Schemas struct {
 	// RefPrefix is where the declared types live in the document
 	// (default "#/components/schemas/").
 	RefPrefix string
+	// inputs are the declared types a request body reaches (see Input).
+	inputs map[reflect.Type]bool
 }
+
+// InputSuffix ends the names of the request variants of declared types.
+const InputSuffix = "Input"
 
 // NewSchemas reads the types of values (and every type they refer to);
 // root is the folder of the module's go.mod, whose sources give the doc
@@ -36,7 +41,7 @@ func NewSchemas(root string, values ...any) (*Schemas, error) {
 	if err := errors.Join(g.errs...); err != nil {
 		return nil, err
 	}
-	return &Schemas{g: g, RefPrefix: "#/components/schemas/"}, nil
+	return &Schemas{g: g, RefPrefix: "#/components/schemas/", inputs: map[reflect.Type]bool{}}, nil
 }
 
 // Of is the schema of v's type: a reference to a declared type, or the
@@ -45,23 +50,54 @@ func (s *Schemas) Of(v any) map[string]any {
 	if v == nil {
 		return map[string]any{}
 	}
-	return s.schema(reflect.TypeOf(v), false)
+	return s.schema(reflect.TypeOf(v), false, false)
+}
+
+// Input is the schema of v's type as a request takes it, which is looser
+// than what an answer holds, as encoding/json decodes: any field may be
+// left out (it keeps its zero value), and a named string type also takes
+// "" (the services read it as the default). Declared types get variants
+// named with InputSuffix.
+func (s *Schemas) Input(v any) map[string]any {
+	if v == nil {
+		return map[string]any{}
+	}
+	return s.schema(reflect.TypeOf(v), false, true)
 }
 
 // Components are the declared types' schemas, by name.
 func (s *Schemas) Components() (map[string]any, error) {
 	out := map[string]any{}
-	for _, d := range s.g.decls {
+	write := func(d *decl, input bool) {
 		var sch map[string]any
-		if d.values != nil {
+		name := d.name
+		switch {
+		case d.values != nil && input:
+			sch = map[string]any{"type": "string", "enum": append(append([]string(nil), d.values...), "")}
+		case d.values != nil:
 			sch = map[string]any{"type": "string", "enum": d.values}
-		} else {
-			sch = s.object(d.t)
+		default:
+			sch = s.object(d.t, input)
+		}
+		if input {
+			name += InputSuffix
 		}
 		if doc := s.g.typeDoc(d.t); doc != "" {
 			sch["description"] = doc
 		}
-		out[d.name] = sch
+		out[name] = sch
+	}
+	for _, d := range s.g.decls {
+		write(d, false)
+	}
+	// Writing an input variant may reach further declared types.
+	for done := map[reflect.Type]bool{}; len(done) < len(s.inputs); {
+		for t := range s.inputs {
+			if !done[t] {
+				done[t] = true
+				write(s.g.decls[t], true)
+			}
+		}
 	}
 	if err := errors.Join(s.g.errs...); err != nil {
 		return nil, err
@@ -94,7 +130,7 @@ func orNull(sch map[string]any, nullable bool) map[string]any {
 // it here, which only a pointer, a slice or a map can be. Unlike the
 // TypeScript contract, a nil slice or map is null here: a validator holds
 // every answer to the document.
-func (s *Schemas) schema(t reflect.Type, nullable bool) map[string]any {
+func (s *Schemas) schema(t reflect.Type, nullable, input bool) map[string]any {
 	if t == timeType {
 		return map[string]any{"type": "string", "format": "date-time"}
 	}
@@ -102,6 +138,10 @@ func (s *Schemas) schema(t reflect.Type, nullable bool) map[string]any {
 		return map[string]any{}
 	}
 	if d, ok := s.g.decls[t]; ok {
+		if input {
+			s.inputs[t] = true
+			return map[string]any{"$ref": s.RefPrefix + d.name + InputSuffix}
+		}
 		return map[string]any{"$ref": s.RefPrefix + d.name}
 	}
 	switch t.Kind() {
@@ -118,29 +158,29 @@ func (s *Schemas) schema(t reflect.Type, nullable bool) map[string]any {
 	case reflect.Interface:
 		return map[string]any{}
 	case reflect.Pointer:
-		return orNull(s.schema(t.Elem(), false), nullable)
+		return orNull(s.schema(t.Elem(), false, input), nullable)
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
 			return orNull(map[string]any{"type": "string", "contentEncoding": "base64"}, nullable)
 		}
-		return orNull(map[string]any{"type": "array", "items": s.schema(t.Elem(), true)}, nullable)
+		return orNull(map[string]any{"type": "array", "items": s.schema(t.Elem(), true, input)}, nullable)
 	case reflect.Array:
-		return map[string]any{"type": "array", "items": s.schema(t.Elem(), true), "minItems": t.Len(), "maxItems": t.Len()}
+		return map[string]any{"type": "array", "items": s.schema(t.Elem(), true, input), "minItems": t.Len(), "maxItems": t.Len()}
 	case reflect.Map:
-		sch := map[string]any{"type": "object", "additionalProperties": s.schema(t.Elem(), true)}
-		if d, ok := s.g.decls[t.Key()]; ok {
-			sch["propertyNames"] = map[string]any{"$ref": s.RefPrefix + d.name}
+		sch := map[string]any{"type": "object", "additionalProperties": s.schema(t.Elem(), true, input)}
+		if _, ok := s.g.decls[t.Key()]; ok {
+			sch["propertyNames"] = s.schema(t.Key(), false, input)
 		}
 		return orNull(sch, nullable)
 	case reflect.Struct:
-		return s.object(t)
+		return s.object(t, input)
 	}
 	s.g.errs = append(s.g.errs, fmt.Errorf("contract: no JSON Schema for %v", t))
 	return map[string]any{}
 }
 
-// object writes a struct's members.
-func (s *Schemas) object(t reflect.Type) map[string]any {
+// object writes a struct's members; every one is optional in a request.
+func (s *Schemas) object(t reflect.Type, input bool) map[string]any {
 	props := map[string]any{}
 	required := []string{}
 	for _, f := range jsonFields(t) {
@@ -152,7 +192,7 @@ func (s *Schemas) object(t reflect.Type) map[string]any {
 		} else {
 			// A nil that omitempty or omitzero drops is never null.
 			nullable := !(f.omitEmpty && canBeEmpty(f.typ)) && !f.omitZero
-			sch = s.schema(f.typ, nullable)
+			sch = s.schema(f.typ, nullable, input)
 		}
 		if doc := s.g.FieldDoc(f.owner, f.goName); doc != "" {
 			if _, isRef := sch["$ref"]; isRef {
@@ -164,7 +204,7 @@ func (s *Schemas) object(t reflect.Type) map[string]any {
 			}
 		}
 		props[f.name] = sch
-		if !optional {
+		if !optional && !input {
 			required = append(required, f.name)
 		}
 	}

@@ -137,7 +137,7 @@ func operation(schemas *contract.Schemas, rt Route) (map[string]any, error) {
 	}
 	switch {
 	case rt.Body != nil:
-		op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": schemas.Of(rt.Body)}}}
+		op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": schemas.Input(rt.Body)}}}
 	case rt.BodyType != "":
 		op["requestBody"] = map[string]any{"required": true, "content": map[string]any{rt.BodyType: map[string]any{}}}
 	}
