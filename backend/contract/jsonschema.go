@@ -56,7 +56,8 @@ func (s *Schemas) Of(v any) map[string]any {
 // Input is the schema of v's type as a request takes it, which is looser
 // than what an answer holds, as encoding/json decodes: any field may be
 // left out (it keeps its zero value), and a named string type also takes
-// "" (the services read it as the default). Declared types get variants
+// "", its zero value, which most services read as the default (the
+// server's own checks have the last word). Declared types get variants
 // named with InputSuffix.
 func (s *Schemas) Input(v any) map[string]any {
 	if v == nil {
