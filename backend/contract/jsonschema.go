@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strings"
 )
 
 // Schemas describes Go types as JSON Schema (draft 2020-12, the dialect of
@@ -55,10 +56,8 @@ func (s *Schemas) Of(v any) map[string]any {
 
 // Input is the schema of v's type as a request takes it, which is looser
 // than what an answer holds, as encoding/json decodes: any field may be
-// left out (it keeps its zero value), and a named string type also takes
-// "", its zero value, which most services read as the default (the
-// server's own checks have the last word). Declared types get variants
-// named with InputSuffix.
+// left out (it keeps its zero value). Declared structs get variants named
+// with InputSuffix.
 func (s *Schemas) Input(v any) map[string]any {
 	if v == nil {
 		return map[string]any{}
@@ -72,18 +71,20 @@ func (s *Schemas) Components() (map[string]any, error) {
 	write := func(d *decl, input bool) {
 		var sch map[string]any
 		name := d.name
-		switch {
-		case d.values != nil && input:
+		doc := s.g.typeDoc(d.t)
+		if d.values != nil {
+			// "" is the type's zero value, which encoding/json writes for
+			// an unset field (a damaged run's empty config) and a request
+			// may send for the default: the enumeration lists it too.
 			sch = map[string]any{"type": "string", "enum": append(append([]string(nil), d.values...), "")}
-		case d.values != nil:
-			sch = map[string]any{"type": "string", "enum": d.values}
-		default:
+			doc = strings.TrimSpace(doc + "\n\nEmpty when unset.")
+		} else {
 			sch = s.object(d.t, input)
 		}
 		if input {
 			name += InputSuffix
 		}
-		if doc := s.g.typeDoc(d.t); doc != "" {
+		if doc != "" {
 			sch["description"] = doc
 		}
 		out[name] = sch
@@ -139,7 +140,7 @@ func (s *Schemas) schema(t reflect.Type, nullable, input bool) map[string]any {
 		return map[string]any{}
 	}
 	if d, ok := s.g.decls[t]; ok {
-		if input {
+		if input && d.values == nil {
 			s.inputs[t] = true
 			return map[string]any{"$ref": s.RefPrefix + d.name + InputSuffix}
 		}
