@@ -11,7 +11,8 @@ describe('format', () => {
   });
   it('params', () => {
     expect(formatParams(268_098_176)).toBe('268M');
-    expect(formatParams(999_885_952)).toBe('1000M');
+    expect(formatParams(999_885_952)).toBe('1.0B');
+    expect(formatParams(999_400_000)).toBe('999M');
     expect(formatParams(4_300_079_472)).toBe('4.3B');
     expect(formatParams(27_432_406_640)).toBe('27B');
     expect(formatParams(0)).toBe('—');

@@ -17,7 +17,8 @@ export function formatBytes(n: number | undefined | null): string {
 /** Parameter counts as model cards write them: 270M, 1.0B, 4.3B. */
 export function formatParams(n: number | undefined | null): string {
   if (n == null || !Number.isFinite(n) || n <= 0) return '—';
-  if (n >= 1e9) return `${(n / 1e9).toFixed(n >= 1e10 ? 0 : 1)}B`;
+  // 999.9M rounds to 1000M: it reads as the 1.0B a model card calls it.
+  if (n >= 999.5e6) return `${(n / 1e9).toFixed(n >= 1e10 ? 0 : 1)}B`;
   if (n >= 1e6) return `${Math.round(n / 1e6)}M`;
   if (n >= 1e3) return `${Math.round(n / 1e3)}K`;
   return String(n);
