@@ -1,11 +1,18 @@
 // End-to-end walk through the UI in headless Chromium against a running
-// `whetstone serve`: model -> dataset preview with masks -> new run -> live
-// charts -> completion -> chat streaming -> GGUF export, with a screenshot of
-// every screen. It logs in the way a user does, through the printed URL
+// `whetstone serve`: model picked from the list and a fit warning -> a
+// folder dataset with bad files counted as `data inspect` counts them -> a
+// dataset uploaded from this computer, previewed with masks -> new run with
+// a preset switch that keeps the user's edits -> live charts -> completion
+// -> chat streaming, the tuned answer rendered as Markdown -> GGUF export,
+// downloaded -> Settings, with a screenshot of every screen. It logs in the way a user does, through the printed URL
 // (BASE_URL/?token=TOKEN), and checks the token leaves no trace in the page.
 // Usage: node flow.mjs BASE_URL TOKEN WORKSPACE ARTIFACTS
+// Env (run.sh sets them): UPLOAD, a chat dataset to upload whose answers
+// are Markdown; FOLDER, a dataset folder with bad rows inside the
+// workspace; FOLDER_INSPECT, `whetstone data inspect --json FOLDER`'s output;
+// HUGE, a model folder (config only) far larger than any machine's memory.
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [base, token, workspace, artifacts] = process.argv.slice(2);
@@ -15,7 +22,11 @@ if (!base || !token || !workspace || !artifacts) {
 }
 mkdirSync(artifacts, { recursive: true });
 const modelDir = join(workspace, 'models/demo/gemma3-demo');
-const dataPath = join(workspace, 'models/demo/demo-chat.jsonl');
+const { UPLOAD: uploadFile, FOLDER: folderDir, FOLDER_INSPECT: folderInspect, HUGE: hugeDir } = process.env;
+if (!uploadFile || !folderDir || !folderInspect || !hugeDir) {
+  console.error('flow.mjs: set UPLOAD, FOLDER, FOLDER_INSPECT and HUGE (frontend/e2e/run.sh does)');
+  process.exit(2);
+}
 // Long enough that pausing lands mid-run on a fast machine, short enough for CI.
 const STEPS = Number(process.env.E2E_STEPS || 150);
 // Every wait below is for a state the page shows; the limits only end a
@@ -28,7 +39,7 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
 });
-const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
 const page = await context.newPage();
 const problems = [];
 page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -74,7 +85,7 @@ try {
   await page.getByLabel('Base model').waitFor();
   if (page.url().includes('token=')) throw new Error(`the token screen left the token in the address bar: ${page.url()}`);
 
-  step('Models: open the printed URL, then inspect the demo model');
+  step('Models: open the printed URL, then pick the demo model from the list');
   await context.clearCookies();
   await page.goto(`${base}/?token=${token}#/models`);
   // The server swapped the token for a cookie and redirected: the address
@@ -84,20 +95,46 @@ try {
   if (!session || !session.httpOnly || session.sameSite !== 'Strict') throw new Error(`no HttpOnly, SameSite=Strict session cookie: ${JSON.stringify(session)}`);
   const visible = await page.evaluate(() => document.cookie + JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }));
   if (visible.includes(token) || visible.includes(session.value)) throw new Error('the page script can read the token or the session');
-  await page.getByLabel('Base model').fill(modelDir);
-  await page.getByRole('button', { name: 'Inspect' }).click();
-  await page.getByTestId('params').waitFor();
-  await page.getByTestId('mem-total').waitFor();
   if (page.url().includes('token=')) throw new Error('the token was left in the address bar');
+
+  // A model far too large for this machine: the fit check says so, with
+  // the settings that would help.
+  await page.getByLabel('Base model').fill(hugeDir);
+  await page.getByRole('button', { name: 'Inspect' }).click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=fit-verdict]')?.classList.contains('error'), null, { timeout: STATE_WAIT });
+  console.log(`    fit check: ${await textOf('[data-testid=fit-verdict]')}`);
+  await shot('models-fit-warning');
+
+  const pickDemo = page.getByRole('list', { name: 'In the workspace' }).getByRole('button', { name: /gemma3-demo/ });
+  await pickDemo.click();
+  await page.waitForFunction((dir) => document.querySelector('#model-ref')?.value === dir, modelDir, { timeout: STATE_WAIT });
+  await page.waitForFunction(() => document.querySelector('[data-testid=fit-verdict]')?.classList.contains('good'), null, { timeout: STATE_WAIT });
   const params = await textOf('[data-testid=params]');
   if (!/^\d/.test(params)) throw new Error(`parameter count not shown: ${params}`);
   await shot('models');
 
-  step('Datasets: detect the format and preview the trained tokens');
+  step('Datasets: a folder with bad files, counted as `whetstone data inspect` counts them');
   await page.getByRole('link', { name: 'Datasets', exact: true }).click();
-  await page.getByLabel('Dataset', { exact: true }).fill(dataPath);
+  await page.getByLabel('Dataset', { exact: true }).fill(folderDir);
   await page.getByLabel(/Model \(for the chat template/).fill(modelDir);
   await page.getByRole('button', { name: 'Inspect' }).click();
+  await page.getByTestId('format').waitFor();
+  await page.getByRole('tab', { name: 'Statistics' }).click();
+  await page.getByTestId('skipped').waitFor({ timeout: STATE_WAIT });
+  const cli = JSON.parse(readFileSync(folderInspect, 'utf8'));
+  const seen = { rows: await textOf('[data-testid=rows]'), skipped: await textOf('[data-testid=skipped]') };
+  if (Number(seen.rows.replace(/\D/g, '')) !== cli.rows || Number(seen.skipped.replace(/\D/g, '')) !== cli.skipped) {
+    throw new Error(`the screen counts ${seen.rows} rows, ${seen.skipped} bad; data inspect counts ${cli.rows} rows, ${cli.skipped} bad`);
+  }
+  console.log(`    ${cli.rows} rows, ${cli.skipped} bad, as data inspect says`);
+  await shot('datasets-folder-stats');
+
+  step('Datasets: upload a dataset from this computer, detect its format and preview the trained tokens');
+  await page.getByLabel('File to upload').setInputFiles(uploadFile);
+  await page.waitForFunction(() => /[\\/]datasets[\\/]markdown-chat\.jsonl$/.test(document.querySelector('#ds-path')?.value ?? ''), null, { timeout: STATE_WAIT });
+  const uploaded = await page.locator('#ds-path').inputValue();
+  console.log(`    uploaded to ${uploaded}`);
+  await page.getByRole('tab', { name: 'Preview' }).click();
   await page.getByTestId('format').waitFor();
   await page.locator('[data-testid=rendered] .trained').first().waitFor();
   const masked = await page.locator('[data-testid=rendered] .masked').count();
@@ -115,16 +152,30 @@ try {
   const src = await page.getByLabel('Base model').inputValue();
   if (src !== modelDir) throw new Error(`New run did not carry the model over: ${src}`);
   await page.getByLabel('Run name').fill('e2e');
-  for (const [label, value] of [
+  const edits = [
     ['Max steps', String(STEPS)],
     ['Learning rate', '0.003'],
     ['Max sequence length', '256'],
     ['Warmup steps', '2'],
-  ]) {
+  ];
+  for (const [label, value] of edits) {
     if (label === 'Warmup steps') await page.getByText('Advanced').click();
     const input = page.getByLabel(label, { exact: true });
     await input.fill(value);
     await input.press('Tab');
+  }
+
+  step('New run: switching preset asks before replacing edits, and keeps them');
+  for (const preset of [/Llama 3/, /Gemma 3/]) {
+    await page.getByRole('radio', { name: preset }).click();
+    await page.getByRole('alertdialog').waitFor();
+    if (preset.source.startsWith('Llama')) await shot('newrun-preset-confirm');
+    await page.getByRole('button', { name: 'Keep my values' }).click();
+    await page.getByRole('alertdialog').waitFor({ state: 'detached' });
+  }
+  for (const [label, value] of [['Run name', 'e2e'], ...edits]) {
+    const got = await page.getByLabel(label, { exact: true }).inputValue();
+    if (Number(got) !== Number(value) && got !== value) throw new Error(`the preset switch changed ${label} to ${got}, want ${value}`);
   }
   // A bad value is refused next to its field, then fixed.
   const rank = page.getByLabel('Rank r', { exact: true });
@@ -137,6 +188,7 @@ try {
   await page.locator('#f-lora-r-error').waitFor({ state: 'detached' });
   await page.getByRole('button', { name: 'CLI command' }).click();
   await page.getByText('whetstone train').first().waitFor();
+  await page.getByText(/markdown-chat\.jsonl/).first().waitFor();
   await shot('newrun');
   await page.getByRole('button', { name: 'Start training' }).click();
 
@@ -190,18 +242,24 @@ try {
     await shot('runs-compare');
   }
 
-  step('Chat: base vs fine-tuned, streaming');
+  step('Chat: base vs fine-tuned, streaming; the tuned answer is rendered Markdown');
   await page.goto(`${base}/#/chat/${encodeURIComponent(runId)}`);
   await page.getByLabel('Adapter').waitFor();
   await page.waitForFunction((id) => document.querySelector('#chat-adapter')?.value === id, runId);
   await page.getByRole('checkbox', { name: /side by side/ }).check();
   await page.getByLabel('Max new tokens').fill('24');
-  await page.getByLabel('Message').fill('What is the capital of France?');
+  await page.getByLabel('Message').fill('Who are you?');
   await page.getByRole('button', { name: 'Send' }).click();
   await page.getByTestId('streaming').first().waitFor({ timeout: STATE_WAIT }).catch(() => {});
   await page.waitForFunction(() => document.querySelectorAll('.msg.assistant').length >= 2 && !document.querySelector('[data-testid=streaming]'), null, { timeout: STATE_WAIT });
   const errs = await page.locator('.pane [role=alert]').count();
   if (errs) throw new Error(`chat failed: ${await textOf('.pane [role=alert]')}`);
+  // The run learned "I am **Whetstone**, ...": the pane shows it in bold.
+  const tuned = page.locator('.pane', { has: page.getByRole('heading', { name: /Fine-tuned/ }) });
+  const answer = (await tuned.locator('[data-testid=answer]').last().textContent())?.trim();
+  const bold = await tuned.locator('[data-testid=answer] strong').allTextContents();
+  if (!bold.includes('Whetstone')) throw new Error(`the tuned answer shows no bold "Whetstone": ${answer}`);
+  console.log(`    tuned: ${answer}`);
   await shot('chat');
 
   step('Export: GGUF');
@@ -214,6 +272,12 @@ try {
   const files = await page.getByTestId('export-file').allTextContents();
   if (!files.some((f) => f.endsWith('.gguf'))) throw new Error(`no .gguf among ${files.join(', ')}`);
   console.log(`    exported ${files.join(', ')}`);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download all (zip)' }).click()]);
+  const zip = join(artifacts, download.suggestedFilename());
+  await download.saveAs(zip);
+  const head = readFileSync(zip).subarray(0, 2).toString();
+  if (!zip.endsWith('.zip') || head !== 'PK' || statSync(zip).size < 1000) throw new Error(`the download ${zip} is not the export as a zip`);
+  console.log(`    downloaded ${download.suggestedFilename()} (${statSync(zip).size} bytes)`);
   await shot('export');
 
   step('Runs: delete the demo run');
