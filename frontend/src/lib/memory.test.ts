@@ -16,5 +16,8 @@ describe('memory estimate', () => {
       text: 'more than the 2.0 GiB available: lower the batch size or sequence length',
     });
     expect(fitVerdict({ ...est, free_mb: 8192, fits: true }).text).toBe('fits in the 8.0 GiB available');
+    // Go's note or suggestion gives the advice, never a contradicting one.
+    expect(fitVerdict({ ...est, free_mb: 2048, fits: false, note: 'no setting fits in 2 GiB' }).text).toBe('more than the 2.0 GiB available');
+    expect(fitVerdict({ ...est, free_mb: 2048, fits: false, suggestion: { text: 'turn on checkpointing', config: {} } } as never).text).toBe('more than the 2.0 GiB available');
   });
 });

@@ -19,10 +19,12 @@ export function memoryRows(e: MemoryEstimate): { label: string; bytes: number }[
 }
 
 /** A one-line verdict: does it fit in this machine's free memory? */
+// The verdict leaves the advice to Go's suggestion (settings that fit) or
+// note (why none does) when the estimate has one, so the two never disagree.
 export function fitVerdict(e: MemoryEstimate): { ok: boolean; text: string } {
   if (!e.free_mb) return { ok: true, text: 'free memory unknown on this machine' };
   const free = e.free_mb / 1024;
   return e.fits
     ? { ok: true, text: `fits in the ${free.toFixed(1)} GiB available` }
-    : { ok: false, text: `more than the ${free.toFixed(1)} GiB available: lower the batch size or sequence length` };
+    : { ok: false, text: `more than the ${free.toFixed(1)} GiB available` + (e.suggestion ? '' : e.note ? '' : ': lower the batch size or sequence length') };
 }
