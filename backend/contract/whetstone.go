@@ -2,6 +2,7 @@ package contract
 
 import (
 	"reflect"
+	"regexp"
 	"strings"
 
 	"github.com/whetstone-ai/whetstone/backend/batch"
@@ -69,19 +70,25 @@ func Whetstone(root string) Spec {
 }
 
 // configSchema is runconfig.Schema keyed by path, each field's help its
-// doc comment.
+// doc comment in the config's own words (see helpText).
 func configSchema(d Docs) any {
 	type goField struct {
 		owner reflect.Type
 		name  string
 	}
 	byPath := map[string]goField{}
+	keys := map[string]string{} // Go field name -> its JSON key; "" when two differ
 	var walk func(t reflect.Type, prefix string)
 	walk = func(t reflect.Type, prefix string) {
 		for i := 0; i < t.NumField(); i++ {
 			sf := t.Field(i)
 			name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
 			path := strings.TrimPrefix(prefix+"."+name, ".")
+			if k, seen := keys[sf.Name]; seen && k != name {
+				keys[sf.Name] = ""
+			} else {
+				keys[sf.Name] = name
+			}
 			if sf.Type.Kind() == reflect.Struct {
 				walk(sf.Type, path)
 				continue
@@ -93,10 +100,37 @@ func configSchema(d Docs) any {
 	out := map[string]runconfig.Field{}
 	for _, f := range runconfig.Schema() {
 		gf := byPath[f.Path]
-		f.Help = unwrap(d.FieldDoc(gf.owner, gf.name))
+		f.Help = helpText(unwrap(d.FieldDoc(gf.owner, gf.name)), gf.name, keys)
 		out[f.Path] = f
 	}
 	return out
+}
+
+// goIdent matches a Go identifier of two or more capitalised words
+// (BatchSize), which plain English does not write, so replacing it leaves
+// the prose alone. Names with acronyms (LoRA, MaxRowMB) are left as they
+// are: their keys would lose the capitals users know them by.
+var goIdent = regexp.MustCompile(`\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+\b`)
+
+// helpText makes a config field's doc comment read as help in a form,
+// where users see the config's keys and labels, not Go's names: the field's
+// own name opening the text becomes words ("BatchSize is ..." -> "Batch
+// size is ..."), and other fields' names become their keys (GradAccum ->
+// grad_accum). keys maps Go field names to JSON keys ("" where ambiguous).
+func helpText(doc, self string, keys map[string]string) string {
+	rest, ok := strings.CutPrefix(doc, self)
+	if ok && goIdent.FindString(self) == self && (rest == "" || rest[0] == ' ' || rest[0] == '\'') {
+		words := strings.ReplaceAll(keys[self], "_", " ")
+		if words != "" {
+			doc = strings.ToUpper(words[:1]) + words[1:] + rest
+		}
+	}
+	return goIdent.ReplaceAllStringFunc(doc, func(name string) string {
+		if k := keys[name]; k != "" {
+			return k
+		}
+		return name
+	})
 }
 
 // unwrap joins a doc comment's lines into paragraphs, as a form shows help.

@@ -2113,7 +2113,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     kind: "int",
     min: 0,
     default: 1000,
-    help: "MaxBadRows stops the run once more rows than this were skipped (0 = no limit): a mostly unreadable file usually means a wrong mapping, not a few bad rows."
+    help: "Max bad rows stops the run once more rows than this were skipped (0 = no limit): a mostly unreadable file usually means a wrong mapping, not a few bad rows."
   },
   "dataset.max_row_mb": {
     path: "dataset.max_row_mb",
@@ -2128,7 +2128,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     kind: "int",
     min: 0,
     default: 0,
-    help: "MaxRows caps the training examples (0 = all), handy for a quick try; the file is still read and split whole."
+    help: "Max rows caps the training examples (0 = all), handy for a quick try; the file is still read and split whole."
   },
   "dataset.path": {
     path: "dataset.path",
@@ -2141,7 +2141,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     path: "dataset.skip_bad_rows",
     kind: "bool",
     default: true,
-    help: "SkipBadRows skips (and counts) rows that cannot be read or rendered (invalid JSON, an unknown role, an empty conversation, a row the chat template refuses) instead of stopping the run at the first one."
+    help: "Skip bad rows skips (and counts) rows that cannot be read or rendered (invalid JSON, an unknown role, an empty conversation, a row the chat template refuses) instead of stopping the run at the first one."
   },
   "dataset.split": {
     path: "dataset.split",
@@ -2164,13 +2164,13 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     max_exclusive: true,
     step: 0.01,
     default: 0.05,
-    help: "ValFraction of the rows is held out for validation loss (0 disables it unless ValPath is set)."
+    help: "Val fraction of the rows is held out for validation loss (0 disables it unless val_path is set)."
   },
   "dataset.val_path": {
     path: "dataset.val_path",
     kind: "string",
     default: "",
-    help: "ValPath is a separate validation set: a file, a folder or a hub id, resolved like Path (a folder or hub dataset gives its validation split, else its test split, else what Path would read), read with the same format, mapping and row options and tokenized the same way. When set it wins over ValFraction: every row of Path is trained on."
+    help: "Val path is a separate validation set: a file, a folder or a hub id, resolved like Path (a folder or hub dataset gives its validation split, else its test split, else what Path would read), read with the same format, mapping and row options and tokenized the same way. When set it wins over val_fraction: every row of Path is trained on."
   },
   "lora.alpha": {
     path: "lora.alpha",
@@ -2247,7 +2247,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     kind: "int",
     min: 1,
     default: 2,
-    help: "BatchSize is sequences per micro-batch; GradAccum micro-batches make one optimiser step (effective batch = BatchSize*GradAccum)."
+    help: "Batch size is sequences per micro-batch; grad_accum micro-batches make one optimiser step (effective batch = batch_size*grad_accum)."
   },
   "training.beta1": {
     path: "training.beta1",
@@ -2275,7 +2275,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     min: 0,
     step: 0.1,
     default: 1,
-    help: "Epochs is the number of passes over the training rows (fractions allowed); it bounds the run only when MaxSteps is 0."
+    help: "Epochs is the number of passes over the training rows (fractions allowed); it bounds the run only when max_steps is 0."
   },
   "training.epsilon": {
     path: "training.epsilon",
@@ -2290,27 +2290,27 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     kind: "int",
     min: 0,
     default: 8,
-    help: "EvalBatches caps a validation pass (0 = the whole validation set)."
+    help: "Eval batches caps a validation pass (0 = the whole validation set)."
   },
   "training.eval_every": {
     path: "training.eval_every",
     kind: "int",
     min: 0,
     default: 10,
-    help: "EvalEvery runs a validation pass every N optimiser steps (0 = only at the end, when a validation set exists)."
+    help: "Eval every runs a validation pass every N optimiser steps (0 = only at the end, when a validation set exists)."
   },
   "training.grad_accum": {
     path: "training.grad_accum",
     kind: "int",
     min: 1,
     default: 4,
-    help: "GradAccum is the number of micro-batches whose gradients are summed into one optimiser step. The step's loss is normalized by the trained tokens of all its micro-batches together (summed token losses over the summed token count), not averaged per micro-batch, so it equals the loss of one batch of BatchSize*GradAccum sequences."
+    help: "Grad accum is the number of micro-batches whose gradients are summed into one optimiser step. The step's loss is normalized by the trained tokens of all its micro-batches together (summed token losses over the summed token count), not averaged per micro-batch, so it equals the loss of one batch of batch_size*grad_accum sequences."
   },
   "training.gradient_checkpointing": {
     path: "training.gradient_checkpointing",
     kind: "bool",
     default: false,
-    help: "GradientCheckpointing keeps only each decoder layer's input for the backward pass and recomputes the rest: activation memory falls to about one layer's worth, for roughly a quarter more compute per step."
+    help: "Gradient checkpointing keeps only each decoder layer's input for the backward pass and recomputes the rest: activation memory falls to about one layer's worth, for roughly a quarter more compute per step."
   },
   "training.learning_rate": {
     path: "training.learning_rate",
@@ -2320,7 +2320,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     min_exclusive: true,
     step: 0.00001,
     default: 0.0002,
-    help: "LearningRate is the peak learning rate, reached after the warmup."
+    help: "Learning rate is the peak learning rate, reached after the warmup."
   },
   "training.max_grad_norm": {
     path: "training.max_grad_norm",
@@ -2328,7 +2328,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     min: 0,
     step: 0.1,
     default: 1,
-    help: "MaxGradNorm clips the global gradient norm; 0 disables clipping."
+    help: "Max grad norm clips the global gradient norm; 0 disables clipping."
   },
   "training.max_seq_len": {
     path: "training.max_seq_len",
@@ -2336,14 +2336,14 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     min: 8,
     max: 1048576,
     default: 2048,
-    help: "MaxSeqLen truncates (and bounds packing of) tokenized examples."
+    help: "Max seq len truncates (and bounds packing of) tokenized examples."
   },
   "training.max_steps": {
     path: "training.max_steps",
     kind: "int",
     min: 0,
     default: 60,
-    help: "MaxSteps bounds the run in optimiser steps; when 0, Epochs does."
+    help: "Max steps bounds the run in optimiser steps; when 0, Epochs does."
   },
   "training.optimizer": {
     path: "training.optimizer",
@@ -2363,20 +2363,20 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     kind: "enum",
     enum: ["linear", "cosine", "constant"],
     default: "linear",
-    help: "Scheduler is linear, cosine or constant; all start with WarmupSteps of linear warmup from zero."
+    help: "Scheduler is linear, cosine or constant; all start with warmup_steps of linear warmup from zero."
   },
   "training.train_on_responses_only": {
     path: "training.train_on_responses_only",
     kind: "bool",
     default: true,
-    help: "TrainOnResponsesOnly masks the prompt tokens out of the loss: only the assistant turns are trained, each answer with its end-of-turn marker and the whitespace after it up to the next turn, as Unsloth's train_on_responses_only does."
+    help: "Train on responses only masks the prompt tokens out of the loss: only the assistant turns are trained, each answer with its end-of-turn marker and the whitespace after it up to the next turn, as Unsloth's train_on_responses_only does."
   },
   "training.warmup_steps": {
     path: "training.warmup_steps",
     kind: "int",
     min: 0,
     default: 5,
-    help: "WarmupSteps raise the learning rate linearly from zero to its peak."
+    help: "Warmup steps raise the learning rate linearly from zero to its peak."
   },
   "training.weight_decay": {
     path: "training.weight_decay",
@@ -2386,7 +2386,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     max_exclusive: true,
     step: 0.001,
     default: 0.01,
-    help: "WeightDecay is AdamW's decoupled weight decay of the adapters."
+    help: "Weight decay is AdamW's decoupled weight decay of the adapters."
   }
 };
 
