@@ -38,6 +38,13 @@ type Model struct {
 	Source string `yaml:"source" json:"source"`
 	// Revision pins a hub revision (branch, tag or commit); empty is "main".
 	Revision string `yaml:"revision,omitempty" json:"revision,omitempty"`
+	// Quantization stores the frozen projections of every decoder layer
+	// (q, k, v, o, gate, up, down) in fewer bits while training and
+	// chatting: "nf4" is QLoRA's 4-bit NormalFloat (about 0.52 bytes a
+	// weight instead of bf16's 2), "int8" 8-bit blockwise (about 1.06),
+	// "none" keeps them as loaded. The adapters stay float32; exports
+	// merge onto the original weights on disk, never the quantized ones.
+	Quantization string `yaml:"quantization" json:"quantization"`
 }
 
 // LoRA describes the low-rank adapters added to the frozen base model.

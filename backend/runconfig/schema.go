@@ -16,6 +16,11 @@ import (
 // named so configs stay explicit when others arrive.
 func Optimizers() []string { return []string{"adamw"} }
 
+// Quantizations are the ways model.quantization may store the frozen base
+// projections: as loaded, NF4 (QLoRA's 4-bit) or 8-bit blockwise. The
+// model package (model.Options.Quantization) accepts exactly these.
+func Quantizations() []string { return []string{"none", "nf4", "int8"} }
+
 // Schedulers are the learning-rate schedules training.scheduler accepts;
 // each starts with training.warmup_steps of linear warmup from zero.
 func Schedulers() []string { return []string{"linear", "cosine", "constant"} }
@@ -107,7 +112,8 @@ func truncations() []string {
 // rules holds every bound and choice of a config path. Paths not listed
 // are free (any string, any int, either bool).
 var rules = map[string]rule{
-	"model.source": {required: "a local model directory or a hub id such as google/gemma-3-270m-it"},
+	"model.source":       {required: "a local model directory or a hub id such as google/gemma-3-270m-it"},
+	"model.quantization": {enum: Quantizations},
 
 	"lora.r":       {min: num(1), max: num(1024)},
 	"lora.alpha":   {min: num(0), minEx: true},
