@@ -119,3 +119,15 @@ describe('check display', () => {
     expect(duplicatedFrom({ ...cfg(), name: 'mine' })).toBeNull();
   });
 });
+
+describe('path fields', () => {
+  it('are fields of the form, each with what Browse… opens', async () => {
+    const { groups, pathFields } = await import('./configform');
+    const onForm = new Set(groups.flatMap((g) => g.fields.map((f) => f.path)));
+    for (const [path, pick] of Object.entries(pathFields)) {
+      expect(onForm.has(path as never), path).toBe(true);
+      expect(['file', 'folder']).toContain(pick!.kind);
+    }
+    expect(pathFields['dataset.path']).toMatchObject({ kind: 'file', dataset: true });
+  });
+});

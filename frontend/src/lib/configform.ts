@@ -5,7 +5,7 @@
 // field-named by the same dotted paths), so the form and `whetstone train`
 // agree on what is valid.
 
-import { ConfigSchema, type FitSuggestion, type MemoryEstimate, type StepPlan } from './generated/contract';
+import { ConfigSchema, type FitSuggestion, type MemoryEstimate, type PickKind, type StepPlan } from './generated/contract';
 import type { ConfigPath, FieldError, RunConfig } from './types';
 
 export type FieldKind = 'text' | 'int' | 'float' | 'bool' | 'select' | 'list';
@@ -138,6 +138,17 @@ const layout: { id: string; title: string; advanced: boolean; fields: [ConfigPat
  * `--set`.
  */
 export const NOT_ON_FORM: readonly ConfigPath[] = ['model.revision', 'dataset.mapping', 'dataset.split'];
+
+/**
+ * The fields that name a file or folder on this machine, and what the
+ * window's Browse… opens for each (the OS's dialog; a browser has none).
+ */
+export const pathFields: Partial<Record<ConfigPath, { kind: PickKind; dataset: boolean; title: string }>> = {
+  'model.source': { kind: 'folder', dataset: false, title: 'Choose a model folder' },
+  'dataset.path': { kind: 'file', dataset: true, title: 'Choose a dataset file' },
+  'dataset.val_path': { kind: 'file', dataset: true, title: 'Choose a validation file' },
+  output: { kind: 'folder', dataset: false, title: 'Choose where to copy the adapter' },
+};
 
 export const groups: FieldGroup[] = layout.map((g) => ({ ...g, fields: g.fields.map(([path, label]) => fieldSpec(path, label)) }));
 
