@@ -318,3 +318,48 @@ func TestDequantizeNF4GraphMatchesStorage(t *testing.T) {
 		}
 	}
 }
+
+func TestInt8RoundTripAndGraph(t *testing.T) {
+	backend, _, err := accel.Open(accel.Options{Backend: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Finalize()
+	for _, shape := range [][]int{{64, 48}, {37, 29 * 23}, {3}} {
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		x := gaussian(n, uint64(n))
+		q, err := QuantizeInt8(x, shape)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int64(q.Bytes()) != Int8Bytes(int64(n)) {
+			t.Errorf("shape %v: %d bytes, Int8Bytes says %d", shape, q.Bytes(), Int8Bytes(int64(n)))
+		}
+		want := q.Dequantize()
+		// The dynamic map's steps near 1 are 1/64 wide (0.1 to 1 in 2^6
+		// steps of 0.9/64): half of that relative to the block absmax.
+		absmax := q.Absmax
+		for i := range x {
+			if d := math.Abs(float64(want[i] - x[i])); d > float64(absmax[i/Int8BlockSize])*0.9/128+1e-7 {
+				t.Fatalf("shape %v, value %d: %v comes back as %v", shape, i, x[i], want[i])
+			}
+		}
+		codes, am := q.Tensors()
+		out, err := graph.ExecOnce(backend, func(c, a *graph.Node) *graph.Node {
+			return DequantizeInt8Graph(c, a, shape, dtypes.Float32)
+		}, codes, am)
+		if err != nil {
+			t.Fatalf("shape %v: %v", shape, err)
+		}
+		got := tensors.MustCopyFlatData[float32](out)
+		if !slices.Equal(out.Shape().Dimensions, shape) || !slices.Equal(got, want) {
+			t.Fatalf("shape %v: the graph's dequantization differs from the storage's", shape)
+		}
+	}
+	if _, err := QuantizeInt8([]float32{1, float32(math.NaN())}, []int{2}); err == nil || !strings.Contains(err.Error(), "value 1") {
+		t.Errorf("NaN: got %v, want an error naming value 1", err)
+	}
+}
