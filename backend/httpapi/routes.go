@@ -138,6 +138,9 @@ func (s *Server) streamRoute(next http.Handler) http.HandlerFunc {
 			return
 		}
 		rc := http.NewResponseController(w)
+		// A stream has no body to wait for, and a read deadline that passed
+		// while it runs would end it (the background read that watches for
+		// the client leaving fails on it and cancels the request).
 		_ = rc.SetReadDeadline(time.Time{})
 		next.ServeHTTP(&frameWriter{ResponseWriter: w, rc: rc, each: s.opts.Timeouts.Event}, r)
 	}

@@ -79,7 +79,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/call/{service}/{method}", s.limitCalls(s.handleCall))
 	mux.HandleFunc("GET /api/methods", s.limitCalls(s.handleMethods))
-	mux.HandleFunc("GET /api/events", s.handleEvents)
+	mux.HandleFunc("GET /api/events", s.streamRoute(http.HandlerFunc(s.handleEvents)))
 	_ = s.mount(mux) // checked by New
 	if s.opts.Assets != nil {
 		mux.Handle("GET /", http.FileServerFS(s.opts.Assets))
