@@ -33,6 +33,11 @@ type Options struct {
 	// StorageDType is the dtype base weights are kept in: Float32 (default)
 	// or BFloat16/Float16 to halve memory, converted to float32 in the graph.
 	StorageDType dtypes.DType
+	// Quantization keeps the decoder projections' frozen weights
+	// quantized in memory and dequantizes them in every graph: "nf4"
+	// (QLoRA) or "int8"; "" or "none" stores them like the rest, in
+	// StorageDType. Nothing quantized is ever written to disk.
+	Quantization string
 }
 
 // Model is a decoder-only language model with optional LoRA adapters. Its
@@ -46,6 +51,10 @@ type Model struct {
 	storage dtypes.DType
 
 	base map[string]*mlmodel.Variable // canonical name -> variable
+	// quant is how projections are stored (QuantNone, QuantNF4,
+	// QuantInt8); qbase holds the quantized ones, which are not in base.
+	quant string
+	qbase map[string]*quantWeight
 	lora *loraState
 	gen  *GenerationConfig // from generation_config.json, when loaded from a directory
 	// lossChunkElements bounds the logits one loss chunk materializes.
@@ -74,6 +83,10 @@ func newModel(cfg *Config, opts Options) (*Model, error) {
 	default:
 		return nil, fmt.Errorf("model: storage dtype %s is not supported (float32, bfloat16, float16)", storage)
 	}
+	qz, err := normalizeQuantization(opts.Quantization)
+	if err != nil {
+		return nil, err
+	}
 	backend := opts.Backend
 	if backend == nil {
 		b, _, err := accel.Open(accel.Options{})
@@ -84,7 +97,7 @@ func newModel(cfg *Config, opts Options) (*Model, error) {
 	}
 	return &Model{
 		cfg: cfg, traits: traitsFor(cfg.Arch), backend: backend, store: mlmodel.NewStore(),
-		storage: storage, base: map[string]*mlmodel.Variable{}, execs: map[string]*mlmodel.Exec{},
+		storage: storage, base: map[string]*mlmodel.Variable{}, quant: qz, qbase: map[string]*quantWeight{}, execs: map[string]*mlmodel.Exec{},
 		lossChunkElements: LossChunkElements,
 	}, nil
 }
@@ -172,6 +185,18 @@ func Load(dir string, opts Options) (m *Model, err error) {
 		}
 		if !info.DType.IsFloat() {
 			return nil, fmt.Errorf("model: %s: tensor %q is %s, want a floating-point type", dir, stored, info.DType)
+		}
+		if m.quantizes(spec) {
+			// Read as float32 one tensor at a time and quantize: the
+			// float values are garbage as soon as this returns.
+			vals, err := ckpt.Float32(info.Name)
+			if err != nil {
+				return nil, fmt.Errorf("model: %s: %w", dir, err)
+			}
+			if err := m.addQuantized(spec, vals); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		t, err := m.readTensor(ckpt, info)
 		if err != nil {
@@ -262,6 +287,12 @@ func NewRandom(cfg *Config, seed int64, opts Options) (m *Model, err error) {
 				vals[i] = float32(r / math.Sqrt(float64(spec.shape[1])))
 			}
 		}
+		if m.quantizes(spec) {
+			if err := m.addQuantized(spec, vals); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		t, err := m.newTensor(m.storage, spec.shape)
 		if err != nil {
 			return nil, err
@@ -292,9 +323,17 @@ type HostTensor struct {
 	Data  []float32
 }
 
-// BaseWeight returns a copy of a base weight as float32.
+// BaseWeight returns a copy of a base weight as float32 (what a quantized
+// projection dequantizes to, when it is stored quantized).
 func (m *Model) BaseWeight(name string) (ht HostTensor, err error) {
 	defer catch(&err, "base weight "+name)
+	if qw, ok := m.qbase[name]; ok {
+		data, err := qw.float32()
+		if err != nil {
+			return HostTensor{}, err
+		}
+		return HostTensor{Name: name, Shape: append([]int(nil), qw.shape...), Data: data}, nil
+	}
 	v, ok := m.base[name]
 	if !ok {
 		return HostTensor{}, fmt.Errorf("model: no base weight %q", name)
@@ -376,6 +415,6 @@ func (m *Model) Close() {
 	if m.store != nil {
 		m.store.Finalize()
 	}
-	m.base, m.lora = nil, nil
+	m.base, m.qbase, m.lora = nil, nil, nil
 	m.closed = true
 }

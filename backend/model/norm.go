@@ -26,6 +26,9 @@ func (m *Model) norm(x *Node, weight string) *Node {
 
 // weight returns a base weight as a float32 node.
 func (m *Model) weight(g *Graph, name string) *Node {
+	if qw, ok := m.qbase[name]; ok {
+		return qw.node(g)
+	}
 	v, ok := m.base[name]
 	if !ok {
 		panic("model: missing base weight " + name)

@@ -117,9 +117,12 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 	}
 
 	env.prep(job, Prep{Stage: PrepLoading, Note: "loading the model from " + modelDir})
-	m, err := model.Load(modelDir, model.Options{Backend: env.Backend})
+	m, err := model.Load(modelDir, model.Options{Backend: env.Backend, Quantization: p.Model.Quantization})
 	if err != nil {
 		return err
+	}
+	if q := m.Quantization(); q != model.QuantNone {
+		job.Logf("quantization: %s (the frozen projections take %.1f MB in memory, dequantized in the graph)", q, float64(m.ProjectionBytes())/(1<<20))
 	}
 	m.SetGradientCheckpointing(p.Model.GradientCheckpointing)
 	if err := m.AddLoRA(p.LoRA); err != nil {

@@ -40,6 +40,9 @@ type ModelPlan struct {
 	// GradientCheckpointing recomputes each layer's activations in the
 	// backward pass (model.Model.SetGradientCheckpointing).
 	GradientCheckpointing bool
+	// Quantization is how the frozen projections are kept in memory
+	// (model.Options.Quantization: none, nf4 or int8).
+	Quantization string
 }
 
 // DataPlan is where the examples come from and how they are made.
@@ -74,7 +77,8 @@ func plan(cfg runconfig.Config) (Plan, error) {
 		return Plan{}, err
 	}
 	return Plan{
-		Model: ModelPlan{Source: cfg.Model.Source, Revision: cfg.Model.Revision, GradientCheckpointing: t.GradientCheckpointing},
+		Model: ModelPlan{Source: cfg.Model.Source, Revision: cfg.Model.Revision, GradientCheckpointing: t.GradientCheckpointing,
+			Quantization: cfg.Model.Quantization},
 		Data:  data,
 		LoRA: model.LoRAConfig{Rank: cfg.LoRA.R, Alpha: cfg.LoRA.Alpha, Dropout: cfg.LoRA.Dropout, RSLoRA: cfg.LoRA.RSLoRA,
 			TargetModules: slices.Clone(cfg.LoRA.Targets), Seed: cfg.Seed},

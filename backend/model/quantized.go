@@ -1,0 +1,163 @@
+package model
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/core/tensors"
+	mlmodel "github.com/gomlx/gomlx/ml/model"
+
+	"github.com/whetstone-ai/whetstone/backend/quant"
+)
+
+// Quantizations of the frozen projections (Options.Quantization): the
+// values runconfig's model.quantization takes.
+const (
+	QuantNone = "none"
+	QuantNF4  = "nf4"
+	QuantInt8 = "int8"
+)
+
+// Store scope of the quantized projections' parts.
+const quantScope = "/qbase"
+
+// quantWeight is a frozen projection kept quantized: its parts are
+// non-trainable variables (uint8 codes, their scales), dequantized in
+// every graph that reads the weight, so no float copy outlives a step.
+type quantWeight struct {
+	kind  string
+	shape []int
+	// nf4: packed codes, block absmax codes, their scales; int8: codes,
+	// block absmax.
+	parts  []*mlmodel.Variable
+	offset float32 // nf4's double-quantization offset
+	bytes  int64
+}
+
+// quantizes reports whether base weight spec is kept quantized: the
+// decoder projections' matrices, never embeddings, norms, biases or the
+// LM head, which QLoRA keeps in 16 bits too.
+func (m *Model) quantizes(spec weightSpec) bool {
+	return m.quant != QuantNone && !spec.norm && !spec.bias && strings.HasSuffix(spec.name, "_proj.weight")
+}
+
+// addQuantized stores vals (weight spec, float32) quantized. vals can be
+// dropped by the caller afterwards: nothing keeps it.
+func (m *Model) addQuantized(spec weightSpec, vals []float32) error {
+	qw := &quantWeight{kind: m.quant, shape: append([]int(nil), spec.shape...)}
+	var parts []*tensors.Tensor
+	switch m.quant {
+	case QuantNF4:
+		q, err := quant.QuantizeNF4(vals, spec.shape)
+		if err != nil {
+			return fmt.Errorf("model: %s: %w", spec.name, err)
+		}
+		p, a, s, off := q.Tensors()
+		parts, qw.offset, qw.bytes = []*tensors.Tensor{p, a, s}, off, int64(q.Bytes())
+	case QuantInt8:
+		q, err := quant.QuantizeInt8(vals, spec.shape)
+		if err != nil {
+			return fmt.Errorf("model: %s: %w", spec.name, err)
+		}
+		c, a := q.Tensors()
+		parts, qw.bytes = []*tensors.Tensor{c, a}, int64(q.Bytes())
+	default:
+		return fmt.Errorf("model: quantization %q is not one of %s, %s, %s", m.quant, QuantNone, QuantNF4, QuantInt8)
+	}
+	for i, t := range parts {
+		v, err := m.store.CreateVariable(fmt.Sprintf("%s/%s/%d", quantScope, spec.name, i), t)
+		if err != nil {
+			return fmt.Errorf("model: variable %s: %w", spec.name, err)
+		}
+		v.SetTrainable(false)
+		qw.parts = append(qw.parts, v)
+	}
+	m.qbase[spec.name] = qw
+	return nil
+}
+
+// node dequantizes the weight in graph g, as float32.
+func (qw *quantWeight) node(g *Graph) *Node {
+	switch qw.kind {
+	case QuantNF4:
+		return quant.DequantizeNF4Graph(qw.parts[0].NodeValue(g), qw.parts[1].NodeValue(g), qw.parts[2].NodeValue(g),
+			Scalar(g, dtypes.Float32, qw.offset), qw.shape, dtypes.Float32)
+	default:
+		return quant.DequantizeInt8Graph(qw.parts[0].NodeValue(g), qw.parts[1].NodeValue(g), qw.shape, dtypes.Float32)
+	}
+}
+
+// float32 dequantizes the weight on the host.
+func (qw *quantWeight) float32() ([]float32, error) {
+	var vals [][]byte
+	var scales [][]float32
+	for _, v := range qw.parts {
+		t, err := v.Value()
+		if err != nil {
+			return nil, err
+		}
+		switch t.DType() {
+		case dtypes.Uint8:
+			b, err := tensors.CopyFlatData[uint8](t)
+			if err != nil {
+				return nil, err
+			}
+			vals = append(vals, b)
+		default:
+			f, err := tensors.CopyFlatData[float32](t)
+			if err != nil {
+				return nil, err
+			}
+			scales = append(scales, f)
+		}
+	}
+	n := 1
+	for _, d := range qw.shape {
+		n *= d
+	}
+	switch qw.kind {
+	case QuantNF4:
+		q := &quant.NF4{Shape: qw.shape, N: n, Packed: vals[0], Absmax: vals[1], AbsmaxScale: scales[0], Offset: qw.offset}
+		return q.Dequantize(), nil
+	default:
+		q := &quant.Int8{Shape: qw.shape, Codes: vals[0], Absmax: scales[0]}
+		return q.Dequantize(), nil
+	}
+}
+
+// Quantization returns how the frozen projections are stored: QuantNone,
+// QuantNF4 or QuantInt8.
+func (m *Model) Quantization() string { return m.quant }
+
+// ProjectionBytes is the memory the decoder projections' frozen weights
+// take as stored: the quantized parts' bytes when quantized, else the
+// tensors' bytes in the storage dtype.
+func (m *Model) ProjectionBytes() int64 {
+	var total int64
+	for _, spec := range baseWeightShapes(m.cfg) {
+		if spec.norm || spec.bias || !strings.HasSuffix(spec.name, "_proj.weight") {
+			continue
+		}
+		if qw, ok := m.qbase[spec.name]; ok {
+			total += qw.bytes
+			continue
+		}
+		if v, ok := m.base[spec.name]; ok {
+			total += int64(v.Shape().Memory())
+		}
+	}
+	return total
+}
+
+// normalizeQuantization maps "" to QuantNone and refuses unknown names.
+func normalizeQuantization(q string) (string, error) {
+	switch q {
+	case "", QuantNone:
+		return QuantNone, nil
+	case QuantNF4, QuantInt8:
+		return q, nil
+	}
+	return "", fmt.Errorf("model: quantization %q is not one of %s, %s, %s", q, QuantNone, QuantNF4, QuantInt8)
+}
