@@ -55,8 +55,8 @@ type Model struct {
 	// QuantInt8); qbase holds the quantized ones, which are not in base.
 	quant string
 	qbase map[string]*quantWeight
-	lora *loraState
-	gen  *GenerationConfig // from generation_config.json, when loaded from a directory
+	lora  *loraState
+	gen   *GenerationConfig // from generation_config.json, when loaded from a directory
 	// lossChunkElements bounds the logits one loss chunk materializes.
 	// gradCheckpoint recomputes layer activations in the backward pass.
 	gradCheckpoint bool

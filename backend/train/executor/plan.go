@@ -79,7 +79,7 @@ func plan(cfg runconfig.Config) (Plan, error) {
 	return Plan{
 		Model: ModelPlan{Source: cfg.Model.Source, Revision: cfg.Model.Revision, GradientCheckpointing: t.GradientCheckpointing,
 			Quantization: cfg.Model.Quantization},
-		Data:  data,
+		Data: data,
 		LoRA: model.LoRAConfig{Rank: cfg.LoRA.R, Alpha: cfg.LoRA.Alpha, Dropout: cfg.LoRA.Dropout, RSLoRA: cfg.LoRA.RSLoRA,
 			TargetModules: slices.Clone(cfg.LoRA.Targets), Seed: cfg.Seed},
 		Batch: batch.BatchOptions{BatchSize: t.BatchSize, MaxLen: t.MaxSeqLen, Pack: t.Packing, Seed: uint64(cfg.Seed)},
