@@ -33,7 +33,6 @@ type quantWeight struct {
 	// block absmax.
 	parts  []*mlmodel.Variable
 	offset float32 // nf4's double-quantization offset
-	bytes  int64
 }
 
 // quantizes reports whether base weight spec is kept quantized: the
@@ -55,14 +54,14 @@ func (m *Model) addQuantized(spec weightSpec, vals []float32) error {
 			return fmt.Errorf("model: %s: %w", spec.name, err)
 		}
 		p, a, s, off := q.Tensors()
-		parts, qw.offset, qw.bytes = []*tensors.Tensor{p, a, s}, off, int64(q.Bytes())
+		parts, qw.offset = []*tensors.Tensor{p, a, s}, off
 	case QuantInt8:
 		q, err := quant.QuantizeInt8(vals, spec.shape)
 		if err != nil {
 			return fmt.Errorf("model: %s: %w", spec.name, err)
 		}
 		c, a := q.Tensors()
-		parts, qw.bytes = []*tensors.Tensor{c, a}, int64(q.Bytes())
+		parts = []*tensors.Tensor{c, a}
 	default:
 		return fmt.Errorf("model: quantization %q is not one of %s, %s, %s", m.quant, QuantNone, QuantNF4, QuantInt8)
 	}
@@ -76,6 +75,19 @@ func (m *Model) addQuantized(spec weightSpec, vals []float32) error {
 	}
 	m.qbase[spec.name] = qw
 	return nil
+}
+
+// bytes is the memory of the stored parts, measured on the variables'
+// tensors (plus nf4's float32 offset).
+func (qw *quantWeight) bytes() int64 {
+	var n int64
+	for _, v := range qw.parts {
+		n += int64(v.Shape().Memory())
+	}
+	if qw.kind == QuantNF4 {
+		n += 4
+	}
+	return n
 }
 
 // node dequantizes the weight in graph g, as float32.
@@ -141,7 +153,7 @@ func (m *Model) ProjectionBytes() int64 {
 			continue
 		}
 		if qw, ok := m.qbase[spec.name]; ok {
-			total += qw.bytes
+			total += qw.bytes()
 			continue
 		}
 		if v, ok := m.base[spec.name]; ok {
