@@ -267,7 +267,12 @@ func (m *Model) linear(x *Node, layer int, module string) *Node {
 	// 15-28% slower on the 5m and 30m benchmarks: that 2-D transpose
 	// writes with a stride of the row count (see backend/bench/README.md).
 	path := modulePath(layer, module)
-	y := dense(x, m.weight(g, path+".weight"))
+	var y *Node
+	if qw, ok := m.qbase[path+".weight"]; ok {
+		y = qw.dense(x)
+	} else {
+		y = dense(x, m.weight(g, path+".weight"))
+	}
 	if m.cfg.AttentionBias && (module == "q_proj" || module == "k_proj" || module == "v_proj") {
 		y = Add(y, ExpandLeftToRank(m.weight(g, path+".bias"), y.Rank()))
 	}

@@ -27,7 +27,7 @@ func (m *Model) norm(x *Node, weight string) *Node {
 // weight returns a base weight as a float32 node.
 func (m *Model) weight(g *Graph, name string) *Node {
 	if qw, ok := m.qbase[name]; ok {
-		return qw.node(g)
+		return qw.node(g, nil)
 	}
 	v, ok := m.base[name]
 	if !ok {

@@ -167,3 +167,52 @@ func TestLoadQuantized(t *testing.T) {
 		t.Errorf("quantization nf3: got %v, want an error naming it", err)
 	}
 }
+
+// The quantized projections' hand-written gradient (the weight
+// dequantized again in the backward pass) gives the LoRA gradients of a
+// float model holding the dequantized weights, with and without gradient
+// checkpointing.
+func TestQuantizedGradients(t *testing.T) {
+	for _, q := range []string{QuantNF4, QuantInt8} {
+		m := tinyModel(t, "qwen3", 4, Options{Quantization: q})
+		deq := tinyModel(t, "qwen3", 4, Options{})
+		for name, v := range deq.base {
+			if _, ok := m.qbase[name]; !ok {
+				continue
+			}
+			w, err := m.BaseWeight(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := v.SetValue(tensors.FromFlatDataAndDimensions(w.Data, w.Shape...)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, mm := range []*Model{m, deq} {
+			if err := mm.AddLoRA(LoRAConfig{Rank: 2, Alpha: 4, Seed: 2}); err != nil {
+				t.Fatal(err)
+			}
+			randomizeLoRAB(t, mm, 4)
+		}
+		b := smallBatch(m.cfg.VocabSize)
+		for _, ck := range []bool{false, true} {
+			m.SetGradientCheckpointing(ck)
+			deq.SetGradientCheckpointing(ck)
+			l1, want := lossAndGrads(t, deq, b)
+			l2, got := lossAndGrads(t, m, b)
+			if math.Abs(float64(l1-l2)) > 1e-5 {
+				t.Errorf("%s, checkpointing %v: loss %v, the dequantized float model's %v", q, ck, l2, l1)
+			}
+			for i, v := range m.TrainableVariables() {
+				worst, scale := 0.0, 0.0
+				for j := range want[i] {
+					worst = math.Max(worst, math.Abs(float64(want[i][j]-got[i][j])))
+					scale = math.Max(scale, math.Abs(float64(want[i][j])))
+				}
+				if scale == 0 || worst > 1e-6+1e-4*scale {
+					t.Errorf("%s, checkpointing %v: %s gradient off by %g (largest %g)", q, ck, v.Name(), worst, scale)
+				}
+			}
+		}
+	}
+}

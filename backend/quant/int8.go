@@ -74,12 +74,26 @@ func (q *Int8) Tensors() (codes, absmax *tensors.Tensor) {
 // holds, shaped shape and cast to dtype: map[code] × block absmax, in
 // float32, as (*Int8).Dequantize.
 func DequantizeInt8Graph(codes, absmax *Node, shape []int, dtype dtypes.DType) *Node {
+	return DequantizeInt8GraphAfter(codes, absmax, nil, shape, dtype)
+}
+
+// DequantizeInt8GraphAfter is DequantizeInt8Graph waiting for after, a
+// zero scalar (see DequantizeNF4GraphAfter for why).
+func DequantizeInt8GraphAfter(codes, absmax, after *Node, shape []int, dtype dtypes.DType) *Node {
 	g := codes.Graph()
 	n := codes.Shape().Dimensions[0]
 	blocks := (n + Int8BlockSize - 1) / Int8BlockSize
-	vals := Gather(Const(g, DynamicMap()), InsertAxes(ConvertDType(codes, dtypes.Int32), -1))
+	c := codes // tied first, as in DequantizeNF4GraphAfter
+	if after != nil {
+		c = Add(c, ConvertDType(after, dtypes.Uint8))
+	}
+	c = ConvertDType(c, dtypes.Int32)
+	vals := Gather(Const(g, DynamicMap()), InsertAxes(c, -1))
 	vals = padTo(vals, blocks*Int8BlockSize)
 	vals = Mul(Reshape(vals, blocks, Int8BlockSize), InsertAxes(absmax, -1))
-	vals = Slice(Reshape(vals, blocks*Int8BlockSize), AxisRange(0, n))
+	vals = Reshape(vals, blocks*Int8BlockSize)
+	if n < blocks*Int8BlockSize { // a partial last block: no copy otherwise
+		vals = Slice(vals, AxisRange(0, n))
+	}
 	return ConvertDType(Reshape(vals, shape...), dtype)
 }
