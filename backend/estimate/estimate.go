@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/whetstone-ai/whetstone/backend/model"
+	"github.com/whetstone-ai/whetstone/backend/quant"
 )
 
 // Run is what a training run's memory depends on.
@@ -27,10 +28,17 @@ type Run struct {
 	// GradientCheckpointing keeps only each layer's input for the backward
 	// pass (runconfig training.gradient_checkpointing).
 	GradientCheckpointing bool
+	// Quantization is how the decoder projections are stored
+	// (runconfig model.quantization): "nf4" or "int8" counts them at
+	// quant.NF4Bytes or quant.Int8Bytes, "" or "none" at WeightBytes.
+	Quantization string
 }
 
 // Breakdown is the estimate, in bytes, by what holds the memory.
 type Breakdown struct {
+	// BaseWeights are the frozen weights as stored; with quantized
+	// projections, also the float32 copies of the few being dequantized
+	// at a time.
 	BaseWeights int64 `json:"base_weights"`
 	// LoRA covers the adapters, their gradients and two AdamW moments.
 	LoRA        int64 `json:"lora"`
@@ -43,11 +51,11 @@ type Breakdown struct {
 	Total    int64 `json:"total"`
 }
 
-// LoRAParams counts adapter parameters: r·(in+out) per targeted projection.
-func LoRAParams(c *model.Config, rank int, targets []string) (int64, error) {
+// projDims are the [in, out] sizes of a decoder layer's projections.
+func projDims(c *model.Config) map[string][2]int {
 	q := c.NumHeads * c.HeadDim
 	kv := c.NumKVHeads * c.HeadDim
-	dims := map[string][2]int{
+	return map[string][2]int{
 		"q_proj":    {c.HiddenSize, q},
 		"k_proj":    {c.HiddenSize, kv},
 		"v_proj":    {c.HiddenSize, kv},
@@ -56,6 +64,11 @@ func LoRAParams(c *model.Config, rank int, targets []string) (int64, error) {
 		"up_proj":   {c.HiddenSize, c.IntermediateSize},
 		"down_proj": {c.IntermediateSize, c.HiddenSize},
 	}
+}
+
+// LoRAParams counts adapter parameters: r·(in+out) per targeted projection.
+func LoRAParams(c *model.Config, rank int, targets []string) (int64, error) {
+	dims := projDims(c)
 	var perLayer int64
 	for _, t := range targets {
 		d, ok := dims[t]
@@ -65,6 +78,38 @@ func LoRAParams(c *model.Config, rank int, targets []string) (int64, error) {
 		perLayer += int64(rank) * int64(d[0]+d[1])
 	}
 	return perLayer * int64(c.NumLayers), nil
+}
+
+// dequantCopies is how many float32 copies of its largest projection a
+// quantized model holds at a step's peak: the dequantized weight in use
+// and the intermediates of the next one's dequantization (on the go
+// backend a 360 MB float32 model, stored as NF4, peaked 140 MB above its
+// 46 MB of codes at batch 1 × 64 tokens, where activations are a few MB).
+const dequantCopies = 4
+
+// baseWeightBytes is the memory of the frozen weights as stored.
+func baseWeightBytes(c *model.Config, r Run) (int64, error) {
+	all := c.NumParams() * int64(r.WeightBytes)
+	var perTensor func(n int64) int64
+	switch r.Quantization {
+	case "", model.QuantNone:
+		return all, nil
+	case model.QuantNF4:
+		perTensor = quant.NF4Bytes
+	case model.QuantInt8:
+		perTensor = quant.Int8Bytes
+	default:
+		return 0, fmt.Errorf("quantization %q is not one of %s, %s, %s", r.Quantization, model.QuantNone, model.QuantNF4, model.QuantInt8)
+	}
+	var stored, values, largest int64
+	for _, d := range projDims(c) {
+		n := int64(d[0]) * int64(d[1])
+		stored += perTensor(n)
+		values += n
+		largest = max(largest, n)
+	}
+	layers := int64(c.NumLayers)
+	return all - layers*values*int64(r.WeightBytes) + layers*stored + dequantCopies*largest*4, nil
 }
 
 // Calibration: with these constants the estimate is within 10 % of the
@@ -92,7 +137,9 @@ func Training(c *model.Config, r Run) (Breakdown, error) {
 		return Breakdown{}, err
 	}
 	var b Breakdown
-	b.BaseWeights = c.NumParams() * int64(r.WeightBytes)
+	if b.BaseWeights, err = baseWeightBytes(c, r); err != nil {
+		return Breakdown{}, err
+	}
 	b.LoRAParams = lora
 	// weights + gradient + AdamW first and second moments, all float32
 	b.LoRA = lora * 4 * 4
@@ -140,7 +187,10 @@ func Training(c *model.Config, r Run) (Breakdown, error) {
 // proposes so that a run fits.
 type Fit struct {
 	GradientCheckpointing bool `json:"gradient_checkpointing"`
-	BatchSize             int  `json:"batch_size"`
+	// Quantization is the run's model.quantization, or "nf4" where
+	// quantizing the base weights is what makes it fit.
+	Quantization string `json:"quantization"`
+	BatchSize    int    `json:"batch_size"`
 	// GradAccum keeps the effective batch (BatchSize·GradAccum) of the
 	// settings it replaces.
 	GradAccum int       `json:"grad_accum"`
@@ -156,40 +206,57 @@ const minSuggestedSeqLen = 256
 // avail bytes, trying in this order and keeping each step: gradient
 // checkpointing on (costs compute only), a smaller micro-batch with more
 // accumulation steps so the effective batch stays the same (costs
-// throughput), then a shorter max_seq_len, halving down to 256 (changes
-// what is trained on). ok is false when none fits, e.g. when the base
-// weights alone are larger than avail; r itself is not tried.
+// throughput), then the base projections stored as NF4 (QLoRA: the
+// losses move by a few percent at most, see backend/train/executor's
+// TestQuantizedRunsTrainLikeUnquantized) with the largest of those
+// micro-batches that fits, then a shorter max_seq_len, halving down to
+// 256 (changes what is trained on). ok is false when none fits, e.g. when
+// even the NF4 weights are larger than avail; r itself is not tried.
 func Suggest(c *model.Config, r Run, gradAccum int, avail int64) (fit Fit, ok bool, err error) {
 	gradAccum = max(gradAccum, 1)
+	q := r.Quantization
+	if q == "" {
+		q = model.QuantNone
+	}
 	try := func(ck bool, batch, accum, seq int) (bool, error) {
 		run := r
-		run.GradientCheckpointing, run.BatchSize, run.SeqLen = ck, batch, seq
+		run.GradientCheckpointing, run.Quantization, run.BatchSize, run.SeqLen = ck, q, batch, seq
 		b, err := Training(c, run)
 		if err != nil {
 			return false, err
 		}
-		fit = Fit{GradientCheckpointing: ck, BatchSize: batch, GradAccum: accum, SeqLen: seq, Estimate: b}
+		fit = Fit{GradientCheckpointing: ck, Quantization: q, BatchSize: batch, GradAccum: accum, SeqLen: seq, Estimate: b}
 		return b.Total <= avail, nil
 	}
-	ck := true
-	if !r.GradientCheckpointing {
-		if ok, err := try(ck, r.BatchSize, gradAccum, r.SeqLen); ok || err != nil {
-			return fit, ok, err
-		}
-	}
 	// Divisors of the batch only, so the effective batch is kept exactly.
-	batch, accum := r.BatchSize, gradAccum
+	type split struct{ batch, accum int }
+	splits := []split{{r.BatchSize, gradAccum}}
 	for b := r.BatchSize - 1; b >= 1; b-- {
-		if r.BatchSize%b != 0 {
-			continue
+		if r.BatchSize%b == 0 {
+			splits = append(splits, split{b, gradAccum * (r.BatchSize / b)})
 		}
-		batch, accum = b, gradAccum*(r.BatchSize/b)
-		if ok, err := try(ck, batch, accum, r.SeqLen); ok || err != nil {
+	}
+	ck := true
+	first := 1
+	if !r.GradientCheckpointing {
+		first = 0
+	}
+	for _, s := range splits[first:] {
+		if ok, err := try(ck, s.batch, s.accum, r.SeqLen); ok || err != nil {
 			return fit, ok, err
 		}
 	}
+	if q != model.QuantNF4 {
+		q = model.QuantNF4
+		for _, s := range splits {
+			if ok, err := try(ck, s.batch, s.accum, r.SeqLen); ok || err != nil {
+				return fit, ok, err
+			}
+		}
+	}
+	last := splits[len(splits)-1]
 	for seq := r.SeqLen / 2; seq >= minSuggestedSeqLen; seq /= 2 {
-		if ok, err := try(ck, batch, accum, seq); ok || err != nil {
+		if ok, err := try(ck, last.batch, last.accum, seq); ok || err != nil {
 			return fit, ok, err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/whetstone-ai/whetstone/backend/model"
+	"github.com/whetstone-ai/whetstone/backend/quant"
 )
 
 func tinyConfig() *model.Config {
@@ -111,7 +112,7 @@ func TestSuggestLeastHarmFirst(t *testing.T) {
 	fit, ok, err := Suggest(c, run, 2, ck.Total)
 	require.NoError(t, err)
 	require.True(t, ok)
-	require.Equal(t, Fit{GradientCheckpointing: true, BatchSize: 4, GradAccum: 2, SeqLen: 2048, Estimate: ck}, fit)
+	require.Equal(t, Fit{GradientCheckpointing: true, Quantization: "none", BatchSize: 4, GradAccum: 2, SeqLen: 2048, Estimate: ck}, fit)
 
 	// Less room: a smaller micro-batch, the effective batch kept (4·2 = 1·8).
 	fit, ok, err = Suggest(c, run, 2, ck.Total-1)
@@ -123,7 +124,8 @@ func TestSuggestLeastHarmFirst(t *testing.T) {
 	require.Equal(t, 2048, fit.SeqLen)
 	require.LessOrEqual(t, fit.Estimate.Total, ck.Total-1)
 
-	// Less still: batch 1 and a shorter sequence.
+	// Less still: no split of the batch fits, NF4 weights do, with the
+	// largest micro-batch that fits.
 	one := ckRun
 	one.BatchSize = 1
 	b1, err := Training(c, one)
@@ -131,12 +133,107 @@ func TestSuggestLeastHarmFirst(t *testing.T) {
 	fit, ok, err = Suggest(c, run, 2, b1.Total-1)
 	require.NoError(t, err)
 	require.True(t, ok)
+	require.Equal(t, "nf4", fit.Quantization)
+	require.Equal(t, 8, fit.BatchSize*fit.GradAccum)
+	require.Equal(t, 2048, fit.SeqLen)
+	require.LessOrEqual(t, fit.Estimate.Total, b1.Total-1)
+	bigger := one
+	bigger.Quantization, bigger.BatchSize = "nf4", fit.BatchSize*2
+	if bigger.BatchSize <= 4 {
+		b, err := Training(c, bigger)
+		require.NoError(t, err)
+		require.Greater(t, b.Total, b1.Total-1, "a larger micro-batch would have fit too")
+	}
+
+	// Less still: NF4, batch 1 and a shorter sequence.
+	q1 := one
+	q1.Quantization = "nf4"
+	nf4b1, err := Training(c, q1)
+	require.NoError(t, err)
+	fit, ok, err = Suggest(c, run, 2, nf4b1.Total-1)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "nf4", fit.Quantization)
 	require.Equal(t, 1, fit.BatchSize)
 	require.Equal(t, 8, fit.GradAccum)
 	require.Less(t, fit.SeqLen, 2048)
 
-	// Nothing fits when the weights alone do not.
-	_, ok, err = Suggest(c, run, 2, c.NumParams()*4)
+	// Nothing fits when the NF4 weights alone do not.
+	_, ok, err = Suggest(c, run, 2, nf4b1.BaseWeights)
 	require.NoError(t, err)
 	require.False(t, ok)
+	// A run already in NF4 is not offered it again, nor a change back.
+	q := run
+	q.Quantization = "nf4"
+	fit, ok, err = Suggest(c, q, 2, nf4b1.Total)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "nf4", fit.Quantization)
+}
+
+// gemma3_4b is Gemma 3 4B's text config (google/gemma-3-4b-it's
+// text_config): 34 layers of hidden 2560 and MLP 10240, 8 heads and 4 KV
+// heads of 256, vocabulary 262208.
+func gemma3_4b(t *testing.T) *model.Config {
+	c, err := model.Preset("gemma3-270m")
+	require.NoError(t, err)
+	c.VocabSize, c.HiddenSize, c.IntermediateSize, c.NumLayers = 262208, 2560, 10240, 34
+	c.NumHeads, c.NumKVHeads, c.HeadDim = 8, 4, 256
+	c.MaxPositionEmbeddings = 131072
+	return c
+}
+
+// The estimate knows NF4 and int8 storage. Gemma 3 4B at batch 2 × 2048
+// with checkpointing: its 3.2B projection weights take 12.8 GB as float32
+// (the CPU's storage), 1.6 GB as NF4, 3.4 GB as int8. Stated range for the
+// NF4 run's total: 10 to 13 GiB, of which the weights (the 2.7 GB float32
+// embeddings, the NF4 projections, a few dequantized projections) are 4
+// to 5 GiB and activations about 4.5 GiB; the unquantized run needs over
+// 11 GiB more.
+func TestQuantizedEstimateGemma3_4B(t *testing.T) {
+	c := gemma3_4b(t)
+	require.InDelta(t, 3.9e9, float64(c.NumParams()), 0.1e9)
+	run := Run{Rank: 8, Targets: model.AllLinear, BatchSize: 2, SeqLen: 2048, GradientCheckpointing: true}
+	none, err := Training(c, run)
+	require.NoError(t, err)
+	run.Quantization = "nf4"
+	nf4, err := Training(c, run)
+	require.NoError(t, err)
+	run.Quantization = "int8"
+	int8, err := Training(c, run)
+	require.NoError(t, err)
+	const gib = 1 << 30
+	t.Logf("Gemma 3 4B, batch 2 × 2048, checkpointing: none %.1f GiB (weights %.1f), nf4 %.1f GiB (weights %.2f), int8 %.1f GiB (weights %.2f)",
+		float64(none.Total)/gib, float64(none.BaseWeights)/gib, float64(nf4.Total)/gib, float64(nf4.BaseWeights)/gib,
+		float64(int8.Total)/gib, float64(int8.BaseWeights)/gib)
+	require.Greater(t, nf4.Total, int64(10*gib))
+	require.Less(t, nf4.Total, int64(13*gib))
+	require.Greater(t, nf4.BaseWeights, int64(4*gib))
+	require.Less(t, nf4.BaseWeights, int64(5*gib))
+	require.Greater(t, none.Total-nf4.Total, int64(11*gib))
+	require.Less(t, nf4.Total, int8.Total)
+	require.Less(t, int8.Total, none.Total)
+	require.Equal(t, none.Activations, nf4.Activations)
+
+	// The weights' difference is the projections' bytes, exactly.
+	var proj, largest int64
+	for _, d := range projDims(c) {
+		n := int64(d[0]) * int64(d[1])
+		proj += n
+		largest = max(largest, n)
+	}
+	proj *= int64(c.NumLayers)
+	require.Equal(t, none.BaseWeights-4*proj+int64(c.NumLayers)*nf4ProjBytes(c)+dequantCopies*4*largest, nf4.BaseWeights)
+	run.Quantization = "nf3"
+	_, err = Training(c, run)
+	require.ErrorContains(t, err, `"nf3"`)
+}
+
+// nf4ProjBytes is one layer's projections as NF4, tensor by tensor.
+func nf4ProjBytes(c *model.Config) int64 {
+	var n int64
+	for _, d := range projDims(c) {
+		n += quant.NF4Bytes(int64(d[0]) * int64(d[1]))
+	}
+	return n
 }
