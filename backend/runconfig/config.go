@@ -44,7 +44,8 @@ type Model struct {
 	// weight instead of bf16's 2), "int8" 8-bit blockwise (about 1.06),
 	// "none" keeps them as loaded. The adapters stay float32; exports
 	// merge onto the original weights on disk, never the quantized ones.
-	Quantization string `yaml:"quantization" json:"quantization"`
+	// Empty (a config written before this field) means none.
+	Quantization string `yaml:"quantization,omitempty" json:"quantization,omitempty"`
 }
 
 // LoRA describes the low-rank adapters added to the frozen base model.

@@ -43,13 +43,18 @@ func Parse(data []byte) (Config, error) {
 
 // canonical returns c with empty lists and maps as nil, the one form each
 // has after a round trip through either encoding (YAML writes a nil list
-// as [] and reads [] back as an empty one), so that Load(Save(c)) == c.
+// as [] and reads [] back as an empty one), and an empty quantization as
+// none, so that Load(Save(c)) == c.canonical().
 func (c Config) canonical() Config {
 	if len(c.LoRA.Targets) == 0 {
 		c.LoRA.Targets = nil
 	}
 	if len(c.Dataset.Mapping) == 0 {
 		c.Dataset.Mapping = nil
+	}
+	if c.Model.Quantization == "" {
+		// Omitted when empty, so it reads back as the default.
+		c.Model.Quantization = Quantizations()[0]
 	}
 	return c
 }

@@ -113,7 +113,7 @@ func truncations() []string {
 // are free (any string, any int, either bool).
 var rules = map[string]rule{
 	"model.source":       {required: "a local model directory or a hub id such as google/gemma-3-270m-it"},
-	"model.quantization": {enum: Quantizations},
+	"model.quantization": {enum: Quantizations, accept: func(s string) bool { return s == "" || slices.Contains(Quantizations(), s) }},
 
 	"lora.r":       {min: num(1), max: num(1024)},
 	"lora.alpha":   {min: num(0), minEx: true},

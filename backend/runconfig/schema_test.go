@@ -133,3 +133,32 @@ func TestValidateEnums(t *testing.T) {
 	c.LoRA.Targets = nil
 	require.Equal(t, []string{"lora.targets"}, fieldsOf(c.Validate()))
 }
+
+// model.quantization: a select of Quantizations defaulting to none, set
+// from the command line, refused by name when unknown; a config written
+// before the field (no key, or empty) means none.
+func TestQuantizationField(t *testing.T) {
+	var f Field
+	for _, x := range Schema() {
+		if x.Path == "model.quantization" {
+			f = x
+		}
+	}
+	require.Equal(t, KindEnum, f.Kind)
+	require.Equal(t, []string{"none", "nf4", "int8"}, f.Enum)
+	require.Equal(t, "none", f.Default)
+	c := Default()
+	require.NoError(t, c.Set("model.quantization", "nf4"))
+	require.Equal(t, "nf4", c.Model.Quantization)
+	require.NoError(t, c.Set("model.quantization", "nf3"))
+	err := c.Check()
+	require.ErrorContains(t, err, "model.quantization")
+	require.ErrorContains(t, err, `"nf3"`)
+	old, err := Parse([]byte("model:\n  source: m\n"))
+	require.NoError(t, err)
+	require.Equal(t, "none", old.Model.Quantization)
+	old.Model.Quantization = ""
+	for _, e := range old.Validate() {
+		require.NotEqual(t, "model.quantization", e.Field, e.Message)
+	}
+}

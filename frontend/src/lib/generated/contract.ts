@@ -629,6 +629,11 @@ export interface FieldError {
  */
 export interface FitSuggestion {
   gradient_checkpointing: boolean;
+  /**
+   * Quantization is the model.quantization to set: the run's own, or
+   * "nf4" where storing the base projections in 4 bits makes it fit.
+   */
+  quantization?: string;
   batch_size: number;
   grad_accum: number;
   max_seq_len: number;
@@ -764,6 +769,11 @@ export interface Mapping {
  * Go: service.MemoryEstimate
  */
 export interface MemoryEstimate {
+  /**
+   * BaseWeights are the frozen weights as stored; with quantized
+   * projections, also the float32 copies of the few being dequantized
+   * at a time.
+   */
   base_weights: number;
   /** LoRA covers the adapters, their gradients and two AdamW moments. */
   lora: number;
@@ -880,6 +890,16 @@ export interface Model {
   source: string;
   /** Revision pins a hub revision (branch, tag or commit); empty is "main". */
   revision?: string;
+  /**
+   * Quantization stores the frozen projections of every decoder layer
+   * (q, k, v, o, gate, up, down) in fewer bits while training and
+   * chatting: "nf4" is QLoRA's 4-bit NormalFloat (about 0.52 bytes a
+   * weight instead of bf16's 2), "int8" 8-bit blockwise (about 1.06),
+   * "none" keeps them as loaded. The adapters stay float32; exports
+   * merge onto the original weights on disk, never the quantized ones.
+   * Empty (a config written before this field) means none.
+   */
+  quantization?: string;
 }
 
 /**
@@ -2033,6 +2053,7 @@ export type ConfigPath =
   | "name"
   | "model.source"
   | "model.revision"
+  | "model.quantization"
   | "lora.r"
   | "lora.alpha"
   | "lora.dropout"
@@ -2210,6 +2231,13 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     enum: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
     default: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
     help: "Targets are the projections of each decoder layer that get adapters."
+  },
+  "model.quantization": {
+    path: "model.quantization",
+    kind: "enum",
+    enum: ["none", "nf4", "int8"],
+    default: "none",
+    help: "Quantization stores the frozen projections of every decoder layer (q, k, v, o, gate, up, down) in fewer bits while training and chatting: \"nf4\" is QLoRA's 4-bit NormalFloat (about 0.52 bytes a weight instead of bf16's 2), \"int8\" 8-bit blockwise (about 1.06), \"none\" keeps them as loaded. The adapters stay float32; exports merge onto the original weights on disk, never the quantized ones. Empty (a config written before this field) means none."
   },
   "model.revision": {
     path: "model.revision",
@@ -2402,7 +2430,8 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
  */
 export const ConfigDefaults: Config = {
   model: {
-    source: ""
+    source: "",
+    quantization: "none"
   },
   lora: {
     r: 8,
