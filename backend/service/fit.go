@@ -13,11 +13,14 @@ import (
 // FitSuggestion is the least harmful change of a run's settings that
 // makes its estimate fit (estimate.Suggest): the concrete values to set.
 type FitSuggestion struct {
-	GradientCheckpointing bool    `json:"gradient_checkpointing"`
-	BatchSize             int     `json:"batch_size"`
-	GradAccum             int     `json:"grad_accum"`
-	MaxSeqLen             int     `json:"max_seq_len"`
-	TotalMB               float64 `json:"total_mb"`
+	GradientCheckpointing bool `json:"gradient_checkpointing"`
+	// Quantization is the model.quantization to set: the run's own, or
+	// "nf4" where storing the base projections in 4 bits makes it fit.
+	Quantization string  `json:"quantization,omitempty"`
+	BatchSize    int     `json:"batch_size"`
+	GradAccum    int     `json:"grad_accum"`
+	MaxSeqLen    int     `json:"max_seq_len"`
+	TotalMB      float64 `json:"total_mb"`
 	// Text says it in a sentence, e.g. "turn on gradient checkpointing
 	// (estimated 7.7 GiB)".
 	Text string `json:"text"`
@@ -39,7 +42,7 @@ func checkFit(mc *model.Config, cfg runconfig.Config, freeMB float64, gpu string
 	t := cfg.Training
 	run := estimate.Run{
 		Rank: cfg.LoRA.R, Targets: cfg.LoRA.Targets, BatchSize: t.BatchSize, SeqLen: t.MaxSeqLen,
-		GradientCheckpointing: t.GradientCheckpointing,
+		GradientCheckpointing: t.GradientCheckpointing, Quantization: cfg.Model.Quantization,
 	}
 	b, err := estimate.Training(mc, run)
 	if err != nil {
@@ -62,7 +65,7 @@ func checkFit(mc *model.Config, cfg runconfig.Config, freeMB float64, gpu string
 			gib(out.FreeMB), gib(mb(b.BaseWeights))))
 		return out, nil
 	}
-	s := &FitSuggestion{GradientCheckpointing: fit.GradientCheckpointing, BatchSize: fit.BatchSize, GradAccum: fit.GradAccum,
+	s := &FitSuggestion{GradientCheckpointing: fit.GradientCheckpointing, Quantization: fit.Quantization, BatchSize: fit.BatchSize, GradAccum: fit.GradAccum,
 		MaxSeqLen: fit.SeqLen, TotalMB: mb(fit.Estimate.Total)}
 	var steps []string
 	if fit.GradientCheckpointing && !t.GradientCheckpointing {
@@ -71,6 +74,9 @@ func checkFit(mc *model.Config, cfg runconfig.Config, freeMB float64, gpu string
 	if fit.BatchSize != t.BatchSize {
 		steps = append(steps, fmt.Sprintf("use batch size %d with %d accumulation steps (the same effective batch of %d)",
 			fit.BatchSize, fit.GradAccum, fit.BatchSize*fit.GradAccum))
+	}
+	if fit.Quantization != run.Quantization && fit.Quantization != "" {
+		steps = append(steps, fmt.Sprintf("store the base weights as %s (model.quantization)", strings.ToUpper(fit.Quantization)))
 	}
 	if fit.SeqLen != t.MaxSeqLen {
 		steps = append(steps, fmt.Sprintf("lower max_seq_len to %d", fit.SeqLen))

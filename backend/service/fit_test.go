@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/whetstone-ai/whetstone/backend/accel"
+	"github.com/whetstone-ai/whetstone/backend/estimate"
 	"github.com/whetstone-ai/whetstone/backend/model"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
 )
@@ -33,23 +34,47 @@ func TestFitCheckSuggestsTheSettingsThatFit(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, tight.Fits)
 	require.NotNil(t, tight.Suggestion)
-	require.Equal(t, FitSuggestion{GradientCheckpointing: true, BatchSize: 2, GradAccum: 4, MaxSeqLen: 2048,
+	require.Equal(t, FitSuggestion{GradientCheckpointing: true, Quantization: "none", BatchSize: 2, GradAccum: 4, MaxSeqLen: 2048,
 		TotalMB: tight.Suggestion.TotalMB, Text: tight.Suggestion.Text}, *tight.Suggestion)
 	require.LessOrEqual(t, tight.Suggestion.TotalMB, 12.0*1024)
 	require.Contains(t, tight.Suggestion.Text, "turn on gradient checkpointing")
 
-	// 6 GiB: batch 1 with 8 accumulation steps, then shorter sequences.
-	small, err := checkFit(c, cfg, 6<<10, "")
+	// Room for batch 1 with 8 accumulation steps (the same effective
+	// batch), and no more.
+	one := estimate.Run{Rank: cfg.LoRA.R, Targets: cfg.LoRA.Targets, BatchSize: 1, SeqLen: 2048, GradientCheckpointing: true}
+	b1, err := estimate.Training(c, one)
+	require.NoError(t, err)
+	small, err := checkFit(c, cfg, mb(b1.Total), "")
 	require.NoError(t, err)
 	require.NotNil(t, small.Suggestion)
 	s := small.Suggestion
 	require.True(t, s.GradientCheckpointing)
+	require.Equal(t, "none", s.Quantization)
 	require.Equal(t, 1, s.BatchSize)
 	require.Equal(t, 8, s.GradAccum)
+	require.Equal(t, 2048, s.MaxSeqLen)
 	require.Contains(t, s.Text, "batch size 1 with 8 accumulation steps")
-	require.LessOrEqual(t, s.TotalMB, 6.0*1024)
+	require.Equal(t, "training.gradient_checkpointing", fitWarning(&small, cfg).Field)
 
-	// 2 GiB: the weights alone are 3.7 GiB.
+	// 6 GiB: batch 1 is not enough; NF4 base weights fit, with the
+	// original micro-batch and sequence (a shorter sequence would change
+	// what is trained on), and the warning points at the first change.
+	six, err := checkFit(c, cfg, 6<<10, "")
+	require.NoError(t, err)
+	require.NotNil(t, six.Suggestion)
+	s = six.Suggestion
+	require.Equal(t, "nf4", s.Quantization)
+	require.Contains(t, s.Text, "store the base weights as NF4 (model.quantization)")
+	require.Equal(t, 2, s.BatchSize)
+	require.Equal(t, 2048, s.MaxSeqLen)
+	require.LessOrEqual(t, s.TotalMB, 6.0*1024)
+	ck := cfg
+	ck.Training.GradientCheckpointing = true
+	six, err = checkFit(c, ck, 6<<10, "")
+	require.NoError(t, err)
+	require.Equal(t, "model.quantization", fitWarning(&six, ck).Field)
+
+	// 2 GiB: the weights alone are 3.7 GiB, 1.6 GiB as NF4.
 	none, err := checkFit(c, cfg, 2<<10, "XLA (cuda)")
 	require.NoError(t, err)
 	require.False(t, none.Fits)

@@ -182,7 +182,7 @@ func (d Deps) check(cfg runconfig.Config) (runconfig.Config, *ConfigError, RunCh
 		problems.add(e.Field, errors.New(e.Message))
 	}
 	if f := out.Fit; f != nil && !f.Fits {
-		warnings = append(warnings, fitWarning(f, cfg.Training))
+		warnings = append(warnings, fitWarning(f, cfg))
 	}
 	out.Steps = cfg.Steps(facts.TrainExamples)
 	out.Warnings = append(out.Warnings, warnings...)
@@ -196,7 +196,8 @@ func (d Deps) check(cfg runconfig.Config) (runconfig.Config, *ConfigError, RunCh
 // suggestion changes first. It is a warning, not an error: the estimate
 // is an approximation and available memory changes as other programs
 // run, so the user decides.
-func fitWarning(f *MemoryEstimate, t runconfig.Training) runconfig.FieldError {
+func fitWarning(f *MemoryEstimate, cfg runconfig.Config) runconfig.FieldError {
+	t := cfg.Training
 	msg := fmt.Sprintf("the run needs about %s, more than the %s of %s available", gib(f.TotalMB), gib(f.FreeMB), f.Memory)
 	s := f.Suggestion
 	if s == nil {
@@ -211,6 +212,8 @@ func fitWarning(f *MemoryEstimate, t runconfig.Training) runconfig.FieldError {
 		return runconfig.FieldError{Field: "training.gradient_checkpointing", Message: msg}
 	case s.BatchSize != t.BatchSize:
 		return runconfig.FieldError{Field: "training.batch_size", Message: msg}
+	case s.Quantization != "" && s.Quantization != cfg.Model.Quantization:
+		return runconfig.FieldError{Field: "model.quantization", Message: msg}
 	default:
 		return runconfig.FieldError{Field: "training.max_seq_len", Message: msg}
 	}

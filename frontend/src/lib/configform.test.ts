@@ -24,6 +24,10 @@ describe('config form', () => {
     expect(spec('training.scheduler').options).toEqual(Schedulers);
     expect(spec('lora.targets')).toMatchObject({ kind: 'list', options: LoraTargets });
     expect(spec('training.gradient_checkpointing').kind).toBe('bool');
+    // model.quantization is Go's enumeration, a select defaulting to none.
+    expect(spec('model.quantization').kind).toBe('select');
+    expect(spec('model.quantization').options).toEqual(['none', 'nf4', 'int8']);
+    expect(spec('model.quantization').default).toBe('none');
     expect(spec('name').kind).toBe('text');
     expect(spec('training.gradient_checkpointing').help).toMatch(/activation memory/);
     expect(spec('dataset.skip_bad_rows')).toMatchObject({ kind: 'bool', default: true });
@@ -104,6 +108,8 @@ describe('check display', () => {
     expect(out.training.batch_size * out.training.grad_accum).toBe(8);
     expect(out.training.max_seq_len).toBe(1024);
     expect(out.training.learning_rate).toBe(ConfigDefaults.training.learning_rate);
+    expect(out.model.quantization).toBe(ConfigDefaults.model.quantization);
+    expect(applyFit(cfg(), { gradient_checkpointing: true, quantization: 'nf4', batch_size: 2, grad_accum: 4, max_seq_len: 2048, total_mb: 5000, text: '' }).model.quantization).toBe('nf4');
   });
 
   it('says whether the run fits', () => {

@@ -79,6 +79,7 @@ const layout: { id: string; title: string; advanced: boolean; fields: [ConfigPat
       ['training.max_seq_len', 'Max sequence length'],
       ['training.train_on_responses_only', 'Train on responses only'],
       ['training.gradient_checkpointing', 'Gradient checkpointing'],
+      ['model.quantization', 'Base weights in memory (QLoRA)'],
     ],
   },
   {
@@ -271,6 +272,7 @@ export function applyFit(cfg: RunConfig, s: FitSuggestion): RunConfig {
   let out = setPath(cfg, 'training.gradient_checkpointing', s.gradient_checkpointing);
   out = setPath(out, 'training.batch_size', s.batch_size);
   out = setPath(out, 'training.grad_accum', s.grad_accum);
+  if (s.quantization) out = setPath(out, 'model.quantization', s.quantization);
   return setPath(out, 'training.max_seq_len', s.max_seq_len);
 }
 
