@@ -1,12 +1,18 @@
 package executor
 
 import (
+	"context"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/whetstone-ai/whetstone/backend/adapter"
+	"github.com/whetstone-ai/whetstone/backend/export"
+	"github.com/whetstone-ai/whetstone/backend/quant"
 	"github.com/whetstone-ai/whetstone/backend/runs"
+	"github.com/whetstone-ai/whetstone/backend/safetensors"
 )
 
 // quantizedLosses runs f.config(steps) with model.quantization q through
@@ -108,5 +114,67 @@ func TestQuantizedRunResumesToTheSameLosses(t *testing.T) {
 		if got[i].Step != want[i].Step || math.Abs(got[i].Loss-want[i].Loss) > 1e-6 {
 			t.Errorf("step %d: loss %.8f after resume, %.8f uninterrupted", want[i].Step, got[i].Loss, want[i].Loss)
 		}
+	}
+}
+
+// A QLoRA run's adapter is an adapter like any other: a merged export
+// folds it onto the base weights read from disk (float32 here), not onto
+// the NF4 values it was trained against.
+func TestQuantizedRunMergesOntoTheOriginalWeights(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.config(3)
+	cfg.Model.Quantization = "nf4"
+	rec := runQueued(t, f, Env{}, cfg, "")
+	if rec.State != runs.Completed {
+		t.Fatalf("run: %+v", rec)
+	}
+	out := filepath.Join(t.TempDir(), "merged")
+	if _, err := export.Run(context.Background(), export.Request{Format: export.FormatMerged, BaseDir: f.files.ModelDir,
+		AdapterDir: f.store.AdapterDir(rec.ID), OutDir: out, Quant: "f32"}); err != nil {
+		t.Fatal(err)
+	}
+	ad, err := adapter.ReadAdapter(f.store.AdapterDir(rec.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := safetensors.OpenDir(f.files.ModelDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer base.Close()
+	merged, err := safetensors.OpenDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer merged.Close()
+	const module = "model.layers.1.mlp.down_proj"
+	l := ad.Layers[module]
+	if l == nil {
+		t.Fatalf("no adapter for %s", module)
+	}
+	w, err := base.Float32(module + ".weight")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := merged.Float32(module + ".weight")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := quant.QuantizeNF4(w, []int{l.Out, l.In})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deq := q.Dequantize()
+	delta := l.Delta(ad.Config.Scale())
+	nonzero, offNF4 := false, false
+	for i := range w {
+		if math.Abs(float64(got[i]-(w[i]+delta[i]))) > 1e-6 {
+			t.Fatalf("merged %s[%d] = %v, want the disk weight %v + delta %v", module, i, got[i], w[i], delta[i])
+		}
+		nonzero = nonzero || delta[i] != 0
+		offNF4 = offNF4 || math.Abs(float64(got[i]-(deq[i]+delta[i]))) > 1e-4
+	}
+	if !nonzero || !offNF4 {
+		t.Errorf("the adapter did not train (delta zero: %v) or the base was NF4 (merged equals dequantized + delta: %v)", !nonzero, !offNF4)
 	}
 }
