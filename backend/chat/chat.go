@@ -26,6 +26,10 @@ type Request struct {
 	ModelDir string
 	// AdapterDir is a PEFT adapter folder; empty chats with the base model.
 	AdapterDir string
+	// Quantization stores the base model's projections as the run that
+	// trained AdapterDir did (model.Options.Quantization: "", none, nf4
+	// or int8), so the adapter answers on the weights it learned against.
+	Quantization string
 	// Messages is the conversation so far, ending with the user's turn.
 	Messages []chattemplate.Message
 	// System, when set, is prepended as a system message.
@@ -83,7 +87,7 @@ func (e *Engine) Generate(ctx context.Context, req Request, onText func(string) 
 	if len(req.Messages) == 0 {
 		return Result{}, errors.New("chat: no messages to answer")
 	}
-	l, err := e.load(req.ModelDir, req.AdapterDir)
+	l, err := e.load(req.ModelDir, req.AdapterDir, req.Quantization)
 	if err != nil {
 		return Result{}, err
 	}
@@ -200,13 +204,13 @@ func stopPrefixLen(text string, stops []string) int {
 	return longest
 }
 
-// load returns the model for (dir, adapter), loading it when needed and
-// evicting the least recently used beyond the limit.
-func (e *Engine) load(dir, adapter string) (*loaded, error) {
+// load returns the model for (dir, adapter, quantization), loading it
+// when needed and evicting the least recently used beyond the limit.
+func (e *Engine) load(dir, adapter, quantization string) (*loaded, error) {
 	if dir == "" {
 		return nil, errors.New("chat: no model chosen")
 	}
-	key := filepath.Clean(dir) + "|" + adapter
+	key := filepath.Clean(dir) + "|" + adapter + "|" + quantization
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if l, ok := e.loaded[key]; ok {
@@ -221,7 +225,9 @@ func (e *Engine) load(dir, adapter string) (*loaded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chat: %s: %w", dir, err)
 	}
-	m, err := model.Load(dir, e.opts)
+	opts := e.opts
+	opts.Quantization = quantization
+	m, err := model.Load(dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("chat: %w", err)
 	}

@@ -141,3 +141,27 @@ func TestStopHelpers(t *testing.T) {
 	require.Equal(t, 0, stopPrefixLen("hello END", stops), "a whole stop string is found, not held")
 	require.Equal(t, []string{"a"}, nonEmpty([]string{"", "a", ""}))
 }
+
+// A request's quantization loads the model as a QLoRA run trained it,
+// as a model of its own beside the unquantized one; an unknown one is
+// refused by name.
+func TestGenerateWithAQuantizedModel(t *testing.T) {
+	dir := tinyChatModel(t)
+	e := NewEngine(model.Options{}, 2)
+	req := Request{ModelDir: dir, Messages: []chattemplate.Message{{Role: "user", Content: "hello"}}, MaxNewTokens: 6}
+	_, err := e.Generate(context.Background(), req, nil)
+	require.NoError(t, err)
+	req.Quantization = model.QuantNF4
+	res, err := e.Generate(context.Background(), req, nil)
+	require.NoError(t, err)
+	require.Positive(t, res.Tokens)
+	require.Len(t, e.loaded, 2)
+	var quantized []string
+	for _, l := range e.loaded {
+		quantized = append(quantized, l.m.Quantization())
+	}
+	require.ElementsMatch(t, []string{model.QuantNone, model.QuantNF4}, quantized)
+	req.Quantization = "nf3"
+	_, err = e.Generate(context.Background(), req, nil)
+	require.ErrorContains(t, err, `"nf3"`)
+}

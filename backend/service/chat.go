@@ -191,8 +191,12 @@ func (s *Chat) prepare(req ChatRequest) (*chat.Engine, chat.Request, error) {
 			return nil, chat.Request{}, err
 		}
 	}
+	quantization := ""
 	if req.RunID != "" {
 		if modelRef, adapter, _, err = s.runs.adapterOf(req.RunID); err != nil {
+			return nil, chat.Request{}, err
+		}
+		if quantization, err = s.runs.quantizationOf(req.RunID); err != nil {
 			return nil, chat.Request{}, err
 		}
 	}
@@ -209,7 +213,7 @@ func (s *Chat) prepare(req ChatRequest) (*chat.Engine, chat.Request, error) {
 		msgs[i] = chattemplate.Message{Role: m.Role, Content: m.Content}
 	}
 	return engine, chat.Request{
-		ModelDir: dir, AdapterDir: adapter, Messages: msgs, System: req.System, MaxNewTokens: req.MaxNewTokens, Seed: req.Seed, Stop: req.Stop,
+		ModelDir: dir, AdapterDir: adapter, Quantization: quantization, Messages: msgs, System: req.System, MaxNewTokens: req.MaxNewTokens, Seed: req.Seed, Stop: req.Stop,
 		Sampling: model.SamplingOptions{Temperature: req.Temperature, TopP: req.TopP, TopK: req.TopK, MinP: req.MinP, RepetitionPenalty: req.RepetitionPenalty},
 	}, nil
 }
@@ -345,4 +349,18 @@ func newStreamID() (string, error) {
 		return "", fmt.Errorf("stream id: %w", err)
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// quantizationOf is a run's model.quantization: a QLoRA run's adapter
+// answers on the quantized base weights it was trained against.
+func (s *Runs) quantizationOf(ref string) (string, error) {
+	store, id, err := s.find(ref)
+	if err != nil {
+		return "", err
+	}
+	cfg, err := store.Config(id)
+	if err != nil {
+		return "", err
+	}
+	return cfg.Model.Quantization, nil
 }
