@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"embed"
 	"fmt"
 	"slices"
 	"strconv"
@@ -26,7 +27,24 @@ type Config struct {
 	Batch int `json:"batch"`
 	// Rank is the LoRA rank on q, k, v, o, gate, up and down projections.
 	Rank int `json:"rank"`
+	// SlidingWindow is the window of the sliding-attention layers (every
+	// layer but each sixth); 0 for the issue 10 shapes, whose model preset
+	// has a 512 window that their sequences never exceed.
+	SlidingWindow int `json:"sliding_window,omitempty"`
+	// Published names the Hugging Face model whose config.json (kept in
+	// gemma3/) defines this shape; empty for the synthetic shapes.
+	Published string `json:"published,omitempty"`
 }
+
+// publishedConfigs are the text config.json files of the real models, as
+// published on the Hugging Face hub (google/gemma-3-270m and
+// google/gemma-3-1b-pt): the model config of the real-size benchmarks is
+// parsed from them, so the benchmark trains the published architecture
+// (sizes, 262,144-token vocabulary, sliding/full layer pattern, RoPE
+// bases), with random float32 weights.
+//
+//go:embed gemma3/*.config.json
+var publishedConfigs embed.FS
 
 // configs are fixed by issue 10 and mirror ../shared/bench/torch_lora_ref.py
 // arguments, so both sides build the same shapes.
@@ -34,6 +52,12 @@ var configs = []Config{
 	{Name: "tiny", Vocab: 512, Hidden: 64, Layers: 2, Heads: 4, KVHeads: 2, HeadDim: 16, MLP: 128, Seq: 64, Batch: 4, Rank: 8},
 	{Name: "5m", Vocab: 8192, Hidden: 256, Layers: 3, Heads: 4, KVHeads: 1, HeadDim: 64, MLP: 1024, Seq: 256, Batch: 4, Rank: 8},
 	{Name: "30m", Vocab: 16384, Hidden: 512, Layers: 6, Heads: 8, KVHeads: 2, HeadDim: 64, MLP: 2048, Seq: 256, Batch: 4, Rank: 8},
+	// Real sizes (issue 19): Gemma 3 270M at 1,024-token rows, Gemma 3 1B
+	// at the default preset's shape (runconfig: max_seq_len 2048, batch 2).
+	{Name: "gemma3-270m", Vocab: 262144, Hidden: 640, Layers: 18, Heads: 4, KVHeads: 1, HeadDim: 256, MLP: 2048, Seq: 1024, Batch: 2, Rank: 8,
+		SlidingWindow: 512, Published: "google/gemma-3-270m"},
+	{Name: "gemma3-1b", Vocab: 262144, Hidden: 1152, Layers: 26, Heads: 4, KVHeads: 1, HeadDim: 256, MLP: 6912, Seq: 2048, Batch: 2, Rank: 8,
+		SlidingWindow: 512, Published: "google/gemma-3-1b-pt"},
 }
 
 // Configs returns the benchmark configurations, smallest first.
@@ -63,17 +87,49 @@ func Lookup(name string) (Config, error) {
 // embeddings, tanh GELU, sliding layers of 512 then one global every six),
 // checked against this configuration's sizes. With sequences of at most 512
 // tokens the sliding window never masks anything, so the work equals the
-// PyTorch reference's full causal attention.
+// PyTorch reference's full causal attention. A Published configuration is
+// parsed from the model's config.json instead (publishedConfigs).
 func (c Config) ModelConfig() (*model.Config, error) {
-	mc, err := model.Preset(c.Name)
+	var mc *model.Config
+	var err error
+	from := "model preset " + c.Name
+	if c.Published != "" {
+		mc, err = c.publishedModelConfig()
+		from = c.publishedFile()
+	} else {
+		mc, err = model.Preset(c.Name)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	got := []int{mc.VocabSize, mc.HiddenSize, mc.NumLayers, mc.NumHeads, mc.NumKVHeads, mc.HeadDim, mc.IntermediateSize}
 	want := []int{c.Vocab, c.Hidden, c.Layers, c.Heads, c.KVHeads, c.HeadDim, c.MLP}
 	if !slices.Equal(got, want) {
-		return nil, fmt.Errorf("bench: model preset %s has sizes %v, the benchmark defines %v", c.Name, got, want)
+		return nil, fmt.Errorf("bench: %s has sizes %v, the benchmark defines %v", from, got, want)
 	}
+	if c.Published != "" && mc.SlidingWindow != c.SlidingWindow {
+		return nil, fmt.Errorf("bench: %s has sliding window %d, the benchmark defines %d", from, mc.SlidingWindow, c.SlidingWindow)
+	}
+	return mc, nil
+}
+
+// publishedFile is the embedded config.json of a Published configuration.
+func (c Config) publishedFile() string {
+	_, name, _ := strings.Cut(c.Published, "/")
+	return "gemma3/" + name + ".config.json"
+}
+
+func (c Config) publishedModelConfig() (*model.Config, error) {
+	data, err := publishedConfigs.ReadFile(c.publishedFile())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.publishedFile(), err)
+	}
+	mc, err := model.ParseConfig(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.publishedFile(), err)
+	}
+	// The weights are random float32, not the published bfloat16 ones.
+	mc.TorchDType = "float32"
 	return mc, nil
 }
 
