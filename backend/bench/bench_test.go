@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -16,7 +17,7 @@ func TestTinyRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	steps := 0
-	res, err := Run(context.Background(), c, Options{Steps: 2, OnStep: func(int) { steps++ }})
+	res, err := Run(context.Background(), c, Options{Steps: 2, GEMMSize: 256, OnStep: func(int) { steps++ }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,6 +65,7 @@ func TestTinyRun(t *testing.T) {
 	} else if res.Tokenizer.TokensPerS <= 0 || res.Tokenizer.Tokens < res.Tokenizer.Bytes/10 {
 		t.Errorf("tokenizer %+v", res.Tokenizer)
 	}
+	checkRooflineAndEstimate(t, c, res)
 	m := res.Machine
 	if m.Cores <= 0 || m.GoVersion == "" || m.Backend == "" || m.CPU == "" {
 		t.Errorf("machine %+v", m)
@@ -84,5 +86,85 @@ func TestTinyRun(t *testing.T) {
 	writeTestFile(t, single, data)
 	if f, err := ReadFile(single); err != nil || len(f.Results) != 1 || f.Results[0].Config.Name != "tiny" {
 		t.Fatalf("single result read as %+v, %v", f, err)
+	}
+}
+
+// checkRooflineAndEstimate: the roofline fraction and the estimate ratio
+// are computed from the figures beside them and reach the JSON.
+func checkRooflineAndEstimate(t *testing.T, c Config, res Result) {
+	t.Helper()
+	mc, err := c.ModelConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl := res.Roofline
+	if rl == nil {
+		t.Fatal("no roofline section")
+	}
+	if rl.GEMMSize != 256 || rl.GEMMGFLOPS <= 0 || rl.GEMMRuns < 1 {
+		t.Errorf("roofline GEMM %+v", rl)
+	}
+	if rl.StepFLOPs != CountStepFLOPs(c, mc) {
+		t.Errorf("step FLOPs %+v, want %+v", rl.StepFLOPs, CountStepFLOPs(c, mc))
+	}
+	wantRate := rl.StepFLOPs.Total / (res.Train.MedianStepMS / 1000) / 1e9
+	if math.Abs(rl.StepGFLOPS-wantRate) > 1e-9*wantRate || math.Abs(rl.Fraction-rl.StepGFLOPS/rl.GEMMGFLOPS) > 1e-12 || rl.Fraction <= 0 {
+		t.Errorf("step %g GFLOP/s (want %g), fraction %g of %g", rl.StepGFLOPS, wantRate, rl.Fraction, rl.GEMMGFLOPS)
+	}
+	e := res.Estimate
+	if e == nil {
+		t.Fatal("no estimate section")
+	}
+	if e.EstimateMB <= 0 || e.PeakRSSMB != res.PeakRSSMB || math.Abs(e.Ratio-e.EstimateMB/e.PeakRSSMB) > 1e-12 {
+		t.Errorf("estimate %+v against peak %g", e, res.PeakRSSMB)
+	}
+	if e.EstimateMB != mib(e.Breakdown.Total) || e.Checkpointing == "" || res.Train.GradientCheckpointing {
+		t.Errorf("estimate %+v, checkpointing %v (tiny fits anywhere: off)", e, res.Train.GradientCheckpointing)
+	}
+	data, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Roofline map[string]any `json:"roofline"`
+		Estimate map[string]any `json:"estimate"`
+	}
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"gemm_gflops", "step_gflops", "fraction", "step_flops"} {
+		if _, ok := got.Roofline[k]; !ok {
+			t.Errorf("JSON roofline has no %q: %v", k, got.Roofline)
+		}
+	}
+	for _, k := range []string{"estimate_mb", "peak_rss_mb", "ratio", "checkpointing"} {
+		if _, ok := got.Estimate[k]; !ok {
+			t.Errorf("JSON estimate has no %q: %v", k, got.Estimate)
+		}
+	}
+}
+
+// TestChooseCheckpointing: off while the estimate fits, on when it does
+// not (as the default preset's memory check decides), on when forced.
+func TestChooseCheckpointing(t *testing.T) {
+	c, err := Lookup("gemma3-1b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc, err := c.ModelConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	on, est, why, err := chooseCheckpointing(c, mc, false, 1<<30)
+	if err != nil || on || !strings.HasPrefix(why, "off") || est.Total <= 0 {
+		t.Errorf("plenty of memory: %v %q %v", on, why, err)
+	}
+	off := est
+	on, est, why, err = chooseCheckpointing(c, mc, false, mib(off.Total)-1)
+	if err != nil || !on || !strings.HasPrefix(why, "on") || est.Total >= off.Total {
+		t.Errorf("too little memory: %v %q (estimate %d vs %d without) %v", on, why, est.Total, off.Total, err)
+	}
+	if on, _, why, err = chooseCheckpointing(c, mc, true, 1<<30); err != nil || !on || !strings.Contains(why, "--grad-checkpoint") {
+		t.Errorf("forced: %v %q %v", on, why, err)
 	}
 }

@@ -89,13 +89,20 @@ func cpuInfo() (string, []string) {
 	return name, flags
 }
 
-func memTotalMB() int {
+func memTotalMB() int { return meminfoMB("MemTotal:") }
+
+// memAvailableMB is MemAvailable: what a run can take without swapping; 0
+// when unknown.
+func memAvailableMB() int { return meminfoMB("MemAvailable:") }
+
+// meminfoMB reads one /proc/meminfo line in MiB (0 when absent).
+func meminfoMB(key string) int {
 	data, err := os.ReadFile("/proc/meminfo")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+		if rest, ok := strings.CutPrefix(line, key); ok {
 			fields := strings.Fields(rest)
 			if len(fields) == 0 {
 				return 0

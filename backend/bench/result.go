@@ -34,7 +34,11 @@ type Result struct {
 	// earlier work in the same process may have set it.
 	PeakRSSScope string `json:"peak_rss_scope"`
 
-	Train     TrainResult      `json:"train"`
+	Train TrainResult `json:"train"`
+	// Roofline is the measured GEMM rate and the fraction of it a training
+	// step reaches; Estimate the memory estimate beside the measured peak.
+	Roofline  *RooflineResult  `json:"roofline,omitempty"`
+	Estimate  *EstimateResult  `json:"estimate,omitempty"`
 	Generate  *GenerateResult  `json:"generate,omitempty"`
 	Tokenizer *TokenizerResult `json:"tokenizer,omitempty"`
 	Dataset   *DatasetResult   `json:"dataset,omitempty"`

@@ -84,3 +84,23 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TorchDifference says how torch_lora_ref.py's model differs from ours for
+// c, or "" when it builds the same work. The script takes the vocabulary
+// size (--vocab) but has no sliding window: every layer attends to the
+// whole causal context. That is the same work while seq ≤ the window.
+func TorchDifference(c Config) string {
+	if c.SlidingWindow == 0 || c.Seq <= c.SlidingWindow {
+		return ""
+	}
+	mc, err := c.ModelConfig()
+	if err != nil {
+		return ""
+	}
+	ours := CountStepFLOPs(c, mc)
+	full := *mc
+	full.SlidingWindow = 0
+	theirs := CountStepFLOPs(c, &full)
+	return fmt.Sprintf("torch_lora_ref.py has no sliding window (all %d layers attend to all %d earlier tokens; ours, like Gemma 3, limits the sliding layers to %d): its attention does %.1fx our attention FLOPs, its step %.2fx ours",
+		c.Layers, c.Seq, c.SlidingWindow, theirs.Attention/ours.Attention, theirs.Total/ours.Total)
+}

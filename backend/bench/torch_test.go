@@ -82,3 +82,16 @@ func TestConfigsMatchModelPresets(t *testing.T) {
 		t.Errorf("unknown config error %v should list the known ones", err)
 	}
 }
+
+func TestTorchDifference(t *testing.T) {
+	for _, name := range []string{"tiny", "5m", "30m"} {
+		c, _ := Lookup(name)
+		if d := TorchDifference(c); d != "" {
+			t.Errorf("%s: %q, want no difference (rows within the window)", name, d)
+		}
+	}
+	c, _ := Lookup("gemma3-1b")
+	if d := TorchDifference(c); !strings.Contains(d, "no sliding window") {
+		t.Errorf("gemma3-1b: %q", d)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/whetstone-ai/whetstone/backend/bench"
 )
@@ -18,7 +20,7 @@ import (
 func benchCommand() Command {
 	return Command{
 		Name:    "bench",
-		Summary: "measure training/generation speed and memory on fixed LoRA configs (tiny, 5m, 30m)",
+		Summary: "measure training/generation speed, memory and roofline fraction on fixed LoRA configs (" + strings.Join(bench.ConfigNames(), ", ") + ")",
 		Run:     runBench,
 	}
 }
@@ -28,11 +30,12 @@ type benchFlags struct {
 	json, inProcess                                bool
 	steps, torchThreads                            int
 	noGenerate, noTokenizer, noDataset             bool
-	gradCheckpoint                                 bool
+	gradCheckpoint, ignoreMemory                   bool
+	torchTimeout                                   time.Duration
 }
 
 func runBench(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "bench", "[--config tiny|5m|30m|all] [--json] [--steps N] [--out FILE]")
+	fs := newFlagSet(env, "bench", "[--config "+strings.Join(bench.ConfigNames(), "|")+"|all] [--json] [--steps N] [--out FILE]")
 	var f benchFlags
 	fs.StringVar(&f.config, "config", "5m", "configuration: "+strings.Join(bench.ConfigNames(), ", ")+" or all")
 	fs.BoolVar(&f.json, "json", false, "print JSON instead of a table (one result object for one config)")
@@ -44,7 +47,9 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.python, "python", "/usr/bin/python3", "python interpreter for --torch")
 	fs.IntVar(&f.torchThreads, "torch-threads", 0, "torch threads for --torch (default: the script's 2; 1 is steadier on a busy machine)")
 	fs.BoolVar(&f.inProcess, "in-process", false, "run several configs in this process (default: a fresh child process each, so each peak RSS is its own)")
-	fs.BoolVar(&f.gradCheckpoint, "grad-checkpoint", false, "recompute decoder layers in the backward pass (less memory, slower)")
+	fs.BoolVar(&f.gradCheckpoint, "grad-checkpoint", false, "recompute decoder layers in the backward pass (less memory, slower); without it, on only when the memory estimate exceeds the available memory")
+	fs.BoolVar(&f.ignoreMemory, "ignore-memory", false, "run a config even when its memory estimate exceeds the available memory")
+	fs.DurationVar(&f.torchTimeout, "torch-timeout", 10*time.Minute, "give up on the PyTorch reference of a config after this long (recorded as skipped)")
 	fs.BoolVar(&f.noGenerate, "no-generate", false, "skip the generation measurement")
 	fs.BoolVar(&f.noTokenizer, "no-tokenizer", false, "skip the tokenizer measurement")
 	fs.BoolVar(&f.noDataset, "no-dataset", false, "skip the dataset reading measurement")
@@ -56,6 +61,9 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	}
 	if f.steps < 1 {
 		return fmt.Errorf("%w: --steps must be at least 1", ErrUsage)
+	}
+	if f.torchTimeout <= 0 {
+		return fmt.Errorf("%w: --torch-timeout must be positive", ErrUsage)
 	}
 	var cfgs []bench.Config
 	if f.config == "all" {
@@ -71,10 +79,18 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	}
 
 	var results []bench.Result
-	for i, c := range cfgs {
+	for _, c := range cfgs {
 		// Tokenizer and dataset figures do not depend on the config:
 		// measure them once.
-		once := i == 0
+		once := len(results) == 0
+		if !f.ignoreMemory && len(cfgs) > 1 {
+			// With several configs (--config all), one that cannot fit
+			// this machine is skipped, not the end of the run.
+			if err := bench.CheckMemory(c, f.gradCheckpoint); errors.Is(err, bench.ErrExceedsMemory) {
+				fmt.Fprintf(env.Stderr, "bench %s: skipped: %v\n", c.Name, err)
+				continue
+			}
+		}
 		var res bench.Result
 		var err error
 		if len(cfgs) > 1 && !f.inProcess {
@@ -84,7 +100,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 			res, err = bench.Run(ctx, c, bench.Options{
 				Backend: f.backend, Steps: f.steps, TokenizerDir: f.tokenizer,
 				SkipGenerate: f.noGenerate, SkipTokenizer: f.noTokenizer || !once, SkipDataset: f.noDataset || !once,
-				FreshProcess: len(cfgs) == 1, GradientCheckpointing: f.gradCheckpoint,
+				FreshProcess: len(cfgs) == 1, GradientCheckpointing: f.gradCheckpoint, IgnoreMemory: f.ignoreMemory,
 			})
 		}
 		if err != nil {
@@ -92,12 +108,22 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		}
 		if f.torch != "" {
 			fmt.Fprintf(env.Stderr, "bench %s: PyTorch reference...\n", c.Name)
-			ref, err := bench.RunTorch(ctx, f.python, f.torch, c, f.steps, f.torchThreads)
-			if err != nil {
+			tctx, cancel := context.WithTimeout(ctx, f.torchTimeout)
+			ref, err := bench.RunTorch(tctx, f.python, f.torch, c, f.steps, f.torchThreads)
+			timedOut := tctx.Err() == context.DeadlineExceeded && ctx.Err() == nil
+			cancel()
+			switch {
+			case timedOut:
+				res.Notes = append(res.Notes, fmt.Sprintf("PyTorch reference skipped: it did not finish %d+1 steps within --torch-timeout %s", f.steps, f.torchTimeout))
+			case err != nil:
 				return err
+			default:
+				ref.Compare(res)
+				res.Reference = ref
 			}
-			ref.Compare(res)
-			res.Reference = ref
+			if n := bench.TorchDifference(c); n != "" {
+				res.Notes = append(res.Notes, n)
+			}
 		}
 		results = append(results, res)
 	}
@@ -139,6 +165,9 @@ func benchChild(ctx context.Context, env *Env, c bench.Config, f benchFlags, onc
 	if f.gradCheckpoint {
 		args = append(args, "--grad-checkpoint")
 	}
+	if f.ignoreMemory {
+		args = append(args, "--ignore-memory")
+	}
 	if f.noTokenizer || !once {
 		args = append(args, "--no-tokenizer")
 	}
@@ -166,7 +195,7 @@ func printBenchTable(w io.Writer, results []bench.Result) {
 	fmt.Fprintf(w, "machine: %s, %d cores (GOMAXPROCS %d), %s, GOEXPERIMENT=%s\nbackend: %s\n\n",
 		m.CPU, m.Cores, m.GOMAXPROCS, m.GoVersion, m.GOEXPERIMENT, m.Backend)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "config\ttrain tok/s\tstep ms\tfirst step s\tpeak RSS MB\tcpu util\tload\tgen tok/s\tprefill ms\ttorch tok/s\ttorch MB\tspeed x\tmemory x\t")
+	fmt.Fprintln(tw, "config\ttrain tok/s\tstep ms\tfirst step s\tpeak RSS MB\test. MB\test/peak\tckpt\tcpu util\tload\tGFLOP/step\tstep GF/s\tGEMM GF/s\troofline\tgen tok/s\tprefill ms\ttorch tok/s\ttorch MB\tspeed x\tmemory x\t")
 	for _, r := range results {
 		gen, prefill := "-", "-"
 		if g := r.Generate; g != nil {
@@ -177,9 +206,22 @@ func printBenchTable(w io.Writer, results []bench.Result) {
 			tt, tm = fmt.Sprintf("%.0f", ref.TokensPerS), fmt.Sprintf("%.0f", ref.PeakRSSMB)
 			sx, mx = fmt.Sprintf("%.2f", ref.SpeedRatio), fmt.Sprintf("%.2f", ref.MemoryRatio)
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%.1f\t%.1f\t%.0f\t%.2f\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
-			r.Config.Name, r.TokensPerS, r.Train.MedianStepMS, r.Train.FirstStepS, r.PeakRSSMB,
-			r.Train.CPUUtilization, r.Train.LoadAverage, gen, prefill, tt, tm, sx, mx)
+		estMB, estRatio := "-", "-"
+		if e := r.Estimate; e != nil {
+			estMB, estRatio = fmt.Sprintf("%.0f", e.EstimateMB), fmt.Sprintf("%.2f", e.Ratio)
+		}
+		ckpt := "off"
+		if r.Train.GradientCheckpointing {
+			ckpt = "on"
+		}
+		stepGF, stepRate, gemm, frac := "-", "-", "-", "-"
+		if rl := r.Roofline; rl != nil {
+			stepGF, stepRate = fmt.Sprintf("%.4g", rl.StepFLOPs.Total/1e9), fmt.Sprintf("%.1f", rl.StepGFLOPS)
+			gemm, frac = fmt.Sprintf("%.1f", rl.GEMMGFLOPS), fmt.Sprintf("%.0f%%", 100*rl.Fraction)
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%.1f\t%.1f\t%.0f\t%s\t%s\t%s\t%.2f\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+			r.Config.Name, r.TokensPerS, r.Train.MedianStepMS, r.Train.FirstStepS, r.PeakRSSMB, estMB, estRatio, ckpt,
+			r.Train.CPUUtilization, r.Train.LoadAverage, stepGF, stepRate, gemm, frac, gen, prefill, tt, tm, sx, mx)
 	}
 	tw.Flush()
 	for _, r := range results {
@@ -189,6 +231,9 @@ func printBenchTable(w io.Writer, results []bench.Result) {
 		if d := r.Dataset; d != nil {
 			fmt.Fprintf(w, "dataset: parquet %.0f rows/s, JSONL %.0f rows/s (%d ShareGPT rows, ~%d bytes each)\n",
 				d.ParquetRowsPerS, d.JSONLRowsPerS, d.Rows, d.BytesPerRow)
+		}
+		if e := r.Estimate; e != nil {
+			fmt.Fprintf(w, "gradient checkpointing (%s): %s\n", r.Config.Name, e.Checkpointing)
 		}
 		for _, n := range r.Notes {
 			fmt.Fprintf(w, "note (%s): %s\n", r.Config.Name, n)

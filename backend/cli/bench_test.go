@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,5 +55,44 @@ func TestBenchCommandTableAndErrors(t *testing.T) {
 		if !errors.Is(err, ErrUsage) {
 			t.Errorf("bench %v: error %v, want a usage error", bad, err)
 		}
+	}
+}
+
+func TestBenchHelpListsRealSizeConfigs(t *testing.T) {
+	var out, errOut bytes.Buffer
+	env := &Env{Stdout: &out, Stderr: &errOut}
+	_ = Run(context.Background(), env, []string{"bench", "-h"})
+	help := out.String() + errOut.String()
+	for _, name := range []string{"tiny", "5m", "30m", "gemma3-270m", "gemma3-1b"} {
+		if !strings.Contains(help, name) {
+			t.Errorf("bench -h does not list %s:\n%s", name, help)
+		}
+	}
+}
+
+// TestBenchTorchTimeoutIsASkip: a reference that does not finish within
+// --torch-timeout is recorded as skipped, and the result still comes.
+func TestBenchTorchTimeoutIsASkip(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "slow.sh")
+	if err := os.WriteFile(script, []byte("exec sleep 600\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	env := &Env{Stdout: &out, Stderr: &errOut}
+	args := []string{"bench", "--config", "tiny", "--json", "--steps", "1", "--no-generate", "--no-tokenizer", "--no-dataset",
+		"--torch", script, "--python", "/bin/sh", "--torch-timeout", "10ms"}
+	if err := Run(context.Background(), env, args); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	var res bench.Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Reference != nil || len(res.Notes) == 0 || !strings.Contains(strings.Join(res.Notes, " "), "PyTorch reference skipped") {
+		t.Errorf("reference %+v, notes %q", res.Reference, res.Notes)
+	}
+	if res.Roofline == nil || res.Roofline.Fraction <= 0 || res.Estimate == nil || res.Estimate.Ratio <= 0 {
+		t.Errorf("roofline %+v estimate %+v", res.Roofline, res.Estimate)
 	}
 }
