@@ -122,7 +122,7 @@ func (qw *quantWeight) dense(x *Node) *Node {
 	return withGradient([]*Node{x}, func(in []*Node) *Node {
 		return dense(in[0], qw.node(g, in[0]))
 	}, func(v *Node) []*Node {
-		return []*Node{MulScalar(DotGeneral(v, []int{v.Rank() - 1}, nil, qw.node(g, v), []int{0}, nil), 1.01)}
+		return []*Node{DotGeneral(v, []int{v.Rank() - 1}, nil, qw.node(g, v), []int{0}, nil)}
 	})
 }
 
