@@ -7,7 +7,11 @@
 //     trainer (train.Run over train.ModelTarget), median step after the
 //     first (which compiles), counting every token of the batch as the
 //     PyTorch reference does;
-//   - peak resident memory (VmHWM) right after training;
+//   - peak resident memory (VmHWM) right after training, beside the memory
+//     estimate (backend/estimate) for the same settings;
+//   - the step's matmul FLOPs counted from the shapes (CountStepFLOPs) and
+//     the fraction of a float32 GEMM's measured rate (the roofline,
+//     measured in the same process first) that a step reaches;
 //   - generation tokens/s with the KV cache (greedy, after a warm-up);
 //   - tokenizer tokens/s on a real tokenizer.json when one is available;
 //   - dataset rows/s reading FineTome-shaped parquet and JSONL files.
