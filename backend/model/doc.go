@@ -29,6 +29,12 @@
 // reads one tensor at a time from disk, so peak memory is the stored model
 // plus one tensor.
 //
+// With Options.Quantization "nf4" or "int8" (runconfig model.quantization,
+// QLoRA) the decoder projections' matrices are kept instead as quantized
+// parts under "/qbase" (package quant) and dequantized in the graph next
+// to each use, forward and backward (quantized.go says why both); no float
+// copy of them is kept, and BaseWeight returns what they dequantize to.
+//
 // # LoRA
 //
 //	err = m.AddLoRA(model.LoRAConfig{Rank: 8, Alpha: 16, TargetModules: model.AllLinear})
