@@ -97,10 +97,21 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 			res, err = benchChild(ctx, env, c, f, once)
 		} else {
 			fmt.Fprintf(env.Stderr, "bench %s: training %d+1 steps...\n", c.Name, f.steps)
+			// Real-size steps take minutes on a CPU: say where the run is.
+			last := time.Now()
+			onStep := func(step int) {
+				now := time.Now()
+				what := ""
+				if step == 1 {
+					what = " (model setup, roofline GEMM and compilation included)"
+				}
+				fmt.Fprintf(env.Stderr, "bench %s: step %d/%d took %.1f s%s\n", c.Name, step, f.steps+1, now.Sub(last).Seconds(), what)
+				last = now
+			}
 			res, err = bench.Run(ctx, c, bench.Options{
 				Backend: f.backend, Steps: f.steps, TokenizerDir: f.tokenizer,
 				SkipGenerate: f.noGenerate, SkipTokenizer: f.noTokenizer || !once, SkipDataset: f.noDataset || !once,
-				FreshProcess: len(cfgs) == 1, GradientCheckpointing: f.gradCheckpoint, IgnoreMemory: f.ignoreMemory,
+				FreshProcess: len(cfgs) == 1, GradientCheckpointing: f.gradCheckpoint, IgnoreMemory: f.ignoreMemory, OnStep: onStep,
 			})
 		}
 		if err != nil {
