@@ -61,8 +61,15 @@ func checkFit(mc *model.Config, cfg runconfig.Config, freeMB float64, gpu string
 		return out, err
 	}
 	if !ok {
+		weights := gib(mb(b.BaseWeights))
+		// Suggest tried NF4 too: say what the weights take that way.
+		q := run
+		q.Quantization = model.QuantNF4
+		if qb, err := estimate.Training(mc, q); err == nil && qb.BaseWeights < b.BaseWeights {
+			weights += fmt.Sprintf(" (%s as NF4)", gib(mb(qb.BaseWeights)))
+		}
 		out.Note = joinNote(out.Note, fmt.Sprintf("no setting fits in %s: the base weights alone take %s; use a smaller model or a machine with more memory",
-			gib(out.FreeMB), gib(mb(b.BaseWeights))))
+			gib(out.FreeMB), weights))
 		return out, nil
 	}
 	s := &FitSuggestion{GradientCheckpointing: fit.GradientCheckpointing, Quantization: fit.Quantization, BatchSize: fit.BatchSize, GradAccum: fit.GradAccum,

@@ -81,6 +81,7 @@ func TestFitCheckSuggestsTheSettingsThatFit(t *testing.T) {
 	require.Nil(t, none.Suggestion)
 	require.Contains(t, none.Note, "XLA (cuda)")
 	require.Contains(t, none.Note, "no setting fits")
+	require.Contains(t, none.Note, "GiB as NF4)")
 
 	unknown, err := checkFit(c, cfg, 0, "")
 	require.NoError(t, err)
