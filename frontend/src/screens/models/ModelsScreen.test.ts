@@ -138,7 +138,7 @@ describe('models screen', () => {
           return {
             base_weights: 1, lora: 1, lora_params: 1, activations: 1, logits: 1, overhead: 1, total: (fits ? 7 : 27) * 2 ** 30, total_mb: 0, free_mb: 16384, fits,
             memory: 'RAM', note: fits ? '' : 'GPU memory is not checked',
-            suggestion: fits ? undefined : { gradient_checkpointing: true, batch_size: 1, grad_accum: 2, max_seq_len: 2048, total_mb: 7000, text: 'turn on gradient checkpointing (estimated 7.7 GiB)' },
+            suggestion: fits ? undefined : { gradient_checkpointing: true, quantization: 'nf4', batch_size: 1, grad_accum: 2, max_seq_len: 2048, total_mb: 7000, text: 'turn on gradient checkpointing (estimated 7.7 GiB)' },
           };
         },
       }),
@@ -154,5 +154,7 @@ describe('models screen', () => {
     await waitFor(() => expect(screen.queryByTestId('fit-suggestion')).toBeNull());
     const last = fake.calls.filter((c) => c.name === 'Models.EstimateMemory').at(-1)!;
     expect((last.args[1] as { training: object }).training).toMatchObject({ gradient_checkpointing: true, batch_size: 1, grad_accum: 2 });
+    expect((last.args[1] as { model: object }).model).toMatchObject({ quantization: 'nf4' });
+    expect((screen.getByLabelText(/Base weights in memory/) as HTMLSelectElement).value).toBe('nf4');
   });
 });
