@@ -52,6 +52,9 @@ describe('settings screen', () => {
     expect(screen.getByText('/data')).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Add' })).toBeNull();
     expect(screen.getByText(/whetstone settings allow DIR/)).toBeTruthy();
+    // Programs are pointed at the API reference and the OpenAI base URL.
+    expect((await screen.findByRole('link', { name: 'the API reference' })).getAttribute('href')).toBe('/api/docs/');
+    expect(screen.getByTestId('openai-base').textContent).toBe(`${location.origin}/v1`);
   });
 
   it('adds and removes allowed folders in the desktop window', async () => {
