@@ -23,7 +23,21 @@ func BenchmarkTrain(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			res, _, err := measureTrain(context.Background(), c, backend, b.N, false, func(step int) {
+			// As Run: checkpointing where the estimate needs it, and no
+			// run whose estimate exceeds the available memory (gemma3-1b).
+			mc, err := c.ModelConfig()
+			if err != nil {
+				b.Fatal(err)
+			}
+			avail := float64(memAvailableMB())
+			ckpt, est, _, err := chooseCheckpointing(c, mc, false, avail)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := exceeds(c, est, ckpt, avail); err != nil {
+				b.Skip(err)
+			}
+			res, _, err := measureTrain(context.Background(), c, backend, b.N, ckpt, func(step int) {
 				if step == 1 {
 					b.ResetTimer()
 				}
