@@ -64,8 +64,9 @@ func (m *Model) attention(x *Node, layer int, sc *seqContext) *Node {
 	toBHSD := func(x *Node) *Node { return TransposeAllAxes(x, 0, 2, 1, 3) }
 	qh, kh, vh, mask4 := toBHSD(q), toBHSD(k), toBHSD(v), ExpandAxes(mask, 1) // mask4: [B,1,T,S]
 	var out *Node
+	fuse := fusedAttentionPays(c.HeadDim) || m.fusedUnderCheckpoint
 	if m.trainingGraph(x.Graph()) && c.AttnLogitSoftcap == 0 && !m.gradCheckpoint && sc.cache == nil {
-		out = attentionWithGradient(qh, kh, vh, mask4, c.AttnScale)
+		out = attentionWithGradient(qh, kh, vh, mask4, c.AttnScale, fuse)
 	} else {
 		out, _ = attention.Core(qh, kh, vh, attention.LayoutBHSD, attention.CoreOptions{
 			Scale:         c.AttnScale,
@@ -73,12 +74,20 @@ func (m *Model) attention(x *Node, layer int, sc *seqContext) *Node {
 			ScoreSoftCap:  c.AttnLogitSoftcap,
 			// GoMLX v0.28.16 computes wrong gradients when a fused attention
 			// op is rematerialized (TestTrapFusedAttentionUnderCheckpoint).
-			DisableFusion: m.gradCheckpoint && !m.fusedUnderCheckpoint,
+			DisableFusion: !fuse || m.gradCheckpoint && !m.fusedUnderCheckpoint,
 		})
 	}
 	out = Reshape(toBHSD(out), b, t, c.NumHeads*c.HeadDim)
 	return m.linear(out, layer, "o_proj")
 }
+
+// fusedAttentionPays says whether the go backend's fused attention kernel
+// beats the decomposed form (two batched matmuls around a masked softmax)
+// at this head size. Its specialised kernel is for head size 64; others run
+// a general loop about a hundred times slower than the matmuls (Gemma 3's
+// 256: 9.9 s against 0.078 s for one layer's forward at 1,024 tokens, see
+// backend/bench/README.md), and that loop was 97% of a gemma3-270m step.
+func fusedAttentionPays(headDim int) bool { return headDim == 64 }
 
 // softcap is cap·tanh(x/cap).
 func softcap(x *Node, limit float64) *Node {

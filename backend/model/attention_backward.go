@@ -7,7 +7,8 @@ import (
 
 // attentionWithGradient is scaled dot-product attention over heads-major
 // q [B, H, T, D] and k, v [B, KV, S, D] (H a multiple of KV) with a
-// boolean mask [B, 1, T, S]: the go backend's fused kernel forward, and a
+// boolean mask [B, 1, T, S]: the go backend's fused kernel forward where
+// it pays (fuse; see fusedAttentionPays), else the decomposed one, and a
 // backward written out here (see sdpaGradients) instead of autodiff of
 // GoMLX's decomposed form.
 //
@@ -18,12 +19,13 @@ import (
 // over their middle axes) before the key and value gradients. Here the
 // probabilities are recomputed per layer in the backward pass, and only
 // q and the output gradient, S/D times smaller, are transposed.
-func attentionWithGradient(q, k, v, mask *Node, scale float64) *Node {
+func attentionWithGradient(q, k, v, mask *Node, scale float64, fuse bool) *Node {
 	var out *Node
 	return withGradient([]*Node{q, k, v}, func(in []*Node) *Node {
 		out, _ = attention.Core(in[0], in[1], in[2], attention.LayoutBHSD, attention.CoreOptions{
 			Scale:         scale,
 			AttentionMask: mask,
+			DisableFusion: !fuse,
 		})
 		return out
 	}, func(dOut *Node) []*Node {

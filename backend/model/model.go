@@ -60,8 +60,9 @@ type Model struct {
 	// lossChunkElements bounds the logits one loss chunk materializes.
 	// gradCheckpoint recomputes layer activations in the backward pass.
 	gradCheckpoint bool
-	// fusedUnderCheckpoint keeps fused attention under checkpointing; only
-	// the regression test pinning the GoMLX bug it triggers sets it.
+	// fusedUnderCheckpoint forces the fused attention kernel, under
+	// checkpointing too and at any head size; only the regression test
+	// pinning the GoMLX bug it triggers sets it.
 	fusedUnderCheckpoint bool
 	lossChunkElements    int
 
