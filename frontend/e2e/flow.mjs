@@ -249,17 +249,29 @@ try {
   await page.getByRole('checkbox', { name: /side by side/ }).check();
   await page.getByLabel('Max new tokens').fill('24');
   await page.getByLabel('Message').fill('Who are you?');
+  // Streaming shows a growing answer before the final one; a watcher notes
+  // whether the page showed it (an answer may also finish in one render,
+  // so this is reported, not required: openai.mjs and the unit tests check
+  // streaming itself).
+  await page.evaluate(() => {
+    window.__sawStreaming = false;
+    new MutationObserver(() => {
+      if (document.querySelector('[data-testid=streaming]')) window.__sawStreaming = true;
+    }).observe(document.body, { childList: true, subtree: true, characterData: true });
+  });
   await page.getByRole('button', { name: 'Send' }).click();
-  await page.getByTestId('streaming').first().waitFor({ timeout: STATE_WAIT }).catch(() => {});
   await page.waitForFunction(() => document.querySelectorAll('.msg.assistant').length >= 2 && !document.querySelector('[data-testid=streaming]'), null, { timeout: STATE_WAIT });
+  const streamed = await page.evaluate(() => window.__sawStreaming);
   const errs = await page.locator('.pane [role=alert]').count();
   if (errs) throw new Error(`chat failed: ${await textOf('.pane [role=alert]')}`);
   // The run learned "I am **Whetstone**, ...": the pane shows it in bold.
   const tuned = page.locator('.pane', { has: page.getByRole('heading', { name: /Fine-tuned/ }) });
   const answer = (await tuned.locator('[data-testid=answer]').last().textContent())?.trim();
   const bold = await tuned.locator('[data-testid=answer] strong').allTextContents();
-  if (!bold.includes('Whetstone')) throw new Error(`the tuned answer shows no bold "Whetstone": ${answer}`);
-  console.log(`    tuned: ${answer}`);
+  // The run learns the answer in the default 150 steps; a shorter run
+  // (E2E_STEPS, for a quick try) may not, and only says so.
+  if (!bold.includes('Whetstone') && STEPS >= 150) throw new Error(`the tuned answer shows no bold "Whetstone": ${answer}`);
+  console.log(`    tuned: ${answer} (${streamed ? 'seen streaming' : 'finished within one render'})`);
   await shot('chat');
 
   step('Export: GGUF');
