@@ -18,6 +18,7 @@ describe('memory estimate', () => {
     expect(fitVerdict({ ...est, free_mb: 8192, fits: true }).text).toBe('fits in the 8.0 GiB available');
     // Go's note or suggestion gives the advice, never a contradicting one.
     expect(fitVerdict({ ...est, free_mb: 2048, fits: false, note: 'no setting fits in 2 GiB' }).text).toBe('more than the 2.0 GiB available');
-    expect(fitVerdict({ ...est, free_mb: 2048, fits: false, suggestion: { text: 'turn on checkpointing', config: {} } } as never).text).toBe('more than the 2.0 GiB available');
+    const suggestion = { gradient_checkpointing: true, batch_size: 2, grad_accum: 4, max_seq_len: 2048, total_mb: 1500, text: 'turn on gradient checkpointing' };
+    expect(fitVerdict({ ...est, free_mb: 2048, fits: false, suggestion }).text).toBe('more than the 2.0 GiB available');
   });
 });
