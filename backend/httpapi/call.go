@@ -12,19 +12,8 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	// A call may run for minutes (an export); its answer must still go out.
 	_ = rc.SetWriteDeadline(time.Now().Add(s.opts.Timeouts.Call))
-	if err := checkJSON(r.Header.Get("Content-Type")); err != nil {
-		writeError(w, r, http.StatusUnsupportedMediaType, err)
-		return
-	}
-	body, err := readBody(w, r, s.opts.MaxBodyBytes)
-	if err != nil {
-		var be *bodyError
-		status := http.StatusBadRequest
-		if errors.As(err, &be) {
-			status = be.status
-		}
-		s.log.Warn().Str("remote", r.RemoteAddr).Str("path", capString(r.URL.Path, 200)).Int("status", status).Err(err).Msg("refused a call's body")
-		writeError(w, r, status, err)
+	body, ok := s.readJSONBody(w, r)
+	if !ok {
 		return
 	}
 	// The body is in, so the read deadline has done its job. One still set
@@ -43,6 +32,27 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Debug().Str("method", name).Dur("took", time.Since(start)).Msg("call")
 	writeJSON(w, http.StatusOK, res)
+}
+
+// readJSONBody reads a request's JSON body, capped at MaxBodyBytes; a
+// refused one is logged and answered, and ok is false.
+func (s *Server) readJSONBody(w http.ResponseWriter, r *http.Request) (body []byte, ok bool) {
+	if err := checkJSON(r.Header.Get("Content-Type")); err != nil {
+		writeError(w, r, http.StatusUnsupportedMediaType, err)
+		return nil, false
+	}
+	body, err := readBody(w, r, s.opts.MaxBodyBytes)
+	if err != nil {
+		var be *bodyError
+		status := http.StatusBadRequest
+		if errors.As(err, &be) {
+			status = be.status
+		}
+		s.log.Warn().Str("remote", r.RemoteAddr).Str("path", capString(r.URL.Path, 200)).Int("status", status).Err(err).Msg("refused a request's body")
+		writeError(w, r, status, err)
+		return nil, false
+	}
+	return body, true
 }
 
 // callFailed logs and answers a method's error. Both are capped: a method

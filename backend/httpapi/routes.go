@@ -87,18 +87,8 @@ func (s *Server) callRoute(next http.Handler) http.HandlerFunc {
 		rc := http.NewResponseController(w)
 		_ = rc.SetWriteDeadline(time.Now().Add(s.opts.Timeouts.Call))
 		if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
-			if err := checkJSON(r.Header.Get("Content-Type")); err != nil {
-				writeError(w, r, http.StatusUnsupportedMediaType, err)
-				return
-			}
-			body, err := readBody(w, r, s.opts.MaxBodyBytes)
-			if err != nil {
-				status := http.StatusBadRequest
-				var be *bodyError
-				if errors.As(err, &be) {
-					status = be.status
-				}
-				writeError(w, r, status, err)
+			body, ok := s.readJSONBody(w, r)
+			if !ok {
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
