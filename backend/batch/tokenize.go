@@ -15,6 +15,10 @@ type Example struct {
 	Row       int32 // 1-based row in the source file
 	Tokens    []int32
 	Trainable []bool // Trainable[i]: Tokens[i] is a target of the loss
+	// Rejected is the rejected side of a preference pair, whose chosen
+	// side is this example's Tokens (the prompt followed by the chosen
+	// answer, the answer trainable); nil for every other example.
+	Rejected *Example
 }
 
 // Len is the number of tokens.

@@ -12,16 +12,25 @@ type Message struct {
 	Content string `json:"content"`
 }
 
-// Conversation is one standardized dataset row: a chat (Messages) or, for
-// raw-text datasets, plain Text trained on every token.
+// Conversation is one standardized dataset row: a chat (Messages), a
+// preference pair (the prompt's turns in Messages, ending with the user's,
+// and the two answers' in Chosen and Rejected) or, for raw-text datasets,
+// plain Text trained on every token.
 type Conversation struct {
 	Row      int       `json:"row"` // 1-based row in the source file
 	Messages []Message `json:"messages,omitempty"`
 	Text     string    `json:"text,omitempty"`
+	// Chosen and Rejected are a preference pair's answers (assistant
+	// turns, usually one each); both nil for every other row.
+	Chosen   []Message `json:"chosen,omitempty"`
+	Rejected []Message `json:"rejected,omitempty"`
 }
 
 // IsText reports whether the conversation is raw text rather than a chat.
-func (c Conversation) IsText() bool { return c.Messages == nil }
+func (c Conversation) IsText() bool { return c.Messages == nil && c.Chosen == nil }
+
+// IsPreference reports whether the row is a chosen/rejected pair.
+func (c Conversation) IsPreference() bool { return c.Chosen != nil || c.Rejected != nil }
 
 // Turns counts the messages (raw text counts as one).
 func (c Conversation) Turns() int {

@@ -61,6 +61,14 @@ type LoRA struct {
 	Targets []string `yaml:"targets" json:"targets"`
 	// RSLoRA scales by alpha/sqrt(r) instead of alpha/r (rank-stabilised LoRA).
 	RSLoRA bool `yaml:"rslora" json:"rslora"`
+	// ModulesToSave are whole base modules trained alongside the adapters
+	// and saved with them (PEFT's modules_to_save): embed_tokens and
+	// lm_head, as Unsloth's continued-pretraining notebook trains them to
+	// teach a model a new domain's words. A model that ties its LM head to
+	// its embeddings (Gemma 3) trains the one shared matrix for either
+	// name. They take a full copy of the matrix and its optimiser state in
+	// memory.
+	ModulesToSave []string `yaml:"modules_to_save,omitempty" json:"modules_to_save,omitempty"`
 }
 
 // Scale is the factor applied to the adapter's output: alpha/r, or
@@ -120,6 +128,26 @@ type Dataset struct {
 
 // Training holds the optimiser, schedule and loop hyperparameters.
 type Training struct {
+	// Method is what the run optimises: "sft" (supervised fine-tuning on
+	// the answers), "dpo" (Direct Preference Optimization on chosen and
+	// rejected answers, against the base model with the adapters off),
+	// "orpo" (odds-ratio preference optimization: the chosen answers' loss
+	// plus an odds-ratio term, no reference model) or "cpt" (continued
+	// pretraining: raw text, packed, loss on every token).
+	Method string `yaml:"method" json:"method"`
+	// DPOBeta is DPO's beta: how far the tuned model may move from the
+	// base one (higher keeps it closer). TRL's default is 0.1.
+	DPOBeta float64 `yaml:"dpo_beta" json:"dpo_beta"`
+	// DPOLabelSmoothing is the assumed fraction of pairs whose preference
+	// is wrong (conservative DPO); 0 is the plain sigmoid loss.
+	DPOLabelSmoothing float64 `yaml:"dpo_label_smoothing" json:"dpo_label_smoothing"`
+	// ORPOLambda weighs ORPO's odds-ratio term against the chosen
+	// answers' loss (TRL's ORPOConfig.beta, default 0.1).
+	ORPOLambda float64 `yaml:"orpo_lambda" json:"orpo_lambda"`
+	// EmbeddingLearningRate is the learning rate of lora.modules_to_save
+	// (0 = learning_rate); Unsloth's continued-pretraining notebook uses a
+	// tenth of it or less for the embeddings.
+	EmbeddingLearningRate float64 `yaml:"embedding_learning_rate" json:"embedding_learning_rate"`
 	// LearningRate is the peak learning rate, reached after the warmup.
 	LearningRate float64 `yaml:"learning_rate" json:"learning_rate"`
 	// Optimizer is "adamw" (the only one for now; named so configs stay

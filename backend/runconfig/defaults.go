@@ -22,6 +22,9 @@ func Default() Config {
 		},
 		Dataset: Dataset{ValFraction: 0.05, SkipBadRows: true, MaxBadRows: 1000, Truncation: dataset.Truncations[0]},
 		Training: Training{
+			Method:               MethodSFT,
+			DPOBeta:              0.1,
+			ORPOLambda:           0.1,
 			LearningRate:         2e-4,
 			Optimizer:            "adamw",
 			WeightDecay:          0.01,

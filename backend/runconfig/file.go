@@ -49,8 +49,15 @@ func (c Config) canonical() Config {
 	if len(c.LoRA.Targets) == 0 {
 		c.LoRA.Targets = nil
 	}
+	if len(c.LoRA.ModulesToSave) == 0 {
+		c.LoRA.ModulesToSave = nil
+	}
 	if len(c.Dataset.Mapping) == 0 {
 		c.Dataset.Mapping = nil
+	}
+	if c.Training.Method == "" {
+		// Files written before training.method existed are SFT runs.
+		c.Training.Method = MethodSFT
 	}
 	if c.Model.Quantization == "" {
 		// Omitted when empty, so it reads back as the default.

@@ -21,6 +21,22 @@ func Optimizers() []string { return []string{"adamw"} }
 // model package (model.Options.Quantization) accepts exactly these.
 func Quantizations() []string { return []string{"none", "nf4", "int8"} }
 
+// Methods are the training objectives training.method accepts, the
+// default first: supervised fine-tuning, DPO, ORPO and continued
+// pretraining.
+func Methods() []string { return []string{MethodSFT, MethodDPO, MethodORPO, MethodCPT} }
+
+// The training methods (training.method).
+const (
+	MethodSFT  = "sft"
+	MethodDPO  = "dpo"
+	MethodORPO = "orpo"
+	MethodCPT  = "cpt"
+)
+
+// ModulesToSave are the base modules lora.modules_to_save may name.
+func ModulesToSave() []string { return []string{"embed_tokens", "lm_head"} }
+
 // Schedulers are the learning-rate schedules training.scheduler accepts;
 // each starts with training.warmup_steps of linear warmup from zero.
 func Schedulers() []string { return []string{"linear", "cosine", "constant"} }
@@ -115,10 +131,11 @@ var rules = map[string]rule{
 	"model.source":       {required: "a local model directory or a hub id such as google/gemma-3-270m-it"},
 	"model.quantization": {enum: Quantizations, accept: func(s string) bool { return s == "" || slices.Contains(Quantizations(), s) }},
 
-	"lora.r":       {min: num(1), max: num(1024)},
-	"lora.alpha":   {min: num(0), minEx: true},
-	"lora.dropout": {min: num(0), max: num(1), maxEx: true, step: 0.01},
-	"lora.targets": {enum: LoRATargets},
+	"lora.r":               {min: num(1), max: num(1024)},
+	"lora.alpha":           {min: num(0), minEx: true},
+	"lora.dropout":         {min: num(0), max: num(1), maxEx: true, step: 0.01},
+	"lora.targets":         {enum: LoRATargets},
+	"lora.modules_to_save": {enum: ModulesToSave},
 
 	"dataset.path": {required: "a local file or directory, or a hub dataset id"},
 	"dataset.format": {enum: datasetFormats, empty: true, accept: func(s string) bool {
@@ -131,22 +148,27 @@ var rules = map[string]rule{
 	"dataset.max_bad_rows": {min: num(0)},
 	"dataset.truncation":   {enum: truncations},
 
-	"training.learning_rate": {min: num(0), minEx: true, max: num(1), step: 1e-5},
-	"training.optimizer":     {enum: Optimizers},
-	"training.weight_decay":  {min: num(0), max: num(1), maxEx: true, step: 0.001},
-	"training.beta1":         {min: num(0), max: num(1), maxEx: true, step: 0.001},
-	"training.beta2":         {min: num(0), max: num(1), maxEx: true, step: 0.001},
-	"training.epsilon":       {min: num(0), minEx: true},
-	"training.scheduler":     {enum: Schedulers},
-	"training.warmup_steps":  {min: num(0)},
-	"training.batch_size":    {min: num(1)},
-	"training.grad_accum":    {min: num(1)},
-	"training.max_steps":     {min: num(0)},
-	"training.epochs":        {min: num(0), step: 0.1},
-	"training.max_seq_len":   {min: num(8), max: num(1 << 20)},
-	"training.max_grad_norm": {min: num(0), step: 0.1},
-	"training.eval_every":    {min: num(0)},
-	"training.eval_batches":  {min: num(0)},
+	"training.method":                  {enum: Methods, accept: func(s string) bool { return s == "" || slices.Contains(Methods(), s) }},
+	"training.dpo_beta":                {min: num(0), minEx: true, max: num(100), step: 0.01},
+	"training.dpo_label_smoothing":     {min: num(0), max: num(0.5), maxEx: true, step: 0.01},
+	"training.orpo_lambda":             {min: num(0), max: num(100), step: 0.01},
+	"training.embedding_learning_rate": {min: num(0), max: num(1), step: 1e-6},
+	"training.learning_rate":           {min: num(0), minEx: true, max: num(1), step: 1e-5},
+	"training.optimizer":               {enum: Optimizers},
+	"training.weight_decay":            {min: num(0), max: num(1), maxEx: true, step: 0.001},
+	"training.beta1":                   {min: num(0), max: num(1), maxEx: true, step: 0.001},
+	"training.beta2":                   {min: num(0), max: num(1), maxEx: true, step: 0.001},
+	"training.epsilon":                 {min: num(0), minEx: true},
+	"training.scheduler":               {enum: Schedulers},
+	"training.warmup_steps":            {min: num(0)},
+	"training.batch_size":              {min: num(1)},
+	"training.grad_accum":              {min: num(1)},
+	"training.max_steps":               {min: num(0)},
+	"training.epochs":                  {min: num(0), step: 0.1},
+	"training.max_seq_len":             {min: num(8), max: num(1 << 20)},
+	"training.max_grad_norm":           {min: num(0), step: 0.1},
+	"training.eval_every":              {min: num(0)},
+	"training.eval_batches":            {min: num(0)},
 
 	"checkpoint.every": {min: num(0)},
 	"checkpoint.keep":  {min: num(0)},

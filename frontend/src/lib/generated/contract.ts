@@ -720,6 +720,16 @@ export interface LoRA {
   targets: string[];
   /** RSLoRA scales by alpha/sqrt(r) instead of alpha/r (rank-stabilised LoRA). */
   rslora: boolean;
+  /**
+   * ModulesToSave are whole base modules trained alongside the adapters
+   * and saved with them (PEFT's modules_to_save): embed_tokens and
+   * lm_head, as Unsloth's continued-pretraining notebook trains them to
+   * teach a model a new domain's words. A model that ties its LM head to
+   * its embeddings (Gemma 3) trains the one shared matrix for either
+   * name. They take a full copy of the matrix and its optimiser state in
+   * memory.
+   */
+  modules_to_save?: string[];
 }
 
 /**
@@ -1580,6 +1590,36 @@ export interface TokenizeRequest {
  * Go: runconfig.Training
  */
 export interface Training {
+  /**
+   * Method is what the run optimises: "sft" (supervised fine-tuning on
+   * the answers), "dpo" (Direct Preference Optimization on chosen and
+   * rejected answers, against the base model with the adapters off),
+   * "orpo" (odds-ratio preference optimization: the chosen answers' loss
+   * plus an odds-ratio term, no reference model) or "cpt" (continued
+   * pretraining: raw text, packed, loss on every token).
+   */
+  method: string;
+  /**
+   * DPOBeta is DPO's beta: how far the tuned model may move from the
+   * base one (higher keeps it closer). TRL's default is 0.1.
+   */
+  dpo_beta: number;
+  /**
+   * DPOLabelSmoothing is the assumed fraction of pairs whose preference
+   * is wrong (conservative DPO); 0 is the plain sigmoid loss.
+   */
+  dpo_label_smoothing: number;
+  /**
+   * ORPOLambda weighs ORPO's odds-ratio term against the chosen
+   * answers' loss (TRL's ORPOConfig.beta, default 0.1).
+   */
+  orpo_lambda: number;
+  /**
+   * EmbeddingLearningRate is the learning rate of lora.modules_to_save
+   * (0 = learning_rate); Unsloth's continued-pretraining notebook uses a
+   * tenth of it or less for the embeddings.
+   */
+  embedding_learning_rate: number;
   /** LearningRate is the peak learning rate, reached after the warmup. */
   learning_rate: number;
   /**
@@ -2059,6 +2099,7 @@ export type ConfigPath =
   | "lora.dropout"
   | "lora.targets"
   | "lora.rslora"
+  | "lora.modules_to_save"
   | "dataset.path"
   | "dataset.format"
   | "dataset.mapping"
@@ -2070,6 +2111,11 @@ export type ConfigPath =
   | "dataset.skip_bad_rows"
   | "dataset.max_bad_rows"
   | "dataset.truncation"
+  | "training.method"
+  | "training.dpo_beta"
+  | "training.dpo_label_smoothing"
+  | "training.orpo_lambda"
+  | "training.embedding_learning_rate"
   | "training.learning_rate"
   | "training.optimizer"
   | "training.weight_decay"
@@ -2211,6 +2257,13 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     default: 0,
     help: "Dropout is applied to the adapters' input while training (0 = none)."
   },
+  "lora.modules_to_save": {
+    path: "lora.modules_to_save",
+    kind: "list",
+    enum: ["embed_tokens", "lm_head"],
+    default: null,
+    help: "Modules to save are whole base modules trained alongside the adapters and saved with them (PEFT's modules_to_save): embed_tokens and lm_head, as Unsloth's continued-pretraining notebook trains them to teach a model a new domain's words. A model that ties its LM head to its embeddings (Gemma 3) trains the one shared matrix for either name. They take a full copy of the matrix and its optimiser state in memory."
+  },
   "lora.r": {
     path: "lora.r",
     kind: "int",
@@ -2297,6 +2350,35 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     default: 0.999,
     help: "Beta2 is AdamW's decay rate of the squared gradient's moving average."
   },
+  "training.dpo_beta": {
+    path: "training.dpo_beta",
+    kind: "float",
+    min: 0,
+    max: 100,
+    min_exclusive: true,
+    step: 0.01,
+    default: 0.1,
+    help: "DPOBeta is DPO's beta: how far the tuned model may move from the base one (higher keeps it closer). TRL's default is 0.1."
+  },
+  "training.dpo_label_smoothing": {
+    path: "training.dpo_label_smoothing",
+    kind: "float",
+    min: 0,
+    max: 0.5,
+    max_exclusive: true,
+    step: 0.01,
+    default: 0,
+    help: "DPOLabelSmoothing is the assumed fraction of pairs whose preference is wrong (conservative DPO); 0 is the plain sigmoid loss."
+  },
+  "training.embedding_learning_rate": {
+    path: "training.embedding_learning_rate",
+    kind: "float",
+    min: 0,
+    max: 1,
+    step: 0.000001,
+    default: 0,
+    help: "Embedding learning rate is the learning rate of lora.modules_to_save (0 = learning_rate); Unsloth's continued-pretraining notebook uses a tenth of it or less for the embeddings."
+  },
   "training.epochs": {
     path: "training.epochs",
     kind: "float",
@@ -2373,12 +2455,28 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     default: 60,
     help: "Max steps bounds the run in optimiser steps; when 0, Epochs does."
   },
+  "training.method": {
+    path: "training.method",
+    kind: "enum",
+    enum: ["sft", "dpo", "orpo", "cpt"],
+    default: "sft",
+    help: "Method is what the run optimises: \"sft\" (supervised fine-tuning on the answers), \"dpo\" (Direct Preference Optimization on chosen and rejected answers, against the base model with the adapters off), \"orpo\" (odds-ratio preference optimization: the chosen answers' loss plus an odds-ratio term, no reference model) or \"cpt\" (continued pretraining: raw text, packed, loss on every token)."
+  },
   "training.optimizer": {
     path: "training.optimizer",
     kind: "enum",
     enum: ["adamw"],
     default: "adamw",
     help: "Optimizer is \"adamw\" (the only one for now; named so configs stay explicit when others arrive)."
+  },
+  "training.orpo_lambda": {
+    path: "training.orpo_lambda",
+    kind: "float",
+    min: 0,
+    max: 100,
+    step: 0.01,
+    default: 0.1,
+    help: "ORPOLambda weighs ORPO's odds-ratio term against the chosen answers' loss (TRL's ORPOConfig.beta, default 0.1)."
   },
   "training.packing": {
     path: "training.packing",
@@ -2448,6 +2546,11 @@ export const ConfigDefaults: Config = {
     truncation: "truncate"
   },
   training: {
+    method: "sft",
+    dpo_beta: 0.1,
+    dpo_label_smoothing: 0,
+    orpo_lambda: 0.1,
+    embedding_learning_rate: 0,
     learning_rate: 0.0002,
     optimizer: "adamw",
     weight_decay: 0.01,
