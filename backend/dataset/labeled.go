@@ -26,6 +26,10 @@ type Labeled struct {
 	// maxLen tokens are exact, and len(IDs), still over maxLen, is a lower
 	// bound of the row's length.
 	Cut bool
+	// Rejected is a preference pair's rejected side, labeled the same way
+	// (this Labeled being the prompt with the chosen answer); nil for
+	// every other row.
+	Rejected *Labeled
 }
 
 // TrainableCount counts the trainable tokens among the first n.

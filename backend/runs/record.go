@@ -142,4 +142,7 @@ type Metrics struct {
 	DeviceMemMB *float64 `json:"device_mem_mb"`
 	// TotalSteps is the planned number of steps (for progress bars).
 	TotalSteps int `json:"total_steps,omitempty"`
+	// Extra holds the training method's own figures (train.Metrics names
+	// them: DPO's rewards, ORPO's odds ratio), absent for SFT.
+	Extra map[string]float64 `json:"extra,omitempty"`
 }

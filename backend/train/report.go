@@ -19,6 +19,9 @@ type StepMetrics struct {
 	EtaS        float64
 	RSSMB       float64
 	DeviceMemMB *float64
+	// Extra holds the objective's own figures of the step (Metrics lists
+	// them per method), each a mean over the step's pairs or tokens.
+	Extra map[string]float64
 }
 
 // Report receives the metrics of every optimiser step; an error stops

@@ -372,7 +372,7 @@ func runMetrics(m train.StepMetrics) runs.Metrics {
 		Step: m.Step, TotalSteps: m.TotalSteps, Epoch: m.Epoch,
 		Loss: m.Loss, ValLoss: m.ValLoss, LR: m.LR, GradNorm: m.GradNorm,
 		TokensPerS: m.TokensPerS, ElapsedS: m.ElapsedS, EtaS: m.EtaS,
-		RSSMB: m.RSSMB, DeviceMemMB: m.DeviceMemMB,
+		RSSMB: m.RSSMB, DeviceMemMB: m.DeviceMemMB, Extra: m.Extra,
 	}
 }
 
