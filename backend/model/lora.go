@@ -276,7 +276,7 @@ func (m *Model) linear(x *Node, layer int, module string) *Node {
 	if m.cfg.AttentionBias && (module == "q_proj" || module == "k_proj" || module == "v_proj") {
 		y = Add(y, ExpandLeftToRank(m.weight(g, path+".bias"), y.Rank()))
 	}
-	if p, ok := m.loraPair(path); ok {
+	if p, ok := m.loraPair(path); ok && !adaptersOff(g) {
 		xa := x
 		if d := m.lora.cfg.Dropout; d > 0 && m.trainingGraph(g) {
 			keep := LessThan(m.store.RandomUniform(g, x.Shape()), Scalar(g, x.DType(), 1-d))
