@@ -10,13 +10,23 @@ import (
 	gmodel "github.com/gomlx/gomlx/ml/model"
 )
 
-// optimState holds, for every trainable variable, its gradient accumulator
-// and AdamW moments as non-trainable store variables, plus the accumulated
-// loss sum and token count of the current optimiser step. Keeping them in
-// the store lets GoMLX keep them on the device between steps.
+// optimState holds, for every trainable variable, its AdamW moments and,
+// for every term of the loss, its gradient accumulator, loss sum and count
+// over the current optimiser step, all as non-trainable store variables so
+// GoMLX keeps them on the device between steps.
 type optimState struct {
-	grad, m, v        []*gmodel.Variable
-	lossSum, tokenSum *gmodel.Variable
+	m, v  []*gmodel.Variable
+	terms []termState
+	// metrics are the names of the loss's Metrics, known once the
+	// accumulation graph is built.
+	metrics []string
+}
+
+// termState accumulates one loss term over an optimiser step.
+type termState struct {
+	weight          float64
+	grad            []*gmodel.Variable
+	lossSum, counts *gmodel.Variable
 }
 
 const optimScope = "/whetstone_train"
@@ -41,7 +51,7 @@ func newOptimState(t *Target) (*optimState, error) {
 		for _, slot := range []struct {
 			name string
 			dst  *[]*gmodel.Variable
-		}{{"grad", &s.grad}, {"m", &s.m}, {"v", &s.v}} {
+		}{{"m", &s.m}, {"v", &s.v}} {
 			v, err := mk(fmt.Sprintf("%s/%s/%d", optimScope, slot.name, i), tv.Shape())
 			if err != nil {
 				return nil, err
@@ -49,12 +59,32 @@ func newOptimState(t *Target) (*optimState, error) {
 			*slot.dst = append(*slot.dst, v)
 		}
 	}
-	var err error
-	if s.lossSum, err = mk(optimScope+"/loss_sum", shapes.Make(dtypes.Float32)); err != nil {
-		return nil, err
+	weights := t.Weights
+	if len(weights) == 0 {
+		weights = []float64{1}
 	}
-	if s.tokenSum, err = mk(optimScope+"/token_sum", shapes.Make(dtypes.Float32)); err != nil {
-		return nil, err
+	for k, w := range weights {
+		// The first term keeps the names a one-term trainer always had.
+		prefix := optimScope
+		if k > 0 {
+			prefix = fmt.Sprintf("%s/term%d", optimScope, k)
+		}
+		ts := termState{weight: w}
+		for i, tv := range t.Trainable {
+			v, err := mk(fmt.Sprintf("%s/grad/%d", prefix, i), tv.Shape())
+			if err != nil {
+				return nil, err
+			}
+			ts.grad = append(ts.grad, v)
+		}
+		var err error
+		if ts.lossSum, err = mk(prefix+"/loss_sum", shapes.Make(dtypes.Float32)); err != nil {
+			return nil, err
+		}
+		if ts.counts, err = mk(prefix+"/token_sum", shapes.Make(dtypes.Float32)); err != nil {
+			return nil, err
+		}
+		s.terms = append(s.terms, ts)
 	}
 	if err := s.zero(); err != nil {
 		return nil, err
@@ -64,8 +94,10 @@ func newOptimState(t *Target) (*optimState, error) {
 
 // zero resets moments and accumulators (a fresh run).
 func (s *optimState) zero() error {
-	all := append(append(append([]*gmodel.Variable{}, s.grad...), s.m...), s.v...)
-	all = append(all, s.lossSum, s.tokenSum)
+	all := append(append([]*gmodel.Variable{}, s.m...), s.v...)
+	for _, ts := range s.terms {
+		all = append(append(all, ts.grad...), ts.lossSum, ts.counts)
+	}
 	for _, v := range all {
 		if err := v.SetValue(tensors.FromShape(v.Shape())); err != nil {
 			return fmt.Errorf("reset %s: %w", v.Path(), err)
@@ -74,37 +106,73 @@ func (s *optimState) zero() error {
 	return nil
 }
 
-// accumulateGraph adds one micro-batch's gradient of the summed loss to the
-// accumulators. Summing (not averaging) per micro-batch and dividing by the
-// total token count at the update weights every token equally however the
-// tokens fall across micro-batches.
-func accumulateGraph(t *Target, s *optimState) func(scope *gmodel.Scope, tokens, labels, positions, segments *graph.Node) (*graph.Node, *graph.Node) {
-	return func(scope *gmodel.Scope, tokens, labels, positions, segments *graph.Node) (*graph.Node, *graph.Node) {
-		g := tokens.Graph()
+// buildLoss calls the target's loss and checks it has the terms the
+// optimiser state was made for.
+func buildLoss(t *Target, s *optimState, scope *gmodel.Scope, in []*graph.Node) Loss {
+	l := t.Loss(scope, in[0], in[1], in[2], in[3])
+	if len(l.Terms) != len(s.terms) {
+		panic(fmt.Sprintf("train: the loss has %d terms, the target weighs %d (Target.Weights)", len(l.Terms), len(s.terms)))
+	}
+	for i := range l.Terms {
+		l.Terms[i].Sum = graph.ConvertDType(l.Terms[i].Sum, dtypes.Float32)
+		l.Terms[i].Count = graph.ConvertDType(l.Terms[i].Count, dtypes.Float32)
+	}
+	return l
+}
+
+// metricOutputs are a loss's metrics as graph outputs: every sum, then
+// every count. The metrics' names are recorded in s.
+func metricOutputs(l Loss, s *optimState) []*graph.Node {
+	s.metrics = s.metrics[:0]
+	var sums, counts []*graph.Node
+	for _, m := range l.Metrics {
+		s.metrics = append(s.metrics, m.Name)
+		sums = append(sums, graph.StopGradient(graph.ConvertDType(m.Sum, dtypes.Float32)))
+		counts = append(counts, graph.StopGradient(graph.ConvertDType(m.Count, dtypes.Float32)))
+	}
+	return append(sums, counts...)
+}
+
+// accumulateGraph adds one micro-batch's gradient of each term's summed
+// loss to that term's accumulators. Summing (not averaging) per
+// micro-batch and dividing by the term's total count at the update weights
+// every token (or pair) equally however they fall across micro-batches.
+// Its outputs are the micro-batch's metric sums and counts.
+func accumulateGraph(t *Target, s *optimState) func(scope *gmodel.Scope, in []*graph.Node) []*graph.Node {
+	return func(scope *gmodel.Scope, in []*graph.Node) []*graph.Node {
+		g := in[0].Graph()
 		// Training mode turns dropout on and keeps variables as parameters
 		// (see applyGraph).
 		scope.SetTraining(g, true)
-		sum, count := t.Loss(scope, tokens, labels, positions, segments)
-		sum = graph.ConvertDType(sum, dtypes.Float32)
-		count = graph.ConvertDType(count, dtypes.Float32)
+		l := buildLoss(t, s, scope, in)
 		nodes := make([]*graph.Node, len(t.Trainable))
 		for i, v := range t.Trainable {
 			nodes[i] = v.NodeValue(g)
 		}
-		grads := graph.Gradient(sum, nodes...)
-		for i, acc := range s.grad {
-			acc.SetNodeValue(graph.Add(acc.NodeValue(g), graph.ConvertDType(grads[i], dtypes.Float32)))
+		for k, term := range l.Terms {
+			ts := s.terms[k]
+			grads := graph.Gradient(term.Sum, nodes...)
+			for i, acc := range ts.grad {
+				acc.SetNodeValue(graph.Add(acc.NodeValue(g), graph.ConvertDType(grads[i], dtypes.Float32)))
+			}
+			ts.lossSum.SetNodeValue(graph.Add(ts.lossSum.NodeValue(g), term.Sum))
+			ts.counts.SetNodeValue(graph.Add(ts.counts.NodeValue(g), term.Count))
 		}
-		s.lossSum.SetNodeValue(graph.Add(s.lossSum.NodeValue(g), sum))
-		s.tokenSum.SetNodeValue(graph.Add(s.tokenSum.NodeValue(g), count))
-		return sum, count
+		out := metricOutputs(l, s)
+		if len(out) == 0 {
+			// An executable needs an output; the first term's count is a
+			// cheap one.
+			out = []*graph.Node{l.Terms[0].Count}
+		}
+		return out
 	}
 }
 
-// evalGraph computes the loss without gradients or dropout.
-func evalGraph(t *Target) func(scope *gmodel.Scope, tokens, labels, positions, segments *graph.Node) (*graph.Node, *graph.Node) {
-	return func(scope *gmodel.Scope, tokens, labels, positions, segments *graph.Node) (*graph.Node, *graph.Node) {
-		g := tokens.Graph()
+// evalGraph computes the loss terms (every sum, then every count) without
+// gradients or dropout.
+func evalGraph(t *Target, s *optimState) func(scope *gmodel.Scope, in []*graph.Node) []*graph.Node {
+	return func(scope *gmodel.Scope, in []*graph.Node) []*graph.Node {
+		g := in[0].Graph()
 		// Create the adapters' parameter nodes while in training mode so
 		// they are fed their current values on every call (the pure-Go
 		// backend embeds variables of non-training graphs as constants at
@@ -115,8 +183,13 @@ func evalGraph(t *Target) func(scope *gmodel.Scope, tokens, labels, positions, s
 			v.NodeValue(g)
 		}
 		scope.SetTraining(g, false)
-		sum, count := t.Loss(scope, tokens, labels, positions, segments)
-		return graph.ConvertDType(sum, dtypes.Float32), graph.ConvertDType(count, dtypes.Float32)
+		l := buildLoss(t, s, scope, in)
+		var sums, counts []*graph.Node
+		for _, term := range l.Terms {
+			sums = append(sums, term.Sum)
+			counts = append(counts, term.Count)
+		}
+		return append(sums, counts...)
 	}
 }
 
@@ -140,10 +213,11 @@ func (h hyper) tensor() *tensors.Tensor {
 
 // applyGraph turns the accumulated gradients into one AdamW update
 // (decoupled weight decay, as torch.optim.AdamW), after clipping their
-// global norm, and clears the accumulators. When the loss or the gradient
-// norm is not finite, the weights and moments are left untouched so the
-// run can stop with its last good state. Returns mean loss, pre-clip
-// gradient norm and token count.
+// global norm, and clears the accumulators. Each term's gradient and loss
+// are divided by its own count (at least 1) and weighted. When the loss or
+// the gradient norm is not finite, the weights and moments are left
+// untouched so the run can stop with its last good state. Returns the
+// loss, the pre-clip gradient norm and the first term's count.
 func applyGraph(t *Target, s *optimState) func(scope *gmodel.Scope, h *graph.Node) (*graph.Node, *graph.Node, *graph.Node) {
 	return func(scope *gmodel.Scope, h *graph.Node) (*graph.Node, *graph.Node, *graph.Node) {
 		g := h.Graph()
@@ -156,14 +230,36 @@ func applyGraph(t *Target, s *optimState) func(scope *gmodel.Scope, h *graph.Nod
 		b1, b2, eps, maxNorm := at(4), at(5), at(6), at(7)
 		one := graph.ScalarOne(g, dtypes.Float32)
 
-		tokens := s.tokenSum.NodeValue(g)
-		denom := graph.MaxScalar(tokens, 1)
-		loss := graph.Div(s.lossSum.NodeValue(g), denom)
-		grads := make([]*graph.Node, len(s.grad))
+		// weighted is x·weight, leaving x as it is for a weight of 1 so a
+		// one-term loss computes exactly what it always did.
+		weighted := func(x *graph.Node, w float64) *graph.Node {
+			if w == 1 {
+				return x
+			}
+			return graph.MulScalar(x, w)
+		}
+		var loss *graph.Node
+		grads := make([]*graph.Node, len(t.Trainable))
+		for _, ts := range s.terms {
+			denom := graph.MaxScalar(ts.counts.NodeValue(g), 1)
+			part := weighted(graph.Div(ts.lossSum.NodeValue(g), denom), ts.weight)
+			if loss == nil {
+				loss = part
+			} else {
+				loss = graph.Add(loss, part)
+			}
+			for i, acc := range ts.grad {
+				gi := weighted(graph.Div(acc.NodeValue(g), denom), ts.weight)
+				if grads[i] == nil {
+					grads[i] = gi
+				} else {
+					grads[i] = graph.Add(grads[i], gi)
+				}
+			}
+		}
 		var sq *graph.Node
-		for i, acc := range s.grad {
-			grads[i] = graph.Div(acc.NodeValue(g), denom)
-			part := graph.ReduceAllSum(graph.Square(grads[i]))
+		for _, gi := range grads {
+			part := graph.ReduceAllSum(graph.Square(gi))
 			if sq == nil {
 				sq = part
 			} else {
@@ -179,18 +275,27 @@ func applyGraph(t *Target, s *optimState) func(scope *gmodel.Scope, h *graph.Nod
 		for i, v := range t.Trainable {
 			gi := graph.Mul(grads[i], clip)
 			w := v.NodeValue(g)
+			lri, stepi := lr, stepSize
+			if f, scaled := t.LRScale[v.Path()]; scaled {
+				lri, stepi = graph.MulScalar(lr, f), graph.MulScalar(stepSize, f)
+			}
 			m := graph.Add(graph.Mul(b1, s.m[i].NodeValue(g)), graph.Mul(graph.Sub(one, b1), gi))
 			vv := graph.Add(graph.Mul(b2, s.v[i].NodeValue(g)), graph.Mul(graph.Sub(one, b2), graph.Square(gi)))
-			decayed := graph.Sub(w, graph.Mul(graph.Mul(lr, wd), w))
+			decayed := graph.Sub(w, graph.Mul(graph.Mul(lri, wd), w))
 			update := graph.Div(m, graph.Add(graph.Div(graph.Sqrt(vv), sqrtBC2), eps))
-			neww := graph.Sub(decayed, graph.Mul(stepSize, update))
+			neww := graph.Sub(decayed, graph.Mul(stepi, update))
 			v.SetNodeValue(graph.Where(ok, neww, w))
 			s.m[i].SetNodeValue(graph.Where(ok, m, s.m[i].NodeValue(g)))
 			s.v[i].SetNodeValue(graph.Where(ok, vv, s.v[i].NodeValue(g)))
-			s.grad[i].SetNodeValue(graph.ZerosLike(grads[i]))
 		}
-		s.lossSum.SetNodeValue(graph.ZerosLike(loss))
-		s.tokenSum.SetNodeValue(graph.ZerosLike(tokens))
-		return loss, norm, tokens
+		count := s.terms[0].counts.NodeValue(g)
+		for _, ts := range s.terms {
+			for _, acc := range ts.grad {
+				acc.SetNodeValue(graph.ZerosLike(acc.NodeValue(g)))
+			}
+			ts.lossSum.SetNodeValue(graph.ZerosLike(ts.lossSum.NodeValue(g)))
+			ts.counts.SetNodeValue(graph.ZerosLike(ts.counts.NodeValue(g)))
+		}
+		return loss, norm, count
 	}
 }

@@ -10,18 +10,48 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/model"
 )
 
-// LossFunc builds the training loss inside a graph: the summed token
-// cross-entropy and the number of tokens it covers, both scalars. The
-// inputs are [batch, seq] int32 tensors as in Batch.
-type LossFunc func(scope *gmodel.Scope, tokens, labels, positions, segments *graph.Node) (sum, count *graph.Node)
+// LossFunc builds a micro-batch's objective inside a graph. The inputs are
+// [batch, seq] int32 tensors as in Batch.
+type LossFunc func(scope *gmodel.Scope, tokens, labels, positions, segments *graph.Node) Loss
+
+// Loss is an objective as sums over a micro-batch, so that an optimiser
+// step over several micro-batches (gradient accumulation) normalizes once
+// over all of them: the step's loss is Σ Weight·(Σ Sum)/(Σ Count) over its
+// terms, each sum and count added up across the micro-batches before the
+// division, Weight being Target.Weights'. SFT has one term (summed token losses over the token count);
+// ORPO two (the chosen answers' token loss and the pairs' odds-ratio term).
+type Loss struct {
+	Terms []Term
+	// Metrics are the figures StepMetrics.Extra reports, each Σ Sum / Σ
+	// Count over the step; they take no part in the gradient.
+	Metrics []Metric
+}
+
+// Term is one part of an objective: float32 scalars, Sum differentiable.
+type Term struct {
+	Sum, Count *graph.Node
+}
+
+// Metric is one reported figure of an objective: float32 scalars.
+type Metric struct {
+	Name       string
+	Sum, Count *graph.Node
+}
 
 // Target is what the trainer optimises: a GoMLX store holding frozen base
-// weights and the trainable adapter variables, and the loss over it. The
-// trainer only ever updates Trainable; every other variable stays as it was.
+// weights and the trainable variables, and the loss over it. The trainer
+// only ever updates Trainable; every other variable stays as it was.
 type Target struct {
 	Store     *gmodel.Store
 	Trainable []*gmodel.Variable
 	Loss      LossFunc
+	// Weights are the weights of the loss's terms, one per term; nil is
+	// one term of weight 1.
+	Weights []float64
+	// LRScale multiplies the learning rate of the trainable variables
+	// whose path it holds (the embeddings of lora.modules_to_save get
+	// training.embedding_learning_rate this way); the others get 1.
+	LRScale map[string]float64
 }
 
 // check sorts the trainable variables by path (a stable order for the
@@ -45,13 +75,15 @@ func (t *Target) check() error {
 }
 
 // ModelTarget trains the LoRA adapters of m (AddLoRA must have been
-// called) on its masked next-token loss.
+// called) on its masked next-token loss: SFT, and continued pretraining,
+// whose data labels every token.
 func ModelTarget(m *model.Model) Target {
 	return Target{
 		Store:     m.Store(),
 		Trainable: m.TrainableVariables(),
-		Loss: func(scope *gmodel.Scope, tokens, labels, positions, segments *graph.Node) (*graph.Node, *graph.Node) {
-			return m.LossGraph(model.Inputs{Tokens: tokens, Labels: labels, Positions: positions, Segments: segments})
+		Loss: func(scope *gmodel.Scope, tokens, labels, positions, segments *graph.Node) Loss {
+			sum, count := m.LossGraph(model.Inputs{Tokens: tokens, Labels: labels, Positions: positions, Segments: segments})
+			return Loss{Terms: []Term{{Sum: sum, Count: count}}}
 		},
 	}
 }

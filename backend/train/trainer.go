@@ -126,7 +126,7 @@ func Run(ctx context.Context, backend compute.Backend, target Target, data, val 
 		return res, nil
 	}
 
-	accExec, err := gmodel.NewExec2(backend, target.Store, accumulateGraph(&target, state))
+	accExec, err := gmodel.NewExec(backend, target.Store, accumulateGraph(&target, state))
 	if err != nil {
 		return res, fmt.Errorf("build training graph: %w", err)
 	}
@@ -136,9 +136,9 @@ func Run(ctx context.Context, backend compute.Backend, target Target, data, val 
 		return res, fmt.Errorf("build optimiser graph: %w", err)
 	}
 	defer applyExec.Finalize()
-	var evalExec *gmodel.ExecTwoOutputs
+	var evalExec *gmodel.Exec
 	if val != nil && val.Len() > 0 {
-		if evalExec, err = gmodel.NewExec2(backend, target.Store, evalGraph(&target)); err != nil {
+		if evalExec, err = gmodel.NewExec(backend, target.Store, evalGraph(&target, state)); err != nil {
 			return res, fmt.Errorf("build evaluation graph: %w", err)
 		}
 		defer evalExec.Finalize()
@@ -187,14 +187,17 @@ func Run(ctx context.Context, backend compute.Backend, target Target, data, val 
 				return res, ErrCancelled
 			}
 		}
+		var extra metricSums
 		for k := 0; k < accum; k++ {
 			b, err := data.Batch(micro/data.Len(), micro%data.Len())
 			if err != nil {
 				return res, fmt.Errorf("step %d: %w", step, err)
 			}
-			if _, _, err := accExec.Call(batchTensors(b)...); err != nil {
+			out, err := accExec.Call(batchTensors(b)...)
+			if err != nil {
 				return res, fmt.Errorf("step %d: forward/backward: %w", step, err)
 			}
+			extra.add(state.metrics, out)
 			tokensDone += b.RealTokens()
 			micro++
 		}
@@ -212,7 +215,7 @@ func Run(ctx context.Context, backend compute.Backend, target Target, data, val 
 				ErrNonFinite, step, loss, norm, tc.LearningRate)
 		}
 		if count == 0 {
-			opts.Logf("step %d: no token had a label (all masked); check the response-only masking and the chat template", step)
+			opts.Logf("step %d: nothing in the step had a trained token (all masked); check the response-only masking and the chat template", step)
 		}
 		lastLoss = loss
 		res.Step = step
@@ -220,7 +223,7 @@ func Run(ctx context.Context, backend compute.Backend, target Target, data, val 
 
 		var valLoss *float64
 		if evalExec != nil && ((tc.EvalEvery > 0 && step%tc.EvalEvery == 0) || step == total) {
-			v, err := evaluate(evalExec, val, tc.EvalBatches)
+			v, err := evaluate(evalExec, val, tc.EvalBatches, target.Weights)
 			if err != nil {
 				return res, fmt.Errorf("step %d: validation: %w", step, err)
 			}
@@ -239,6 +242,7 @@ func Run(ctx context.Context, backend compute.Backend, target Target, data, val 
 			ElapsedS:   prevElapsed + elapsedRun,
 			EtaS:       elapsedRun / float64(done) * float64(total-step),
 			RSSMB:      rss, TotalSteps: total,
+			Extra: extra.means(),
 		}
 		if opts.DeviceMemoryMB != nil {
 			if mb, ok := opts.DeviceMemoryMB(); ok {
@@ -281,29 +285,78 @@ func batchTensors(b Batch) []any {
 	return []any{mk(b.Tokens), mk(b.Labels), mk(b.Positions), mk(b.Segments)}
 }
 
-// evaluate returns the token-weighted mean loss over (up to limit) batches.
-func evaluate(exec *gmodel.ExecTwoOutputs, val Data, limit int) (float64, error) {
+// evaluate returns the validation loss over (up to limit) batches: each
+// term's sums over its counts, weighted, as the training loss is.
+func evaluate(exec *gmodel.Exec, val Data, limit int, weights []float64) (float64, error) {
 	n := val.Len()
 	if limit > 0 && limit < n {
 		n = limit
 	}
-	var sum, count float64
+	if len(weights) == 0 {
+		weights = []float64{1}
+	}
+	sums := make([]float64, len(weights))
+	counts := make([]float64, len(weights))
 	for i := 0; i < n; i++ {
 		b, err := val.Batch(0, i)
 		if err != nil {
 			return 0, err
 		}
-		s, c, err := exec.Call(batchTensors(b)...)
+		out, err := exec.Call(batchTensors(b)...)
 		if err != nil {
 			return 0, err
 		}
-		sum += float64(tensors.ToScalar[float32](s))
-		count += float64(tensors.ToScalar[float32](c))
+		for k := range weights {
+			sums[k] += float64(tensors.ToScalar[float32](out[k]))
+			counts[k] += float64(tensors.ToScalar[float32](out[len(weights)+k]))
+		}
 	}
-	if count == 0 {
+	if counts[0] == 0 {
 		return 0, errors.New("validation set has no labelled tokens")
 	}
-	return sum / count, nil
+	loss := 0.0
+	for k, w := range weights {
+		loss += w * sums[k] / max(counts[k], 1)
+	}
+	return loss, nil
+}
+
+// metricSums adds up a step's metrics over its micro-batches.
+type metricSums struct {
+	names       []string
+	sums, count []float64
+}
+
+// add takes one micro-batch's outputs: every metric's sum, then every
+// metric's count, in the order of names.
+func (m *metricSums) add(names []string, out []*tensors.Tensor) {
+	if len(names) == 0 || len(out) < 2*len(names) {
+		return
+	}
+	if m.names == nil {
+		m.names = names
+		m.sums = make([]float64, len(names))
+		m.count = make([]float64, len(names))
+	}
+	for i := range names {
+		m.sums[i] += float64(tensors.ToScalar[float32](out[i]))
+		m.count[i] += float64(tensors.ToScalar[float32](out[len(names)+i]))
+	}
+}
+
+// means is each metric's sum over its count; nil without metrics, and a
+// metric with no count (no valid pair in the step) is left out.
+func (m *metricSums) means() map[string]float64 {
+	if len(m.names) == 0 {
+		return nil
+	}
+	out := make(map[string]float64, len(m.names))
+	for i, name := range m.names {
+		if m.count[i] > 0 {
+			out[name] = m.sums[i] / m.count[i]
+		}
+	}
+	return out
 }
 
 // resumeFrom loads the requested (or newest) valid checkpoint, falling

@@ -251,10 +251,11 @@ func TestNonFiniteLossStopsTheRun(t *testing.T) {
 		return 1
 	}
 	inner := target.Loss
-	target.Loss = func(scope *gmodel.Scope, tokens, labels, positions, segments *graph.Node) (*graph.Node, *graph.Node) {
-		sum, count := inner(scope, tokens, labels, positions, segments)
+	target.Loss = func(scope *gmodel.Scope, tokens, labels, positions, segments *graph.Node) Loss {
+		l := inner(scope, tokens, labels, positions, segments)
 		s := scope.Store().GetVariable("/test_scale")
-		return graph.Mul(sum, s.NodeValue(tokens.Graph())), count
+		l.Terms[0].Sum = graph.Mul(l.Terms[0].Sum, s.NodeValue(tokens.Graph()))
+		return l
 	}
 	sv, err := m.Store().CreateVariable("/test_scale", tensors.FromScalar(float32(1)))
 	if err != nil {
