@@ -15,6 +15,7 @@ import (
 // other field is reachable with --set path=value.
 var Flags = []struct{ Flag, Field string }{
 	{"model", "model.source"},
+	{"method", "training.method"},
 	{"data", "dataset.path"},
 	{"max-steps", "training.max_steps"},
 	{"lr", "training.learning_rate"},

@@ -87,6 +87,10 @@ type Field struct {
 	Step float64 `json:"step,omitempty"`
 	// Default is the value Default() holds.
 	Default any `json:"default"`
+	// Methods are the training methods (training.method) the field
+	// matters to; empty means every method. A form shows the field only
+	// for those.
+	Methods []string `json:"methods,omitempty"`
 	// Help is the field's doc comment. Go reads no comments at run time:
 	// the contract generator (backend/contract) fills it in from the source.
 	Help string `json:"help,omitempty"`
@@ -103,7 +107,19 @@ type rule struct {
 	step     float64
 	// accept replaces membership in enum (aliases such as "chatml").
 	accept func(string) bool
+	// methods are the training methods the path matters to (nil: all).
+	methods []string
 }
+
+// Which fields matter to which training methods.
+var (
+	onlyDPO  = []string{MethodDPO}
+	onlyORPO = []string{MethodORPO}
+	// chatMethods read conversations and mask their prompts; continued
+	// pretraining trains every token, and preference pairs are never
+	// packed.
+	chatMethods = []string{MethodSFT}
+)
 
 func num(x float64) *float64 { return &x }
 
@@ -149,9 +165,11 @@ var rules = map[string]rule{
 	"dataset.truncation":   {enum: truncations},
 
 	"training.method":                  {enum: Methods, accept: func(s string) bool { return s == "" || slices.Contains(Methods(), s) }},
-	"training.dpo_beta":                {min: num(0), minEx: true, max: num(100), step: 0.01},
-	"training.dpo_label_smoothing":     {min: num(0), max: num(0.5), maxEx: true, step: 0.01},
-	"training.orpo_lambda":             {min: num(0), max: num(100), step: 0.01},
+	"training.dpo_beta":                {min: num(0), minEx: true, max: num(100), step: 0.01, methods: onlyDPO},
+	"training.dpo_label_smoothing":     {min: num(0), max: num(0.5), maxEx: true, step: 0.01, methods: onlyDPO},
+	"training.orpo_lambda":             {min: num(0), max: num(100), step: 0.01, methods: onlyORPO},
+	"training.train_on_responses_only": {methods: chatMethods},
+	"training.packing":                 {methods: chatMethods},
 	"training.embedding_learning_rate": {min: num(0), max: num(1), step: 1e-6},
 	"training.learning_rate":           {min: num(0), minEx: true, max: num(1), step: 1e-5},
 	"training.optimizer":               {enum: Optimizers},
@@ -222,7 +240,7 @@ func newField(path string, t reflect.Type, index []int, def reflect.Value) schem
 	r := rules[path]
 	f := schemaField{Field: Field{Path: path, Empty: r.empty, Required: r.required != "",
 		Min: r.min, Max: r.max, MinExclusive: r.minEx, MaxExclusive: r.maxEx, Step: r.step,
-		Default: def.Interface()}, index: index, accept: r.accept}
+		Default: def.Interface(), Methods: slices.Clone(r.methods)}, index: index, accept: r.accept}
 	switch t.Kind() {
 	case reflect.Int, reflect.Int64:
 		f.Kind = KindInt
@@ -256,6 +274,7 @@ func Schema() []Field {
 	for i, f := range fs {
 		out[i] = f.Field
 		out[i].Enum = slices.Clone(f.Enum)
+		out[i].Methods = slices.Clone(f.Methods)
 	}
 	return out
 }
