@@ -32,12 +32,13 @@ func (c Conversation) IsText() bool { return c.Messages == nil && c.Chosen == ni
 // IsPreference reports whether the row is a chosen/rejected pair.
 func (c Conversation) IsPreference() bool { return c.Chosen != nil || c.Rejected != nil }
 
-// Turns counts the messages (raw text counts as one).
+// Turns counts the messages (raw text counts as one); a preference pair
+// counts its prompt and chosen answer, the chat it is trained as.
 func (c Conversation) Turns() int {
 	if c.IsText() {
 		return 1
 	}
-	return len(c.Messages)
+	return len(c.Messages) + len(c.Chosen)
 }
 
 // standardizer turns records into Conversations under one mapping.
@@ -66,6 +67,8 @@ func (s *standardizer) Standardize(r Record) (Conversation, error) {
 		return s.turns(r)
 	case FormatAlpaca:
 		return s.alpaca(r)
+	case FormatPreference:
+		return s.preference(r)
 	case FormatText:
 		text, err := s.str(r, s.m.TextColumn, true)
 		if err != nil {
@@ -110,7 +113,12 @@ func (s *standardizer) turns(r Record) (Conversation, error) {
 }
 
 func (s *standardizer) turn(r Record, i int, t any) (Message, error) {
-	field := fmt.Sprintf("%s[%d]", s.m.ConversationColumn, i)
+	return s.turnAt(r, fmt.Sprintf("%s[%d]", s.m.ConversationColumn, i), t)
+}
+
+// turnAt reads one {role, content} turn found at field (a path such as
+// "chosen[1]" that errors name).
+func (s *standardizer) turnAt(r Record, field string, t any) (Message, error) {
 	obj, ok := t.(map[string]any)
 	if !ok {
 		return Message{}, s.errorf(r, field, ErrWrongType, "is %s, expected an object with %s and %s", typeName(t), quoteCapped(s.m.RoleKey), quoteCapped(s.m.ContentKey))

@@ -52,9 +52,12 @@ func Detect(file string, columns []string, sample []Record) (Detection, error) {
 	if c, ok := detectText(cols, sample); ok {
 		cands = append(cands, c)
 	}
+	if pref, ok := detectPreference(cols, sample); ok {
+		cands = preferPairs(cands, pref)
+	}
 	if len(cands) == 0 {
 		return Detection{}, &Error{File: file, Kind: ErrUnknownFormat, Msg: fmt.Sprintf(
-			"columns are %s; expected a list of turns (conversations/messages), instruction+output columns, or a text column; set the format and columns by hand",
+			"columns are %s; expected a list of turns (conversations/messages), instruction+output columns, a text column, or chosen+rejected columns; set the format and columns by hand",
 			quoteList(sortedKeys(cols)))}
 	}
 	sort.SliceStable(cands, func(i, j int) bool {
@@ -69,6 +72,25 @@ func Detect(file string, columns []string, sample []Record) (Detection, error) {
 		det.Alternatives = cands[1:]
 	}
 	return det, nil
+}
+
+// preferPairs adds the preference reading to the others. A preference row
+// also holds a column of turns (ShareGPT ranking's conversations, the
+// prompt) or Alpaca-like columns (question, instruction), each of which
+// would train on the prompt alone or on one side: when the answers look
+// like answers, those readings stay as alternatives, below it.
+func preferPairs(cands []Candidate, pref Candidate) []Candidate {
+	const below = 0.5
+	if pref.Confidence > below {
+		for i, c := range cands {
+			if c.Confidence > below {
+				cands[i].Confidence = below
+				cands[i].Reason += fmt.Sprintf("; but the rows also have %s and %s columns: a preference dataset",
+					quoteCapped(pref.Mapping.ChosenColumn), quoteCapped(pref.Mapping.RejectedColumn))
+			}
+		}
+	}
+	return append(cands, pref)
 }
 
 func formatRank(f Format) int {
@@ -295,6 +317,8 @@ func formatTitle(f Format) string {
 		return "Alpaca"
 	case FormatText:
 		return "raw text"
+	case FormatPreference:
+		return "preference pairs"
 	}
 	return string(f)
 }

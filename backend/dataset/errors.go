@@ -38,6 +38,10 @@ var (
 	// ErrFolderTooLarge marks a folder too big or too deep to scan for
 	// data files (a home folder given by mistake).
 	ErrFolderTooLarge = errors.New("folder too large to scan")
+	// ErrBadPair marks a preference row that cannot teach a preference:
+	// its prompt does not end with the user's turn, an answer holds a
+	// turn that is not the assistant's, or the two answers are the same.
+	ErrBadPair = errors.New("bad preference pair")
 )
 
 // Error is a problem with a dataset file, located as precisely as the file
@@ -90,7 +94,7 @@ func (e *Error) rowScoped() bool {
 	}
 	switch e.Kind {
 	case ErrInvalidJSON, ErrWrongType, ErrUnknownRole, ErrEmptyConversation, ErrMissingValue,
-		ErrRowTooLarge, ErrInvalidUTF8, ErrDuplicateKey:
+		ErrRowTooLarge, ErrInvalidUTF8, ErrDuplicateKey, ErrBadPair:
 		return true
 	}
 	return false

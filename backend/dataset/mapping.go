@@ -19,17 +19,30 @@ const (
 	FormatOpenAI Format = "openai"
 	// FormatAlpaca: instruction / input / output columns, one exchange per row.
 	FormatAlpaca Format = "alpaca"
-	// FormatText: one "text" column of raw text, trained on every token.
+	// FormatText: one "text" column of raw text, trained on every token
+	// (also how a .txt file reads: one row per file).
 	FormatText Format = "text"
+	// FormatPreference: preference pairs for DPO/ORPO, a prompt and two
+	// answers, chosen and rejected. The columns take the shapes the hub
+	// publishes: TRL's {prompt, chosen, rejected} with text or lists of
+	// turns, whole conversations sharing their prompt turns
+	// (ultrafeedback_binarized, hh-rlhf), Intel/orca_dpo_pairs' {system,
+	// question, chosen, rejected} and LLaMA-Factory's ShareGPT ranking
+	// {conversations, chosen, rejected}.
+	FormatPreference Format = "preference"
 )
 
-// Formats lists the formats in the order detection prefers them.
-var Formats = []Format{FormatShareGPT, FormatOpenAI, FormatAlpaca, FormatText}
+// Formats lists the formats in the order detection prefers them when two
+// readings are as likely. Preference comes last in that order, yet wins
+// whenever its columns are there: detection then lowers the other
+// readings (see Detect), since a preference row also holds a column of
+// turns or text.
+var Formats = []Format{FormatShareGPT, FormatOpenAI, FormatAlpaca, FormatText, FormatPreference}
 
 // ParseFormat accepts a format name as a user types it: a name out of
 // Formats, in any case, or another name the same shape goes by ("chatml",
 // "messages" for openai; "conversations" for sharegpt; "raw", "completion"
-// for text).
+// for text; "dpo", "orpo", "pairs", "preferences" for preference).
 func ParseFormat(s string) (Format, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "sharegpt", "conversations":
@@ -40,6 +53,8 @@ func ParseFormat(s string) (Format, error) {
 		return FormatAlpaca, nil
 	case "text", "raw", "completion":
 		return FormatText, nil
+	case "preference", "preferences", "pairs", "dpo", "orpo":
+		return FormatPreference, nil
 	}
 	return "", fmt.Errorf("unknown format %s: use %s", quoteCapped(s), joinNames(Formats))
 }
@@ -76,8 +91,10 @@ type Mapping struct {
 	Format Format `json:"format"`
 	// ConversationColumn holds the turns (sharegpt, openai).
 	ConversationColumn string `json:"conversation_column,omitempty"`
-	RoleKey            string `json:"role_key,omitempty"`
-	ContentKey         string `json:"content_key,omitempty"`
+	// RoleKey and ContentKey name a turn's role and text, in the turns of
+	// a conversation and in a preference row's lists of turns.
+	RoleKey    string `json:"role_key,omitempty"`
+	ContentKey string `json:"content_key,omitempty"`
 	// Roles maps the dataset's role names (lower-cased) to user, assistant
 	// or system. Entries here are added to DefaultRoles.
 	Roles map[string]string `json:"roles,omitempty"`
@@ -85,9 +102,19 @@ type Mapping struct {
 	InstructionColumn string `json:"instruction_column,omitempty"`
 	InputColumn       string `json:"input_column,omitempty"`
 	OutputColumn      string `json:"output_column,omitempty"`
-	SystemColumn      string `json:"system_column,omitempty"`
+	// SystemColumn, when set and not empty in a row, is the system turn
+	// (alpaca, preference).
+	SystemColumn string `json:"system_column,omitempty"`
 	// TextColumn holds raw text (text format).
 	TextColumn string `json:"text_column,omitempty"`
+	// Preference columns. PromptColumn holds the prompt, text (one user
+	// turn) or a list of turns; it is optional when ChosenColumn and
+	// RejectedColumn hold whole conversations, whose shared leading turns
+	// are the prompt. The answers are text (one assistant turn), a turn
+	// object or a list of turns.
+	PromptColumn   string `json:"prompt_column,omitempty"`
+	ChosenColumn   string `json:"chosen_column,omitempty"`
+	RejectedColumn string `json:"rejected_column,omitempty"`
 }
 
 // Override returns m with every non-empty field of o replacing m's.
@@ -110,6 +137,9 @@ func (m Mapping) Override(o Mapping) Mapping {
 	set(&m.OutputColumn, o.OutputColumn)
 	set(&m.SystemColumn, o.SystemColumn)
 	set(&m.TextColumn, o.TextColumn)
+	set(&m.PromptColumn, o.PromptColumn)
+	set(&m.ChosenColumn, o.ChosenColumn)
+	set(&m.RejectedColumn, o.RejectedColumn)
 	if len(o.Roles) > 0 {
 		roles := make(map[string]string, len(m.Roles)+len(o.Roles))
 		for k, v := range m.Roles {
@@ -134,6 +164,10 @@ func defaultMapping(f Format) Mapping {
 		return Mapping{Format: f, InstructionColumn: "instruction", InputColumn: "input", OutputColumn: "output"}
 	case FormatText:
 		return Mapping{Format: f, TextColumn: "text"}
+	case FormatPreference:
+		// No prompt column: whole conversations need none, and one that a
+		// dataset lacks would be a missing column (map it by hand).
+		return Mapping{Format: f, ChosenColumn: "chosen", RejectedColumn: "rejected", RoleKey: "role", ContentKey: "content"}
 	}
 	return Mapping{Format: f}
 }
@@ -199,6 +233,11 @@ func (m Mapping) requiredColumns() []string {
 		return []string{m.InstructionColumn, m.OutputColumn}
 	case FormatText:
 		return []string{m.TextColumn}
+	case FormatPreference:
+		if m.PromptColumn == "" {
+			return []string{m.ChosenColumn, m.RejectedColumn}
+		}
+		return []string{m.PromptColumn, m.ChosenColumn, m.RejectedColumn}
 	}
 	return nil
 }
@@ -222,6 +261,9 @@ var mappingNames = []mappingName{
 	{[]string{"output_column", "output"}, func(m *Mapping) *string { return &m.OutputColumn }},
 	{[]string{"system_column", "system"}, func(m *Mapping) *string { return &m.SystemColumn }},
 	{[]string{"text_column", "text"}, func(m *Mapping) *string { return &m.TextColumn }},
+	{[]string{"prompt_column", "prompt"}, func(m *Mapping) *string { return &m.PromptColumn }},
+	{[]string{"chosen_column", "chosen"}, func(m *Mapping) *string { return &m.ChosenColumn }},
+	{[]string{"rejected_column", "rejected"}, func(m *Mapping) *string { return &m.RejectedColumn }},
 }
 
 // MappingKeys lists the keys ParseMappingKeys accepts: the standard names
@@ -249,7 +291,9 @@ func (e KeyError) Error() string { return "mapping key " + quoteCapped(e.Key) + 
 // "from": "role"} reads the turns from the column "dialog" and each turn's
 // role from its key "role". The standard names are ShareGPT's
 // (conversations, from, value), OpenAI's (messages, role, content),
-// Alpaca's (instruction, input, output, system) and text; Mapping's JSON
+// Alpaca's (instruction, input, output, system), text and preference's
+// (prompt, chosen, rejected: {"prompt": "question"} reads
+// Intel/orca_dpo_pairs' prompts); Mapping's JSON
 // names (conversation_column, role_key, ...) work too. "format" takes a
 // format name (ParseFormat), and "roles.<name>" maps the dataset's role
 // <name> to user, assistant or system. Every problem is returned, one per

@@ -62,27 +62,45 @@ func countRole(m map[string]int, name string) {
 	}
 }
 
-// sampleRoles lists the role names the sampled rows of a turns format use,
+// sampleRoles lists the role names the sampled rows of a turns format use
+// (a preference row's in its prompt and answers, where they are turns),
 // each with the standard role m maps it to ("" for none).
 func sampleRoles(sample []Record, m Mapping) map[string]string {
-	if m.Format != FormatShareGPT && m.Format != FormatOpenAI {
+	var cols []string
+	switch m.Format {
+	case FormatShareGPT, FormatOpenAI:
+		cols = []string{m.ConversationColumn}
+	case FormatPreference:
+		cols = []string{m.PromptColumn, m.ChosenColumn, m.RejectedColumn}
+	default:
 		return nil
 	}
 	table := m.roleTable()
 	out := map[string]string{}
+	add := func(t any) {
+		obj, _ := t.(map[string]any)
+		name, ok := obj[m.RoleKey].(string)
+		name = strings.ToLower(strings.TrimSpace(name))
+		if !ok || name == "" {
+			return
+		}
+		if _, seen := out[name]; !seen && len(out) >= MaxListedRoles {
+			return
+		}
+		out[name] = table[name]
+	}
 	for _, r := range sample {
-		list, _ := r.Fields[m.ConversationColumn].([]any)
-		for _, t := range list {
-			obj, _ := t.(map[string]any)
-			name, ok := obj[m.RoleKey].(string)
-			name = strings.ToLower(strings.TrimSpace(name))
-			if !ok || name == "" {
-				continue
+		for _, col := range cols {
+			switch v := r.Fields[col].(type) {
+			case []any:
+				for _, t := range v {
+					add(t)
+				}
+			case map[string]any:
+				if m.Format == FormatPreference {
+					add(v) // ShareGPT ranking's answer: one turn object
+				}
 			}
-			if _, seen := out[name]; !seen && len(out) >= MaxListedRoles {
-				continue
-			}
-			out[name] = table[name]
 		}
 	}
 	if len(out) == 0 {

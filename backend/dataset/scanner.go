@@ -200,6 +200,8 @@ func needs(f Format) string {
 		return "name the column that holds the list of turns"
 	case FormatText:
 		return "name the column that holds the text"
+	case FormatPreference:
+		return "preference pairs need the chosen and rejected answers' columns, and the prompt's unless the answers are whole conversations; map them by hand (chosen: <column>, rejected: <column>, prompt: <column>)"
 	}
 	return ""
 }
