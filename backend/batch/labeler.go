@@ -102,6 +102,9 @@ func (l *Labeler) MaxTokenBytes() (int, bool) { return l.tokenBytes, l.bounded }
 // when its first byte lies inside an assistant span (TrainResponses; the
 // rule of chattemplate.TokenMask), or
 // always (TrainAll, and raw text, which has no turns to tell apart).
+// A preference pair is labeled as two chats, prompt+chosen with
+// prompt+rejected in Rejected, training the answers only whatever the
+// mode (see labelPair).
 func (l *Labeler) Label(c dataset.Conversation) (dataset.Labeled, error) {
 	if c.IsText() {
 		ids, offs := l.enc.EncodeOffsets(c.Text, true)
@@ -115,23 +118,40 @@ func (l *Labeler) Label(c dataset.Conversation) (dataset.Labeled, error) {
 		}
 		return dataset.Labeled{Text: c.Text, IDs: ids, Offsets: offs, Trainable: tr, Spans: [][2]int{{0, len(c.Text)}}}, nil
 	}
-	if l.tmpl == nil {
-		return dataset.Labeled{}, fmt.Errorf("row %d: a chat row needs a chat template (the model folder has none)", c.Row)
+	if c.IsPreference() {
+		return l.labelPair(c)
 	}
-	text, spans, err := l.tmpl.RenderWithSpans(c.Messages)
+	return l.labelChat(c.Row, c.Messages, l.mode, 0)
+}
+
+// labelChat renders msgs and marks their trainable tokens under mode.
+// Under TrainResponses, the first skip assistant turns are not trained
+// (a preference pair's prompt may hold earlier answers), so Spans and
+// Trainable cover the later turns only.
+func (l *Labeler) labelChat(row int, msgs []dataset.Message, mode Mode, skip int) (dataset.Labeled, error) {
+	if l.tmpl == nil {
+		return dataset.Labeled{}, fmt.Errorf("row %d: a chat row needs a chat template (the model folder has none)", row)
+	}
+	text, spans, err := l.tmpl.RenderWithSpans(msgs)
 	if err != nil {
-		return dataset.Labeled{}, fmt.Errorf("row %d: chat template: %w", c.Row, err)
+		return dataset.Labeled{}, fmt.Errorf("row %d: chat template: %w", row, err)
 	}
 	// The template writes the special tokens (e.g. <bos>) itself.
 	ids, offs := l.enc.EncodeOffsets(text, false)
 	tr := make([]bool, len(ids))
 	out := dataset.Labeled{Text: text, IDs: ids, Offsets: offs, Trainable: tr}
-	if l.mode == TrainAll {
+	if mode == TrainAll {
 		for i := 1; i < len(tr); i++ {
 			tr[i] = true
 		}
 		out.Spans = [][2]int{{0, len(text)}}
 		return out, nil
+	}
+	if skip > 0 {
+		if skip > len(spans) {
+			return dataset.Labeled{}, fmt.Errorf("row %d: chat template: %d assistant spans for a prompt with %d assistant turns", row, len(spans), skip)
+		}
+		spans = spans[skip:]
 	}
 	out.Spans = make([][2]int, len(spans))
 	for i, s := range spans {
