@@ -31,7 +31,14 @@ type TokenizeOptions struct {
 	// SkipBadRows drops rows the chat template refuses (counted) instead
 	// of failing.
 	SkipBadRows bool
-	Workers     int // 0: all cores
+	// SplitLong, for continued pretraining, cuts an example longer than
+	// MaxLen into consecutive MaxLen-token pieces, each its own Example
+	// with the row's Row, instead of truncating or dropping it (see
+	// splitLong); Truncation then applies to preference pairs only, which
+	// are never split. Rows are then labeled whole, never cut before
+	// tokenizing.
+	SplitLong bool
+	Workers   int // 0: all cores
 	// Progress, when set, is called with the number of rows done every
 	// ProgressEvery rows (default 1000) and once at the end, from one
 	// goroutine; a UI turns it into a progress bar.
@@ -40,13 +47,19 @@ type TokenizeOptions struct {
 }
 
 // Report says what tokenization kept and dropped, and why.
+//
+// A preference pair is one row and one example; its Tokens and
+// TrainableTokens count both sides.
 type Report struct {
-	Rows            int            `json:"rows"`
-	Examples        int            `json:"examples"`
-	Tokens          int64          `json:"tokens"` // kept, after truncation
-	TrainableTokens int64          `json:"trainable_tokens"`
-	Truncated       int            `json:"truncated"`
-	Dropped         map[string]int `json:"dropped,omitempty"`
+	Rows            int   `json:"rows"`
+	Examples        int   `json:"examples"`
+	Tokens          int64 `json:"tokens"` // kept, after truncation
+	TrainableTokens int64 `json:"trainable_tokens"`
+	Truncated       int   `json:"truncated"` // rows (pairs) cut to MaxLen
+	// Pieces is how many more examples than rows SplitLong made: a row
+	// cut into k pieces adds k-1.
+	Pieces  int            `json:"pieces,omitempty"`
+	Dropped map[string]int `json:"dropped,omitempty"`
 	// Problems are the first rows dropped, with their reason.
 	Problems []string `json:"problems,omitempty"`
 	// Meta is filled by Prepare: how the file was read.
@@ -74,8 +87,7 @@ const allMaskedHelp = "nothing would be trained: with every label at -100 the lo
 // is in source order whatever the scheduling, so it is deterministic.
 func Tokenize(ctx context.Context, src dataset.ConversationSource, l dataset.Labeler, opts TokenizeOptions) (*Tokenized, error) {
 	type slot struct {
-		ex     Example
-		kept   bool
+		exs    []Example // none when dropped
 		reason string
 	}
 	var slots []slot
@@ -86,6 +98,9 @@ func Tokenize(ctx context.Context, src dataset.ConversationSource, l dataset.Lab
 	}
 	done := 0
 	lopts := dataset.LabelOptions{Workers: opts.Workers, MaxLen: opts.MaxLen}
+	if opts.SplitLong {
+		lopts.MaxLen = 0 // every token is kept: nothing may be cut unseen
+	}
 	err := dataset.LabelParallel(ctx, src, l, lopts, func(r dataset.LabelResult) error {
 		if done++; opts.Progress != nil && done%every == 0 {
 			opts.Progress(done)
@@ -101,22 +116,16 @@ func Tokenize(ctx context.Context, src dataset.ConversationSource, l dataset.Lab
 			s.reason = dataset.DropTemplateError + ": " + r.Err.Error()
 			return nil
 		}
-		keep, truncated, drop := dataset.Fit(r.Labeled.Trainable, opts.MaxLen, opts.Truncation)
-		if drop != "" {
-			s.reason = fmt.Sprintf("row %d: %s (%s)", r.Conversation.Row, drop, tokenCount(r.Labeled))
-			rep.Dropped[drop]++
+		f := fitRow(int32(r.Conversation.Row), r.Labeled, opts)
+		if f.drop != "" {
+			s.reason = fmt.Sprintf("row %d: %s (%s)", r.Conversation.Row, f.drop, rowLength(r.Labeled))
+			rep.Dropped[f.drop]++
 			return nil
 		}
-		if truncated {
+		if f.truncated {
 			rep.Truncated++
 		}
-		toks := make([]int32, keep)
-		for i, id := range r.Labeled.IDs[:keep] {
-			toks[i] = int32(id)
-		}
-		tr := append([]bool(nil), r.Labeled.Trainable[:keep]...)
-		tr[0] = false // nothing precedes the first token: never a target
-		s.ex, s.kept = Example{Row: int32(r.Conversation.Row), Tokens: toks, Trainable: tr}, true
+		s.exs = f.examples
 		return nil
 	})
 	if err != nil {
@@ -128,7 +137,7 @@ func Tokenize(ctx context.Context, src dataset.ConversationSource, l dataset.Lab
 	out := &Tokenized{}
 	for _, s := range slots {
 		rep.Rows++
-		if !s.kept {
+		if len(s.exs) == 0 {
 			if strings.HasPrefix(s.reason, dataset.DropTemplateError) {
 				rep.Dropped[dataset.DropTemplateError]++
 			}
@@ -137,9 +146,16 @@ func Tokenize(ctx context.Context, src dataset.ConversationSource, l dataset.Lab
 			}
 			continue
 		}
-		out.Examples = append(out.Examples, s.ex)
-		rep.Tokens += int64(len(s.ex.Tokens))
-		rep.TrainableTokens += int64(countTrue(s.ex.Trainable))
+		out.Examples = append(out.Examples, s.exs...)
+		rep.Pieces += len(s.exs) - 1
+		for _, e := range s.exs {
+			rep.Tokens += int64(len(e.Tokens))
+			rep.TrainableTokens += int64(countTrue(e.Trainable))
+			if e.Rejected != nil {
+				rep.Tokens += int64(len(e.Rejected.Tokens))
+				rep.TrainableTokens += int64(countTrue(e.Rejected.Trainable))
+			}
+		}
 	}
 	rep.Examples = len(out.Examples)
 	out.Report = rep
@@ -163,15 +179,6 @@ func dropSummary(d map[string]int) string {
 		parts[i] = fmt.Sprintf("%d %s", d[r], r)
 	}
 	return ". Rows dropped: " + strings.Join(parts, "; ")
-}
-
-// tokenCount words a row's length for a message: a row cut before
-// tokenizing is longer than the tokens it has.
-func tokenCount(l dataset.Labeled) string {
-	if l.Cut {
-		return fmt.Sprintf("more than %d tokens", len(l.IDs))
-	}
-	return fmt.Sprintf("%d tokens", len(l.IDs))
 }
 
 func countTrue(b []bool) int {
