@@ -19,10 +19,11 @@ import (
 // cacheVersion changes whenever the file layout or the meaning of a
 // cached example changes, so stale caches are simply missed.
 // (v2: assistant turns train the whitespace after their end-of-turn
-// marker.)
-const cacheVersion = "whetstone-tokens-v2"
+// marker. v3: an example carries a preference pair's rejected side, and
+// the settings include split_long.)
+const cacheVersion = "whetstone-tokens-v3"
 
-var cacheMagic = []byte("WHETTOK1")
+var cacheMagic = []byte("WHETTOK3")
 
 // Fingerprint identifies a tokenization: same fingerprint, same tokens.
 type Fingerprint struct {
@@ -143,8 +144,10 @@ func (c Cache) Store(key string, t *Tokenized) error {
 }
 
 // Layout: magic, key, report JSON, example count, then per example its
-// row, length, tokens (int32 LE) and trainable flags (one byte each); a
-// CRC32 of everything before it closes the file.
+// row, length, the rejected side's length plus one (0: not a pair),
+// tokens (int32 LE) and trainable flags (one byte each), followed for a
+// pair by the rejected side's tokens and flags; a CRC32 of everything
+// before it closes the file.
 func writeCache(w io.Writer, key string, t *Tokenized) error {
 	crc := crc32.NewIEEE()
 	mw := io.MultiWriter(w, crc)
@@ -161,18 +164,17 @@ func writeCache(w io.Writer, key string, t *Tokenized) error {
 		return err
 	}
 	for _, e := range t.Examples {
+		rejected := uint32(0)
+		if e.Rejected != nil {
+			rejected = uint32(len(e.Rejected.Tokens)) + 1
+		}
 		buf = buf[:0]
 		buf = binary.LittleEndian.AppendUint32(buf, uint32(e.Row))
 		buf = binary.LittleEndian.AppendUint32(buf, uint32(len(e.Tokens)))
-		for _, tok := range e.Tokens {
-			buf = binary.LittleEndian.AppendUint32(buf, uint32(tok))
-		}
-		for _, tr := range e.Trainable {
-			if tr {
-				buf = append(buf, 1)
-			} else {
-				buf = append(buf, 0)
-			}
+		buf = binary.LittleEndian.AppendUint32(buf, rejected)
+		buf = appendSide(buf, e)
+		if e.Rejected != nil {
+			buf = appendSide(buf, *e.Rejected)
 		}
 		if _, err := mw.Write(buf); err != nil {
 			return err
@@ -180,6 +182,21 @@ func writeCache(w io.Writer, key string, t *Tokenized) error {
 	}
 	_, err = w.Write(binary.LittleEndian.AppendUint32(nil, crc.Sum32()))
 	return err
+}
+
+// appendSide appends e's tokens and trainable flags.
+func appendSide(buf []byte, e Example) []byte {
+	for _, tok := range e.Tokens {
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(tok))
+	}
+	for _, tr := range e.Trainable {
+		if tr {
+			buf = append(buf, 1)
+		} else {
+			buf = append(buf, 0)
+		}
+	}
+	return buf
 }
 
 func appendBytes(buf, b []byte) []byte {
@@ -213,28 +230,25 @@ func readCache(r io.Reader, key string) (*Tokenized, error) {
 		return nil, errBadCache
 	}
 	t.Examples = make([]Example, 0, n)
-	var hdr [8]byte
+	var hdr [12]byte
 	var raw []byte
 	for i := uint64(0); i < n; i++ {
 		if _, err := io.ReadFull(tr, hdr[:]); err != nil {
 			return nil, errBadCache
 		}
 		row := int32(binary.LittleEndian.Uint32(hdr[:4]))
-		ln := int(binary.LittleEndian.Uint32(hdr[4:]))
-		if ln > 1<<26 {
-			return nil, errBadCache
+		ln := int(binary.LittleEndian.Uint32(hdr[4:8]))
+		rejected := int(binary.LittleEndian.Uint32(hdr[8:]))
+		e, err := readSide(tr, row, ln, &raw)
+		if err != nil {
+			return nil, err
 		}
-		if cap(raw) < ln*5 {
-			raw = make([]byte, ln*5)
-		}
-		raw = raw[:ln*5]
-		if _, err := io.ReadFull(tr, raw); err != nil {
-			return nil, errBadCache
-		}
-		e := Example{Row: row, Tokens: make([]int32, ln), Trainable: make([]bool, ln)}
-		for j := range e.Tokens {
-			e.Tokens[j] = int32(binary.LittleEndian.Uint32(raw[j*4:]))
-			e.Trainable[j] = raw[ln*4+j] == 1
+		if rejected > 0 {
+			r, err := readSide(tr, row, rejected-1, &raw)
+			if err != nil {
+				return nil, err
+			}
+			e.Rejected = &r
 		}
 		t.Examples = append(t.Examples, e)
 	}
@@ -244,6 +258,26 @@ func readCache(r io.Reader, key string) (*Tokenized, error) {
 		return nil, errBadCache
 	}
 	return t, nil
+}
+
+// readSide reads ln tokens and their trainable flags, reusing *raw.
+func readSide(r io.Reader, row int32, ln int, raw *[]byte) (Example, error) {
+	if ln > 1<<26 {
+		return Example{}, errBadCache
+	}
+	if cap(*raw) < ln*5 {
+		*raw = make([]byte, ln*5)
+	}
+	b := (*raw)[:ln*5]
+	if _, err := io.ReadFull(r, b); err != nil {
+		return Example{}, errBadCache
+	}
+	e := Example{Row: row, Tokens: make([]int32, ln), Trainable: make([]bool, ln)}
+	for j := range e.Tokens {
+		e.Tokens[j] = int32(binary.LittleEndian.Uint32(b[j*4:]))
+		e.Trainable[j] = b[ln*4+j] == 1
+	}
+	return e, nil
 }
 
 func readBytes(r io.Reader, limit uint32) ([]byte, error) {

@@ -114,7 +114,8 @@ func prepareFile(ctx context.Context, cfg Config, labeler *Labeler, path string,
 		}
 		key, err := Fingerprint{Dataset: dsHash, Tokenizer: cfg.TokenizerHash, Template: cfg.TemplateSource,
 			Settings: map[string]any{"dataset": opts, "mode": labeler.mode, "eos": cfg.EOS,
-				"max_len": cfg.Tokenize.MaxLen, "truncation": cfg.Tokenize.Truncation, "skip_bad_rows": cfg.Tokenize.SkipBadRows}}.Key()
+				"max_len": cfg.Tokenize.MaxLen, "truncation": cfg.Tokenize.Truncation, "skip_bad_rows": cfg.Tokenize.SkipBadRows,
+				"split_long": cfg.Tokenize.SplitLong}}.Key()
 		if err != nil {
 			return out, nil, err
 		}
