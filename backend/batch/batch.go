@@ -17,6 +17,10 @@ import (
 // restart at 0 for every segment, so packed conversations never see each
 // other. The first token of every segment has an IgnoreLabel, so the
 // shift never asks one conversation to predict the next one's start.
+//
+// A batch of preference pairs holds BatchSize pairs in Size =
+// 2·BatchSize rows: pair i is chosen row i and rejected row BatchSize+i
+// (see NewEpoch).
 type Batch struct {
 	Size      int `json:"size"` // B
 	Len       int `json:"len"`  // T
@@ -46,7 +50,9 @@ type BatchOptions struct {
 	MaxLen    int // sequence length when packing; upper bound when padding
 	// Pack concatenates several conversations per sequence (fixed length
 	// MaxLen, segment ids keep them apart); otherwise each sequence is one
-	// conversation padded to its batch's bucket length.
+	// conversation padded to its batch's bucket length. Preference pairs
+	// are never packed, whatever Pack says: the loss compares one
+	// sequence's log-probability per side (see NewEpoch).
 	Pack  bool
 	PadID int32
 	Seed  uint64
@@ -76,14 +82,24 @@ func (o BatchOptions) withDefaults() BatchOptions {
 // plan instead of every batch's arrays at once.
 type Epoch struct {
 	o      BatchOptions
-	groups [][][]Example // batch -> sequence -> examples
+	groups [][][]Example // batch -> sequence -> examples (a pair: one)
 	lens   []int         // batch -> T
+	pairs  bool          // the examples are preference pairs
 }
 
 // NewEpoch plans epoch number epoch. The order depends only on the seed
 // and the epoch. Every batch has BatchSize sequences; the last one is
 // filled up with empty (all-padding) sequences. A batch with nothing to
 // train on is an ErrAllMasked error here, before any training step.
+//
+// Preference pairs (examples with Rejected set) are batched as pairs:
+// BatchSize pairs make a batch of 2·BatchSize rows, the chosen sides in
+// rows 0..B-1 and the rejected sides in rows B..2B-1 in the same order,
+// so pair i is rows i and B+i; each row is one sequence, never packed,
+// padded to the batch's longest row, and pairs are bucketed by their
+// longer side. The last batch is filled up with empty pairs (all
+// padding), which train nothing. An epoch mixing pairs with other
+// examples is an error.
 func NewEpoch(examples []Example, o BatchOptions, epoch int) (*Epoch, error) {
 	o = o.withDefaults()
 	if len(examples) == 0 {
@@ -91,6 +107,16 @@ func NewEpoch(examples []Example, o BatchOptions, epoch int) (*Epoch, error) {
 	}
 	if o.MaxLen <= 0 {
 		return nil, fmt.Errorf("batching needs a maximum length")
+	}
+	pairs, err := arePairs(examples)
+	if err != nil {
+		return nil, err
+	}
+	if pairs {
+		if err := checkPairs(examples, o.MaxLen); err != nil {
+			return nil, err
+		}
+		o.Pack = false
 	}
 	for _, e := range examples {
 		if e.Len() > o.MaxLen {
@@ -104,7 +130,7 @@ func NewEpoch(examples []Example, o BatchOptions, epoch int) (*Epoch, error) {
 	} else {
 		seqs = bucket(order, o)
 	}
-	ep := &Epoch{o: o}
+	ep := &Epoch{o: o, pairs: pairs}
 	for start := 0; start < len(seqs); start += o.BatchSize {
 		group := seqs[start:min(start+o.BatchSize, len(seqs))]
 		if !hasTarget(group) {
@@ -154,18 +180,28 @@ func (ep *Epoch) Len() int { return len(ep.groups) }
 
 // Batch assembles batch i (0 <= i < Len).
 func (ep *Epoch) Batch(i int) Batch {
+	if ep.pairs {
+		return assemblePairs(ep.groups[i], ep.o.BatchSize, ep.lens[i], ep.o.PadID)
+	}
 	return assemble(ep.groups[i], ep.o.BatchSize, ep.lens[i], ep.o.PadID)
 }
 
 // Fill is the fraction of the epoch's token slots holding real tokens
 // rather than padding: how well packing or bucketing did.
 func (ep *Epoch) Fill() float64 {
+	rows := ep.o.BatchSize
+	if ep.pairs {
+		rows *= 2
+	}
 	var used, slots int
 	for i, g := range ep.groups {
-		slots += ep.o.BatchSize * ep.lens[i]
+		slots += rows * ep.lens[i]
 		for _, s := range g {
 			for _, e := range s {
 				used += e.Len()
+				if e.Rejected != nil {
+					used += e.Rejected.Len()
+				}
 			}
 		}
 	}
@@ -226,14 +262,15 @@ func pack(order []Example, maxLen int) [][]Example {
 	return closed
 }
 
-// bucket makes one sequence per example, sorted by length inside windows.
+// bucket makes one sequence per example, sorted by length (a pair's
+// longer side) inside windows.
 func bucket(order []Example, o BatchOptions) [][]Example {
 	window := o.BatchSize * o.BucketWindow
 	seqs := make([][]Example, 0, len(order))
 	for start := 0; start < len(order); start += window {
 		w := slices.Clone(order[start:min(start+window, len(order))])
 		if o.BucketWindow > 1 {
-			slices.SortStableFunc(w, func(a, b Example) int { return cmp.Compare(a.Len(), b.Len()) })
+			slices.SortStableFunc(w, func(a, b Example) int { return cmp.Compare(pairLen(a), pairLen(b)) })
 		}
 		for _, e := range w {
 			seqs = append(seqs, []Example{e})
@@ -242,12 +279,14 @@ func bucket(order []Example, o BatchOptions) [][]Example {
 	return seqs
 }
 
+// padLen is a padded batch's length: its longest sequence (a pair's
+// longer side, with pairs) rounded up by PadMultiple or to a power of two.
 func padLen(group [][]Example, o BatchOptions) int {
 	longest := 1
 	for _, s := range group {
 		n := 0
 		for _, e := range s {
-			n += e.Len()
+			n += pairLen(e)
 		}
 		longest = max(longest, n)
 	}
