@@ -77,20 +77,36 @@ func textBudget(l Labeler, maxLen int) int {
 	return (maxLen + CutMarginTokens) * n
 }
 
+// cutSides says what cutConversation cut: the text or the prompt's turns
+// (Messages), which both sides of a pair share, and each answer.
+type cutSides struct{ prompt, chosen, rejected bool }
+
 // cutConversation returns c with every text longer than budget bytes cut
-// (see cutText), and whether anything was cut. c itself is left alone: its
-// messages are copied when one is cut.
-func cutConversation(c Conversation, budget int) (Conversation, bool) {
+// (see cutText), and what was cut. c itself is left alone: its messages
+// are copied when one is cut. A pair's answers are cut like any message:
+// each side, prompt and answer, is then rendered as a chat would be.
+func cutConversation(c Conversation, budget int) (Conversation, cutSides) {
+	var cut cutSides
 	if budget <= 0 {
-		return c, false
+		return c, cut
 	}
-	cut := false
 	if len(c.Text) > budget {
 		t := cutText(c.Text, budget)
-		c.Text, cut = t, len(t) < len(c.Text)
+		c.Text, cut.prompt = t, len(t) < len(c.Text)
 	}
-	copied := false
-	for i, m := range c.Messages {
+	var any bool
+	c.Messages, any = cutMessages(c.Messages, budget)
+	cut.prompt = cut.prompt || any
+	c.Chosen, cut.chosen = cutMessages(c.Chosen, budget)
+	c.Rejected, cut.rejected = cutMessages(c.Rejected, budget)
+	return c, cut
+}
+
+// cutMessages returns msgs with every content over budget bytes cut (a
+// copy when one is), and whether one was.
+func cutMessages(msgs []Message, budget int) ([]Message, bool) {
+	cut := false
+	for i, m := range msgs {
 		if len(m.Content) <= budget {
 			continue
 		}
@@ -98,12 +114,12 @@ func cutConversation(c Conversation, budget int) (Conversation, bool) {
 		if len(t) == len(m.Content) {
 			continue
 		}
-		if !copied {
-			c.Messages, copied = append([]Message(nil), c.Messages...), true
+		if !cut {
+			msgs = append([]Message(nil), msgs...)
 		}
-		c.Messages[i].Content, cut = t, true
+		msgs[i].Content, cut = t, true
 	}
-	return c, cut
+	return msgs, cut
 }
 
 // cutText cuts s to its leading white space (up to n bytes of it) and n
@@ -133,10 +149,15 @@ func cutText(s string, n int) string {
 
 // labelRow labels c as training sees it under maxLen: cut to budget bytes
 // per text (see textBudget), then labeled, a labeler panic becoming the
-// row's error.
+// row's error. Each side of a pair says whether its own text was cut.
 func labelRow(l Labeler, c Conversation, budget int) (Labeled, error) {
 	c, cut := cutConversation(c, budget)
 	lab, err := safeLabel(l, c)
-	lab.Cut = cut
+	lab.Cut = cut.prompt || cut.chosen
+	if lab.Rejected != nil {
+		r := *lab.Rejected // the labeler's own value stays as it made it
+		r.Cut = cut.prompt || cut.rejected
+		lab.Rejected = &r
+	}
 	return lab, err
 }

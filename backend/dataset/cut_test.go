@@ -50,15 +50,21 @@ func TestCutConversationLeavesItsInputAlone(t *testing.T) {
 	long := strings.Repeat("x", 100)
 	c := Conversation{Row: 3, Messages: []Message{{RoleUser, "q"}, {RoleAssistant, long}}}
 	got, cut := cutConversation(c, 10)
-	if !cut || got.Messages[1].Content != long[:10] || c.Messages[1].Content != long || got.Messages[0].Content != "q" {
+	if !cut.prompt || got.Messages[1].Content != long[:10] || c.Messages[1].Content != long || got.Messages[0].Content != "q" {
 		t.Fatalf("cut %v: %+v, input now %+v", cut, got, c)
 	}
-	if _, cut := cutConversation(c, 1000); cut {
+	if _, cut := cutConversation(c, 1000); cut != (cutSides{}) {
 		t.Fatal("a short conversation was cut")
 	}
 	text, cut := cutConversation(Conversation{Text: long}, 10)
-	if !cut || text.Text != long[:10] {
+	if !cut.prompt || text.Text != long[:10] {
 		t.Fatalf("raw text: %+v", text)
+	}
+	// A pair's answers are cut like messages, each side saying so.
+	pair := Conversation{Messages: []Message{{RoleUser, "q"}}, Chosen: []Message{{RoleAssistant, "a"}}, Rejected: []Message{{RoleAssistant, long}}}
+	got, cut = cutConversation(pair, 10)
+	if cut != (cutSides{rejected: true}) || got.Rejected[0].Content != long[:10] || pair.Rejected[0].Content != long || got.Chosen[0].Content != "a" {
+		t.Fatalf("pair cut %+v: %+v", cut, got)
 	}
 	lab, _ := labelRow(boundedLabeler{1}, Conversation{Text: long}, 10)
 	if !lab.Cut || lab.Text != long[:10] {

@@ -24,7 +24,8 @@ type Labeled struct {
 	// Cut is set when the row's text was cut before tokenizing because it
 	// was far over the maximum length (see CutMarginTokens): the first
 	// maxLen tokens are exact, and len(IDs), still over maxLen, is a lower
-	// bound of the row's length.
+	// bound of the row's length. For a pair, each side says whether its
+	// own text (the prompt, or its answer) was cut.
 	Cut bool
 	// Rejected is a preference pair's rejected side, labeled the same way
 	// (this Labeled being the prompt with the chosen answer); nil for

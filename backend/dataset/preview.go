@@ -34,10 +34,16 @@ type PreviewToken struct {
 	Cut       bool   `json:"cut,omitempty"` // beyond MaxLen: never seen in training
 }
 
-// PreviewRow is one standardized row, rendered and tokenized.
+// PreviewRow is one standardized row, rendered and tokenized. A
+// preference pair shows its prompt (Messages) and both answers; Text to
+// TextCut are then its chosen side (the prompt with the chosen answer),
+// and RejectedSide the prompt with the rejected answer.
 type PreviewRow struct {
-	Row       int            `json:"row"`
-	Messages  []Message      `json:"messages,omitempty"`
+	Row      int       `json:"row"`
+	Messages []Message `json:"messages,omitempty"`
+	// Chosen and Rejected are a pair's answers (see Conversation).
+	Chosen    []Message      `json:"chosen,omitempty"`
+	Rejected  []Message      `json:"rejected,omitempty"`
 	Text      string         `json:"text"` // exactly what the model is fed
 	Spans     [][2]int       `json:"spans,omitempty"`
 	Tokens    []PreviewToken `json:"tokens,omitempty"`
@@ -45,8 +51,22 @@ type PreviewRow struct {
 	Truncated bool           `json:"truncated,omitempty"`
 	// TextCut: the row was so far over MaxLen that its text was cut before
 	// tokenizing; Text and Tokens end early, the first MaxLen are exact.
-	TextCut bool   `json:"text_cut,omitempty"`
-	Error   string `json:"error,omitempty"` // why the template refused it
+	TextCut bool `json:"text_cut,omitempty"`
+	// RejectedSide is a pair's rejected side, rendered and tokenized like
+	// the chosen one above; nil for every other row.
+	RejectedSide *PreviewSide `json:"rejected_side,omitempty"`
+	Error        string       `json:"error,omitempty"` // why the template refused it
+}
+
+// PreviewSide is one side of a preference pair as the model is fed it,
+// with the same meanings as PreviewRow's fields of the same names.
+type PreviewSide struct {
+	Text      string         `json:"text"`
+	Spans     [][2]int       `json:"spans,omitempty"`
+	Tokens    []PreviewToken `json:"tokens,omitempty"`
+	Trainable int            `json:"trainable"`
+	Truncated bool           `json:"truncated,omitempty"`
+	TextCut   bool           `json:"text_cut,omitempty"`
 }
 
 // PreviewPage is a page of rows plus what was skipped to reach them.
@@ -119,9 +139,10 @@ func (pg *PreviewPage) Counts() *PreviewCounts {
 	return &PreviewCounts{Total: pg.Total, Skipped: pg.Skipped, Problems: pg.Problems}
 }
 
-// PreviewConversation renders one conversation for display.
+// PreviewConversation renders one conversation for display (a pair's
+// both sides).
 func PreviewConversation(c Conversation, l Labeler, maxLen int) PreviewRow {
-	row := PreviewRow{Row: c.Row, Messages: c.Messages}
+	row := PreviewRow{Row: c.Row, Messages: c.Messages, Chosen: c.Chosen, Rejected: c.Rejected}
 	if c.IsText() {
 		row.Text = c.Text
 	}
@@ -133,16 +154,28 @@ func PreviewConversation(c Conversation, l Labeler, maxLen int) PreviewRow {
 		row.Error = err.Error()
 		return row
 	}
-	row.Text, row.Spans, row.TextCut = lab.Text, lab.Spans, lab.Cut
-	row.Tokens = make([]PreviewToken, len(lab.IDs))
+	side := previewSide(lab, maxLen)
+	row.Text, row.Spans, row.Tokens, row.Trainable, row.Truncated, row.TextCut =
+		side.Text, side.Spans, side.Tokens, side.Trainable, side.Truncated, side.TextCut
+	if lab.Rejected != nil {
+		r := previewSide(*lab.Rejected, maxLen)
+		row.RejectedSide = &r
+	}
+	return row
+}
+
+// previewSide lays out one labeled text's tokens for display, marking
+// those past maxLen as cut.
+func previewSide(lab Labeled, maxLen int) PreviewSide {
+	side := PreviewSide{Text: lab.Text, Spans: lab.Spans, TextCut: lab.Cut, Tokens: make([]PreviewToken, len(lab.IDs))}
 	for i, id := range lab.IDs {
 		off := lab.Offsets[i]
 		cut := maxLen > 0 && i >= maxLen
-		row.Tokens[i] = PreviewToken{ID: id, Start: off[0], End: off[1], Text: lab.Text[off[0]:off[1]], Trainable: lab.Trainable[i], Cut: cut}
+		side.Tokens[i] = PreviewToken{ID: id, Start: off[0], End: off[1], Text: lab.Text[off[0]:off[1]], Trainable: lab.Trainable[i], Cut: cut}
 		if lab.Trainable[i] && !cut {
-			row.Trainable++
+			side.Trainable++
 		}
 	}
-	row.Truncated = maxLen > 0 && len(lab.IDs) > maxLen
-	return row
+	side.Truncated = maxLen > 0 && len(lab.IDs) > maxLen
+	return side
 }

@@ -42,17 +42,26 @@ type Stats struct {
 	// MaxBadRows is the limit the options set (0: none). Stats read on
 	// past it, so they show the whole dataset; TooManyBadRows says that
 	// training, which stops there, would fail.
-	MaxBadRows     int            `json:"max_bad_rows,omitempty"`
-	TooManyBadRows bool           `json:"too_many_bad_rows,omitempty"`
-	Turns          []CountBin     `json:"turns"`
-	Roles          map[string]int `json:"roles"`
+	MaxBadRows     int  `json:"max_bad_rows,omitempty"`
+	TooManyBadRows bool `json:"too_many_bad_rows,omitempty"`
+	// Turns counts rows by their number of turns (a pair's prompt and
+	// chosen answer); Roles counts turns by role (a pair's prompt and both
+	// answers).
+	Turns []CountBin     `json:"turns"`
+	Roles map[string]int `json:"roles"`
+	// Pairs counts the rows that are preference pairs: a prompt with a
+	// chosen and a rejected answer, tokenized as two sides (prompt and
+	// answer each). For them Tokens and TrainableTokens count both sides,
+	// while the length (MinLen to P95Len, Lengths, OverMaxLen) is the
+	// longer side's, the one the maximum length has to hold.
+	Pairs int `json:"pairs,omitempty"`
 
 	// Token statistics, present when a labeler was given.
 	Tokenized       bool       `json:"tokenized"`
 	MaxLen          int        `json:"max_len,omitempty"`
 	Truncation      Truncation `json:"truncation,omitempty"`
-	Tokens          int64      `json:"tokens"`           // before truncation
-	TrainableTokens int64      `json:"trainable_tokens"` // after truncation, in kept rows
+	Tokens          int64      `json:"tokens"`           // before truncation (a pair's both sides)
+	TrainableTokens int64      `json:"trainable_tokens"` // after truncation, in kept rows (both sides)
 	MinLen          int        `json:"min_len"`
 	MaxLenSeen      int        `json:"max_len_seen"`
 	MeanLen         float64    `json:"mean_len"`
@@ -97,8 +106,13 @@ func ComputeStats(ctx context.Context, path string, opts Options, l Labeler, so 
 	count := func(c Conversation) {
 		st.Conversations++
 		turns[c.Turns()]++
-		for _, m := range c.Messages {
-			st.Roles[m.Role]++
+		if c.IsPreference() {
+			st.Pairs++
+		}
+		for _, msgs := range [][]Message{c.Messages, c.Chosen, c.Rejected} {
+			for _, m := range msgs {
+				st.Roles[m.Role]++
+			}
 		}
 	}
 	if l == nil {
@@ -124,16 +138,23 @@ func ComputeStats(ctx context.Context, path string, opts Options, l Labeler, so 
 				}
 				return nil
 			}
-			n := len(r.Labeled.IDs)
-			lengths = append(lengths, n)
+			lab := r.Labeled
+			n := len(lab.IDs)
 			st.Tokens += int64(n)
+			cut := lab.Cut
+			if rej := lab.Rejected; rej != nil {
+				st.Tokens += int64(len(rej.IDs))
+				n = max(n, len(rej.IDs))
+				cut = cut || rej.Cut
+			}
+			lengths = append(lengths, n)
 			if so.MaxLen > 0 && n > so.MaxLen {
 				st.OverMaxLen++
 			}
-			if r.Labeled.Cut {
+			if cut {
 				st.TextCut++
 			}
-			keep, truncated, drop := Fit(r.Labeled.Trainable, so.MaxLen, so.Truncation)
+			trainable, truncated, drop := st.fit(lab, so)
 			if drop != "" {
 				st.drop(drop, r.Conversation.Row)
 				return nil
@@ -142,7 +163,7 @@ func ComputeStats(ctx context.Context, path string, opts Options, l Labeler, so 
 			if truncated {
 				st.Truncated++
 			}
-			st.TrainableTokens += int64(r.Labeled.TrainableCount(keep))
+			st.TrainableTokens += int64(trainable)
 			return nil
 		})
 		if err != nil {
@@ -165,6 +186,24 @@ func ComputeStats(ctx context.Context, path string, opts Options, l Labeler, so 
 	return st, nil
 }
 
+// fit applies the length policy to a labeled row, a pair's both sides
+// together (FitPair): the trainable tokens kept, whether that is a
+// truncation, or why the row is dropped.
+func (st *Stats) fit(lab Labeled, so StatsOptions) (trainable int, truncated bool, drop string) {
+	if rej := lab.Rejected; rej != nil {
+		kc, kr, truncated, drop := FitPair(lab.Trainable, rej.Trainable, so.MaxLen, so.Truncation)
+		if drop != "" {
+			return 0, false, drop
+		}
+		return lab.TrainableCount(kc) + rej.TrainableCount(kr), truncated, ""
+	}
+	keep, truncated, drop := Fit(lab.Trainable, so.MaxLen, so.Truncation)
+	if drop != "" {
+		return 0, false, drop
+	}
+	return lab.TrainableCount(keep), truncated, ""
+}
+
 func (st *Stats) drop(reason string, row int) {
 	st.Dropped[reason]++
 	if ex := st.DroppedExamples[reason]; len(ex) < 5 {
@@ -182,7 +221,12 @@ func (st *Stats) lengthStats(lengths []int) {
 	st.MinLen, st.MaxLenSeen = lengths[0], lengths[len(lengths)-1]
 	st.MedianLen = lengths[len(lengths)/2]
 	st.P95Len = lengths[min(len(lengths)-1, len(lengths)*95/100)]
-	st.MeanLen = float64(st.Tokens) / float64(len(lengths))
+	// Summed here, not taken from Tokens: a pair's length is one side's.
+	var sum int64
+	for _, n := range lengths {
+		sum += int64(n)
+	}
+	st.MeanLen = float64(sum) / float64(len(lengths))
 	lo := 0
 	for hi := 64; ; hi *= 2 {
 		bin := RangeBin{Lo: lo, Hi: hi}
