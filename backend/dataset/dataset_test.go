@@ -175,7 +175,7 @@ func TestRowErrorsNameFileRowField(t *testing.T) {
 		{"json array broken", "a.json", `[{"text":"a"}, {"text": }]`, ErrInvalidJSON, "in element 2"},
 		{"csv ragged", "a.csv", "instruction,output\na,b\nc\n", ErrWrongType, "a.csv: line 3 (row 2)"},
 		{"alpaca null output", "a.json", `[{"instruction":"x","output":null}]`, ErrMissingValue, "row 1, field output"},
-		{"unsupported", "a.txt", "hello", ErrUnsupportedFile, ".txt"},
+		{"unsupported", "a.docx", "hello", ErrUnsupportedFile, ".docx"},
 		{"empty jsonl", "a.jsonl", "\n\n", ErrEmptyDataset, "no rows"},
 	}
 	for _, c := range cases {

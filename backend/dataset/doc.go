@@ -2,7 +2,9 @@
 // the hub stores FineTome-100k), json, jsonl or csv, one file, a folder
 // of shards or a hub download — and turns every row into one
 // standardized Conversation, whatever the source format (ShareGPT,
-// OpenAI messages, Alpaca, raw text).
+// OpenAI messages, Alpaca, raw text, preference pairs for DPO and ORPO).
+// A .txt file is one row of raw text, so a folder of them is a corpus
+// for continued pretraining.
 //
 // Rows are streamed, never loaded whole. The format is detected from the
 // columns and a sample of rows, with a confidence and a reason a person

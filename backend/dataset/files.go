@@ -22,7 +22,7 @@ const (
 
 // DataFiles lists the data files behind path: the file itself, or, for a
 // folder such as a dataset downloaded from the Hugging Face hub, its
-// parquet/json/jsonl/csv files of one split ("train" when split is empty
+// parquet/json/jsonl/csv/txt files of one split ("train" when split is empty
 // and the folder has train files, else all of them), sorted by name so
 // shards are read in order. A folder scan stops with ErrFolderTooLarge
 // past MaxScanDepth or MaxScanEntries, and with ctx's error when ctx ends.
@@ -74,7 +74,7 @@ func DataFiles(ctx context.Context, path, split string) ([]string, error) {
 		return nil, &Error{File: path, Kind: ErrUnreadable, Msg: err.Error()}
 	}
 	if len(all) == 0 {
-		msg := "the folder holds no .parquet, .json, .jsonl or .csv file"
+		msg := "the folder holds no .parquet, .json, .jsonl, .csv or .txt file"
 		if len(metadata) > 0 {
 			msg = fmt.Sprintf("the folder holds no data file, only metadata (%s): is it a model folder?", strings.Join(metadata, ", "))
 		}
@@ -154,14 +154,17 @@ func splitOf(root, p string) string {
 
 // isMetadataFile reports JSON files that model folders, adapters and
 // saved datasets carry next to their data (config.json, tokenizer.json,
-// dataset_info.json, shard indexes): a folder scan skips them rather than
-// reading them as rows.
+// dataset_info.json, shard indexes), and the text files that are not a
+// corpus's documents (a licence, a tokenizer's vocab.txt and merges.txt):
+// a folder scan skips them rather than reading them as rows.
 func isMetadataFile(name string) bool {
 	switch strings.ToLower(name) {
 	case "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
 		"special_tokens_map.json", "added_tokens.json", "vocab.json", "chat_template.json",
 		"preprocessor_config.json", "processor_config.json", "adapter_config.json",
-		"trainer_state.json", "dataset_info.json", "dataset_infos.json", "dataset_dict.json", "state.json":
+		"trainer_state.json", "dataset_info.json", "dataset_infos.json", "dataset_dict.json", "state.json",
+		"vocab.txt", "merges.txt", "license.txt", "licence.txt", "readme.txt", "notice.txt",
+		"requirements.txt", "citation.txt":
 		return true
 	}
 	return strings.HasSuffix(strings.ToLower(name), ".index.json")

@@ -45,6 +45,9 @@ const (
 	FileJSON    FileType = "json"
 	FileJSONL   FileType = "jsonl"
 	FileCSV     FileType = "csv"
+	// FileText is a plain text file: the whole file is one row of raw
+	// text (see textFileSource).
+	FileText FileType = "txt"
 )
 
 // FileTypeOf infers the file type from the extension.
@@ -58,9 +61,11 @@ func FileTypeOf(path string) (FileType, error) {
 		return FileJSONL, nil
 	case ".csv":
 		return FileCSV, nil
+	case ".txt":
+		return FileText, nil
 	}
 	return "", &Error{File: path, Kind: ErrUnsupportedFile,
-		Msg: fmt.Sprintf("extension %s is not one of .parquet, .json, .jsonl, .ndjson, .csv", quoteCapped(filepath.Ext(path)))}
+		Msg: fmt.Sprintf("extension %s is not one of .parquet, .json, .jsonl, .ndjson, .csv, .txt", quoteCapped(filepath.Ext(path)))}
 }
 
 // Open opens a dataset file for streaming, choosing the reader by
@@ -88,6 +93,8 @@ func Open(path string, maxRowBytes int64) (Source, error) {
 		return openJSON(path, limit)
 	case FileJSONL:
 		return openJSONL(path, limit)
+	case FileText:
+		return openText(path, limit)
 	default:
 		return openCSV(path, limit)
 	}
