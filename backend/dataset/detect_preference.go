@@ -75,12 +75,15 @@ func detectPreference(cols map[string]struct{}, sample []Record) (Candidate, boo
 }
 
 // valueShapes counts the shapes a column's sampled values take.
-type valueShapes struct{ text, turns, lists, other int }
+type valueShapes struct{ text, transcripts, turns, lists, other int }
 
 func (c *valueShapes) add(v any) {
-	switch v.(type) {
+	switch v := v.(type) {
 	case string:
 		c.text++
+		if _, ok := splitTranscript(v); ok {
+			c.transcripts++
+		}
 	case map[string]any:
 		c.turns++
 	case []any:
@@ -98,6 +101,8 @@ func (c valueShapes) describe(m Mapping) string {
 		return fmt.Sprintf("lists of {%s, %s} turns", m.RoleKey, m.ContentKey)
 	case c.turns > c.text:
 		return fmt.Sprintf("{%s, %s} turns", m.RoleKey, m.ContentKey)
+	case c.text > 0 && c.transcripts == c.text:
+		return "Human:/Assistant: transcripts, read as turns"
 	case c.text > 0:
 		return "text"
 	case c.other > 0:
@@ -128,9 +133,13 @@ func countTurnKeys(v any, count map[string]int) {
 }
 
 // hasNonAssistant reports whether a list of turns holds one whose role
-// (under any of the usual keys) is not an assistant's: a whole
-// conversation rather than an answer.
+// (under any of the usual keys) is not an assistant's, or text is an
+// hh-rlhf transcript: a whole conversation rather than an answer.
 func hasNonAssistant(v any) bool {
+	if text, ok := v.(string); ok {
+		_, transcript := splitTranscript(text)
+		return transcript
+	}
 	list, _ := v.([]any)
 	table := DefaultRoles()
 	for _, t := range list {

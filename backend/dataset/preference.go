@@ -55,9 +55,10 @@ func (s *standardizer) preference(r Record) (Conversation, error) {
 	return Conversation{Row: r.Row, Messages: messages(prompt), Chosen: messages(chosen), Rejected: messages(rejected)}, nil
 }
 
-// answer reads one side of the pair: text (one assistant turn), a turn
-// object ({from, value} in LLaMA-Factory's ranking format) or a list of
-// turns. It is never empty.
+// answer reads one side of the pair: text (one assistant turn, or the
+// whole conversation when it is an hh-rlhf transcript, see
+// splitTranscript), a turn object ({from, value} in LLaMA-Factory's
+// ranking format) or a list of turns. It is never empty.
 func (s *standardizer) answer(r Record, col, side string) ([]ref, error) {
 	v, present := r.Fields[col]
 	switch v := v.(type) {
@@ -72,6 +73,13 @@ func (s *standardizer) answer(r Record, col, side string) ([]ref, error) {
 		}
 		if strings.TrimSpace(v) == "" {
 			return nil, s.errorf(r, col, ErrMissingValue, "the %s answer is empty", side)
+		}
+		if turns, ok := splitTranscript(v); ok {
+			out := make([]ref, len(turns))
+			for i, t := range turns {
+				out[i] = ref{t, col}
+			}
+			return out, nil
 		}
 		return []ref{{Message{RoleAssistant, v}, col}}, nil
 	case map[string]any:

@@ -92,6 +92,12 @@ func TestPreferenceShapes(t *testing.T) {
 		}, "", "role", []want{
 			{[]Message{u("q")}, []Message{a("Sure."), a("4")}, []Message{a("Sure."), a("5")}},
 		}},
+		{"Anthropic/hh-rlhf transcripts (jsonl)", func(t *testing.T) string {
+			return writeFile(t, "a.jsonl", `{"chosen":"\n\nHuman: Hi there\n\nAssistant: Hello!\n\nHuman: Name a color.\n\nAssistant: Blue.",`+
+				`"rejected":"\n\nHuman: Hi there\n\nAssistant: Hello!\n\nHuman: Name a color.\n\nAssistant: No."}`+"\n")
+		}, "", "role", []want{
+			{[]Message{u("Hi there"), a("Hello!"), u("Name a color.")}, []Message{a("Blue.")}, []Message{a("No.")}},
+		}},
 		{"ultrafeedback_binarized: prompt column repeated in the conversations (parquet)", func(t *testing.T) string {
 			turns := arrow.ListOf(turnType("content", "role"))
 			schema := arrow.NewSchema([]arrow.Field{strField("prompt"), strField("prompt_id"),
@@ -190,6 +196,10 @@ func TestPreferenceDetection(t *testing.T) {
 	det, err = Detect("x.jsonl", nil, rec(map[string]any{"chosen": "a", "rejected": "b"}))
 	if err != nil || det.Mapping.Format != FormatPreference || det.Mapping.PromptColumn != "" || !strings.Contains(det.Reason, "implicit prompt") {
 		t.Fatalf("no prompt column: %+v %v", det, err)
+	}
+	det, err = Detect("x.jsonl", nil, rec(map[string]any{"chosen": "\n\nHuman: q\n\nAssistant: a", "rejected": "\n\nHuman: q\n\nAssistant: b"}))
+	if err != nil || det.Mapping.Format != FormatPreference || !strings.Contains(det.Reason, "transcripts") || !strings.Contains(det.Reason, "turns both answers share") {
+		t.Fatalf("hh-rlhf transcripts: %+v %v", det, err)
 	}
 	// The role mapping editor is offered the answers' role names too.
 	l, err := Load(t.Context(), writeFile(t, "r.jsonl", `{"conversations":[{"from":"human","value":"hi"}],`+
@@ -365,5 +375,25 @@ func TestPreferencePromptJoin(t *testing.T) {
 				t.Fatalf("%+v, want prompt %+v", got, c.prompt)
 			}
 		})
+	}
+}
+
+func TestSplitTranscript(t *testing.T) {
+	cases := []struct {
+		in   string
+		want []Message
+		ok   bool
+	}{
+		{"\n\nHuman: q\n\nAssistant: line 1\nline 2\n\n", []Message{u("q"), a("line 1\nline 2")}, true},
+		{"Human: q\n\nAssistant:", []Message{u("q"), a("")}, true},
+		{"Human: a prompt alone", nil, false},
+		{"The Human: race\n\nAssistant: x", nil, false},
+		{"An answer that quotes \n\nHuman: and \n\nAssistant:", nil, false},
+	}
+	for _, c := range cases {
+		got, ok := splitTranscript(c.in)
+		if ok != c.ok || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("splitTranscript(%q) = %+v, %v", c.in, got, ok)
+		}
 	}
 }
