@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyFit, duplicatedFrom, errorsByField, fieldSpec, fitLine, fromInput, getPath, groups, NOT_ON_FORM, setPath, stepsLine, summary, toInput, withSession } from './configform';
+import { applyFit, duplicatedFrom, errorsByField, fieldSpec, fitLine, fromInput, getPath, groups, groupsFor, METHODS, methodOf, NOT_ON_FORM, setPath, shownFor, stepsLine, summary, toInput, withSession } from './configform';
 import { ConfigDefaults, ConfigSchema, DatasetFormats, LoraTargets, Schedulers, TruncationModes } from './generated/contract';
 import type { ConfigPath, RunConfig } from './types';
 
@@ -73,6 +73,59 @@ describe('config form', () => {
     expect(cfg.dataset.path).toBe('d.jsonl');
     expect(cfg.dataset.format).toBe('sharegpt');
     expect(cfg.dataset.mapping).toEqual({ conversations: 'dialog' });
+  });
+});
+
+describe('fields by training method', () => {
+  const shown = (method: string) => groupsFor(method).flatMap((g) => g.fields.map((f) => f.path));
+
+  it("offers Go's methods, with SFT for a config that names none", () => {
+    expect(METHODS).toEqual(ConfigSchema['training.method'].enum);
+    expect(METHODS[0]).toBe('sft');
+    expect(methodOf(ConfigDefaults)).toBe('sft');
+    expect(methodOf({ training: { method: '' } })).toBe('sft');
+    expect(methodOf({ training: { method: 'dpo' } })).toBe('dpo');
+    expect(methodOf(null)).toBe('sft');
+  });
+
+  it("shows a field only for the methods Go's schema says it matters to", () => {
+    for (const method of METHODS) {
+      const paths = shown(method);
+      for (const g of groups) {
+        for (const f of g.fields) {
+          const methods = ConfigSchema[f.path].methods;
+          expect(paths.includes(f.path), `${f.path} for ${method}`).toBe(!methods || methods.includes(method));
+        }
+      }
+    }
+  });
+
+  it('asks DPO for beta and smoothing, ORPO for lambda, and neither of SFT', () => {
+    expect(shown('sft')).not.toContain('training.dpo_beta');
+    expect(shown('sft')).not.toContain('training.orpo_lambda');
+    expect(shown('sft')).toContain('training.train_on_responses_only');
+    expect(shown('dpo')).toEqual(expect.arrayContaining(['training.method', 'training.dpo_beta', 'training.dpo_label_smoothing']));
+    expect(shown('dpo')).not.toContain('training.orpo_lambda');
+    expect(shown('orpo')).toContain('training.orpo_lambda');
+    expect(shown('orpo')).not.toContain('training.dpo_beta');
+    // Continued pretraining trains every token, packed: neither is asked.
+    expect(shown('cpt')).not.toContain('training.train_on_responses_only');
+    expect(shown('cpt')).not.toContain('training.packing');
+    // The method itself and the common settings show for every method.
+    for (const m of METHODS) expect(shown(m)).toEqual(expect.arrayContaining(['training.method', 'training.learning_rate', 'lora.modules_to_save']));
+    expect(shownFor({}, 'dpo')).toBe(true);
+    expect(shownFor({ methods: ['orpo'] }, 'dpo')).toBe(false);
+  });
+
+  it('keeps the method near the top', () => {
+    expect(groupsFor('dpo').findIndex((g) => g.fields.some((f) => f.path === 'training.method'))).toBe(1);
+  });
+
+  it("moves a hidden field's message above the form, with its path", () => {
+    const errs = [{ field: 'training.packing', message: 'packing needs ...' }];
+    expect(errorsByField(errs, 'sft')['training.packing']).toBe('packing needs ...');
+    expect(errorsByField(errs, 'cpt')).toEqual({ '': 'training.packing: packing needs ...' });
+    expect(errorsByField([{ field: 'training.method', message: 'not preference data' }], 'dpo')['training.method']).toBe('not preference data');
   });
 });
 

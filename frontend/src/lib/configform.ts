@@ -21,6 +21,8 @@ export interface FieldSpec {
   max?: number;
   step?: number;
   default?: unknown;
+  /** The training methods the field matters to (Go's Field.methods); absent: every method. */
+  methods?: readonly string[];
 }
 
 export interface FieldGroup {
@@ -51,6 +53,7 @@ export function fieldSpec(path: ConfigPath, label: string): FieldSpec {
   if (f.min != null) spec.min = f.min;
   if (f.max != null) spec.max = f.max;
   if (f.step) spec.step = f.step;
+  if (f.methods?.length) spec.methods = f.methods;
   return spec;
 }
 
@@ -64,6 +67,19 @@ const layout: { id: string; title: string; advanced: boolean; fields: [ConfigPat
       ['model.source', 'Base model'],
       ['dataset.path', 'Dataset'],
       ['dataset.format', 'Format'],
+    ],
+  },
+  {
+    // Near the top: the method decides what data the run needs and which
+    // of the fields below matter.
+    id: 'method',
+    title: 'Training method',
+    advanced: false,
+    fields: [
+      ['training.method', 'Method'],
+      ['training.dpo_beta', 'DPO beta'],
+      ['training.dpo_label_smoothing', 'DPO label smoothing'],
+      ['training.orpo_lambda', 'ORPO lambda'],
     ],
   },
   {
@@ -92,6 +108,8 @@ const layout: { id: string; title: string; advanced: boolean; fields: [ConfigPat
       ['lora.dropout', 'Dropout'],
       ['lora.targets', 'Target modules'],
       ['lora.rslora', 'Rank-stabilised LoRA'],
+      ['lora.modules_to_save', 'Also train whole modules'],
+      ['training.embedding_learning_rate', 'Their learning rate'],
     ],
   },
   {
@@ -152,6 +170,24 @@ export const pathFields: Partial<Record<ConfigPath, { kind: PickKind; dataset: b
 };
 
 export const groups: FieldGroup[] = layout.map((g) => ({ ...g, fields: g.fields.map(([path, label]) => fieldSpec(path, label)) }));
+
+/** The training methods, as Go's schema lists them (sft first, its default). */
+export const METHODS: readonly string[] = ConfigSchema['training.method'].enum ?? [];
+
+/** A config's training method; a config written before methods existed is SFT, as Go reads it. */
+export function methodOf(cfg: { training?: { method?: string } } | null | undefined): string {
+  return cfg?.training?.method || String(ConfigSchema['training.method'].default);
+}
+
+/** Whether the form shows a field for a method: Go's Field.methods lists those it matters to. */
+export function shownFor(spec: Pick<FieldSpec, 'methods'>, method: string): boolean {
+  return !spec.methods || spec.methods.includes(method);
+}
+
+/** The form's groups for a method: fields that do not matter to it left out, and groups left empty with them. */
+export function groupsFor(method: string): FieldGroup[] {
+  return groups.map((g) => ({ ...g, fields: g.fields.filter((f) => shownFor(f, method)) })).filter((g) => g.fields.length > 0);
+}
 
 export function getPath(obj: unknown, path: string): unknown {
   let cur: unknown = obj;
@@ -216,9 +252,13 @@ export function fromInput(spec: FieldSpec, text: string): { value: unknown } | {
   }
 }
 
-/** Field errors by path; errors on a path not shown on the form go to "". */
-export function errorsByField(errors: FieldError[] | null | undefined): Record<string, string> {
-  const shown = new Set<string>(groups.flatMap((g) => g.fields.map((f) => f.path)));
+/**
+ * Field errors by path; errors on a path not shown on the form go to "".
+ * Given a method, a field hidden for it counts as not shown, so its
+ * message is still seen, above the form.
+ */
+export function errorsByField(errors: FieldError[] | null | undefined, method?: string): Record<string, string> {
+  const shown = new Set<string>((method ? groupsFor(method) : groups).flatMap((g) => g.fields.map((f) => f.path)));
   const out: Record<string, string> = {};
   for (const e of errors ?? []) {
     let key = e.field;

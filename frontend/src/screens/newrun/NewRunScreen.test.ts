@@ -200,4 +200,43 @@ describe('new run screen', () => {
     expect(screen.getByText('Imported from pasted text.')).toBeTruthy();
     expect(fake.calls.find((c) => c.name === 'Runs.ParseConfig')!.args[0]).toBe('name: from-yaml\n');
   });
+
+  it('asks only what the chosen method uses, and says when the data is not what it trains on', { timeout: 20000 }, async () => {
+    session.model = 'm';
+    session.dataset = 'chat.jsonl';
+    const fake = transport({
+      'Runs.Check': (cfg) => {
+        const c = check(cfg as RunConfig);
+        const m = (cfg as RunConfig).training.method;
+        if (m === 'dpo' || m === 'orpo') c.errors.push({ field: 'training.method', message: `${m} trains on preference pairs, but chat.jsonl reads as sharegpt rows` });
+        return c;
+      },
+    });
+    setTransport(fake.t);
+    render(NewRunScreen, { onstarted: vi.fn() });
+    const sft = (await screen.findByRole('radio', { name: /^SFT/ })) as HTMLInputElement;
+    expect(sft.checked).toBe(true);
+    expect(screen.getByLabelText('Train on responses only')).toBeTruthy();
+    expect(screen.queryByLabelText('DPO beta')).toBeNull();
+    expect(screen.queryByLabelText('ORPO lambda')).toBeNull();
+
+    await fireEvent.click(screen.getByRole('radio', { name: /^DPO/ }));
+    expect(await screen.findByLabelText('DPO beta')).toBeTruthy();
+    expect(screen.getByLabelText('DPO label smoothing')).toBeTruthy();
+    expect(screen.queryByLabelText('ORPO lambda')).toBeNull();
+    expect((await screen.findByTestId('method-error')).textContent).toBe('dpo trains on preference pairs, but chat.jsonl reads as sharegpt rows');
+    expect(screen.getByTestId('method-note').textContent).toMatch(/preference dataset/);
+
+    await fireEvent.click(screen.getByRole('radio', { name: /^ORPO/ }));
+    expect(await screen.findByLabelText('ORPO lambda')).toBeTruthy();
+    expect(screen.queryByLabelText('DPO beta')).toBeNull();
+
+    // Continued pretraining: packed text, every token trained; neither is asked.
+    await fireEvent.click(screen.getByRole('radio', { name: /^Continued pretraining/ }));
+    await waitFor(() => expect(screen.queryByTestId('method-error')).toBeNull());
+    expect(screen.getByTestId('method-note').textContent).toMatch(/packed.*every token/);
+    expect(screen.queryByLabelText('Train on responses only')).toBeNull();
+    expect(screen.queryByLabelText('Packing')).toBeNull();
+    await waitFor(() => expect(fake.calls.filter((c) => c.name === 'Runs.Check').some((c) => (c.args[0] as RunConfig).training.method === 'cpt')).toBe(true));
+  });
 });
