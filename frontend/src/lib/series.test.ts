@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareColumns, ema, hasValues, forLogScale, latest, lossColumns, mergeByStep } from './series';
+import { compareColumns, compareExtraColumns, ema, extraColumns, extraNames, hasValues, forLogScale, latest, lossColumns, mergeByStep } from './series';
 
 describe('ema', () => {
   it('is the identity at weight 0 and debiased from the first point', () => {
@@ -75,5 +75,51 @@ describe('series', () => {
       tokens_per_s: 100,
     });
     expect(latest([])).toBeUndefined();
+  });
+});
+
+describe('extra figures', () => {
+  const dpo = [
+    { step: 1, loss: 0.69, extra: { 'rewards/chosen': 0.01, 'rewards/rejected': -0.01, 'rewards/margins': 0.02, 'rewards/accuracies': 0.5 } },
+    { step: 2, loss: 0.6, extra: { 'rewards/chosen': 0.05, 'rewards/rejected': -0.2, 'rewards/margins': 0.25, 'rewards/accuracies': 1 } },
+    // A validation row of step 2 carries no extra figures: the training row's stay.
+    { step: 2, val_loss: 0.65 },
+  ];
+
+  it('names the figures the rows hold, and none for an SFT run', () => {
+    expect(extraNames(dpo)).toEqual(['rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies']);
+    expect(extraNames([{ step: 1, loss: 2 }])).toEqual([]);
+    // A figure that is not a finite number is not drawn.
+    expect(extraNames([{ step: 1, extra: { nll_loss: Number.NaN } }])).toEqual([]);
+  });
+
+  it('gives each figure a column on the run\'s steps, negative values kept', () => {
+    const cols = extraColumns(dpo, ['rewards/chosen', 'rewards/rejected', 'nll_loss'], { smoothing: 0, log: false });
+    expect(cols).toEqual([
+      [1, 2],
+      [0.01, 0.05],
+      [-0.01, -0.2],
+      [null, null],
+    ]);
+    const smooth = extraColumns(dpo, ['rewards/margins'], { smoothing: 0.5, log: false });
+    expect(smooth[1][0]).toBeCloseTo(0.02);
+    expect(smooth[1][1]!).toBeGreaterThan(0.02);
+    expect(smooth[1][1]!).toBeLessThan(0.25);
+  });
+
+  it('keeps the latest figures through a validation row', () => {
+    expect(latest(dpo)?.extra?.['rewards/margins']).toBe(0.25);
+    expect(latest(dpo)?.val_loss).toBe(0.65);
+  });
+
+  it('compares one figure of two runs on the union of their steps', () => {
+    const b = [{ step: 2, extra: { 'rewards/margins': 1 } }, { step: 3, extra: { 'rewards/margins': 2 } }];
+    expect(compareExtraColumns(dpo, b, 'rewards/margins', { smoothing: 0, log: false })).toEqual([
+      [1, 2, 3],
+      [0.02, 0.25, null],
+      [null, 1, 2],
+    ]);
+    // A run without the figure (SFT) has an empty column.
+    expect(hasValues(compareExtraColumns([{ step: 1, loss: 2 }], b, 'rewards/margins', { smoothing: 0, log: false })[1])).toBe(false);
   });
 });

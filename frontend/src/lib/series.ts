@@ -58,12 +58,43 @@ export interface SeriesOptions {
 export type Columns = [number[], ...(number | null)[][]];
 
 export function column(rows: MetricRow[], key: MetricKey, opts: SeriesOptions, smooth = true): (number | null)[] {
-  let ys: (number | null)[] = rows.map((r) => {
-    const v = r[key];
-    return typeof v === 'number' && Number.isFinite(v) ? v : null;
-  });
+  return shape(
+    rows.map((r) => r[key]),
+    opts,
+    smooth,
+  );
+}
+
+/**
+ * One of the method's own figures (runs.Metrics.extra, by its TRL name
+ * such as "rewards/margins"), as column reads a field: missing where a
+ * row lacks it.
+ */
+export function extraColumn(rows: MetricRow[], name: string, opts: SeriesOptions, smooth = true): (number | null)[] {
+  return shape(
+    rows.map((r) => r.extra?.[name]),
+    opts,
+    smooth,
+  );
+}
+
+function shape(values: unknown[], opts: SeriesOptions, smooth: boolean): (number | null)[] {
+  let ys = values.map((v) => (typeof v === 'number' && Number.isFinite(v) ? v : null));
   if (smooth && opts.smoothing > 0) ys = ema(ys, opts.smoothing);
   return opts.log ? forLogScale(ys) : ys;
+}
+
+/** The names of the extra figures any row holds, in the order they first appear. */
+export function extraNames(rows: MetricRow[]): string[] {
+  const seen = new Set<string>();
+  for (const r of rows) for (const [k, v] of Object.entries(r.extra ?? {})) if (typeof v === 'number' && Number.isFinite(v)) seen.add(k);
+  return [...seen];
+}
+
+/** Extra figures on a run's steps: [steps, ...one column per name]. */
+export function extraColumns(rows: MetricRow[], names: string[], opts: SeriesOptions): Columns {
+  const merged = mergeByStep(rows);
+  return [merged.map((r) => r.step), ...names.map((n) => extraColumn(merged, n, opts))];
 }
 
 /** Steps where validation loss was measured, and nowhere else. */
@@ -83,15 +114,32 @@ export function lossColumns(rows: MetricRow[], opts: SeriesOptions): Columns {
 export function compareColumns(a: MetricRow[], b: MetricRow[], opts: SeriesOptions): Columns {
   const ma = mergeByStep(a);
   const mb = mergeByStep(b);
-  const byStep = (rows: MetricRow[], ys: (number | null)[]) => new Map(rows.map((r, i) => [r.step, ys[i]]));
-  const cols = [
-    byStep(ma, column(ma, 'loss', opts)),
-    byStep(mb, column(mb, 'loss', opts)),
-    byStep(ma, column(ma, 'val_loss', opts, false)),
-    byStep(mb, column(mb, 'val_loss', opts, false)),
-  ];
+  return aligned(ma, mb, [
+    [ma, column(ma, 'loss', opts)],
+    [mb, column(mb, 'loss', opts)],
+    [ma, column(ma, 'val_loss', opts, false)],
+    [mb, column(mb, 'val_loss', opts, false)],
+  ]);
+}
+
+/**
+ * One extra figure of two runs on the union of their steps: [steps, A, B],
+ * smoothed as on a run's page; a run without it has an empty column.
+ */
+export function compareExtraColumns(a: MetricRow[], b: MetricRow[], name: string, opts: SeriesOptions): Columns {
+  const ma = mergeByStep(a);
+  const mb = mergeByStep(b);
+  return aligned(ma, mb, [
+    [ma, extraColumn(ma, name, opts)],
+    [mb, extraColumn(mb, name, opts)],
+  ]);
+}
+
+/** Columns of either run's rows placed on the union of both runs' steps. */
+function aligned(ma: MetricRow[], mb: MetricRow[], cols: [MetricRow[], (number | null)[]][]): Columns {
+  const maps = cols.map(([rows, ys]) => new Map(rows.map((r, i) => [r.step, ys[i]])));
   const steps = [...new Set([...ma, ...mb].map((r) => r.step))].sort((x, y) => x - y);
-  return [steps, ...cols.map((m) => steps.map((s) => m.get(s) ?? null))];
+  return [steps, ...maps.map((m) => steps.map((s) => m.get(s) ?? null))];
 }
 
 /** Whether a column has any value to draw. */

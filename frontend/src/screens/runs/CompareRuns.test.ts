@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { render, screen, waitFor } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setTransport } from '../../lib/api';
 import { fakeTransport } from '../../test/fakeTransport';
@@ -54,5 +54,33 @@ describe('compare runs', () => {
     render(CompareRuns, { a: A, b: B, navigate: () => {} });
     expect((await screen.findByTestId('no-diff')).textContent).toContain('same settings');
     expect(screen.getByTestId('chart').dataset.title).toBe('Training loss');
+  });
+
+  it('lists the method among the settings and compares a reward figure', async () => {
+    const withMethod = (method: string) => ({ ...cfg(2e-4, 60), training: { ...cfg(2e-4, 60).training, method } });
+    const fake = fakeTransport({
+      'Runs.List': () => [run(A), run(B)],
+      'Runs.Metrics': (id) =>
+        id === A
+          ? [{ step: 1, loss: 0.69, extra: { 'rewards/margins': 0.1, 'rewards/accuracies': 0.5 } }, { step: 2, loss: 0.6, extra: { 'rewards/margins': 0.4, 'rewards/accuracies': 1 } }]
+          : [{ step: 1, loss: 2.2 }, { step: 2, loss: 1.9 }],
+      'Runs.Get': (id) => ({ record: run(id as string), config: withMethod(id === A ? 'dpo' : 'sft'), has_adapter: true, checkpoints: [] }),
+    });
+    setTransport(fake.t);
+    render(CompareRuns, { a: A, b: B, navigate: () => {} });
+    const table = await screen.findByTestId('config-diff');
+    const rows = [...table.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.firstChild?.textContent?.trim()));
+    expect(rows).toEqual([['Method', 'dpo', 'sft']]);
+
+    const pick = (await screen.findByLabelText('Chart')) as HTMLSelectElement;
+    expect([...pick.options].map((o) => o.textContent)).toEqual(['Loss', 'Reward margin', 'Reward accuracy']);
+    await fireEvent.change(pick, { target: { value: 'rewards/margins' } });
+    await waitFor(() => expect(screen.getByTestId('chart').dataset.title).toBe('Reward margin'));
+    // A charts its margins; B, an SFT run, has none.
+    const [steps, ya, yb] = JSON.parse(screen.getByTestId('chart').textContent!);
+    expect(steps).toEqual([1, 2]);
+    expect(ya[0]).toBeCloseTo(0.1);
+    expect(ya[1]).toBeGreaterThan(0.1);
+    expect(yb).toEqual([null, null]);
   });
 });

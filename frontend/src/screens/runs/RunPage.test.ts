@@ -221,4 +221,44 @@ describe('run page', () => {
     expect(dup.disabled).toBe(true);
     expect(dup.title).toContain('config.yaml is empty');
   });
+
+  it("charts a DPO run's rewards live and shows the latest margin and accuracy", async () => {
+    const extra = (c: number, r: number, acc: number) => ({ 'rewards/chosen': c, 'rewards/rejected': r, 'rewards/margins': c - r, 'rewards/accuracies': acc });
+    const fake = fakeTransport({
+      'Runs.Get': () => ({ record, config: { training: { method: 'dpo', max_steps: 10 } }, has_adapter: false, checkpoints: [] }),
+      'Runs.Metrics': () => [{ step: 1, loss: 0.69, extra: extra(0.01, -0.01, 0.5) }],
+      'Runs.Log': () => [],
+    });
+    setTransport(fake.t);
+    render(RunPage, { id: 'r1', navigate: () => {} });
+    await waitFor(() => expect(screen.getByTestId('reward-margin').textContent).toBe('0.02'));
+    expect(screen.getByTestId('reward-accuracy').textContent).toBe('50%');
+    expect(screen.getByTestId('run-method').textContent).toBe('DPO');
+    const titles = () => screen.getAllByTestId('chart').map((c) => c.dataset.title);
+    expect(titles()).toEqual(expect.arrayContaining(['Loss', 'Rewards: chosen vs rejected', 'Reward margin', 'Reward accuracy']));
+    expect(titles()).not.toContain('NLL of chosen');
+
+    // The same SSE as the loss brings the next step's figures.
+    fake.emit('run.metrics', { id: 'r1', metrics: { step: 2, loss: 0.5, extra: extra(0.2, -0.3, 1) } });
+    await waitFor(() => expect(screen.getByTestId('reward-accuracy').textContent).toBe('100%'));
+    expect(screen.getByTestId('reward-margin').textContent).toBe('0.5');
+    const rewards = screen.getAllByTestId('chart').find((c) => c.dataset.title === 'Rewards: chosen vs rejected')!;
+    const cols = JSON.parse(rewards.textContent!);
+    expect(cols[0]).toEqual([1, 2]);
+    expect(cols).toHaveLength(3);
+  });
+
+  it('shows an SFT run without reward figures or charts', async () => {
+    const fake = fakeTransport({
+      'Runs.Get': () => ({ record, config, has_adapter: false, checkpoints: [] }),
+      'Runs.Metrics': () => [{ step: 1, loss: 3.0 }],
+      'Runs.Log': () => [],
+    });
+    setTransport(fake.t);
+    render(RunPage, { id: 'r1', navigate: () => {} });
+    await screen.findByText('3');
+    expect(screen.queryByTestId('reward-margin')).toBeNull();
+    expect(screen.queryByTestId('run-method')).toBeNull();
+    expect(screen.getAllByTestId('chart').map((c) => c.dataset.title)).toEqual(['Loss', 'Gradient norm', 'Learning rate', 'Tokens per second', 'Memory (RSS)']);
+  });
 });
