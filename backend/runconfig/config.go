@@ -77,17 +77,19 @@ func (l LoRA) Scale() float64 { return adapter.Scale(l.Alpha, l.R, l.RSLoRA) }
 
 // Dataset says where the conversations come from and how to read them.
 type Dataset struct {
-	// Path is a local file or directory (jsonl, json, parquet, csv) or a hub
-	// id.
+	// Path is a local file or directory (jsonl, json, parquet, csv, or
+	// txt files of raw text, one row each) or a hub id.
 	Path string `yaml:"path" json:"path"`
-	// Format overrides detection: sharegpt, openai, alpaca or text.
+	// Format overrides detection: sharegpt, openai, alpaca, text or
+	// preference (chosen/rejected pairs, for DPO and ORPO).
 	Format string `yaml:"format,omitempty" json:"format,omitempty"`
 	// Mapping tells where the dataset keeps what a format's standard
 	// names mean: each key is a standard name, its value the dataset's own
 	// name. {"conversations": "dialog", "from": "role"} reads the turns
 	// from the column "dialog" and each turn's role from its key "role".
 	// Keys: conversations or messages, from or role, value or content,
-	// instruction, input, output, system, text (or dataset.Mapping's names:
+	// instruction, input, output, system, text, prompt, chosen, rejected
+	// (or dataset.Mapping's names:
 	// conversation_column, role_key, ...), format, and roles.<name> with
 	// user, assistant or system (roles.bot: assistant). See
 	// dataset.MappingKeys.
