@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { badRowsHeading, clampPage, fileLabel, pageCount, problemPlace, problemReason, readOptions, rowRange } from './datasetview';
+import { badRowsHeading, clampPage, fileLabel, pageCount, problemPlace, problemReason, readOptions, rowRange, statsWords } from './datasetview';
 import { ConfigDefaults } from './generated/contract';
 
 describe('read options', () => {
@@ -65,5 +65,17 @@ describe('bad rows', () => {
     expect(badRowsHeading(2, 2)).toBe('2 bad rows');
     expect(badRowsHeading(100, 2345)).toBe('2,345 bad rows (the first 100 listed)');
     expect(badRowsHeading(0, 3)).toBe('3 bad rows');
+  });
+});
+
+describe('statistics wording', () => {
+  it('speaks of pairs for a preference dataset, and of examples otherwise', () => {
+    expect(statsWords({ conversations: 10 })).toMatchObject({ rows: 'Conversations', histogram: 'Tokens per example', mixed: false });
+    expect(statsWords({ conversations: 10, pairs: 0 }).rows).toBe('Conversations');
+    const w = statsWords({ conversations: 10, pairs: 10 });
+    expect(w).toMatchObject({ rows: 'Preference pairs', mixed: false });
+    expect(w.tokens).toMatch(/both sides/);
+    expect(w.length).toMatch(/longer side/i);
+    expect(statsWords({ conversations: 10, pairs: 4 }).mixed).toBe(true);
   });
 });

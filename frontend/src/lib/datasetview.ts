@@ -3,7 +3,7 @@
 // 30,112", and the bad rows with their place and reason.
 
 import { formatInt } from './format';
-import { ConfigDefaults, type RowProblem } from './generated/contract';
+import { ConfigDefaults, type RowProblem, type Stats } from './generated/contract';
 import type { RunConfig } from './types';
 
 /** The row options of a run config's dataset section, as DatasetRequest takes them. */
@@ -73,4 +73,22 @@ export function badRowsHeading(listed: number, total: number): string {
   const n = Math.max(listed, total);
   const head = `${formatInt(n)} ${n === 1 ? 'bad row' : 'bad rows'}`;
   return listed > 0 && listed < n ? `${head} (the first ${formatInt(listed)} listed)` : head;
+}
+
+/**
+ * The statistics' labels, in pairs' words for a preference dataset: Go
+ * counts a pair's tokens over both sides, and its length as the longer
+ * side's (the one the maximum length has to hold).
+ */
+export function statsWords(s: Pick<Stats, 'pairs' | 'conversations'>): { rows: string; tokens: string; length: string; histogram: string; mixed: boolean } {
+  const pairs = s.pairs ?? 0;
+  if (pairs <= 0) return { rows: 'Conversations', tokens: 'Tokens (trained)', length: 'Length min / median / p95 / max', histogram: 'Tokens per example', mixed: false };
+  return {
+    rows: 'Preference pairs',
+    tokens: 'Tokens of both sides (trained)',
+    length: 'Longer side min / median / p95 / max',
+    histogram: 'Tokens per pair (longer side)',
+    // Pairs among other rows: training refuses the mix, so say so.
+    mixed: pairs < s.conversations,
+  };
 }

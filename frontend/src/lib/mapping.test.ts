@@ -7,11 +7,14 @@ describe('mapping', () => {
     expect(mappingFields('sharegpt').map((f) => f.key)).toEqual(['conversation_column', 'role_key', 'content_key']);
     expect(mappingFields('alpaca').filter((f) => !f.optional).map((f) => f.key)).toEqual(['instruction_column', 'output_column']);
     expect(mappingFields('text').map((f) => f.key)).toEqual(['text_column']);
+    expect(mappingFields('preference').filter((f) => !f.optional).map((f) => f.key)).toEqual(['chosen_column', 'rejected_column']);
+    expect(mappingFields('preference').map((f) => f.key)).toContain('prompt_column');
     expect(mappingFields('nope')).toEqual([]);
   });
 
   it('offers the formats Go reads', () => {
-    expect(FORMATS).toEqual(['sharegpt', 'openai', 'alpaca', 'text']);
+    expect(FORMATS).toEqual(['sharegpt', 'openai', 'alpaca', 'text', 'preference']);
+    for (const f of FORMATS) expect(mappingFields(f), f).not.toEqual([]);
     expect(asFormat('openai')).toBe('openai');
     expect(asFormat('chatml')).toBeUndefined();
   });
@@ -21,6 +24,7 @@ describe('mapping', () => {
     expect(mappingOverride(detected, { ...detected })).toEqual({});
     expect(mappingOverride(detected, { ...detected, conversation_column: 'dialog' })).toEqual({ conversation_column: 'dialog' });
     expect(mappingOverride(detected, { format: 'text', text_column: 'body' })).toEqual({ format: 'text', text_column: 'body' });
+    expect(mappingOverride({ format: 'preference', chosen_column: 'chosen', rejected_column: 'rejected' }, { format: 'preference', prompt_column: 'question', chosen_column: 'chosen', rejected_column: 'rejected' })).toEqual({ prompt_column: 'question' });
     // Roles mean nothing to a text dataset.
     expect(toConfigMapping({ format: 'text', text_column: 'body', roles: { a: 'b' } })).toEqual({ format: 'text', text_column: 'body' });
   });

@@ -37,6 +37,17 @@ export function mappingFields(format: string): MappingField[] {
       ];
     case 'text':
       return [{ key: 'text_column', label: 'Text column', source: 'column' }];
+    case 'preference':
+      // Whole chosen and rejected conversations need no prompt column:
+      // their shared leading turns are the prompt.
+      return [
+        { key: 'prompt_column', label: 'Prompt column', source: 'column', optional: true },
+        { key: 'chosen_column', label: 'Chosen answer column', source: 'column' },
+        { key: 'rejected_column', label: 'Rejected answer column', source: 'column' },
+        { key: 'system_column', label: 'System column', source: 'column', optional: true },
+        { key: 'role_key', label: 'Role key in each turn', source: 'key', optional: true },
+        { key: 'content_key', label: 'Content key in each turn', source: 'key', optional: true },
+      ];
   }
   return [];
 }

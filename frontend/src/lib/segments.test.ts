@@ -20,6 +20,23 @@ function toks(text: string, trainableFrom: number, cutFrom = Infinity) {
 }
 
 describe('segments', () => {
+  it('splits only the part of a row in a byte range', () => {
+    const text = '<user> hi <model> hello there';
+    const row = { text, tokens: toks(text, 3) };
+    const at = text.indexOf('<model>');
+    expect(segments(row, { to: at }).map((s) => s.text).join('')).toBe('<user> hi ');
+    const tail = segments(row, { from: at });
+    expect(tail.map((s) => s.text).join('')).toBe('<model> hello there');
+    expect(tail.map((s) => s.kind)).toEqual(['masked', 'trained']);
+    expect(tail[1].tokens).toBe(2);
+    // Spans, without tokens, are clipped to the range too.
+    const spans = segments({ text: 'abcdef', spans: [[1, 2], [4, 6]] }, { from: 3 });
+    expect(spans).toEqual([
+      { text: 'd', kind: 'masked', tokens: 0 },
+      { text: 'ef', kind: 'trained', tokens: 0 },
+    ]);
+  });
+
   it('groups tokens into masked prompt and trained answer', () => {
     const text = '<user> hi <model> hello there';
     const segs = segments({ text, tokens: toks(text, 3) });

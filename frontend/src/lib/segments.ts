@@ -21,25 +21,34 @@ function kindOf(t: { trainable: boolean; cut?: boolean }): SegmentKind {
   return t.trainable ? 'trained' : 'masked';
 }
 
-/** Splits a row's text into runs of trained, masked and cut-off tokens. */
-export function segments(row: Pick<PreviewRow, 'text' | 'tokens' | 'spans'>): Segment[] {
-  const bytes = enc.encode(row.text ?? '');
+/**
+ * Splits a row's text into runs of trained, masked and cut-off tokens;
+ * given a byte range, only that part of it (a preference pair's prompt, or
+ * one answer: lib/pairview.ts), which should start and end on token
+ * boundaries.
+ */
+export function segments(row: Pick<PreviewRow, 'text' | 'tokens' | 'spans'>, range: { from?: number; to?: number } = {}): Segment[] {
+  const all = enc.encode(row.text ?? '');
+  const from = Math.min(Math.max(0, range.from ?? 0), all.length);
+  const to = Math.min(Math.max(from, range.to ?? all.length), all.length);
+  const bytes = all.subarray(0, to);
   const out: Segment[] = [];
-  const push = (from: number, to: number, kind: SegmentKind, tokens: number) => {
-    if (to <= from) return;
-    const text = dec.decode(bytes.subarray(from, to));
+  const push = (a: number, b: number, kind: SegmentKind, tokens: number) => {
+    if (b <= a) return;
+    const text = dec.decode(bytes.subarray(a, b));
     const last = out[out.length - 1];
     if (last && last.kind === kind) {
       last.text += text;
       last.tokens += tokens;
     } else out.push({ text, kind, tokens });
   };
-  if (row.tokens && row.tokens.length > 0) {
-    let pos = 0;
-    let runStart = 0;
+  const tokens = row.tokens?.filter((t) => t.start >= from && t.start < to);
+  if (tokens && tokens.length > 0) {
+    let pos = from;
+    let runStart = from;
     let runKind: SegmentKind | null = null;
     let runTokens = 0;
-    for (const t of row.tokens) {
+    for (const t of tokens) {
       const start = Math.max(pos, Math.min(t.start, bytes.length));
       const end = Math.max(start, Math.min(t.end, bytes.length));
       const k = kindOf(t);
@@ -64,9 +73,10 @@ export function segments(row: Pick<PreviewRow, 'text' | 'tokens' | 'spans'>): Se
     push(pos, bytes.length, 'masked', 0);
     return out;
   }
-  if (row.spans && row.spans.length > 0) {
-    let pos = 0;
+  if (!row.tokens?.length && row.spans && row.spans.length > 0) {
+    let pos = from;
     for (const [a, b] of [...row.spans].sort((x, y) => x[0] - y[0])) {
+      if (b <= from) continue;
       const s = Math.max(pos, Math.min(a, bytes.length));
       const e = Math.max(s, Math.min(b, bytes.length));
       push(pos, s, 'masked', 0);
@@ -76,7 +86,7 @@ export function segments(row: Pick<PreviewRow, 'text' | 'tokens' | 'spans'>): Se
     push(pos, bytes.length, 'masked', 0);
     return out;
   }
-  push(0, bytes.length, 'masked', 0);
+  push(from, bytes.length, 'masked', 0);
   return out;
 }
 
