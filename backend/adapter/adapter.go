@@ -111,8 +111,8 @@ func (c AdapterConfig) Validate() error {
 	if c.Bias != "" && c.Bias != "none" {
 		return fmt.Errorf("bias %q: trained biases are not supported (want none)", c.Bias)
 	}
-	if len(c.ModulesToSave) > 0 {
-		return fmt.Errorf("modules_to_save %v: fully trained modules are not supported", c.ModulesToSave)
+	if _, err := NormalizeModules(c.ModulesToSave); err != nil {
+		return err
 	}
 	return nil
 }
@@ -127,10 +127,13 @@ type LoRA struct {
 	A, B    []float32
 }
 
-// Adapter is a LoRA adapter in memory: its PEFT config and its layers.
+// Adapter is a LoRA adapter in memory: its PEFT config, its layers and
+// the base modules it trained whole (Config.ModulesToSave), by short name.
 type Adapter struct {
 	Config AdapterConfig
 	Layers map[string]*LoRA
+	// Saved are the modules_to_save weights by short name.
+	Saved map[string]*Module
 }
 
 // Modules returns the adapted module paths in sorted order.
@@ -190,8 +193,20 @@ func ReadAdapter(dir string) (*Adapter, error) {
 		return nil, fmt.Errorf("read adapter weights: %w", err)
 	}
 	defer f.Close()
-	ad := &Adapter{Config: cfg, Layers: map[string]*LoRA{}}
+	ad := &Adapter{Config: cfg, Layers: map[string]*LoRA{}, Saved: map[string]*Module{}}
 	for _, name := range f.Names() {
+		if short, ok := parseModuleTensorName(name); ok {
+			if ad.Saved[short] != nil {
+				return nil, fmt.Errorf("adapter %s: two tensors hold module %s (the second is %q)", wPath, short, name)
+			}
+			info, _ := f.Info(name)
+			vals := make([]float32, info.NumElements())
+			if err := f.ReadFloat32(name, vals); err != nil {
+				return nil, fmt.Errorf("adapter %s: %w", wPath, err)
+			}
+			ad.Saved[short] = &Module{Name: short, Shape: info.Shape, Data: vals}
+			continue
+		}
 		module, which, err := ParseTensorName(name)
 		if err != nil {
 			return nil, fmt.Errorf("adapter %s: %w", wPath, err)
@@ -229,7 +244,10 @@ func ReadAdapter(dir string) (*Adapter, error) {
 			return nil, fmt.Errorf("adapter %s: module %s has rank %d (lora_B %d values for %d rows), config r is %d", wPath, m, l.R, len(l.B), l.Out, cfg.R)
 		}
 	}
-	if len(ad.Layers) == 0 {
+	if err := ad.checkModules(); err != nil {
+		return nil, fmt.Errorf("adapter %s: %w", wPath, err)
+	}
+	if len(ad.Layers) == 0 && len(ad.Saved) == 0 {
 		return nil, fmt.Errorf("adapter %s: no LoRA tensors", wPath)
 	}
 	return ad, nil
@@ -257,7 +275,8 @@ func ParseTensorName(name string) (module, which string, err error) {
 
 // WriteFiles writes adapter_config.json and adapter_model.safetensors
 // into dir (which the caller makes atomic). Weights are stored as F32, the
-// dtype PEFT saves trained adapters in.
+// dtype PEFT saves trained adapters in; trained modules under PEFT's names
+// (ModuleTensorName).
 func WriteFiles(dir string, ad *Adapter) error {
 	if err := ad.Config.Validate(); err != nil {
 		return fmt.Errorf("adapter config: %w", err)
@@ -278,6 +297,17 @@ func WriteFiles(dir string, ad *Adapter) error {
 			return err
 		}
 		tensors = append(tensors, ta, tb)
+	}
+	if err := ad.checkModules(); err != nil {
+		return fmt.Errorf("adapter: %w", err)
+	}
+	for _, n := range ad.SavedNames() {
+		m := ad.Saved[n]
+		t, err := safetensors.FromFloat32(ModuleTensorName(n), safetensors.F32, m.Shape, m.Data)
+		if err != nil {
+			return err
+		}
+		tensors = append(tensors, t)
 	}
 	if err := safetensors.WriteFile(filepath.Join(dir, AdapterWeightsFile), tensors, map[string]string{"format": "pt"}); err != nil {
 		return err
