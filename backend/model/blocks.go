@@ -29,7 +29,7 @@ func traitsFor(a Arch) archTraits {
 
 // embed looks tokens [B,T] up in the embedding table.
 func (m *Model) embed(tokens *Node) *Node {
-	e := m.weight(tokens.Graph(), embedName)
+	e := m.moduleWeight(tokens.Graph(), embedName)
 	x := Gather(e, ExpandAxes(tokens, -1)) // [B,T,H]
 	if m.traits.embedScale {
 		x = MulScalar(x, GemmaEmbedScale(m.cfg.HiddenSize))
@@ -90,9 +90,9 @@ func (m *Model) layer(x *Node, i int, sc *seqContext) *Node {
 // lmHead returns the output embedding matrix [V,H] (tied or not).
 func (m *Model) lmHead(g *Graph) *Node {
 	if m.cfg.TieWordEmbeddings {
-		return m.weight(g, embedName)
+		return m.moduleWeight(g, embedName)
 	}
-	return m.weight(g, lmHeadName)
+	return m.moduleWeight(g, lmHeadName)
 }
 
 // logits projects hidden states [..., H] to [..., V], soft-capped when

@@ -33,6 +33,11 @@ type LoRAConfig struct {
 	TargetModules []string
 	// Seed drives the initialization of A.
 	Seed int64
+	// ModulesToSave are base modules trained whole next to the adapters
+	// (PEFT's modules_to_save): "embed_tokens" and/or "lm_head". A model
+	// that ties its LM head to its embeddings trains its one matrix for
+	// either, and lists both (see modules.go).
+	ModulesToSave []string
 }
 
 // Scale is the factor applied to B·A (adapter.Scale).
@@ -56,6 +61,9 @@ func (c *LoRAConfig) validate() error {
 			return fmt.Errorf("LoRA target module %q is not one of %s", t, strings.Join(AllLinear, ", "))
 		}
 	}
+	if _, err := adapter.NormalizeModules(c.ModulesToSave); err != nil {
+		return fmt.Errorf("LoRA %w", err)
+	}
 	return nil
 }
 
@@ -64,6 +72,9 @@ type loraPair struct{ a, b *mlmodel.Variable }
 type loraState struct {
 	cfg   LoRAConfig
 	pairs map[string]loraPair // key: canonical module path "model.layers.3.self_attn.q_proj"
+	// modules are the trained modules by short name ("embed_tokens"); a
+	// tied model's two names share one variable.
+	modules map[string]*mlmodel.Variable
 }
 
 // modulePath is the canonical path of a layer's projection module.
@@ -87,6 +98,11 @@ func (m *Model) AddLoRA(cfg LoRAConfig) (err error) {
 	if err := cfg.validate(); err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
+	mods, err := m.modulesFor(cfg.ModulesToSave)
+	if err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	cfg.ModulesToSave = mods
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x10a))
 	st := &loraState{cfg: cfg, pairs: map[string]loraPair{}}
 	for i := range m.cfg.NumLayers {
@@ -112,6 +128,9 @@ func (m *Model) AddLoRA(cfg LoRAConfig) (err error) {
 			}
 			st.pairs[path] = loraPair{a: a, b: b}
 		}
+	}
+	if err := m.addModules(st); err != nil {
+		return err
 	}
 	m.lora = st
 	m.resetExecs()
@@ -142,11 +161,13 @@ func (m *Model) LoRA() *LoRAConfig {
 		return nil
 	}
 	c := m.lora.cfg
+	c.TargetModules = slices.Clone(c.TargetModules)
+	c.ModulesToSave = slices.Clone(c.ModulesToSave)
 	return &c
 }
 
 // TrainableVariables returns the LoRA variables (A then B per module, in
-// layer and module order).
+// layer and module order), then the trained modules' (ModuleVariables).
 func (m *Model) TrainableVariables() []*mlmodel.Variable {
 	if m.lora == nil {
 		return nil
@@ -156,7 +177,7 @@ func (m *Model) TrainableVariables() []*mlmodel.Variable {
 		p := m.lora.pairs[path]
 		out = append(out, p.a, p.b)
 	}
-	return out
+	return append(out, m.ModuleVariables()...)
 }
 
 func (m *Model) loraPaths() []string {
@@ -168,7 +189,10 @@ func (m *Model) loraPaths() []string {
 	return paths
 }
 
-// LoRAState returns copies of all adapter matrices under their PEFT names.
+// LoRAState returns copies of all adapter matrices under their PEFT names,
+// A then B per module as in TrainableVariables, then the trained modules
+// under theirs, one per name in ModulesToSave (a tied model's matrix
+// under both).
 func (m *Model) LoRAState() (out []HostTensor, err error) {
 	defer catch(&err, "LoRA state")
 	if m.lora == nil {
@@ -184,24 +208,33 @@ func (m *Model) LoRAState() (out []HostTensor, err error) {
 			out = append(out, HostTensor{Name: v.Name(), Shape: v.Shape().Dimensions, Data: data})
 		}
 	}
-	return out, nil
+	mods, err := m.moduleState()
+	if err != nil {
+		return nil, err
+	}
+	return append(out, mods...), nil
 }
 
-// SetLoRAState replaces adapter matrices by PEFT name (resuming training or
-// loading an adapter). Every given tensor must exist with the same shape.
+// SetLoRAState replaces adapter matrices and trained modules by PEFT name
+// (resuming training or loading an adapter). Every given tensor must exist
+// with the same shape; a tied model's matrix may be given under both its
+// names, with the same values.
 func (m *Model) SetLoRAState(state []HostTensor) (err error) {
 	defer catch(&err, "set LoRA state")
 	if m.lora == nil {
 		return fmt.Errorf("model: no LoRA adapters attached")
 	}
-	byName := map[string]*mlmodel.Variable{}
+	byName := m.moduleStateVars()
+	if err := checkTiedState(state, byName); err != nil {
+		return err
+	}
 	for _, v := range m.TrainableVariables() {
 		byName[v.Name()] = v
 	}
 	for _, ht := range state {
 		v, ok := byName[ht.Name]
 		if !ok {
-			return fmt.Errorf("model: no LoRA tensor %q (targets %v, rank %d)", ht.Name, m.lora.cfg.TargetModules, m.lora.cfg.Rank)
+			return fmt.Errorf("model: no LoRA tensor %q (targets %v, rank %d, modules_to_save %v)", ht.Name, m.lora.cfg.TargetModules, m.lora.cfg.Rank, m.lora.cfg.ModulesToSave)
 		}
 		if !slices.Equal(v.Shape().Dimensions, ht.Shape) {
 			return fmt.Errorf("model: LoRA tensor %q has shape %v, want %v", ht.Name, ht.Shape, v.Shape().Dimensions)
@@ -220,9 +253,77 @@ func (m *Model) SetLoRAState(state []HostTensor) (err error) {
 	return nil
 }
 
+// AttachAdapter adds a saved PEFT adapter to m, its LoRA layers and its
+// trained modules (chat and evaluation load an adapter this way). An
+// adapter whose modules a tied model cannot hold is refused
+// (adapter.CheckTied).
+func (m *Model) AttachAdapter(ad *adapter.Adapter) error {
+	c := ad.Config
+	if err := ad.CheckTied(m.cfg.TieWordEmbeddings); err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	err := m.AddLoRA(LoRAConfig{Rank: c.R, Alpha: c.LoraAlpha, Dropout: c.LoraDropout, RSLoRA: c.UseRSLoRA,
+		TargetModules: c.TargetModules, ModulesToSave: c.ModulesToSave})
+	if err != nil {
+		return err
+	}
+	var state []HostTensor
+	for _, mod := range ad.Modules() {
+		l := ad.Layers[mod]
+		state = append(state,
+			HostTensor{Name: PEFTName(mod, "A"), Shape: []int{l.R, l.In}, Data: l.A},
+			HostTensor{Name: PEFTName(mod, "B"), Shape: []int{l.Out, l.R}, Data: l.B})
+	}
+	for _, n := range ad.SavedNames() {
+		mod := ad.Saved[n]
+		state = append(state, HostTensor{Name: adapter.ModuleTensorName(n), Shape: mod.Shape, Data: mod.Data})
+	}
+	return m.SetLoRAState(state)
+}
+
+// Adapter returns the attached adapters and trained modules as a PEFT
+// adapter for base model base (base_model_name_or_path), the inverse of
+// AttachAdapter.
+func (m *Model) Adapter(base string) (ad *adapter.Adapter, err error) {
+	defer catch(&err, "adapter")
+	if m.lora == nil {
+		return nil, fmt.Errorf("model: no LoRA adapters attached")
+	}
+	c := m.lora.cfg
+	ad = &adapter.Adapter{
+		Config: adapter.NewAdapterConfig(base, c.Rank, c.Alpha, c.Dropout, slices.Clone(c.TargetModules), c.RSLoRA),
+		Layers: map[string]*adapter.LoRA{}, Saved: map[string]*adapter.Module{},
+	}
+	ad.Config.ModulesToSave = slices.Clone(c.ModulesToSave)
+	for _, path := range m.loraPaths() {
+		p := m.lora.pairs[path]
+		a, err := variableFloat32(p.a)
+		if err != nil {
+			return nil, err
+		}
+		b, err := variableFloat32(p.b)
+		if err != nil {
+			return nil, err
+		}
+		ad.Layers[path] = &adapter.LoRA{Module: path, R: c.Rank, In: p.a.Shape().Dimensions[1], Out: p.b.Shape().Dimensions[0], A: a, B: b}
+	}
+	mods, err := m.moduleState()
+	if err != nil {
+		return nil, err
+	}
+	for i, short := range c.ModulesToSave {
+		ad.Saved[short] = &adapter.Module{Name: short, Shape: mods[i].Shape, Data: mods[i].Data}
+	}
+	return ad, nil
+}
+
 // MergedWeight returns base weight name with its adapter folded in,
-// W + scale·B·A, as float32 (the weight itself when it has no adapter).
+// W + scale·B·A, as float32 (the weight itself when it has no adapter, the
+// trained module when one replaces it).
 func (m *Model) MergedWeight(name string) (HostTensor, error) {
+	if mod, ok, err := m.moduleMerged(name); ok || err != nil {
+		return mod, err
+	}
 	w, err := m.BaseWeight(name)
 	if err != nil || m.lora == nil {
 		return w, err

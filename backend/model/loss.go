@@ -92,6 +92,9 @@ func (m *Model) chunkedCrossEntropy(h, targets, valid *Node) *Node {
 		valid = Concatenate([]*Node{valid, Zeros(g, shapes.Make(valid.DType(), pad))}, 0)
 	}
 	fused := m.trainingGraph(g)
+	if fused && m.headTrained() {
+		return m.trainedHeadCrossEntropy(h, w, targets, valid, rows) // modules.go
+	}
 	total := h.Shape().Dimensions[0]
 	var sum *Node
 	for start := 0; start < total; start += rows {
