@@ -15,8 +15,13 @@ import (
 // for each adapted weight, "<llama.cpp name>.lora_a" with ggml dims
 // [in, r] and ".lora_b" with [r, out], which is PEFT's row-major A [r, in]
 // and B [out, r] unchanged. llama.cpp scales B·A by alpha/r, so a
-// rank-stabilised adapter's alpha is stored as alpha·√r.
+// rank-stabilised adapter's alpha is stored as alpha·√r. A llama.cpp
+// adapter holds only low-rank pairs, so an adapter with trained modules
+// (modules_to_save) is refused: dropping them would export another model.
 func buildLoRAGGUF(ctx context.Context, cfg *model.Config, ad *adapter.Adapter, quant gguf.TensorType, name string, p progress) (*gguf.Writer, error) {
+	if len(ad.Saved) > 0 {
+		return nil, fmt.Errorf("the adapter trains whole modules (%s) that a llama.cpp LoRA GGUF cannot carry; export %s (the merged model) instead", strings.Join(ad.SavedNames(), ", "), FormatGGUF)
+	}
 	arch, err := ggufArchName(cfg.Arch)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package export
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/whetstone-ai/whetstone/backend/adapter"
 	"github.com/whetstone-ai/whetstone/backend/model"
@@ -10,15 +11,19 @@ import (
 )
 
 // source is a base checkpoint seen through an optional adapter: reading a
-// weight returns W + scale·B·A when the adapter adapts that module. One
-// tensor is materialised at a time.
+// weight returns W + scale·B·A when the adapter adapts that module, and
+// the trained matrix when the adapter trained the module whole
+// (modules_to_save: the embeddings, the LM head). One tensor is
+// materialised at a time.
 type source struct {
 	dir  string
 	cfg  *model.Config
 	ckpt *safetensors.Checkpoint
 	ad   *adapter.Adapter
-	// loraFor maps a base tensor name to its adapter layer.
-	loraFor map[string]*adapter.LoRA
+	// loraFor maps a base tensor name to its adapter layer, savedFor to
+	// the trained module that replaces it.
+	loraFor  map[string]*adapter.LoRA
+	savedFor map[string]*adapter.Module
 }
 
 func openSource(baseDir string, ad *adapter.Adapter) (*source, error) {
@@ -30,7 +35,11 @@ func openSource(baseDir string, ad *adapter.Adapter) (*source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open base model %s: %w", baseDir, err)
 	}
-	s := &source{dir: baseDir, cfg: cfg, ckpt: ckpt, ad: ad, loraFor: map[string]*adapter.LoRA{}}
+	s := &source{dir: baseDir, cfg: cfg, ckpt: ckpt, ad: ad, loraFor: map[string]*adapter.LoRA{}, savedFor: map[string]*adapter.Module{}}
+	if err := s.addSaved(); err != nil {
+		ckpt.Close()
+		return nil, err
+	}
 	if ad != nil {
 		for _, m := range ad.Modules() {
 			l := ad.Layers[m]
@@ -50,6 +59,35 @@ func openSource(baseDir string, ad *adapter.Adapter) (*source, error) {
 	return s, nil
 }
 
+// addSaved maps the adapter's trained modules to the base tensors they
+// replace. A model that ties its LM head to its embeddings stores one
+// matrix, which both names must agree on (adapter.CheckTied).
+func (s *source) addSaved() error {
+	if s.ad == nil {
+		return nil
+	}
+	if err := s.ad.CheckTied(s.cfg.TieWordEmbeddings); err != nil {
+		return fmt.Errorf("adapter for base model %s: %w", s.dir, err)
+	}
+	for _, n := range s.ad.SavedNames() {
+		mod := s.ad.Saved[n]
+		want := adapter.ModulePath(n) + ".weight"
+		if s.cfg.TieWordEmbeddings {
+			want = adapter.ModulePath("embed_tokens") + ".weight"
+		}
+		name, ok := s.resolve(want)
+		if !ok {
+			return fmt.Errorf("adapter trains %s but the base model %s has no %s", n, s.dir, want)
+		}
+		info, _ := s.ckpt.Info(name)
+		if !slices.Equal(info.Shape, mod.Shape) {
+			return fmt.Errorf("adapter's trained %s is %v but base weight %s has shape %v", n, mod.Shape, name, info.Shape)
+		}
+		s.savedFor[name] = mod
+	}
+	return nil
+}
+
 // resolve finds a tensor by its Hugging Face name, also under the
 // prefixes multimodal Gemma 3 checkpoints nest the text model under.
 func (s *source) resolve(name string) (string, bool) {
@@ -65,6 +103,9 @@ func (s *source) Close() error { return s.ckpt.Close() }
 
 // float32 reads a tensor with the adapter merged in.
 func (s *source) float32(name string) ([]float32, error) {
+	if mod := s.savedFor[name]; mod != nil {
+		return slices.Clone(mod.Data), nil
+	}
 	vals, err := s.ckpt.Float32(name)
 	if err != nil {
 		return nil, err
