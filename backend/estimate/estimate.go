@@ -1,8 +1,8 @@
 // Package estimate predicts the memory a LoRA training run needs before it
 // starts, so the UI can warn before a run dies of an out-of-memory kill an
 // hour in. The figures are approximations from the model's shapes: weights,
-// adapters with their gradients and AdamW moments, the activations kept for
-// the backward pass, and the chunked loss.
+// adapters and trained modules with their gradients and AdamW moments, the
+// activations kept for the backward pass, and the chunked loss.
 package estimate
 
 import (
@@ -32,6 +32,10 @@ type Run struct {
 	// (runconfig model.quantization): "nf4" or "int8" counts them at
 	// quant.NF4Bytes or quant.Int8Bytes, "" or "none" at WeightBytes.
 	Quantization string
+	// ModulesToSave are the base modules trained whole
+	// (lora.modules_to_save: embed_tokens, lm_head), each a float32 copy
+	// with its gradient and AdamW moments (see moduleBytes).
+	ModulesToSave []string
 }
 
 // Breakdown is the estimate, in bytes, by what holds the memory.
@@ -41,10 +45,14 @@ type Breakdown struct {
 	// at a time.
 	BaseWeights int64 `json:"base_weights"`
 	// LoRA covers the adapters, their gradients and two AdamW moments.
-	LoRA        int64 `json:"lora"`
-	LoRAParams  int64 `json:"lora_params"`
-	Activations int64 `json:"activations"`
-	Logits      int64 `json:"logits"`
+	LoRA       int64 `json:"lora"`
+	LoRAParams int64 `json:"lora_params"`
+	// Modules covers the trained modules (Run.ModulesToSave): their
+	// float32 copies, gradients and AdamW moments.
+	Modules      int64 `json:"modules"`
+	ModuleParams int64 `json:"module_params"`
+	Activations  int64 `json:"activations"`
+	Logits       int64 `json:"logits"`
 	// Overhead is the runtime and compiled graphs, plus the heap growth the
 	// garbage collector allows between collections (25 % while training).
 	Overhead int64 `json:"overhead"`
@@ -143,6 +151,10 @@ func Training(c *model.Config, r Run) (Breakdown, error) {
 	b.LoRAParams = lora
 	// weights + gradient + AdamW first and second moments, all float32
 	b.LoRA = lora * 4 * 4
+	if b.ModuleParams, err = ModuleParams(c, r.ModulesToSave); err != nil {
+		return Breakdown{}, fmt.Errorf("lora.%w", err)
+	}
+	b.Modules = moduleBytes(b.ModuleParams)
 	tokens := int64(r.BatchSize) * int64(r.SeqLen)
 	// Per layer and token the backward pass keeps, in float32 numbers:
 	// the residual stream and its norms' inputs (~12 hidden), the MLP's
@@ -177,7 +189,7 @@ func Training(c *model.Config, r Run) (Breakdown, error) {
 	chunk = min(chunk, tokens)
 	// one chunk's logits, their exponentials and the probabilities
 	b.Logits = chunk * int64(c.VocabSize) * 4 * 3
-	live := b.BaseWeights + b.LoRA + b.Activations + b.Logits
+	live := b.BaseWeights + b.LoRA + b.Modules + b.Activations + b.Logits
 	b.Overhead = fixedOverhead + int64(gcSlack*float64(live))
 	b.Total = live + b.Overhead
 	return b, nil

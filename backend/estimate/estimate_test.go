@@ -237,3 +237,36 @@ func nf4ProjBytes(c *model.Config) int64 {
 	}
 	return n
 }
+
+// A trained module costs its float32 copy, gradient and two AdamW moments
+// plus the gradient the step builds: vocab·hidden·4 bytes six times, once
+// for a tied model's one matrix, twice for an untied model's two.
+func TestModulesToSave(t *testing.T) {
+	tied := tinyConfig()
+	untied := tinyConfig()
+	untied.TieWordEmbeddings = false
+	matrix := int64(512 * 64)
+	for _, tc := range []struct {
+		cfg     *model.Config
+		modules []string
+		params  int64
+	}{
+		{tied, nil, 0},
+		{tied, []string{"embed_tokens"}, matrix},
+		{tied, []string{"embed_tokens", "lm_head"}, matrix},
+		{untied, []string{"lm_head"}, matrix},
+		{untied, []string{"embed_tokens", "lm_head"}, 2 * matrix},
+	} {
+		plain, err := Training(tc.cfg, Run{Rank: 8, Targets: model.AllLinear, BatchSize: 1, SeqLen: 64})
+		require.NoError(t, err)
+		b, err := Training(tc.cfg, Run{Rank: 8, Targets: model.AllLinear, BatchSize: 1, SeqLen: 64, ModulesToSave: tc.modules})
+		require.NoError(t, err)
+		require.Equal(t, tc.params, b.ModuleParams, "%v", tc.modules)
+		require.Equal(t, tc.params*4*6, b.Modules, "%v", tc.modules)
+		require.Equal(t, b.BaseWeights+b.LoRA+b.Modules+b.Activations+b.Logits+b.Overhead, b.Total)
+		require.Equal(t, plain.BaseWeights, b.BaseWeights, "the frozen matrix stays")
+		require.GreaterOrEqual(t, b.Total-plain.Total, b.Modules)
+	}
+	_, err := Training(tied, Run{Rank: 8, Targets: model.AllLinear, BatchSize: 1, SeqLen: 64, ModulesToSave: []string{"norm"}})
+	require.ErrorContains(t, err, `lora.modules_to_save entry "norm"`)
+}
