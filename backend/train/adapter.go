@@ -12,7 +12,8 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/safetensors"
 )
 
-// SaveAdapter writes the model's LoRA adapters as a PEFT adapter directory
+// SaveAdapter writes the model's LoRA adapters, and the modules it trains
+// whole (lora.modules_to_save), as a PEFT adapter directory
 // (adapter_model.safetensors + adapter_config.json), atomically (see
 // safefile.ReplaceDir), so the run's adapter is always a complete one.
 func SaveAdapter(dir string, m *model.Model, cfg runconfig.Config) error {
@@ -44,6 +45,9 @@ func saveAdapter(dir string, m *model.Model, cfg runconfig.Config, replace func(
 	}
 	lc := m.LoRA()
 	ac := adapter.NewAdapterConfig(cfg.Model.Source, lc.Rank, lc.Alpha, lc.Dropout, lc.TargetModules, lc.RSLoRA)
+	// LoRAState holds the trained modules under PEFT's names; the config
+	// lists them, as PEFT loads only the modules it names.
+	ac.ModulesToSave = lc.ModulesToSave
 	data, err := json.MarshalIndent(ac, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", adapter.AdapterConfigFile, err)
