@@ -6,12 +6,6 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/dataset"
 )
 
-// DropPromptFills is why a preference pair is dropped when, truncated to
-// the maximum length, either side keeps no token of its answer: the
-// prompt alone fills max_seq_len, and a side with nothing trained gives
-// the preference loss nothing to compare.
-const DropPromptFills = "the prompt fills max_seq_len"
-
 // fitted is what the length policy makes of one labeled row: the
 // examples it becomes (none when dropped, several when split), whether
 // it was truncated, or why it was dropped.
@@ -36,29 +30,20 @@ func fitRow(row int32, lab dataset.Labeled, opts TokenizeOptions) fitted {
 	return fitted{examples: []Example{example(row, lab, 0, keep)}, truncated: truncated}
 }
 
-// fitPair applies the length policy to each side of a preference pair,
-// which is kept or dropped whole: "drop" drops it when either side is
-// too long; "truncate" keeps each side's first MaxLen tokens, and drops
-// the pair (DropPromptFills) when either side then trains nothing.
-// Pairs are never split (SplitLong): a piece of an answer is no answer.
+// fitPair applies dataset.FitPair, the length policy the dataset's
+// statistics and preview also apply to pairs: kept or dropped whole,
+// "truncate" keeping each side's first MaxLen tokens and dropping the
+// pair (dataset.DropPromptFills) when a side then trains nothing. Pairs
+// are never split (SplitLong): a piece of an answer is no answer.
 func fitPair(row int32, chosen, rejected dataset.Labeled, opts TokenizeOptions) fitted {
-	// Fit drops a side over MaxLen under "drop" (DropTooLong), and says
-	// DropCutAway of a truncated side left with nothing trained.
-	kc, tc, dc := dataset.Fit(chosen.Trainable, opts.MaxLen, opts.Truncation)
-	kr, tr, dr := dataset.Fit(rejected.Trainable, opts.MaxLen, opts.Truncation)
-	for _, d := range []string{dc, dr} {
-		switch d {
-		case "":
-		case dataset.DropCutAway:
-			return fitted{drop: DropPromptFills}
-		default:
-			return fitted{drop: d}
-		}
+	kc, kr, truncated, drop := dataset.FitPair(chosen.Trainable, rejected.Trainable, opts.MaxLen, opts.Truncation)
+	if drop != "" {
+		return fitted{drop: drop}
 	}
 	c := example(row, chosen, 0, kc)
 	r := example(row, rejected, 0, kr)
 	c.Rejected = &r
-	return fitted{examples: []Example{c}, truncated: tc || tr}
+	return fitted{examples: []Example{c}, truncated: truncated}
 }
 
 // splitLong cuts a row longer than maxLen into consecutive maxLen-token
@@ -107,18 +92,18 @@ func hasTargetAfterFirst(tr []bool) bool {
 }
 
 // rowLength words a row's length for a message: a row cut before
-// tokenizing is longer than the tokens it has, and a pair has two sides.
+// tokenizing is longer than the tokens it has, and a pair has two sides,
+// each saying whether its own text was cut (dataset.Labeled.Cut).
 func rowLength(l dataset.Labeled) string {
 	if l.Rejected == nil {
-		if l.Cut {
-			return fmt.Sprintf("more than %d tokens", len(l.IDs))
-		}
-		return fmt.Sprintf("%d tokens", len(l.IDs))
+		return tokenCount(l)
 	}
-	// Cut says something of the pair was cut, not which side: each
-	// side's count is then only a lower bound.
-	if l.Cut || l.Rejected.Cut {
-		return fmt.Sprintf("chosen at least %d tokens, rejected at least %d", len(l.IDs), len(l.Rejected.IDs))
+	return fmt.Sprintf("chosen %s, rejected %s", tokenCount(l), tokenCount(*l.Rejected))
+}
+
+func tokenCount(l dataset.Labeled) string {
+	if l.Cut {
+		return fmt.Sprintf("more than %d tokens", len(l.IDs))
 	}
-	return fmt.Sprintf("chosen %d tokens, rejected %d", len(l.IDs), len(l.Rejected.IDs))
+	return fmt.Sprintf("%d tokens", len(l.IDs))
 }

@@ -32,10 +32,10 @@ func TestPairTruncation(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep := tok.Report
-	if len(tok.Examples) != 2 || rep.Rows != 3 || rep.Examples != 2 || rep.Truncated != 1 || rep.Dropped[DropPromptFills] != 1 || len(rep.Dropped) != 1 {
+	if len(tok.Examples) != 2 || rep.Rows != 3 || rep.Examples != 2 || rep.Truncated != 1 || rep.Dropped[dataset.DropPromptFills] != 1 || len(rep.Dropped) != 1 {
 		t.Fatalf("truncate: %d examples, report %+v", len(tok.Examples), rep)
 	}
-	if len(rep.Problems) != 1 || !strings.HasPrefix(rep.Problems[0], "row 2: the prompt fills max_seq_len (chosen 275 tokens, rejected 275)") {
+	if len(rep.Problems) != 1 || !strings.HasPrefix(rep.Problems[0], "row 2: the prompt fills max_seq_len (chosen 275 tokens, rejected 275 tokens)") {
 		t.Fatalf("problems %q", rep.Problems)
 	}
 	first := tok.Examples[0]
@@ -76,6 +76,15 @@ func TestPairTruncation(t *testing.T) {
 		TokenizeOptions{MaxLen: maxLen, Truncation: dataset.DropLong})
 	if err != nil || len(tok.Examples) != 1 || tok.Examples[0].Row != 3 {
 		t.Fatalf("long chosen side under drop: %v", err)
+	}
+	// A side whose answer was cut before labeling (far over the maximum)
+	// is reported as a lower bound, the other side exactly.
+	huge := pairConv(6, "yes", strings.Repeat("n", 5000), "q")
+	tok, err = Tokenize(context.Background(), &dataset.SliceSource{Conversations: []dataset.Conversation{huge, short}},
+		NewLabeler(lengthBounded{}, gemmaLike{}, TrainResponses, -1), TokenizeOptions{MaxLen: maxLen, Truncation: dataset.DropLong})
+	if err != nil || len(tok.Report.Problems) != 1 ||
+		!strings.HasPrefix(tok.Report.Problems[0], "row 6: "+dataset.DropTooLong+" (chosen 78 tokens, rejected more than ") {
+		t.Fatalf("huge rejected answer: %v, problems %q", err, tok.Report.Problems)
 	}
 }
 
