@@ -83,6 +83,10 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 			len(prep.Validation), v.Path, v.Report.Rows, v.Report.Tokens, v.Report.TrainableTokens, v.Report.Truncated, p.Data.Path)
 	}
 
+	if err := checkMethodData(p, prep); err != nil {
+		return err
+	}
+
 	// A batch larger than the data would repeat every example several
 	// times in one micro-batch: memory and time grow with batch_size (a
 	// typo'd 1000 on 95 examples took 16 GB and ten minutes a step) while
@@ -161,7 +165,12 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 		backend = m.Backend()
 	}
 	env.prep(job, Prep{Stage: PrepCompiling, Note: "compiling the training step"})
-	res, err := train.Run(ctx, backend, train.ModelTarget(m), trainData, valData, opts)
+	target, err := objective(m, p)
+	if err != nil {
+		return err
+	}
+	job.Logf("method: %s", methodNote(p))
+	res, err := train.Run(ctx, backend, target, trainData, valData, opts)
 	if err != nil {
 		return runError(err)
 	}

@@ -30,6 +30,14 @@ type Plan struct {
 	// Output is a folder the adapter is copied to after training ("" for
 	// none).
 	Output string
+	// Method is training.method; Preference holds the settings of the
+	// preference methods (DPO, ORPO), read when Method is one of them.
+	Method     string
+	Preference train.PreferenceOptions
+	// ModuleLRScale multiplies the learning rate of lora.modules_to_save:
+	// training.embedding_learning_rate over training.learning_rate, 1 when
+	// the former is 0.
+	ModuleLRScale float64
 }
 
 // ModelPlan is which base model to load and how to run it.
@@ -81,12 +89,41 @@ func plan(cfg runconfig.Config) (Plan, error) {
 			Quantization: cfg.Model.Quantization},
 		Data: data,
 		LoRA: model.LoRAConfig{Rank: cfg.LoRA.R, Alpha: cfg.LoRA.Alpha, Dropout: cfg.LoRA.Dropout, RSLoRA: cfg.LoRA.RSLoRA,
-			TargetModules: slices.Clone(cfg.LoRA.Targets), Seed: cfg.Seed},
-		Batch: batch.BatchOptions{BatchSize: t.BatchSize, MaxLen: t.MaxSeqLen, Pack: t.Packing, Seed: uint64(cfg.Seed)},
+			TargetModules: slices.Clone(cfg.LoRA.Targets), ModulesToSave: slices.Clone(cfg.LoRA.ModulesToSave), Seed: cfg.Seed},
+		Batch: batch.BatchOptions{BatchSize: t.BatchSize, MaxLen: t.MaxSeqLen, Pack: packs(t), Seed: uint64(cfg.Seed)},
 		Train: train.Options{Training: trainerSettings(t), Seed: cfg.Seed,
 			CheckpointEvery: cfg.Checkpoint.Every, CheckpointKeep: cfg.Checkpoint.Keep},
 		Output: cfg.Output,
+		Method: t.Method,
+		Preference: train.PreferenceOptions{Method: t.Method, Beta: t.DPOBeta, LabelSmoothing: t.DPOLabelSmoothing,
+			Lambda: t.ORPOLambda},
+		ModuleLRScale: moduleLRScale(t),
 	}, nil
+}
+
+// packs reports whether the method batches examples packed: continued
+// pretraining always fills whole rows, preference pairs never share one
+// (batch.NewEpoch ignores packing for pairs), SFT as training.packing says.
+func packs(t runconfig.Training) bool {
+	switch t.Method {
+	case runconfig.MethodCPT:
+		return true
+	case runconfig.MethodDPO, runconfig.MethodORPO:
+		return false
+	}
+	return t.Packing
+}
+
+func moduleLRScale(t runconfig.Training) float64 {
+	if t.EmbeddingLearningRate == 0 {
+		return 1
+	}
+	return t.EmbeddingLearningRate / t.LearningRate
+}
+
+// preferenceMethod reports whether the method trains on preference pairs.
+func preferenceMethod(method string) bool {
+	return method == runconfig.MethodDPO || method == runconfig.MethodORPO
 }
 
 // dataPlan is plan's DataPlan. It needs only the dataset settings to be
@@ -105,8 +142,10 @@ func dataPlan(cfg runconfig.Config) (DataPlan, error) {
 		}
 		mapping.Format = f // dataset.format wins over a "format" key of the mapping
 	}
+	// Continued pretraining learns every token of its text; preference
+	// pairs train their answers whatever the mode says.
 	mode := batch.TrainAll
-	if t.TrainOnResponsesOnly {
+	if t.TrainOnResponsesOnly && t.Method != runconfig.MethodCPT {
 		mode = batch.TrainResponses
 	}
 	split := batch.SplitOptions{Fraction: d.ValFraction, Seed: uint64(cfg.Seed)}
@@ -115,9 +154,12 @@ func dataPlan(cfg runconfig.Config) (DataPlan, error) {
 	}
 	return DataPlan{
 		Path: d.Path, ValPath: d.ValPath,
-		Dataset:     ReadOptions(mapping, d),
-		Mode:        mode,
-		Tokenize:    batch.TokenizeOptions{MaxLen: t.MaxSeqLen, Truncation: d.Truncation, SkipBadRows: d.SkipBadRows},
+		Dataset: ReadOptions(mapping, d),
+		Mode:    mode,
+		Tokenize: batch.TokenizeOptions{MaxLen: t.MaxSeqLen, Truncation: d.Truncation, SkipBadRows: d.SkipBadRows,
+			// Continued pretraining reads long documents: every part of
+			// one is trained, in max_seq_len pieces, none cut away.
+			SplitLong: t.Method == runconfig.MethodCPT},
 		Split:       split,
 		MaxExamples: d.MaxRows,
 	}, nil

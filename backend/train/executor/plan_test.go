@@ -66,6 +66,10 @@ func perturbations(f runconfig.Field) []string {
 		return out
 	case runconfig.KindList:
 		l := f.Default.([]string)
+		if len(l) == 0 {
+			// An empty default list: one of its choices.
+			return []string{"[" + f.Enum[0] + "]"}
+		}
 		return []string{"[" + strings.Join(l[:len(l)-1], ", ") + "]"}
 	case runconfig.KindMap:
 		return []string{"{conversations: dialog}"}
