@@ -255,24 +255,15 @@ func (e *Engine) touch(key string) {
 	}
 }
 
-// AttachAdapter loads a PEFT adapter folder into m.
+// AttachAdapter loads a PEFT adapter folder into m: its LoRA layers and
+// the modules it trained whole (modules_to_save, e.g. the embeddings of a
+// continued-pretraining run).
 func AttachAdapter(m *model.Model, dir string) error {
 	ad, err := adapter.ReadAdapter(dir)
 	if err != nil {
 		return fmt.Errorf("chat: %w", err)
 	}
-	c := ad.Config
-	if err := m.AddLoRA(model.LoRAConfig{Rank: c.R, Alpha: c.LoraAlpha, RSLoRA: c.UseRSLoRA, TargetModules: c.TargetModules}); err != nil {
-		return fmt.Errorf("chat: adapter %s: %w", dir, err)
-	}
-	var state []model.HostTensor
-	for _, mod := range ad.Modules() {
-		l := ad.Layers[mod]
-		state = append(state,
-			model.HostTensor{Name: model.PEFTName(mod, "A"), Shape: []int{l.R, l.In}, Data: l.A},
-			model.HostTensor{Name: model.PEFTName(mod, "B"), Shape: []int{l.Out, l.R}, Data: l.B})
-	}
-	if err := m.SetLoRAState(state); err != nil {
+	if err := m.AttachAdapter(ad); err != nil {
 		return fmt.Errorf("chat: adapter %s: %w", dir, err)
 	}
 	return nil

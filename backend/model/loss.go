@@ -168,9 +168,10 @@ func (m *Model) chunkNLL(h, w, targets, valid *Node, withGrad bool) (nll, dh *No
 // crossEntropyWithGradient is crossEntropy for training graphs. Its value
 // comes from a copy of h that autodiff does not see; its gradient comes
 // from the surrogate Σ h·sg(dh) - sg(Σ h·dh), which is exactly zero and
-// whose derivative with respect to h is dh, computed with the loss. The
-// LM head weights get no gradient this way: they are base weights, which
-// training never updates.
+// whose derivative with respect to h is dh, computed with the loss. A
+// frozen LM head's gradient is never built (autodiff only differentiates
+// towards the trainable variables); a trained one (lora.modules_to_save)
+// takes trainedHeadCrossEntropy instead, which builds it slice by slice.
 func (m *Model) crossEntropyWithGradient(h, w, targets, valid *Node) *Node {
 	nll, dh := m.chunkNLL(StopGradient(h), w, targets, valid, true)
 	surrogate := ReduceAllSum(Mul(h, StopGradient(dh)))

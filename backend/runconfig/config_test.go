@@ -3,6 +3,7 @@ package runconfig
 import (
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -229,4 +230,17 @@ func fieldsOf(errs []FieldError) []string {
 		out = append(out, e.Field)
 	}
 	return out
+}
+
+func TestPreferenceMethodsRefuseModulesToSave(t *testing.T) {
+	for _, method := range Methods() {
+		c := Default()
+		c.Model.Source, c.Dataset.Path = "m", "d.jsonl"
+		c.Training.Method = method
+		c.LoRA.ModulesToSave = []string{"embed_tokens"}
+		refused := slices.Contains(fieldsOf(c.Validate()), "lora.modules_to_save")
+		if want := method == MethodDPO || method == MethodORPO; refused != want {
+			t.Errorf("method %s with modules_to_save: refused %v, want %v", method, refused, want)
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/whetstone-ai/whetstone/backend/adapter"
 	"github.com/whetstone-ai/whetstone/backend/dataset"
 )
 
@@ -34,8 +35,9 @@ const (
 	MethodCPT  = "cpt"
 )
 
-// ModulesToSave are the base modules lora.modules_to_save may name.
-func ModulesToSave() []string { return []string{"embed_tokens", "lm_head"} }
+// ModulesToSave are the base modules lora.modules_to_save may name: the
+// adapter format's (adapter.SavableModules).
+func ModulesToSave() []string { return adapter.SavableModules() }
 
 // Schedulers are the learning-rate schedules training.scheduler accepts;
 // each starts with training.warmup_steps of linear warmup from zero.
@@ -119,6 +121,9 @@ var (
 	// pretraining trains every token, and preference pairs are never
 	// packed.
 	chatMethods = []string{MethodSFT}
+	// cutMethods cut or drop an example over max_seq_len; continued
+	// pretraining splits it into pieces instead.
+	cutMethods = []string{MethodSFT, MethodDPO, MethodORPO}
 )
 
 func num(x float64) *float64 { return &x }
@@ -162,7 +167,7 @@ var rules = map[string]rule{
 	"dataset.max_rows":     {min: num(0)},
 	"dataset.max_row_mb":   {min: num(0), max: num(float64(dataset.MaxRowBytesLimit >> 20))},
 	"dataset.max_bad_rows": {min: num(0)},
-	"dataset.truncation":   {enum: truncations},
+	"dataset.truncation":   {enum: truncations, methods: cutMethods},
 
 	"training.method":                  {enum: Methods, accept: func(s string) bool { return s == "" || slices.Contains(Methods(), s) }},
 	"training.dpo_beta":                {min: num(0), minEx: true, max: num(100), step: 0.01, methods: onlyDPO},

@@ -56,6 +56,9 @@ func (c Config) Validate() []FieldError {
 	if len(c.LoRA.Targets) == 0 {
 		add("lora.targets", "needs at least one module, e.g. %s", strings.Join(LoRATargets(), ", "))
 	}
+	if m := c.Training.Method; (m == MethodDPO || m == MethodORPO) && len(c.LoRA.ModulesToSave) > 0 {
+		add("lora.modules_to_save", "training.method %s trains the adapters only (the preference losses do not build a whole LM head's gradient in slices, so a trained head would need a full copy of it per loss chunk); clear it, or train modules with sft or cpt", m)
+	}
 	if c.Training.MaxSteps == 0 && c.Training.Epochs == 0 {
 		add("training.max_steps", "set max_steps or epochs: with both 0 the run would never stop")
 	}
