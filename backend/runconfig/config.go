@@ -46,6 +46,12 @@ type Model struct {
 	// merge onto the original weights on disk, never the quantized ones.
 	// Empty (a config written before this field) means none.
 	Quantization string `yaml:"quantization,omitempty" json:"quantization,omitempty"`
+	// Storage is the dtype the frozen base weights are kept in while
+	// training: "float32", or "bfloat16" at half the memory (Gemma 3 4B's
+	// weights take 8 GB instead of 16), widened to float32 in the graph
+	// where each is used. The adapters and all arithmetic stay float32.
+	// Empty (a config written before this field) means float32.
+	Storage string `yaml:"storage,omitempty" json:"storage,omitempty"`
 }
 
 // LoRA describes the low-rank adapters added to the frozen base model.

@@ -15,7 +15,7 @@ import (
 // examples over max_seq_len are truncated.
 func Default() Config {
 	return Config{
-		Model: Model{Quantization: Quantizations()[0]},
+		Model: Model{Quantization: Quantizations()[0], Storage: Storages()[0]},
 		LoRA: LoRA{
 			R: 8, Alpha: 8, Dropout: 0,
 			Targets: LoRATargets(),

@@ -55,6 +55,9 @@ func (c Config) canonical() Config {
 	if len(c.Dataset.Mapping) == 0 {
 		c.Dataset.Mapping = nil
 	}
+	if c.Model.Storage == "" {
+		c.Model.Storage = Storages()[0]
+	}
 	if c.Training.Method == "" {
 		// Files written before training.method existed are SFT runs.
 		c.Training.Method = MethodSFT

@@ -22,6 +22,10 @@ func Optimizers() []string { return []string{"adamw"} }
 // model package (model.Options.Quantization) accepts exactly these.
 func Quantizations() []string { return []string{"none", "nf4", "int8"} }
 
+// Storages are the dtypes model.storage may keep the frozen base weights
+// in, the default first.
+func Storages() []string { return []string{"float32", "bfloat16"} }
+
 // Methods are the training objectives training.method accepts, the
 // default first: supervised fine-tuning, DPO, ORPO and continued
 // pretraining.
@@ -151,6 +155,7 @@ func truncations() []string {
 var rules = map[string]rule{
 	"model.source":       {required: "a local model directory or a hub id such as google/gemma-3-270m-it"},
 	"model.quantization": {enum: Quantizations, accept: func(s string) bool { return s == "" || slices.Contains(Quantizations(), s) }},
+	"model.storage":      {enum: Storages, accept: func(s string) bool { return s == "" || slices.Contains(Storages(), s) }},
 
 	"lora.r":               {min: num(1), max: num(1024)},
 	"lora.alpha":           {min: num(0), minEx: true},

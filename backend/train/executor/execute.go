@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 
 	"github.com/whetstone-ai/whetstone/backend/batch"
 	"github.com/whetstone-ai/whetstone/backend/dataset"
@@ -121,9 +122,12 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 	}
 
 	env.prep(job, Prep{Stage: PrepLoading, Note: "loading the model from " + modelDir})
-	m, err := model.Load(modelDir, model.Options{Backend: env.Backend, Quantization: p.Model.Quantization})
+	m, err := model.Load(modelDir, model.Options{Backend: env.Backend, Quantization: p.Model.Quantization, StorageDType: p.Model.Storage})
 	if err != nil {
 		return err
+	}
+	if p.Model.Storage != dtypes.Float32 {
+		job.Logf("storage: the frozen base weights are kept in %s, widened to float32 where used", p.Model.Storage)
 	}
 	if q := m.Quantization(); q != model.QuantNone {
 		job.Logf("quantization: %s (the frozen projections take %.1f MB in memory, dequantized in the graph)", q, float64(m.ProjectionBytes())/(1<<20))

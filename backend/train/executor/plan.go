@@ -2,6 +2,8 @@ package executor
 
 import (
 	"fmt"
+
+	"github.com/gomlx/compute/dtypes"
 	"slices"
 
 	"github.com/whetstone-ai/whetstone/backend/batch"
@@ -51,6 +53,9 @@ type ModelPlan struct {
 	// Quantization is how the frozen projections are kept in memory
 	// (model.Options.Quantization: none, nf4 or int8).
 	Quantization string
+	// Storage is the dtype of the other frozen weights (and of the
+	// projections when not quantized): model.Options.StorageDType.
+	Storage dtypes.DType
 }
 
 // DataPlan is where the examples come from and how they are made.
@@ -86,7 +91,7 @@ func plan(cfg runconfig.Config) (Plan, error) {
 	}
 	return Plan{
 		Model: ModelPlan{Source: cfg.Model.Source, Revision: cfg.Model.Revision, GradientCheckpointing: t.GradientCheckpointing,
-			Quantization: cfg.Model.Quantization},
+			Quantization: cfg.Model.Quantization, Storage: storageDType(cfg.Model.Storage)},
 		Data: data,
 		LoRA: model.LoRAConfig{Rank: cfg.LoRA.R, Alpha: cfg.LoRA.Alpha, Dropout: cfg.LoRA.Dropout, RSLoRA: cfg.LoRA.RSLoRA,
 			TargetModules: slices.Clone(cfg.LoRA.Targets), ModulesToSave: slices.Clone(cfg.LoRA.ModulesToSave), Seed: cfg.Seed},
@@ -112,6 +117,14 @@ func packs(t runconfig.Training) bool {
 		return false
 	}
 	return t.Packing
+}
+
+// storageDType is model.storage as the model package takes it.
+func storageDType(s string) dtypes.DType {
+	if s == "bfloat16" {
+		return dtypes.BFloat16
+	}
+	return dtypes.Float32
 }
 
 func moduleLRScale(t runconfig.Training) float64 {
