@@ -112,7 +112,7 @@ describe('fields by training method', () => {
     expect(shown('cpt')).not.toContain('training.train_on_responses_only');
     expect(shown('cpt')).not.toContain('training.packing');
     // The method itself and the common settings show for every method.
-    for (const m of METHODS) expect(shown(m)).toEqual(expect.arrayContaining(['training.method', 'training.learning_rate', 'lora.modules_to_save']));
+    for (const m of METHODS) expect(shown(m)).toEqual(expect.arrayContaining(['training.method', 'training.learning_rate', 'lora.r']));
     expect(shownFor({}, 'dpo')).toBe(true);
     expect(shownFor({ methods: ['orpo'] }, 'dpo')).toBe(false);
   });
@@ -166,7 +166,7 @@ describe('check display', () => {
   });
 
   it('says whether the run fits', () => {
-    const est = { base_weights: 0, lora: 0, lora_params: 0, activations: 0, logits: 0, overhead: 0, total: 0, total_mb: 28000, free_mb: 12288, fits: false, memory: 'RAM' };
+    const est = { base_weights: 0, lora: 0, lora_params: 0, modules: 0, module_params: 0, activations: 0, logits: 0, overhead: 0, total: 0, total_mb: 28000, free_mb: 12288, fits: false, memory: 'RAM' };
     expect(fitLine(est)).toEqual({ ok: false, text: 'needs about 27.3 GiB, more than the 12.0 GiB of RAM available' });
     expect(fitLine({ ...est, total_mb: 7900, fits: true })?.ok).toBe(true);
     expect(fitLine({ ...est, free_mb: 0 })?.text).toBe('needs about 27.3 GiB; free memory unknown on this machine');

@@ -96,6 +96,7 @@ const layout: { id: string; title: string; advanced: boolean; fields: [ConfigPat
       ['training.train_on_responses_only', 'Train on responses only'],
       ['training.gradient_checkpointing', 'Gradient checkpointing'],
       ['model.quantization', 'Base weights in memory (QLoRA)'],
+      ['model.storage', 'Base weights stored as'],
     ],
   },
   {

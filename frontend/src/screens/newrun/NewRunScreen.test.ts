@@ -214,25 +214,25 @@ describe('new run screen', () => {
     });
     setTransport(fake.t);
     render(NewRunScreen, { onstarted: vi.fn() });
-    const sft = (await screen.findByRole('radio', { name: /^SFT/ })) as HTMLInputElement;
+    const sft = (await screen.findByRole('radio', { name: 'SFT', description: /learns to write the answers/ })) as HTMLInputElement;
     expect(sft.checked).toBe(true);
     expect(screen.getByLabelText('Train on responses only')).toBeTruthy();
     expect(screen.queryByLabelText('DPO beta')).toBeNull();
     expect(screen.queryByLabelText('ORPO lambda')).toBeNull();
 
-    await fireEvent.click(screen.getByRole('radio', { name: /^DPO/ }));
+    await fireEvent.click(screen.getByRole('radio', { name: 'DPO' }));
     expect(await screen.findByLabelText('DPO beta')).toBeTruthy();
     expect(screen.getByLabelText('DPO label smoothing')).toBeTruthy();
     expect(screen.queryByLabelText('ORPO lambda')).toBeNull();
     expect((await screen.findByTestId('method-error')).textContent).toBe('dpo trains on preference pairs, but chat.jsonl reads as sharegpt rows');
     expect(screen.getByTestId('method-note').textContent).toMatch(/preference dataset/);
 
-    await fireEvent.click(screen.getByRole('radio', { name: /^ORPO/ }));
+    await fireEvent.click(screen.getByRole('radio', { name: 'ORPO' }));
     expect(await screen.findByLabelText('ORPO lambda')).toBeTruthy();
     expect(screen.queryByLabelText('DPO beta')).toBeNull();
 
     // Continued pretraining: packed text, every token trained; neither is asked.
-    await fireEvent.click(screen.getByRole('radio', { name: /^Continued pretraining/ }));
+    await fireEvent.click(screen.getByRole('radio', { name: 'Continued pretraining' }));
     await waitFor(() => expect(screen.queryByTestId('method-error')).toBeNull());
     expect(screen.getByTestId('method-note').textContent).toMatch(/packed.*every token/);
     expect(screen.queryByLabelText('Train on responses only')).toBeNull();
