@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareChoices, extraCharts, METRIC_INFO, metricInfo, rewardSummary } from './methodmetrics';
+import { MethodMetrics } from './generated/contract';
 import { latest } from './series';
 
 const row = (step: number, extra: Record<string, number>) => ({ step, loss: 1, extra });
@@ -10,6 +11,11 @@ const dpo = [
 const orpo = [row(1, { 'rewards/chosen': -0.2, 'rewards/rejected': -0.3, 'rewards/margins': 0.1, 'rewards/accuracies': 0.5, nll_loss: 2.1, log_odds_ratio: -0.6 })];
 
 describe('method metric charts', () => {
+  it("takes each figure's title and help from Go's train.Metrics, once each", () => {
+    expect(METRIC_INFO.map((i) => i.name)).toEqual(['rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'nll_loss', 'log_odds_ratio']);
+    expect(metricInfo('rewards/margins').title).toBe(MethodMetrics.dpo.find((i) => i.name === 'rewards/margins')!.title);
+  });
+
   it('charts no more for an SFT run', () => {
     expect(extraCharts([{ step: 1, loss: 2 }, { step: 2, loss: 1.5 }])).toEqual([]);
   });

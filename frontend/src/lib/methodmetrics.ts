@@ -4,34 +4,25 @@
 // and the fixed axis of a fraction. A run charts the figures its rows
 // hold, so an SFT run, which has none, shows no more charts than before.
 
+import { MethodMetrics, TrainingMethods, type MetricInfo } from './generated/contract';
 import type { MetricRow } from './types';
 import { extraNames } from './series';
 
-/** One figure a method reports: Go's train.MetricInfo. */
-export interface MetricInfo {
-  name: string;
-  title: string;
-  help: string;
-}
+export type { MetricInfo };
 
 /**
- * What Go's train.Metrics() says of each figure, by name. It mirrors Go
- * until the generated contract exports train.Metrics(); then the contract's
- * list replaces it.
+ * Every figure any method reports, once, in the order Go lists them
+ * (train.Metrics, in the generated contract): the titles and help the
+ * charts show.
  */
-export const METRIC_INFO: readonly MetricInfo[] = [
-  { name: 'rewards/chosen', title: 'Reward, chosen', help: 'Mean implicit reward of the chosen answers.' },
-  { name: 'rewards/rejected', title: 'Reward, rejected', help: 'Mean implicit reward of the rejected answers.' },
-  { name: 'rewards/margins', title: 'Reward margin', help: 'Chosen minus rejected reward; it grows as the model learns the preference.' },
-  { name: 'rewards/accuracies', title: 'Reward accuracy', help: 'Fraction of pairs the model prefers the chosen answer of.' },
-  { name: 'nll_loss', title: 'NLL of chosen', help: "Mean token cross-entropy of the chosen answers: ORPO's supervised term." },
-  { name: 'log_odds_ratio', title: 'Log odds ratio', help: 'Mean log-sigmoid of the log odds of chosen over rejected; it rises toward 0.' },
-];
+export const METRIC_INFO: readonly MetricInfo[] = TrainingMethods.flatMap((m) => MethodMetrics[m]).filter(
+  (info, i, all) => all.findIndex((x) => x.name === info.name) === i,
+);
 
 export const MARGIN = 'rewards/margins';
 export const ACCURACY = 'rewards/accuracies';
 
-/** A figure's info; one Go names but this UI does not know yet is shown under its name. */
+/** A figure's info; one train.Metrics does not list (a newer trainer's) is shown under its own name. */
 export function metricInfo(name: string, infos: readonly MetricInfo[] = METRIC_INFO): MetricInfo {
   return infos.find((i) => i.name === name) ?? { name, title: name, help: '' };
 }
