@@ -3,16 +3,21 @@ import type { MemoryEstimate } from './types';
 const parts: [keyof MemoryEstimate, string][] = [
   ['base_weights', 'Frozen base weights'],
   ['lora', 'LoRA adapters, gradients, AdamW state'],
+  ['modules', 'Trained whole modules (lora.modules_to_save), gradients, AdamW state'],
   ['activations', 'Activations'],
   ['logits', 'Logits'],
   ['overhead', 'Runtime overhead'],
 ];
+
+/** Parts listed only when a run has them (most train no whole module). */
+const onlyWhenUsed = new Set<keyof MemoryEstimate>(['modules']);
 
 /** The parts of a memory estimate, in bytes, in a stable order. */
 export function memoryRows(e: MemoryEstimate): { label: string; bytes: number }[] {
   const out: { label: string; bytes: number }[] = [];
   for (const [k, label] of parts) {
     const v = e[k];
+    if (onlyWhenUsed.has(k) && !v) continue;
     if (typeof v === 'number' && Number.isFinite(v)) out.push({ label, bytes: v });
   }
   return out;
