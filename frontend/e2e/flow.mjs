@@ -4,11 +4,13 @@
 // dataset uploaded from this computer, previewed with masks -> new run with
 // a preset switch that keeps the user's edits -> live charts -> completion
 // -> chat streaming, the tuned answer rendered as Markdown -> GGUF export,
-// downloaded -> Settings, with a screenshot of every screen. It logs in the way a user does, through the printed URL
+// downloaded -> a preference dataset previewed as pairs and a short DPO run
+// with its reward charts -> Settings, with a screenshot of every screen. It logs in the way a user does, through the printed URL
 // (BASE_URL/?token=TOKEN), and checks the token leaves no trace in the page.
 // Usage: node flow.mjs BASE_URL TOKEN WORKSPACE ARTIFACTS
 // Env (run.sh sets them): UPLOAD, a chat dataset to upload whose answers
-// are Markdown; FOLDER, a dataset folder with bad rows inside the
+// are Markdown; PREFS, a preference dataset (prompt, chosen, rejected) to
+// upload for a DPO run; FOLDER, a dataset folder with bad rows inside the
 // workspace; FOLDER_INSPECT, `whetstone data inspect --json FOLDER`'s output;
 // HUGE, a model folder (config only) far larger than any machine's memory.
 import { chromium } from 'playwright-core';
@@ -22,13 +24,15 @@ if (!base || !token || !workspace || !artifacts) {
 }
 mkdirSync(artifacts, { recursive: true });
 const modelDir = join(workspace, 'models/demo/gemma3-demo');
-const { UPLOAD: uploadFile, FOLDER: folderDir, FOLDER_INSPECT: folderInspect, HUGE: hugeDir } = process.env;
-if (!uploadFile || !folderDir || !folderInspect || !hugeDir) {
-  console.error('flow.mjs: set UPLOAD, FOLDER, FOLDER_INSPECT and HUGE (frontend/e2e/run.sh does)');
+const { UPLOAD: uploadFile, PREFS: prefsFile, FOLDER: folderDir, FOLDER_INSPECT: folderInspect, HUGE: hugeDir } = process.env;
+if (!uploadFile || !prefsFile || !folderDir || !folderInspect || !hugeDir) {
+  console.error('flow.mjs: set UPLOAD, PREFS, FOLDER, FOLDER_INSPECT and HUGE (frontend/e2e/run.sh does)');
   process.exit(2);
 }
 // Long enough that pausing lands mid-run on a fast machine, short enough for CI.
 const STEPS = Number(process.env.E2E_STEPS || 150);
+// The DPO run only has to show its reward figures: a few steps do.
+const DPO_STEPS = Number(process.env.E2E_DPO_STEPS || 20);
 // Every wait below is for a state the page shows; the limits only end a
 // test that is stuck, and are generous because CI may share its two cores
 // with other work (a run then trains several times slower).
@@ -307,6 +311,57 @@ try {
     await page.getByTestId(`state-${runId}`).waitFor();
     if (await page.getByTestId(`state-${demoId}`).count()) throw new Error('the deleted run is still listed');
   }
+
+  step('Datasets: a preference dataset previews as pairs, the prompt masked and both answers trained');
+  await page.getByRole('link', { name: 'Datasets', exact: true }).click();
+  await page.getByLabel('File to upload').setInputFiles(prefsFile);
+  await page.waitForFunction(() => /[\\/]datasets[\\/]prefs\.jsonl$/.test(document.querySelector('#ds-path')?.value ?? ''), null, { timeout: STATE_WAIT });
+  await page.getByRole('tab', { name: 'Preview' }).click();
+  await page.locator('[data-testid=pair-rejected] .trained').first().waitFor({ timeout: STATE_WAIT });
+  const prompts = await page.locator('[data-testid=pair-prompt] .masked').count();
+  const chosenTrained = await page.locator('[data-testid=pair-chosen] .trained').count();
+  if (prompts === 0 || chosenTrained === 0) throw new Error(`the pair preview shows no masked prompt or trained chosen answer (prompt ${prompts}, chosen ${chosenTrained})`);
+  if (await page.locator('[data-testid=pair-prompt] .trained').count()) throw new Error('the pair preview trains the prompt');
+  console.log(`    format ${await textOf('[data-testid=format]')}, ${await page.locator('[data-testid=pair-chosen]').count()} pairs on the page`);
+  await page.getByRole('article', { name: 'Row 1' }).evaluate((el) => el.scrollIntoView({ block: 'start' }));
+  await shot('datasets-pairs');
+  await page.getByRole('tab', { name: 'Statistics' }).click();
+  await page.getByTestId('pairs').waitFor({ timeout: STATE_WAIT });
+  console.log(`    ${await textOf('[data-testid=pairs]')} preference pairs`);
+
+  step('New run: DPO on the pairs');
+  await page.getByRole('link', { name: 'New run', exact: true }).click();
+  await page.getByLabel('Base model').waitFor();
+  const dpoData = await page.getByLabel('Dataset', { exact: true }).inputValue();
+  if (!dpoData.endsWith('prefs.jsonl')) throw new Error(`New run did not carry the preference dataset over: ${dpoData}`);
+  await page.getByLabel('Run name').fill('e2e-dpo');
+  await page.getByRole('radio', { name: 'DPO', exact: true }).check();
+  await page.getByLabel('DPO beta', { exact: true }).waitFor();
+  for (const [label, value] of [['Max steps', String(DPO_STEPS)], ['Max sequence length', '256']]) {
+    const input = page.getByLabel(label, { exact: true });
+    await input.fill(value);
+    await input.press('Tab');
+  }
+  // The check has seen the method: the rendered config names it.
+  await page.getByRole('button', { name: 'YAML', exact: true }).click();
+  await page.getByText(/method: dpo/).first().waitFor({ timeout: STATE_WAIT });
+  if (await page.getByTestId('method-error').count()) throw new Error(`DPO refused the preference data: ${await textOf('[data-testid=method-error]')}`);
+  await page.getByRole('group', { name: 'Method', exact: true }).evaluate((el) => el.scrollIntoView({ block: 'start' }));
+  await shot('newrun-dpo');
+  await page.getByRole('button', { name: 'Start training' }).click();
+
+  step('Run page: the DPO run completes and charts its rewards');
+  await page.waitForURL(/#\/runs\/.+/);
+  console.log(`    run ${decodeURIComponent(page.url().split('#/runs/')[1])}`);
+  await page.getByTestId('run-method').waitFor({ timeout: STATE_WAIT });
+  await page.waitForFunction(() => ['completed', 'failed'].includes(document.querySelector('[data-testid=run-state]')?.textContent ?? ''), null, { timeout: RUN_WAIT });
+  if ((await textOf('[data-testid=run-state]')) !== 'completed') throw new Error(`the DPO run did not complete: ${await textOf('[role=alert]')}`);
+  for (const title of ['Rewards: chosen vs rejected', 'Reward margin', 'Reward accuracy']) await page.locator(`[role=img][aria-label="${title}"]`).waitFor();
+  const margin = await textOf('[data-testid=reward-margin]');
+  const accuracy = await textOf('[data-testid=reward-accuracy]');
+  if (margin === '—' || accuracy === '—') throw new Error(`the summary shows no reward figures (margin ${margin}, accuracy ${accuracy})`);
+  console.log(`    DPO: loss ${await textOf('[data-testid=loss]')}, reward margin ${margin}, accuracy ${accuracy}`);
+  await shot('run-dpo');
 
   step('Settings: dark theme');
   await page.getByRole('link', { name: 'Settings', exact: true }).click();

@@ -5,7 +5,8 @@
 # which trades it for a cookie), and walks the whole workflow in
 # headless Chromium (frontend/e2e/flow.mjs), saving a screenshot per screen.
 # Usage: frontend/e2e/run.sh [BINARY]   (default: build/bin/whetstone)
-# Env: ARTIFACTS (default artifacts/), E2E_STEPS (default 150), CHROMIUM.
+# Env: ARTIFACTS (default artifacts/), E2E_STEPS (default 150), E2E_DPO_STEPS
+# (default 20), CHROMIUM.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -32,7 +33,8 @@ echo "e2e: preparing the demo workspace"
 "$BIN" demo --steps 4 --workspace "$WORK/ws" >"$ARTIFACTS/demo.log" 2>&1 || { cat "$ARTIFACTS/demo.log" >&2; exit 1; }
 
 # Files the browser walk uses: a small chat dataset whose answer is
-# Markdown, uploaded through the page; a folder with bad rows, whose counts
+# Markdown, uploaded through the page; a preference dataset (prompt, chosen,
+# rejected) for a short DPO run; a folder with bad rows, whose counts
 # the Datasets screen must report as `whetstone data inspect` does; and a
 # model (its config alone) far larger than any machine, for the fit check.
 FOLDER="$WORK/ws/datasets/mixed"
@@ -50,6 +52,9 @@ qs = ["Who are you?", "Who trained you?", "What are you?", "Introduce yourself."
 with open(f"{work}/upload/markdown-chat.jsonl", "w") as f:
     for q in qs:
         f.write(json.dumps({"conversations": [{"from": "human", "value": q}, {"from": "gpt", "value": "I am **Whetstone**, tuned in your browser."}]}) + "\n")
+with open(f"{work}/upload/prefs.jsonl", "w") as f:
+    for q in qs:
+        f.write(json.dumps({"prompt": q, "chosen": "I am Whetstone, a tuned assistant.", "rejected": "No idea."}) + "\n")
 PY
 cp "$WORK/ws/models/demo/demo-chat.jsonl" "$FOLDER/a.jsonl"
 { head -5 "$WORK/ws/models/demo/demo-chat.jsonl"; echo '{"conversations": [{"from": "human", "value": "broken"'; echo '{"conversations": [{"from": "robot", "value": "Hi"}, {"from": "gpt", "value": "Hello"}]}'; } > "$FOLDER/b.jsonl"
@@ -81,7 +86,7 @@ BASE="http://127.0.0.1:$PORT" TOKEN="$TOKEN" node "$HERE/openai.mjs" || { echo "
 
 echo "e2e: driving Chromium against http://127.0.0.1:$PORT"
 status=0
-CHROMIUM="$CHROMIUM" UPLOAD="$WORK/upload/markdown-chat.jsonl" FOLDER="$FOLDER" HUGE="$HUGE" FOLDER_INSPECT="$ARTIFACTS/folder-inspect.json" \
+CHROMIUM="$CHROMIUM" UPLOAD="$WORK/upload/markdown-chat.jsonl" PREFS="$WORK/upload/prefs.jsonl" FOLDER="$FOLDER" HUGE="$HUGE" FOLDER_INSPECT="$ARTIFACTS/folder-inspect.json" \
   node "$HERE/flow.mjs" "http://127.0.0.1:$PORT" "$TOKEN" "$WORK/ws" "$ARTIFACTS" || status=$?
 if [ "$status" != 0 ]; then
   echo "e2e: serve log (last 40 lines):" >&2
