@@ -1,9 +1,11 @@
 // Package demo makes everything the offline demo needs, with no network:
 // a tiny Gemma-3-architecture model with random weights, a small
-// Gemma-style tokenizer learned from the demo data, and a built-in chat
-// dataset written for Whetstone. `whetstone demo` creates them in the
-// workspace and trains a LoRA adapter on them end to end in about a
-// minute on two cores.
+// Gemma-style tokenizer learned from the demo data, and built-in data
+// written for Whetstone: a chat dataset (supervised fine-tuning), a
+// preference set (DPO and ORPO) and a small text corpus about an invented
+// craft with a held-out file (continued pretraining). `whetstone demo
+// --method M` creates them in the workspace and trains a LoRA adapter on
+// them end to end in about a minute on two cores.
 package demo
 
 import (
@@ -20,7 +22,7 @@ import (
 
 // Version changes whenever the generated files would change, so an old
 // demo folder is rebuilt instead of reused.
-const Version = 4
+const Version = 5
 
 // VocabSize of the demo tokenizer and model.
 const VocabSize = 512
@@ -32,6 +34,12 @@ type Files struct {
 	ModelDir string
 	// DataPath is the chat dataset (ShareGPT-style JSONL).
 	DataPath string
+	// PairsPath is the preference set ({prompt, chosen, rejected} JSONL).
+	PairsPath string
+	// CorpusDir is a folder of .txt files, the continued-pretraining
+	// corpus; CorpusValPath is its held-out .txt file, outside the folder.
+	CorpusDir     string
+	CorpusValPath string
 }
 
 type stamp struct {
@@ -46,11 +54,14 @@ const ModelDirName = "gemma3-demo"
 // workspace's models/demo), reusing them when a complete demo of this
 // Version is already there.
 func Create(dir string) (Files, error) {
-	f := Files{ModelDir: filepath.Join(dir, ModelDirName), DataPath: filepath.Join(dir, "demo-chat.jsonl")}
+	f := Files{ModelDir: filepath.Join(dir, ModelDirName), DataPath: filepath.Join(dir, "demo-chat.jsonl"),
+		PairsPath: filepath.Join(dir, "demo-pairs.jsonl"), CorpusDir: filepath.Join(dir, "demo-corpus"),
+		CorpusValPath: filepath.Join(dir, "demo-corpus-"+corpusHeldOut.Name)}
 	stampPath := filepath.Join(dir, "demo.json")
 	if data, err := os.ReadFile(stampPath); err == nil {
 		var s stamp
-		if json.Unmarshal(data, &s) == nil && s.Version == Version && exists(f.DataPath) &&
+		if json.Unmarshal(data, &s) == nil && s.Version == Version && exists(f.DataPath) && exists(f.PairsPath) &&
+			exists(f.CorpusValPath) && exists(filepath.Join(f.CorpusDir, corpusTrain[len(corpusTrain)-1].Name)) &&
 			exists(filepath.Join(f.ModelDir, "model.safetensors")) && exists(filepath.Join(f.ModelDir, "tokenizer.json")) {
 			return f, nil
 		}
@@ -58,11 +69,7 @@ func Create(dir string) (Files, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return f, fmt.Errorf("create demo folder: %w", err)
 	}
-	data, err := DatasetJSONL()
-	if err != nil {
-		return f, err
-	}
-	if err := safefile.Write(f.DataPath, data, 0o644); err != nil {
+	if err := writeData(f); err != nil {
 		return f, err
 	}
 	if err := writeModel(f.ModelDir); err != nil {
@@ -75,6 +82,39 @@ func Create(dir string) (Files, error) {
 }
 
 func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// writeData writes the chat set, the preference set and the corpus.
+func writeData(f Files) error {
+	data, err := DatasetJSONL()
+	if err != nil {
+		return err
+	}
+	if err := safefile.Write(f.DataPath, data, 0o644); err != nil {
+		return err
+	}
+	pairs, err := PairsJSONL()
+	if err != nil {
+		return err
+	}
+	if err := safefile.Write(f.PairsPath, pairs, 0o644); err != nil {
+		return err
+	}
+	if err := safefile.Write(f.CorpusValPath, []byte(corpusHeldOut.Text+"\n"), 0o644); err != nil {
+		return err
+	}
+	err = safefile.ReplaceDir(f.CorpusDir, func(tmp string) error {
+		for _, c := range corpusTrain {
+			if err := safefile.Write(filepath.Join(tmp, c.Name), []byte(c.Text+"\n"), 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("create demo corpus: %w", err)
+	}
+	return nil
+}
 
 // ModelConfig is the demo model: Gemma 3's architecture (QK-norm, sandwich
 // norms, GeGLU MLP, tied embeddings, one global layer after sliding ones)
@@ -219,6 +259,28 @@ func DatasetJSONL() ([]byte, error) {
 	}
 	return []byte(b.String()), nil
 }
+
+// PairsJSONL returns the built-in preference set as JSONL, one
+// {"prompt": ..., "chosen": ..., "rejected": ...} object per line, TRL's
+// explicit-prompt layout.
+func PairsJSONL() ([]byte, error) {
+	var b strings.Builder
+	for _, p := range allPairs() {
+		line, err := json.Marshal(map[string]string{"prompt": p.Prompt, "chosen": p.Chosen, "rejected": p.Rejected})
+		if err != nil {
+			return nil, err
+		}
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	return []byte(b.String()), nil
+}
+
+// Pairs is the number of built-in preference pairs.
+func Pairs() int { return len(allPairs()) }
+
+// CorpusFiles is the number of .txt files of the training corpus.
+func CorpusFiles() int { return len(corpusTrain) }
 
 // Conversations is the number of built-in conversations.
 func Conversations() int { return len(allConversations()) }
