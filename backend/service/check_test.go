@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
+	"github.com/whetstone-ai/whetstone/backend/dataset"
 	"github.com/whetstone-ai/whetstone/backend/events"
 	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
@@ -136,10 +137,11 @@ func TestCheckDataCountIsSharedAndRefreshed(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			n, exact, err := d.countExamples(cfg)
+			data, err := d.countExamples(cfg)
 			require.NoError(t, err)
-			require.True(t, exact)
-			counts[i] = n
+			require.True(t, data.exact)
+			require.Equal(t, dataset.FormatShareGPT, data.format)
+			counts[i] = data.n
 		}()
 	}
 	wg.Wait()
@@ -151,7 +153,7 @@ func TestCheckDataCountIsSharedAndRefreshed(t *testing.T) {
 	_, err = f.WriteString(`{"conversations":[{"from":"human","value":"hi"},{"from":"gpt","value":"hello"}]}` + "\n")
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
-	n, _, err := d.countExamples(cfg)
+	data, err := d.countExamples(cfg)
 	require.NoError(t, err)
-	require.Equal(t, 41, n)
+	require.Equal(t, 41, data.n)
 }

@@ -26,10 +26,12 @@ type FitSuggestion struct {
 	Text string `json:"text"`
 }
 
-// memoryEstimate estimates training mc with cfg and checks it against the
-// memory of this machine that the run will use, with a suggestion when it
-// does not fit. Available memory is RAM (MemAvailable): the pure-Go
-// backend trains in it. An XLA backend on a GPU trains in the GPU's
+// memoryEstimate estimates training mc with cfg (a preference method's
+// micro-batch holds both sides of its pairs, and DPO runs a reference
+// pass: see trainingEstimate) and checks it against the memory of this
+// machine that the run will use, with a suggestion when it does not fit.
+// Available memory is RAM (MemAvailable): the pure-Go backend trains in
+// it. An XLA backend on a GPU trains in the GPU's
 // memory, which GoMLX does not report; the check then says so in Note
 // rather than compare with the wrong memory silently.
 func (d Deps) memoryEstimate(mc *model.Config, cfg runconfig.Config) (MemoryEstimate, error) {
@@ -41,10 +43,11 @@ func (d Deps) memoryEstimate(mc *model.Config, cfg runconfig.Config) (MemoryEsti
 func checkFit(mc *model.Config, cfg runconfig.Config, freeMB float64, gpu string) (MemoryEstimate, error) {
 	t := cfg.Training
 	run := estimate.Run{
-		Rank: cfg.LoRA.R, Targets: cfg.LoRA.Targets, BatchSize: t.BatchSize, SeqLen: t.MaxSeqLen,
+		Rank: cfg.LoRA.R, Targets: cfg.LoRA.Targets, ModulesToSave: cfg.LoRA.ModulesToSave, BatchSize: t.BatchSize, SeqLen: t.MaxSeqLen,
 		GradientCheckpointing: t.GradientCheckpointing, Quantization: cfg.Model.Quantization,
 	}
-	b, err := estimate.Training(mc, run)
+	load := loadOf(t.Method)
+	b, err := trainingEstimate(mc, run, load)
 	if err != nil {
 		return MemoryEstimate{}, err
 	}
@@ -56,7 +59,7 @@ func checkFit(mc *model.Config, cfg runconfig.Config, freeMB float64, gpu string
 	if out.Fits {
 		return out, nil
 	}
-	fit, ok, err := estimate.Suggest(mc, run, t.GradAccum, int64(out.FreeMB*(1<<20)))
+	fit, ok, err := suggest(mc, run, t.GradAccum, int64(out.FreeMB*(1<<20)), load)
 	if err != nil {
 		return out, err
 	}
@@ -65,7 +68,7 @@ func checkFit(mc *model.Config, cfg runconfig.Config, freeMB float64, gpu string
 		// Suggest tried NF4 too: say what the weights take that way.
 		q := run
 		q.Quantization = model.QuantNF4
-		if qb, err := estimate.Training(mc, q); err == nil && qb.BaseWeights < b.BaseWeights {
+		if qb, err := trainingEstimate(mc, q, load); err == nil && qb.BaseWeights < b.BaseWeights {
 			weights += fmt.Sprintf(" (%s as NF4)", gib(mb(qb.BaseWeights)))
 		}
 		out.Note = joinNote(out.Note, fmt.Sprintf("no setting fits in %s: the base weights alone take %s; use a smaller model or a machine with more memory",

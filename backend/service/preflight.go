@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/whetstone-ai/whetstone/backend/dataset"
 	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/model"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
@@ -167,11 +168,14 @@ func (d Deps) check(cfg runconfig.Config) (runconfig.Config, *ConfigError, RunCh
 		}
 	}
 	if cfg.Dataset.Path != "" && !bad["dataset.path"] {
-		if n, exact, err := d.countExamples(cfg); err == nil {
-			facts.TrainExamples = n
-			if !exact {
-				facts.TrainExamples = 0 // a lower bound would raise false alarms
+		if data, err := d.countExamples(cfg); err == nil {
+			if msg := methodDataProblem(cfg, data.format); msg != "" {
+				if problems == nil {
+					problems = &ConfigError{}
+				}
+				problems.add("training.method", errors.New(msg))
 			}
+			facts.TrainExamples = trainExamples(cfg, data)
 		}
 	}
 	errs, warnings := cfg.Problems(facts)
@@ -184,7 +188,7 @@ func (d Deps) check(cfg runconfig.Config) (runconfig.Config, *ConfigError, RunCh
 	if f := out.Fit; f != nil && !f.Fits {
 		warnings = append(warnings, fitWarning(f, cfg))
 	}
-	out.Steps = cfg.Steps(facts.TrainExamples)
+	out.Steps = methodSteps(cfg, facts.TrainExamples)
 	out.Warnings = append(out.Warnings, warnings...)
 	if problems != nil {
 		out.Errors = problems.Fields
@@ -230,16 +234,24 @@ var exampleCounts = struct {
 }{m: map[string]*countResult{}}
 
 type countResult struct {
-	done  chan struct{} // closed once n, exact and err are set
-	n     int
-	exact bool
-	err   error
+	done chan struct{} // closed once data and err are set
+	data dataFacts
+	err  error
 }
 
-func (d Deps) countExamples(cfg runconfig.Config) (int, bool, error) {
+// dataFacts are what a check learns from local data: the conversations
+// training would read (n, exact as executor.CountExamples says) and the
+// format they are read as.
+type dataFacts struct {
+	n      int
+	exact  bool
+	format dataset.Format
+}
+
+func (d Deps) countExamples(cfg runconfig.Config) (dataFacts, error) {
 	st, err := os.Stat(cfg.Dataset.Path)
 	if err != nil {
-		return 0, false, nil
+		return dataFacts{}, nil
 	}
 	key, err := json.Marshal(struct {
 		D     runconfig.Dataset
@@ -247,7 +259,7 @@ func (d Deps) countExamples(cfg runconfig.Config) (int, bool, error) {
 		MTime int64
 	}{cfg.Dataset, st.Size(), st.ModTime().UnixNano()})
 	if err != nil {
-		return 0, false, err
+		return dataFacts{}, err
 	}
 	exampleCounts.Lock()
 	r, ok := exampleCounts.m[string(key)]
@@ -262,12 +274,15 @@ func (d Deps) countExamples(cfg runconfig.Config) (int, bool, error) {
 	if ok {
 		select {
 		case <-r.done:
-			return r.n, r.exact, r.err
+			return r.data, r.err
 		case <-d.ctx().Done():
-			return 0, false, d.ctx().Err()
+			return dataFacts{}, d.ctx().Err()
 		}
 	}
-	r.n, r.exact, r.err = executor.CountExamples(d.ctx(), cfg, maxCountedRows)
+	r.data.n, r.data.exact, r.err = executor.CountExamples(d.ctx(), cfg, maxCountedRows)
+	if r.err == nil {
+		r.data.format, r.err = dataFormat(d.ctx(), cfg)
+	}
 	if r.err != nil {
 		// Not remembered: a cancelled request or a file being written
 		// may read fine next time.
@@ -278,5 +293,5 @@ func (d Deps) countExamples(cfg runconfig.Config) (int, bool, error) {
 		exampleCounts.Unlock()
 	}
 	close(r.done)
-	return r.n, r.exact, r.err
+	return r.data, r.err
 }
