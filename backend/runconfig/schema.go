@@ -128,6 +128,9 @@ var (
 	// cutMethods cut or drop an example over max_seq_len; continued
 	// pretraining splits it into pieces instead.
 	cutMethods = []string{MethodSFT, MethodDPO, MethodORPO}
+	// moduleMethods may train whole modules (Validate refuses them for
+	// the preference methods).
+	moduleMethods = []string{MethodSFT, MethodCPT}
 )
 
 func num(x float64) *float64 { return &x }
@@ -161,7 +164,7 @@ var rules = map[string]rule{
 	"lora.alpha":           {min: num(0), minEx: true},
 	"lora.dropout":         {min: num(0), max: num(1), maxEx: true, step: 0.01},
 	"lora.targets":         {enum: LoRATargets},
-	"lora.modules_to_save": {enum: ModulesToSave},
+	"lora.modules_to_save": {enum: ModulesToSave, methods: moduleMethods},
 
 	"dataset.path": {required: "a local file or directory, or a hub dataset id"},
 	"dataset.format": {enum: datasetFormats, empty: true, accept: func(s string) bool {
@@ -180,7 +183,7 @@ var rules = map[string]rule{
 	"training.orpo_lambda":             {min: num(0), max: num(100), step: 0.01, methods: onlyORPO},
 	"training.train_on_responses_only": {methods: chatMethods},
 	"training.packing":                 {methods: chatMethods},
-	"training.embedding_learning_rate": {min: num(0), max: num(1), step: 1e-6},
+	"training.embedding_learning_rate": {min: num(0), max: num(1), step: 1e-6, methods: moduleMethods},
 	"training.learning_rate":           {min: num(0), minEx: true, max: num(1), step: 1e-5},
 	"training.optimizer":               {enum: Optimizers},
 	"training.weight_decay":            {min: num(0), max: num(1), maxEx: true, step: 0.001},
