@@ -192,6 +192,10 @@ func printDataStats(w io.Writer, st *service.DatasetStats, model string, maxProb
 		fmt.Fprintf(w, "Also:     %s (confidence %.2f): %s\n", a.Mapping.Format, a.Confidence, a.Reason)
 	}
 	fmt.Fprintf(w, "Rows:     %d read, %d usable, %d skipped as bad\n", st.Rows, st.Conversations, st.Skipped)
+	if st.Pairs > 0 {
+		// Token counts below add both sides; lengths are the longer one's.
+		fmt.Fprintf(w, "Pairs:    %d preference pairs (a prompt, a chosen and a rejected answer: train them with --method dpo or orpo); tokens count both sides, lengths the longer\n", st.Pairs)
+	}
 	var turns []string
 	for _, b := range st.Turns {
 		turns = append(turns, fmt.Sprintf("%d: %d", b.Value, b.Count))
@@ -281,6 +285,17 @@ func dataMappingText(m service.DatasetMapping) string {
 		return s + fmt.Sprintf(", assistant = %q", m.OutputColumn)
 	case service.FormatText:
 		return fmt.Sprintf("text in %q", m.TextColumn)
+	case service.FormatPreference:
+		s := fmt.Sprintf("chosen = %q, rejected = %q", m.ChosenColumn, m.RejectedColumn)
+		if m.PromptColumn != "" {
+			s = fmt.Sprintf("prompt = %q, ", m.PromptColumn) + s
+		} else {
+			s += " (the prompt is the turns both share)"
+		}
+		if m.SystemColumn != "" {
+			s += fmt.Sprintf(", system = %q", m.SystemColumn)
+		}
+		return s
 	}
 	return string(m.Format)
 }
@@ -346,41 +361,23 @@ func dataPreview(ctx context.Context, env *Env, args []string) error {
 	}
 	w := env.Stdout
 	fmt.Fprintf(w, "%s: %s (confidence %.2f)\n", pos[0], pg.Detection.Mapping.Format, pg.Detection.Confidence)
+	marks := [3][2]string{{"", ""}, {open, close}, {cutOpen, cutClose}}
 	for _, r := range pg.Rows {
-		fmt.Fprintf(w, "\n── row %d: %d tokens, %d trained", r.Row, len(r.Tokens), r.Trainable)
-		if r.Truncated {
-			fmt.Fprint(w, ", truncated")
+		// A preference pair is two texts, the prompt with each answer.
+		side := ""
+		if r.RejectedSide != nil {
+			side = " (a pair), chosen"
 		}
-		if r.TextCut {
-			fmt.Fprint(w, ", text cut before tokenizing")
-		}
-		fmt.Fprintln(w, " ──")
+		fmt.Fprintf(w, "\n── row %d%s: %s ──\n", r.Row, side, sideSummary(len(r.Tokens), r.Trainable, r.Truncated, r.TextCut))
 		if r.Error != "" {
 			fmt.Fprintf(w, "error: %s\n", r.Error)
 			continue
 		}
-		var b strings.Builder
-		state := 0 // 0 plain, 1 trained, 2 cut
-		last := 0
-		for _, t := range r.Tokens {
-			want := 0
-			switch {
-			case t.Cut:
-				want = 2
-			case t.Trainable:
-				want = 1
-			}
-			if want != state {
-				b.WriteString([]string{"", close, cutClose}[state])
-				b.WriteString([]string{"", open, cutOpen}[want])
-				state = want
-			}
-			b.WriteString(r.Text[last:t.End])
-			last = max(last, t.End)
+		fmt.Fprintln(w, markedText(r.Text, r.Tokens, marks))
+		if rs := r.RejectedSide; rs != nil {
+			fmt.Fprintf(w, "── row %d (a pair), rejected: %s ──\n", r.Row, sideSummary(len(rs.Tokens), rs.Trainable, rs.Truncated, rs.TextCut))
+			fmt.Fprintln(w, markedText(rs.Text, rs.Tokens, marks))
 		}
-		b.WriteString([]string{"", close, cutClose}[state])
-		b.WriteString(r.Text[last:])
-		fmt.Fprintln(w, b.String())
 	}
 	for _, p := range pg.Problems {
 		fmt.Fprintf(w, "skipped: %s\n", p)
@@ -395,4 +392,43 @@ func dataPreview(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintln(w)
 	return nil
+}
+
+// sideSummary is a previewed text's counts: "40 tokens, 12 trained".
+func sideSummary(tokens, trained int, truncated, textCut bool) string {
+	out := fmt.Sprintf("%d tokens, %d trained", tokens, trained)
+	if truncated {
+		out += ", truncated"
+	}
+	if textCut {
+		out += ", text cut before tokenizing"
+	}
+	return out
+}
+
+// markedText is text with its trained tokens between marks[1] and the
+// tokens a maximum length cuts between marks[2].
+func markedText(text string, tokens []service.DatasetPreviewToken, marks [3][2]string) string {
+	var b strings.Builder
+	state := 0 // 0 plain, 1 trained, 2 cut
+	last := 0
+	for _, t := range tokens {
+		want := 0
+		switch {
+		case t.Cut:
+			want = 2
+		case t.Trainable:
+			want = 1
+		}
+		if want != state {
+			b.WriteString(marks[state][1])
+			b.WriteString(marks[want][0])
+			state = want
+		}
+		b.WriteString(text[last:t.End])
+		last = max(last, t.End)
+	}
+	b.WriteString(marks[state][1])
+	b.WriteString(text[last:])
+	return b.String()
 }

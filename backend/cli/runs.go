@@ -173,6 +173,9 @@ func showRun(env *Env, runsSvc *service.Runs, d service.RunDetail, asJSON bool) 
 		fmt.Fprintf(env.Stdout, "error: %s\n", rec.Error)
 	}
 	fmt.Fprintf(env.Stdout, "model %s\ndata  %s\n", rec.Model, rec.Dataset)
+	if d.ConfigError == "" {
+		fmt.Fprintf(env.Stdout, "method %s\n", d.Config.Training.Method)
+	}
 	if rec.Started != nil {
 		end := time.Now()
 		if rec.Finished != nil {
@@ -183,6 +186,7 @@ func showRun(env *Env, runsSvc *service.Runs, d service.RunDetail, asJSON bool) 
 	if len(ms) > 0 {
 		first, last := ms[0], ms[len(ms)-1]
 		fmt.Fprintf(env.Stdout, "loss %.4f (step %d) -> %.4f (step %d), %.0f tokens/s\n", first.Loss, first.Step, last.Loss, last.Step, last.TokensPerS)
+		printFigures(env, d.Config.Training.Method, first, last)
 	}
 	if rec.LastCheckpoint > 0 {
 		fmt.Fprintf(env.Stdout, "last checkpoint: step %d\n", rec.LastCheckpoint)

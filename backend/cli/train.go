@@ -38,9 +38,10 @@ func runTrain(ctx context.Context, env *Env, args []string) error {
 // trainWith is the train command, with also receiving the services'
 // events as well as the terminal (tests).
 func trainWith(ctx context.Context, env *Env, args []string, also events.Emitter) error {
-	fs := newFlagSet(env, "train", "[--config run.yaml] [--model DIR|HUB_ID] [--data FILE|HUB_ID] [--max-steps N] [--lr X] [--rank R] [--out DIR] [--set path=value]... | --resume RUN")
+	fs := newFlagSet(env, "train", "[--config run.yaml] [--model DIR|HUB_ID] [--method "+strings.Join(runconfig.Methods(), "|")+"] [--data FILE|HUB_ID] [--max-steps N] [--lr X] [--rank R] [--out DIR] [--set path=value]... | --resume RUN")
 	configPath := fs.String("config", "", "run config (YAML or JSON); flags below override it")
 	fs.String("model", "", "base model: local folder or hub id, org/name[@revision] (model.source)")
+	fs.String("method", "", "training objective: "+methodsHelp()+"; dpo and orpo train on preference pairs, cpt on raw text")
 	fs.String("data", "", "dataset: local file or hub id (dataset.path)")
 	fs.String("max-steps", "", "optimizer steps (training.max_steps)")
 	fs.String("lr", "", "peak learning rate (training.learning_rate)")
@@ -205,6 +206,11 @@ func (t *terminal) train(ctx context.Context, env *Env, cfg *runconfig.Config, r
 		if rec.ValLoss != nil {
 			fmt.Fprintf(env.Stdout, ", validation loss %.4f", *rec.ValLoss)
 		}
+		if ms, err := svc.Runs.Metrics(id); err == nil && len(ms) > 0 {
+			for _, f := range stepFigures(ms[len(ms)-1].Extra) {
+				fmt.Fprintf(env.Stdout, ", %s %s", f.title, f.value)
+			}
+		}
 		fmt.Fprintf(env.Stdout, "\nadapter: %s\nexport it: whetstone export --run %s --format gguf\n", d.Paths.Adapter, id)
 		return id, nil
 	case service.RunPaused, service.RunInterrupted:
@@ -330,6 +336,9 @@ func formatMetrics(m service.RunMetrics) string {
 	bar := strings.Repeat("=", filled) + strings.Repeat(" ", width-filled)
 	var b strings.Builder
 	fmt.Fprintf(&b, "[%s] %*d/%d  loss %.4f", bar, len(strconv.Itoa(total)), m.Step, total, m.Loss)
+	for _, f := range stepFigures(m.Extra) {
+		fmt.Fprintf(&b, "  %s %s", f.label, f.value)
+	}
 	if m.ValLoss != nil {
 		fmt.Fprintf(&b, "  val %.4f", *m.ValLoss)
 	}

@@ -12,7 +12,7 @@ func TestChatDefaultsFollowTheModelsGenerationConfig(t *testing.T) {
 	s, _ := newServices(t)
 
 	// The demo model asks for greedy decoding.
-	setup, err := s.Runs.Demo()
+	setup, err := s.Runs.Demo("")
 	require.NoError(t, err)
 	d, err := s.Chat.Defaults(ChatModel{Model: setup.ModelDir})
 	require.NoError(t, err)

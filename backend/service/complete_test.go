@@ -15,7 +15,7 @@ import (
 
 func TestServedModelsNameWhatProgramsMayChatWith(t *testing.T) {
 	s, cache := newPickerServices(t, true)
-	_, err := s.Runs.Demo()
+	_, err := s.Runs.Demo("")
 	require.NoError(t, err)
 	tiny := tinyModelDir(t)
 	tokenizertest.ByteLevel(t, tiny)
@@ -26,7 +26,7 @@ func TestServedModelsNameWhatProgramsMayChatWith(t *testing.T) {
 	// of its own, and one that failed; each completed one has an adapter.
 	store, _, err := s.Runs.b.get()
 	require.NoError(t, err)
-	demoCfg, err := s.Runs.Demo()
+	demoCfg, err := s.Runs.Demo("")
 	require.NoError(t, err)
 	run := func(name string, state runs.State) string {
 		cfg := demoCfg.Config

@@ -7,6 +7,7 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/runs"
 	"github.com/whetstone-ai/whetstone/backend/safefile"
+	"github.com/whetstone-ai/whetstone/backend/train"
 )
 
 // The values the services take and hand out that a caller names in Go: the
@@ -48,11 +49,12 @@ type (
 
 // Dataset requests and results.
 type (
-	DatasetFormat  = dataset.Format
-	DatasetMapping = dataset.Mapping
-	DatasetStats   = dataset.Stats
-	TrainOn        = batch.Mode
-	TruncationMode = dataset.Truncation
+	DatasetFormat       = dataset.Format
+	DatasetMapping      = dataset.Mapping
+	DatasetStats        = dataset.Stats
+	DatasetPreviewToken = dataset.PreviewToken
+	TrainOn             = batch.Mode
+	TruncationMode      = dataset.Truncation
 )
 
 // The dataset formats (see dataset.Format).
@@ -61,6 +63,26 @@ const (
 	FormatOpenAI   = dataset.FormatOpenAI
 	FormatAlpaca   = dataset.FormatAlpaca
 	FormatText     = dataset.FormatText
+	// FormatPreference is preference pairs (DPO, ORPO).
+	FormatPreference = dataset.FormatPreference
+)
+
+// MetricInfo describes one of a training method's own figures (a run's
+// metrics carry them in Extra); MethodMetrics lists them by method.
+type MetricInfo = train.MetricInfo
+
+// MethodMetrics lists what each training method reports beyond the loss,
+// keyed by training.method (SFT and continued pretraining: nothing).
+func MethodMetrics() map[string][]MetricInfo { return train.Metrics() }
+
+// Names of the preference methods' figures in RunMetrics.Extra.
+const (
+	MetricRewardChosen   = train.MetricRewardChosen
+	MetricRewardRejected = train.MetricRewardRejected
+	MetricRewardMargin   = train.MetricRewardMargin
+	MetricRewardAccuracy = train.MetricRewardAccuracy
+	MetricNLL            = train.MetricNLL
+	MetricLogOddsRatio   = train.MetricLogOddsRatio
 )
 
 // Limits of DatasetRequest.MaxRowMB, in MB: its default and its largest.

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/whetstone-ai/whetstone/backend/demo"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
 	"github.com/whetstone-ai/whetstone/backend/runs"
 	"github.com/whetstone-ai/whetstone/backend/train"
@@ -480,32 +479,4 @@ func (s *Runs) Duplicate(ref string) (out runs.Record, err error) {
 		return store.Duplicate(id)
 	}
 	return queue.Duplicate(id)
-}
-
-// DemoSetup is the offline demo: a tiny model and a chat dataset made on
-// this machine, and a run config that trains on them.
-type DemoSetup struct {
-	ModelDir      string           `json:"model_dir"`
-	DataPath      string           `json:"data_path"`
-	Conversations int              `json:"conversations"`
-	Config        runconfig.Config `json:"config"`
-	// Question, asked of the base model and of the trained run, shows
-	// the fine-tune working: the run has learned to reply Answer, the
-	// base model (random weights) has not.
-	Question string `json:"question"`
-	Answer   string `json:"answer"`
-}
-
-// Demo writes the demo model (Gemma 3's architecture with random weights,
-// about a million parameters), its tokenizer and a chat dataset into the
-// workspace's models folder, once, and returns a config that trains on
-// them in about a minute without a network.
-func (s *Runs) Demo() (out DemoSetup, err error) {
-	defer guard(s.deps.Log, "Runs.Demo", &err)
-	files, err := demo.Create(filepath.Join(s.deps.Workspace.ModelsDir(), "demo"))
-	if err != nil {
-		return out, err
-	}
-	return DemoSetup{ModelDir: files.ModelDir, DataPath: files.DataPath, Conversations: demo.Conversations(), Config: demo.RunConfig(files),
-		Question: demo.Question, Answer: demo.Answer}, nil
 }
