@@ -11,6 +11,7 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
 	"github.com/whetstone-ai/whetstone/backend/runs"
 	"github.com/whetstone-ai/whetstone/backend/service"
+	"github.com/whetstone-ai/whetstone/backend/train"
 	"github.com/whetstone-ai/whetstone/backend/workspace"
 )
 
@@ -23,6 +24,7 @@ func Whetstone(root string) Spec {
 	exportPkg := reflect.TypeFor[export.Format]().PkgPath()
 	configPkg := reflect.TypeFor[runconfig.Config]().PkgPath()
 	workspacePkg := reflect.TypeFor[workspace.Settings]().PkgPath()
+	trainPkg := reflect.TypeFor[train.MetricInfo]().PkgPath()
 
 	quants := map[export.Format][]string{}
 	for _, f := range export.Formats {
@@ -57,6 +59,10 @@ func Whetstone(root string) Spec {
 			{Name: "Optimizers", Pkg: configPkg, Ident: "Optimizers", Value: runconfig.Optimizers()},
 			{Name: "Schedulers", Pkg: configPkg, Ident: "Schedulers", Value: runconfig.Schedulers()},
 			{Name: "LoraTargets", Pkg: configPkg, Ident: "LoRATargets", Value: runconfig.LoRATargets()},
+			{Name: "ModulesToSave", Pkg: configPkg, Ident: "ModulesToSave", Value: runconfig.ModulesToSave()},
+			{Name: "TrainingMethods", Pkg: configPkg, Ident: "Methods", Value: runconfig.Methods()},
+			{Name: "TrainingMethod", Pkg: configPkg, Ident: "Methods", Form: Union, Value: runconfig.Methods()},
+			{Name: "MethodMetrics", Pkg: trainPkg, Ident: "Metrics", Form: Typed, Key: "TrainingMethod", Value: train.Metrics()},
 			{Name: "ComputeBackends", Pkg: workspacePkg, Ident: "Backends", Value: workspace.Backends},
 			{Name: "Themes", Pkg: workspacePkg, Ident: "Themes", Value: workspace.Themes},
 			{Name: "ResumableStates", Pkg: reflect.TypeFor[runs.State]().PkgPath(), Ident: "ResumableStates", Value: runs.ResumableStates},

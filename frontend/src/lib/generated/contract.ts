@@ -258,11 +258,14 @@ export interface Damage {
  */
 export interface Dataset {
   /**
-   * Path is a local file or directory (jsonl, json, parquet, csv) or a hub
-   * id.
+   * Path is a local file or directory (jsonl, json, parquet, csv, or
+   * txt files of raw text, one row each) or a hub id.
    */
   path: string;
-  /** Format overrides detection: sharegpt, openai, alpaca or text. */
+  /**
+   * Format overrides detection: sharegpt, openai, alpaca, text or
+   * preference (chosen/rejected pairs, for DPO and ORPO).
+   */
   format?: string;
   /**
    * Mapping tells where the dataset keeps what a format's standard
@@ -270,7 +273,8 @@ export interface Dataset {
    * name. {"conversations": "dialog", "from": "role"} reads the turns
    * from the column "dialog" and each turn's role from its key "role".
    * Keys: conversations or messages, from or role, value or content,
-   * instruction, input, output, system, text (or dataset.Mapping's names:
+   * instruction, input, output, system, text, prompt, chosen, rejected
+   * (or dataset.Mapping's names:
    * conversation_column, role_key, ...), format, and roles.<name> with
    * user, assistant or system (roles.bot: assistant). See
    * dataset.MappingKeys.
@@ -331,7 +335,7 @@ export interface Dataset {
  *
  * Go: dataset.Format
  */
-export type DatasetFormat = "sharegpt" | "openai" | "alpaca" | "text";
+export type DatasetFormat = "sharegpt" | "openai" | "alpaca" | "text" | "preference";
 
 /**
  * DatasetInfo is what detection found.
@@ -399,23 +403,44 @@ export interface DatasetRequest {
 }
 
 /**
- * DemoSetup is the offline demo: a tiny model and a chat dataset made on
- * this machine, and a run config that trains on them.
+ * DemoSetup is the offline demo: a tiny model and the data of one
+ * training method made on this machine, and a run config that trains on
+ * them.
  *
  * Go: service.DemoSetup
  */
 export interface DemoSetup {
+  /** Method is the run's training.method. */
+  method: string;
   model_dir: string;
+  /**
+   * DataPath is what the run trains on: the chat set (sft), the
+   * preference set (dpo, orpo) or the corpus folder (cpt); ValPath is
+   * the corpus's held-out file for cpt, "" otherwise.
+   */
   data_path: string;
+  val_path?: string;
+  /**
+   * Rows are DataPath's rows and Noun what they are ("conversations",
+   * "preference pairs", "text files").
+   */
+  rows: number;
+  noun: string;
+  /**
+   * Conversations is the chat set's size (every method's demo writes
+   * it).
+   */
   conversations: number;
   config: Config;
   /**
    * Question, asked of the base model and of the trained run, shows
-   * the fine-tune working: the run has learned to reply Answer, the
-   * base model (random weights) has not.
+   * the fine-tune working: the run has learned to reply Answer (or, for
+   * a preference method, to prefer it), the base model (random weights)
+   * has not. Both are empty for continued pretraining, which learns raw
+   * text rather than chat; its held-out loss shows it learning.
    */
-  question: string;
-  answer: string;
+  question?: string;
+  answer?: string;
 }
 
 /**
@@ -603,6 +628,12 @@ export interface Field {
   /** Default is the value Default() holds. */
   default: unknown;
   /**
+   * Methods are the training methods (training.method) the field
+   * matters to; empty means every method. A form shows the field only
+   * for those.
+   */
+  methods?: string[];
+  /**
    * Help is the field's doc comment. Go reads no comments at run time:
    * the contract generator (backend/contract) fills it in from the source.
    */
@@ -757,6 +788,10 @@ export interface Mapping {
   format: DatasetFormat;
   /** ConversationColumn holds the turns (sharegpt, openai). */
   conversation_column?: string;
+  /**
+   * RoleKey and ContentKey name a turn's role and text, in the turns of
+   * a conversation and in a preference row's lists of turns.
+   */
   role_key?: string;
   content_key?: string;
   /**
@@ -768,9 +803,23 @@ export interface Mapping {
   instruction_column?: string;
   input_column?: string;
   output_column?: string;
+  /**
+   * SystemColumn, when set and not empty in a row, is the system turn
+   * (alpaca, preference).
+   */
   system_column?: string;
   /** TextColumn holds raw text (text format). */
   text_column?: string;
+  /**
+   * Preference columns. PromptColumn holds the prompt, text (one user
+   * turn) or a list of turns; it is optional when ChosenColumn and
+   * RejectedColumn hold whole conversations, whose shared leading turns
+   * are the prompt. The answers are text (one assistant turn), a turn
+   * object or a list of turns.
+   */
+  prompt_column?: string;
+  chosen_column?: string;
+  rejected_column?: string;
 }
 
 /**
@@ -788,6 +837,12 @@ export interface MemoryEstimate {
   /** LoRA covers the adapters, their gradients and two AdamW moments. */
   lora: number;
   lora_params: number;
+  /**
+   * Modules covers the trained modules (Run.ModulesToSave): their
+   * float32 copies, gradients and AdamW moments.
+   */
+  modules: number;
+  module_params: number;
   activations: number;
   logits: number;
   /**
@@ -830,6 +885,18 @@ export interface Message {
 }
 
 /**
+ * MetricInfo describes one figure a method reports, for the run page's
+ * charts and the CLI's progress lines.
+ *
+ * Go: train.MetricInfo
+ */
+export interface MetricInfo {
+  name: string;
+  title: string;
+  help: string;
+}
+
+/**
  * Metrics is one line of metrics.jsonl: the state of training after an
  * optimiser step. Optional values are null when not measured at that step.
  *
@@ -849,6 +916,11 @@ export interface Metrics {
   device_mem_mb: number | null;
   /** TotalSteps is the planned number of steps (for progress bars). */
   total_steps?: number;
+  /**
+   * Extra holds the training method's own figures (train.Metrics names
+   * them: DPO's rewards, ORPO's odds ratio), absent for SFT.
+   */
+  extra?: Record<string, number>;
 }
 
 /**
@@ -910,6 +982,14 @@ export interface Model {
    * Empty (a config written before this field) means none.
    */
   quantization?: string;
+  /**
+   * Storage is the dtype the frozen base weights are kept in while
+   * training: "float32", or "bfloat16" at half the memory (Gemma 3 4B's
+   * weights take 8 GB instead of 16), widened to float32 in the graph
+   * where each is used. The adapters and all arithmetic stay float32.
+   * Empty (a config written before this field) means float32.
+   */
+  storage?: string;
 }
 
 /**
@@ -1081,13 +1161,19 @@ export interface PreviewPage {
 }
 
 /**
- * PreviewRow is one standardized row, rendered and tokenized.
+ * PreviewRow is one standardized row, rendered and tokenized. A
+ * preference pair shows its prompt (Messages) and both answers; Text to
+ * TextCut are then its chosen side (the prompt with the chosen answer),
+ * and RejectedSide the prompt with the rejected answer.
  *
  * Go: dataset.PreviewRow
  */
 export interface PreviewRow {
   row: number;
   messages?: Message[];
+  /** Chosen and Rejected are a pair's answers (see Conversation). */
+  chosen?: Message[];
+  rejected?: Message[];
   /** exactly what the model is fed */
   text: string;
   spans?: [number, number][];
@@ -1099,8 +1185,28 @@ export interface PreviewRow {
    * tokenizing; Text and Tokens end early, the first MaxLen are exact.
    */
   text_cut?: boolean;
+  /**
+   * RejectedSide is a pair's rejected side, rendered and tokenized like
+   * the chosen one above; nil for every other row.
+   */
+  rejected_side?: PreviewSide;
   /** why the template refused it */
   error?: string;
+}
+
+/**
+ * PreviewSide is one side of a preference pair as the model is fed it,
+ * with the same meanings as PreviewRow's fields of the same names.
+ *
+ * Go: dataset.PreviewSide
+ */
+export interface PreviewSide {
+  text: string;
+  spans?: [number, number][];
+  tokens?: PreviewToken[];
+  trainable: number;
+  truncated?: boolean;
+  text_cut?: boolean;
 }
 
 /**
@@ -1430,15 +1536,28 @@ export interface Stats {
    */
   max_bad_rows?: number;
   too_many_bad_rows?: boolean;
+  /**
+   * Turns counts rows by their number of turns (a pair's prompt and
+   * chosen answer); Roles counts turns by role (a pair's prompt and both
+   * answers).
+   */
   turns: CountBin[];
   roles: Record<string, number>;
+  /**
+   * Pairs counts the rows that are preference pairs: a prompt with a
+   * chosen and a rejected answer, tokenized as two sides (prompt and
+   * answer each). For them Tokens and TrainableTokens count both sides,
+   * while the length (MinLen to P95Len, Lengths, OverMaxLen) is the
+   * longer side's, the one the maximum length has to hold.
+   */
+  pairs?: number;
   /** Token statistics, present when a labeler was given. */
   tokenized: boolean;
   max_len?: number;
   truncation?: Truncation;
-  /** before truncation */
+  /** before truncation (a pair's both sides) */
   tokens: number;
-  /** after truncation, in kept rows */
+  /** after truncation, in kept rows (both sides) */
   trainable_tokens: number;
   min_len: number;
   max_len_seen: number;
@@ -1784,11 +1903,12 @@ export interface ServiceMethods {
   "Runs.Delete": { args: [ref: string]; result: void };
   /**
    * Demo writes the demo model (Gemma 3's architecture with random weights,
-   * about a million parameters), its tokenizer and a chat dataset into the
-   * workspace's models folder, once, and returns a config that trains on
-   * them in about a minute without a network.
+   * about a million parameters), its tokenizer and its data (a chat set, a
+   * preference set and a text corpus) into the workspace's models folder,
+   * once, and returns a config that trains it with method (one of
+   * runconfig.Methods; "" is sft) in about a minute without a network.
    */
-  "Runs.Demo": { args: []; result: DemoSetup };
+  "Runs.Demo": { args: [method: string]; result: DemoSetup };
   /**
    * Duplicate makes a new run with the same configuration and queues it (a
    * terminal command leaves it queued for the app or `train --resume`: see
@@ -1923,11 +2043,15 @@ export const ExportQuants = {
 } as const;
 
 /**
- * Formats lists the formats in the order detection prefers them.
+ * Formats lists the formats in the order detection prefers them when two
+ * readings are as likely. Preference comes last in that order, yet wins
+ * whenever its columns are there: detection then lowers the other
+ * readings (see Detect), since a preference row also holds a column of
+ * turns or text.
  *
  * Go: dataset.Formats
  */
-export const DatasetFormats = ["sharegpt", "openai", "alpaca", "text"] as const;
+export const DatasetFormats = ["sharegpt", "openai", "alpaca", "text", "preference"] as const;
 
 /**
  * Truncations lists the length policies, the default first.
@@ -1994,6 +2118,101 @@ export const Schedulers = ["linear", "cosine", "constant"] as const;
  * Go: runconfig.LoRATargets
  */
 export const LoraTargets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
+
+/**
+ * ModulesToSave are the base modules lora.modules_to_save may name: the
+ * adapter format's (adapter.SavableModules).
+ *
+ * Go: runconfig.ModulesToSave
+ */
+export const ModulesToSave = ["embed_tokens", "lm_head"] as const;
+
+/**
+ * Methods are the training objectives training.method accepts, the
+ * default first: supervised fine-tuning, DPO, ORPO and continued
+ * pretraining.
+ *
+ * Go: runconfig.Methods
+ */
+export const TrainingMethods = ["sft", "dpo", "orpo", "cpt"] as const;
+
+/**
+ * Methods are the training objectives training.method accepts, the
+ * default first: supervised fine-tuning, DPO, ORPO and continued
+ * pretraining.
+ *
+ * Go: runconfig.Methods
+ */
+export type TrainingMethod =
+  | "sft"
+  | "dpo"
+  | "orpo"
+  | "cpt";
+
+/**
+ * Metrics lists what each training method reports beyond the loss, keyed
+ * by runconfig.Methods' names (SFT and CPT report nothing more).
+ *
+ * Go: train.Metrics
+ */
+export const MethodMetrics: { readonly [K in TrainingMethod]: MetricInfo[] } = {
+  cpt: [],
+  dpo: [
+    {
+      name: "rewards/chosen",
+      title: "Reward, chosen",
+      help: "Mean implicit reward of the chosen answers."
+    },
+    {
+      name: "rewards/rejected",
+      title: "Reward, rejected",
+      help: "Mean implicit reward of the rejected answers."
+    },
+    {
+      name: "rewards/margins",
+      title: "Reward margin",
+      help: "Chosen minus rejected reward; it grows as the model learns the preference."
+    },
+    {
+      name: "rewards/accuracies",
+      title: "Reward accuracy",
+      help: "Fraction of pairs the model prefers the chosen answer of."
+    }
+  ],
+  orpo: [
+    {
+      name: "rewards/chosen",
+      title: "Reward, chosen",
+      help: "Mean implicit reward of the chosen answers."
+    },
+    {
+      name: "rewards/rejected",
+      title: "Reward, rejected",
+      help: "Mean implicit reward of the rejected answers."
+    },
+    {
+      name: "rewards/margins",
+      title: "Reward margin",
+      help: "Chosen minus rejected reward; it grows as the model learns the preference."
+    },
+    {
+      name: "rewards/accuracies",
+      title: "Reward accuracy",
+      help: "Fraction of pairs the model prefers the chosen answer of."
+    },
+    {
+      name: "nll_loss",
+      title: "NLL of chosen",
+      help: "Mean token cross-entropy of the chosen answers: ORPO's supervised term."
+    },
+    {
+      name: "log_odds_ratio",
+      title: "Log odds ratio",
+      help: "Mean log-sigmoid of the log odds of chosen over rejected; it rises toward 0."
+    }
+  ],
+  sft: []
+};
 
 /**
  * Backends are the compute backends Settings.Backend names, the default
@@ -2094,6 +2313,7 @@ export type ConfigPath =
   | "model.source"
   | "model.revision"
   | "model.quantization"
+  | "model.storage"
   | "lora.r"
   | "lora.alpha"
   | "lora.dropout"
@@ -2164,16 +2384,16 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
   "dataset.format": {
     path: "dataset.format",
     kind: "enum",
-    enum: ["sharegpt", "openai", "alpaca", "text"],
+    enum: ["sharegpt", "openai", "alpaca", "text", "preference"],
     empty: true,
     default: "",
-    help: "Format overrides detection: sharegpt, openai, alpaca or text."
+    help: "Format overrides detection: sharegpt, openai, alpaca, text or preference (chosen/rejected pairs, for DPO and ORPO)."
   },
   "dataset.mapping": {
     path: "dataset.mapping",
     kind: "map",
     default: null,
-    help: "Mapping tells where the dataset keeps what a format's standard names mean: each key is a standard name, its value the dataset's own name. {\"conversations\": \"dialog\", \"from\": \"role\"} reads the turns from the column \"dialog\" and each turn's role from its key \"role\". Keys: conversations or messages, from or role, value or content, instruction, input, output, system, text (or dataset.Mapping's names: conversation_column, role_key, ...), format, and roles.\u003cname\u003e with user, assistant or system (roles.bot: assistant). See dataset.MappingKeys."
+    help: "Mapping tells where the dataset keeps what a format's standard names mean: each key is a standard name, its value the dataset's own name. {\"conversations\": \"dialog\", \"from\": \"role\"} reads the turns from the column \"dialog\" and each turn's role from its key \"role\". Keys: conversations or messages, from or role, value or content, instruction, input, output, system, text, prompt, chosen, rejected (or dataset.Mapping's names: conversation_column, role_key, ...), format, and roles.\u003cname\u003e with user, assistant or system (roles.bot: assistant). See dataset.MappingKeys."
   },
   "dataset.max_bad_rows": {
     path: "dataset.max_bad_rows",
@@ -2202,7 +2422,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     kind: "string",
     required: true,
     default: "",
-    help: "Path is a local file or directory (jsonl, json, parquet, csv) or a hub id."
+    help: "Path is a local file or directory (jsonl, json, parquet, csv, or txt files of raw text, one row each) or a hub id."
   },
   "dataset.skip_bad_rows": {
     path: "dataset.skip_bad_rows",
@@ -2221,6 +2441,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     kind: "enum",
     enum: ["truncate", "drop"],
     default: "truncate",
+    methods: ["sft", "dpo", "orpo"],
     help: "Truncation is what happens to an example longer than training.max_seq_len: \"truncate\" keeps its first max_seq_len tokens, \"drop\" leaves it out (dataset.Truncations)."
   },
   "dataset.val_fraction": {
@@ -2262,6 +2483,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     kind: "list",
     enum: ["embed_tokens", "lm_head"],
     default: null,
+    methods: ["sft", "cpt"],
     help: "Modules to save are whole base modules trained alongside the adapters and saved with them (PEFT's modules_to_save): embed_tokens and lm_head, as Unsloth's continued-pretraining notebook trains them to teach a model a new domain's words. A model that ties its LM head to its embeddings (Gemma 3) trains the one shared matrix for either name. They take a full copy of the matrix and its optimiser state in memory."
   },
   "lora.r": {
@@ -2304,6 +2526,13 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     required: true,
     default: "",
     help: "Source is a local directory (config.json + safetensors + tokenizer) or a Hugging Face hub id such as \"google/gemma-3-270m-it\"."
+  },
+  "model.storage": {
+    path: "model.storage",
+    kind: "enum",
+    enum: ["float32", "bfloat16"],
+    default: "float32",
+    help: "Storage is the dtype the frozen base weights are kept in while training: \"float32\", or \"bfloat16\" at half the memory (Gemma 3 4B's weights take 8 GB instead of 16), widened to float32 in the graph where each is used. The adapters and all arithmetic stay float32. Empty (a config written before this field) means float32."
   },
   name: {
     path: "name",
@@ -2358,6 +2587,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     min_exclusive: true,
     step: 0.01,
     default: 0.1,
+    methods: ["dpo"],
     help: "DPOBeta is DPO's beta: how far the tuned model may move from the base one (higher keeps it closer). TRL's default is 0.1."
   },
   "training.dpo_label_smoothing": {
@@ -2368,6 +2598,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     max_exclusive: true,
     step: 0.01,
     default: 0,
+    methods: ["dpo"],
     help: "DPOLabelSmoothing is the assumed fraction of pairs whose preference is wrong (conservative DPO); 0 is the plain sigmoid loss."
   },
   "training.embedding_learning_rate": {
@@ -2377,6 +2608,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     max: 1,
     step: 0.000001,
     default: 0,
+    methods: ["sft", "cpt"],
     help: "Embedding learning rate is the learning rate of lora.modules_to_save (0 = learning_rate); Unsloth's continued-pretraining notebook uses a tenth of it or less for the embeddings."
   },
   "training.epochs": {
@@ -2476,12 +2708,14 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     max: 100,
     step: 0.01,
     default: 0.1,
+    methods: ["orpo"],
     help: "ORPOLambda weighs ORPO's odds-ratio term against the chosen answers' loss (TRL's ORPOConfig.beta, default 0.1)."
   },
   "training.packing": {
     path: "training.packing",
     kind: "bool",
     default: false,
+    methods: ["sft"],
     help: "Packing concatenates short examples into full rows."
   },
   "training.scheduler": {
@@ -2495,6 +2729,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     path: "training.train_on_responses_only",
     kind: "bool",
     default: true,
+    methods: ["sft"],
     help: "Train on responses only masks the prompt tokens out of the loss: only the assistant turns are trained, each answer with its end-of-turn marker and the whitespace after it up to the next turn, as Unsloth's train_on_responses_only does."
   },
   "training.warmup_steps": {
@@ -2529,7 +2764,8 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
 export const ConfigDefaults: Config = {
   model: {
     source: "",
-    quantization: "none"
+    quantization: "none",
+    storage: "float32"
   },
   lora: {
     r: 8,
