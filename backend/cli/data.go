@@ -62,8 +62,11 @@ func dataInspect(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "data inspect", "FILE|FOLDER|HUB_ID [--model DIR] [--max-len N] [flags]")
 	model := fs.String("model", "", "model folder or hub id (tokenizer.json, tokenizer_config.json): adds token statistics under its chat template")
 	maxLen := fs.Int("max-len", 2048, "maximum sequence length for the truncation statistics")
-	format := fs.String("format", "", "force the format: sharegpt, openai, alpaca or text")
+	format := fs.String("format", "", "force the format: "+strings.Join(service.DatasetFormats(), ", "))
 	column := fs.String("column", "", "column holding the turns (sharegpt/openai) or the text (text)")
+	prompt := fs.String("prompt", "", "column holding a preference pair's prompt (preference)")
+	chosen := fs.String("chosen", "", "column holding a preference pair's chosen answer (preference)")
+	rejected := fs.String("rejected", "", "column holding a preference pair's rejected answer (preference)")
 	roleKey := fs.String("role-key", "", "key of a turn's role (e.g. from, role)")
 	contentKey := fs.String("content-key", "", "key of a turn's content (e.g. value, content)")
 	roles := fs.String("role", "", "extra role names, e.g. robot=assistant,person=user")
@@ -92,7 +95,8 @@ func dataInspect(ctx context.Context, env *Env, args []string) error {
 	req := service.DatasetRequest{
 		Path: path, Split: *split, Model: *model, MaxLen: *maxLen, MaxRowMB: *maxRowMB, SkipBadRows: !*strict,
 		TrainOn: service.TrainOn(*mode), Truncation: service.TruncationMode(*truncation),
-		Mapping: service.DatasetMapping{Format: service.DatasetFormat(*format), RoleKey: *roleKey, ContentKey: *contentKey},
+		Mapping: service.DatasetMapping{Format: service.DatasetFormat(*format), RoleKey: *roleKey, ContentKey: *contentKey,
+			PromptColumn: *prompt, ChosenColumn: *chosen, RejectedColumn: *rejected},
 	}
 	if *column != "" {
 		req.Mapping.ConversationColumn, req.Mapping.TextColumn = *column, *column

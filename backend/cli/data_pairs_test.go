@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,6 +23,15 @@ func TestDataShowsPreferencePairs(t *testing.T) {
 	require.Contains(t, out, `Mapping:  prompt = "prompt", chosen = "chosen", rejected = "rejected"`)
 	require.Contains(t, out, "Pairs:    39 preference pairs")
 	require.Contains(t, out, "--method dpo or orpo")
+
+	// Other column names, mapped from the command line.
+	renamed := filepath.Join(t.TempDir(), "renamed.jsonl")
+	require.NoError(t, os.WriteFile(renamed, []byte(`{"question":"q1","best":"a good answer","worst":"go away"}`+"\n"+
+		`{"question":"q2","best":"another good answer","worst":"no"}`+"\n"), 0o644))
+	out, err = runData(t, "inspect", renamed, "--format", "preference", "--prompt", "question", "--chosen", "best", "--rejected", "worst")
+	require.NoError(t, err, out)
+	require.Contains(t, out, `Mapping:  prompt = "question", chosen = "best", rejected = "worst"`)
+	require.Contains(t, out, "Pairs:    2 preference pairs")
 
 	out, err = runData(t, "preview", files.PairsPath, "--model", files.ModelDir, "--rows", "1")
 	require.NoError(t, err, out)

@@ -115,6 +115,16 @@ func ExportQuants(format string) []string {
 	return export.Quants(f)
 }
 
+// DatasetFormats are the dataset formats, in the order detection
+// prefers them.
+func DatasetFormats() []string {
+	out := make([]string, len(dataset.Formats))
+	for i, f := range dataset.Formats {
+		out[i] = string(f)
+	}
+	return out
+}
+
 // ExportFormats are the export formats, in the order the UI offers them.
 func ExportFormats() []string {
 	out := make([]string, len(export.Formats))
