@@ -59,6 +59,9 @@ type NodeData struct {
 	// the corresponding matrix input is constant and eligible for panel caching.
 	PackedLHSCache *PackedMatrixCache
 	PackedRHSCache *PackedMatrixCache
+
+	// Gemv is set when the product runs as a matrix-vector product (see gemv.go).
+	Gemv *GemvPlan
 }
 
 // SetSizes computes and sets the internal sizes (BatchSize, LHSCrossSize, RHSCrossSize, ContractingSize)
@@ -134,7 +137,8 @@ func (d *NodeData) EqualNodeData(other gobackend.NodeDataComparable) bool {
 		d.RHSCrossSize != o.RHSCrossSize ||
 		d.ContractingSize != o.ContractingSize ||
 		(d.PackedLHSCache != nil) != (o.PackedLHSCache != nil) ||
-		(d.PackedRHSCache != nil) != (o.PackedRHSCache != nil) {
+		(d.PackedRHSCache != nil) != (o.PackedRHSCache != nil) ||
+		!d.Gemv.equal(o.Gemv) {
 		return false
 	}
 	return slices.Equal(d.LHSContractingAxes, o.LHSContractingAxes) &&
@@ -156,6 +160,7 @@ func (d *NodeData) Recompute(backend *gobackend.Backend, resolvedNodes []*goback
 		RHSBatchAxes:       slices.Clone(d.RHSBatchAxes),
 		PackedLHSCache:     d.PackedLHSCache,
 		PackedRHSCache:     d.PackedRHSCache,
+		Gemv:               d.Gemv,
 	}
 
 	// Get resolved (concrete) input shapes.
@@ -250,6 +255,10 @@ func DotGeneral(f *gobackend.Function,
 	// there is at most one axis of each type.
 	params.SetSizes(lhs.Shape, rhs.Shape)
 
+	// Matrix-vector products (decoding) take the GEMV kernels, which may read a
+	// BFloat16 matrix under a ConvertDType directly.
+	lhs, rhs, params.Gemv = planGemv(lhs, rhs, params)
+
 	// Find a registered implementation for the current layout.
 	inputs := []*gobackend.Node{lhs, rhs}
 	params.implementation = FindRegisteredImplementation(params.Layout, params.InputDType, params.OutputDType)
@@ -287,10 +296,10 @@ func DotGeneral(f *gobackend.Function,
 		nodeOutputShape = outputShape.Clone()
 		nodeOutputShape.DType = params.OutputDType
 	}
-	if lhs.IsConstant() {
+	if lhs.IsConstant() && params.Gemv == nil {
 		params.PackedLHSCache = &PackedMatrixCache{}
 	}
-	if rhs.IsConstant() {
+	if rhs.IsConstant() && params.Gemv == nil {
 		params.PackedRHSCache = &PackedMatrixCache{}
 	}
 	result, _ := f.GetOrCreateNode(compute.OpTypeDotGeneral, nodeOutputShape, inputs, params)
@@ -404,6 +413,11 @@ func execDotGeneral(backend *gobackend.Backend, node *gobackend.Node, inputs []*
 	}
 
 	if backend.NoOps {
+		return output, nil
+	}
+
+	if params.Gemv != nil {
+		execGemv(backend, params, lhs, rhs, output)
 		return output, nil
 	}
 

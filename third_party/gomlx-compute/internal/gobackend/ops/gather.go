@@ -97,6 +97,18 @@ func Gather(
 	if err != nil {
 		return nil, err
 	}
+	if operand.OpType == compute.OpTypeConvertDType && len(operand.Inputs) == 1 && shape.Size() < operand.Shape.Size() {
+		// Gathering from a converted tensor (e.g. a BFloat16 embedding table
+		// used as Float32): convert only the gathered slices. The conversion
+		// of the whole operand is then left unused, and not executed, unless
+		// something else uses it.
+		gathered, err := Gather(f, operand.Inputs[0], startIndices, indexVectorAxis,
+			offsetOutputAxes, collapsedSliceAxes, startIndexMap, sliceSizes, indicesAreSorted)
+		if err != nil {
+			return nil, err
+		}
+		return ConvertDType(f, gathered, operand.Shape.DType)
+	}
 	data := &gatherNode{
 		indexVectorAxis,
 		offsetOutputAxes,

@@ -99,6 +99,7 @@ func init() {
 
 	if gobackend.IsAVX512Allowed {
 		registerAVX512(false)
+		registerGemv()
 	}
 }
 

@@ -1,0 +1,201 @@
+// Copyright 2023-2026 The GoMLX Authors. SPDX-License-Identifier: Apache-2.0
+
+//go:build amd64 && goexperiment.simd
+
+package avx512
+
+import (
+	"simd/archsimd"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/dtypes/bfloat16"
+	"github.com/gomlx/compute/internal/gobackend"
+	"github.com/gomlx/compute/internal/gobackend/dot"
+	"github.com/gomlx/compute/internal/gobackend/dot/matmul"
+)
+
+// GEMV kernels (see dot/gemv.go): each matrix row is read once and dotted
+// with every vector, 16 lanes at a time; BFloat16 rows are widened to
+// Float32 in registers. Work is split by blocks of matrix rows across the
+// backend's workers, which keeps every worker streaming its own contiguous
+// part of the matrix.
+
+func registerGemv() {
+	dot.RegisterGemv(dtypes.Float32, gemvFloat32, matmul.PriorityAVX512)
+	dot.RegisterGemv(dtypes.BFloat16, gemvBFloat16, matmul.PriorityAVX512)
+}
+
+// gemvBlockRows is the number of matrix rows a worker takes at a time; a
+// multiple of 4 (the rows one kernel step processes).
+const gemvBlockRows = 64
+
+// gemvParallelMinSize is the smallest matrix (elements) split across workers.
+const gemvParallelMinSize = 1 << 16
+
+func gemvFloat32(backend *gobackend.Backend, matrix any, vectors []float32,
+	rows, numVectors, k int, output []float32, strideN, strideM int) {
+	m := matrix.([]float32)
+	gemvParallel(backend, rows, k, func(r0, r1 int) {
+		gemvRowsFloat32(m, vectors, r0, r1, numVectors, k, output, strideN, strideM)
+	})
+}
+
+func gemvBFloat16(backend *gobackend.Backend, matrix any, vectors []float32,
+	rows, numVectors, k int, output []float32, strideN, strideM int) {
+	m := matrix.([]bfloat16.BFloat16)
+	gemvParallel(backend, rows, k, func(r0, r1 int) {
+		gemvRowsBFloat16(m, vectors, r0, r1, numVectors, k, output, strideN, strideM)
+	})
+}
+
+// gemvParallel runs fn over blocks of rows [r0, r1), on the backend's
+// workers when the matrix is large enough.
+func gemvParallel(backend *gobackend.Backend, rows, k int, fn func(r0, r1 int)) {
+	maxWorkers := 1
+	if backend != nil && backend.Workers != nil {
+		maxWorkers = backend.Workers.AdjustedMaxParallelism()
+	}
+	if maxWorkers <= 1 || rows*k < gemvParallelMinSize || rows <= gemvBlockRows {
+		fn(0, rows)
+		return
+	}
+	var next atomic.Int64
+	backend.Workers.Saturate(func() {
+		for {
+			r0 := int(next.Add(gemvBlockRows)) - gemvBlockRows
+			if r0 >= rows {
+				return
+			}
+			fn(r0, min(r0+gemvBlockRows, rows))
+		}
+	})
+}
+
+// loadBF16x16 widens 16 BFloat16 values at p to Float32.
+func loadBF16x16(p unsafe.Pointer) archsimd.Float32x16 {
+	return archsimd.LoadUint16x16Array((*[16]uint16)(p)).ExtendToUint32().ShiftAllLeft(16).AsFloat32x16()
+}
+
+func loadF32x16(p unsafe.Pointer) archsimd.Float32x16 {
+	return archsimd.LoadFloat32x16Array((*[16]float32)(p))
+}
+
+// gemvRowsFloat32 computes the outputs of matrix rows [r0, r1).
+func gemvRowsFloat32(m, vectors []float32, r0, r1, numVectors, k int, out []float32, strideN, strideM int) {
+	if r1 <= r0 {
+		return
+	}
+	_ = m[r1*k-1]
+	_ = vectors[numVectors*k-1]
+	base := unsafe.Pointer(unsafe.SliceData(m))
+	vbase := unsafe.Pointer(unsafe.SliceData(vectors))
+	k16 := k &^ 15
+	// Vectors in the inner loop: a block of 4 matrix rows stays in cache
+	// while every vector passes over it.
+	n := r0
+	for ; n+4 <= r1; n += 4 {
+		for v := 0; v < numVectors; v++ {
+			x := unsafe.Add(vbase, 4*v*k)
+			xs := vectors[v*k : (v+1)*k]
+			w0 := unsafe.Add(base, 4*n*k)
+			w1 := unsafe.Add(w0, 4*k)
+			w2 := unsafe.Add(w1, 4*k)
+			w3 := unsafe.Add(w2, 4*k)
+			var a0, a1, a2, a3 archsimd.Float32x16
+			for i := 0; i < k16; i += 16 {
+				xv := loadF32x16(unsafe.Add(x, 4*i))
+				a0 = loadF32x16(unsafe.Add(w0, 4*i)).MulAdd(xv, a0)
+				a1 = loadF32x16(unsafe.Add(w1, 4*i)).MulAdd(xv, a1)
+				a2 = loadF32x16(unsafe.Add(w2, 4*i)).MulAdd(xv, a2)
+				a3 = loadF32x16(unsafe.Add(w3, 4*i)).MulAdd(xv, a3)
+			}
+			s0, s1, s2, s3 := avx512ReduceSumFloat32x16(a0), avx512ReduceSumFloat32x16(a1),
+				avx512ReduceSumFloat32x16(a2), avx512ReduceSumFloat32x16(a3)
+			for i := k16; i < k; i++ {
+				s0 += m[n*k+i] * xs[i]
+				s1 += m[(n+1)*k+i] * xs[i]
+				s2 += m[(n+2)*k+i] * xs[i]
+				s3 += m[(n+3)*k+i] * xs[i]
+			}
+			o := n*strideN + v*strideM
+			out[o], out[o+strideN], out[o+2*strideN], out[o+3*strideN] = s0, s1, s2, s3
+		}
+	}
+	for ; n < r1; n++ {
+		for v := 0; v < numVectors; v++ {
+			x := unsafe.Add(vbase, 4*v*k)
+			xs := vectors[v*k : (v+1)*k]
+			w0 := unsafe.Add(base, 4*n*k)
+			var a0 archsimd.Float32x16
+			for i := 0; i < k16; i += 16 {
+				a0 = loadF32x16(unsafe.Add(w0, 4*i)).MulAdd(loadF32x16(unsafe.Add(x, 4*i)), a0)
+			}
+			s0 := avx512ReduceSumFloat32x16(a0)
+			for i := k16; i < k; i++ {
+				s0 += m[n*k+i] * xs[i]
+			}
+			out[n*strideN+v*strideM] = s0
+		}
+	}
+}
+
+// gemvRowsBFloat16 is gemvRowsFloat32 for a BFloat16 matrix.
+func gemvRowsBFloat16(m []bfloat16.BFloat16, vectors []float32, r0, r1, numVectors, k int, out []float32, strideN, strideM int) {
+	if r1 <= r0 {
+		return
+	}
+	_ = m[r1*k-1]
+	_ = vectors[numVectors*k-1]
+	base := unsafe.Pointer(unsafe.SliceData(m))
+	vbase := unsafe.Pointer(unsafe.SliceData(vectors))
+	k16 := k &^ 15
+	// Vectors in the inner loop: a block of 4 matrix rows stays in cache
+	// while every vector passes over it.
+	n := r0
+	for ; n+4 <= r1; n += 4 {
+		for v := 0; v < numVectors; v++ {
+			x := unsafe.Add(vbase, 4*v*k)
+			xs := vectors[v*k : (v+1)*k]
+			w0 := unsafe.Add(base, 2*n*k)
+			w1 := unsafe.Add(w0, 2*k)
+			w2 := unsafe.Add(w1, 2*k)
+			w3 := unsafe.Add(w2, 2*k)
+			var a0, a1, a2, a3 archsimd.Float32x16
+			for i := 0; i < k16; i += 16 {
+				xv := loadF32x16(unsafe.Add(x, 4*i))
+				a0 = loadBF16x16(unsafe.Add(w0, 2*i)).MulAdd(xv, a0)
+				a1 = loadBF16x16(unsafe.Add(w1, 2*i)).MulAdd(xv, a1)
+				a2 = loadBF16x16(unsafe.Add(w2, 2*i)).MulAdd(xv, a2)
+				a3 = loadBF16x16(unsafe.Add(w3, 2*i)).MulAdd(xv, a3)
+			}
+			s0, s1, s2, s3 := avx512ReduceSumFloat32x16(a0), avx512ReduceSumFloat32x16(a1),
+				avx512ReduceSumFloat32x16(a2), avx512ReduceSumFloat32x16(a3)
+			for i := k16; i < k; i++ {
+				s0 += m[n*k+i].Float32() * xs[i]
+				s1 += m[(n+1)*k+i].Float32() * xs[i]
+				s2 += m[(n+2)*k+i].Float32() * xs[i]
+				s3 += m[(n+3)*k+i].Float32() * xs[i]
+			}
+			o := n*strideN + v*strideM
+			out[o], out[o+strideN], out[o+2*strideN], out[o+3*strideN] = s0, s1, s2, s3
+		}
+	}
+	for ; n < r1; n++ {
+		for v := 0; v < numVectors; v++ {
+			x := unsafe.Add(vbase, 4*v*k)
+			xs := vectors[v*k : (v+1)*k]
+			w0 := unsafe.Add(base, 2*n*k)
+			var a0 archsimd.Float32x16
+			for i := 0; i < k16; i += 16 {
+				a0 = loadBF16x16(unsafe.Add(w0, 2*i)).MulAdd(loadF32x16(unsafe.Add(x, 4*i)), a0)
+			}
+			s0 := avx512ReduceSumFloat32x16(a0)
+			for i := k16; i < k; i++ {
+				s0 += m[n*k+i].Float32() * xs[i]
+			}
+			out[n*strideN+v*strideM] = s0
+		}
+	}
+}

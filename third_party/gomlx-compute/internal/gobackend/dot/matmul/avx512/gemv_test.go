@@ -1,0 +1,167 @@
+// Copyright 2023-2026 The GoMLX Authors. SPDX-License-Identifier: Apache-2.0
+
+//go:build amd64 && goexperiment.simd
+
+package avx512_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/dtypes/bfloat16"
+	"github.com/gomlx/compute/internal/gobackend"
+	_ "github.com/gomlx/compute/internal/gobackend/defaultpkgs"
+	"github.com/gomlx/compute/internal/gobackend/dot"
+	"github.com/gomlx/compute/support/testutil"
+)
+
+// TestGemv checks DotGeneral's matrix-vector path against a float64
+// reference: the matrix on either side, 1 to GemvMaxRows vectors, rows and
+// contracting sizes with remainders, Float32 matrices and BFloat16 ones under
+// a ConvertDType (read directly by the kernel), with and without a batch axis.
+func TestGemv(t *testing.T) {
+	if !gobackend.IsAVX512Allowed {
+		t.Skip("AVX512 is not supported on this architecture")
+	}
+	backend := compute.MustNew()
+	defer backend.Finalize()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct{ batch, rows, k int }{
+		{1, 67, 640}, {1, 4096, 64}, {1, 301, 33}, {2, 130, 48}, {1, 16, 1024},
+	} {
+		for vectors := 1; vectors <= dot.GemvMaxRows; vectors++ {
+			for _, bf16 := range []bool{false, true} {
+				for _, matrixFirst := range []bool{true, false} {
+					name := fmt.Sprintf("b%d_rows%d_k%d_v%d_bf16=%v_matrixFirst=%v", tc.batch, tc.rows, tc.k, vectors, bf16, matrixFirst)
+					t.Run(name, func(t *testing.T) {
+						checkGemv(t, backend, rng, tc.batch, tc.rows, tc.k, vectors, bf16, matrixFirst)
+					})
+				}
+			}
+		}
+	}
+}
+
+func checkGemv(t *testing.T, backend compute.Backend, rng *rand.Rand, batch, rows, k, vectors int, bf16, matrixFirst bool) {
+	mat := make([]float32, batch*rows*k)
+	vec := make([]float32, batch*vectors*k)
+	for i := range mat {
+		mat[i] = float32(rng.NormFloat64())
+		if bf16 {
+			mat[i] = bfloat16.FromFloat32(mat[i]).Float32()
+		}
+	}
+	for i := range vec {
+		vec[i] = float32(rng.NormFloat64())
+	}
+	var matInput any = mat
+	if bf16 {
+		b := make([]bfloat16.BFloat16, len(mat))
+		for i, v := range mat {
+			b[i] = bfloat16.FromFloat32(v)
+		}
+		matInput = b
+	}
+	var plan *dot.GemvPlan
+	got, err := testutil.Exec1(backend, []any{matInput, vec}, func(f compute.Function, p []compute.Value) (compute.Value, error) {
+		m, err := f.Reshape(p[0], batch, rows, k)
+		if err != nil {
+			return nil, err
+		}
+		if bf16 {
+			if m, err = f.ConvertDType(m, dtypes.Float32); err != nil {
+				return nil, err
+			}
+		}
+		v, err := f.Reshape(p[1], batch, vectors, k)
+		if err != nil {
+			return nil, err
+		}
+		var out compute.Value
+		if matrixFirst {
+			out, err = f.DotGeneral(m, []int{2}, []int{0}, v, []int{2}, []int{0}, compute.DotGeneralConfig{})
+		} else {
+			out, err = f.DotGeneral(v, []int{2}, []int{0}, m, []int{2}, []int{0}, compute.DotGeneralConfig{})
+		}
+		if err != nil {
+			return nil, err
+		}
+		plan = out.(*gobackend.Node).Data.(*dot.NodeData).Gemv
+		return f.Reshape(out, batch*rows*vectors)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan == nil {
+		t.Fatal("DotGeneral did not take the GEMV path")
+	}
+	if want := dtypes.Float32; bf16 {
+		want = dtypes.BFloat16
+		if plan.MatrixDType != want {
+			t.Fatalf("GEMV matrix dtype %s, want %s (ConvertDType not fused)", plan.MatrixDType, want)
+		}
+	}
+	out := got.([]float32)
+	for b := range batch {
+		for n := range rows {
+			for m := range vectors {
+				var want float64
+				for i := range k {
+					want += float64(mat[(b*rows+n)*k+i]) * float64(vec[(b*vectors+m)*k+i])
+				}
+				idx := b*rows*vectors + n*vectors + m
+				if !matrixFirst {
+					idx = b*rows*vectors + m*rows + n
+				}
+				if d := math.Abs(float64(out[idx]) - want); d > 1e-4*math.Sqrt(float64(k)) {
+					t.Fatalf("batch %d row %d vector %d: got %g, want %g", b, n, m, out[idx], want)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkGemv measures the GEMV kernels on a Gemma 3 LM head shape
+// (262144 x 640, one vector), reporting the matrix bytes read per second.
+func BenchmarkGemv(b *testing.B) {
+	if !gobackend.IsAVX512Allowed {
+		b.Skip("AVX512 is not supported on this architecture")
+	}
+	const rows, k = 262144, 640
+	backend, err := gobackend.NewBackend()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer backend.Finalize()
+	vec := make([]float32, k)
+	out := make([]float32, rows)
+	for i := range vec {
+		vec[i] = float32(i%7) - 3
+	}
+	b.Run("Float32", func(b *testing.B) {
+		mat := make([]float32, rows*k)
+		for i := range mat {
+			mat[i] = float32(i%13) * 0.01
+		}
+		fn := dot.GemvImplementation(dtypes.Float32)
+		b.SetBytes(int64(4 * len(mat)))
+		for b.Loop() {
+			fn(backend, mat, vec, rows, 1, k, out, 1, 1)
+		}
+	})
+	b.Run("BFloat16", func(b *testing.B) {
+		mat := make([]bfloat16.BFloat16, rows*k)
+		for i := range mat {
+			mat[i] = bfloat16.FromFloat32(float32(i%13) * 0.01)
+		}
+		fn := dot.GemvImplementation(dtypes.BFloat16)
+		b.SetBytes(int64(2 * len(mat)))
+		for b.Loop() {
+			fn(backend, mat, vec, rows, 1, k, out, 1, 1)
+		}
+	})
+}
