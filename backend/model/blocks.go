@@ -1,6 +1,8 @@
 package model
 
 import (
+	"slices"
+
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 )
@@ -109,10 +111,18 @@ func (m *Model) logits(h *Node) *Node {
 // dense is x[..., in] · W[out, in]ᵀ.
 func dense(x, w *Node) *Node {
 	if fewRows(x) {
-		// Decoding: x is a few rows. The go backend's small-matrix kernel
-		// is about twice as fast with the weight as the left operand; the
-		// transpose of the [out, rows] result is tiny.
-		return leadingAxisLast(DotGeneral(w, []int{1}, nil, x, []int{x.Rank() - 1}, nil)) // [out, rows...]
+		// Decoding: x is a few rows. The go backend reads the weight once
+		// per product (its matrix-vector path, third_party/gomlx-compute),
+		// with the weight on either side; without that path its
+		// small-matrix kernel is about twice as fast with the weight as the
+		// left operand. The [out, rows...] result of one row is already in
+		// [rows..., out] order; a few rows take a tiny transpose.
+		out := DotGeneral(w, []int{1}, nil, x, []int{x.Rank() - 1}, nil) // [out, rows...]
+		if x.Shape().Size() == x.Shape().Dimensions[x.Rank()-1] {
+			dims := append(slices.Clone(x.Shape().Dimensions[:x.Rank()-1]), w.Shape().Dimensions[0])
+			return Reshape(out, dims...)
+		}
+		return leadingAxisLast(out)
 	}
 	return DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{1}, nil)
 }
