@@ -143,16 +143,16 @@ type Training struct {
 	// plus an odds-ratio term, no reference model) or "cpt" (continued
 	// pretraining: raw text, packed, loss on every token).
 	Method string `yaml:"method" json:"method"`
-	// DPOBeta is DPO's beta: how far the tuned model may move from the
+	// DPO's beta sets how far the tuned model may move from the
 	// base one (higher keeps it closer). TRL's default is 0.1.
 	DPOBeta float64 `yaml:"dpo_beta" json:"dpo_beta"`
-	// DPOLabelSmoothing is the assumed fraction of pairs whose preference
+	// DPO's label smoothing is the assumed fraction of pairs whose preference
 	// is wrong (conservative DPO); 0 is the plain sigmoid loss.
 	DPOLabelSmoothing float64 `yaml:"dpo_label_smoothing" json:"dpo_label_smoothing"`
-	// ORPOLambda weighs ORPO's odds-ratio term against the chosen
+	// ORPO's lambda weighs its odds-ratio term against the chosen
 	// answers' loss (TRL's ORPOConfig.beta, default 0.1).
 	ORPOLambda float64 `yaml:"orpo_lambda" json:"orpo_lambda"`
-	// EmbeddingLearningRate is the learning rate of lora.modules_to_save
+	// The embeddings' learning rate is that of lora.modules_to_save
 	// (0 = learning_rate); Unsloth's continued-pretraining notebook uses a
 	// tenth of it or less for the embeddings.
 	EmbeddingLearningRate float64 `yaml:"embedding_learning_rate" json:"embedding_learning_rate"`

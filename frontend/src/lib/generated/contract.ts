@@ -1719,22 +1719,22 @@ export interface Training {
    */
   method: string;
   /**
-   * DPOBeta is DPO's beta: how far the tuned model may move from the
+   * DPO's beta sets how far the tuned model may move from the
    * base one (higher keeps it closer). TRL's default is 0.1.
    */
   dpo_beta: number;
   /**
-   * DPOLabelSmoothing is the assumed fraction of pairs whose preference
+   * DPO's label smoothing is the assumed fraction of pairs whose preference
    * is wrong (conservative DPO); 0 is the plain sigmoid loss.
    */
   dpo_label_smoothing: number;
   /**
-   * ORPOLambda weighs ORPO's odds-ratio term against the chosen
+   * ORPO's lambda weighs its odds-ratio term against the chosen
    * answers' loss (TRL's ORPOConfig.beta, default 0.1).
    */
   orpo_lambda: number;
   /**
-   * EmbeddingLearningRate is the learning rate of lora.modules_to_save
+   * The embeddings' learning rate is that of lora.modules_to_save
    * (0 = learning_rate); Unsloth's continued-pretraining notebook uses a
    * tenth of it or less for the embeddings.
    */
@@ -2588,7 +2588,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     step: 0.01,
     default: 0.1,
     methods: ["dpo"],
-    help: "DPOBeta is DPO's beta: how far the tuned model may move from the base one (higher keeps it closer). TRL's default is 0.1."
+    help: "DPO's beta sets how far the tuned model may move from the base one (higher keeps it closer). TRL's default is 0.1."
   },
   "training.dpo_label_smoothing": {
     path: "training.dpo_label_smoothing",
@@ -2599,7 +2599,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     step: 0.01,
     default: 0,
     methods: ["dpo"],
-    help: "DPOLabelSmoothing is the assumed fraction of pairs whose preference is wrong (conservative DPO); 0 is the plain sigmoid loss."
+    help: "DPO's label smoothing is the assumed fraction of pairs whose preference is wrong (conservative DPO); 0 is the plain sigmoid loss."
   },
   "training.embedding_learning_rate": {
     path: "training.embedding_learning_rate",
@@ -2609,7 +2609,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     step: 0.000001,
     default: 0,
     methods: ["sft", "cpt"],
-    help: "Embedding learning rate is the learning rate of lora.modules_to_save (0 = learning_rate); Unsloth's continued-pretraining notebook uses a tenth of it or less for the embeddings."
+    help: "The embeddings' learning rate is that of lora.modules_to_save (0 = learning_rate); Unsloth's continued-pretraining notebook uses a tenth of it or less for the embeddings."
   },
   "training.epochs": {
     path: "training.epochs",
@@ -2709,7 +2709,7 @@ export const ConfigSchema: { readonly [K in ConfigPath]: Field } = {
     step: 0.01,
     default: 0.1,
     methods: ["orpo"],
-    help: "ORPOLambda weighs ORPO's odds-ratio term against the chosen answers' loss (TRL's ORPOConfig.beta, default 0.1)."
+    help: "ORPO's lambda weighs its odds-ratio term against the chosen answers' loss (TRL's ORPOConfig.beta, default 0.1)."
   },
   "training.packing": {
     path: "training.packing",
