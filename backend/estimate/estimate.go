@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/whetstone-ai/whetstone/backend/model"
+	"github.com/whetstone-ai/whetstone/backend/runconfig"
 	"github.com/whetstone-ai/whetstone/backend/quant"
 )
 
@@ -36,6 +37,10 @@ type Run struct {
 	// (lora.modules_to_save: embed_tokens, lm_head), each a float32 copy
 	// with its gradient and AdamW moments (see moduleBytes).
 	ModulesToSave []string
+	// Method is the training method (runconfig training.method): a
+	// preference method's BatchSize counts pairs, two rows each, and DPO
+	// adds its reference pass (methodTraining). Empty is SFT.
+	Method string
 }
 
 // Breakdown is the estimate, in bytes, by what holds the memory.
@@ -134,6 +139,9 @@ const (
 
 // Training estimates the peak memory of a LoRA training step.
 func Training(c *model.Config, r Run) (Breakdown, error) {
+	if r.Method != "" && (rowsPerExample(r.Method) > 1 || r.Method == runconfig.MethodDPO) {
+		return methodTraining(c, r)
+	}
 	if r.WeightBytes == 0 {
 		r.WeightBytes = 4
 	}

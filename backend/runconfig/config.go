@@ -54,6 +54,15 @@ type Model struct {
 	Storage string `yaml:"storage,omitempty" json:"storage,omitempty"`
 }
 
+// StorageBytes is the memory of one frozen base weight as model.storage
+// keeps it.
+func (m Model) StorageBytes() int {
+	if m.Storage == "bfloat16" {
+		return 2
+	}
+	return 4
+}
+
 // LoRA describes the low-rank adapters added to the frozen base model.
 type LoRA struct {
 	// R is the adapters' rank: larger learns more, with more memory and

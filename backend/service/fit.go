@@ -28,7 +28,7 @@ type FitSuggestion struct {
 
 // memoryEstimate estimates training mc with cfg (a preference method's
 // micro-batch holds both sides of its pairs, and DPO runs a reference
-// pass: see trainingEstimate) and checks it against the memory of this
+// pass: see estimate.Run.Method) and checks it against the memory of this
 // machine that the run will use, with a suggestion when it does not fit.
 // Available memory is RAM (MemAvailable): the pure-Go backend trains in
 // it. An XLA backend on a GPU trains in the GPU's
@@ -42,12 +42,8 @@ func (d Deps) memoryEstimate(mc *model.Config, cfg runconfig.Config) (MemoryEsti
 // unknown) and GPU backend ("" for none) given.
 func checkFit(mc *model.Config, cfg runconfig.Config, freeMB float64, gpu string) (MemoryEstimate, error) {
 	t := cfg.Training
-	run := estimate.Run{
-		Rank: cfg.LoRA.R, Targets: cfg.LoRA.Targets, ModulesToSave: cfg.LoRA.ModulesToSave, BatchSize: t.BatchSize, SeqLen: t.MaxSeqLen,
-		GradientCheckpointing: t.GradientCheckpointing, Quantization: cfg.Model.Quantization,
-	}
-	load := loadOf(t.Method)
-	b, err := trainingEstimate(mc, run, load)
+	run := estimate.ForConfig(cfg)
+	b, err := estimate.Training(mc, run)
 	if err != nil {
 		return MemoryEstimate{}, err
 	}
@@ -59,7 +55,7 @@ func checkFit(mc *model.Config, cfg runconfig.Config, freeMB float64, gpu string
 	if out.Fits {
 		return out, nil
 	}
-	fit, ok, err := suggest(mc, run, t.GradAccum, int64(out.FreeMB*(1<<20)), load)
+	fit, ok, err := estimate.Suggest(mc, run, t.GradAccum, int64(out.FreeMB*(1<<20)))
 	if err != nil {
 		return out, err
 	}
@@ -68,7 +64,7 @@ func checkFit(mc *model.Config, cfg runconfig.Config, freeMB float64, gpu string
 		// Suggest tried NF4 too: say what the weights take that way.
 		q := run
 		q.Quantization = model.QuantNF4
-		if qb, err := trainingEstimate(mc, q, load); err == nil && qb.BaseWeights < b.BaseWeights {
+		if qb, err := estimate.Training(mc, q); err == nil && qb.BaseWeights < b.BaseWeights {
 			weights += fmt.Sprintf(" (%s as NF4)", gib(mb(qb.BaseWeights)))
 		}
 		out.Note = joinNote(out.Note, fmt.Sprintf("no setting fits in %s: the base weights alone take %s; use a smaller model or a machine with more memory",

@@ -47,8 +47,9 @@ func TestFitSuggestionKeepsPairsWhole(t *testing.T) {
 	cfg.Training.BatchSize, cfg.Training.GradAccum = 3, 2
 
 	// Room for one pair (two rows) with checkpointing, not for three.
-	one := estimate.Run{Rank: cfg.LoRA.R, Targets: cfg.LoRA.Targets, BatchSize: 1, SeqLen: 2048, GradientCheckpointing: true}
-	b1, err := trainingEstimate(c, one, loadOf(runconfig.MethodDPO))
+	one := estimate.Run{Rank: cfg.LoRA.R, Targets: cfg.LoRA.Targets, BatchSize: 1, SeqLen: 2048, GradientCheckpointing: true,
+		Method: runconfig.MethodDPO}
+	b1, err := estimate.Training(c, one)
 	require.NoError(t, err)
 	fit, err := checkFit(c, cfg, mb(b1.Total)+1, "")
 	require.NoError(t, err)

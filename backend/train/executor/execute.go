@@ -24,6 +24,7 @@ import (
 	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/model"
 	"github.com/whetstone-ai/whetstone/backend/runs"
+	"github.com/whetstone-ai/whetstone/backend/sysmem"
 	"github.com/whetstone-ai/whetstone/backend/tokenizer"
 	"github.com/whetstone-ai/whetstone/backend/train"
 )
@@ -132,7 +133,18 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 	if q := m.Quantization(); q != model.QuantNone {
 		job.Logf("quantization: %s (the frozen projections take %.1f MB in memory, dequantized in the graph)", q, float64(m.ProjectionBytes())/(1<<20))
 	}
-	m.SetGradientCheckpointing(p.Model.GradientCheckpointing)
+	backend := env.Backend
+	if backend == nil {
+		backend = m.Backend()
+	}
+	auto, note, err := autoCheckpointing(cfg, m.Config(), backend.Name(), sysmem.Available())
+	if err != nil {
+		return fmt.Errorf("memory estimate: %w", err)
+	}
+	if auto {
+		job.Logf("%s", note)
+	}
+	m.SetGradientCheckpointing(p.Model.GradientCheckpointing || auto)
 	if err := m.AddLoRA(p.LoRA); err != nil {
 		return err
 	}
@@ -163,10 +175,6 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 		p.Batch.BatchSize*tc.GradAccum, tc.LearningRate, tc.Scheduler, tc.WarmupSteps, opts.Seed)
 	if env.AfterStep != nil {
 		opts.AfterStep = func(step int) error { return env.AfterStep(job, step) }
-	}
-	backend := env.Backend
-	if backend == nil {
-		backend = m.Backend()
 	}
 	env.prep(job, Prep{Stage: PrepCompiling, Note: "compiling the training step"})
 	target, err := objective(m, p)
