@@ -118,8 +118,8 @@ func TestTrainRefusesAMethodTheDataCannotTrain(t *testing.T) {
 	for _, c := range []struct{ method, data, want string }{
 		{"dpo", files.DataPath, "training.method: dpo trains on preference pairs, but " + files.DataPath + " reads as sharegpt rows"},
 		{"orpo", files.CorpusDir, "reads as text rows without chosen and rejected answers"},
-		{"sft", files.PairsPath, "training.method: " + files.PairsPath + " holds preference pairs (chosen and rejected answers), which sft cannot train on: set training.method to dpo or orpo"},
-		{"cpt", files.PairsPath, "which cpt cannot train on"},
+		{"sft", files.PairsPath, "training.method: sft cannot train on preference pairs, and " + files.PairsPath + " holds them (chosen and rejected answers): set training.method to dpo or orpo"},
+		{"cpt", files.PairsPath, "cpt cannot train on preference pairs"},
 	} {
 		out, err := runCLI(t, ws, "train", "--model", files.ModelDir, "--method", c.method, "--data", c.data, "--max-steps", "1")
 		require.Error(t, err, out)

@@ -9,8 +9,8 @@ import (
 	"fmt"
 
 	"github.com/whetstone-ai/whetstone/backend/model"
-	"github.com/whetstone-ai/whetstone/backend/runconfig"
 	"github.com/whetstone-ai/whetstone/backend/quant"
+	"github.com/whetstone-ai/whetstone/backend/runconfig"
 )
 
 // Run is what a training run's memory depends on.

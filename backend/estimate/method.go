@@ -24,7 +24,7 @@ func ForConfig(cfg runconfig.Config) Run {
 // rowsPerExample is how many rows one example of the method takes in a
 // micro-batch: a preference pair is two, its chosen and rejected sides.
 func rowsPerExample(method string) int {
-	if method == runconfig.MethodDPO || method == runconfig.MethodORPO {
+	if runconfig.PreferenceMethod(method) {
 		return 2
 	}
 	return 1

@@ -219,6 +219,19 @@ type Training struct {
 	EvalBatches int `yaml:"eval_batches" json:"eval_batches"`
 }
 
+// Packs reports whether the run's examples share rows: continued
+// pretraining always fills whole rows, preference pairs never share one,
+// SFT packs as training.packing says.
+func (t Training) Packs() bool {
+	switch {
+	case t.Method == MethodCPT:
+		return true
+	case PreferenceMethod(t.Method):
+		return false
+	}
+	return t.Packing
+}
+
 // Checkpoint controls periodic saving of the resumable state.
 type Checkpoint struct {
 	// Every N optimiser steps (0 = only when paused or at the end).

@@ -39,6 +39,10 @@ const (
 	MethodCPT  = "cpt"
 )
 
+// PreferenceMethod reports whether method trains on chosen/rejected pairs
+// (DPO, ORPO).
+func PreferenceMethod(method string) bool { return method == MethodDPO || method == MethodORPO }
+
 // ModulesToSave are the base modules lora.modules_to_save may name: the
 // adapter format's (adapter.SavableModules).
 func ModulesToSave() []string { return adapter.SavableModules() }

@@ -40,7 +40,7 @@ type StepPlan struct {
 // sequence, the last micro-batch of an epoch partial.
 func (c Config) Steps(trainExamples int) StepPlan {
 	t := c.Training
-	p := StepPlan{Steps: t.MaxSteps, FromEpochs: t.MaxSteps == 0, Examples: trainExamples, Exact: !t.Packing}
+	p := StepPlan{Steps: t.MaxSteps, FromEpochs: t.MaxSteps == 0, Examples: trainExamples, Exact: !t.Packs()}
 	if trainExamples <= 0 || t.BatchSize <= 0 {
 		if p.FromEpochs {
 			p.Steps = 0

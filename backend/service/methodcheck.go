@@ -32,33 +32,6 @@ func dataFormat(ctx context.Context, cfg runconfig.Config) (dataset.Format, erro
 	return sc.Detection().Mapping.Format, nil
 }
 
-// preferenceMethod reports whether method trains on preference pairs.
-func preferenceMethod(method string) bool {
-	return method == runconfig.MethodDPO || method == runconfig.MethodORPO
-}
-
-// methodDataProblem says why cfg's training.method cannot train on data
-// read as format, with the fix, or "": DPO and ORPO need preference pairs,
-// and pairs need one of them. The run refuses the same (the executor's
-// checkMethodData); the check says it next to the method before Start.
-func methodDataProblem(cfg runconfig.Config, format dataset.Format) string {
-	method, path := cfg.Training.Method, cfg.Dataset.Path
-	pairs := format == dataset.FormatPreference
-	switch {
-	case format == "":
-		return ""
-	case preferenceMethod(method) && !pairs:
-		return fmt.Sprintf("%s trains on preference pairs, but %s reads as %s rows without chosen and rejected answers: "+
-			"use a preference dataset ({prompt, chosen, rejected} or {conversations, chosen, rejected}), "+
-			"set dataset.format to %s with a mapping of its prompt, chosen and rejected columns, or use training.method %s",
-			method, path, format, dataset.FormatPreference, runconfig.MethodSFT)
-	case !preferenceMethod(method) && pairs:
-		return fmt.Sprintf("%s holds preference pairs (chosen and rejected answers), which %s cannot train on: set training.method to %s or %s",
-			path, method, runconfig.MethodDPO, runconfig.MethodORPO)
-	}
-	return ""
-}
-
 // trainExamples is what the checks take for the training examples of
 // cfg's data: a pair is one example (batch_size counts pairs), and
 // continued pretraining's are unknown before tokenizing, since each text
@@ -69,17 +42,4 @@ func trainExamples(cfg runconfig.Config, data dataFacts) int {
 		return 0 // a lower bound would raise false alarms
 	}
 	return data.n
-}
-
-// methodSteps is cfg.Steps with the packing the method trains with:
-// pairs are never packed, so their count is exact whatever
-// training.packing says; continued pretraining always packs.
-func methodSteps(cfg runconfig.Config, examples int) runconfig.StepPlan {
-	switch m := cfg.Training.Method; {
-	case preferenceMethod(m):
-		cfg.Training.Packing = false
-	case m == runconfig.MethodCPT:
-		cfg.Training.Packing = true
-	}
-	return cfg.Steps(examples)
 }

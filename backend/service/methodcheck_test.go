@@ -68,7 +68,7 @@ func TestCheckMethodAgainstTheData(t *testing.T) {
 
 	for _, m := range []string{runconfig.MethodSFT, runconfig.MethodCPT} {
 		c = check(m, pairs)
-		require.Equal(t, pairs+" holds preference pairs (chosen and rejected answers), which "+m+" cannot train on: set training.method to dpo or orpo",
+		require.Equal(t, m+" cannot train on preference pairs, and "+pairs+" holds them (chosen and rejected answers): set training.method to dpo or orpo",
 			fieldsOf(c.Errors)["training.method"])
 	}
 	// Start refuses what the check reports, naming the field.

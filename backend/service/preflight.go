@@ -169,7 +169,7 @@ func (d Deps) check(cfg runconfig.Config) (runconfig.Config, *ConfigError, RunCh
 	}
 	if cfg.Dataset.Path != "" && !bad["dataset.path"] {
 		if data, err := d.countExamples(cfg); err == nil {
-			if msg := methodDataProblem(cfg, data.format); msg != "" {
+			if msg := executor.MethodDataProblem(cfg, data.format); msg != "" {
 				if problems == nil {
 					problems = &ConfigError{}
 				}
@@ -188,7 +188,7 @@ func (d Deps) check(cfg runconfig.Config) (runconfig.Config, *ConfigError, RunCh
 	if f := out.Fit; f != nil && !f.Fits {
 		warnings = append(warnings, fitWarning(f, cfg))
 	}
-	out.Steps = methodSteps(cfg, facts.TrainExamples)
+	out.Steps = cfg.Steps(facts.TrainExamples)
 	out.Warnings = append(out.Warnings, warnings...)
 	if problems != nil {
 		out.Errors = problems.Fields

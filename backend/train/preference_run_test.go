@@ -62,7 +62,7 @@ func TestDPOLearnsThePreference(t *testing.T) {
 	var metrics []StepMetrics
 	if _, err := Run(context.Background(), m.Backend(), target, data, nil, Options{
 		Training: preferenceTraining(30), Seed: 1,
-		Report:   func(s StepMetrics) error { metrics = append(metrics, s); return nil },
+		Report: func(s StepMetrics) error { metrics = append(metrics, s); return nil },
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -298,4 +298,3 @@ func TestPreferenceLossesMatchTorch(t *testing.T) {
 		})
 	}
 }
-

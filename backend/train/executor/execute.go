@@ -85,7 +85,7 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 			len(prep.Validation), v.Path, v.Report.Rows, v.Report.Tokens, v.Report.TrainableTokens, v.Report.Truncated, p.Data.Path)
 	}
 
-	if err := checkMethodData(p, prep); err != nil {
+	if err := checkMethodData(cfg, prep); err != nil {
 		return err
 	}
 

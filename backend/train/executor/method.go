@@ -1,18 +1,19 @@
 package executor
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/whetstone-ai/whetstone/backend/batch"
+	"github.com/whetstone-ai/whetstone/backend/dataset"
 	"github.com/whetstone-ai/whetstone/backend/model"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
 	"github.com/whetstone-ai/whetstone/backend/train"
 )
 
 // checkMethodData refuses data the method cannot train on, before the
-// model is loaded: preference methods need chosen/rejected pairs, and
-// pairs need a preference method.
-func checkMethodData(p Plan, prep *batch.Prepared) error {
+// model is loaded (MethodDataProblem).
+func checkMethodData(cfg runconfig.Config, prep *batch.Prepared) error {
 	pairs := 0
 	for _, e := range prep.Train {
 		if e.Rejected != nil {
@@ -20,16 +21,36 @@ func checkMethodData(p Plan, prep *batch.Prepared) error {
 		}
 	}
 	format := prep.Detection.Mapping.Format
-	switch {
-	case preferenceMethod(p.Method) && pairs < len(prep.Train):
-		return fmt.Errorf("training.method %s trains on preference pairs, but %s reads as %s rows without chosen and rejected answers: "+
-			"use a preference dataset ({prompt, chosen, rejected} or {conversations, chosen, rejected}), set dataset.format to preference with a mapping, "+
-			"or train it with training.method sft", p.Method, p.Data.Path, format)
-	case !preferenceMethod(p.Method) && pairs > 0:
-		return fmt.Errorf("%s holds preference pairs (chosen and rejected answers), which training.method %s cannot use: set training.method to %s or %s",
-			p.Data.Path, p.Method, runconfig.MethodDPO, runconfig.MethodORPO)
+	if pairs > 0 {
+		format = dataset.FormatPreference
+	}
+	if msg := MethodDataProblem(cfg, format); msg != "" {
+		return errors.New("training.method " + msg)
 	}
 	return nil
+}
+
+// MethodDataProblem says why cfg's training.method cannot train on data
+// read as format, with the fix, or "", as a sentence that begins with the
+// method's name: DPO and ORPO need preference pairs,
+// and pairs need one of them. The run refuses the same data; the New run
+// check shows the message next to the method before Start.
+func MethodDataProblem(cfg runconfig.Config, format dataset.Format) string {
+	method, path := cfg.Training.Method, cfg.Dataset.Path
+	pairs := format == dataset.FormatPreference
+	switch {
+	case format == "":
+		return ""
+	case runconfig.PreferenceMethod(method) && !pairs:
+		return fmt.Sprintf("%s trains on preference pairs, but %s reads as %s rows without chosen and rejected answers: "+
+			"use a preference dataset ({prompt, chosen, rejected} or {conversations, chosen, rejected}), "+
+			"set dataset.format to %s with a mapping of its prompt, chosen and rejected columns, or use training.method %s",
+			method, path, format, dataset.FormatPreference, runconfig.MethodSFT)
+	case !runconfig.PreferenceMethod(method) && pairs:
+		return fmt.Sprintf("%s cannot train on preference pairs, and %s holds them (chosen and rejected answers): set training.method to %s or %s",
+			method, path, runconfig.MethodDPO, runconfig.MethodORPO)
+	}
+	return ""
 }
 
 // objective is the trainer's target for the plan's method: the masked
@@ -37,7 +58,7 @@ func checkMethodData(p Plan, prep *batch.Prepared) error {
 // DPO and ORPO; the trained modules get their own learning rate.
 func objective(m *model.Model, p Plan) (train.Target, error) {
 	var t train.Target
-	if preferenceMethod(p.Method) {
+	if runconfig.PreferenceMethod(p.Method) {
 		var err error
 		if t, err = train.PreferenceTarget(m, p.Preference); err != nil {
 			return train.Target{}, err

@@ -21,8 +21,8 @@ func TestMethodDataMismatchFailsWithTheFix(t *testing.T) {
 		{runconfig.MethodDPO, f.data, []string{"training.method dpo trains on preference pairs", "reads as sharegpt rows without chosen and rejected answers",
 			"dataset.format to preference", "training.method sft"}},
 		{runconfig.MethodORPO, f.data, []string{"training.method orpo trains on preference pairs"}},
-		{runconfig.MethodSFT, f.files.PairsPath, []string{"holds preference pairs", "training.method sft cannot use: set training.method to dpo or orpo"}},
-		{runconfig.MethodCPT, f.files.PairsPath, []string{"training.method cpt cannot use"}},
+		{runconfig.MethodSFT, f.files.PairsPath, []string{"training.method sft cannot train on preference pairs, and ", " holds them (chosen and rejected answers): set training.method to dpo or orpo"}},
+		{runconfig.MethodCPT, f.files.PairsPath, []string{"training.method cpt cannot train on preference pairs"}},
 	} {
 		cfg := f.config(2)
 		cfg.Training.Method, cfg.Dataset.Path = c.method, c.data

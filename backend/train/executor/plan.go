@@ -95,7 +95,7 @@ func plan(cfg runconfig.Config) (Plan, error) {
 		Data: data,
 		LoRA: model.LoRAConfig{Rank: cfg.LoRA.R, Alpha: cfg.LoRA.Alpha, Dropout: cfg.LoRA.Dropout, RSLoRA: cfg.LoRA.RSLoRA,
 			TargetModules: slices.Clone(cfg.LoRA.Targets), ModulesToSave: slices.Clone(cfg.LoRA.ModulesToSave), Seed: cfg.Seed},
-		Batch: batch.BatchOptions{BatchSize: t.BatchSize, MaxLen: t.MaxSeqLen, Pack: packs(t), Seed: uint64(cfg.Seed)},
+		Batch: batch.BatchOptions{BatchSize: t.BatchSize, MaxLen: t.MaxSeqLen, Pack: t.Packs(), Seed: uint64(cfg.Seed)},
 		Train: train.Options{Training: trainerSettings(t), Seed: cfg.Seed,
 			CheckpointEvery: cfg.Checkpoint.Every, CheckpointKeep: cfg.Checkpoint.Keep},
 		Output: cfg.Output,
@@ -104,19 +104,6 @@ func plan(cfg runconfig.Config) (Plan, error) {
 			Lambda: t.ORPOLambda},
 		ModuleLRScale: moduleLRScale(t),
 	}, nil
-}
-
-// packs reports whether the method batches examples packed: continued
-// pretraining always fills whole rows, preference pairs never share one
-// (batch.NewEpoch ignores packing for pairs), SFT as training.packing says.
-func packs(t runconfig.Training) bool {
-	switch t.Method {
-	case runconfig.MethodCPT:
-		return true
-	case runconfig.MethodDPO, runconfig.MethodORPO:
-		return false
-	}
-	return t.Packing
 }
 
 // storageDType is model.storage as the model package takes it.
@@ -132,11 +119,6 @@ func moduleLRScale(t runconfig.Training) float64 {
 		return 1
 	}
 	return t.EmbeddingLearningRate / t.LearningRate
-}
-
-// preferenceMethod reports whether the method trains on preference pairs.
-func preferenceMethod(method string) bool {
-	return method == runconfig.MethodDPO || method == runconfig.MethodORPO
 }
 
 // dataPlan is plan's DataPlan. It needs only the dataset settings to be
