@@ -61,6 +61,9 @@ func execWhere(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobac
 	if dispatchWhereParallel(backend, condition, onTrue, onFalse, output) {
 		return output, nil
 	}
+	if whereTrailingBlocks(condition, onTrue, onFalse, output) {
+		return output, nil
+	}
 
 	tmpAny, tmpErr := whereDTypeMap.Get(outputShape.DType)
 	if tmpErr != nil {
