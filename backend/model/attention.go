@@ -30,14 +30,19 @@ type seqContext struct {
 	cache                 []*Node // 2 per layer (k, v): [B,L,KV,D]; nil without cache
 	cacheStart            *Node   // scalar int32: where the new keys go
 	updatedCache          []*Node
+	// blockMasks are the mask blocks blockwise attention sliced (shared
+	// by its layers and their backward passes).
+	blockMasks map[blockMaskKey]*Node
 }
 
 // attention is grouped-query self-attention with optional q/k norm,
-// rotary embeddings, soft-capping and a KV cache. The core (scores, mask,
-// softmax, values) is GoMLX's attention.Core: the go backend runs it as a
-// fused kernel when there is no soft-cap, and it falls back to the
-// decomposed form (masked softmax; rows with no visible key, i.e. padding,
-// get zero output) otherwise and for gradients.
+// rotary embeddings, soft-capping and a KV cache. Without a cache, where
+// attentionBlock says so (long rows, or forced), the core is blockwise
+// (blockwise.go: memory linear in the sequence length, forward and
+// backward). Otherwise it is GoMLX's attention.Core: the go backend runs
+// it as a fused kernel when there is no soft-cap and fusedAttentionPays,
+// and it falls back to the decomposed form (masked softmax; rows with no
+// visible key, i.e. padding, get zero output) otherwise and for gradients.
 func (m *Model) attention(x *Node, layer int, sc *seqContext) *Node {
 	c := m.cfg
 	dims := x.Shape().Dimensions
@@ -65,7 +70,17 @@ func (m *Model) attention(x *Node, layer int, sc *seqContext) *Node {
 	qh, kh, vh, mask4 := toBHSD(q), toBHSD(k), toBHSD(v), ExpandAxes(mask, 1) // mask4: [B,1,T,S]
 	var out *Node
 	fuse := fusedAttentionPays(c.HeadDim) || m.fusedUnderCheckpoint
-	if m.trainingGraph(x.Graph()) && c.AttnLogitSoftcap == 0 && !m.gradCheckpoint && sc.cache == nil {
+	block := 0
+	if sc.cache == nil {
+		block = m.AttentionBlock(t)
+	}
+	if block > 0 {
+		window := 0
+		if c.IsSliding(layer) {
+			window = c.SlidingWindow
+		}
+		out = m.blockwiseAttention(qh, kh, vh, mask, window, block, sc)
+	} else if m.trainingGraph(x.Graph()) && c.AttnLogitSoftcap == 0 && !m.gradCheckpoint && sc.cache == nil {
 		out = attentionWithGradient(qh, kh, vh, mask4, c.AttnScale, fuse)
 	} else {
 		out, _ = attention.Core(qh, kh, vh, attention.LayoutBHSD, attention.CoreOptions{

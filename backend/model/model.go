@@ -65,6 +65,9 @@ type Model struct {
 	// pinning the GoMLX bug it triggers sets it.
 	fusedUnderCheckpoint bool
 	lossChunkElements    int
+	// attnBlock chooses blockwise attention (blockwise_switch.go): 0
+	// where it pays, > 0 always with blocks of that many tokens, < 0 never.
+	attnBlock int
 
 	mu     sync.Mutex
 	closed bool
