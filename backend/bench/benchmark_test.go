@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/whetstone-ai/whetstone/backend/accel"
@@ -14,6 +16,8 @@ import (
 //	    -cpuprofile cpu.out ./backend/bench && go tool pprof -top cpu.out
 //
 // BenchmarkTrain times training steps after the first (compiling) one.
+// WHETSTONE_BENCH_ATTENTION_BLOCK=n forces blockwise attention in blocks
+// of n tokens (-1: the plain path) for A/B runs.
 // Peak RSS is reported as a metric but is the test process's lifetime
 // peak: run one sub-benchmark per process when the memory figure matters.
 func BenchmarkTrain(b *testing.B) {
@@ -37,7 +41,8 @@ func BenchmarkTrain(b *testing.B) {
 			if err := exceeds(c, est, ckpt, avail); err != nil {
 				b.Skip(err)
 			}
-			res, _, err := measureTrain(context.Background(), c, backend, b.N, ckpt, func(step int) {
+			ch := trainChoices{gradCheckpoint: ckpt, attentionBlock: envAttentionBlock(b)}
+			res, _, err := measureTrain(context.Background(), c, backend, b.N, ch, func(step int) {
 				if step == 1 {
 					b.ResetTimer()
 				}
@@ -49,8 +54,24 @@ func BenchmarkTrain(b *testing.B) {
 			b.ReportMetric(res.TokensPerS, "tokens/s")
 			b.ReportMetric(float64(c.TokensPerStep())*float64(b.N)/b.Elapsed().Seconds(), "mean-tokens/s")
 			b.ReportMetric(res.PeakRSSMB, "peak-rss-MB")
+			b.ReportMetric(float64(res.AttentionBlock), "attention-block")
+			b.ReportMetric(res.CPUMSPerStep, "cpu-ms/step")
 		})
 	}
+}
+
+// envAttentionBlock reads WHETSTONE_BENCH_ATTENTION_BLOCK, the benchmark's
+// stand-in for Options.AttentionBlock (0 when unset).
+func envAttentionBlock(b *testing.B) int {
+	s := os.Getenv("WHETSTONE_BENCH_ATTENTION_BLOCK")
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		b.Fatalf("WHETSTONE_BENCH_ATTENTION_BLOCK=%q: %v", s, err)
+	}
+	return n
 }
 
 // BenchmarkGenerate times KV-cached greedy decoding (64 new tokens after a

@@ -28,6 +28,11 @@ type Options struct {
 	// it exceeds the available memory, as a run with the default preset
 	// would (EstimateResult.Checkpointing says which).
 	GradientCheckpointing bool
+	// AttentionBlock is model.SetAttentionBlock's argument: 0 lets the
+	// model choose (model.AutoAttentionBlock: blockwise attention for
+	// rows of 256 tokens or more), n > 0 forces blockwise attention in
+	// blocks of n tokens, n < 0 the plain path.
+	AttentionBlock int
 	// IgnoreMemory runs even when the estimate exceeds the available
 	// memory (by default Run refuses: on a shared machine an out-of-memory
 	// kill may take other processes with it).
@@ -95,7 +100,7 @@ func Run(ctx context.Context, c Config, opts Options) (res Result, err error) {
 		res.Notes = append(res.Notes, "peak RSS includes the roofline GEMM's matrices (this kernel cannot reset VmHWM)")
 	}
 
-	tr, m, err := measureTrain(ctx, c, backend, steps, ckpt, opts.OnStep)
+	tr, m, err := measureTrain(ctx, c, backend, steps, trainChoices{gradCheckpoint: ckpt, attentionBlock: opts.AttentionBlock}, opts.OnStep)
 	if err != nil {
 		return res, err
 	}

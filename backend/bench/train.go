@@ -42,6 +42,9 @@ type TrainResult struct {
 	// GradientCheckpointing says whether decoder layers were recomputed
 	// in the backward pass (less memory, about one more forward per step).
 	GradientCheckpointing bool `json:"gradient_checkpointing,omitempty"`
+	// AttentionBlock is the block size of blockwise attention in the
+	// training graphs, 0 for the plain path (model.Model.AttentionBlock).
+	AttentionBlock int `json:"attention_block,omitempty"`
 	// FrozenParams and TrainableParams count base and LoRA parameters.
 	FrozenParams    int64 `json:"frozen_params"`
 	TrainableParams int64 `json:"trainable_params"`
@@ -52,11 +55,20 @@ const benchSeed = 1234
 
 // newModel builds the configuration's random model with LoRA adapters.
 func newModel(c Config, backend compute.Backend) (*model.Model, error) {
-	return newModelWith(c, backend, false)
+	return newModelWith(c, backend, trainChoices{})
 }
 
-// newModelWith is newModel with per-layer gradient checkpointing on or off.
-func newModelWith(c Config, backend compute.Backend, gradCheckpoint bool) (*model.Model, error) {
+// trainChoices are how the model computes a training step.
+type trainChoices struct {
+	// gradCheckpoint turns per-layer gradient checkpointing on.
+	gradCheckpoint bool
+	// attentionBlock is model.SetAttentionBlock's argument (0: the
+	// model's choice).
+	attentionBlock int
+}
+
+// newModelWith is newModel computing training steps as chosen.
+func newModelWith(c Config, backend compute.Backend, ch trainChoices) (*model.Model, error) {
 	mc, err := c.ModelConfig()
 	if err != nil {
 		return nil, err
@@ -70,7 +82,8 @@ func newModelWith(c Config, backend compute.Backend, gradCheckpoint bool) (*mode
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	m.SetGradientCheckpointing(gradCheckpoint)
+	m.SetGradientCheckpointing(ch.gradCheckpoint)
+	m.SetAttentionBlock(ch.attentionBlock)
 	return m, nil
 }
 
@@ -113,16 +126,17 @@ func trainingOptions(c Config, steps int) runconfig.Training {
 // each; the first (compilation) is reported apart. It returns the trained
 // model for the generation measurement. onStep, when non-nil,
 // runs after every step (benchmarks reset their timer there).
-func measureTrain(ctx context.Context, c Config, backend compute.Backend, steps int, gradCheckpoint bool, onStep func(step int)) (TrainResult, *model.Model, error) {
+func measureTrain(ctx context.Context, c Config, backend compute.Backend, steps int, ch trainChoices, onStep func(step int)) (TrainResult, *model.Model, error) {
 	if steps < 1 {
 		return TrainResult{}, nil, fmt.Errorf("bench: steps must be at least 1, got %d", steps)
 	}
-	res := TrainResult{GradientCheckpointing: gradCheckpoint}
+	res := TrainResult{GradientCheckpointing: ch.gradCheckpoint}
 	began := time.Now()
-	m, err := newModelWith(c, backend, gradCheckpoint)
+	m, err := newModelWith(c, backend, ch)
 	if err != nil {
 		return res, nil, err
 	}
+	res.AttentionBlock = m.AttentionBlock(c.Seq)
 	mc := m.Config()
 	res.FrozenParams = mc.NumParams()
 	for _, v := range m.TrainableVariables() {
