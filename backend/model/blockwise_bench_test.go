@@ -18,7 +18,9 @@ import (
 // 16), causal. Block 0 is the plain path as training graphs run it
 // (forward fused where fusedAttentionPays, else decomposed; sdpaGradients
 // backward), -1 the plain path with the decomposed forward, others
-// blockwise with that block size.
+// blockwise with that block size. The gemma3-1b shape (2 × 2,048 tokens)
+// is there for memory: peak-rss-MB is the process's, so run one
+// sub-benchmark per process (-bench 'AttentionLayer/gemma3-1b/window=0/block=128$').
 //
 //	go test -run '^$' -bench AttentionLayer -benchtime 5x ./backend/model
 func BenchmarkAttentionLayer(b *testing.B) {
@@ -32,6 +34,7 @@ func BenchmarkAttentionLayer(b *testing.B) {
 		windows, blocks       []int
 	}{
 		{"gemma3-270m", 2, 4, 1, 1024, 256, []int{0, 512}, []int{0, 128, 256, 512}},
+		{"gemma3-1b", 2, 4, 1, 2048, 256, []int{0}, []int{-1, 128}},
 		{"tiny", 4, 4, 2, 64, 16, []int{0}, []int{0, -1, 32, 64}},
 		{"5m", 4, 4, 1, 256, 64, []int{0}, []int{0, -1, 64, 128, 256}},
 		{"30m", 4, 8, 2, 256, 64, []int{0}, []int{0, -1, 64, 128, 256}},
@@ -78,6 +81,7 @@ func BenchmarkAttentionLayer(b *testing.B) {
 						}
 					}
 					b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
+					b.ReportMetric(float64(peakRSS(b))/(1<<20), "peak-rss-MB")
 				})
 			}
 		}
