@@ -213,7 +213,7 @@ func TestDamagedRunsThatCannotResume(t *testing.T) {
 func TestMetricsCutOffMiddleLine(t *testing.T) {
 	s, _ := Open(t.TempDir())
 	rec := pausedRun(t, s)
-	data := `{"step":1,"loss":1}` + "\n" + `{"step":2,"lo` + "\n" + `{"step":3,"loss":1,"extra":"kept"}` + "\n" + `"hello"` + "\n"
+	data := `{"step":1,"loss":1}` + "\n" + `{"step":2,"lo` + "\n" + `{"step":3,"loss":1,"future_field":"kept"}` + "\n" + `"hello"` + "\n"
 	if err := os.WriteFile(s.MetricsPath(rec.ID), []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +228,7 @@ func TestMetricsCutOffMiddleLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	kept, _ := os.ReadFile(s.MetricsPath(rec.ID))
-	if string(kept) != `{"step":1,"loss":1}`+"\n"+`{"step":3,"loss":1,"extra":"kept"}`+"\n" {
+	if string(kept) != `{"step":1,"loss":1}`+"\n"+`{"step":3,"loss":1,"future_field":"kept"}`+"\n" {
 		t.Errorf("truncated file: %q", kept)
 	}
 	if log, _ := os.ReadFile(s.LogPath(rec.ID)); !strings.Contains(string(log), "dropped 2 unreadable lines") {
