@@ -1,0 +1,275 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/stretchr/testify/require"
+
+	"github.com/whetstone-ai/whetstone/backend/export"
+	"github.com/whetstone-ai/whetstone/backend/model"
+)
+
+// The decode measurement of issue 19 (backend/bench/README.md, "Decode at
+// the bandwidth bound"): greedy decode of the gemma3-270m shape, the
+// machine's read bandwidth, and llama.cpp on the same weights. It needs
+// about 4 GB of memory and minutes, so it runs only when asked:
+//
+//	WHETSTONE_DECODE=f32,bf16,int8 go test ./backend/bench -run TestDecodeMeasure -v -timeout 60m
+//
+// WHETSTONE_DECODE_LLAMA=f32,bf16,q8_0 also exports the float32 model to
+// GGUF and times llama.cpp (tools/llamacpp-check's node-llama-cpp,
+// 2 threads) decoding the same number of tokens.
+const (
+	decodePrompt = 8
+	decodeNew    = 128
+)
+
+func TestDecodeMeasure(t *testing.T) {
+	storages := decodeList("WHETSTONE_DECODE")
+	llamas := decodeList("WHETSTONE_DECODE_LLAMA")
+	if len(storages) == 0 && len(llamas) == 0 {
+		t.Skip("set WHETSTONE_DECODE=f32,bf16,int8 (and/or WHETSTONE_DECODE_LLAMA=f32,bf16,q8_0) to measure decode on the gemma3-270m shape")
+	}
+	c, err := Lookup("gemma3-270m")
+	require.NoError(t, err)
+	mc, err := c.ModelConfig()
+	require.NoError(t, err)
+	gbps, cpuGBps := readBandwidth(1 << 30)
+	t.Logf("read bandwidth: %.1f GB/s wall, %.1f GB/s per CPU-second x %d threads = %.1f GB/s uncontended (1 GiB, best of 3); load average %s",
+		gbps, cpuGBps, runtime.GOMAXPROCS(0), cpuGBps*float64(runtime.GOMAXPROCS(0)), loadAvgString())
+	prompt := make([]int32, decodePrompt)
+	for i := range prompt {
+		prompt[i] = int32(1000 + 37*i)
+	}
+	// One checkpoint for both engines: the published config with the real
+	// tokenizer's 262,145 ids (so the GGUF's vocabulary is whole), random
+	// float32 weights.
+	cfg := *mc
+	cfg.VocabSize = 262145
+	base := filepath.Join(t.TempDir(), "base")
+	src, err := model.NewRandom(&cfg, benchSeed, model.Options{})
+	require.NoError(t, err)
+	require.NoError(t, src.SaveCheckpoint(base))
+	src.Close()
+	for _, s := range storages {
+		opts := model.Options{}
+		switch s {
+		case "f32":
+		case "bf16":
+			opts.StorageDType = dtypes.BFloat16
+		case "int8":
+			opts.StorageDType, opts.Quantization = dtypes.BFloat16, model.QuantInt8
+		default:
+			t.Fatalf("WHETSTONE_DECODE: unknown storage %q (f32, bf16, int8)", s)
+		}
+		m, err := model.Load(base, opts)
+		require.NoError(t, err)
+		bytes := weightBytes(t, m)
+		gen := func() ([]int32, float64, float64) {
+			var first time.Time
+			var cpu0 float64
+			g, err := m.Generate(context.Background(), prompt, model.GenerateOptions{MaxNewTokens: decodeNew, StopTokens: []int32{}}, func(int32) error {
+				if first.IsZero() {
+					first, cpu0 = time.Now(), processCPUSeconds()
+				}
+				return nil
+			})
+			require.NoError(t, err)
+			wall, cpu := time.Since(first).Seconds(), processCPUSeconds()-cpu0
+			return g.Tokens, wall, cpu
+		}
+		gen() // compile every cache bucket
+		toks, wall, cpu := gen()
+		logDecode(t, "whetstone "+s, len(toks), wall, cpu, bytes, gbps, cpuGBps, toks)
+		m.Close()
+	}
+	if len(llamas) > 0 {
+		measureLlamaCpp(t, base, prompt, llamas, gbps, cpuGBps)
+	}
+}
+
+// logDecode reports a decode of n tokens (wall and CPU seconds after the
+// first) of a model of the given bytes: tokens/s, CPU ms per token, and
+// the fraction of the bandwidth bound, both on the wall clock and in CPU
+// time (the time to read the bytes once at the per-CPU-second read rate
+// over the CPU time per token), which a shared machine's load distorts less.
+func logDecode(t *testing.T, what string, n int, wall, cpu float64, bytes int64, gbps, cpuGBps float64, first []int32) {
+	tps := float64(n-1) / wall
+	cpuMS := 1000 * cpu / float64(n-1)
+	boundTPS := gbps * 1e9 / float64(bytes)
+	readMS := 1000 * float64(bytes) / (cpuGBps * 1e9)
+	t.Logf("%s: %d tokens, %.2f tokens/s wall (%.0f%% of the wall bound %.1f), %.1f ms CPU/token (reading %.0f MB takes %.1f ms CPU: %.0f%% of the bound); first tokens %v",
+		what, n, tps, 100*tps/boundTPS, boundTPS, cpuMS, float64(bytes)/1e6, readMS, 100*readMS/cpuMS, first[:min(8, len(first))])
+}
+
+func decodeList(env string) []string {
+	v := os.Getenv(env)
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, ",")
+}
+
+// weightBytes is what one token's decode must read: every stored weight
+// (the embedding table once, as the LM head).
+func weightBytes(t *testing.T, m *model.Model) int64 {
+	n := m.Store().ByteSize()
+	require.Positive(t, n)
+	return n
+}
+
+// readBandwidth sums n bytes of memory with GOMAXPROCS goroutines and
+// returns the best of three passes in GB/s of wall time and in GB per
+// CPU-second: the bound a decode that reads its weights once per token can
+// reach.
+func readBandwidth(n int) (wallGBps, cpuGBps float64) {
+	buf := make([]uint64, n/8)
+	for i := range buf {
+		buf[i] = uint64(i)
+	}
+	workers := runtime.GOMAXPROCS(0)
+	var sink uint64
+	for range 3 {
+		var wg sync.WaitGroup
+		sums := make([]uint64, workers)
+		start, cpu0 := time.Now(), processCPUSeconds()
+		chunk := len(buf) / workers
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sums[w] = sumWords(buf[w*chunk : (w+1)*chunk])
+			}()
+		}
+		wg.Wait()
+		wallGBps = max(wallGBps, float64(n)/time.Since(start).Seconds()/1e9)
+		cpuGBps = max(cpuGBps, float64(n)/(processCPUSeconds()-cpu0)/1e9)
+		for _, s := range sums {
+			sink += s
+		}
+	}
+	if sink == 42 {
+		fmt.Fprint(io.Discard, sink)
+	}
+	return wallGBps, cpuGBps
+}
+
+func sumWordsScalar(b []uint64) uint64 {
+	var s0, s1, s2, s3, s4, s5, s6, s7 uint64
+	for i := 0; i+8 <= len(b); i += 8 {
+		s0 += b[i]
+		s1 += b[i+1]
+		s2 += b[i+2]
+		s3 += b[i+3]
+		s4 += b[i+4]
+		s5 += b[i+5]
+		s6 += b[i+6]
+		s7 += b[i+7]
+	}
+	s := s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7
+	for _, w := range b[len(b)&^7:] {
+		s += w
+	}
+	return s
+}
+
+func loadAvgString() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+// llamaDecodeScript times greedy decoding with node-llama-cpp: it prints
+// {"tokens": n, "seconds": s, "cpu_seconds": c, "first": [...]} measured
+// after the first new token, like the Go side.
+const llamaDecodeScript = `
+import {getLlama, LlamaLogLevel} from %q;
+const [path, promptArg, nArg] = process.argv.slice(2);
+const prompt = promptArg.split(",").map(Number), n = Number(nArg);
+const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error});
+const model = await llama.loadModel({modelPath: path, gpuLayers: 0});
+async function run() {
+  const context = await model.createContext({contextSize: 512, batchSize: 512, threads: 2});
+  const seq = context.getSequence();
+  const toks = [];
+  let t0, c0;
+  for await (const tok of seq.evaluate(prompt, {temperature: 0})) {
+    if (toks.length === 0) { t0 = process.hrtime.bigint(); c0 = process.cpuUsage(); }
+    toks.push(tok);
+    if (toks.length >= n) break;
+  }
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cu = process.cpuUsage(c0);
+  await context.dispose();
+  return {tokens: toks.length, seconds: secs, cpu_seconds: (cu.user + cu.system) / 1e6, first: toks.slice(0, 8)};
+}
+await run();
+process.stdout.write(JSON.stringify(await run()));
+`
+
+func measureLlamaCpp(t *testing.T, base string, prompt []int32, quants []string, gbps, cpuGBps float64) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed: no llama.cpp side")
+	}
+	lib, err := filepath.Abs("../../tools/llamacpp-check/node_modules/node-llama-cpp/dist/index.js")
+	require.NoError(t, err)
+	if _, err := os.Stat(lib); err != nil {
+		t.Skipf("node-llama-cpp is not installed (%s): no llama.cpp side", lib)
+	}
+	tokDir := filepath.Join("..", "..", "..", "shared", "refsets", "visible", "tokenizers", "gemma3")
+	if _, err := os.Stat(filepath.Join(tokDir, "tokenizer.json")); err != nil {
+		t.Skipf("the gemma3 tokenizer is not in %s: no llama.cpp side", tokDir)
+	}
+	dir := t.TempDir()
+	script := filepath.Join(dir, "decode.mjs")
+	require.NoError(t, os.WriteFile(script, []byte(fmt.Sprintf(llamaDecodeScript, "file://"+lib)), 0o644))
+	for _, f := range []string{"tokenizer.json", "tokenizer_config.json"} {
+		data, err := os.ReadFile(filepath.Join(tokDir, f))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(base, f), data, 0o644))
+	}
+	ps := make([]string, len(prompt))
+	for i, p := range prompt {
+		ps[i] = strconv.Itoa(int(p))
+	}
+	for _, q := range quants {
+		out := filepath.Join(dir, "gguf-"+q)
+		_, err := export.Run(context.Background(), export.Request{Format: export.FormatGGUF, BaseDir: base, OutDir: out, Quant: q, Name: "decode"})
+		require.NoError(t, err, q)
+		files, _ := filepath.Glob(filepath.Join(out, "*.gguf"))
+		require.Len(t, files, 1)
+		st, err := os.Stat(files[0])
+		require.NoError(t, err)
+		res, err := exec.Command(node, script, files[0], strings.Join(ps, ","), strconv.Itoa(decodeNew)).Output()
+		require.NoError(t, err, "llama.cpp decode of %s", q)
+		var r struct {
+			Tokens     int     `json:"tokens"`
+			Seconds    float64 `json:"seconds"`
+			CPUSeconds float64 `json:"cpu_seconds"`
+			First      []int   `json:"first"`
+		}
+		require.NoError(t, json.Unmarshal(res, &r), string(res))
+		toks := make([]int32, len(r.First))
+		for i, tk := range r.First {
+			toks[i] = int32(tk)
+		}
+		logDecode(t, "llama.cpp "+q, r.Tokens, r.Seconds, r.CPUSeconds, st.Size(), gbps, cpuGBps, toks)
+		require.NoError(t, os.RemoveAll(out))
+	}
+}
