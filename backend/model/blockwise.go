@@ -34,21 +34,22 @@ const maskedScore = -1e30
 // element-wise ops on the go backend's two executors.
 const blockLag = 2
 
-// qScale multiplies q before q·kᵀ: the attention scale, divided by the cap
-// when scores are soft-capped (cap·tanh(scale·q·kᵀ/cap)).
-func (a *blockAttention) qScale() float64 {
+// kScale multiplies the keys before q·kᵀ: the attention scale, divided by
+// the cap when scores are soft-capped (cap·tanh(scale·q·kᵀ/cap)). The keys
+// rather than the queries: with grouped heads they are G times smaller.
+func (a *blockAttention) kScale() float64 {
 	if a.softcap > 0 {
 		return a.scale / a.softcap
 	}
 	return a.scale
 }
 
-// scores returns the scores of pre-scaled queries qs [B,KV,G,bq,D] against
-// keys kj [B,KV,bk,D], [B,KV,G,bq,bk], and with a soft-cap u = tanh(qs·kᵀ)
+// scores returns the scores of queries qi [B,KV,G,bq,D] against pre-scaled
+// keys kj [B,KV,bk,D], [B,KV,G,bq,bk], and with a soft-cap u = tanh(qi·kjᵀ)
 // (s = cap·u; the backward pass needs u), nil without.
-func (a *blockAttention) scores(qs, kj *Node) (s, u *Node) {
+func (a *blockAttention) scores(qi, kj *Node) (s, u *Node) {
 	batch := []int{0, 1}
-	raw := DotGeneral(qs, []int{4}, batch, kj, []int{3}, batch)
+	raw := DotGeneral(qi, []int{4}, batch, kj, []int{3}, batch)
 	if a.softcap == 0 {
 		return raw, nil
 	}
@@ -56,12 +57,16 @@ func (a *blockAttention) scores(qs, kj *Node) (s, u *Node) {
 	return MulScalar(u, a.softcap), u
 }
 
-// keyBlocks slices k [B,KV,T,D] into the plan's key blocks.
-func (a *blockAttention) keyBlocks(k *Node) []*Node {
+// keyBlocks slices k [B,KV,T,D] into the plan's key blocks, each
+// multiplied by scale (1: as is).
+func (a *blockAttention) keyBlocks(k *Node, scale float64) []*Node {
 	out := make([]*Node, a.plan.numKeyBlocks())
 	for j := range out {
 		s, e := a.plan.keyRange(j)
 		out[j] = SliceAxis(k, 2, AxisRange(s, e))
+		if scale != 1 {
+			out[j] = MulScalar(out[j], scale)
+		}
 	}
 	return out
 }
@@ -81,14 +86,14 @@ func (a *blockAttention) forward(q, k, v *Node) (out, lse *Node) {
 	zero := ScalarZero(g, q.DType())
 	hidden := Scalar(g, q.DType(), maskedScore)
 	batch := []int{0, 1}
-	ks, vs := a.keyBlocks(k), a.keyBlocks(v)
+	ks, vs := a.keyBlocks(k, a.kScale()), a.keyBlocks(v, 1)
 	chain := blockChain{lag: blockLag}
 	var outs, lses []*Node
 	for i, js := range a.plan.keys {
-		qs := MulScalar(a.queryBlock(q, i), a.qScale())
+		qi := a.queryBlock(q, i)
 		var m, l, acc *Node // running max, sum and p·v: [B,KV,G,bq,1|1|D]
 		for _, j := range js {
-			s, _ := a.scores(qs, chain.gate(ks[j]))
+			s, _ := a.scores(qi, chain.gate(ks[j]))
 			mask := a.mask(i, j)
 			s = Where(mask, s, hidden)
 			mNew := ReduceAndKeep(s, ReduceMax, -1)

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/layers/attention"
@@ -338,5 +340,64 @@ func TestAttentionBlockChoice(t *testing.T) {
 	m.attnBlock = -1
 	if got := m.AttentionBlock(4096); got != 0 {
 		t.Errorf("forced off: block %d", got)
+	}
+}
+
+// TestBlockwiseBackwardWaitsForTheOutputGradient: every tensor of a query
+// block's size or more that the backward pass builds depends on the
+// output gradient. The go backend runs a node as soon as its inputs are
+// ready, so one that did not would run during the forward pass and be
+// held until the backward pass: per layer, for the whole forward pass.
+func TestBlockwiseBackwardWaitsForTheOutputGradient(t *testing.T) {
+	const bsz, kv, grp, tl, d, block = 2, 1, 4, 12, 8, 4
+	backend, _, err := accel.Open(accel.Options{Backend: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := NewGraph(backend, "blockwise-backward")
+	param := func(name string, dims ...int) *Node {
+		return Parameter(g, name, shapes.Make(dtypes.Float32, dims...))
+	}
+	q, k, v := param("q", bsz, kv, grp, tl, d), param("k", bsz, kv, tl, d), param("v", bsz, kv, tl, d)
+	pos := Iota(g, shapes.Make(dtypes.Int32, bsz, tl), 1)
+	seg := OnesLike(pos)
+	mask := attentionMask(pos, pos, seg, seg, 0)
+	sc := &seqContext{}
+	a := &blockAttention{plan: newBlockPlan(tl, block, block, 0), scale: 0.3, softcap: 2}
+	a.mask = func(i, j int) *Node {
+		qs, qe := a.plan.queryRange(i)
+		ks, ke := a.plan.keyRange(j)
+		return sc.blockMask(mask, qs, qe, ks, ke)
+	}
+	out, lse := a.forward(q, k, v)
+	dOut := param("dOut", bsz, kv, grp, tl, d)
+	first := len(g.Nodes())
+	a.backward(q, k, v, out, lse, dOut)
+	waits := map[*Node]bool{}
+	var dependsOnDOut func(n *Node) bool
+	dependsOnDOut = func(n *Node) bool {
+		if n == dOut {
+			return true
+		}
+		if w, ok := waits[n]; ok {
+			return w
+		}
+		w := false
+		for _, in := range n.Inputs() {
+			if dependsOnDOut(in) {
+				w = true
+				break
+			}
+		}
+		waits[n] = w
+		return w
+	}
+	for _, n := range g.Nodes()[first:] {
+		if n.NumOutputs() != 1 || !n.Shape().DType.IsFloat() || n.Shape().Size() < bsz*kv*grp*block*d {
+			continue
+		}
+		if !dependsOnDOut(n) {
+			t.Errorf("backward node %s does not wait for the output gradient", n)
+		}
 	}
 }
