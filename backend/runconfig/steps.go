@@ -91,8 +91,12 @@ func (c Config) Problems(f Facts) (errs, warnings []FieldError) {
 	}
 	plan := c.Steps(n)
 	if plan.Epochs > manyEpochs && !plan.FromEpochs {
-		add(&warnings, "training.max_steps", "%s steps of %d sequences are about %s passes over the %s training examples; a fine-tune usually needs 1 to 3 (set max_steps to %s for about 3 epochs, or 0 to train by epochs)",
-			count(t.MaxSteps), t.BatchSize*max(1, t.GradAccum), count(int(math.Round(plan.Epochs))), count(n), count(plan.stepsFor(3, t)))
+		unit, examples := "sequences", "training examples"
+		if PreferenceMethod(t.Method) {
+			unit, examples = "pairs", "training pairs"
+		}
+		add(&warnings, "training.max_steps", "%s steps of %d %s are about %s passes over the %s %s; a fine-tune usually needs 1 to 3 (set max_steps to %s for about 3 epochs, or 0 to train by epochs)",
+			count(t.MaxSteps), t.BatchSize*max(1, t.GradAccum), unit, count(int(math.Round(plan.Epochs))), count(n), examples, count(plan.stepsFor(3, t)))
 	}
 	if plan.FromEpochs && t.Epochs > manyEpochs {
 		add(&warnings, "training.epochs", "%g passes over the data; a fine-tune usually needs 1 to 3, and many more overfit", t.Epochs)

@@ -33,6 +33,9 @@ func TestProblemsWarnAndRefuse(t *testing.T) {
 	require.Equal(t, "training.max_steps", warns[0].Field)
 	require.Contains(t, warns[0].Message, "10,000,000 steps of 8 sequences are about 533,333 passes over the 150 training examples")
 	require.Contains(t, warns[0].Message, "set max_steps to 57 for about 3 epochs")
+	c.Training.Method = MethodDPO
+	_, warns = c.Problems(Facts{ContextLength: 2048, TrainExamples: 150})
+	require.Contains(t, warns[0].Message, "steps of 8 pairs are about 533,333 passes over the 150 training pairs", "a preference run counts pairs")
 
 	c = Default()
 	c.Training.MaxSteps, c.Training.WarmupSteps = 3, 5
