@@ -6,12 +6,13 @@ import (
 
 // minBlock is the smallest block AutoAttentionBlock chooses, and rows
 // shorter than two of them keep the plain path: with a single block there
-// is nothing to skip. Measured on a 2-core Xeon (backend/bench/README.md,
-// BenchmarkAttentionLayer): one gemma3-270m layer's attention forward and
-// backward at 2 × 1,024 tokens takes 292–316 CPU ms in blocks of 128,
-// 320–332 in 256, 369–393 in 512, 500 on the plain path; at the 5m shape
-// (4 × 256, head size 64) 27 ms blockwise against 368 ms for the plain
-// path's fused forward; at 64 tokens (tiny) the two are equal.
+// is nothing to skip. Measured on a shared 2-core Xeon
+// (BenchmarkAttentionLayer, backend/bench/README.md): one gemma3-270m
+// layer's attention forward and backward at 2 × 1,024 tokens takes about
+// 300 CPU ms in blocks of 128 or 256, 370–390 in 512, 420–500 on the plain
+// path; at the 5m shape (4 × 256 tokens, head size 64) 26 ms in blocks of
+// 128 against 383 for the plain path's fused forward; at 64 tokens (tiny)
+// the plain path is as fast or faster.
 const minBlock = 128
 
 // maxBlocksPerRow bounds the blocks per row AutoAttentionBlock chooses:
