@@ -5,8 +5,9 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
+
+	"github.com/whetstone-ai/whetstone/backend/sysmem"
 )
 
 // Machine describes where a result was measured: enough to tell whether two
@@ -89,27 +90,8 @@ func cpuInfo() (string, []string) {
 	return name, flags
 }
 
-func memTotalMB() int { return meminfoMB("MemTotal:") }
+func memTotalMB() int { return int(sysmem.Total() >> 20) }
 
 // memAvailableMB is MemAvailable: what a run can take without swapping; 0
 // when unknown.
-func memAvailableMB() int { return meminfoMB("MemAvailable:") }
-
-// meminfoMB reads one /proc/meminfo line in MiB (0 when absent).
-func meminfoMB(key string) int {
-	data, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, key); ok {
-			fields := strings.Fields(rest)
-			if len(fields) == 0 {
-				return 0
-			}
-			kb, _ := strconv.Atoi(fields[0])
-			return kb / 1024
-		}
-	}
-	return 0
-}
+func memAvailableMB() int { return int(sysmem.Available() >> 20) }
