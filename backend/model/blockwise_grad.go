@@ -27,15 +27,7 @@ import (
 func withSavedGradient(inputs []*Node, forward func(in []*Node) (out *Node, saved []*Node),
 	grads func(in []*Node, out *Node, saved []*Node, dOut *Node) []*Node) *Node {
 	var gs []*Node
-	wrapped := make([]*Node, len(inputs))
-	for i, in := range inputs {
-		wrapped[i] = IdentityWithCustomGradient(in, func(_, _ *Node) *Node {
-			if gs == nil {
-				panic("model: custom gradient of an input requested before its output's")
-			}
-			return gs[i]
-		})
-	}
+	wrapped := gradientInputs(inputs, &gs)
 	out, saved := forward(wrapped)
 	bundle := SchedulingBarrier(out, append(slices.Clone(wrapped), saved...)...)
 	n := len(inputs)

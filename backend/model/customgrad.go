@@ -22,15 +22,7 @@ import (
 // passed: their share would be ignored anyway.
 func withGradient(inputs []*Node, forward func(in []*Node) *Node, grads func(v *Node) []*Node) *Node {
 	var gs []*Node
-	wrapped := make([]*Node, len(inputs))
-	for i, in := range inputs {
-		wrapped[i] = IdentityWithCustomGradient(in, func(_, _ *Node) *Node {
-			if gs == nil {
-				panic("model: custom gradient of an input requested before its output's")
-			}
-			return gs[i]
-		})
-	}
+	wrapped := gradientInputs(inputs, &gs)
 	out := forward(wrapped)
 	return IdentityWithCustomGradient(out, func(_, v *Node) *Node {
 		gs = grads(v)
@@ -39,4 +31,21 @@ func withGradient(inputs []*Node, forward func(in []*Node) *Node, grads func(v *
 		}
 		return v
 	})
+}
+
+// gradientInputs wraps each input in an identity whose gradient is
+// (*gs)[i], which the output's custom gradient sets before autodiff asks
+// the inputs (they were created first, and autodiff goes in reverse
+// creation order).
+func gradientInputs(inputs []*Node, gs *[]*Node) []*Node {
+	wrapped := make([]*Node, len(inputs))
+	for i, in := range inputs {
+		wrapped[i] = IdentityWithCustomGradient(in, func(_, _ *Node) *Node {
+			if *gs == nil {
+				panic("model: custom gradient of an input requested before its output's")
+			}
+			return (*gs)[i]
+		})
+	}
+	return wrapped
 }
