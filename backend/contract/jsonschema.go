@@ -21,6 +21,10 @@ type Schemas struct {
 	RefPrefix string
 	// inputs are the declared types a request body reaches (see Input).
 	inputs map[reflect.Type]bool
+	// Field, when set, may add keywords (enum, bounds) to the schema of
+	// the member name (its JSON name) of the struct type owner: what Go
+	// keeps beside the type, such as a run config's choices and bounds.
+	Field func(owner reflect.Type, name string, sch map[string]any)
 }
 
 // InputSuffix ends the names of the request variants of declared types.
@@ -195,6 +199,9 @@ func (s *Schemas) object(t reflect.Type, input bool) map[string]any {
 			// A nil that omitempty or omitzero drops is never null.
 			nullable := !(f.omitEmpty && canBeEmpty(f.typ)) && !f.omitZero
 			sch = s.schema(f.typ, nullable, input)
+		}
+		if s.Field != nil {
+			s.Field(t, f.name, sch)
 		}
 		if doc := s.g.FieldDoc(f.owner, f.goName); doc != "" {
 			if _, isRef := sch["$ref"]; isRef {

@@ -53,6 +53,7 @@ func Document(root string, routes []Route) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	schemas.Field = configConstraints()
 	paths := map[string]map[string]any{}
 	ids := map[string]bool{}
 	for _, rt := range routes {
