@@ -31,6 +31,7 @@ type benchFlags struct {
 	steps, torchThreads                            int
 	noGenerate, noTokenizer, noDataset             bool
 	gradCheckpoint, ignoreMemory                   bool
+	attentionBlock                                 int
 	torchTimeout                                   time.Duration
 }
 
@@ -48,6 +49,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	fs.IntVar(&f.torchThreads, "torch-threads", 0, "torch threads for --torch (default: the script's 2; 1 is steadier on a busy machine)")
 	fs.BoolVar(&f.inProcess, "in-process", false, "run several configs in this process (default: a fresh child process each, so each peak RSS is its own)")
 	fs.BoolVar(&f.gradCheckpoint, "grad-checkpoint", false, "recompute decoder layers in the backward pass (less memory, slower); without it, on only when the memory estimate exceeds the available memory")
+	fs.IntVar(&f.attentionBlock, "attention-block", 0, "attention in blocks of N tokens (0: the model's choice, blockwise for rows of 256 tokens or more; -1: the plain path)")
 	fs.BoolVar(&f.ignoreMemory, "ignore-memory", false, "run a config even when its memory estimate exceeds the available memory")
 	fs.DurationVar(&f.torchTimeout, "torch-timeout", 10*time.Minute, "give up on the PyTorch reference of a config after this long (recorded as skipped)")
 	fs.BoolVar(&f.noGenerate, "no-generate", false, "skip the generation measurement")
@@ -112,6 +114,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 				Backend: f.backend, Steps: f.steps, TokenizerDir: f.tokenizer,
 				SkipGenerate: f.noGenerate, SkipTokenizer: f.noTokenizer || !once, SkipDataset: f.noDataset || !once,
 				FreshProcess: len(cfgs) == 1, GradientCheckpointing: f.gradCheckpoint, IgnoreMemory: f.ignoreMemory, OnStep: onStep,
+				AttentionBlock: f.attentionBlock,
 			})
 		}
 		if err != nil {
@@ -172,6 +175,9 @@ func benchChild(ctx context.Context, env *Env, c bench.Config, f benchFlags, onc
 	}
 	if f.noGenerate {
 		args = append(args, "--no-generate")
+	}
+	if f.attentionBlock != 0 {
+		args = append(args, "--attention-block", strconv.Itoa(f.attentionBlock))
 	}
 	if f.gradCheckpoint {
 		args = append(args, "--grad-checkpoint")

@@ -96,3 +96,26 @@ func TestBenchTorchTimeoutIsASkip(t *testing.T) {
 		t.Errorf("roofline %+v estimate %+v", res.Roofline, res.Estimate)
 	}
 }
+
+// --attention-block forces the training graphs' attention path, and the
+// result says which one ran.
+func TestBenchAttentionBlockFlag(t *testing.T) {
+	var out, errOut bytes.Buffer
+	env := &Env{Stdout: &out, Stderr: &errOut}
+	args := []string{"bench", "--config", "tiny", "--json", "--steps", "1", "--attention-block", "32",
+		"--no-generate", "--no-tokenizer", "--no-dataset"}
+	if err := Run(context.Background(), env, args); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	var got struct {
+		Train struct {
+			AttentionBlock int `json:"attention_block"`
+		} `json:"train"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, out.String())
+	}
+	if got.Train.AttentionBlock != 32 {
+		t.Errorf("train.attention_block = %d, want the forced 32", got.Train.AttentionBlock)
+	}
+}
