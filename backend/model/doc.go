@@ -64,10 +64,18 @@
 // logits are never materialized for large vocabularies; in graphs marked
 // as training each chunk also computes its gradient with respect to the
 // hidden states in the forward pass, so no chunk's logits are kept for the
-// backward pass (the LM head gets no gradient: base weights are frozen).
+// backward pass (a frozen LM head gets no gradient; one trained as a
+// lora.modules_to_save module builds its own, slice by slice).
 // The loss is (sum, count) so gradient accumulation can weight micro-batches by token
-// count; MeanLossGraph divides them. m.SetGradientCheckpointing(true)
-// recomputes each layer in the backward pass to halve activation memory. Dropout is active when the graph is
+// count; MeanLossGraph divides them. SequenceLogProbs gives per-row sums of
+// the trained tokens' log-probabilities, with or without the adapters in the
+// same graph, for the preference losses (backend/train's DPO and ORPO).
+// m.SetGradientCheckpointing(true) recomputes each layer in the backward
+// pass to halve activation memory. Rows of 256 tokens or more take
+// blockwise attention (blockwise*.go: an online softmax over key blocks and
+// a backward that recomputes them), so attention memory grows linearly with
+// the sequence; m.SetAttentionBlock forces a block size or the plain path.
+// Dropout is active when the graph is
 // marked as training (scope.SetTraining(g, true)), drawing from the store's
 // RNG, which m.Seed resets for reproducible runs. m.TrainableVariables lists
 // the LoRA variables; optimizers from ml/train/optimizer find them as the
