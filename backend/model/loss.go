@@ -48,12 +48,7 @@ func (m *Model) LossGraph(in Inputs) (sum, count *Node) {
 	h := m.decoder(in.Tokens, sc) // [B,T,H]
 
 	// Shift: position t predicts labels[t+1], only inside its own segment.
-	ignore := BroadcastToDims(Scalar(g, dtypes.Int32, IgnoreIndex), b, 1)
-	targets := Concatenate([]*Node{SliceAxis(in.Labels, 1, AxisRange(1, t)), ignore}, 1)
-	nextSeg := Concatenate([]*Node{SliceAxis(in.Segments, 1, AxisRange(1, t)), Zeros(g, shapes.Make(in.Segments.DType(), b, 1))}, 1)
-	valid := LogicalAnd(NotEqual(targets, Scalar(g, dtypes.Int32, IgnoreIndex)),
-		LogicalAnd(Equal(nextSeg, in.Segments), NotEqual(in.Segments, ScalarZero(g, dtypes.Int32))))
-	targets = Where(valid, targets, ZerosLike(targets))
+	targets, valid := shiftedTargets(in, b, t)
 
 	n := b * t
 	hidden := m.cfg.HiddenSize
@@ -83,14 +78,9 @@ func (m *Model) MeanLossGraph(in Inputs) *Node {
 func (m *Model) chunkedCrossEntropy(h, targets, valid *Node) *Node {
 	g := h.Graph()
 	w := m.lmHead(g)
-	n, hidden := h.Shape().Dimensions[0], h.Shape().Dimensions[1]
-	rows := max(1, min(n, m.lossChunkElements/m.cfg.VocabSize))
+	n := h.Shape().Dimensions[0]
+	rows, h, targets, valid := m.lossChunks(h, targets, valid)
 	chunked := rows < n
-	if pad := (rows - n%rows) % rows; pad > 0 {
-		h = Concatenate([]*Node{h, Zeros(g, shapes.Make(h.DType(), pad, hidden))}, 0)
-		targets = Concatenate([]*Node{targets, Zeros(g, shapes.Make(targets.DType(), pad))}, 0)
-		valid = Concatenate([]*Node{valid, Zeros(g, shapes.Make(valid.DType(), pad))}, 0)
-	}
 	fused := m.trainingGraph(g)
 	if fused && m.headTrained() {
 		return m.trainedHeadCrossEntropy(h, w, targets, valid, rows) // modules.go
@@ -117,6 +107,21 @@ func (m *Model) chunkedCrossEntropy(h, targets, valid *Node) *Node {
 		}
 	}
 	return sum
+}
+
+// lossChunks is how the loss splits h's n rows: rows per chunk (at most
+// lossChunkElements logits each), and h [n, H], targets and valid [n]
+// padded with invalid rows to a whole number of chunks.
+func (m *Model) lossChunks(h, targets, valid *Node) (rows int, hp, tp, vp *Node) {
+	g := h.Graph()
+	n, hidden := h.Shape().Dimensions[0], h.Shape().Dimensions[1]
+	rows = max(1, min(n, m.lossChunkElements/m.cfg.VocabSize))
+	if pad := (rows - n%rows) % rows; pad > 0 {
+		h = Concatenate([]*Node{h, Zeros(g, shapes.Make(h.DType(), pad, hidden))}, 0)
+		targets = Concatenate([]*Node{targets, Zeros(g, shapes.Make(targets.DType(), pad))}, 0)
+		valid = Concatenate([]*Node{valid, Zeros(g, shapes.Make(valid.DType(), pad))}, 0)
+	}
+	return rows, h, targets, valid
 }
 
 // crossEntropy is the summed masked negative log-likelihood of one chunk:

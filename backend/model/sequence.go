@@ -65,18 +65,12 @@ func shiftedTargets(in Inputs, b, t int) (targets, valid *Node) {
 // ([n, H]; zero where not valid), at most lossChunkElements logits at a
 // time, each chunk a gradient checkpoint.
 func (m *Model) tokenNLL(h, targets, valid *Node) *Node {
-	g := h.Graph()
-	w := m.lmHead(g)
-	n, hidden := h.Shape().Dimensions[0], h.Shape().Dimensions[1]
-	rows := max(1, min(n, m.lossChunkElements/m.cfg.VocabSize))
-	pad := (rows - n%rows) % rows
-	if pad > 0 {
-		h = Concatenate([]*Node{h, Zeros(g, shapes.Make(h.DType(), pad, hidden))}, 0)
-		targets = Concatenate([]*Node{targets, Zeros(g, shapes.Make(targets.DType(), pad))}, 0)
-		valid = Concatenate([]*Node{valid, Zeros(g, shapes.Make(valid.DType(), pad))}, 0)
-	}
+	w := m.lmHead(h.Graph())
+	n := h.Shape().Dimensions[0]
+	rows, h, targets, valid := m.lossChunks(h, targets, valid)
+	total := h.Shape().Dimensions[0]
 	var parts []*Node
-	for start := 0; start < n+pad; start += rows {
+	for start := 0; start < total; start += rows {
 		hc := SliceAxis(h, 0, AxisRange(start, start+rows))
 		tc := SliceAxis(targets, 0, AxisRange(start, start+rows))
 		vc := SliceAxis(valid, 0, AxisRange(start, start+rows))
@@ -93,7 +87,7 @@ func (m *Model) tokenNLL(h, targets, valid *Node) *Node {
 	if len(parts) > 1 {
 		out = Concatenate(parts, 0)
 	}
-	if pad > 0 {
+	if total > n {
 		out = SliceAxis(out, 0, AxisRange(0, n))
 	}
 	return ConvertDType(out, dtypes.Float32)
