@@ -57,7 +57,7 @@ type Model struct {
 // StorageBytes is the memory of one frozen base weight as model.storage
 // keeps it.
 func (m Model) StorageBytes() int {
-	if m.Storage == "bfloat16" {
+	if m.Storage == StorageBFloat16 {
 		return 2
 	}
 	return 4

@@ -24,7 +24,13 @@ func Quantizations() []string { return []string{"none", "nf4", "int8"} }
 
 // Storages are the dtypes model.storage may keep the frozen base weights
 // in, the default first.
-func Storages() []string { return []string{"float32", "bfloat16"} }
+func Storages() []string { return []string{StorageFloat32, StorageBFloat16} }
+
+// The dtypes model.storage takes.
+const (
+	StorageFloat32  = "float32"
+	StorageBFloat16 = "bfloat16"
+)
 
 // Methods are the training objectives training.method accepts, the
 // default first: supervised fine-tuning, DPO, ORPO and continued

@@ -108,7 +108,7 @@ func plan(cfg runconfig.Config) (Plan, error) {
 
 // storageDType is model.storage as the model package takes it.
 func storageDType(s string) dtypes.DType {
-	if s == "bfloat16" {
+	if s == runconfig.StorageBFloat16 {
 		return dtypes.BFloat16
 	}
 	return dtypes.Float32
