@@ -10,7 +10,6 @@ import (
 
 	"github.com/whetstone-ai/whetstone/backend/model"
 	"github.com/whetstone-ai/whetstone/backend/quant"
-	"github.com/whetstone-ai/whetstone/backend/runconfig"
 )
 
 // Run is what a training run's memory depends on.
@@ -139,7 +138,7 @@ const (
 
 // Training estimates the peak memory of a LoRA training step.
 func Training(c *model.Config, r Run) (Breakdown, error) {
-	if r.Method != "" && (rowsPerExample(r.Method) > 1 || r.Method == runconfig.MethodDPO) {
+	if rowsPerExample(r.Method) > 1 {
 		return methodTraining(c, r)
 	}
 	if r.WeightBytes == 0 {

@@ -31,7 +31,7 @@ func rowsPerExample(method string) int {
 }
 
 // methodTraining is Training for a method whose examples take several
-// rows or that runs a reference pass (Run.Method).
+// rows (Run.Method), DPO's with a reference pass too.
 //
 // DPO's reference pass (the same weights with the adapters off) adds one
 // decoder layer's activations of the batch: it needs no gradient, so each
