@@ -24,8 +24,8 @@ import (
 // DotGeneral takes this path when, in LayoutTransposed (both operands with
 // the contracting axis last), one side has at most GemvMaxRows rows and a
 // GEMV kernel is registered for the other side's dtype. When the matrix side
-// is a ConvertDType(BFloat16 -> Float32) node, the kernel reads the BFloat16
-// source directly (the conversion node is then left unused, and not executed,
+// is a ConvertDType(BFloat16 or Int8 -> Float32) node, the kernel reads the
+// narrow source directly (the conversion node is then left unused, and not executed,
 // unless something else uses it).
 //
 // Set GOMLX_GO_DOT_GEMV=false to disable it.
@@ -45,8 +45,8 @@ var GemvEnabled = envutil.MustReadBool("GOMLX_GO_DOT_GEMV", true)
 //
 //	output[n*outStrideN + m*outStrideM] = Σ_k matrix[n*contractingSize+k] · vectors[m*contractingSize+k]
 //
-// matrix is a []float32 or []bfloat16.BFloat16 (the dtype it was registered
-// for); vectors and output are Float32.
+// matrix is a []float32, []bfloat16.BFloat16 or []int8 (the dtype it was
+// registered for); vectors and output are Float32.
 type GemvFn func(backend *gobackend.Backend, matrix any, vectors []float32,
 	rows, numVectors, contractingSize int, output []float32, outStrideN, outStrideM int)
 
@@ -70,8 +70,8 @@ func RegisterGemv(matrixDType dtypes.DType, fn GemvFn, priority gobackend.Regist
 type GemvPlan struct {
 	// MatrixIsLHS tells which input is the matrix (the other holds the vectors).
 	MatrixIsLHS bool
-	// MatrixDType is the dtype of the matrix input: Float32, or BFloat16 when
-	// a ConvertDType was fused.
+	// MatrixDType is the dtype of the matrix input: Float32, or BFloat16 or
+	// Int8 when a ConvertDType was fused.
 	MatrixDType dtypes.DType
 	fn          GemvFn
 }
@@ -111,11 +111,11 @@ func planGemv(lhs, rhs *gobackend.Node, params *NodeData) (newLHS, newRHS *gobac
 		return lhs, rhs, nil
 	}
 	plan.MatrixDType = dtypes.Float32
-	if matrix.OpType == compute.OpTypeConvertDType && len(matrix.Inputs) == 1 &&
-		matrix.Inputs[0].Shape.DType == dtypes.BFloat16 {
-		if reg, ok := gemvImplementations[dtypes.BFloat16]; ok {
+	if matrix.OpType == compute.OpTypeConvertDType && len(matrix.Inputs) == 1 {
+		src := matrix.Inputs[0].Shape.DType
+		if reg, ok := gemvImplementations[src]; ok && (src == dtypes.BFloat16 || src == dtypes.Int8) {
 			matrix = matrix.Inputs[0]
-			plan.MatrixDType = dtypes.BFloat16
+			plan.MatrixDType = src
 			plan.fn = reg.fn
 		}
 	}
@@ -161,6 +161,8 @@ func sliceFlat(flat any, from, to int) any {
 	case []float32:
 		return f[from:to]
 	case []bfloat16.BFloat16:
+		return f[from:to]
+	case []int8:
 		return f[from:to]
 	}
 	return flat

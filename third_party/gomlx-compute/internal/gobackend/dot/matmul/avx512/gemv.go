@@ -25,7 +25,21 @@ import (
 func registerGemv() {
 	dot.RegisterGemv(dtypes.Float32, gemvFloat32, matmul.PriorityAVX512)
 	dot.RegisterGemv(dtypes.BFloat16, gemvBFloat16, matmul.PriorityAVX512)
+	dot.RegisterGemv(dtypes.Int8, gemvInt8, matmul.PriorityAVX512)
 }
+
+// gemvBlocksBFloat16Asm and gemvBlocksInt8Asm (gemv_amd64.s) compute one
+// vector's dot products with blocks of 4 contiguous matrix rows, over the
+// first k32 (k64) elements of each row, writing 4·blocks contiguous sums.
+//
+//go:noescape
+func gemvBlocksBFloat16Asm(w unsafe.Pointer, rowBytes int, x unsafe.Pointer, k32 int, blocks int, out unsafe.Pointer)
+
+//go:noescape
+func gemvBlocksFloat32Asm(w unsafe.Pointer, rowBytes int, x unsafe.Pointer, k32 int, blocks int, out unsafe.Pointer)
+
+//go:noescape
+func gemvBlocksInt8Asm(w unsafe.Pointer, rowBytes int, x unsafe.Pointer, k64 int, blocks int, out unsafe.Pointer)
 
 // gemvBlockRows is the number of matrix rows a worker takes at a time; a
 // multiple of 4 (the rows one kernel step processes).
@@ -38,6 +52,22 @@ func gemvFloat32(backend *gobackend.Backend, matrix any, vectors []float32,
 	rows, numVectors, k int, output []float32, strideN, strideM int) {
 	m := matrix.([]float32)
 	gemvParallel(backend, rows, k, func(r0, r1 int) {
+		if numVectors == 1 && strideN == 1 && k >= 32 && r1-r0 >= 4 {
+			k32, blocks := k&^31, (r1-r0)/4
+			gemvBlocksFloat32Asm(unsafe.Pointer(&m[r0*k]), 4*k, unsafe.Pointer(&vectors[0]), k32, blocks,
+				unsafe.Pointer(&output[r0]))
+			if k32 < k {
+				for n := r0; n < r0+4*blocks; n++ {
+					row := m[n*k : (n+1)*k]
+					s := output[n]
+					for i := k32; i < k; i++ {
+						s += row[i] * vectors[i]
+					}
+					output[n] = s
+				}
+			}
+			r0 += 4 * blocks
+		}
 		gemvRowsFloat32(m, vectors, r0, r1, numVectors, k, output, strideN, strideM)
 	})
 }
@@ -46,7 +76,52 @@ func gemvBFloat16(backend *gobackend.Backend, matrix any, vectors []float32,
 	rows, numVectors, k int, output []float32, strideN, strideM int) {
 	m := matrix.([]bfloat16.BFloat16)
 	gemvParallel(backend, rows, k, func(r0, r1 int) {
+		if numVectors == 1 && strideN == 1 && k >= 32 && r1-r0 >= 4 {
+			// One vector, contiguous output: the prefetching kernel takes
+			// whole blocks of rows and the first k32 elements; the rest
+			// below adds the tail elements and the last rows.
+			k32, blocks := k&^31, (r1-r0)/4
+			gemvBlocksBFloat16Asm(unsafe.Pointer(&m[r0*k]), 2*k, unsafe.Pointer(&vectors[0]), k32, blocks,
+				unsafe.Pointer(&output[r0]))
+			if k32 < k {
+				for n := r0; n < r0+4*blocks; n++ {
+					row := m[n*k : (n+1)*k]
+					s := output[n]
+					for i := k32; i < k; i++ {
+						s += row[i].Float32() * vectors[i]
+					}
+					output[n] = s
+				}
+			}
+			r0 += 4 * blocks
+		}
 		gemvRowsBFloat16(m, vectors, r0, r1, numVectors, k, output, strideN, strideM)
+	})
+}
+
+// gemvInt8 is the GEMV of an Int8 matrix (integer codes converted to
+// Float32 in the graph); any scale is the graph's to apply to the output.
+func gemvInt8(backend *gobackend.Backend, matrix any, vectors []float32,
+	rows, numVectors, k int, output []float32, strideN, strideM int) {
+	m := matrix.([]int8)
+	gemvParallel(backend, rows, k, func(r0, r1 int) {
+		if numVectors == 1 && strideN == 1 && k >= 64 && r1-r0 >= 4 {
+			k64, blocks := k&^63, (r1-r0)/4
+			gemvBlocksInt8Asm(unsafe.Pointer(&m[r0*k]), k, unsafe.Pointer(&vectors[0]), k64, blocks,
+				unsafe.Pointer(&output[r0]))
+			if k64 < k {
+				for n := r0; n < r0+4*blocks; n++ {
+					row := m[n*k : (n+1)*k]
+					s := output[n]
+					for i := k64; i < k; i++ {
+						s += float32(row[i]) * vectors[i]
+					}
+					output[n] = s
+				}
+			}
+			r0 += 4 * blocks
+		}
+		gemvRowsInt8(m, vectors, r0, r1, numVectors, k, output, strideN, strideM)
 	})
 }
 
@@ -194,6 +269,41 @@ func gemvRowsBFloat16(m []bfloat16.BFloat16, vectors []float32, r0, r1, numVecto
 			s0 := avx512ReduceSumFloat32x16(a0)
 			for i := k16; i < k; i++ {
 				s0 += m[n*k+i].Float32() * xs[i]
+			}
+			out[n*strideN+v*strideM] = s0
+		}
+	}
+}
+
+// loadI8x16 widens 16 Int8 values at p to Float32.
+func loadI8x16(p unsafe.Pointer) archsimd.Float32x16 {
+	return archsimd.LoadInt8x16Array((*[16]int8)(p)).ExtendToInt32().ConvertToFloat32()
+}
+
+// gemvRowsInt8 is gemvRowsFloat32 for an Int8 matrix, one row at a time
+// (the several-vector and remainder cases; one vector over whole blocks
+// takes gemvBlocksInt8Asm).
+func gemvRowsInt8(m []int8, vectors []float32, r0, r1, numVectors, k int, out []float32, strideN, strideM int) {
+	if r1 <= r0 {
+		return
+	}
+	_ = m[r1*k-1]
+	_ = vectors[numVectors*k-1]
+	base := unsafe.Pointer(unsafe.SliceData(m))
+	vbase := unsafe.Pointer(unsafe.SliceData(vectors))
+	k16 := k &^ 15
+	for n := r0; n < r1; n++ {
+		for v := 0; v < numVectors; v++ {
+			x := unsafe.Add(vbase, 4*v*k)
+			xs := vectors[v*k : (v+1)*k]
+			w0 := unsafe.Add(base, n*k)
+			var a0 archsimd.Float32x16
+			for i := 0; i < k16; i += 16 {
+				a0 = loadI8x16(unsafe.Add(w0, i)).MulAdd(loadF32x16(unsafe.Add(x, 4*i)), a0)
+			}
+			s0 := avx512ReduceSumFloat32x16(a0)
+			for i := k16; i < k; i++ {
+				s0 += float32(m[n*k+i]) * xs[i]
 			}
 			out[n*strideN+v*strideM] = s0
 		}

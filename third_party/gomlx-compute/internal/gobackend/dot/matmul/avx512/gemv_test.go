@@ -21,8 +21,11 @@ import (
 
 // TestGemv checks DotGeneral's matrix-vector path against a float64
 // reference: the matrix on either side, 1 to GemvMaxRows vectors, rows and
-// contracting sizes with remainders, Float32 matrices and BFloat16 ones under
-// a ConvertDType (read directly by the kernel), with and without a batch axis.
+// contracting sizes with remainders, Float32 matrices and BFloat16 and Int8
+// ones under a ConvertDType (read directly by the kernel), with and without
+// a batch axis. One vector over blocks of 4 rows takes the assembly kernels,
+// the tails (k past a multiple of 32 or 64, rows past a multiple of 4) the
+// Go code.
 func TestGemv(t *testing.T) {
 	if !gobackend.IsAVX512Allowed {
 		t.Skip("AVX512 is not supported on this architecture")
@@ -32,13 +35,14 @@ func TestGemv(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, tc := range []struct{ batch, rows, k int }{
 		{1, 67, 640}, {1, 4096, 64}, {1, 301, 33}, {2, 130, 48}, {1, 16, 1024},
+		{1, 67, 200}, {2, 9, 1152}, {1, 5, 6912},
 	} {
 		for vectors := 1; vectors <= dot.GemvMaxRows; vectors++ {
-			for _, bf16 := range []bool{false, true} {
+			for _, src := range []dtypes.DType{dtypes.Float32, dtypes.BFloat16, dtypes.Int8} {
 				for _, matrixFirst := range []bool{true, false} {
-					name := fmt.Sprintf("b%d_rows%d_k%d_v%d_bf16=%v_matrixFirst=%v", tc.batch, tc.rows, tc.k, vectors, bf16, matrixFirst)
+					name := fmt.Sprintf("b%d_rows%d_k%d_v%d_%s_matrixFirst=%v", tc.batch, tc.rows, tc.k, vectors, src, matrixFirst)
 					t.Run(name, func(t *testing.T) {
-						checkGemv(t, backend, rng, tc.batch, tc.rows, tc.k, vectors, bf16, matrixFirst)
+						checkGemv(t, backend, rng, tc.batch, tc.rows, tc.k, vectors, src, matrixFirst)
 					})
 				}
 			}
@@ -46,33 +50,44 @@ func TestGemv(t *testing.T) {
 	}
 }
 
-func checkGemv(t *testing.T, backend compute.Backend, rng *rand.Rand, batch, rows, k, vectors int, bf16, matrixFirst bool) {
+func checkGemv(t *testing.T, backend compute.Backend, rng *rand.Rand, batch, rows, k, vectors int, src dtypes.DType, matrixFirst bool) {
 	mat := make([]float32, batch*rows*k)
 	vec := make([]float32, batch*vectors*k)
 	for i := range mat {
 		mat[i] = float32(rng.NormFloat64())
-		if bf16 {
+		switch src {
+		case dtypes.BFloat16:
 			mat[i] = bfloat16.FromFloat32(mat[i]).Float32()
+		case dtypes.Int8:
+			mat[i] = float32(rng.IntN(256) - 128)
 		}
 	}
 	for i := range vec {
 		vec[i] = float32(rng.NormFloat64())
 	}
 	var matInput any = mat
-	if bf16 {
+	switch src {
+	case dtypes.BFloat16:
 		b := make([]bfloat16.BFloat16, len(mat))
 		for i, v := range mat {
 			b[i] = bfloat16.FromFloat32(v)
 		}
 		matInput = b
+	case dtypes.Int8:
+		b := make([]int8, len(mat))
+		for i, v := range mat {
+			b[i] = int8(v)
+		}
+		matInput = b
 	}
+	convert := src != dtypes.Float32
 	var plan *dot.GemvPlan
 	got, err := testutil.Exec1(backend, []any{matInput, vec}, func(f compute.Function, p []compute.Value) (compute.Value, error) {
 		m, err := f.Reshape(p[0], batch, rows, k)
 		if err != nil {
 			return nil, err
 		}
-		if bf16 {
+		if convert {
 			if m, err = f.ConvertDType(m, dtypes.Float32); err != nil {
 				return nil, err
 			}
@@ -99,11 +114,8 @@ func checkGemv(t *testing.T, backend compute.Backend, rng *rand.Rand, batch, row
 	if plan == nil {
 		t.Fatal("DotGeneral did not take the GEMV path")
 	}
-	if want := dtypes.Float32; bf16 {
-		want = dtypes.BFloat16
-		if plan.MatrixDType != want {
-			t.Fatalf("GEMV matrix dtype %s, want %s (ConvertDType not fused)", plan.MatrixDType, want)
-		}
+	if plan.MatrixDType != src {
+		t.Fatalf("GEMV matrix dtype %s, want %s (ConvertDType not fused)", plan.MatrixDType, src)
 	}
 	out := got.([]float32)
 	for b := range batch {
@@ -117,7 +129,12 @@ func checkGemv(t *testing.T, backend compute.Backend, rng *rand.Rand, batch, row
 				if !matrixFirst {
 					idx = b*rows*vectors + m*rows + n
 				}
-				if d := math.Abs(float64(out[idx]) - want); d > 1e-4*math.Sqrt(float64(k)) {
+				// Int8 codes are up to 128 times larger than the normal values.
+				tol := 1e-4 * math.Sqrt(float64(k))
+				if src == dtypes.Int8 {
+					tol *= 128
+				}
+				if d := math.Abs(float64(out[idx]) - want); d > tol {
 					t.Fatalf("batch %d row %d vector %d: got %g, want %g", b, n, m, out[idx], want)
 				}
 			}
@@ -160,6 +177,17 @@ func BenchmarkGemv(b *testing.B) {
 		}
 		fn := dot.GemvImplementation(dtypes.BFloat16)
 		b.SetBytes(int64(2 * len(mat)))
+		for b.Loop() {
+			fn(backend, mat, vec, rows, 1, k, out, 1, 1)
+		}
+	})
+	b.Run("Int8", func(b *testing.B) {
+		mat := make([]int8, rows*k)
+		for i := range mat {
+			mat[i] = int8(i%251 - 125)
+		}
+		fn := dot.GemvImplementation(dtypes.Int8)
+		b.SetBytes(int64(len(mat)))
 		for b.Loop() {
 			fn(backend, mat, vec, rows, 1, k, out, 1, 1)
 		}
