@@ -71,7 +71,7 @@ func TestDecodeMeasure(t *testing.T) {
 		case "bf16":
 			opts.StorageDType = dtypes.BFloat16
 		case "int8":
-			opts.StorageDType, opts.Quantization = dtypes.BFloat16, model.QuantInt8
+			opts.StorageDType = dtypes.Int8
 		default:
 			t.Fatalf("WHETSTONE_DECODE: unknown storage %q (f32, bf16, int8)", s)
 		}

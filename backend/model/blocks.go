@@ -31,8 +31,12 @@ func traitsFor(a Arch) archTraits {
 
 // embed looks tokens [B,T] up in the embedding table.
 func (m *Model) embed(tokens *Node) *Node {
-	e := m.moduleWeight(tokens.Graph(), embedName)
-	x := Gather(e, ExpandAxes(tokens, -1)) // [B,T,H]
+	var x *Node // [B,T,H]
+	if m.baseModule(tokens.Graph(), embedName) {
+		x = m.baseGather(embedName, ExpandAxes(tokens, -1))
+	} else {
+		x = Gather(m.moduleWeight(tokens.Graph(), embedName), ExpandAxes(tokens, -1))
+	}
 	if m.traits.embedScale {
 		x = MulScalar(x, GemmaEmbedScale(m.cfg.HiddenSize))
 	}
@@ -100,8 +104,17 @@ func (m *Model) lmHead(g *Graph) *Node {
 // logits projects hidden states [..., H] to [..., V], soft-capped when
 // configured. Only for short sequences: training uses the chunked loss.
 func (m *Model) logits(h *Node) *Node {
-	w := m.lmHead(h.Graph())
-	out := dense(h, w)
+	g := h.Graph()
+	name := lmHeadName
+	if m.cfg.TieWordEmbeddings {
+		name = embedName
+	}
+	var out *Node
+	if m.baseModule(g, name) {
+		out = m.baseDense(h, name)
+	} else {
+		out = dense(h, m.lmHead(g))
+	}
 	if m.cfg.FinalLogitSoftcap > 0 {
 		out = softcap(out, m.cfg.FinalLogitSoftcap)
 	}

@@ -25,11 +25,12 @@ func decodeConfig(t *testing.T, name string) *Config {
 // TestDecodeStepMatchesForward checks the logits of one-token decode steps
 // (the KV cache, matrix-vector products) against the full forward pass of
 // the same sequence (matrix-matrix products) at 1e-5, for every
-// architecture, with float32 and bfloat16 weights (read as bfloat16 by the
-// decode step, converted whole by the forward pass).
+// architecture, with float32, bfloat16 and int8 weights (read as stored by
+// the decode step, converted whole by the forward pass; int8 rows scaled
+// after the product in one, before it in the other).
 func TestDecodeStepMatchesForward(t *testing.T) {
 	for name := range tinyConfigs {
-		for _, storage := range []dtypes.DType{dtypes.Float32, dtypes.BFloat16} {
+		for _, storage := range []dtypes.DType{dtypes.Float32, dtypes.BFloat16, dtypes.Int8} {
 			t.Run(name+"/"+storage.String(), func(t *testing.T) {
 				m, err := NewRandom(decodeConfig(t, name), 5, Options{StorageDType: storage})
 				if err != nil {

@@ -372,7 +372,7 @@ func (m *Model) linear(x *Node, layer int, module string) *Node {
 	if qw, ok := m.qbase[path+".weight"]; ok {
 		y = qw.dense(x)
 	} else {
-		y = dense(x, m.weight(g, path+".weight"))
+		y = m.baseDense(x, path+".weight")
 	}
 	if m.cfg.AttentionBias && (module == "q_proj" || module == "k_proj" || module == "v_proj") {
 		y = Add(y, ExpandLeftToRank(m.weight(g, path+".bias"), y.Rank()))

@@ -31,7 +31,9 @@ type Options struct {
 	// Backend runs the graphs; nil opens the default (pure Go) through accel.
 	Backend compute.Backend
 	// StorageDType is the dtype base weights are kept in: Float32 (default)
-	// or BFloat16/Float16 to halve memory, converted to float32 in the graph.
+	// or BFloat16/Float16 to halve memory, converted to float32 in the
+	// graph, or Int8 (matrices as int8 codes with a scale per row, for
+	// answering: see rowint8.go).
 	StorageDType dtypes.DType
 	// Quantization keeps the decoder projections' frozen weights
 	// quantized in memory and dequantizes them in every graph: "nf4"
@@ -55,6 +57,9 @@ type Model struct {
 	// QuantInt8); qbase holds the quantized ones, which are not in base.
 	quant string
 	qbase map[string]*quantWeight
+	// rowScales holds the per-row scales of Int8-stored matrices, whose
+	// codes are in base.
+	rowScales map[string]*mlmodel.Variable
 	lora  *loraState
 	gen   *GenerationConfig // from generation_config.json, when loaded from a directory
 	// lossChunkElements bounds the logits one loss chunk materializes.
@@ -83,9 +88,9 @@ func newModel(cfg *Config, opts Options) (*Model, error) {
 		storage = dtypes.Float32
 	}
 	switch storage {
-	case dtypes.Float32, dtypes.BFloat16, dtypes.Float16:
+	case dtypes.Float32, dtypes.BFloat16, dtypes.Float16, dtypes.Int8:
 	default:
-		return nil, fmt.Errorf("model: storage dtype %s is not supported (float32, bfloat16, float16)", storage)
+		return nil, fmt.Errorf("model: storage dtype %s is not supported (float32, bfloat16, float16, int8)", storage)
 	}
 	qz, err := normalizeQuantization(opts.Quantization)
 	if err != nil {
@@ -101,7 +106,7 @@ func newModel(cfg *Config, opts Options) (*Model, error) {
 	}
 	return &Model{
 		cfg: cfg, traits: traitsFor(cfg.Arch), backend: backend, store: mlmodel.NewStore(),
-		storage: storage, base: map[string]*mlmodel.Variable{}, quant: qz, qbase: map[string]*quantWeight{}, execs: map[string]*mlmodel.Exec{},
+		storage: storage, base: map[string]*mlmodel.Variable{}, quant: qz, qbase: map[string]*quantWeight{}, rowScales: map[string]*mlmodel.Variable{}, execs: map[string]*mlmodel.Exec{},
 		lossChunkElements: LossChunkElements,
 	}, nil
 }
@@ -202,6 +207,16 @@ func Load(dir string, opts Options) (m *Model, err error) {
 			}
 			continue
 		}
+		if m.storesRowInt8(spec) {
+			vals, err := ckpt.Float32(info.Name)
+			if err != nil {
+				return nil, fmt.Errorf("model: %s: %w", dir, err)
+			}
+			if err := m.addRowInt8(spec.name, spec.shape, vals); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		t, err := m.readTensor(ckpt, info)
 		if err != nil {
 			return nil, fmt.Errorf("model: %s: %w", dir, err)
@@ -216,16 +231,17 @@ func Load(dir string, opts Options) (m *Model, err error) {
 // readTensor reads one checkpoint tensor into a tensor of the storage dtype,
 // copying raw bytes when the dtypes agree and converting otherwise.
 func (m *Model) readTensor(ckpt *safetensors.Checkpoint, info safetensors.TensorInfo) (*tensors.Tensor, error) {
-	t, err := m.newTensor(m.storage, info.Shape)
+	dt := m.plainDType()
+	t, err := m.newTensor(dt, info.Shape)
 	if err != nil {
 		return nil, err
 	}
 	var readErr error
 	switch {
-	case m.storage == dtypes.BFloat16 && info.DType == safetensors.BF16,
-		m.storage == dtypes.Float16 && info.DType == safetensors.F16:
+	case dt == dtypes.BFloat16 && info.DType == safetensors.BF16,
+		dt == dtypes.Float16 && info.DType == safetensors.F16:
 		err = t.MutableBytes(func(data []byte) { readErr = ckpt.ReadRaw(info.Name, data) })
-	case m.storage == dtypes.Float32:
+	case dt == dtypes.Float32:
 		err = tensors.MutableFlatData(t, func(flat []float32) { readErr = ckpt.ReadFloat32(info.Name, flat) })
 	default:
 		vals, rerr := ckpt.Float32(info.Name)
@@ -297,7 +313,13 @@ func NewRandom(cfg *Config, seed int64, opts Options) (m *Model, err error) {
 			}
 			continue
 		}
-		t, err := m.newTensor(m.storage, spec.shape)
+		if m.storesRowInt8(spec) {
+			if err := m.addRowInt8(spec.name, spec.shape, vals); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		t, err := m.newTensor(m.plainDType(), spec.shape)
 		if err != nil {
 			return nil, err
 		}
@@ -341,6 +363,13 @@ func (m *Model) BaseWeight(name string) (ht HostTensor, err error) {
 	v, ok := m.base[name]
 	if !ok {
 		return HostTensor{}, fmt.Errorf("model: no base weight %q", name)
+	}
+	if sv, ok := m.rowScale(name); ok {
+		data, err := rowInt8Float32(v, sv)
+		if err != nil {
+			return HostTensor{}, err
+		}
+		return HostTensor{Name: name, Shape: v.Shape().Dimensions, Data: data}, nil
 	}
 	data, err := variableFloat32(v)
 	if err != nil {
@@ -419,6 +448,6 @@ func (m *Model) Close() {
 	if m.store != nil {
 		m.store.Finalize()
 	}
-	m.base, m.qbase, m.lora = nil, nil, nil
+	m.base, m.qbase, m.rowScales, m.lora = nil, nil, nil, nil
 	m.closed = true
 }

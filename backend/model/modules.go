@@ -92,6 +92,13 @@ func (m *Model) moduleWeight(g *Graph, name string) *Node {
 	return m.weight(g, name)
 }
 
+// baseModule reports whether graph g reads the embeddings or LM head
+// (name) from the frozen base matrix rather than a trained module.
+func (m *Model) baseModule(g *Graph, name string) bool {
+	_, ok := m.moduleVar(name)
+	return !ok || adaptersOff(g)
+}
+
 // headTrained reports whether the LM head reads a trained module, whose
 // gradient the training graphs' loss then computes itself
 // (trainedHeadCrossEntropy).

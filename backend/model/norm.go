@@ -33,6 +33,9 @@ func (m *Model) weight(g *Graph, name string) *Node {
 	if !ok {
 		panic("model: missing base weight " + name)
 	}
+	if sv, ok := m.rowScale(name); ok {
+		return dequantizeRows(v.NodeValue(g), sv.NodeValue(g))
+	}
 	n := v.NodeValue(g)
 	if n.DType() != dtypes.Float32 {
 		n = ConvertDType(n, dtypes.Float32)
