@@ -30,6 +30,9 @@ type Request struct {
 	// trained AdapterDir did (model.Options.Quantization: "", none, nf4
 	// or int8), so the adapter answers on the weights it learned against.
 	Quantization string
+	// Weights is how the base weights are kept while answering ("" is
+	// WeightsAuto); Result.Weights says what auto chose.
+	Weights Weights
 	// Messages is the conversation so far, ending with the user's turn.
 	Messages []chattemplate.Message
 	// System, when set, is prepended as a system message.
@@ -52,6 +55,8 @@ type Result struct {
 	Tokens       int     `json:"tokens"`
 	FinishReason string  `json:"finish_reason"`
 	TokensPerS   float64 `json:"tokens_per_s"`
+	// Weights is how the base weights were kept (auto resolved).
+	Weights Weights `json:"weights"`
 }
 
 // Engine loads models on demand and keeps the most recent ones.
@@ -87,7 +92,11 @@ func (e *Engine) Generate(ctx context.Context, req Request, onText func(string) 
 	if len(req.Messages) == 0 {
 		return Result{}, errors.New("chat: no messages to answer")
 	}
-	l, err := e.load(req.ModelDir, req.AdapterDir, req.Quantization)
+	weights, err := req.Weights.Resolve(req.ModelDir)
+	if err != nil {
+		return Result{}, err
+	}
+	l, err := e.load(req.ModelDir, req.AdapterDir, req.Quantization, weights)
 	if err != nil {
 		return Result{}, err
 	}
@@ -144,7 +153,7 @@ func (e *Engine) Generate(ctx context.Context, req Request, onText func(string) 
 		return nil
 	})
 	elapsed := time.Since(start).Seconds()
-	res := Result{Text: l.tok.Decode(out, true), PromptTokens: len(promptIDs), Tokens: len(out), FinishReason: gen.FinishReason}
+	res := Result{Text: l.tok.Decode(out, true), PromptTokens: len(promptIDs), Tokens: len(out), FinishReason: gen.FinishReason, Weights: weights}
 	if cut >= 0 {
 		res.Text, res.FinishReason, err = res.Text[:cut], model.FinishStop, nil
 	}
@@ -206,11 +215,11 @@ func stopPrefixLen(text string, stops []string) int {
 
 // load returns the model for (dir, adapter, quantization), loading it
 // when needed and evicting the least recently used beyond the limit.
-func (e *Engine) load(dir, adapter, quantization string) (*loaded, error) {
+func (e *Engine) load(dir, adapter, quantization string, weights Weights) (*loaded, error) {
 	if dir == "" {
 		return nil, errors.New("chat: no model chosen")
 	}
-	key := filepath.Clean(dir) + "|" + adapter + "|" + quantization
+	key := filepath.Clean(dir) + "|" + adapter + "|" + quantization + "|" + string(weights)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if l, ok := e.loaded[key]; ok {
@@ -227,6 +236,7 @@ func (e *Engine) load(dir, adapter, quantization string) (*loaded, error) {
 	}
 	opts := e.opts
 	opts.Quantization = quantization
+	opts.StorageDType = weights.dtype()
 	m, err := model.Load(dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("chat: %w", err)

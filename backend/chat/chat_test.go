@@ -2,6 +2,8 @@ package chat
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -54,7 +56,7 @@ func TestGenerateErrors(t *testing.T) {
 	_, err := e.Generate(context.Background(), Request{ModelDir: t.TempDir()}, nil)
 	require.ErrorContains(t, err, "no messages")
 	_, err = e.Generate(context.Background(), Request{ModelDir: t.TempDir(), Messages: []chattemplate.Message{{Role: "user", Content: "x"}}}, nil)
-	require.ErrorContains(t, err, "tokenizer")
+	require.ErrorContains(t, err, "config.json")
 
 	dir := tinyChatModel(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -164,4 +166,40 @@ func TestGenerateWithAQuantizedModel(t *testing.T) {
 	req.Quantization = "nf3"
 	_, err = e.Generate(context.Background(), req, nil)
 	require.ErrorContains(t, err, `"nf3"`)
+}
+
+// TestWeights checks the answering precision: auto keeps a small model in
+// float32, an explicit choice loads the model so (a model slot of its own)
+// and the result says which was used; unknown names are refused.
+func TestWeights(t *testing.T) {
+	dir := tinyChatModel(t)
+	e := NewEngine(model.Options{}, 2)
+	req := Request{ModelDir: dir, Messages: []chattemplate.Message{{Role: "user", Content: "hello"}}, MaxNewTokens: 6}
+	res, err := e.Generate(context.Background(), req, nil)
+	require.NoError(t, err)
+	require.Equal(t, WeightsFloat32, res.Weights, "a tiny model stays float32 under auto")
+
+	req.Weights = WeightsInt8
+	q, err := e.Generate(context.Background(), req, nil)
+	require.NoError(t, err)
+	require.Equal(t, WeightsInt8, q.Weights)
+	require.Positive(t, q.Tokens)
+	require.Len(t, e.loaded, 2, "int8 weights are a second loaded model")
+
+	// Auto reads only config.json: a Gemma 3 270M-sized one answers in int8.
+	big := t.TempDir()
+	cfg, err := model.Preset("gemma3-270m")
+	require.NoError(t, err)
+	data, err := cfg.MarshalHF()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(big, "config.json"), data, 0o644))
+	w, err := WeightsAuto.Resolve(big)
+	require.NoError(t, err)
+	require.Equal(t, WeightsInt8, w)
+
+	w, err = ParseWeights("")
+	require.NoError(t, err)
+	require.Equal(t, WeightsAuto, w)
+	_, err = ParseWeights("int4")
+	require.ErrorContains(t, err, "int4")
 }
