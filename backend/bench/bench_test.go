@@ -56,6 +56,21 @@ func TestTinyRun(t *testing.T) {
 	}
 	if g := res.Generate; g == nil || g.NewTokens != genNew || g.TokensPerS <= 0 || g.PrefillMS <= 0 {
 		t.Errorf("generation %+v", g)
+	} else {
+		// Each storage measured, and the narrower ones are smaller: int8
+		// codes plus row scales under half of bfloat16, itself under float32
+		// (the adapters, float32 in all three, keep the ratios above ¼, ½).
+		var prev float64
+		for _, st := range GenerateStorages {
+			s := g.ByStorage[st.Name]
+			if s == nil || s.TokensPerS <= 0 || s.PrefillMS <= 0 || s.WeightsMB <= 0 {
+				t.Fatalf("generation with %s weights: %+v", st.Name, s)
+			}
+			if prev > 0 && s.WeightsMB >= 0.8*prev {
+				t.Errorf("%s weights take %.2f MB, not much under the previous storage's %.2f", st.Name, s.WeightsMB, prev)
+			}
+			prev = s.WeightsMB
+		}
 	}
 	if d := res.Dataset; d == nil || d.Rows != datasetRows || d.ParquetRowsPerS <= 0 || d.JSONLRowsPerS <= 0 {
 		t.Errorf("dataset %+v", d)

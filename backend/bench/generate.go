@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 
 	"github.com/whetstone-ai/whetstone/backend/model"
 )
@@ -22,7 +23,27 @@ type GenerateResult struct {
 	PrefillMS float64 `json:"prefill_ms"`
 	// WarmupS is the first, compiling, generation of the same lengths.
 	WarmupS float64 `json:"warmup_s"`
+	// ByStorage repeats the measurement with the base weights kept in each
+	// of GenerateStorages (the trained model above is float32), keyed by
+	// storage name, with the same weights (quantized from the same seed)
+	// and the LoRA adapters attached, as the Playground answers.
+	ByStorage map[string]*StorageGenerate `json:"by_storage,omitempty"`
 }
+
+// StorageGenerate is one storage precision's generation figures.
+type StorageGenerate struct {
+	TokensPerS float64 `json:"tokens_per_s"`
+	PrefillMS  float64 `json:"prefill_ms"`
+	// WeightsMB is the model's variables as stored (adapters included).
+	WeightsMB float64 `json:"weights_mb"`
+}
+
+// GenerateStorages are the storages generation is measured in: the names
+// chat.Weights uses, float32 (the trained model itself) first.
+var GenerateStorages = []struct {
+	Name  string
+	DType dtypes.DType
+}{{"float32", dtypes.Float32}, {"bfloat16", dtypes.BFloat16}, {"int8", dtypes.Int8}}
 
 // generation lengths: a short chat turn.
 const (
@@ -40,6 +61,33 @@ func measureGenerate(ctx context.Context, c Config, backend compute.Backend, m *
 			return nil, err
 		}
 	}
+	res, err := timeGenerate(ctx, c, m)
+	if err != nil {
+		return nil, err
+	}
+	res.ByStorage = map[string]*StorageGenerate{}
+	for _, st := range GenerateStorages {
+		sm := m
+		if st.DType != dtypes.Float32 {
+			if sm, err = newModelStored(c, backend, st.DType); err != nil {
+				return nil, err
+			}
+		}
+		r, err := timeGenerate(ctx, c, sm)
+		weights := float64(sm.Store().ByteSize()) / (1 << 20)
+		if sm != m {
+			sm.Close()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("bench: %s weights: %w", st.Name, err)
+		}
+		res.ByStorage[st.Name] = &StorageGenerate{TokensPerS: r.TokensPerS, PrefillMS: r.PrefillMS, WeightsMB: weights}
+	}
+	return res, nil
+}
+
+// timeGenerate is one warm-up and one timed generation with m.
+func timeGenerate(ctx context.Context, c Config, m *model.Model) (*GenerateResult, error) {
 	rng := rand.New(rand.NewPCG(benchSeed, 11))
 	prompt := make([]int32, genPrompt)
 	for i := range prompt {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 
 	"github.com/whetstone-ai/whetstone/backend/model"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
@@ -69,11 +70,21 @@ type trainChoices struct {
 
 // newModelWith is newModel computing training steps as chosen.
 func newModelWith(c Config, backend compute.Backend, ch trainChoices) (*model.Model, error) {
+	return newModelOpts(c, model.Options{Backend: backend}, ch)
+}
+
+// newModelStored is newModel with its base weights kept in storage (the
+// same values, rounded or quantized).
+func newModelStored(c Config, backend compute.Backend, storage dtypes.DType) (*model.Model, error) {
+	return newModelOpts(c, model.Options{Backend: backend, StorageDType: storage}, trainChoices{})
+}
+
+func newModelOpts(c Config, opts model.Options, ch trainChoices) (*model.Model, error) {
 	mc, err := c.ModelConfig()
 	if err != nil {
 		return nil, err
 	}
-	m, err := model.NewRandom(mc, benchSeed, model.Options{Backend: backend})
+	m, err := model.NewRandom(mc, benchSeed, opts)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
