@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/whetstone-ai/whetstone/backend/batch"
+	"github.com/whetstone-ai/whetstone/backend/chat"
 	"github.com/whetstone-ai/whetstone/backend/dataset"
 	"github.com/whetstone-ai/whetstone/backend/export"
 	"github.com/whetstone-ai/whetstone/backend/runconfig"
@@ -25,6 +26,7 @@ func Whetstone(root string) Spec {
 	configPkg := reflect.TypeFor[runconfig.Config]().PkgPath()
 	workspacePkg := reflect.TypeFor[workspace.Settings]().PkgPath()
 	trainPkg := reflect.TypeFor[train.MetricInfo]().PkgPath()
+	chatPkg := reflect.TypeFor[chat.Weights]().PkgPath()
 
 	quants := map[export.Format][]string{}
 	for _, f := range export.Formats {
@@ -67,6 +69,8 @@ func Whetstone(root string) Spec {
 			{Name: "Themes", Pkg: workspacePkg, Ident: "Themes", Value: workspace.Themes},
 			{Name: "ResumableStates", Pkg: reflect.TypeFor[runs.State]().PkgPath(), Ident: "ResumableStates", Value: runs.ResumableStates},
 			{Name: "ActiveStates", Pkg: reflect.TypeFor[runs.State]().PkgPath(), Ident: "ActiveStates", Value: runs.ActiveStates},
+			{Name: "ChatWeights", Pkg: chatPkg, Ident: "WeightsChoices", Value: chat.WeightsChoices()},
+			{Name: "ChatAutoInt8MinParams", Pkg: chatPkg, Ident: "AutoInt8MinParams", Value: chat.AutoInt8MinParams},
 			{Name: "ChatSamplingLimits", Pkg: reflect.TypeFor[service.ChatRequest]().PkgPath(), Ident: "SamplingLimits", Form: Typed, Value: service.SamplingLimits},
 			{Name: "ConfigPath", Pkg: configPkg, Ident: "Schema", Form: Union, Value: paths},
 			{Name: "ConfigSchema", Pkg: configPkg, Ident: "Schema", Form: Typed, Key: "ConfigPath", Value: configSchema},

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -133,6 +134,10 @@ type ChatRequest struct {
 	// MaxStopStrings of at most MaxStopChars characters), which is left
 	// out of it.
 	Stop []string `json:"stop,omitempty"`
+	// Weights is how the base weights are kept while answering: exact
+	// float32, or bfloat16 or int8 for faster answers from a large model.
+	// Empty is auto (see chat.WeightsAuto).
+	Weights chat.Weights `json:"weights,omitempty"`
 }
 
 // ChatStream identifies an answer being streamed.
@@ -149,6 +154,9 @@ type ChatToken struct {
 	Tokens       int     `json:"tokens,omitempty"`
 	TokensPerS   float64 `json:"tokens_per_s,omitempty"`
 	Error        string  `json:"error,omitempty"`
+	// Weights, on the last event, is how the base weights were kept
+	// (auto resolved); empty when the model did not load.
+	Weights chat.Weights `json:"weights,omitempty"`
 }
 
 // Generate starts answering and returns at once; the answer arrives as
@@ -213,7 +221,7 @@ func (s *Chat) prepare(req ChatRequest) (*chat.Engine, chat.Request, error) {
 		msgs[i] = chattemplate.Message{Role: m.Role, Content: m.Content}
 	}
 	return engine, chat.Request{
-		ModelDir: dir, AdapterDir: adapter, Quantization: quantization, Messages: msgs, System: req.System, MaxNewTokens: req.MaxNewTokens, Seed: req.Seed, Stop: req.Stop,
+		ModelDir: dir, AdapterDir: adapter, Quantization: quantization, Weights: req.Weights, Messages: msgs, System: req.System, MaxNewTokens: req.MaxNewTokens, Seed: req.Seed, Stop: req.Stop,
 		Sampling: model.SamplingOptions{Temperature: req.Temperature, TopP: req.TopP, TopK: req.TopK, MinP: req.MinP, RepetitionPenalty: req.RepetitionPenalty},
 	}, nil
 }
@@ -258,6 +266,9 @@ func (r ChatRequest) check() error {
 			return invalidf("messages[%d].role: %s is not a chat role; use user, assistant or system", i, quote.Value(m.Role))
 		}
 	}
+	if _, err := chat.ParseWeights(string(r.Weights)); err != nil {
+		return invalidf("weights: %s is not one of %s", quote.Value(string(r.Weights)), weightsList())
+	}
 	stop := SamplingLimits["stop"]
 	if len(r.Stop) > int(stop.Max) {
 		return invalidf("stop: %d strings, more than %g", len(r.Stop), stop.Max)
@@ -271,6 +282,15 @@ func (r ChatRequest) check() error {
 		}
 	}
 	return nil
+}
+
+// weightsList is chat.WeightsChoices for a message: "auto, float32, ...".
+func weightsList() string {
+	names := make([]string, 0, len(chat.WeightsChoices()))
+	for _, w := range chat.WeightsChoices() {
+		names = append(names, string(w))
+	}
+	return strings.Join(names, ", ")
 }
 
 // SamplingLimit is the range one sampling setting may take, and what its
@@ -320,7 +340,7 @@ func (s *Chat) run(ctx context.Context, id string, engine *chat.Engine, req chat
 			return nil
 		})
 	}()
-	end := ChatToken{StreamID: id, Done: true, FinishReason: res.FinishReason, Tokens: res.Tokens, TokensPerS: res.TokensPerS}
+	end := ChatToken{StreamID: id, Done: true, FinishReason: res.FinishReason, Tokens: res.Tokens, TokensPerS: res.TokensPerS, Weights: res.Weights}
 	if err != nil {
 		if ctx.Err() != nil {
 			end.FinishReason = "cancelled"

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/whetstone-ai/whetstone/backend/chat"
 	"github.com/whetstone-ai/whetstone/backend/tokenizer/tokenizertest"
 )
 
@@ -40,6 +41,7 @@ func TestChatStreamsTokensThenDone(t *testing.T) {
 	require.True(t, last.Done, "the stream must end with a done event")
 	require.Empty(t, last.Error)
 	require.Positive(t, last.Tokens)
+	require.Equal(t, chat.WeightsFloat32, last.Weights, "the last event says what auto chose for a tiny model")
 }
 
 func TestChatBadRequests(t *testing.T) {
@@ -68,6 +70,7 @@ func TestChatBadRequests(t *testing.T) {
 		{ChatRequest{Model: "x", Messages: hi, Stop: []string{"a", "b", "c", "d", "e"}}, "stop: 5 strings, more than 4"},
 		{ChatRequest{Model: "x", Messages: hi, Stop: []string{"a", ""}}, "stop[1]: an empty stop string"},
 		{ChatRequest{Model: "x", Messages: hi, Stop: []string{strings.Repeat("é", MaxStopChars+1)}}, "stop[0]: 65 characters, more than 64"},
+		{ChatRequest{Model: "x", Messages: hi, Weights: "int4"}, `weights: "int4" is not one of auto, float32, bfloat16, int8`},
 	} {
 		_, err := s.Chat.Generate(c.req)
 		require.ErrorContains(t, err, c.want)
@@ -126,6 +129,21 @@ func TestCompleteAppliesTheRepetitionPenalty(t *testing.T) {
 	require.Equal(t, plain.Text, off.Text, "1 is off, as 0 is")
 	penalized, _ := complete(t, s, dir, func(r *ChatRequest) { r.RepetitionPenalty = 2 })
 	require.NotEqual(t, plain.Text, penalized.Text)
+}
+
+// TestCompleteKeepsTheWeightsAsAsked: the request's weights reach the
+// engine, and the answer says which were used.
+func TestCompleteKeepsTheWeightsAsAsked(t *testing.T) {
+	s, _ := newServices(t)
+	dir := tinyModelDir(t)
+	tokenizertest.ByteLevel(t, dir)
+	auto, _ := complete(t, s, dir, func(r *ChatRequest) { r.MaxNewTokens = 4 })
+	require.Equal(t, chat.WeightsFloat32, auto.Weights, "auto keeps a tiny model in float32")
+	for _, w := range []chat.Weights{chat.WeightsBFloat16, chat.WeightsInt8} {
+		out, _ := complete(t, s, dir, func(r *ChatRequest) { r.MaxNewTokens, r.Weights = 4, w })
+		require.Equal(t, w, out.Weights)
+		require.Positive(t, out.Tokens)
+	}
 }
 
 func TestCompleteStopsWhenTheCallerGoesAway(t *testing.T) {

@@ -3,6 +3,7 @@ package service
 import (
 	"math"
 
+	"github.com/whetstone-ai/whetstone/backend/chat"
 	"github.com/whetstone-ai/whetstone/backend/model"
 )
 
@@ -28,6 +29,11 @@ type SamplingDefaults struct {
 	MinP        float64 `json:"min_p"`
 	// RepetitionPenalty 0 is off (so is 1).
 	RepetitionPenalty float64 `json:"repetition_penalty"`
+	// AutoWeights is what auto weights (ChatRequest.Weights) become for
+	// this model, its size deciding, so a screen can say so before the
+	// first answer. It is set whether or not Found; empty when the
+	// model's config.json cannot be read, which the answer then reports.
+	AutoWeights chat.Weights `json:"auto_weights,omitempty"`
 }
 
 // Defaults returns the sampling settings m's generation_config.json
@@ -45,9 +51,13 @@ func (s *Chat) Defaults(m ChatModel) (out SamplingDefaults, err error) {
 	if err != nil {
 		return out, err
 	}
+	auto, _ := chat.WeightsAuto.Resolve(dir)
 	gc, found, err := model.LoadGenerationConfig(dir)
-	if err != nil || !found {
+	if err != nil {
 		return out, err
+	}
+	if !found {
+		return SamplingDefaults{AutoWeights: auto}, nil
 	}
 	// A file's values are clamped rather than refused: they are advice,
 	// and the request they end up in is checked against the same limits.
@@ -62,5 +72,6 @@ func (s *Chat) Defaults(m ChatModel) (out SamplingDefaults, err error) {
 		TopK:              int(clamp("top_k", float64(gc.Sampling.TopK))),
 		MinP:              clamp("min_p", gc.Sampling.MinP),
 		RepetitionPenalty: clamp("repetition_penalty", gc.Sampling.RepetitionPenalty),
+		AutoWeights:       auto,
 	}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/whetstone-ai/whetstone/backend/chat"
 	"github.com/whetstone-ai/whetstone/backend/demo"
 	"github.com/whetstone-ai/whetstone/backend/hub"
 	"github.com/whetstone-ai/whetstone/backend/model"
@@ -24,6 +25,9 @@ type Completion struct {
 	// FinishReason is "stop" (the end of the turn or a stop string) or
 	// "length" (max_new_tokens or the model's context).
 	FinishReason string
+	// Weights is how the base weights were kept (ChatRequest.Weights,
+	// auto resolved).
+	Weights chat.Weights
 }
 
 // Complete answers req in the caller's goroutine, calling onText (when
@@ -54,7 +58,7 @@ func (s *Services) Complete(ctx context.Context, req ChatRequest, onText func(st
 	}
 	defer c.streams.remove(id)
 	res, err := engine.Generate(ctx, creq, onText)
-	out = Completion{Text: res.Text, PromptTokens: res.PromptTokens, Tokens: res.Tokens, FinishReason: res.FinishReason}
+	out = Completion{Text: res.Text, PromptTokens: res.PromptTokens, Tokens: res.Tokens, FinishReason: res.FinishReason, Weights: res.Weights}
 	return out, err
 }
 

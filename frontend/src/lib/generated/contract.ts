@@ -151,6 +151,12 @@ export interface ChatRequest {
    * out of it.
    */
   stop?: string[];
+  /**
+   * Weights is how the base weights are kept while answering: exact
+   * float32, or bfloat16 or int8 for faster answers from a large model.
+   * Empty is auto (see chat.WeightsAuto).
+   */
+  weights?: Weights;
 }
 
 /**
@@ -175,6 +181,11 @@ export interface ChatToken {
   tokens?: number;
   tokens_per_s?: number;
   error?: string;
+  /**
+   * Weights, on the last event, is how the base weights were kept
+   * (auto resolved); empty when the model did not load.
+   */
+  weights?: Weights;
 }
 
 /**
@@ -1421,6 +1432,13 @@ export interface SamplingDefaults {
   min_p: number;
   /** RepetitionPenalty 0 is off (so is 1). */
   repetition_penalty: number;
+  /**
+   * AutoWeights is what auto weights (ChatRequest.Weights) become for
+   * this model, its size deciding, so a screen can say so before the
+   * first answer. It is set whether or not Found; empty when the
+   * model's config.json cannot be read, which the answer then reports.
+   */
+  auto_weights?: Weights;
 }
 
 /**
@@ -1815,6 +1833,16 @@ export interface Training {
  * Go: dataset.Truncation
  */
 export type Truncation = "truncate" | "drop";
+
+/**
+ * Weights is how the frozen base weights are kept while answering
+ * (model.Options.StorageDType): the trade between answering exactly as the
+ * model was trained and answering fast, since one decoded token reads every
+ * weight once.
+ *
+ * Go: chat.Weights
+ */
+export type Weights = "auto" | "float32" | "bfloat16" | "int8";
 
 /** The bound methods by "Service.Method": the positional arguments and the result, as window.go.service.<Service>.<Method> (the desktop window) and POST /api/call/<Service>/<Method> (whetstone serve) take and return them. A method whose Go result is only an error has result void; its error rejects the call. */
 export interface ServiceMethods {
@@ -2245,6 +2273,24 @@ export const ResumableStates = ["paused", "interrupted", "failed", "cancelled"] 
  * Go: runs.ActiveStates
  */
 export const ActiveStates = ["queued", "running"] as const;
+
+/**
+ * WeightsChoices lists the values Request.Weights takes, the default first.
+ *
+ * Go: chat.WeightsChoices
+ */
+export const ChatWeights = ["auto", "float32", "bfloat16", "int8"] as const;
+
+/**
+ * AutoInt8MinParams is the model size from which WeightsAuto answers with
+ * int8 weights. Decoding a model this large is bound by reading its
+ * weights (Gemma 3 270M: 17 tokens/s in float32, 40 in int8 on a 2-core
+ * Xeon, backend/bench/README.md); a smaller one is bound by per-token
+ * overhead, gains little, and keeps its exact float32 answers.
+ *
+ * Go: chat.AutoInt8MinParams
+ */
+export const ChatAutoInt8MinParams = 100000000 as const;
 
 /**
  * SamplingLimits bounds ChatRequest's sampling settings; the Chat screen
