@@ -23,6 +23,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/whetstone-ai/whetstone/backend/chat"
 	"github.com/whetstone-ai/whetstone/backend/httpapi"
 	"github.com/whetstone-ai/whetstone/backend/pathpolicy"
 	"github.com/whetstone-ai/whetstone/backend/runs"
@@ -132,7 +133,7 @@ func (h *handler) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, ChatCompletion{
 			ID: id, Object: "chat.completion", Created: created, Model: req.Model,
 			Choices: []Choice{{Message: ResponseMessage{Role: "assistant", Content: out.Text}, FinishReason: out.FinishReason}},
-			Usage:   usage(out),
+			Usage:   usage(out), Weights: out.Weights,
 		})
 		return
 	}
@@ -145,7 +146,7 @@ func (h *handler) chatCompletions(w http.ResponseWriter, r *http.Request) {
 			uu := usage(out)
 			u = &uu
 		}
-		s.finish(out.FinishReason, u)
+		s.finish(out.FinishReason, out.Weights, u)
 	case r.Context().Err() != nil || s.err != nil:
 		// The client went away (its context ended or a write failed), so
 		// Complete stopped generating; nobody reads an error.
@@ -195,8 +196,12 @@ func (s *stream) start() {
 }
 
 func (s *stream) chunk(d Delta, finish *string) {
-	s.write(ChatCompletionChunk{ID: s.id, Object: "chat.completion.chunk", Created: s.created, Model: s.model,
-		Choices: []ChunkChoice{{Delta: d, FinishReason: finish}}})
+	s.write(s.choice(d, finish))
+}
+
+func (s *stream) choice(d Delta, finish *string) ChatCompletionChunk {
+	return ChatCompletionChunk{ID: s.id, Object: "chat.completion.chunk", Created: s.created, Model: s.model,
+		Choices: []ChunkChoice{{Delta: d, FinishReason: finish}}}
 }
 
 func (s *stream) write(v any) {
@@ -220,9 +225,11 @@ func (s *stream) content(text string) error {
 	return s.err
 }
 
-func (s *stream) finish(reason string, u *Usage) {
+func (s *stream) finish(reason string, w chat.Weights, u *Usage) {
 	s.start()
-	s.chunk(Delta{}, &reason)
+	last := s.choice(Delta{}, &reason)
+	last.Weights = w
+	s.write(last)
 	if u != nil {
 		s.write(ChatCompletionChunk{ID: s.id, Object: "chat.completion.chunk", Created: s.created, Model: s.model, Choices: []ChunkChoice{}, Usage: u})
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
+	"github.com/whetstone-ai/whetstone/backend/chat"
 	"github.com/whetstone-ai/whetstone/backend/demo"
 	"github.com/whetstone-ai/whetstone/backend/httpapi"
 	"github.com/whetstone-ai/whetstone/backend/model"
@@ -195,6 +196,15 @@ func TestChatCompletion(t *testing.T) {
 	require.Positive(t, c.Usage.CompletionTokens)
 	require.LessOrEqual(t, c.Usage.CompletionTokens, 12)
 	require.Equal(t, c.Usage.PromptTokens+c.Usage.CompletionTokens, c.Usage.TotalTokens)
+	require.Equal(t, chat.WeightsFloat32, c.Weights, "auto keeps the tiny demo model in float32, and the answer says so")
+
+	// The weights extension reaches the engine.
+	q := e.do(t, "POST", "/v1/chat/completions", completion("demo", `, "weights": "int8"`))
+	require.Equal(t, http.StatusOK, q.status, q.body)
+	var cq openaiapi.ChatCompletion
+	require.NoError(t, json.Unmarshal([]byte(q.body), &cq))
+	require.Equal(t, chat.WeightsInt8, cq.Weights)
+	require.Positive(t, cq.Usage.CompletionTokens)
 
 	// Greedy decoding answers alike; the run's adapter changes the answer;
 	// the run may be named by its id too.
@@ -265,6 +275,7 @@ func TestChatCompletionStreams(t *testing.T) {
 
 	var text strings.Builder
 	var finish string
+	var weights chat.Weights
 	var usage *openaiapi.Usage
 	for i, d := range data[:len(data)-1] {
 		var ch openaiapi.ChatCompletionChunk
@@ -285,10 +296,14 @@ func TestChatCompletionStreams(t *testing.T) {
 		}
 		if ch.Choices[0].FinishReason != nil {
 			finish = *ch.Choices[0].FinishReason
+			weights = ch.Weights
+		} else {
+			require.Empty(t, ch.Weights, "only the finishing chunk says the weights")
 		}
 	}
 	require.Equal(t, c.Choices[0].Message.Content, text.String(), "streamed and whole answers agree")
 	require.Equal(t, c.Choices[0].FinishReason, finish)
+	require.Equal(t, c.Weights, weights)
 	require.NotNil(t, usage)
 	require.Equal(t, c.Usage, *usage)
 
@@ -325,6 +340,8 @@ func TestChatCompletionErrors(t *testing.T) {
 		{"too many stops", completion("demo", `, "stop": ["a", "b", "c", "d", "e"]`), 400, "invalid", "stop"},
 		{"long stop", completion("demo", `, "stop": ["`+strings.Repeat("x", 65)+`"]`), 400, "invalid", "stop[0]"},
 		{"n", completion("demo", `, "n": 2`), 400, "invalid", "n"},
+		{"weights", completion("demo", `, "weights": "int4"`), 400, "invalid", "weights"},
+		{"weights type", completion("demo", `, "weights": 8`), 400, "invalid", "weights"},
 		{"streamed unknown model", completion("nope/nope", `, "stream": true`), 404, "not_found", "model"},
 	} {
 		a := e.do(t, "POST", "/v1/chat/completions", c.body)

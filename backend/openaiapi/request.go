@@ -88,6 +88,7 @@ func parseRequest(body io.Reader, req *ChatCompletionRequest) (service.ChatReque
 	if req.RepetitionPenalty != nil {
 		out.RepetitionPenalty = *req.RepetitionPenalty
 	}
+	out.Weights = req.Weights
 	for _, mt := range []struct {
 		name string
 		v    *int

@@ -1,6 +1,10 @@
 package openaiapi
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/whetstone-ai/whetstone/backend/chat"
+)
 
 // The wire types of OpenAI's API that this endpoint speaks: the subset of
 // chat completions and models that a local model can honour. Field names
@@ -54,6 +58,12 @@ type ChatCompletionRequest struct {
 	TopK              *int     `json:"top_k,omitempty"`
 	MinP              *float64 `json:"min_p,omitempty"`
 	RepetitionPenalty *float64 `json:"repetition_penalty,omitempty"`
+	// Weights is Whetstone's own extension: how the base model's weights
+	// are kept while answering. float32 answers exactly as the model was
+	// trained; bfloat16 and int8 answer a large model faster. Left out
+	// (auto), the model's size decides; the answer's weights say which
+	// were used.
+	Weights chat.Weights `json:"weights,omitempty"`
 }
 
 // StreamOptions asks for a last chunk with the usage counts.
@@ -77,6 +87,8 @@ type ChatCompletion struct {
 	Model   string   `json:"model"`
 	Choices []Choice `json:"choices"`
 	Usage   Usage    `json:"usage"`
+	// Weights (an extension) is how the base weights were kept.
+	Weights chat.Weights `json:"weights,omitempty"`
 }
 
 // Choice is the one answer.
@@ -111,6 +123,9 @@ type ChatCompletionChunk struct {
 	Choices []ChunkChoice `json:"choices"`
 	// Usage is set on the last chunk when stream_options.include_usage.
 	Usage *Usage `json:"usage,omitempty"`
+	// Weights (an extension) is set on the chunk with the finish reason:
+	// how the base weights were kept.
+	Weights chat.Weights `json:"weights,omitempty"`
 }
 
 // ChunkChoice is a piece of the answer.
