@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/whetstone-ai/whetstone/backend/chat"
 	"github.com/whetstone-ai/whetstone/backend/logging"
 	"github.com/whetstone-ai/whetstone/backend/service"
 )
@@ -30,7 +31,7 @@ func chatCommand() Command {
 const maxChatLine = 1 << 20
 
 func runChat(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "chat", "(--model DIR|HUB_ID [--adapter DIR] | --run RUN) [--system TEXT] [--prompt TEXT] [sampling flags]\n"+
+	fs := newFlagSet(env, "chat", "(--model DIR|HUB_ID [--adapter DIR] | --run RUN) [--system TEXT] [--prompt TEXT] [--weights W] [sampling flags]\n"+
 		"  Without --prompt, each line of stdin is a message; /reset starts over, Ctrl-D (end of input) quits.\n"+
 		"  Sampling flags not given take the model's generation_config.json values (greedy without one).")
 	modelRef := fs.String("model", "", "base model: a local folder or a hub id, org/name[@revision]")
@@ -48,6 +49,8 @@ func runChat(ctx context.Context, env *Env, args []string) error {
 	fs.Uint64Var(&req.Seed, "seed", 0, "sampling seed (the same seed and settings give the same answer)")
 	var stops stringList
 	fs.Var(&stops, "stop", "end the answer before this text; repeat for several"+limitHelp("stop"))
+	weights := weightsFlag(chat.WeightsChoices()[0])
+	fs.Var(&weights, "weights", weightsHelp())
 	wsFlag := workspaceFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -82,7 +85,7 @@ func runChat(ctx context.Context, env *Env, args []string) error {
 		req.RunID = d.Record.ID
 		who = fmt.Sprintf("run %s (%s) on %s", d.Record.Name, d.Record.ID, d.Record.Model)
 	}
-	req.Model, req.Adapter, req.System, req.Stop = *modelRef, *adapterDir, *system, stops
+	req.Model, req.Adapter, req.System, req.Stop, req.Weights = *modelRef, *adapterDir, *system, stops, chat.Weights(weights)
 	// Settings not given on the command line are the model's own, as the
 	// Chat screen starts from them; a model without generation_config.json
 	// (or one that cannot be read here, which Generate then reports) keeps
@@ -180,6 +183,7 @@ func (c *chatSession) ask(ctx context.Context, message string) (string, error) {
 	if end.Error != "" {
 		return text, errors.New(end.Error)
 	}
+	fmt.Fprintf(c.env.Stderr, "(%s)\n", answerStats(end))
 	if end.FinishReason == "length" {
 		fmt.Fprintf(c.env.Stderr, "(cut at %d tokens: --max-new-tokens allows longer answers)\n", end.Tokens)
 	}
@@ -261,6 +265,42 @@ func limitHelp(flagName string) string {
 		return fmt.Sprintf(" (at most %g, of at most %d characters each)", l.Max, l.MaxChars)
 	}
 	return fmt.Sprintf(" (%s to %s; 0: %s)", strconv.FormatFloat(l.Min, 'g', -1, 64), strconv.FormatFloat(l.Max, 'g', -1, 64), l.Zero)
+}
+
+// answerStats is the line printed after an answer: "int8 weights, 24
+// tokens, 39.6 tok/s", the weights saying what auto chose.
+func answerStats(end service.ChatToken) string {
+	return fmt.Sprintf("%s weights, %d tokens, %.1f tok/s", end.Weights, end.Tokens, end.TokensPerS)
+}
+
+// weightsFlag is --weights: a chat.Weights, checked as it is parsed so a
+// bad value fails before the model loads, naming the flag.
+type weightsFlag chat.Weights
+
+func (w *weightsFlag) String() string { return string(*w) }
+
+func (w *weightsFlag) Set(v string) error {
+	parsed, err := chat.ParseWeights(v)
+	if err != nil {
+		return fmt.Errorf("not one of %s", weightsNames())
+	}
+	*w = weightsFlag(parsed)
+	return nil
+}
+
+// weightsHelp is --weights' help: the choices and what auto does, from the
+// chat package.
+func weightsHelp() string {
+	return fmt.Sprintf("how the base weights are kept while answering: %s (auto: int8 for models of %dM+ parameters, float32 below; bfloat16 and int8 answer faster, float32 exactly as trained)",
+		weightsNames(), chat.AutoInt8MinParams/1_000_000)
+}
+
+func weightsNames() string {
+	names := make([]string, 0, len(chat.WeightsChoices()))
+	for _, w := range chat.WeightsChoices() {
+		names = append(names, string(w))
+	}
+	return strings.Join(names, ", ")
 }
 
 // stringList is a flag that collects every value it is given.

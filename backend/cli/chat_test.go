@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -43,6 +44,10 @@ func TestChatOneShotStreamsAnAnswer(t *testing.T) {
 	if !strings.HasSuffix(answer, "\n") || len(answer) < 2 || !strings.Contains(errb.String(), "(cut at 5 tokens") {
 		t.Fatalf("stdout %q, stderr %q", out, errb)
 	}
+	// The stats line says what auto chose for the tiny demo model.
+	if !strings.Contains(errb.String(), "(float32 weights, 5 tokens, ") {
+		t.Errorf("no stats line with the weights: stderr %q", errb)
+	}
 
 	// A stop string ends the answer before it: the answer's own first
 	// character leaves nothing to print.
@@ -52,6 +57,42 @@ func TestChatOneShotStreamsAnAnswer(t *testing.T) {
 		"--max-new-tokens", "5", "--repetition-penalty", "1.3", "--stop", "never said", "--stop", stop, "--workspace", ws})
 	if err != nil || out.String() != "\n" || strings.Contains(errb.String(), "cut at") {
 		t.Errorf("--stop %q: %v, stdout %q, stderr %q", stop, err, out, errb)
+	}
+}
+
+// TestChatWeightsFlag: --weights reaches the engine (the stats line says
+// which weights answered), its help lists the choices, and a bad value is
+// refused naming the flag.
+func TestChatWeightsFlag(t *testing.T) {
+	ws := t.TempDir()
+	files, err := demo.Create(filepath.Join(ws, "models", "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"bfloat16", "int8"} {
+		env, out, errb := chatEnv("")
+		err = Run(context.Background(), env, []string{"chat", "--model", files.ModelDir, "--prompt", "Who are you?",
+			"--max-new-tokens", "3", "--weights", w, "--workspace", ws})
+		if err != nil {
+			t.Fatalf("--weights %s: %v\n%s", w, err, errb)
+		}
+		if !strings.Contains(errb.String(), "("+w+" weights, 3 tokens, ") || len(out.String()) < 2 {
+			t.Errorf("--weights %s: stdout %q, stderr %q", w, out, errb)
+		}
+	}
+
+	env, _, errb := chatEnv("")
+	if err := Run(context.Background(), env, []string{"chat", "-h"}); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("chat -h: %v", err)
+	}
+	if !strings.Contains(errb.String(), "auto, float32, bfloat16, int8") || !strings.Contains(errb.String(), "(default auto)") {
+		t.Errorf("--weights help does not list the choices and the default:\n%s", errb)
+	}
+
+	env, _, _ = chatEnv("")
+	err = Run(context.Background(), env, []string{"chat", "--model", files.ModelDir, "--prompt", "hi", "--weights", "int4", "--workspace", ws})
+	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "-weights") || !strings.Contains(err.Error(), "int4") {
+		t.Errorf("--weights int4: %v, want a usage error naming the flag and the value", err)
 	}
 }
 
