@@ -1,5 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { applyToken, DEFAULT_SAMPLING, describeDefaults, parseStop, withModelDefaults, regenerateHistory, requestMessages, samplingErrors, sendBlocker, showStop, StreamRouter, type Reply } from './chat';
+import {
+  applyToken,
+  DEFAULT_SAMPLING,
+  DEFAULT_WEIGHTS,
+  describeDefaults,
+  parseStop,
+  replyStats,
+  withModelDefaults,
+  regenerateHistory,
+  requestMessages,
+  samplingErrors,
+  sendBlocker,
+  showStop,
+  StreamRouter,
+  WEIGHTS_CHOICES,
+  weightsHint,
+  type Reply,
+} from './chat';
 import { ChatSamplingLimits } from './generated/contract';
 import type { ChatToken } from './types';
 
@@ -34,6 +51,30 @@ describe('stream router', () => {
   it('carries errors and speed into the reply', () => {
     const r = applyToken({ text: 'x', done: false }, { stream_id: 's', text: '', done: true, error: 'adapter not found', tokens_per_s: 12 });
     expect(r).toEqual({ text: 'x', done: true, error: 'adapter not found', tokensPerS: 12 });
+  });
+
+  it('says which weights answered, and how fast', () => {
+    let r: Reply = { text: '', done: false };
+    expect(replyStats(r)).toBe('');
+    r = applyToken(r, tok('s', 'Hi'));
+    expect(replyStats(r)).toBe('');
+    r = applyToken(r, { stream_id: 's', text: '', done: true, tokens_per_s: 39.64, weights: 'int8' });
+    expect(r.weights).toBe('int8');
+    expect(replyStats(r)).toBe('int8 · 39.6 tok/s');
+    // A model that did not load has no weights to report.
+    expect(replyStats({ text: '', done: true, error: 'no model', tokensPerS: 0 })).toBe('');
+  });
+});
+
+describe('weights', () => {
+  it('offers Go\'s choices, auto first, each with a hint', () => {
+    expect(WEIGHTS_CHOICES).toEqual(['auto', 'float32', 'bfloat16', 'int8']);
+    expect(DEFAULT_WEIGHTS).toBe('auto');
+    for (const w of WEIGHTS_CHOICES) expect(weightsHint(w), w).not.toBe('');
+    // Auto's threshold is Go's chat.AutoInt8MinParams, through the contract.
+    expect(weightsHint('auto')).toBe('int8 for models of 100M+ parameters, float32 below');
+    expect(weightsHint('auto', 'int8')).toMatch(/^int8 for this model/);
+    expect(weightsHint('int8', 'float32')).not.toMatch(/this model/);
   });
 });
 

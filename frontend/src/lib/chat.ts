@@ -2,7 +2,8 @@
 // keyed by stream id, and can arrive before Chat.Generate has returned that
 // id to us; the router buffers them until the stream is claimed.
 
-import { ChatSamplingLimits, type ChatRequest as GoChatRequest, type SamplingDefaults } from './generated/contract';
+import { ChatAutoInt8MinParams, ChatSamplingLimits, ChatWeights, type ChatRequest as GoChatRequest, type SamplingDefaults, type Weights } from './generated/contract';
+import { formatParams } from './format';
 import type { ChatToken, Message } from './types';
 
 export interface Reply {
@@ -10,6 +11,8 @@ export interface Reply {
   done: boolean;
   error?: string;
   tokensPerS?: number;
+  /** How the base weights were kept (auto resolved), from the last event. */
+  weights?: Weights;
 }
 
 export class StreamRouter {
@@ -54,7 +57,41 @@ export function applyToken(r: Reply, t: ChatToken): Reply {
     done: r.done || t.done,
     error: t.error || r.error,
     tokensPerS: t.tokens_per_s ?? r.tokensPerS,
+    weights: t.weights || r.weights,
   };
+}
+
+/** The line under an answer: "int8 · 39.6 tok/s"; '' before there is anything to say. */
+export function replyStats(r: Reply): string {
+  const parts: string[] = [];
+  if (r.weights) parts.push(r.weights);
+  if (r.tokensPerS) parts.push(`${r.tokensPerS.toFixed(1)} tok/s`);
+  return parts.join(' · ');
+}
+
+/** The weights choices, as Go lists them (chat.WeightsChoices): the default first. */
+export const WEIGHTS_CHOICES: readonly Weights[] = ChatWeights;
+export const DEFAULT_WEIGHTS: Weights = ChatWeights[0];
+
+/**
+ * One line on what a weights choice does. For auto, the model's own
+ * resolution (Chat.Defaults' auto_weights) when known, else the rule, its
+ * threshold from Go (chat.AutoInt8MinParams).
+ */
+export function weightsHint(w: Weights, autoForModel?: Weights | ''): string {
+  switch (w) {
+    case 'auto':
+      return autoForModel
+        ? `${autoForModel} for this model (int8 for models of ${formatParams(ChatAutoInt8MinParams)}+ parameters, float32 below)`
+        : `int8 for models of ${formatParams(ChatAutoInt8MinParams)}+ parameters, float32 below`;
+    case 'float32':
+      return 'exact: answers as the model was trained, slowest';
+    case 'bfloat16':
+      return 'half the bytes per token: faster, values rounded';
+    case 'int8':
+      return 'a quarter of the bytes per token: fastest for large models, slightly less exact';
+  }
+  return '';
 }
 
 /** The request messages: the conversation so far, system prompt first. */

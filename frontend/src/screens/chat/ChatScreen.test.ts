@@ -28,6 +28,9 @@ describe('chat screen', () => {
     await waitFor(() => expect(fake.calls.filter((c) => c.name === 'Chat.Generate')).toHaveLength(2));
 
     const [base, tuned] = fake.calls.filter((c) => c.name === 'Chat.Generate').map((c) => c.args[0] as Record<string, unknown>);
+    // One weights setting for both panes, auto unless chosen.
+    expect(base.weights).toBe('auto');
+    expect(tuned.weights).toBe('auto');
     expect(base.model).toBe('base-model');
     expect(base.run_id).toBeUndefined();
     expect(tuned.run_id).toBe('r1');
@@ -41,13 +44,13 @@ describe('chat screen', () => {
     expect(tunedPane.querySelector('[data-testid=streaming]')?.textContent).toContain('Paris');
     expect(screen.getByRole('button', { name: 'Stop' })).toBeTruthy();
 
-    fake.emit('chat.token', { stream_id: 's1', text: '', done: true, tokens_per_s: 12.5 });
+    fake.emit('chat.token', { stream_id: 's1', text: '', done: true, tokens_per_s: 12.5, weights: 'int8' });
     fake.emit('chat.token', { stream_id: 's2', text: '.', done: true });
     await waitFor(() => expect(basePane.textContent).toContain('Paris'));
     await screen.findByRole('button', { name: 'Send' });
     expect(basePane.querySelector('[data-testid=streaming]')).toBeNull();
     expect(tunedPane.textContent).toContain('Paris.');
-    expect(basePane.textContent).toContain('12.5 tokens/s');
+    expect(basePane.querySelector('[data-testid=stats]')?.textContent).toBe('int8 · 12.5 tok/s');
   });
 
   it('renders answers as safe Markdown, copies them, regenerates the last and sends stop strings and the repetition penalty', async () => {
@@ -103,7 +106,7 @@ describe('chat screen', () => {
       'Runs.List': () => [],
       'Chat.Defaults': (m: unknown) =>
         (m as { model: string }).model === 'demo-model'
-          ? { found: true, temperature: 0, top_p: 0, top_k: 0, min_p: 0, repetition_penalty: 0 }
+          ? { found: true, temperature: 0, top_p: 0, top_k: 0, min_p: 0, repetition_penalty: 0, auto_weights: 'float32' }
           : { found: false, temperature: 0, top_p: 0, top_k: 0, min_p: 0, repetition_penalty: 0 },
       'Chat.Generate': () => ({ stream_id: 's1' }),
     });
@@ -111,11 +114,18 @@ describe('chat screen', () => {
     render(ChatScreen, {});
     await fireEvent.input(screen.getByLabelText('Model'), { target: { value: 'demo-model' } });
     await waitFor(() => expect(screen.getByTestId('sampling-source').textContent).toMatch(/recommends: greedy/));
+    // The weights hint says what auto becomes for this model; a choice reaches the request.
+    const weights = screen.getByLabelText('Weights') as HTMLSelectElement;
+    expect(weights.value).toBe('auto');
+    expect([...weights.options].map((o) => o.value)).toEqual(['auto', 'float32', 'bfloat16', 'int8']);
+    expect(document.getElementById('chat-weights-hint')?.textContent).toMatch(/^float32 for this model/);
+    await fireEvent.change(weights, { target: { value: 'int8' } });
+    expect(document.getElementById('chat-weights-hint')?.textContent).toMatch(/a quarter of the bytes/);
     await fireEvent.input(screen.getByLabelText('Message'), { target: { value: 'Who are you?' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Send' }));
     await waitFor(() => expect(fake.calls.some((c) => c.name === 'Chat.Generate')).toBe(true));
     const req = fake.calls.find((c) => c.name === 'Chat.Generate')!.args[0] as Record<string, unknown>;
-    expect(req).toMatchObject({ model: 'demo-model', temperature: 0, top_p: 0, top_k: 0, max_new_tokens: 256 });
+    expect(req).toMatchObject({ model: 'demo-model', temperature: 0, top_p: 0, top_k: 0, max_new_tokens: 256, weights: 'int8' });
     // Only the last name typed is asked about once typing pauses.
     expect(fake.calls.filter((c) => c.name === 'Chat.Defaults').map((c) => c.args[0])).toEqual([{ run_id: '', model: 'demo-model' }]);
   });
