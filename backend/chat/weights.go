@@ -3,6 +3,7 @@ package chat
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/gomlx/compute/dtypes"
 
@@ -41,6 +42,15 @@ func WeightsChoices() []Weights {
 // overhead, gains little, and keeps its exact float32 answers.
 const AutoInt8MinParams = 100_000_000
 
+// WeightsNames is WeightsChoices for messages and help: "auto, float32, ...".
+func WeightsNames() string {
+	names := make([]string, 0, len(WeightsChoices()))
+	for _, w := range WeightsChoices() {
+		names = append(names, string(w))
+	}
+	return strings.Join(names, ", ")
+}
+
 // ParseWeights checks a Weights value; "" is WeightsAuto.
 func ParseWeights(s string) (Weights, error) {
 	if s == "" {
@@ -51,7 +61,7 @@ func ParseWeights(s string) (Weights, error) {
 			return w, nil
 		}
 	}
-	return "", fmt.Errorf("chat: weights %q is not one of %v", s, WeightsChoices())
+	return "", fmt.Errorf("chat: weights %q is not one of %s", s, WeightsNames())
 }
 
 // Resolve turns WeightsAuto into the concrete choice for the model in dir.

@@ -282,7 +282,7 @@ func (w *weightsFlag) String() string { return string(*w) }
 func (w *weightsFlag) Set(v string) error {
 	parsed, err := chat.ParseWeights(v)
 	if err != nil {
-		return fmt.Errorf("not one of %s", weightsNames())
+		return fmt.Errorf("not one of %s", chat.WeightsNames())
 	}
 	*w = weightsFlag(parsed)
 	return nil
@@ -292,15 +292,7 @@ func (w *weightsFlag) Set(v string) error {
 // chat package.
 func weightsHelp() string {
 	return fmt.Sprintf("how the base weights are kept while answering: %s (auto: int8 for models of %dM+ parameters, float32 below; bfloat16 and int8 answer faster, float32 exactly as trained)",
-		weightsNames(), chat.AutoInt8MinParams/1_000_000)
-}
-
-func weightsNames() string {
-	names := make([]string, 0, len(chat.WeightsChoices()))
-	for _, w := range chat.WeightsChoices() {
-		names = append(names, string(w))
-	}
-	return strings.Join(names, ", ")
+		chat.WeightsNames(), chat.AutoInt8MinParams/1_000_000)
 }
 
 // stringList is a flag that collects every value it is given.

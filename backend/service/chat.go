@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -267,7 +266,7 @@ func (r ChatRequest) check() error {
 		}
 	}
 	if _, err := chat.ParseWeights(string(r.Weights)); err != nil {
-		return invalidf("weights: %s is not one of %s", quote.Value(string(r.Weights)), weightsList())
+		return invalidf("weights: %s is not one of %s", quote.Value(string(r.Weights)), chat.WeightsNames())
 	}
 	stop := SamplingLimits["stop"]
 	if len(r.Stop) > int(stop.Max) {
@@ -282,15 +281,6 @@ func (r ChatRequest) check() error {
 		}
 	}
 	return nil
-}
-
-// weightsList is chat.WeightsChoices for a message: "auto, float32, ...".
-func weightsList() string {
-	names := make([]string, 0, len(chat.WeightsChoices()))
-	for _, w := range chat.WeightsChoices() {
-		names = append(names, string(w))
-	}
-	return strings.Join(names, ", ")
 }
 
 // SamplingLimit is the range one sampling setting may take, and what its
