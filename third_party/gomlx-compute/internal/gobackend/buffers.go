@@ -17,7 +17,6 @@ import (
 	"github.com/gomlx/compute/dtypes/bfloat16"
 	"github.com/gomlx/compute/dtypes/float16"
 	"github.com/gomlx/compute/shapes"
-	"github.com/gomlx/compute/support"
 	"github.com/pkg/errors"
 )
 
@@ -169,7 +168,7 @@ func (b *Backend) GetBuffer(shape shapes.Shape) (*Buffer, error) {
 	dtype := shape.DType
 	length := shape.Size()
 	requestedSizeInBytes := dtype.SizeForDimensions(length)
-	bucketedSize := support.TwoBitBucketLen(requestedSizeInBytes)
+	bucketedSize := bufferAllocSize(requestedSizeInBytes)
 	pool := b.getBufferPool(bucketedSize)
 	var buf *Buffer
 	if item := pool.Get(); item != nil {
