@@ -125,8 +125,9 @@ func baseWeightBytes(c *model.Config, r Run) (int64, error) {
 }
 
 // Calibration: with these constants the estimate is within 10 % of the
-// peak RSS whetstone bench measured for its 5m and 30m configurations,
-// with and without gradient checkpointing (see estimate_test.go).
+// peak RSS whetstone bench measures for every configuration it has, tiny
+// to Gemma 3 1B, with and without gradient checkpointing
+// (backend/bench/estimate_peaks_test.go).
 const (
 	// fixedOverhead is the process itself: Go runtime, the binary's code,
 	// compiled graphs.
@@ -164,24 +165,31 @@ func Training(c *model.Config, r Run) (Breakdown, error) {
 	b.Modules = moduleBytes(b.ModuleParams)
 	tokens := int64(r.BatchSize) * int64(r.SeqLen)
 	// Per layer and token the backward pass keeps, in float32 numbers:
-	// the residual stream and its norms' inputs (~12 hidden), the MLP's
+	// the residual stream and its norms' inputs (~10 hidden), the MLP's
 	// gate, up, activation and product (4 intermediate), q, k, v and the
 	// attention output (~2 of each width). The gradients in flight belong
 	// to the one layer the backward pass is in (~2 intermediate): counted
 	// once, not per layer, which mattered little at the 3 and 6 layers of
 	// the calibration models but added 2.7 GiB at Gemma 3 1B's 26.
-	// Training graphs recompute attention probabilities in the backward
-	// pass, except GoMLX's attention (soft-capped scores, gradient
-	// checkpointing), which keeps scores and probabilities: 2·heads·seq.
+	// Attention keeps no [T, T] scores: blockwise attention (rows of 256
+	// tokens or more) recomputes them block by block, and the plain path
+	// recomputes them per layer in the backward pass, except GoMLX's
+	// attention for soft-capped scores, which keeps scores and
+	// probabilities: 2·heads·seq.
 	qWidth, kvWidth := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
-	perLayer := int64(12*c.HiddenSize + 4*c.IntermediateSize + 2*(qWidth+kvWidth))
+	perLayer := int64(10*c.HiddenSize + 4*c.IntermediateSize + 2*(qWidth+kvWidth))
 	inFlight := int64(2 * c.IntermediateSize)
 	scores := int64(2*c.NumHeads) * int64(r.SeqLen)
 	switch {
 	case r.GradientCheckpointing:
 		// Every layer's input, and one layer's recomputed activations
-		// with the gradients of its backward pass: about two layers.
-		perToken := int64(c.NumLayers*c.HiddenSize) + 2*perLayer + inFlight + scores
+		// with the gradients of its backward pass. Measured at Gemma 3
+		// 1B's 2 × 2048 tokens: 1.32 GiB of buffers beyond the weights,
+		// adapters and loss chunk, which this puts at 1.30 GiB.
+		perToken := int64(c.NumLayers*c.HiddenSize) + perLayer + inFlight
+		if model.AutoAttentionBlock(r.SeqLen) == 0 {
+			perToken += scores
+		}
 		b.Activations = tokens * perToken * 4
 	default:
 		if c.AttnLogitSoftcap > 0 {
@@ -191,7 +199,7 @@ func Training(c *model.Config, r Run) (Breakdown, error) {
 	}
 	chunk := int64(r.LossChunk)
 	if chunk <= 0 {
-		chunk = max(1, int64(model.LossChunkElements/c.VocabSize))
+		chunk = int64(model.LossChunkRows(c.VocabSize))
 	}
 	chunk = min(chunk, tokens)
 	// one chunk's logits, their exponentials and the probabilities

@@ -43,27 +43,9 @@ func TestTrainingGrowsWithBatchAndSequence(t *testing.T) {
 	require.Error(t, err)
 }
 
-// The estimate against peak RSS that whetstone bench measured on the
-// 2-core box (backend/bench/README.md, second pass): within 10 %.
-func TestTrainingMatchesMeasuredPeaks(t *testing.T) {
-	for _, tc := range []struct {
-		preset     string
-		checkpoint bool
-		measuredMB float64
-	}{
-		{"5m", false, 252},
-		{"30m", false, 728},
-		{"30m", true, 466},
-	} {
-		c, err := model.Preset(tc.preset)
-		require.NoError(t, err)
-		b, err := Training(c, Run{Rank: 8, Targets: model.AllLinear, BatchSize: 4, SeqLen: 256, GradientCheckpointing: tc.checkpoint})
-		require.NoError(t, err)
-		got := float64(b.Total) / (1 << 20)
-		require.InEpsilon(t, tc.measuredMB, got, 0.10, "%s checkpointing=%v: estimate %.0f MB, measured %.0f MB (%+v)",
-			tc.preset, tc.checkpoint, got, tc.measuredMB, b)
-	}
-}
+// The estimate against the peaks the bench measures, at every bench
+// configuration: backend/bench/estimate_peaks_test.go (the estimate
+// cannot import the bench, which imports it).
 
 // gemma3_1b is Gemma 3 1B's text config (google/gemma-3-1b-it), from its
 // shapes: the issue-19 case the estimate once put at 30 GiB.
@@ -85,12 +67,12 @@ func TestGemma3_1BAtRealSize(t *testing.T) {
 	ck, err := Training(c, run)
 	require.NoError(t, err)
 	const gib = 1 << 30
-	// The loss is chunked: 8 rows of 262k logits at a time, never the
-	// 2 GiB of a whole sequence's.
-	require.Less(t, plain.Logits, int64(64<<20))
+	// The loss is chunked: 64 rows of 262k logits at a time (three
+	// tensors of 64 MiB), never the 2 GiB of a whole sequence's.
+	require.Equal(t, int64(model.MinLossChunkRows*c.VocabSize*4*3), plain.Logits)
 	// The gradients in flight belong to one layer, not to all 26.
 	require.Less(t, plain.Total, int64(28*gib))
-	// With checkpointing, 4 GiB of f32 weights and about 2.3 GiB of
+	// With checkpointing, 4 GiB of f32 weights and about 1.3 GiB of
 	// activations: what issue 19 aims to run in 8 GB.
 	require.Less(t, ck.Total, int64(9*gib))
 	require.Greater(t, ck.Total, int64(5*gib))
@@ -206,8 +188,8 @@ func TestQuantizedEstimateGemma3_4B(t *testing.T) {
 	t.Logf("Gemma 3 4B, batch 2 × 2048, checkpointing: none %.1f GiB (weights %.1f), nf4 %.1f GiB (weights %.2f), int8 %.1f GiB (weights %.2f)",
 		float64(none.Total)/gib, float64(none.BaseWeights)/gib, float64(nf4.Total)/gib, float64(nf4.BaseWeights)/gib,
 		float64(int8.Total)/gib, float64(int8.BaseWeights)/gib)
-	require.Greater(t, nf4.Total, int64(10*gib))
-	require.Less(t, nf4.Total, int64(13*gib))
+	require.Greater(t, nf4.Total, int64(8*gib))
+	require.Less(t, nf4.Total, int64(11*gib))
 	require.Greater(t, nf4.BaseWeights, int64(4*gib))
 	require.Less(t, nf4.BaseWeights, int64(5*gib))
 	require.Greater(t, none.Total-nf4.Total, int64(11*gib))

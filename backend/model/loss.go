@@ -12,12 +12,33 @@ import (
 const IgnoreIndex = -100
 
 // LossChunkElements bounds the logits materialized at once by the loss:
-// rows per chunk = LossChunkElements / vocab (Gemma's 262k vocabulary gets
-// 8-row chunks, the 5m benchmark config 256). In training graphs a chunk's
-// logits die with the chunk, so small chunks cost no recomputation; 2M
-// (8 MB of float32 logits) measured 40 MB lower peak RSS than 8M on the 5m
+// rows per chunk = LossChunkElements / vocab, but at least
+// MinLossChunkRows (LossChunkRows). In training graphs a chunk's logits die
+// with the chunk, so small chunks cost no recomputation; 2M (8 MB of
+// float32 logits) measured 40 MB lower peak RSS than 8M on the 5m
 // benchmark at the same speed.
 const LossChunkElements = 2 << 20
+
+// MinLossChunkRows keeps large vocabularies' chunks from becoming too thin
+// to compute well: each chunk's product reads (and the go backend packs)
+// the whole [V, H] LM head, so 2M logits of Gemma 3's 262k vocabulary, 8
+// rows, made a matrix-vector-like product per 8 tokens. Measured on the go
+// backend, [rows, 640] x [640, 262144] plus the exponentials: 31 ms per row
+// in chunks of 8, 13 in 32, 6.3 in 64, 5.2 in 128 (2-core Xeon, loaded).
+// 64 rows of 262k float32 logits are 64 MiB per tensor.
+const MinLossChunkRows = 64
+
+// lossChunkElementsFor is a model's bound on a loss chunk's logits: at
+// least LossChunkElements, and MinLossChunkRows rows.
+func lossChunkElementsFor(vocab int) int {
+	return max(LossChunkElements, MinLossChunkRows*vocab)
+}
+
+// LossChunkRows is the number of rows a loss chunk holds for a vocabulary
+// of the given size (before capping at the batch's rows).
+func LossChunkRows(vocab int) int {
+	return max(1, lossChunkElementsFor(vocab)/vocab)
+}
 
 // Inputs are the graph nodes of one training batch, all [B,T] int32. See
 // the package documentation for their meaning.

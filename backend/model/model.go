@@ -107,7 +107,7 @@ func newModel(cfg *Config, opts Options) (*Model, error) {
 	return &Model{
 		cfg: cfg, traits: traitsFor(cfg.Arch), backend: backend, store: mlmodel.NewStore(),
 		storage: storage, base: map[string]*mlmodel.Variable{}, quant: qz, qbase: map[string]*quantWeight{}, rowScales: map[string]*mlmodel.Variable{}, execs: map[string]*mlmodel.Exec{},
-		lossChunkElements: LossChunkElements,
+		lossChunkElements: lossChunkElementsFor(cfg.VocabSize),
 	}, nil
 }
 
