@@ -23,10 +23,11 @@ const LossChunkElements = 2 << 20
 // to compute well: each chunk's product reads (and the go backend packs)
 // the whole [V, H] LM head, so 2M logits of Gemma 3's 262k vocabulary, 8
 // rows, made a matrix-vector-like product per 8 tokens. Measured on the go
-// backend, [rows, 640] x [640, 262144] plus the exponentials: 31 ms per row
-// in chunks of 8, 13 in 32, 6.3 in 64, 5.2 in 128 (2-core Xeon, loaded).
-// 64 rows of 262k float32 logits are 64 MiB per tensor.
-const MinLossChunkRows = 64
+// backend, [rows, 640] x [640, 262144] plus the exponentials, per row: 31
+// ms in chunks of 8 (2-core Xeon, loaded), and on the quiet box 4.0 ms in
+// chunks of 64, 3.0 in 128, 2.5 in 256, 2.25 in 512. 128 rows of 262k
+// float32 logits are 128 MiB per tensor, three of them per chunk.
+const MinLossChunkRows = 128
 
 // lossChunkElementsFor is a model's bound on a loss chunk's logits: at
 // least LossChunkElements, and MinLossChunkRows rows.
