@@ -100,7 +100,7 @@ func Run(ctx context.Context, c Config, opts Options) (res Result, err error) {
 		res.Notes = append(res.Notes, "peak RSS includes the roofline GEMM's matrices (this kernel cannot reset VmHWM)")
 	}
 
-	tr, m, err := measureTrain(ctx, c, backend, steps, trainChoices{gradCheckpoint: ckpt, attentionBlock: opts.AttentionBlock}, opts.OnStep)
+	tr, m, err := measureTrain(ctx, c, backend, steps, trainChoices{gradCheckpoint: ckpt, attentionBlock: opts.AttentionBlock, stepBytes: est.StepBytes()}, opts.OnStep)
 	if err != nil {
 		return res, err
 	}

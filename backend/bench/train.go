@@ -66,6 +66,9 @@ type trainChoices struct {
 	// attentionBlock is model.SetAttentionBlock's argument (0: the
 	// model's choice).
 	attentionBlock int
+	// stepBytes is the estimate's figure for a step's own memory
+	// (train.Options.StepBytes), as a run would pass it.
+	stepBytes int64
 }
 
 // newModelWith is newModel computing training steps as chosen.
@@ -164,8 +167,9 @@ func measureTrain(ctx context.Context, c Config, backend compute.Backend, steps 
 	var steadyCPU float64
 	last := time.Now()
 	opts := train.Options{
-		Training: trainingOptions(c, steps+1),
-		Seed:     benchSeed,
+		Training:  trainingOptions(c, steps+1),
+		Seed:      benchSeed,
+		StepBytes: ch.stepBytes,
 		AfterStep: func(step int) error {
 			now := time.Now()
 			stepTimes = append(stepTimes, now.Sub(last).Seconds())

@@ -63,6 +63,11 @@ type Breakdown struct {
 	Total    int64 `json:"total"`
 }
 
+// StepBytes is what a training step allocates beyond the stored weights,
+// adapters and modules: its activations and loss chunk (what
+// train.Options.StepBytes paces the collector by).
+func (b Breakdown) StepBytes() int64 { return b.Activations + b.Logits }
+
 // projDims are the [in, out] sizes of a decoder layer's projections.
 func projDims(c *model.Config) map[string][2]int {
 	q := c.NumHeads * c.HeadDim
@@ -129,9 +134,14 @@ func baseWeightBytes(c *model.Config, r Run) (int64, error) {
 // to Gemma 3 1B, with and without gradient checkpointing
 // (backend/bench/estimate_peaks_test.go).
 const (
-	// fixedOverhead is the process itself: Go runtime, the binary's code,
-	// compiled graphs.
-	fixedOverhead = 60 << 20
+	// AppBaseline is the whetstone process before it loads anything: Go
+	// runtime, the binary's code and data (the peak RSS of `whetstone
+	// version`: 51 MiB, linux/amd64). Another program running a training
+	// step (a test binary) has its own.
+	AppBaseline = 52 << 20
+	// fixedOverhead is the process itself: AppBaseline and the compiled
+	// graphs.
+	fixedOverhead = AppBaseline + 8<<20
 	// gcSlack is the heap growth between collections while training
 	// (train.trainingGCPercent).
 	gcSlack = 0.25

@@ -54,6 +54,14 @@ type Target struct {
 	LRScale map[string]float64
 }
 
+// storedBytes is the memory of the store's variables (0 without a store).
+func (t *Target) storedBytes() int64 {
+	if t.Store == nil {
+		return 0
+	}
+	return t.Store.ByteSize()
+}
+
 // check sorts the trainable variables by path (a stable order for the
 // optimiser state and checkpoints) and verifies names are unique.
 func (t *Target) check() error {

@@ -46,6 +46,10 @@ type Options struct {
 	// AfterStep runs after each step's metrics (and checkpoint); an error
 	// aborts the run as a crash would. For tests and the CLI's progress bar.
 	AfterStep func(step int) error
+	// StepBytes is what a training step allocates beyond the variables
+	// (the memory estimate's activations and loss chunk): it paces the
+	// garbage collector (gc.go). 0 leaves Go's target at 25 %.
+	StepBytes int64
 	// DeviceMemoryMB reports accelerator memory in use, when known.
 	DeviceMemoryMB func() (float64, bool)
 }
@@ -86,7 +90,7 @@ func Run(ctx context.Context, backend compute.Backend, target Target, data, val 
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
-	defer collectEagerly()()
+	defer collectEagerly(target.storedBytes(), opts.StepBytes)()
 	if err := target.check(); err != nil {
 		return res, err
 	}

@@ -145,6 +145,10 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 		job.Logf("%s", note)
 	}
 	m.SetGradientCheckpointing(p.Model.GradientCheckpointing || auto)
+	stepBytes, err := stepBytes(cfg, m.Config(), p.Model.GradientCheckpointing || auto)
+	if err != nil {
+		return fmt.Errorf("memory estimate: %w", err)
+	}
 	if err := m.AddLoRA(p.LoRA); err != nil {
 		return err
 	}
@@ -160,6 +164,7 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 	}
 
 	opts := p.Train
+	opts.StepBytes = stepBytes
 	opts.CheckpointDir = job.Store.CheckpointsDir(job.ID)
 	opts.Resume, opts.ResumeStep = job.Resume, job.ResumeStep
 	opts.Report = func(m train.StepMetrics) error { return job.Report(runMetrics(m)) }

@@ -42,4 +42,16 @@ func autoCheckpointing(cfg runconfig.Config, mc *model.Config, backend string, a
 		gib(plain.Total), gib(ck.Total), gib(avail)), nil
 }
 
+// stepBytes is the memory estimate's figure for what one training step
+// allocates beyond the weights (train.Options.StepBytes).
+func stepBytes(cfg runconfig.Config, mc *model.Config, checkpointing bool) (int64, error) {
+	run := estimate.ForConfig(cfg)
+	run.GradientCheckpointing = checkpointing
+	b, err := estimate.Training(mc, run)
+	if err != nil {
+		return 0, err
+	}
+	return b.StepBytes(), nil
+}
+
 func gib(bytes int64) float64 { return float64(bytes) / (1 << 30) }
