@@ -41,7 +41,7 @@ func BenchmarkTrain(b *testing.B) {
 			if err := exceeds(c, est, ckpt, avail); err != nil {
 				b.Skip(err)
 			}
-			ch := trainChoices{gradCheckpoint: ckpt, attentionBlock: envAttentionBlock(b)}
+			ch := trainChoices{gradCheckpoint: ckpt, attentionBlock: envAttentionBlock(b), stepBytes: est.StepBytes()}
 			res, _, err := measureTrain(context.Background(), c, backend, b.N, ch, func(step int) {
 				if step == 1 {
 					b.ResetTimer()
