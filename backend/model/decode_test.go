@@ -74,29 +74,32 @@ func TestDecodeStepMatchesForward(t *testing.T) {
 
 // TestDecodeGreedyMatchesRecompute checks that greedy generation with the
 // KV cache (one-token steps) gives the same tokens as recomputing the whole
-// sequence at every step, on the widened tiny configurations.
+// sequence at every step, on the widened tiny configurations, with
+// bfloat16 and int8 weights.
 func TestDecodeGreedyMatchesRecompute(t *testing.T) {
 	for _, name := range []string{"gemma3", "llama", "qwen3"} {
-		t.Run(name, func(t *testing.T) {
-			m, err := NewRandom(decodeConfig(t, name), 9, Options{StorageDType: dtypes.BFloat16})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
-			prompt := testTokens(9, m.cfg.VocabSize, 4)
-			opts := GenerateOptions{MaxNewTokens: 24, StopTokens: []int32{}}
-			cached, err := m.Generate(context.Background(), prompt, opts, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			opts.NoCache = true
-			full, err := m.Generate(context.Background(), prompt, opts, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(cached.Tokens) != opts.MaxNewTokens || !slices.Equal(cached.Tokens, full.Tokens) {
-				t.Errorf("cached %v\nfull   %v", cached.Tokens, full.Tokens)
-			}
-		})
+		for _, storage := range []dtypes.DType{dtypes.BFloat16, dtypes.Int8} {
+			t.Run(name+"/"+storage.String(), func(t *testing.T) {
+				m, err := NewRandom(decodeConfig(t, name), 9, Options{StorageDType: storage})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer m.Close()
+				prompt := testTokens(9, m.cfg.VocabSize, 4)
+				opts := GenerateOptions{MaxNewTokens: 24, StopTokens: []int32{}}
+				cached, err := m.Generate(context.Background(), prompt, opts, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts.NoCache = true
+				full, err := m.Generate(context.Background(), prompt, opts, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(cached.Tokens) != opts.MaxNewTokens || !slices.Equal(cached.Tokens, full.Tokens) {
+					t.Errorf("cached %v\nfull   %v", cached.Tokens, full.Tokens)
+				}
+			})
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"context"
 	"math"
 	"path/filepath"
 	"testing"
@@ -105,35 +104,6 @@ func TestInt8StorageMatchesFloat32(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestInt8StorageGenerates checks greedy generation with the KV cache on an
-// Int8-stored model against recomputing the sequence at every step.
-func TestInt8StorageGenerates(t *testing.T) {
-	m, err := NewRandom(decodeConfig(t, "gemma3"), 9, Options{StorageDType: dtypes.Int8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	prompt := testTokens(9, m.cfg.VocabSize, 4)
-	opts := GenerateOptions{MaxNewTokens: 24, StopTokens: []int32{}}
-	cached, err := m.Generate(context.Background(), prompt, opts, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.NoCache = true
-	full, err := m.Generate(context.Background(), prompt, opts, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cached.Tokens) != opts.MaxNewTokens {
-		t.Fatalf("%d tokens, want %d", len(cached.Tokens), opts.MaxNewTokens)
-	}
-	for i := range cached.Tokens {
-		if cached.Tokens[i] != full.Tokens[i] {
-			t.Fatalf("cached %v\nfull   %v", cached.Tokens, full.Tokens)
-		}
 	}
 }
 
