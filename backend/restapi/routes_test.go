@@ -502,17 +502,8 @@ func TestValidatorChecks(t *testing.T) {
 // behaviour is backend/openaiapi's tests').
 func TestOpenAIRoutesMatchTheDocument(t *testing.T) {
 	e := newEnv(t)
-	a := e.get("/v1/models")
-	require.Equal(t, 200, a.status, "%s", a.body)
-	var list struct {
-		Data []struct {
-			ID string `json:"id"`
-		} `json:"data"`
-	}
-	a.json(t, &list)
-	require.NotEmpty(t, list.Data)
-	id := list.Data[0].ID
-	a = e.get("/v1/models/" + id)
+	id := e.firstModelID(t)
+	a := e.get("/v1/models/" + id)
 	require.Equal(t, 200, a.status, "%s", a.body)
 	a = e.get("/v1/models/no-such-model")
 	require.Equal(t, 404, a.status)
@@ -532,4 +523,19 @@ func TestDocumentNeedsTheToken(t *testing.T) {
 	a := e.request("GET", "/api/openapi.json", nil, "", "none")
 	require.Equal(t, 401, a.status)
 	a.apiError(t)
+}
+
+// firstModelID is the id of the first model /v1/models lists.
+func (e *env) firstModelID(t *testing.T) string {
+	t.Helper()
+	a := e.get("/v1/models")
+	require.Equal(t, 200, a.status, "%s", a.body)
+	var list struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	a.json(t, &list)
+	require.NotEmpty(t, list.Data)
+	return list.Data[0].ID
 }
