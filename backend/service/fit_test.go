@@ -56,23 +56,23 @@ func TestFitCheckSuggestsTheSettingsThatFit(t *testing.T) {
 	require.Contains(t, s.Text, "batch size 1 with 8 accumulation steps")
 	require.Equal(t, "training.gradient_checkpointing", fitWarning(&small, cfg).Field)
 
-	// 6 GiB: batch 1 is not enough; NF4 base weights fit, with the
+	// 5 GiB: batch 1 is not enough; NF4 base weights fit, with the
 	// original micro-batch and sequence (a shorter sequence would change
 	// what is trained on), and the warning points at the first change.
-	six, err := checkFit(c, cfg, 6<<10, "")
+	five, err := checkFit(c, cfg, 5<<10, "")
 	require.NoError(t, err)
-	require.NotNil(t, six.Suggestion)
-	s = six.Suggestion
+	require.NotNil(t, five.Suggestion)
+	s = five.Suggestion
 	require.Equal(t, "nf4", s.Quantization)
 	require.Contains(t, s.Text, "store the base weights as NF4 (model.quantization)")
 	require.Equal(t, 2, s.BatchSize)
 	require.Equal(t, 2048, s.MaxSeqLen)
-	require.LessOrEqual(t, s.TotalMB, 6.0*1024)
+	require.LessOrEqual(t, s.TotalMB, 5.0*1024)
 	ck := cfg
 	ck.Training.GradientCheckpointing = true
-	six, err = checkFit(c, ck, 6<<10, "")
+	five, err = checkFit(c, ck, 5<<10, "")
 	require.NoError(t, err)
-	require.Equal(t, "model.quantization", fitWarning(&six, ck).Field)
+	require.Equal(t, "model.quantization", fitWarning(&five, ck).Field)
 
 	// 2 GiB: the weights alone are 3.7 GiB, 1.6 GiB as NF4.
 	none, err := checkFit(c, cfg, 2<<10, "XLA (cuda)")

@@ -857,8 +857,10 @@ export interface MemoryEstimate {
   activations: number;
   logits: number;
   /**
-   * Overhead is the runtime and compiled graphs, plus the heap growth the
-   * garbage collector allows between collections (25 % while training).
+   * Overhead is the runtime and compiled graphs, the freed buffers the
+   * backend keeps for reuse and the heap growth the garbage collector
+   * allows between collections (paced by the step's memory while
+   * training: train.Options.StepBytes).
    */
   overhead: number;
   total: number;
