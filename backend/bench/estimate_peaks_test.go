@@ -17,18 +17,20 @@ import (
 // Issue 19 holds the memory estimate (backend/estimate) within 10% of the
 // peak RSS the bench measures, at every bench configuration. Two tests:
 //
-//   - TestEstimateMatchesFreshPeaks runs the small configurations here,
-//     each in a fresh process (peak RSS is a process-lifetime figure), for
-//     peakSteps steps (the peak grows over the first steps, as the
-//     buffer pools and the collector settle: 30m measured 603-621 MiB after
-//     2 steps, 695 after 10, 701 after 20, 703 after 40), and compares the
-//     estimate with what they measure, the test binary's own baseline RSS
-//     standing in for the app's (estimate.AppBaseline);
 //   - TestEstimateMatchesRecordedPeaks compares the estimate, as the code
-//     computes it now, with the peaks of testdata/peaks.json: the
-//     `whetstone bench --out` results of the real-size configurations,
-//     which take minutes and gigabytes (backend/bench/README.md says when
-//     and where they were measured).
+//     computes it now, with the peaks in testdata/peaks.json: `whetstone
+//     bench --out` results of every configuration, measured on a quiet
+//     machine (backend/bench/README.md says when and where);
+//   - TestEstimateMatchesFreshPeaks, when WHETSTONE_BENCH_FRESH_PEAKS is
+//     set, measures the small configurations again, each in a fresh
+//     process (peak RSS is a process-lifetime figure) for peakSteps steps
+//     (the peak grows over the first steps, as the buffer pools and the
+//     collector settle: 30m measured 603-621 MiB after 2 steps, 695 after
+//     10, 701 after 20, 703 after 40), the test binary's own baseline RSS
+//     standing in for the app's (estimate.AppBaseline). It is not part of
+//     the default test run: on a busy machine the go backend's executors
+//     overlap other work, and the peak moves (5m: 218-230 MiB quiet, 253
+//     with the rest of the test suite running beside it).
 const estimateTolerance = 0.10
 
 // estimateToleranceMB is the least difference allowed: tiny's whole peak
@@ -44,8 +46,8 @@ const peakSteps = 10
 const envPeakChild = "WHETSTONE_BENCH_PEAK_CHILD"
 
 func TestEstimateMatchesFreshPeaks(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs four training benchmarks in child processes")
+	if os.Getenv("WHETSTONE_BENCH_FRESH_PEAKS") == "" {
+		t.Skip("set WHETSTONE_BENCH_FRESH_PEAKS=1 to measure the small configurations' peaks again (quiet machine)")
 	}
 	for _, tc := range []struct {
 		config string
@@ -121,9 +123,9 @@ func TestEstimateMatchesRecordedPeaks(t *testing.T) {
 		seen[res.Config.Name] = true
 		t.Run(res.Config.Name, func(t *testing.T) { checkEstimateRatio(t, res, 0) })
 	}
-	for _, name := range []string{"gemma3-270m", "gemma3-1b"} {
-		if !seen[name] {
-			t.Errorf("testdata/peaks.json has no %s result", name)
+	for _, c := range Configs() {
+		if !seen[c.Name] {
+			t.Errorf("testdata/peaks.json has no %s result", c.Name)
 		}
 	}
 }
