@@ -137,18 +137,14 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 	if backend == nil {
 		backend = m.Backend()
 	}
-	auto, note, err := autoCheckpointing(cfg, m.Config(), backend.Name(), sysmem.Available())
+	mem, err := chooseMemory(cfg, m.Config(), backend.Name(), sysmem.Available())
 	if err != nil {
 		return fmt.Errorf("memory estimate: %w", err)
 	}
-	if auto {
-		job.Logf("%s", note)
+	if mem.Auto {
+		job.Logf("%s", mem.Note)
 	}
-	m.SetGradientCheckpointing(p.Model.GradientCheckpointing || auto)
-	stepBytes, err := stepBytes(cfg, m.Config(), p.Model.GradientCheckpointing || auto)
-	if err != nil {
-		return fmt.Errorf("memory estimate: %w", err)
-	}
+	m.SetGradientCheckpointing(mem.Checkpointing)
 	if err := m.AddLoRA(p.LoRA); err != nil {
 		return err
 	}
@@ -164,7 +160,7 @@ func execute(ctx context.Context, env Env, job *runs.Job) error {
 	}
 
 	opts := p.Train
-	opts.StepBytes = stepBytes
+	opts.StepBytes = mem.StepBytes
 	opts.CheckpointDir = job.Store.CheckpointsDir(job.ID)
 	opts.Resume, opts.ResumeStep = job.Resume, job.ResumeStep
 	opts.Report = func(m train.StepMetrics) error { return job.Report(runMetrics(m)) }

@@ -17,7 +17,7 @@ import (
 // cannot run it either way (the settings are left for the check to
 // explain), and neither an XLA backend nor a config that already has it
 // is touched.
-func TestAutoCheckpointing(t *testing.T) {
+func TestChooseMemory(t *testing.T) {
 	data, err := os.ReadFile("../../bench/gemma3/gemma-3-1b-pt.config.json")
 	require.NoError(t, err)
 	mc, err := model.ParseConfig(data)
@@ -27,11 +27,17 @@ func TestAutoCheckpointing(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, plain.Total, int64(20)<<30, "the case needs a run that does not fit 20 GiB without checkpointing")
 
-	on, note, err := autoCheckpointing(cfg, mc, "go", 12<<30)
+	on, err := chooseMemory(cfg, mc, "go", 12<<30)
 	require.NoError(t, err)
-	require.True(t, on)
-	require.Contains(t, note, "switched on")
-	require.Contains(t, note, "12.0 GiB are available")
+	require.True(t, on.Auto)
+	require.True(t, on.Checkpointing)
+	require.Contains(t, on.Note, "switched on")
+	require.Contains(t, on.Note, "12.0 GiB are available")
+	run := estimate.ForConfig(cfg)
+	run.GradientCheckpointing = true
+	ck, err := estimate.Training(mc, run)
+	require.NoError(t, err)
+	require.Equal(t, ck.StepBytes(), on.StepBytes, "the step's memory is the checkpointed run's")
 
 	for _, c := range []struct {
 		name    string
@@ -47,8 +53,9 @@ func TestAutoCheckpointing(t *testing.T) {
 	} {
 		cfg := runconfig.Default()
 		cfg.Training.GradientCheckpointing = c.ck
-		on, _, err := autoCheckpointing(cfg, mc, c.backend, c.avail)
+		on, err := chooseMemory(cfg, mc, c.backend, c.avail)
 		require.NoError(t, err, c.name)
-		require.False(t, on, c.name)
+		require.False(t, on.Auto, c.name)
+		require.Equal(t, c.ck, on.Checkpointing, c.name)
 	}
 }
