@@ -94,21 +94,13 @@ func (m *Model) layer(x *Node, i int, sc *seqContext) *Node {
 }
 
 // lmHead returns the output embedding matrix [V,H] (tied or not).
-func (m *Model) lmHead(g *Graph) *Node {
-	if m.cfg.TieWordEmbeddings {
-		return m.moduleWeight(g, embedName)
-	}
-	return m.moduleWeight(g, lmHeadName)
-}
+func (m *Model) lmHead(g *Graph) *Node { return m.moduleWeight(g, m.moduleBase("lm_head")) }
 
 // logits projects hidden states [..., H] to [..., V], soft-capped when
 // configured. Only for short sequences: training uses the chunked loss.
 func (m *Model) logits(h *Node) *Node {
 	g := h.Graph()
-	name := lmHeadName
-	if m.cfg.TieWordEmbeddings {
-		name = embedName
-	}
+	name := m.moduleBase("lm_head")
 	var out *Node
 	if m.baseModule(g, name) {
 		out = m.baseDense(h, name)

@@ -195,24 +195,14 @@ func Load(dir string, opts Options) (m *Model, err error) {
 		if !info.DType.IsFloat() {
 			return nil, fmt.Errorf("model: %s: tensor %q is %s, want a floating-point type", dir, stored, info.DType)
 		}
-		if m.quantizes(spec) {
-			// Read as float32 one tensor at a time and quantize: the
+		if m.recodes(spec) {
+			// Read as float32 one tensor at a time and recode: the
 			// float values are garbage as soon as this returns.
 			vals, err := ckpt.Float32(info.Name)
 			if err != nil {
 				return nil, fmt.Errorf("model: %s: %w", dir, err)
 			}
-			if err := m.addQuantized(spec, vals); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if m.storesRowInt8(spec) {
-			vals, err := ckpt.Float32(info.Name)
-			if err != nil {
-				return nil, fmt.Errorf("model: %s: %w", dir, err)
-			}
-			if err := m.addRowInt8(spec.name, spec.shape, vals); err != nil {
+			if err := m.addRecoded(spec, vals); err != nil {
 				return nil, err
 			}
 			continue
@@ -226,6 +216,19 @@ func Load(dir string, opts Options) (m *Model, err error) {
 		}
 	}
 	return m, nil
+}
+
+// recodes reports whether base weight spec is kept in a form of its own,
+// built from its float32 values: a quantized projection (quantized.go) or
+// Int8 rows (rowint8.go).
+func (m *Model) recodes(spec weightSpec) bool { return m.quantizes(spec) || m.storesRowInt8(spec) }
+
+// addRecoded stores vals (weight spec, float32) in the form recodes chose.
+func (m *Model) addRecoded(spec weightSpec, vals []float32) error {
+	if m.quantizes(spec) {
+		return m.addQuantized(spec, vals)
+	}
+	return m.addRowInt8(spec.name, spec.shape, vals)
 }
 
 // readTensor reads one checkpoint tensor into a tensor of the storage dtype,
@@ -307,14 +310,8 @@ func NewRandom(cfg *Config, seed int64, opts Options) (m *Model, err error) {
 				vals[i] = float32(r / math.Sqrt(float64(spec.shape[1])))
 			}
 		}
-		if m.quantizes(spec) {
-			if err := m.addQuantized(spec, vals); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if m.storesRowInt8(spec) {
-			if err := m.addRowInt8(spec.name, spec.shape, vals); err != nil {
+		if m.recodes(spec) {
+			if err := m.addRecoded(spec, vals); err != nil {
 				return nil, err
 			}
 			continue

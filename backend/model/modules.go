@@ -86,7 +86,8 @@ func (m *Model) moduleVar(name string) (*mlmodel.Variable, bool) {
 // graph builds the base model without its adapters, the reference of
 // preference losses: see SequenceLogProbs).
 func (m *Model) moduleWeight(g *Graph, name string) *Node {
-	if v, ok := m.moduleVar(name); ok && !adaptersOff(g) {
+	if !m.baseModule(g, name) {
+		v, _ := m.moduleVar(name)
 		return v.NodeValue(g)
 	}
 	return m.weight(g, name)
