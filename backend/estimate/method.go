@@ -38,8 +38,8 @@ func rowsPerExample(method string) int {
 // of its layers' values is dropped once the next layer has read it, and
 // only its per-row log-probabilities are kept for the loss. A layer is
 // taken as the run's activations over its layers without checkpointing,
-// and adds its share of the overhead (the garbage collector's slack grows
-// with live memory) at the run's own ratio.
+// and adds its share of the overhead (the pools' and the collector's
+// slack grow with the live memory and the step's) at the run's own ratio.
 func methodTraining(c *model.Config, r Run) (Breakdown, error) {
 	reference := r.Method == runconfig.MethodDPO
 	r.BatchSize *= rowsPerExample(r.Method)
