@@ -67,21 +67,21 @@ func measureGenerate(ctx context.Context, c Config, backend compute.Backend, m *
 	}
 	res.ByStorage = map[string]*StorageGenerate{}
 	for _, st := range GenerateStorages {
-		sm := m
+		// float32 is the trained model, just measured.
+		r, weights := res, m.Store().ByteSize()
 		if st.DType != dtypes.Float32 {
-			if sm, err = newModelStored(c, backend, st.DType); err != nil {
+			sm, err := newModelStored(c, backend, st.DType)
+			if err != nil {
 				return nil, err
 			}
-		}
-		r, err := timeGenerate(ctx, c, sm)
-		weights := float64(sm.Store().ByteSize()) / (1 << 20)
-		if sm != m {
+			weights = sm.Store().ByteSize()
+			r, err = timeGenerate(ctx, c, sm)
 			sm.Close()
+			if err != nil {
+				return nil, fmt.Errorf("bench: %s weights: %w", st.Name, err)
+			}
 		}
-		if err != nil {
-			return nil, fmt.Errorf("bench: %s weights: %w", st.Name, err)
-		}
-		res.ByStorage[st.Name] = &StorageGenerate{TokensPerS: r.TokensPerS, PrefillMS: r.PrefillMS, WeightsMB: weights}
+		res.ByStorage[st.Name] = &StorageGenerate{TokensPerS: r.TokensPerS, PrefillMS: r.PrefillMS, WeightsMB: float64(weights) / (1 << 20)}
 	}
 	return res, nil
 }
