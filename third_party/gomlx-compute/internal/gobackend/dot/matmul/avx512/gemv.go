@@ -28,9 +28,10 @@ func registerGemv() {
 	dot.RegisterGemv(dtypes.Int8, gemvInt8, matmul.PriorityAVX512)
 }
 
-// gemvBlocksBFloat16Asm and gemvBlocksInt8Asm (gemv_amd64.s) compute one
-// vector's dot products with blocks of 4 contiguous matrix rows, over the
-// first k32 (k64) elements of each row, writing 4·blocks contiguous sums.
+// gemvBlocksFloat32Asm, gemvBlocksBFloat16Asm and gemvBlocksInt8Asm
+// (gemv_amd64.s) compute one vector's dot products with blocks of 4
+// contiguous matrix rows, over the first k32 (k64) elements of each row,
+// writing 4·blocks contiguous sums.
 //
 //go:noescape
 func gemvBlocksBFloat16Asm(w unsafe.Pointer, rowBytes int, x unsafe.Pointer, k32 int, blocks int, out unsafe.Pointer)
@@ -52,21 +53,8 @@ func gemvFloat32(backend *gobackend.Backend, matrix any, vectors []float32,
 	rows, numVectors, k int, output []float32, strideN, strideM int) {
 	m := matrix.([]float32)
 	gemvParallel(backend, rows, k, func(r0, r1 int) {
-		if numVectors == 1 && strideN == 1 && k >= 32 && r1-r0 >= 4 {
-			k32, blocks := k&^31, (r1-r0)/4
-			gemvBlocksFloat32Asm(unsafe.Pointer(&m[r0*k]), 4*k, unsafe.Pointer(&vectors[0]), k32, blocks,
-				unsafe.Pointer(&output[r0]))
-			if k32 < k {
-				for n := r0; n < r0+4*blocks; n++ {
-					row := m[n*k : (n+1)*k]
-					s := output[n]
-					for i := k32; i < k; i++ {
-						s += row[i] * vectors[i]
-					}
-					output[n] = s
-				}
-			}
-			r0 += 4 * blocks
+		if numVectors == 1 && strideN == 1 {
+			r0 = gemvAsmBlocks(m, 4, 32, gemvBlocksFloat32Asm, func(v float32) float32 { return v }, vectors, r0, r1, k, output)
 		}
 		gemvRowsFloat32(m, vectors, r0, r1, numVectors, k, output, strideN, strideM)
 	})
@@ -76,24 +64,8 @@ func gemvBFloat16(backend *gobackend.Backend, matrix any, vectors []float32,
 	rows, numVectors, k int, output []float32, strideN, strideM int) {
 	m := matrix.([]bfloat16.BFloat16)
 	gemvParallel(backend, rows, k, func(r0, r1 int) {
-		if numVectors == 1 && strideN == 1 && k >= 32 && r1-r0 >= 4 {
-			// One vector, contiguous output: the prefetching kernel takes
-			// whole blocks of rows and the first k32 elements; the rest
-			// below adds the tail elements and the last rows.
-			k32, blocks := k&^31, (r1-r0)/4
-			gemvBlocksBFloat16Asm(unsafe.Pointer(&m[r0*k]), 2*k, unsafe.Pointer(&vectors[0]), k32, blocks,
-				unsafe.Pointer(&output[r0]))
-			if k32 < k {
-				for n := r0; n < r0+4*blocks; n++ {
-					row := m[n*k : (n+1)*k]
-					s := output[n]
-					for i := k32; i < k; i++ {
-						s += row[i].Float32() * vectors[i]
-					}
-					output[n] = s
-				}
-			}
-			r0 += 4 * blocks
+		if numVectors == 1 && strideN == 1 {
+			r0 = gemvAsmBlocks(m, 2, 32, gemvBlocksBFloat16Asm, bfloat16.BFloat16.Float32, vectors, r0, r1, k, output)
 		}
 		gemvRowsBFloat16(m, vectors, r0, r1, numVectors, k, output, strideN, strideM)
 	})
@@ -105,24 +77,38 @@ func gemvInt8(backend *gobackend.Backend, matrix any, vectors []float32,
 	rows, numVectors, k int, output []float32, strideN, strideM int) {
 	m := matrix.([]int8)
 	gemvParallel(backend, rows, k, func(r0, r1 int) {
-		if numVectors == 1 && strideN == 1 && k >= 64 && r1-r0 >= 4 {
-			k64, blocks := k&^63, (r1-r0)/4
-			gemvBlocksInt8Asm(unsafe.Pointer(&m[r0*k]), k, unsafe.Pointer(&vectors[0]), k64, blocks,
-				unsafe.Pointer(&output[r0]))
-			if k64 < k {
-				for n := r0; n < r0+4*blocks; n++ {
-					row := m[n*k : (n+1)*k]
-					s := output[n]
-					for i := k64; i < k; i++ {
-						s += float32(row[i]) * vectors[i]
-					}
-					output[n] = s
-				}
-			}
-			r0 += 4 * blocks
+		if numVectors == 1 && strideN == 1 {
+			r0 = gemvAsmBlocks(m, 1, 64, gemvBlocksInt8Asm, func(v int8) float32 { return float32(v) }, vectors, r0, r1, k, output)
 		}
 		gemvRowsInt8(m, vectors, r0, r1, numVectors, k, output, strideN, strideM)
 	})
+}
+
+// gemvAsmBlocks computes one vector's products with the whole blocks of 4
+// rows in [r0, r1) into the contiguous output: asm (a gemvBlocks*Asm
+// kernel, elemBytes per element) over each row's first multiple of step
+// elements, then the rest of each row here. It returns the first row left
+// for the Go kernels (r0 itself when the rows or k are too few).
+func gemvAsmBlocks[T any](m []T, elemBytes, step int,
+	asm func(w unsafe.Pointer, rowBytes int, x unsafe.Pointer, kStep int, blocks int, out unsafe.Pointer),
+	widen func(T) float32, vectors []float32, r0, r1, k int, output []float32) int {
+	if k < step || r1-r0 < 4 {
+		return r0
+	}
+	kStep, blocks := k/step*step, (r1-r0)/4
+	asm(unsafe.Pointer(&m[r0*k]), elemBytes*k, unsafe.Pointer(&vectors[0]), kStep, blocks, unsafe.Pointer(&output[r0]))
+	end := r0 + 4*blocks
+	if kStep < k {
+		for n := r0; n < end; n++ {
+			row := m[n*k : (n+1)*k]
+			s := output[n]
+			for i := kStep; i < k; i++ {
+				s += widen(row[i]) * vectors[i]
+			}
+			output[n] = s
+		}
+	}
+	return end
 }
 
 // gemvParallel runs fn over blocks of rows [r0, r1), on the backend's
