@@ -2,8 +2,6 @@ package chat
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -190,9 +188,7 @@ func TestWeights(t *testing.T) {
 	big := t.TempDir()
 	cfg, err := model.Preset("gemma3-270m")
 	require.NoError(t, err)
-	data, err := cfg.MarshalHF()
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(big, "config.json"), data, 0o644))
+	require.NoError(t, cfg.WriteHF(big))
 	w, err := WeightsAuto.Resolve(big)
 	require.NoError(t, err)
 	require.Equal(t, WeightsInt8, w)

@@ -4,7 +4,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"path/filepath"
+
+	"github.com/whetstone-ai/whetstone/backend/safefile"
 )
+
+// WriteHF writes the configuration as dir/config.json (atomically).
+func (c *Config) WriteHF(dir string) error {
+	data, err := c.MarshalHF()
+	if err != nil {
+		return err
+	}
+	if err := safefile.Write(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	return nil
+}
 
 // MarshalHF renders the configuration as a Hugging Face config.json that
 // transformers (and ParseConfig) load as the same model.

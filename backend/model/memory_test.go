@@ -55,11 +55,7 @@ func writeRandomBF16Checkpoint(t testing.TB, dir string, cfg *Config, shardBytes
 	if err := safetensors.WriteSharded(dir, ts, nil, shardBytes); err != nil {
 		t.Fatal(err)
 	}
-	data, err := cfg.MarshalHF()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
+	if err := cfg.WriteHF(dir); err != nil {
 		t.Fatal(err)
 	}
 	return total

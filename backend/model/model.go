@@ -16,7 +16,6 @@ import (
 	mlmodel "github.com/gomlx/gomlx/ml/model"
 
 	"github.com/whetstone-ai/whetstone/backend/accel"
-	"github.com/whetstone-ai/whetstone/backend/safefile"
 	"github.com/whetstone-ai/whetstone/backend/safetensors"
 )
 
@@ -60,8 +59,8 @@ type Model struct {
 	// rowScales holds the per-row scales of Int8-stored matrices, whose
 	// codes are in base.
 	rowScales map[string]*mlmodel.Variable
-	lora  *loraState
-	gen   *GenerationConfig // from generation_config.json, when loaded from a directory
+	lora      *loraState
+	gen       *GenerationConfig // from generation_config.json, when loaded from a directory
 	// lossChunkElements bounds the logits one loss chunk materializes.
 	// gradCheckpoint recomputes layer activations in the backward pass.
 	gradCheckpoint bool
@@ -425,14 +424,7 @@ func (m *Model) SaveCheckpoint(dir string) (err error) {
 	if err := safetensors.WriteSharded(dir, ts, map[string]string{"format": "pt"}, 5<<30); err != nil {
 		return err
 	}
-	data, err := m.cfg.MarshalHF()
-	if err != nil {
-		return err
-	}
-	if err := safefile.Write(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
-		return fmt.Errorf("model: %w", err)
-	}
-	return nil
+	return m.cfg.WriteHF(dir)
 }
 
 // Close releases the model's compiled graphs and weight buffers now rather
