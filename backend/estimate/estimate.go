@@ -223,7 +223,9 @@ func Training(c *model.Config, r Run) (Breakdown, error) {
 		chunk = int64(model.LossChunkRows(c.VocabSize))
 	}
 	chunk = min(chunk, tokens)
-	// one chunk's logits, their exponentials and the probabilities
+	// three [chunk, V] tensors: an evaluation graph's row chunk of logits,
+	// exponentials and probabilities; in training graphs about as much
+	// across the vocabulary slices in flight (model.slicedGroupNLL)
 	b.Logits = chunk * int64(c.VocabSize) * 4 * 3
 	live := b.BaseWeights + b.LoRA + b.Modules + b.Activations + b.Logits
 	b.Overhead = fixedOverhead + int64(poolShare*float64(live)+gcSlack*float64(b.StepBytes()))

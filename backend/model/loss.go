@@ -91,22 +91,25 @@ func (m *Model) MeanLossGraph(in Inputs) *Node {
 // chunkedCrossEntropy sums -log softmax(h·Wᵀ)[target] over valid rows,
 // evaluating at most lossChunkElements logits at a time.
 //
-// In training graphs each chunk also computes its gradient with respect to
-// h in the forward pass (crossEntropyWithGradient), so no [rows, vocab]
-// tensor outlives its chunk and the LM head is never recomputed. Other
-// graphs differentiate the plain formula; with more than one chunk each
-// chunk is then a gradient checkpoint, its logits recomputed in the
-// backward pass instead of kept for every chunk at once.
+// Training graphs compute the loss's gradient with respect to h (and a
+// trained head's) in the forward pass, vocabulary slice by vocabulary
+// slice (slicedCrossEntropy), so no [rows, vocab] tensor outlives its
+// slice and the LM head is never recomputed. Other graphs differentiate
+// the plain formula in chunks of rows; with more than one chunk each chunk
+// is then a gradient checkpoint, its logits recomputed in the backward
+// pass instead of kept for every chunk at once.
 func (m *Model) chunkedCrossEntropy(h, targets, valid *Node) *Node {
 	g := h.Graph()
 	w := m.lmHead(g)
+	if m.trainingGraph(g) {
+		if m.headTrained() {
+			return m.trainedHeadCrossEntropy(h, w, targets, valid) // modules.go
+		}
+		return m.slicedCrossEntropy(h, w, targets, valid) // loss_slices.go
+	}
 	n := h.Shape().Dimensions[0]
 	rows, h, targets, valid := m.lossChunks(h, targets, valid)
 	chunked := rows < n
-	fused := m.trainingGraph(g)
-	if fused && m.headTrained() {
-		return m.trainedHeadCrossEntropy(h, w, targets, valid, rows) // modules.go
-	}
 	total := h.Shape().Dimensions[0]
 	var sum *Node
 	for start := 0; start < total; start += rows {
@@ -115,8 +118,6 @@ func (m *Model) chunkedCrossEntropy(h, targets, valid *Node) *Node {
 		vc := SliceAxis(valid, 0, AxisRange(start, start+rows))
 		var part *Node
 		switch {
-		case fused:
-			part = m.crossEntropyWithGradient(hc, w, tc, vc)
 		case chunked:
 			part = m.crossEntropy(hc.Checkpoint(), w, tc, vc).StopCheckpoint()
 		default:
@@ -149,58 +150,21 @@ func (m *Model) lossChunks(h, targets, valid *Node) (rows int, hp, tp, vp *Node)
 // crossEntropy is the summed masked negative log-likelihood of one chunk:
 // h [rows, H], w [V, H], targets and valid [rows].
 func (m *Model) crossEntropy(h, w, targets, valid *Node) *Node {
-	nll, _ := m.chunkNLL(h, w, targets, valid, false)
-	return ReduceAllSum(nll)
+	return ReduceAllSum(m.chunkNLL(h, w, targets, valid))
 }
 
-// chunkNLL returns the masked per-row NLL and, when withGrad is set, the
-// gradient of its sum with respect to h. For one row,
-// d nll / d logits = softmax(logits) - onehot(target) (times the softcap's
-// derivative when the model caps logits), so d nll / d h = p·W - W[target]
-// with p the softmax weighted by that derivative: one more GEMM, the same
-// one autodiff would run in the backward pass.
-func (m *Model) chunkNLL(h, w, targets, valid *Node, withGrad bool) (nll, dh *Node) {
+// chunkNLL returns the masked per-row NLL of one chunk, for autodiff to
+// differentiate where a graph needs its gradient.
+func (m *Model) chunkNLL(h, w, targets, valid *Node) *Node {
 	rows := h.Shape().Dimensions[0]
 	logits := dense(h, w) // [rows, V]
-	wt := Gather(w, ExpandAxes(targets, -1))
-	target := ReduceSum(Mul(h, wt), -1)
-	var capSlope, targetSlope *Node
+	target := ReduceSum(Mul(h, Gather(w, ExpandAxes(targets, -1))), -1)
 	if c := m.cfg.FinalLogitSoftcap; c > 0 {
 		logits = softcap(logits, c)
 		target = softcap(target, c)
-		if withGrad {
-			// d/dx c·tanh(x/c) = 1 - tanh²(x/c) = 1 - (capped/c)².
-			capSlope = OneMinus(Square(MulScalar(logits, 1/c)))
-			targetSlope = OneMinus(Square(MulScalar(target, 1/c)))
-		}
 	}
 	mx := StopGradient(ReduceAndKeep(logits, ReduceMax, -1))
-	e := Exp(Sub(logits, mx))
-	se := ReduceAndKeep(e, ReduceSum, -1) // [rows, 1]
+	se := ReduceAndKeep(Exp(Sub(logits, mx)), ReduceSum, -1) // [rows, 1]
 	lse := Add(Log(Reshape(se, rows)), Reshape(mx, rows))
-	nll = Where(valid, Sub(lse, target), ZerosLike(lse))
-	if !withGrad {
-		return nll, nil
-	}
-	p := Mul(e, Reciprocal(se))
-	if capSlope != nil {
-		p = Mul(p, capSlope)
-		wt = Mul(wt, ExpandAxes(targetSlope, -1))
-	}
-	dh = Sub(DotGeneral(p, []int{1}, nil, w, []int{0}, nil), wt) // [rows, H]
-	mask := ExpandAxes(ConvertDType(valid, dh.DType()), -1)
-	return nll, Mul(dh, mask)
-}
-
-// crossEntropyWithGradient is crossEntropy for training graphs. Its value
-// comes from a copy of h that autodiff does not see; its gradient comes
-// from the surrogate Σ h·sg(dh) - sg(Σ h·dh), which is exactly zero and
-// whose derivative with respect to h is dh, computed with the loss. A
-// frozen LM head's gradient is never built (autodiff only differentiates
-// towards the trainable variables); a trained one (lora.modules_to_save)
-// takes trainedHeadCrossEntropy instead, which builds it slice by slice.
-func (m *Model) crossEntropyWithGradient(h, w, targets, valid *Node) *Node {
-	nll, dh := m.chunkNLL(StopGradient(h), w, targets, valid, true)
-	surrogate := ReduceAllSum(Mul(h, StopGradient(dh)))
-	return Add(ReduceAllSum(nll), Sub(surrogate, StopGradient(surrogate)))
+	return Where(valid, Sub(lse, target), ZerosLike(lse))
 }

@@ -61,14 +61,17 @@ type Model struct {
 	rowScales map[string]*mlmodel.Variable
 	lora      *loraState
 	gen       *GenerationConfig // from generation_config.json, when loaded from a directory
-	// lossChunkElements bounds the logits one loss chunk materializes.
 	// gradCheckpoint recomputes layer activations in the backward pass.
 	gradCheckpoint bool
 	// fusedUnderCheckpoint forces the fused attention kernel, under
 	// checkpointing too and at any head size; only the regression test
 	// pinning the GoMLX bug it triggers sets it.
 	fusedUnderCheckpoint bool
-	lossChunkElements    int
+	// lossChunkElements bounds the logits one loss chunk materializes;
+	// minLossSliceCols is the narrowest vocabulary slice of the training
+	// loss (MinLossSliceCols; tests lower it to slice tiny vocabularies).
+	lossChunkElements int
+	minLossSliceCols  int
 	// attnBlock chooses blockwise attention (blockwise_switch.go): 0
 	// where it pays, > 0 always with blocks of that many tokens, < 0 never.
 	attnBlock int
@@ -106,7 +109,7 @@ func newModel(cfg *Config, opts Options) (*Model, error) {
 	return &Model{
 		cfg: cfg, traits: traitsFor(cfg.Arch), backend: backend, store: mlmodel.NewStore(),
 		storage: storage, base: map[string]*mlmodel.Variable{}, quant: qz, qbase: map[string]*quantWeight{}, rowScales: map[string]*mlmodel.Variable{}, execs: map[string]*mlmodel.Exec{},
-		lossChunkElements: lossChunkElementsFor(cfg.VocabSize),
+		lossChunkElements: lossChunkElementsFor(cfg.VocabSize), minLossSliceCols: MinLossSliceCols,
 	}, nil
 }
 

@@ -109,45 +109,27 @@ func (m *Model) headTrained() bool {
 }
 
 // trainedHeadCrossEntropy is chunkedCrossEntropy's training-graph loss for
-// a trained LM head w: the same value and hidden-state gradient, chunk by
-// chunk of rows, plus w's gradient computed by vocabulary slices.
+// a trained LM head w: slicedCrossEntropy's value and hidden-state
+// gradient, plus w's gradient computed by vocabulary slices.
 //
-// Autodiff would give w one [V, H] contribution per row chunk and sum them
-// only when all exist (for Gemma 3, 262144 x 640 floats per 8-row chunk).
-// Here slice [v0, v1) of the gradient is Σ_rows (p - onehot)·slope ⊗ h
-// over all rows at once, with p = exp(logits - lse) recomputed from the
-// log-sum-exp the row pass found: each slice is written once and the
-// slices make up the gradient, for one more pass of the head's GEMM.
-// Measured on the go backend, 1024 tokens of a one-layer model with a
-// trained head of V = 65536, H = 64 (32 row chunks): a SGD step's peak
-// RSS grew 505 MB with autodiff's gradient, 100 MB with this one (20 MB
-// without a trained module); at V = 32768, H = 256 and 512 tokens, 357 MB
-// and 149 MB (33 MB), and the step took a third of the time.
-func (m *Model) trainedHeadCrossEntropy(h, w, targets, valid *Node, rows int) *Node {
+// Autodiff would give w one [V, H] contribution per chunk and sum them
+// only when all exist. Here slice [v0, v1) of the gradient is
+// Σ_rows (p - onehot)·slope ⊗ h over all rows at once, with
+// p = exp(logits - lse) recomputed from the log-sum-exp the loss found:
+// each slice is written once and the slices make up the gradient, for one
+// more pass of the head's GEMM. Measured on the go backend, 1024 tokens of
+// a one-layer model with a trained head of V = 65536, H = 64: a SGD step's
+// peak RSS grew 505 MB with autodiff's gradient, 100 MB with this one (20
+// MB without a trained module); at V = 32768, H = 256 and 512 tokens, 357
+// MB and 149 MB (33 MB), and the step took a third of the time.
+func (m *Model) trainedHeadCrossEntropy(h, w, targets, valid *Node) *Node {
 	var dw *Node
 	return withGradient([]*Node{w}, func(in []*Node) *Node {
 		ws, hs := StopGradient(in[0]), StopGradient(h)
-		var sum *Node
-		var lses []*Node
-		for start := 0; start < h.Shape().Dimensions[0]; start += rows {
-			r := AxisRange(start, start+rows)
-			hc, hsc, tc, vc := SliceAxis(h, 0, r), SliceAxis(hs, 0, r), SliceAxis(targets, 0, r), SliceAxis(valid, 0, r)
-			nll, dh := m.chunkNLL(hsc, ws, tc, vc, true)
-			// The target's logit gives back the log-sum-exp: nll = lse - target.
-			target := ReduceSum(Mul(hsc, Gather(ws, ExpandAxes(tc, -1))), -1)
-			if c := m.cfg.FinalLogitSoftcap; c > 0 {
-				target = softcap(target, c)
-			}
-			lses = append(lses, Add(nll, target))
-			surrogate := ReduceAllSum(Mul(hc, StopGradient(dh)))
-			part := Add(ReduceAllSum(nll), Sub(surrogate, StopGradient(surrogate)))
-			if sum == nil {
-				sum = part
-			} else {
-				sum = Add(sum, part)
-			}
-		}
-		dw = m.headGradient(hs, ws, targets, valid, Concatenate(lses, 0))
+		nll, dh, lse := m.slicedNLL(hs, ws, targets, valid)
+		surrogate := ReduceAllSum(Mul(h, StopGradient(dh)))
+		sum := Add(ReduceAllSum(nll), Sub(surrogate, StopGradient(surrogate)))
+		dw = m.headGradient(hs, ws, targets, valid, lse)
 		// Autodiff asks for w's custom gradient only if w reaches the
 		// output differentiably: one row of it does, as an exact zero.
 		anchor := ReduceAllSum(SliceAxis(in[0], 0, AxisRange(0, 1)))

@@ -76,10 +76,10 @@ func (m *Model) tokenNLL(h, targets, valid *Node) *Node {
 		vc := SliceAxis(valid, 0, AxisRange(start, start+rows))
 		var nll *Node
 		if rows < n {
-			nll, _ = m.chunkNLL(hc.Checkpoint(), w, tc, vc, false)
+			nll = m.chunkNLL(hc.Checkpoint(), w, tc, vc)
 			nll = nll.StopCheckpoint()
 		} else {
-			nll, _ = m.chunkNLL(hc, w, tc, vc, false)
+			nll = m.chunkNLL(hc, w, tc, vc)
 		}
 		parts = append(parts, nll)
 	}

@@ -346,9 +346,10 @@ func lossAndGradsIn(t testing.TB, m *Model, b Batch, training bool) (float32, []
 
 // TestChunkedLossGradients: the chunked LM-head loss (the path large
 // vocabularies take) gives the same loss and gradients as one chunk, both
-// as GoMLX differentiates it (checkpointed chunks) and with the gradient
-// computed in the forward pass (training graphs), also with bf16-stored
-// base weights and with Gemma 2 style logit soft-capping.
+// as GoMLX differentiates it (checkpointed chunks of rows) and with the
+// gradient computed in the forward pass by vocabulary slices (training
+// graphs), also with bf16-stored base weights and with Gemma 2 style logit
+// soft-capping.
 func TestChunkedLossGradients(t *testing.T) {
 	for _, storage := range []dtypes.DType{dtypes.Float32, dtypes.BFloat16} {
 		for _, softcap := range []float64{0, 5} {
@@ -361,11 +362,19 @@ func TestChunkedLossGradients(t *testing.T) {
 			randomizeLoRAB(t, m, 4)
 			b := smallBatch(m.cfg.VocabSize)
 			l1, g1 := lossAndGradsIn(t, m, b, false)
+			v := m.cfg.VocabSize
+			// Evaluation graphs chunk rows: whole, or 3 rows a chunk.
+			// Training graphs slice the vocabulary: whole; in row groups
+			// of 3 (a slice may not be narrower than the vocabulary);
+			// one group of all 20 rows in slices of v/7; groups of 8
+			// rows in slices of v/4 (and the last group's 4 rows in
+			// slices of v/2).
+			cases := []struct{ chunk, minCols int }{{1 << 30, MinLossSliceCols}, {3 * v, MinLossSliceCols}, {3 * v, 1}, {2 * v, v / 4}}
 			for _, training := range []bool{false, true} {
-				for _, chunk := range []int{1 << 30, 3 * m.cfg.VocabSize} {
-					m.lossChunkElements = chunk
+				for _, c := range cases {
+					m.lossChunkElements, m.minLossSliceCols = c.chunk, c.minCols
 					l2, g2 := lossAndGradsIn(t, m, b, training)
-					what := fmt.Sprintf("%s training=%v chunk rows=%d", name, training, min(chunk/m.cfg.VocabSize, 20))
+					what := fmt.Sprintf("%s training=%v chunk=%d min cols=%d", name, training, c.chunk, c.minCols)
 					if math.IsNaN(float64(l1)) || math.Abs(float64(l1-l2)) > 1e-5 {
 						t.Errorf("%s: loss %v, want %v", what, l2, l1)
 					}
