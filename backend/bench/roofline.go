@@ -16,9 +16,12 @@ import (
 type RooflineResult struct {
 	// GEMMSize is n of the n×n×n float32 matrix product measured.
 	GEMMSize int `json:"gemm_size"`
-	// GEMMGFLOPS is the best of GEMMRuns timed products (after one
-	// compiling run), in GFLOP/s: the machine's matmul roofline on this
-	// backend, measured in the same process before training.
+	// GEMMGFLOPS is the best of GEMMRuns timed products, in GFLOP/s: the
+	// machine's matmul roofline on this backend, measured in the same
+	// process, half the runs before training and half after it (each half
+	// after one compiling run). The best of both halves keeps a slow
+	// moment of a shared machine from lowering the roofline and so
+	// flattering the fraction.
 	GEMMGFLOPS float64 `json:"gemm_gflops"`
 	GEMMRuns   int     `json:"gemm_runs"`
 	// StepFLOPs is one training step's matmul work (see StepFLOPs).
@@ -34,7 +37,9 @@ type RooflineResult struct {
 // projections of the real-size models.
 const DefaultGEMMSize = 2048
 
-const gemmRuns = 3
+// gemmRuns is how many timed products each half of the roofline's
+// measurement runs (about 0.6 s on two cores).
+const gemmRuns = 5
 
 // measureGEMM times an n×n×n float32 matrix product on backend and
 // returns the best rate in GFLOP/s. The product is summed to a scalar that
