@@ -103,9 +103,13 @@ func dequantizeRows(codes, scales *Node) *Node {
 // baseDense is dense(x, W) for base weight name. An Int8-stored W is not
 // dequantized: the product is taken with its codes and the output columns
 // scaled, (x·codesᵀ)·scale, so a decode step's matrix-vector kernel reads
-// the int8 codes themselves.
+// the int8 codes themselves. A W stored narrower than float32 multiplies
+// more than a few rows through narrowDense (narrow.go).
 func (m *Model) baseDense(x *Node, name string) *Node {
 	g := x.Graph()
+	if m.narrow(name) && !fewRows(x) {
+		return m.narrowDense(x, name)
+	}
 	sv, ok := m.rowScale(name)
 	if !ok {
 		return dense(x, m.weight(g, name))
