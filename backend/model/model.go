@@ -263,8 +263,13 @@ func (m *Model) readTensor(ckpt *safetensors.Checkpoint, info safetensors.Tensor
 
 // fillFromFloat32 stores float32 values into t, whatever its float dtype.
 func fillFromFloat32(t *tensors.Tensor, vals []float32) error {
+	return fillFromFloat32At(t, 0, vals)
+}
+
+// fillFromFloat32At writes vals into t's flat values from index at on.
+func fillFromFloat32At(t *tensors.Tensor, at int, vals []float32) error {
 	if t.DType() == dtypes.Float32 {
-		return tensors.MutableFlatData(t, func(flat []float32) { copy(flat, vals) })
+		return tensors.MutableFlatData(t, func(flat []float32) { copy(flat[at:], vals) })
 	}
 	var st safetensors.DType
 	switch t.DType() {
@@ -279,7 +284,7 @@ func fillFromFloat32(t *tensors.Tensor, vals []float32) error {
 	if err != nil {
 		return err
 	}
-	return t.MutableBytes(func(data []byte) { copy(data, raw) })
+	return t.MutableBytes(func(data []byte) { copy(data[at*t.DType().Size():], raw) })
 }
 
 // NewRandom builds a model with random weights for tests, demos and
@@ -298,21 +303,24 @@ func NewRandom(cfg *Config, seed int64, opts Options) (m *Model, err error) {
 		for _, d := range spec.shape {
 			n *= d
 		}
-		vals := make([]float32, n)
-		for i := range vals {
-			r := rng.NormFloat64()
-			switch {
-			case spec.norm:
-				vals[i] = float32(1 - m.traits.normOffset + 0.1*r)
-			case spec.bias:
-				vals[i] = float32(0.02 * r)
-			case spec.name == embedName || spec.name == lmHeadName:
-				vals[i] = float32(r / math.Sqrt(float64(cfg.HiddenSize)))
-			default:
-				vals[i] = float32(r / math.Sqrt(float64(spec.shape[1])))
+		draw := func(vals []float32) {
+			for i := range vals {
+				r := rng.NormFloat64()
+				switch {
+				case spec.norm:
+					vals[i] = float32(1 - m.traits.normOffset + 0.1*r)
+				case spec.bias:
+					vals[i] = float32(0.02 * r)
+				case spec.name == embedName || spec.name == lmHeadName:
+					vals[i] = float32(r / math.Sqrt(float64(cfg.HiddenSize)))
+				default:
+					vals[i] = float32(r / math.Sqrt(float64(spec.shape[1])))
+				}
 			}
 		}
 		if m.recodes(spec) {
+			vals := make([]float32, n)
+			draw(vals)
 			if err := m.addRecoded(spec, vals); err != nil {
 				return nil, err
 			}
@@ -322,8 +330,15 @@ func NewRandom(cfg *Config, seed int64, opts Options) (m *Model, err error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := fillFromFloat32(t, vals); err != nil {
-			return nil, err
+		// Drawn a block at a time: a whole float32 copy of Gemma 3 4B's
+		// embedding would be 2.7 GB of garbage per table.
+		vals := make([]float32, min(n, randomBlock))
+		for at := 0; at < n; at += len(vals) {
+			block := vals[:min(len(vals), n-at)]
+			draw(block)
+			if err := fillFromFloat32At(t, at, block); err != nil {
+				return nil, err
+			}
 		}
 		if err := m.addBase(spec.name, t); err != nil {
 			return nil, err
@@ -331,6 +346,9 @@ func NewRandom(cfg *Config, seed int64, opts Options) (m *Model, err error) {
 	}
 	return m, nil
 }
+
+// randomBlock is how many values NewRandom draws at a time.
+const randomBlock = 1 << 20
 
 // BaseWeightNames lists the canonical names of the base weights.
 func (m *Model) BaseWeightNames() []string {
