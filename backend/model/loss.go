@@ -13,16 +13,18 @@ const IgnoreIndex = -100
 
 // LossChunkElements bounds the logits materialized at once by the loss:
 // rows per chunk = LossChunkElements / vocab, but at least
-// MinLossChunkRows (LossChunkRows). In training graphs a chunk's logits die
-// with the chunk, so small chunks cost no recomputation; 2M (8 MB of
-// float32 logits) measured 40 MB lower peak RSS than 8M on the 5m
-// benchmark at the same speed.
+// MinLossChunkRows (LossChunkRows); training graphs take vocabulary slices
+// of the same number of logits (slicedNLL). A chunk's or a slice's logits
+// die with it, so small ones cost no recomputation; 2M (8 MB of float32
+// logits) measured 40 MB lower peak RSS than 8M on the 5m benchmark at the
+// same speed.
 const LossChunkElements = 2 << 20
 
 // MinLossChunkRows keeps large vocabularies' chunks from becoming too thin
-// to compute well: each chunk's product reads (and the go backend packs)
-// the whole [V, H] LM head, so 2M logits of Gemma 3's 262k vocabulary, 8
-// rows, made a matrix-vector-like product per 8 tokens. Measured on the go
+// to compute well (and sizes the training loss's vocabulary slices alike):
+// each chunk's product reads (and the go backend packs) the whole [V, H]
+// LM head, so 2M logits of Gemma 3's 262k vocabulary, 8 rows, made a
+// matrix-vector-like product per 8 tokens. Measured on the go
 // backend, [rows, 640] x [640, 262144] plus the exponentials, per row: 31
 // ms in chunks of 8 (2-core Xeon, loaded), and on the quiet box 4.0 ms in
 // chunks of 64, 3.0 in 128, 2.5 in 256, 2.25 in 512. 128 rows of 262k

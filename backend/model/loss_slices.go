@@ -8,8 +8,9 @@ import (
 
 // MinLossSliceCols is the narrowest vocabulary slice the training loss
 // computes all of a row group's logits in (slicedNLL): when the batch has
-// more rows than lossChunkElements / MinLossSliceCols, the rows are split
-// into groups so a slice stays this wide (or the whole vocabulary).
+// more rows than lossChunkElements / (lossSliceLag · MinLossSliceCols),
+// the rows are split into groups so a slice stays this wide (or the whole
+// vocabulary).
 const MinLossSliceCols = 1024
 
 // lossSliceLag is how many vocabulary slices' logits the training loss
@@ -31,13 +32,13 @@ func (m *Model) slicedCrossEntropy(h, w, targets, valid *Node) *Node {
 // rows that are not valid) and each row's log-sum-exp [n]. Nothing in it
 // is differentiated: callers pass stopped inputs.
 //
-// The rows go in groups of at most lossChunkElements / MinLossSliceCols
-// (all of them for batches up to 32k tokens of a 262k vocabulary); each
-// group walks the vocabulary in slices (slicedGroupNLL).
+// The rows go in groups of at most lossChunkElements / (lossSliceLag ·
+// MinLossSliceCols) (all of them for batches up to 16k tokens of a 262k
+// vocabulary); each group walks the vocabulary in slices (slicedGroupNLL).
 func (m *Model) slicedNLL(h, w, targets, valid *Node) (nll, dh, lse *Node) {
 	n := h.Shape().Dimensions[0]
 	vocab := w.Shape().Dimensions[0]
-	group := max(1, m.lossChunkElements/min(vocab, m.minLossSliceCols))
+	group := max(1, m.lossChunkElements/(lossSliceLag*min(vocab, m.minLossSliceCols)))
 	if group >= n {
 		return m.slicedGroupNLL(h, w, targets, valid)
 	}
@@ -51,7 +52,8 @@ func (m *Model) slicedNLL(h, w, targets, valid *Node) (nll, dh, lse *Node) {
 }
 
 // slicedGroupNLL is slicedNLL for one group of rows, the vocabulary taken
-// in slices of lossChunkElements / n columns with an online softmax: a
+// in slices of lossChunkElements / (lossSliceLag · n) columns, so that the
+// slices in flight hold about one chunk's logits, with an online softmax: a
 // running row maximum mx, the running sum se of exp(logits - mx) and the
 // running product acc of those exponentials (times the softcap's slope)
 // with the slice's rows of w, both rescaled whenever mx grows. Then
@@ -73,7 +75,7 @@ func (m *Model) slicedNLL(h, w, targets, valid *Node) (nll, dh, lse *Node) {
 func (m *Model) slicedGroupNLL(h, w, targets, valid *Node) (nll, dh, lse *Node) {
 	g := h.Graph()
 	n, vocab := h.Shape().Dimensions[0], w.Shape().Dimensions[0]
-	cols := max(1, min(vocab, m.lossChunkElements/n))
+	cols := max(1, min(vocab, m.lossChunkElements/(lossSliceLag*n)))
 	capped := m.cfg.FinalLogitSoftcap
 	var mx, se, acc *Node // [n, 1], [n, 1], [n, H]
 	var exps []*Node

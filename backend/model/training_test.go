@@ -364,11 +364,11 @@ func TestChunkedLossGradients(t *testing.T) {
 			l1, g1 := lossAndGradsIn(t, m, b, false)
 			v := m.cfg.VocabSize
 			// Evaluation graphs chunk rows: whole, or 3 rows a chunk.
-			// Training graphs slice the vocabulary: whole; in row groups
-			// of 3 (a slice may not be narrower than the vocabulary);
-			// one group of all 20 rows in slices of v/7; groups of 8
-			// rows in slices of v/4 (and the last group's 4 rows in
-			// slices of v/2).
+			// Training graphs slice the vocabulary (lossSliceLag = 2
+			// slices in flight): whole; in row groups of 1 (a slice may
+			// not be narrower than the vocabulary); one group of all 20
+			// rows in slices of 7 columns; groups of 4 rows in slices of
+			// v/4.
 			cases := []struct{ chunk, minCols int }{{1 << 30, MinLossSliceCols}, {3 * v, MinLossSliceCols}, {3 * v, 1}, {2 * v, v / 4}}
 			for _, training := range []bool{false, true} {
 				for _, c := range cases {
