@@ -3,10 +3,16 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+
+	"github.com/whetstone-ai/whetstone/backend/accel"
 )
 
 // TestTinyRun runs the tiny configuration for 2 timed steps with every
@@ -181,5 +187,45 @@ func TestChooseCheckpointing(t *testing.T) {
 	}
 	if on, _, why, err = chooseCheckpointing(c, mc, true, 1<<30); err != nil || !on || !strings.Contains(why, "--grad-checkpoint") {
 		t.Errorf("forced: %v %q %v", on, why, err)
+	}
+}
+
+// TestNarrowConfigGeneratesNarrowStoragesOnly checks that a config trained
+// with bfloat16 weights (gemma3-4b's storage) measures generation with its
+// own weights and the narrower int8 ones, never with a float32 copy that a
+// 16 GB machine could not hold beside them.
+func TestNarrowConfigGeneratesNarrowStoragesOnly(t *testing.T) {
+	c, err := Lookup("tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Storage = "bfloat16"
+	backend, _, err := accel.Open(accel.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := measureGenerate(context.Background(), c, backend, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.ByStorage) != 2 || g.ByStorage["bfloat16"] == nil || g.ByStorage["int8"] == nil {
+		t.Fatalf("storages measured: %v, want bfloat16 and int8", slices.Sorted(maps.Keys(g.ByStorage)))
+	}
+	bf, i8 := g.ByStorage["bfloat16"], g.ByStorage["int8"]
+	if bf.TokensPerS != g.TokensPerS {
+		t.Errorf("bfloat16 entry %g tokens/s is not the trained model's %g", bf.TokensPerS, g.TokensPerS)
+	}
+	// The trained model itself holds bfloat16 weights: its store is the
+	// size of a model built in bfloat16, not float32.
+	want, err := newModelStored(c, backend, dtypes.BFloat16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer want.Close()
+	if got, w := bf.WeightsMB, mib(want.Store().ByteSize()); got != w {
+		t.Errorf("trained model's weights %.3f MiB, a bfloat16 model's %.3f", got, w)
+	}
+	if i8.WeightsMB >= bf.WeightsMB || i8.TokensPerS <= 0 {
+		t.Errorf("int8 generation %+v against bfloat16 %+v", i8, bf)
 	}
 }

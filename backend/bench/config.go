@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gomlx/compute/dtypes"
+
 	"github.com/whetstone-ai/whetstone/backend/model"
 )
 
@@ -34,6 +36,9 @@ type Config struct {
 	// Published names the Hugging Face model whose config.json (kept in
 	// gemma3/) defines this shape; empty for the synthetic shapes.
 	Published string `json:"published,omitempty"`
+	// Storage is the dtype the frozen base weights are kept in
+	// (model.storage; the compute is float32): empty for float32.
+	Storage string `json:"storage,omitempty"`
 }
 
 // publishedConfigs are the text config.json files of the real models, as
@@ -58,6 +63,11 @@ var configs = []Config{
 		SlidingWindow: 512, Published: "google/gemma-3-270m"},
 	{Name: "gemma3-1b", Vocab: 262144, Hidden: 1152, Layers: 26, Heads: 4, KVHeads: 1, HeadDim: 256, MLP: 6912, Seq: 2048, Batch: 2, Rank: 8,
 		SlidingWindow: 512, Published: "google/gemma-3-1b-pt"},
+	// Gemma 3 4B (the text model of the multimodal checkpoint, the seed
+	// notebook's model) at the same shape, its frozen weights kept in
+	// bfloat16 as a 16 GB machine trains it.
+	{Name: "gemma3-4b", Vocab: 262208, Hidden: 2560, Layers: 34, Heads: 8, KVHeads: 4, HeadDim: 256, MLP: 10240, Seq: 2048, Batch: 2, Rank: 8,
+		SlidingWindow: 1024, Published: "google/gemma-3-4b-pt", Storage: "bfloat16"},
 }
 
 // Configs returns the benchmark configurations, smallest first.
@@ -131,6 +141,17 @@ func (c Config) publishedModelConfig() (*model.Config, error) {
 	// The weights are random float32, not the published bfloat16 ones.
 	mc.TorchDType = "float32"
 	return mc, nil
+}
+
+// StorageDType is the dtype of the frozen base weights (Storage).
+func (c Config) StorageDType() (dtypes.DType, error) {
+	switch c.Storage {
+	case "", "float32":
+		return dtypes.Float32, nil
+	case "bfloat16":
+		return dtypes.BFloat16, nil
+	}
+	return dtypes.InvalidDType, fmt.Errorf("bench: %s: unknown storage %q (float32 or bfloat16)", c.Name, c.Storage)
 }
 
 // TokensPerStep is the number of tokens one training step processes.

@@ -73,12 +73,17 @@ func TestStepFLOPsSlidingWindow(t *testing.T) {
 // 270M; 999,885,952 for Gemma 3 1B, e.g. KerasHub's gemma3_1b preset).
 func TestPublishedConfigs(t *testing.T) {
 	for _, tc := range []struct {
-		name, file string
-		params     int64
-		seq, batch int
+		name, file    string
+		params        int64
+		seq, batch    int
+		vocab, window int
 	}{
-		{"gemma3-270m", "gemma-3-270m.config.json", 268_098_176, 1024, 2},
-		{"gemma3-1b", "gemma-3-1b-pt.config.json", 999_885_952, 2048, 2},
+		{"gemma3-270m", "gemma-3-270m.config.json", 268_098_176, 1024, 2, 262144, 512},
+		{"gemma3-1b", "gemma-3-1b-pt.config.json", 999_885_952, 2048, 2, 262144, 512},
+		// The text model of the 4,300,079,472 parameters of the
+		// multimodal checkpoint, which adds the SigLIP vision tower and
+		// its projection (419,816,304).
+		{"gemma3-4b", "gemma-3-4b-pt.config.json", 3_880_263_168, 2048, 2, 262208, 1024},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := Lookup(tc.name)
@@ -94,7 +99,7 @@ func TestPublishedConfigs(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("bench config %v, %s has %v", got, tc.file, want)
 			}
-			if pub.VocabSize != 262144 || pub.SlidingWindow != 512 {
+			if pub.VocabSize != tc.vocab || pub.SlidingWindow != tc.window {
 				t.Errorf("%s: vocab %d, window %d", tc.file, pub.VocabSize, pub.SlidingWindow)
 			}
 			if n := pub.NumParams(); n != tc.params {

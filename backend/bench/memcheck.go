@@ -28,7 +28,11 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
 // estimateRun is the estimate's description of a bench run.
 func estimateRun(c Config, checkpointing bool) estimate.Run {
-	return estimate.Run{WeightBytes: 4, Rank: c.Rank, Targets: model.AllLinear, BatchSize: c.Batch, SeqLen: c.Seq,
+	weightBytes := 4
+	if dt, err := c.StorageDType(); err == nil {
+		weightBytes = dt.Size()
+	}
+	return estimate.Run{WeightBytes: weightBytes, Rank: c.Rank, Targets: model.AllLinear, BatchSize: c.Batch, SeqLen: c.Seq,
 		GradientCheckpointing: checkpointing}
 }
 

@@ -125,10 +125,10 @@ func Run(ctx context.Context, c Config, opts Options) (res Result, err error) {
 		res.Roofline.Fraction = res.Roofline.StepGFLOPS / gflops
 	}
 
-	if !opts.SkipGenerate {
-		if res.Generate, err = measureGenerate(ctx, c, backend, m); err != nil {
-			return res, err
-		}
+	if opts.SkipGenerate {
+		m.Close()
+	} else if res.Generate, err = measureGenerate(ctx, c, backend, m); err != nil {
+		return res, err
 	}
 	if !opts.SkipTokenizer {
 		dir := opts.TokenizerDir

@@ -73,7 +73,11 @@ type trainChoices struct {
 
 // newModelWith is newModel computing training steps as chosen.
 func newModelWith(c Config, backend compute.Backend, ch trainChoices) (*model.Model, error) {
-	return newModelOpts(c, model.Options{Backend: backend}, ch)
+	storage, err := c.StorageDType()
+	if err != nil {
+		return nil, err
+	}
+	return newModelOpts(c, model.Options{Backend: backend, StorageDType: storage}, ch)
 }
 
 // newModelStored is newModel with its base weights kept in storage (the

@@ -63,7 +63,7 @@ func TestBenchHelpListsRealSizeConfigs(t *testing.T) {
 	env := &Env{Stdout: &out, Stderr: &errOut}
 	_ = Run(context.Background(), env, []string{"bench", "-h"})
 	help := out.String() + errOut.String()
-	for _, name := range []string{"tiny", "5m", "30m", "gemma3-270m", "gemma3-1b"} {
+	for _, name := range []string{"tiny", "5m", "30m", "gemma3-270m", "gemma3-1b", "gemma3-4b"} {
 		if !strings.Contains(help, name) {
 			t.Errorf("bench -h does not list %s:\n%s", name, help)
 		}
