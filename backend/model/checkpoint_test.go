@@ -27,10 +27,7 @@ func TestCheckpointedBackwardReadsNoForwardActivation(t *testing.T) {
 				m.SetGradientCheckpointing(true)
 				m.SetAttentionBlock(block)
 				const rows, seq = 2, 16
-				toks := [][]int32{testTokens(seq, m.cfg.VocabSize, 1), testTokens(seq, m.cfg.VocabSize, 4)}
-				pos, seg := seqRow(seq, 0, 1)
-				b := Batch{Tokens: toks, Labels: toks, Positions: [][]int32{pos, pos}, Segments: [][]int32{seg, seg}}
-				ts, err := b.tensors()
+				ts, err := twoRowBatch(seq, m.cfg.VocabSize).tensors()
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -112,9 +112,13 @@ func TestBatchValidation(t *testing.T) {
 	}
 }
 
-func smallBatch(vocab int) Batch {
-	toks := [][]int32{testTokens(10, vocab, 1), testTokens(10, vocab, 4)}
-	pos, seg := seqRow(10, 0, 1)
+func smallBatch(vocab int) Batch { return twoRowBatch(10, vocab) }
+
+// twoRowBatch is two rows of seq random tokens, each one sequence, every
+// token a label.
+func twoRowBatch(seq, vocab int) Batch {
+	toks := [][]int32{testTokens(seq, vocab, 1), testTokens(seq, vocab, 4)}
+	pos, seg := seqRow(seq, 0, 1)
 	return Batch{Tokens: toks, Labels: toks, Positions: [][]int32{pos, pos}, Segments: [][]int32{seg, seg}}
 }
 
