@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 
 	"github.com/whetstone-ai/whetstone/backend/model"
+	"github.com/whetstone-ai/whetstone/backend/runconfig"
 )
 
 // Config is one benchmark configuration: a Gemma-3-shaped model (random
@@ -36,8 +37,9 @@ type Config struct {
 	// Published names the Hugging Face model whose config.json (kept in
 	// gemma3/) defines this shape; empty for the synthetic shapes.
 	Published string `json:"published,omitempty"`
-	// Storage is the dtype the frozen base weights are kept in
-	// (model.storage; the compute is float32): empty for float32.
+	// Storage is the dtype the frozen base weights are kept in, as
+	// model.storage names it (runconfig.Storages; the compute is float32):
+	// empty for float32.
 	Storage string `json:"storage,omitempty"`
 }
 
@@ -67,7 +69,7 @@ var configs = []Config{
 	// notebook's model) at the same shape, its frozen weights kept in
 	// bfloat16 as a 16 GB machine trains it.
 	{Name: "gemma3-4b", Vocab: 262208, Hidden: 2560, Layers: 34, Heads: 8, KVHeads: 4, HeadDim: 256, MLP: 10240, Seq: 2048, Batch: 2, Rank: 8,
-		SlidingWindow: 1024, Published: "google/gemma-3-4b-pt", Storage: "bfloat16"},
+		SlidingWindow: 1024, Published: "google/gemma-3-4b-pt", Storage: runconfig.StorageBFloat16},
 }
 
 // Configs returns the benchmark configurations, smallest first.
@@ -145,13 +147,10 @@ func (c Config) publishedModelConfig() (*model.Config, error) {
 
 // StorageDType is the dtype of the frozen base weights (Storage).
 func (c Config) StorageDType() (dtypes.DType, error) {
-	switch c.Storage {
-	case "", "float32":
-		return dtypes.Float32, nil
-	case "bfloat16":
-		return dtypes.BFloat16, nil
+	if c.Storage != "" && !slices.Contains(runconfig.Storages(), c.Storage) {
+		return dtypes.InvalidDType, fmt.Errorf("bench: %s: unknown storage %q (%s)", c.Name, c.Storage, strings.Join(runconfig.Storages(), ", "))
 	}
-	return dtypes.InvalidDType, fmt.Errorf("bench: %s: unknown storage %q (float32 or bfloat16)", c.Name, c.Storage)
+	return runconfig.Model{Storage: c.Storage}.StorageDType(), nil
 }
 
 // TokensPerStep is the number of tokens one training step processes.

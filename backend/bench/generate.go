@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
-	"runtime/debug"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -104,13 +102,6 @@ func measureGenerate(ctx context.Context, c Config, backend compute.Backend, m *
 		res.ByStorage[st.Name] = &StorageGenerate{TokensPerS: r.TokensPerS, PrefillMS: r.PrefillMS, WeightsMB: mib(weights)}
 	}
 	return res, nil
-}
-
-// releaseMemory returns freed memory to the system: the go backend pools
-// its buffers in sync.Pools, which the second collection empties.
-func releaseMemory() {
-	runtime.GC()
-	debug.FreeOSMemory()
 }
 
 // storageName is dt's name in GenerateStorages.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/whetstone-ai/whetstone/backend/estimate"
 	"github.com/whetstone-ai/whetstone/backend/model"
+	"github.com/whetstone-ai/whetstone/backend/runconfig"
 )
 
 // EstimateResult puts the memory estimate (backend/estimate, for the
@@ -28,11 +29,7 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
 // estimateRun is the estimate's description of a bench run.
 func estimateRun(c Config, checkpointing bool) estimate.Run {
-	weightBytes := 4
-	if dt, err := c.StorageDType(); err == nil {
-		weightBytes = dt.Size()
-	}
-	return estimate.Run{WeightBytes: weightBytes, Rank: c.Rank, Targets: model.AllLinear, BatchSize: c.Batch, SeqLen: c.Seq,
+	return estimate.Run{WeightBytes: runconfig.Model{Storage: c.Storage}.StorageBytes(), Rank: c.Rank, Targets: model.AllLinear, BatchSize: c.Batch, SeqLen: c.Seq,
 		GradientCheckpointing: checkpointing}
 }
 
@@ -61,13 +58,19 @@ func chooseCheckpointing(c Config, mc *model.Config, forced bool, availMB float6
 		mib(off.Total), availMB, mib(on.Total)), err
 }
 
+// releaseMemory returns freed memory to the system: the go backend pools
+// its buffers in sync.Pools, which the second collection empties.
+func releaseMemory() {
+	runtime.GC()
+	debug.FreeOSMemory()
+}
+
 // resetPeakRSS releases what the process no longer uses and resets its
 // peak RSS (VmHWM) to the current RSS, so that the roofline measurement
 // before training does not count in training's peak. Linux only; false
 // when the kernel refused.
 func resetPeakRSS() bool {
-	runtime.GC()
-	debug.FreeOSMemory()
+	releaseMemory()
 	// "5" resets the peak resident set size (proc(5), clear_refs).
 	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 }

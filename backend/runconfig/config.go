@@ -5,6 +5,8 @@
 package runconfig
 
 import (
+	"github.com/gomlx/compute/dtypes"
+
 	"github.com/whetstone-ai/whetstone/backend/adapter"
 	"github.com/whetstone-ai/whetstone/backend/dataset"
 )
@@ -56,11 +58,15 @@ type Model struct {
 
 // StorageBytes is the memory of one frozen base weight as model.storage
 // keeps it.
-func (m Model) StorageBytes() int {
+func (m Model) StorageBytes() int { return m.StorageDType().Size() }
+
+// StorageDType is the dtype model.storage keeps the frozen base weights in,
+// as the model package takes it (float32 for a name Validate rejects).
+func (m Model) StorageDType() dtypes.DType {
 	if m.Storage == StorageBFloat16 {
-		return 2
+		return dtypes.BFloat16
 	}
-	return 4
+	return dtypes.Float32
 }
 
 // LoRA describes the low-rank adapters added to the frozen base model.

@@ -91,7 +91,7 @@ func plan(cfg runconfig.Config) (Plan, error) {
 	}
 	return Plan{
 		Model: ModelPlan{Source: cfg.Model.Source, Revision: cfg.Model.Revision, GradientCheckpointing: t.GradientCheckpointing,
-			Quantization: cfg.Model.Quantization, Storage: storageDType(cfg.Model.Storage)},
+			Quantization: cfg.Model.Quantization, Storage: cfg.Model.StorageDType()},
 		Data: data,
 		LoRA: model.LoRAConfig{Rank: cfg.LoRA.R, Alpha: cfg.LoRA.Alpha, Dropout: cfg.LoRA.Dropout, RSLoRA: cfg.LoRA.RSLoRA,
 			TargetModules: slices.Clone(cfg.LoRA.Targets), ModulesToSave: slices.Clone(cfg.LoRA.ModulesToSave), Seed: cfg.Seed},
@@ -104,14 +104,6 @@ func plan(cfg runconfig.Config) (Plan, error) {
 			Lambda: t.ORPOLambda},
 		ModuleLRScale: moduleLRScale(t),
 	}, nil
-}
-
-// storageDType is model.storage as the model package takes it.
-func storageDType(s string) dtypes.DType {
-	if s == runconfig.StorageBFloat16 {
-		return dtypes.BFloat16
-	}
-	return dtypes.Float32
 }
 
 func moduleLRScale(t runconfig.Training) float64 {
