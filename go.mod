@@ -148,7 +148,8 @@ require (
 
 tool github.com/wailsapp/wails/v2/cmd/wails
 
-// GoMLX's go backend with a matrix-vector (GEMV) path for decoding and a
-// gather that converts only the gathered rows of a converted table
-// (third_party/gomlx-compute/PATCHES.md), until upstream takes the change.
+// GoMLX's go backend with a matrix-vector (GEMV) path for decoding, split
+// over polling helpers, a gather that converts only the gathered rows of a
+// converted table, and the other changes in
+// third_party/gomlx-compute/PATCHES.md, until upstream takes them.
 replace github.com/gomlx/compute => ./third_party/gomlx-compute

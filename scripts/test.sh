@@ -27,6 +27,9 @@ python3 tools/gpucheck/verify.py "$ARTIFACTS/gpu-check/gpu-check.json"
 
 echo "==> Go: vet and tests"
 go vet ./...
+# The patched GoMLX go backend is a module of its own (go.mod's replace):
+# the tests its patches added (third_party/gomlx-compute/PATCHES.md).
+(cd third_party/gomlx-compute && go test -count=1 -run 'TestGemv|TestGatherFromConvertDType|TestWhereTrailingBlocks|TestBufferAllocSize|TestExactBuffersAreReused|Spinners' ./internal/gobackend/...)
 WHETSTONE_REQUIRE_TORCH=1 go test -count=1 -timeout 25m ./...
 
 echo "==> Desktop build (wails)"

@@ -17,10 +17,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/internal/gobackend/workerspool"
 	"github.com/gomlx/compute/notimplemented"
+	"github.com/gomlx/compute/support/envutil"
 	"github.com/gomlx/compute/support/xslices"
 	"github.com/pkg/errors"
 )
@@ -162,6 +164,27 @@ type Backend struct {
 
 	// NumExecutors is the number of concurrent executor goroutines to launch in executeParallel.
 	NumExecutors int
+
+	spinnersOnce sync.Once
+	spinners     *workerspool.Spinners
+}
+
+// SpinMicros is how long, in microseconds, the backend's Spinners poll for
+// the next task before they exit (GOMLX_GO_SPIN_US; 0 turns them off and
+// products are split with Workers.Saturate as before).
+var SpinMicros = envutil.MustReadInt("GOMLX_GO_SPIN_US", 1000)
+
+// Spinners returns the backend's polling helpers for chains of short
+// parallel tasks (see workerspool.Spinners), one fewer than the workers'
+// parallelism; nil when SpinMicros is 0 or there is one worker.
+func (b *Backend) Spinners() *workerspool.Spinners {
+	b.spinnersOnce.Do(func() {
+		n := b.Workers.AdjustedMaxParallelism() - 1
+		if SpinMicros > 0 && n > 0 {
+			b.spinners = workerspool.NewSpinners(n, time.Duration(SpinMicros)*time.Microsecond)
+		}
+	})
+	return b.spinners
 }
 
 // Compile-time check that the gobackend.Backend implements compute.Backend.

@@ -123,7 +123,7 @@ func gemvParallel(backend *gobackend.Backend, rows, k int, fn func(r0, r1 int)) 
 		return
 	}
 	var next atomic.Int64
-	backend.Workers.Saturate(func() {
+	work := func() {
 		for {
 			r0 := int(next.Add(gemvBlockRows)) - gemvBlockRows
 			if r0 >= rows {
@@ -131,7 +131,15 @@ func gemvParallel(backend *gobackend.Backend, rows, k int, fn func(r0, r1 int)) 
 			}
 			fn(r0, min(r0+gemvBlockRows, rows))
 		}
-	})
+	}
+	// A decode step is a chain of products of tens of microseconds: polling
+	// helpers take each at once, where new goroutines would wait for a
+	// thread to wake.
+	if sp := backend.Spinners(); sp != nil {
+		sp.Run(work)
+		return
+	}
+	backend.Workers.Saturate(work)
 }
 
 // loadBF16x16 widens 16 BFloat16 values at p to Float32.
