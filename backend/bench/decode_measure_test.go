@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,7 +32,9 @@ import (
 //
 // WHETSTONE_DECODE_LLAMA=f32,bf16,q8_0 also exports the float32 model to
 // GGUF and times llama.cpp (tools/llamacpp-check's node-llama-cpp,
-// 2 threads) decoding the same number of tokens.
+// 2 threads) decoding the same number of tokens. WHETSTONE_DECODE_PROFILE=
+// /tmp/decode writes a CPU profile of each timed decode to /tmp/decode.bf16
+// and so on.
 const (
 	decodePrompt = 8
 	decodeNew    = 128
@@ -92,7 +95,9 @@ func TestDecodeMeasure(t *testing.T) {
 			return g.Tokens, wall, cpu
 		}
 		gen() // compile every cache bucket
+		stop := startDecodeProfile(t, s)
 		toks, wall, cpu := gen()
+		stop()
 		logDecode(t, "whetstone "+s, len(toks), wall, cpu, bytes, gbps, cpuGBps, toks)
 		m.Close()
 	}
@@ -113,6 +118,23 @@ func logDecode(t *testing.T, what string, n int, wall, cpu float64, bytes int64,
 	readMS := 1000 * float64(bytes) / (cpuGBps * 1e9)
 	t.Logf("%s: %d tokens, %.2f tokens/s wall (%.0f%% of the wall bound %.1f), %.1f ms CPU/token (reading %.0f MB takes %.1f ms CPU: %.0f%% of the bound); first tokens %v",
 		what, n, tps, 100*tps/boundTPS, boundTPS, cpuMS, float64(bytes)/1e6, readMS, 100*readMS/cpuMS, first[:min(8, len(first))])
+}
+
+// startDecodeProfile writes a CPU profile of the timed decode to
+// $WHETSTONE_DECODE_PROFILE.<storage> when that variable names a file
+// prefix: the decode alone, without building and loading the model.
+func startDecodeProfile(t *testing.T, storage string) (stop func()) {
+	prefix := os.Getenv("WHETSTONE_DECODE_PROFILE")
+	if prefix == "" {
+		return func() {}
+	}
+	f, err := os.Create(prefix + "." + storage)
+	require.NoError(t, err)
+	require.NoError(t, pprof.StartCPUProfile(f))
+	return func() {
+		pprof.StopCPUProfile()
+		require.NoError(t, f.Close())
+	}
 }
 
 func decodeList(env string) []string {
