@@ -198,14 +198,9 @@ func Load(dir string, opts Options) (m *Model, err error) {
 			return nil, fmt.Errorf("model: %s: tensor %q is %s, want a floating-point type", dir, stored, info.DType)
 		}
 		if m.recodes(spec) {
-			// Read as float32 one tensor at a time and recode: the
-			// float values are garbage as soon as this returns.
-			vals, err := ckpt.Float32(info.Name)
-			if err != nil {
+			read := func(at int, dst []float32) error { return ckpt.ReadFloat32At(info.Name, at, dst) }
+			if err := m.addRecoded(spec, read); err != nil {
 				return nil, fmt.Errorf("model: %s: %w", dir, err)
-			}
-			if err := m.addRecoded(spec, vals); err != nil {
-				return nil, err
 			}
 			continue
 		}
@@ -225,12 +220,19 @@ func Load(dir string, opts Options) (m *Model, err error) {
 // Int8 rows (rowint8.go).
 func (m *Model) recodes(spec weightSpec) bool { return m.quantizes(spec) || m.storesRowInt8(spec) }
 
-// addRecoded stores vals (weight spec, float32) in the form recodes chose.
-func (m *Model) addRecoded(spec weightSpec, vals []float32) error {
+// addRecoded stores weight spec in the form recodes chose, reading its
+// float32 values with read (the flat elements [at, at+len(dst)), asked for
+// in order). Int8 rows are read a block at a time; a quantized projection,
+// a decoder layer's matrix, whole.
+func (m *Model) addRecoded(spec weightSpec, read func(at int, dst []float32) error) error {
 	if m.quantizes(spec) {
+		vals := make([]float32, spec.size())
+		if err := read(0, vals); err != nil {
+			return err
+		}
 		return m.addQuantized(spec, vals)
 	}
-	return m.addRowInt8(spec.name, spec.shape, vals)
+	return m.addRowInt8(spec.name, spec.shape, read)
 }
 
 // readTensor reads one checkpoint tensor into a tensor of the storage dtype,
@@ -299,10 +301,7 @@ func NewRandom(cfg *Config, seed int64, opts Options) (m *Model, err error) {
 	}
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x5eed))
 	for _, spec := range baseWeightShapes(cfg) {
-		n := 1
-		for _, d := range spec.shape {
-			n *= d
-		}
+		n := spec.size()
 		draw := func(vals []float32) {
 			for i := range vals {
 				r := rng.NormFloat64()
@@ -319,9 +318,9 @@ func NewRandom(cfg *Config, seed int64, opts Options) (m *Model, err error) {
 			}
 		}
 		if m.recodes(spec) {
-			vals := make([]float32, n)
-			draw(vals)
-			if err := m.addRecoded(spec, vals); err != nil {
+			// draw walks the generator in order, as addRecoded asks.
+			read := func(_ int, dst []float32) error { draw(dst); return nil }
+			if err := m.addRecoded(spec, read); err != nil {
 				return nil, err
 			}
 			continue

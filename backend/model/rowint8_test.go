@@ -1,8 +1,10 @@
 package model
 
 import (
+	"errors"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
@@ -116,5 +118,59 @@ func TestQuantizeRowInt8(t *testing.T) {
 	}
 	if s := quantizeRowInt8([]float32{0, 0, 0, 0}, codes); s != 0 || codes[0] != 0 || codes[3] != 0 {
 		t.Errorf("zero row: scale %g codes %v", s, codes)
+	}
+}
+
+// TestRowInt8ReadsInBlocks checks that a matrix larger than one block is
+// read in order, in blocks of whole rows no larger than rowInt8Block, and
+// quantized as if read whole; a read error names the weight.
+func TestRowInt8ReadsInBlocks(t *testing.T) {
+	m, err := newModel(decodeConfig(t, "gemma3"), Options{StorageDType: dtypes.Int8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	cols := 1000
+	rows := rowInt8Block/cols + 3 // two blocks, the second of three rows
+	value := func(i int) float32 { return float32(i%977) - 488.5 }
+	next := 0
+	read := func(at int, dst []float32) error {
+		if at != next || len(dst)%cols != 0 || len(dst) > rowInt8Block {
+			t.Fatalf("read(%d, %d values): want at %d, whole rows, at most %d values", at, len(dst), next, rowInt8Block)
+		}
+		for i := range dst {
+			dst[i] = value(at + i)
+		}
+		next = at + len(dst)
+		return nil
+	}
+	if err := m.addRowInt8("big.weight", []int{rows, cols}, read); err != nil {
+		t.Fatal(err)
+	}
+	if next != rows*cols {
+		t.Fatalf("read %d of %d values", next, rows*cols)
+	}
+	got, err := m.BaseWeight("big.weight")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := make([]float32, cols)
+	codes := make([]int8, cols)
+	for r := range rows {
+		for c := range row {
+			row[c] = value(r*cols + c)
+		}
+		scale := quantizeRowInt8(row, codes)
+		for c := range codes {
+			if want := float32(codes[c]) * scale; got.Data[r*cols+c] != want {
+				t.Fatalf("[%d][%d] = %g, want %g", r, c, got.Data[r*cols+c], want)
+			}
+		}
+	}
+
+	failing := func(int, []float32) error { return errors.New("disk gone") }
+	err = m.addRowInt8("other.weight", []int{4, cols}, failing)
+	if err == nil || !strings.Contains(err.Error(), "other.weight") || !strings.Contains(err.Error(), "disk gone") {
+		t.Errorf("read error: %v, want one naming the weight and the cause", err)
 	}
 }

@@ -14,6 +14,15 @@ type weightSpec struct {
 	norm, bias bool
 }
 
+// size is the number of elements of the weight.
+func (s weightSpec) size() int {
+	n := 1
+	for _, d := range s.shape {
+		n *= d
+	}
+	return n
+}
+
 // Canonical (text-model) names. Checkpoints may prefix them; see
 // checkpointPrefix.
 const (

@@ -175,6 +175,16 @@ func (c *Checkpoint) ReadFloat32(name string, dst []float32) error {
 	return f.ReadFloat32(name, dst)
 }
 
+// ReadFloat32At reads part of a tensor converted to float32; see
+// File.ReadFloat32At.
+func (c *Checkpoint) ReadFloat32At(name string, at int, dst []float32) error {
+	f, ok := c.byName[name]
+	if !ok {
+		return fmt.Errorf("safetensors: no tensor %q in %s", name, c.dir)
+	}
+	return f.ReadFloat32At(name, at, dst)
+}
+
 // Float32 reads a tensor converted to float32 into a new slice.
 func (c *Checkpoint) Float32(name string) ([]float32, error) {
 	info, ok := c.Info(name)

@@ -176,6 +176,16 @@ const chunkBytes = 1 << 20
 // ReadFloat32 reads a floating-point tensor converting it to float32 into dst,
 // which must have the tensor's number of elements.
 func (f *File) ReadFloat32(name string, dst []float32) error {
+	if t, ok := f.tensors[name]; ok && len(dst) != t.NumElements() {
+		return fmt.Errorf("safetensors: %s: tensor %q has %d elements, destination %d", f.path, name, t.NumElements(), len(dst))
+	}
+	return f.ReadFloat32At(name, 0, dst)
+}
+
+// ReadFloat32At reads the tensor's flat elements [at, at+len(dst))
+// converted to float32 into dst: a part of a large tensor without a
+// float32 copy of the whole.
+func (f *File) ReadFloat32At(name string, at int, dst []float32) error {
 	t, ok := f.tensors[name]
 	if !ok {
 		return fmt.Errorf("safetensors: %s: no tensor %q", f.path, name)
@@ -183,8 +193,8 @@ func (f *File) ReadFloat32(name string, dst []float32) error {
 	if !t.DType.IsFloat() {
 		return fmt.Errorf("safetensors: %s: tensor %q is %s, not a floating-point type", f.path, name, t.DType)
 	}
-	if len(dst) != t.NumElements() {
-		return fmt.Errorf("safetensors: %s: tensor %q has %d elements, destination %d", f.path, name, t.NumElements(), len(dst))
+	if at < 0 || at+len(dst) > t.NumElements() {
+		return fmt.Errorf("safetensors: %s: tensor %q has %d elements, asked for [%d, %d)", f.path, name, t.NumElements(), at, at+len(dst))
 	}
 	size := t.DType.Size()
 	perChunk := chunkBytes / size
@@ -192,7 +202,7 @@ func (f *File) ReadFloat32(name string, dst []float32) error {
 	for start := 0; start < len(dst); start += perChunk {
 		end := min(start+perChunk, len(dst))
 		b := buf[:(end-start)*size]
-		if _, err := f.f.ReadAt(b, f.dataStart+t.Begin+int64(start*size)); err != nil {
+		if _, err := f.f.ReadAt(b, f.dataStart+t.Begin+int64((at+start)*size)); err != nil {
 			return fmt.Errorf("safetensors: %s: reading %q: %w", f.path, name, err)
 		}
 		if err := DecodeFloat32(t.DType, b, dst[start:end]); err != nil {

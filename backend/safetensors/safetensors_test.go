@@ -202,3 +202,46 @@ func withHeader(h string, dataBytes int) []byte {
 	out := append(le64(uint64(len(h))), []byte(h)...)
 	return append(out, make([]byte, dataBytes)...)
 }
+
+// A part of a tensor read alone equals the same part of the whole, across
+// the staging buffer's chunk boundaries; a range past the end is an error
+// naming the tensor.
+func TestReadFloat32AtReadsAPart(t *testing.T) {
+	n := chunkBytes + 300 // bf16: two chunks and a bit
+	vals := make([]float32, n)
+	for i := range vals {
+		vals[i] = float32(i%1000) - 500
+	}
+	tt, err := FromFloat32("big", BF16, []int{n / 4, 4}, vals[:n/4*4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := WriteFile(filepath.Join(dir, "model.safetensors"), []Tensor{tt}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ckpt, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ckpt.Close()
+	whole, err := ckpt.Float32("big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range [][2]int{{0, 1}, {7, 9}, {chunkBytes/2 - 3, chunkBytes/2 + 5}, {len(whole) - 4, len(whole)}, {100, chunkBytes + 200}} {
+		part := make([]float32, r[1]-r[0])
+		if err := ckpt.ReadFloat32At("big", r[0], part); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range part {
+			if v != whole[r[0]+i] {
+				t.Fatalf("[%d, %d): element %d = %v, whole has %v", r[0], r[1], r[0]+i, v, whole[r[0]+i])
+			}
+		}
+	}
+	err = ckpt.ReadFloat32At("big", len(whole)-2, make([]float32, 3))
+	if err == nil || !strings.Contains(err.Error(), `"big"`) {
+		t.Errorf("a range past the end: error %v, want one naming the tensor", err)
+	}
+}
