@@ -41,12 +41,12 @@ var (
 	// matrix multiplication kernel is used instead of the tiled implementation.
 	// This is a heuristic and may need to be tuned for different architectures.
 	// Expressed in number of bytes.
-	SmallMatMulSizeThreshold = 4 * 1024 * 1024
+	SmallMatMulSizeThreshold       = 4 * 1024 * 1024
 	noSIMDSmallMatMulSizeThreshold = SmallMatMulSizeThreshold
 
 	// MinMatMulFlopsPerWorker is the minimum number of flops per worker: above this number, if possible we should
 	// parallelize computation on separate goroutines.
-	MinMatMulFlopsPerWorker = 32 * 1024
+	MinMatMulFlopsPerWorker       = 32 * 1024
 	noSIMDMinMatMulFlopsPerWorker = MinMatMulFlopsPerWorker
 )
 
@@ -272,43 +272,51 @@ func FeedWorkItems(
 	params *CacheParams,
 	maxWorkers int,
 	workChan chan<- WorkItem) {
-	defer func() {
-		// Invariant: it closes the channel on exit.
-		close(workChan)
-	}()
+	defer close(workChan)
+	for _, item := range AppendWorkItems(nil, batchSize, lhsCrossSize, rhsCrossSize, params, maxWorkers) {
+		workChan <- item
+	}
+}
 
+// AppendWorkItems appends the WorkItems FeedWorkItems would send to items:
+// a handful per worker, so a caller can split them with an atomic counter
+// instead of a channel fed by another goroutine.
+func AppendWorkItems(items []WorkItem,
+	batchSize, lhsCrossSize, rhsCrossSize int,
+	params *CacheParams,
+	maxWorkers int) []WorkItem {
 	if maxWorkers <= 1 {
-		workChan <- WorkItem{
+		items = append(items, WorkItem{
 			0, batchSize,
 			0, lhsCrossSize,
 			0, rhsCrossSize,
-		}
-		return
+		})
+		return items
 	}
 
 	if batchSize >= 2*maxWorkers {
 		// Split the work on the batch dimension only.
 		batchStep := (batchSize + maxWorkers - 1) / maxWorkers
 		for batchIdx := 0; batchIdx < batchSize; batchIdx += batchStep {
-			workChan <- WorkItem{
+			items = append(items, WorkItem{
 				batchIdx, min(batchSize, batchIdx+batchStep),
 				0, lhsCrossSize,
 				0, rhsCrossSize,
-			}
+			})
 		}
-		return
+		return items
 	}
 
 	if batchSize >= maxWorkers {
 		// Plenty of batch items: each worker gets whole batch items dynamically.
 		for batchIdx := 0; batchIdx < batchSize; batchIdx++ {
-			workChan <- WorkItem{
+			items = append(items, WorkItem{
 				batchIdx, batchIdx + 1,
 				0, lhsCrossSize,
 				0, rhsCrossSize,
-			}
+			})
 		}
-		return
+		return items
 	}
 
 	// batchSize < maxWorkers: distribute workers across the batch items,
@@ -331,14 +339,15 @@ func FeedWorkItems(
 		for rhsColIdx := 0; rhsColIdx < rhsCrossSize; rhsColIdx += rhsSplitSize {
 			colEnd := min(rhsCrossSize, rhsColIdx+rhsSplitSize)
 			for batchIdx := 0; batchIdx < batchSize; batchIdx++ {
-				workChan <- WorkItem{
+				items = append(items, WorkItem{
 					batchIdx, batchIdx + 1,
 					lhsRowIdx, rowEnd,
 					rhsColIdx, colEnd,
-				}
+				})
 			}
 		}
 	}
+	return items
 }
 
 var feedWorkItems = FeedWorkItems
@@ -391,4 +400,3 @@ func ApplyPackedOutput[T gotype.ScalarNotComplex](
 func TestNoSIMDRouterFloat32(backend *gobackend.Backend, layout dot.Layout, lhs, rhs []float32, batchSize, lhsCrossSize, rhsCrossSize, contractingSize int, output []float32) {
 	noSIMDRouter[float32, float32](backend, layout, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output, nil)
 }
-

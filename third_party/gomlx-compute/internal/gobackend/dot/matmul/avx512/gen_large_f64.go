@@ -17,7 +17,7 @@ package avx512
 import (
 	"runtime"
 	"simd/archsimd"
-	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/gomlx/compute/internal/gobackend"
@@ -196,14 +196,12 @@ func avx512LargeFloat64( //alt:f64
 		return
 	}
 
-	// 1. Split work in workItems.
-	workChan := make(chan matmul.WorkItem, max(2000, 2*maxWorkers))
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		matmul.FeedWorkItems(
-			batchSize, lhsCrossSize, rhsCrossSize,
-			&params, maxWorkers, workChan)
-	})
+	// 1. Split work in workItems, which the workers take with an atomic
+	// counter: a training step runs thousands of these products, and a
+	// 2,000-item channel and a feeder goroutine for each cost more than the
+	// few items they carry.
+	items := matmul.AppendWorkItems(nil, batchSize, lhsCrossSize, rhsCrossSize, &params, maxWorkers)
+	var nextItem atomic.Int64
 
 	// 2. Saturate (fan-out workers) on workItems.
 	backend.Workers.Saturate(func() {
@@ -256,7 +254,8 @@ func avx512LargeFloat64( //alt:f64
 			return
 		}
 		defer ReleaseBuffer(accumOutputRef)
-		for item := range workChan {
+		for i := int(nextItem.Add(1)) - 1; i < len(items); i = int(nextItem.Add(1)) - 1 {
+			item := items[i]
 			for batchIdx := item.BatchStart; batchIdx < item.BatchEnd; batchIdx++ {
 				batchLhs := lhs[batchIdx*lhsBatchStride : (batchIdx+1)*lhsBatchStride]
 				batchRhs := rhs[batchIdx*rhsBatchStride : (batchIdx+1)*rhsBatchStride]
@@ -293,7 +292,6 @@ func avx512LargeFloat64( //alt:f64
 			}
 		}
 	})
-	wg.Wait()
 }
 
 // avx512LargeMatrixSliceFloat32 performs a slice of the matrix multiplication on one example: lhs, rhs an output
