@@ -133,28 +133,25 @@ func baseWeightBytes(c *model.Config, r Run) (int64, error) {
 
 // Calibration: with these constants the estimate is within 10 % of the
 // peak RSS whetstone bench measures for every configuration it has, tiny
-// to Gemma 3 1B, with and without gradient checkpointing
+// to Gemma 3 4B, with and without gradient checkpointing
 // (backend/bench/estimate_peaks_test.go).
 const (
 	// AppBaseline is the whetstone process before it loads anything: Go
 	// runtime, the binary's code and data (the peak RSS of `whetstone
-	// version`: 51 MiB, linux/amd64). Another program running a training
-	// step (a test binary) has its own.
-	AppBaseline = 52 << 20
+	// version`: 47 MiB on an AMD EPYC, 51 on an Intel Xeon, linux/amd64).
+	// Another program running a training step (a test binary) has its own.
+	AppBaseline = 48 << 20
 	// fixedOverhead is the process itself: AppBaseline, and the compiled
-	// graphs and the backend's pools of small buffers (18 MiB, fitted to
+	// graphs and the backend's pools of small buffers (12 MiB, fitted to
 	// the bench's tiny and 5m peaks).
-	fixedOverhead = AppBaseline + 18<<20
+	fixedOverhead = AppBaseline + 12<<20
 	// poolShare is the share of the live memory held besides it at the
-	// peak: freed buffers waiting in the backend's pools for reuse, and
-	// the heap's fragmentation.
-	poolShare = 0.15
-	// gcSlack is the share of a step's own memory (StepBytes) that is
-	// garbage at the peak: the collector targets 25 % of it
-	// (train.gcPercent) and collects before reaching that on average.
-	// Both fitted to the bench's peaks, tiny to Gemma 3 1B: within 10 %,
-	// 6 % from 5m up (backend/bench/estimate_peaks_test.go).
-	gcSlack = 0.10
+	// peak: freed buffers waiting in the backend's pools for reuse, the
+	// garbage the collector has not yet reclaimed (it targets 25 % of the
+	// heap, train.gcPercent) and the heap's fragmentation. Fitted to the
+	// bench's peaks, tiny to Gemma 3 4B: within 6 %
+	// (backend/bench/estimate_peaks_test.go).
+	poolShare = 0.14
 )
 
 // Training estimates the peak memory of a LoRA training step.
@@ -228,7 +225,7 @@ func Training(c *model.Config, r Run) (Breakdown, error) {
 	// across the vocabulary slices in flight (model.slicedGroupNLL)
 	b.Logits = chunk * int64(c.VocabSize) * 4 * 3
 	live := b.BaseWeights + b.LoRA + b.Modules + b.Activations + b.Logits
-	b.Overhead = fixedOverhead + int64(poolShare*float64(live)+gcSlack*float64(b.StepBytes()))
+	b.Overhead = fixedOverhead + int64(poolShare*float64(live))
 	b.Total = live + b.Overhead
 	return b, nil
 }
