@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -56,10 +57,10 @@ func (m *Model) addRowInt8(name string, shape []int, read func(at int, dst []flo
 	}
 	blockRows := max(1, rowInt8Block/cols)
 	vals := make([]float32, min(rows, blockRows)*cols)
-	var readErr error
+	var codesErr, readErr error
 	err = tensors.MutableFlatData(scales, func(sf []float32) {
-		err = tensors.MutableFlatData(codes, func(cf []int8) {
-			for r0 := 0; r0 < rows && readErr == nil; r0 += blockRows {
+		codesErr = tensors.MutableFlatData(codes, func(cf []int8) {
+			for r0 := 0; r0 < rows; r0 += blockRows {
 				r1 := min(r0+blockRows, rows)
 				block := vals[:(r1-r0)*cols]
 				if readErr = read(r0*cols, block); readErr != nil {
@@ -71,10 +72,7 @@ func (m *Model) addRowInt8(name string, shape []int, read func(at int, dst []flo
 			}
 		})
 	})
-	if err == nil {
-		err = readErr
-	}
-	if err != nil {
+	if err = errors.Join(err, codesErr, readErr); err != nil {
 		return fmt.Errorf("model: quantize %s: %w", name, err)
 	}
 	if err := m.addBase(name, codes); err != nil {
@@ -163,12 +161,13 @@ func rowInt8Float32(codes, scales *mlmodel.Variable) ([]float32, error) {
 	dims := ct.Shape().Dimensions
 	cols := dims[len(dims)-1]
 	out := make([]float32, ct.Size())
+	var codesErr error
 	err = tensors.ConstFlatData(st, func(sf []float32) {
-		err = tensors.ConstFlatData(ct, func(cf []int8) {
+		codesErr = tensors.ConstFlatData(ct, func(cf []int8) {
 			for i, c := range cf {
 				out[i] = float32(c) * sf[i/cols]
 			}
 		})
 	})
-	return out, err
+	return out, errors.Join(err, codesErr)
 }
