@@ -49,6 +49,10 @@ func avx512LargeBFloat16( //alt:bf16
 	params := AVX512ParamsBFloat16 //alt:bf16
 	//alt:f16  params := AVX512ParamsFloat16
 	//alt:f64  params := AVX512ParamsFloat64
+	if nodeData == nil || nodeData.PackedRHSCache == nil {
+		// Prepacked RHS panels are laid out with the tuned width.
+		params = matmul.WithBalancedRHSPanels(params, rhsCrossSize)
+	}
 	maxWorkers := backend.Workers.AdjustedMaxParallelism()
 
 	// Strides for each matrix in the batch.
