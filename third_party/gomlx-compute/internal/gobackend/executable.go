@@ -44,6 +44,11 @@ type FunctionExecutable struct {
 
 	// ExecutionBuffersPool allows reuse of execution buffers.
 	ExecutionBuffersPool sync.Pool
+
+	// vectorGraph is set when every product of the function multiplies
+	// by a few vectors (vectorProductsOnly): run in order, see
+	// SequentialVectorGraphs.
+	vectorGraph bool
 }
 
 // newFunctionExecutable creates a FunctionExecutable for the given function.
@@ -102,6 +107,7 @@ func newFunctionExecutable(f *Function) (*FunctionExecutable, error) {
 		},
 	}
 
+	fe.vectorGraph = vectorProductsOnly(f.Nodes[:numNodesToProcess])
 	fe.InitSchedule()
 
 	if klog.V(1).Enabled() {
@@ -116,6 +122,26 @@ func newFunctionExecutable(f *Function) (*FunctionExecutable, error) {
 			fe.Function.Name(), memStr)
 	}
 	return fe, nil
+}
+
+// VectorGraph reports whether every product of the function multiplies by
+// a few vectors, so that it runs its ops in order (SequentialVectorGraphs).
+func (fe *FunctionExecutable) VectorGraph() bool {
+	return fe.vectorGraph
+}
+
+// ExecutionMode is how an execution of the function on backend runs its
+// ops now: the backend's OpsExecutionType, or when that is dynamic, in
+// parallel if it is the only execution running and not a vector graph.
+func (fe *FunctionExecutable) ExecutionMode(backend *Backend) OpsExecutionType {
+	mode := backend.OpsExecutionType
+	if mode != OpsExecutionDynamic {
+		return mode
+	}
+	if backend.NumLiveExecutions.Load() <= 1 && !(fe.vectorGraph && SequentialVectorGraphs) {
+		return OpsExecutionParallel
+	}
+	return OpsExecutionSequential
 }
 
 // countNodeUsesAndDependents recursively counts how many times a node is used.
@@ -259,15 +285,7 @@ func (fe *FunctionExecutable) Execute(backend *Backend, inputs []*Buffer, donate
 		execBuf.owned[captureIdx] = donateCaptures[i]
 	}
 
-	// Decide execution mode
-	executionMode := backend.OpsExecutionType
-	if executionMode == OpsExecutionDynamic {
-		if backend.NumLiveExecutions.Load() <= 1 {
-			executionMode = OpsExecutionParallel
-		} else {
-			executionMode = OpsExecutionSequential
-		}
-	}
+	executionMode := fe.ExecutionMode(backend)
 	execBuf.opsExecutionType = executionMode
 
 	// Execute

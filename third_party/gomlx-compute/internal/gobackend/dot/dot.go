@@ -64,6 +64,23 @@ type NodeData struct {
 	Gemv *GemvPlan
 }
 
+// VectorProductMaxRows is the most rows the thinner side of a product can
+// have for IsVectorProduct: a decode step's attention multiplies each
+// key-value head's cache by its group of query heads (up to 7 for Qwen
+// 2.5), a batched decode by a few sequences.
+const VectorProductMaxRows = 16
+
+// IsVectorProduct implements gobackend.VectorProduct: the product runs as a
+// matrix-vector product, or one side has at most VectorProductMaxRows rows
+// (a decode step's products, the adapters' and the attention's included).
+func (d *NodeData) IsVectorProduct() bool {
+	if d.Gemv != nil {
+		return true
+	}
+	thin := func(n int) bool { return n > 0 && n <= VectorProductMaxRows }
+	return d.BatchSize > 0 && (thin(d.LHSCrossSize) || thin(d.RHSCrossSize))
+}
+
 // SetSizes computes and sets the internal sizes (BatchSize, LHSCrossSize, RHSCrossSize, ContractingSize)
 // from the concrete LHS and RHS shapes.
 func (d *NodeData) SetSizes(lhsShape, rhsShape shapes.Shape) {
