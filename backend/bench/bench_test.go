@@ -125,8 +125,11 @@ func checkRooflineAndEstimate(t *testing.T, c Config, res Result) {
 	if rl.GEMMSize != 256 || rl.GEMMGFLOPS <= 0 || rl.GEMMRuns < 1 {
 		t.Errorf("roofline GEMM %+v", rl)
 	}
-	if rl.StepFLOPs != CountStepFLOPs(c, mc) {
-		t.Errorf("step FLOPs %+v, want %+v", rl.StepFLOPs, CountStepFLOPs(c, mc))
+	if want := CountStepFLOPs(c, mc, res.Train.GradientCheckpointing); rl.StepFLOPs != want {
+		t.Errorf("step FLOPs %+v, want %+v", rl.StepFLOPs, want)
+	}
+	if want := rl.Fraction * (rl.StepFLOPs.Total + rl.StepFLOPs.Recomputed) / rl.StepFLOPs.Total; math.Abs(rl.ExecutedFraction-want) > 1e-9*want {
+		t.Errorf("executed fraction %g, want %g", rl.ExecutedFraction, want)
 	}
 	wantRate := rl.StepFLOPs.Total / (res.Train.MedianStepMS / 1000) / 1e9
 	if math.Abs(rl.StepGFLOPS-wantRate) > 1e-9*wantRate || math.Abs(rl.Fraction-rl.StepGFLOPS/rl.GEMMGFLOPS) > 1e-12 || rl.Fraction <= 0 {
@@ -153,7 +156,7 @@ func checkRooflineAndEstimate(t *testing.T, c Config, res Result) {
 	if err := json.Unmarshal(data, &got); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"gemm_gflops", "step_gflops", "fraction", "step_flops"} {
+	for _, k := range []string{"gemm_gflops", "step_gflops", "fraction", "executed_fraction", "step_flops"} {
 		if _, ok := got.Roofline[k]; !ok {
 			t.Errorf("JSON roofline has no %q: %v", k, got.Roofline)
 		}

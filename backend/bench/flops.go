@@ -26,17 +26,26 @@ import (
 //	             gradient; the tied embedding is frozen)
 //
 // summed over the layers (the LM head once).
+//
+// Recomputed, not part of Total, is the product work this implementation
+// does twice: per layer the attention backward's scores QKᵀ again
+// (2·B·H·d·A), and under gradient checkpointing each layer's forward pass
+// again (2·N·P + 2·N·R + 4·B·H·d·A; the loss's LM head is not recomputed).
+// Total + Recomputed over the step time says how busy the products kept
+// the machine; Total alone is what the step achieved.
 type StepFLOPs struct {
 	Projections float64 `json:"projections"`
 	LoRA        float64 `json:"lora"`
 	Attention   float64 `json:"attention"`
 	LMHead      float64 `json:"lm_head"`
 	Total       float64 `json:"total"`
+	Recomputed  float64 `json:"recomputed"`
 }
 
 // CountStepFLOPs applies the StepFLOPs formula to c trained on the model
-// configuration mc (whose layer types say which layers slide).
-func CountStepFLOPs(c Config, mc *model.Config) StepFLOPs {
+// configuration mc (whose layer types say which layers slide), with or
+// without gradient checkpointing.
+func CountStepFLOPs(c Config, mc *model.Config, checkpointed bool) StepFLOPs {
 	n := float64(c.Batch) * float64(c.Seq)
 	qw, kvw := mc.NumHeads*mc.HeadDim, mc.NumKVHeads*mc.HeadDim
 	dims := [][2]int{
@@ -56,7 +65,12 @@ func CountStepFLOPs(c Config, mc *model.Config) StepFLOPs {
 		if mc.IsSliding(i) {
 			window = mc.SlidingWindow
 		}
-		f.Attention += 12 * float64(c.Batch) * float64(qw) * attendedPairs(c.Seq, window)
+		attention := float64(c.Batch) * float64(qw) * attendedPairs(c.Seq, window)
+		f.Attention += 12 * attention
+		f.Recomputed += 2 * attention
+		if checkpointed {
+			f.Recomputed += 2*n*p + 2*n*r + 4*attention
+		}
 	}
 	f.LMHead = 4 * n * float64(mc.HiddenSize) * float64(mc.VocabSize)
 	f.Total = f.Projections + f.LoRA + f.Attention + f.LMHead

@@ -22,7 +22,7 @@ func TestStepFLOPsTinyHandCount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := CountStepFLOPs(c, mc)
+	got := CountStepFLOPs(c, mc, false)
 	// N = 4·64 = 256 tokens.
 	// P = q 64·64 + k 64·32 + v 64·32 + o 64·64 + gate, up 64·128 + down 128·64
 	//   = 4096 + 2048 + 2048 + 4096 + 8192 + 8192 + 8192 = 36,864
@@ -35,8 +35,16 @@ func TestStepFLOPsTinyHandCount(t *testing.T) {
 	// 4 · 256 · 64 · 512
 	want.LMHead = 33_554_432
 	want.Total = 146_997_248
+	// The attention backward's QKᵀ again: 2 layers · 2 · 4 · 64 · 2,080
+	want.Recomputed = 2_129_920
 	if got != want {
 		t.Errorf("tiny step FLOPs %+v, want %+v", got, want)
+	}
+	// Checkpointed, each layer's forward again: 2 · 256 · 36,864
+	// + 2 · 256 · 8,192 + 4 · 4 · 64 · 2,080 = 25,198,592 a layer.
+	want.Recomputed += 2 * 25_198_592
+	if got := CountStepFLOPs(c, mc, true); got != want {
+		t.Errorf("tiny checkpointed step FLOPs %+v, want %+v", got, want)
 	}
 }
 
@@ -61,7 +69,7 @@ func TestStepFLOPsSlidingWindow(t *testing.T) {
 	sliding := float64(512*513/2 + (1024-512)*512)
 	full := float64(1024 * 1025 / 2)
 	want := 12 * 2 * 1024 * (15*sliding + 3*full)
-	if got := CountStepFLOPs(c, mc).Attention; got != want {
+	if got := CountStepFLOPs(c, mc, false).Attention; got != want {
 		t.Errorf("gemma3-270m attention FLOPs %g, want %g", got, want)
 	}
 }
@@ -121,7 +129,7 @@ func TestPublishedConfigs(t *testing.T) {
 			if mc.NumParams() != tc.params || !slices.Equal(mc.LayerTypes, pub.LayerTypes) || mc.RopeTheta != pub.RopeTheta {
 				t.Errorf("model config differs from %s", tc.file)
 			}
-			if f := CountStepFLOPs(c, mc); f.Total <= 0 || math.IsInf(f.Total, 0) {
+			if f := CountStepFLOPs(c, mc, true); f.Total <= 0 || f.Recomputed <= 0 || math.IsInf(f.Total, 0) {
 				t.Errorf("step FLOPs %+v", f)
 			}
 		})

@@ -111,7 +111,7 @@ func Run(ctx context.Context, c Config, opts Options) (res Result, err error) {
 	if tr.PeakRSSMB > 0 {
 		res.Estimate.Ratio = res.Estimate.EstimateMB / tr.PeakRSSMB
 	}
-	flops := CountStepFLOPs(c, mc)
+	flops := CountStepFLOPs(c, mc, tr.GradientCheckpointing)
 	after, err := measureGEMM(backend, gemmN)
 	if err != nil {
 		return res, err
@@ -121,8 +121,9 @@ func Run(ctx context.Context, c Config, opts Options) (res Result, err error) {
 	if tr.MedianStepMS > 0 {
 		res.Roofline.StepGFLOPS = flops.Total / (tr.MedianStepMS / 1000) / 1e9
 	}
-	if gflops > 0 {
+	if gflops > 0 && tr.MedianStepMS > 0 {
 		res.Roofline.Fraction = res.Roofline.StepGFLOPS / gflops
+		res.Roofline.ExecutedFraction = (flops.Total + flops.Recomputed) / (tr.MedianStepMS / 1000) / 1e9 / gflops
 	}
 
 	if opts.SkipGenerate {

@@ -97,10 +97,10 @@ func TorchDifference(c Config) string {
 	if err != nil {
 		return ""
 	}
-	ours := CountStepFLOPs(c, mc)
+	ours := CountStepFLOPs(c, mc, false)
 	full := *mc
 	full.SlidingWindow = 0
-	theirs := CountStepFLOPs(c, &full)
+	theirs := CountStepFLOPs(c, &full, false)
 	return fmt.Sprintf("torch_lora_ref.py has no sliding window (all %d layers attend to all %d earlier tokens; ours, like Gemma 3, limits the sliding layers to %d): its attention does %.1fx our attention FLOPs, its step %.2fx ours",
 		c.Layers, c.Seq, c.SlidingWindow, theirs.Attention/ours.Attention, theirs.Total/ours.Total)
 }

@@ -212,7 +212,7 @@ func printBenchTable(w io.Writer, results []bench.Result) {
 	fmt.Fprintf(w, "machine: %s, %d cores (GOMAXPROCS %d), %s, GOEXPERIMENT=%s\nbackend: %s\n\n",
 		m.CPU, m.Cores, m.GOMAXPROCS, m.GoVersion, m.GOEXPERIMENT, m.Backend)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "config\ttrain tok/s\tstep ms\tfirst step s\tpeak RSS MB\test. MB\test/peak\tckpt\tcpu util\tload\tGFLOP/step\tstep GF/s\tGEMM GF/s\troofline\tgen tok/s\tbf16\tint8\tprefill ms\ttorch tok/s\ttorch MB\tspeed x\tmemory x\t")
+	fmt.Fprintln(tw, "config\ttrain tok/s\tstep ms\tfirst step s\tpeak RSS MB\test. MB\test/peak\tckpt\tcpu util\tload\tGFLOP/step\tstep GF/s\tGEMM GF/s\troofline\tw/ recompute\tgen tok/s\tbf16\tint8\tprefill ms\ttorch tok/s\ttorch MB\tspeed x\tmemory x\t")
 	for _, r := range results {
 		gen, genBF16, genInt8, prefill := "-", "-", "-", "-"
 		if g := r.Generate; g != nil {
@@ -237,14 +237,15 @@ func printBenchTable(w io.Writer, results []bench.Result) {
 		if r.Train.GradientCheckpointing {
 			ckpt = "on"
 		}
-		stepGF, stepRate, gemm, frac := "-", "-", "-", "-"
+		stepGF, stepRate, gemm, frac, exec := "-", "-", "-", "-", "-"
 		if rl := r.Roofline; rl != nil {
 			stepGF, stepRate = fmt.Sprintf("%.4g", rl.StepFLOPs.Total/1e9), fmt.Sprintf("%.1f", rl.StepGFLOPS)
 			gemm, frac = fmt.Sprintf("%.1f", rl.GEMMGFLOPS), fmt.Sprintf("%.0f%%", 100*rl.Fraction)
+			exec = fmt.Sprintf("%.0f%%", 100*rl.ExecutedFraction)
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%.1f\t%.1f\t%.0f\t%s\t%s\t%s\t%.2f\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%.0f\t%.1f\t%.1f\t%.0f\t%s\t%s\t%s\t%.2f\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
 			r.Config.Name, r.TokensPerS, r.Train.MedianStepMS, r.Train.FirstStepS, r.PeakRSSMB, estMB, estRatio, ckpt,
-			r.Train.CPUUtilization, r.Train.LoadAverage, stepGF, stepRate, gemm, frac, gen, genBF16, genInt8, prefill, tt, tm, sx, mx)
+			r.Train.CPUUtilization, r.Train.LoadAverage, stepGF, stepRate, gemm, frac, exec, gen, genBF16, genInt8, prefill, tt, tm, sx, mx)
 	}
 	tw.Flush()
 	for _, r := range results {
