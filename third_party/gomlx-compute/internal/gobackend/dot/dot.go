@@ -70,13 +70,11 @@ type NodeData struct {
 // 2.5), a batched decode by a few sequences.
 const VectorProductMaxRows = 16
 
-// IsVectorProduct implements gobackend.VectorProduct: the product runs as a
-// matrix-vector product, or one side has at most VectorProductMaxRows rows
-// (a decode step's products, the adapters' and the attention's included).
+// IsVectorProduct implements gobackend.VectorProduct: one side has at most
+// VectorProductMaxRows rows (a decode step's products, the adapters' and the
+// attention's included; every GEMV, whose vector side has at most
+// GemvMaxRows).
 func (d *NodeData) IsVectorProduct() bool {
-	if d.Gemv != nil {
-		return true
-	}
 	thin := func(n int) bool { return n > 0 && n <= VectorProductMaxRows }
 	return d.BatchSize > 0 && (thin(d.LHSCrossSize) || thin(d.RHSCrossSize))
 }
