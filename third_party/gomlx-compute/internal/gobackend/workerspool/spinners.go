@@ -70,12 +70,7 @@ func (s *Spinners) Run(task func()) {
 	task()
 	// Close the job to latecomers, then wait for the helpers inside, which
 	// are at most one piece of work from done.
-	for {
-		v := j.state.Load()
-		if j.state.CompareAndSwap(v, v|spinClosed) {
-			break
-		}
-	}
+	j.state.Or(spinClosed)
 	for spins := 0; j.state.Load() != spinClosed; spins++ {
 		if spins > 64 {
 			runtime.Gosched()
