@@ -18,9 +18,9 @@ import (
 
 // GEMV kernels (see dot/gemv.go): each matrix row is read once and dotted
 // with every vector, 16 lanes at a time; BFloat16 rows are widened to
-// Float32 in registers. Work is split by blocks of matrix rows across the
-// backend's workers, which keeps every worker streaming its own contiguous
-// part of the matrix.
+// Float32 in registers. Work is split in takes of whole matrix rows across
+// the backend's workers, each take a contiguous part of the matrix that its
+// worker reads as one stream.
 
 func registerGemv() {
 	dot.RegisterGemv(dtypes.Float32, gemvFloat32, matmul.PriorityAVX512)
@@ -28,33 +28,36 @@ func registerGemv() {
 	dot.RegisterGemv(dtypes.Int8, gemvInt8, matmul.PriorityAVX512)
 }
 
-// gemvBlocksFloat32Asm, gemvBlocksBFloat16Asm and gemvBlocksInt8Asm
-// (gemv_amd64.s) compute one vector's dot products with blocks of 4
-// contiguous matrix rows, over the first k32 (k64) elements of each row,
-// writing 4·blocks contiguous sums.
+// gemvRowsFloat32Asm, gemvRowsBFloat16Asm and gemvRowsInt8Asm
+// (gemv_amd64.s) compute one vector's dot products with rows contiguous
+// matrix rows of rowBytes bytes, over the first k64 elements of each row (a
+// multiple of 64), writing rows contiguous sums.
 //
 //go:noescape
-func gemvBlocksBFloat16Asm(w unsafe.Pointer, rowBytes int, x unsafe.Pointer, k32 int, blocks int, out unsafe.Pointer)
+func gemvRowsFloat32Asm(w unsafe.Pointer, rowBytes int, x unsafe.Pointer, k64 int, rows int, out unsafe.Pointer)
 
 //go:noescape
-func gemvBlocksFloat32Asm(w unsafe.Pointer, rowBytes int, x unsafe.Pointer, k32 int, blocks int, out unsafe.Pointer)
+func gemvRowsBFloat16Asm(w unsafe.Pointer, rowBytes int, x unsafe.Pointer, k64 int, rows int, out unsafe.Pointer)
 
 //go:noescape
-func gemvBlocksInt8Asm(w unsafe.Pointer, rowBytes int, x unsafe.Pointer, k64 int, blocks int, out unsafe.Pointer)
+func gemvRowsInt8Asm(w unsafe.Pointer, rowBytes int, x unsafe.Pointer, k64 int, rows int, out unsafe.Pointer)
 
-// gemvBlockRows is the number of matrix rows a worker takes at a time; a
-// multiple of 4 (the rows one kernel step processes).
-const gemvBlockRows = 64
+// gemvTakeBytes is about how much of the matrix a worker reads in one take
+// of rows. Each take starts a new stream that the hardware prefetchers have
+// to pick up anew, which costs as much as reading tens of KB: two workers
+// read a BFloat16 LM head at 32-38 GB/s in takes of 64 rows (80 KB), 47-48
+// in takes of 256 KB and 52-57 in takes of 4 MB (AMD EPYC, 2 cores).
+const gemvTakeBytes = 4 << 20
 
-// gemvParallelMinSize is the smallest matrix (elements) split across workers.
-const gemvParallelMinSize = 1 << 16
+// gemvParallelMinBytes is the smallest matrix split across workers.
+const gemvParallelMinBytes = 1 << 17
 
 func gemvFloat32(backend *gobackend.Backend, matrix any, vectors []float32,
 	rows, numVectors, k int, output []float32, strideN, strideM int) {
 	m := matrix.([]float32)
-	gemvParallel(backend, rows, k, func(r0, r1 int) {
+	gemvParallel(backend, rows, 4*k, func(r0, r1 int) {
 		if numVectors == 1 && strideN == 1 {
-			r0 = gemvAsmBlocks(m, 4, 32, gemvBlocksFloat32Asm, func(v float32) float32 { return v }, vectors, r0, r1, k, output)
+			r0 = gemvAsmRows(m, 4, gemvRowsFloat32Asm, func(v float32) float32 { return v }, vectors, r0, r1, k, output)
 		}
 		gemvRowsFloat32(m, vectors, r0, r1, numVectors, k, output, strideN, strideM)
 	})
@@ -63,9 +66,9 @@ func gemvFloat32(backend *gobackend.Backend, matrix any, vectors []float32,
 func gemvBFloat16(backend *gobackend.Backend, matrix any, vectors []float32,
 	rows, numVectors, k int, output []float32, strideN, strideM int) {
 	m := matrix.([]bfloat16.BFloat16)
-	gemvParallel(backend, rows, k, func(r0, r1 int) {
+	gemvParallel(backend, rows, 2*k, func(r0, r1 int) {
 		if numVectors == 1 && strideN == 1 {
-			r0 = gemvAsmBlocks(m, 2, 32, gemvBlocksBFloat16Asm, bfloat16.BFloat16.Float32, vectors, r0, r1, k, output)
+			r0 = gemvAsmRows(m, 2, gemvRowsBFloat16Asm, bfloat16.BFloat16.Float32, vectors, r0, r1, k, output)
 		}
 		gemvRowsBFloat16(m, vectors, r0, r1, numVectors, k, output, strideN, strideM)
 	})
@@ -78,58 +81,59 @@ func gemvInt8(backend *gobackend.Backend, matrix any, vectors []float32,
 	m := matrix.([]int8)
 	gemvParallel(backend, rows, k, func(r0, r1 int) {
 		if numVectors == 1 && strideN == 1 {
-			r0 = gemvAsmBlocks(m, 1, 64, gemvBlocksInt8Asm, func(v int8) float32 { return float32(v) }, vectors, r0, r1, k, output)
+			r0 = gemvAsmRows(m, 1, gemvRowsInt8Asm, func(v int8) float32 { return float32(v) }, vectors, r0, r1, k, output)
 		}
 		gemvRowsInt8(m, vectors, r0, r1, numVectors, k, output, strideN, strideM)
 	})
 }
 
-// gemvAsmBlocks computes one vector's products with the whole blocks of 4
-// rows in [r0, r1) into the contiguous output: asm (a gemvBlocks*Asm
-// kernel, elemBytes per element) over each row's first multiple of step
-// elements, then the rest of each row here. It returns the first row left
-// for the Go kernels (r0 itself when the rows or k are too few).
-func gemvAsmBlocks[T any](m []T, elemBytes, step int,
-	asm func(w unsafe.Pointer, rowBytes int, x unsafe.Pointer, kStep int, blocks int, out unsafe.Pointer),
+// gemvAsmRows computes one vector's products with the rows [r0, r1) into
+// the contiguous output: asm (a gemvRows*Asm kernel, elemBytes per element)
+// over each row's first multiple of 64 elements, then the rest of each row
+// here. It returns the first row left for the Go kernels: r1, or r0 itself
+// when k is under 64.
+func gemvAsmRows[T any](m []T, elemBytes int,
+	asm func(w unsafe.Pointer, rowBytes int, x unsafe.Pointer, k64 int, rows int, out unsafe.Pointer),
 	widen func(T) float32, vectors []float32, r0, r1, k int, output []float32) int {
-	if k < step || r1-r0 < 4 {
+	if k < 64 || r1 <= r0 {
 		return r0
 	}
-	kStep, blocks := k/step*step, (r1-r0)/4
-	asm(unsafe.Pointer(&m[r0*k]), elemBytes*k, unsafe.Pointer(&vectors[0]), kStep, blocks, unsafe.Pointer(&output[r0]))
-	end := r0 + 4*blocks
-	if kStep < k {
-		for n := r0; n < end; n++ {
+	k64 := k &^ 63
+	asm(unsafe.Pointer(&m[r0*k]), elemBytes*k, unsafe.Pointer(&vectors[0]), k64, r1-r0, unsafe.Pointer(&output[r0]))
+	if k64 < k {
+		for n := r0; n < r1; n++ {
 			row := m[n*k : (n+1)*k]
 			s := output[n]
-			for i := kStep; i < k; i++ {
+			for i := k64; i < k; i++ {
 				s += widen(row[i]) * vectors[i]
 			}
 			output[n] = s
 		}
 	}
-	return end
+	return r1
 }
 
-// gemvParallel runs fn over blocks of rows [r0, r1), on the backend's
-// workers when the matrix is large enough.
-func gemvParallel(backend *gobackend.Backend, rows, k int, fn func(r0, r1 int)) {
+// gemvParallel runs fn over takes of rows [r0, r1) of rowBytes each, on the
+// backend's workers when the matrix is large enough: takes of about
+// gemvTakeBytes, at least one per worker, handed out in order.
+func gemvParallel(backend *gobackend.Backend, rows, rowBytes int, fn func(r0, r1 int)) {
 	maxWorkers := 1
 	if backend != nil && backend.Workers != nil {
 		maxWorkers = backend.Workers.AdjustedMaxParallelism()
 	}
-	if maxWorkers <= 1 || rows*k < gemvParallelMinSize || rows <= gemvBlockRows {
+	if maxWorkers <= 1 || rows*rowBytes < gemvParallelMinBytes || rows < 2 {
 		fn(0, rows)
 		return
 	}
+	take := min(max(gemvTakeBytes/rowBytes, 1), (rows+maxWorkers-1)/maxWorkers)
 	var next atomic.Int64
 	work := func() {
 		for {
-			r0 := int(next.Add(gemvBlockRows)) - gemvBlockRows
+			r0 := int(next.Add(int64(take))) - take
 			if r0 >= rows {
 				return
 			}
-			fn(r0, min(r0+gemvBlockRows, rows))
+			fn(r0, min(r0+take, rows))
 		}
 	}
 	// A decode step is a chain of products of tens of microseconds: polling
@@ -275,8 +279,8 @@ func loadI8x16(p unsafe.Pointer) archsimd.Float32x16 {
 }
 
 // gemvRowsInt8 is gemvRowsFloat32 for an Int8 matrix, one row at a time
-// (the several-vector and remainder cases; one vector over whole blocks
-// takes gemvBlocksInt8Asm).
+// (the several-vector case and rows under 64 elements; one vector takes
+// gemvRowsInt8Asm).
 func gemvRowsInt8(m []int8, vectors []float32, r0, r1, numVectors, k int, out []float32, strideN, strideM int) {
 	if r1 <= r0 {
 		return

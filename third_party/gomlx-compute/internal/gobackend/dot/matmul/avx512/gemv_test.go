@@ -23,9 +23,9 @@ import (
 // reference: the matrix on either side, 1 to GemvMaxRows vectors, rows and
 // contracting sizes with remainders, Float32 matrices and BFloat16 and Int8
 // ones under a ConvertDType (read directly by the kernel), with and without
-// a batch axis. One vector over blocks of 4 rows takes the assembly kernels,
-// the tails (k past a multiple of 32 or 64, rows past a multiple of 4) the
-// Go code.
+// a batch axis. One vector takes the assembly kernels over each row's first
+// multiple of 64 elements, the Go code the rest of the row (or all of it when
+// k < 64) and several vectors.
 func TestGemv(t *testing.T) {
 	if !gobackend.IsAVX512Allowed {
 		t.Skip("AVX512 is not supported on this architecture")
@@ -35,7 +35,9 @@ func TestGemv(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, tc := range []struct{ batch, rows, k int }{
 		{1, 67, 640}, {1, 4096, 64}, {1, 301, 33}, {2, 130, 48}, {1, 16, 1024},
-		{1, 67, 200}, {2, 9, 1152}, {1, 5, 6912},
+		{1, 67, 200}, {2, 9, 1152}, {1, 5, 6912}, {1, 11, 96},
+		// Several takes of rows per worker (gemvTakeBytes), the last one short.
+		{1, 70001, 64},
 	} {
 		for vectors := 1; vectors <= dot.GemvMaxRows; vectors++ {
 			for _, src := range []dtypes.DType{dtypes.Float32, dtypes.BFloat16, dtypes.Int8} {
