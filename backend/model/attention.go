@@ -2,7 +2,6 @@ package model
 
 import (
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/ml/layers/attention"
 )
@@ -59,15 +58,18 @@ func (m *Model) attention(x *Node, layer int, sc *seqContext) *Node {
 		r, mask = sc.ropeLocal, sc.maskSliding
 	}
 	q, k = r.apply(q), r.apply(k)
-	if sc.cache != nil {
-		k = writeRows(sc.cache[2*layer], k, sc.cacheStart)
-		v = writeRows(sc.cache[2*layer+1], v, sc.cacheStart)
-		sc.updatedCache[2*layer], sc.updatedCache[2*layer+1] = k, v
-	}
 	// Heads-major layout: the score and value products are then plain
 	// batched matmuls over (batch, kv-head) with no transposes around them.
-	toBHSD := func(x *Node) *Node { return TransposeAllAxes(x, 0, 2, 1, 3) }
-	qh, kh, vh, mask4 := toBHSD(q), toBHSD(k), toBHSD(v), ExpandAxes(mask, 1) // mask4: [B,1,T,S]
+	toBHSD := func(x *Node) *Node { return permute(x, 0, 2, 1, 3) }
+	qh, mask4 := toBHSD(q), ExpandAxes(mask, 1) // mask4: [B,1,T,S]
+	var kh, vh *Node
+	if sc.cache != nil {
+		kh = writeRows(sc.cache[2*layer], k, sc.cacheStart)
+		vh = writeRows(sc.cache[2*layer+1], v, sc.cacheStart)
+		sc.updatedCache[2*layer], sc.updatedCache[2*layer+1] = kh, vh
+	} else {
+		kh, vh = toBHSD(k), toBHSD(v)
+	}
 	var out *Node
 	fuse := fusedAttentionPays(c.HeadDim) || m.fusedUnderCheckpoint
 	block := 0
@@ -109,19 +111,14 @@ func softcap(x *Node, limit float64) *Node {
 	return MulScalar(Tanh(MulScalar(x, 1/limit)), limit)
 }
 
-// writeRows returns cache [1,L,KV,D] with rows start..start+T-1 replaced by
-// update [1,T,KV,D]. The pure-Go backend has no DynamicUpdateSlice (nor
-// DynamicSlice), so the rows are gathered and selected with Where.
+// writeRows returns cache [1,KV,L,D] with positions start..start+T-1
+// replaced by update [1,T,KV,D] (start+T <= L). The cache is kept
+// heads-major, the layout attention reads, so a decode step neither
+// transposes nor copies it: DynamicUpdateSlice writes the new rows into the
+// step's donated cache buffer in place.
 func writeRows(cache, update, start *Node) *Node {
-	g := cache.Graph()
-	dims := cache.Shape().Dimensions
-	l, kv, d := dims[1], dims[2], dims[3]
-	t := update.Shape().Dimensions[1]
-	rel := Sub(Iota(g, shapes.Make(dtypes.Int32, l), 0), start) // slot - start
-	inside := LogicalAnd(GreaterOrEqual(rel, ScalarZero(g, dtypes.Int32)), LessThan(rel, Scalar(g, dtypes.Int32, t)))
-	idx := Max(Min(rel, Scalar(g, dtypes.Int32, t-1)), ScalarZero(g, dtypes.Int32))
-	rows := Gather(Reshape(update, t, kv, d), ExpandAxes(idx, -1)) // [L,KV,D]
-	return Where(Reshape(inside, 1, l, 1, 1), Reshape(rows, 1, l, kv, d), cache)
+	zero := ScalarZero(cache.Graph(), dtypes.Int32)
+	return DynamicUpdateSlice(cache, permute(update, 0, 2, 1, 3), []*Node{zero, zero, start, zero})
 }
 
 // takeRow returns x[0, i] of x [1,T,...] for a scalar index node i, keeping

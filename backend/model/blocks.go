@@ -143,7 +143,30 @@ func leadingAxisLast(x *Node) *Node {
 	for i := range perm {
 		perm[i] = (i + 1) % x.Rank()
 	}
-	return TransposeAllAxes(x, perm...)
+	return permute(x, perm...)
+}
+
+// permute is TransposeAllAxes(x, perm...), written as a Reshape when the
+// axes of more than one element keep their order, as a one-token decode
+// step's queries and a single key-value head's cache do: the go backend
+// copies the whole tensor for every transpose.
+func permute(x *Node, perm ...int) *Node {
+	dims := x.Shape().Dimensions
+	last := -1
+	for _, a := range perm {
+		if dims[a] == 1 {
+			continue
+		}
+		if a < last {
+			return TransposeAllAxes(x, perm...)
+		}
+		last = a
+	}
+	out := make([]int, len(perm))
+	for i, a := range perm {
+		out[i] = dims[a]
+	}
+	return Reshape(x, out...)
 }
 
 // gemvRows is the largest number of rows dense computes weight-first.

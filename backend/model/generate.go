@@ -151,7 +151,7 @@ func (s *fullStepper) feed(seq []int32, _ int) ([]float32, error) {
 
 func (s *fullStepper) close() {}
 
-// cacheStepper keeps per-layer keys and values [1, L, KV, D] between steps.
+// cacheStepper keeps per-layer keys and values [1, KV, L, D] between steps.
 // L and the chunk of new tokens are bucketed to powers of two; when the
 // cache fills it is copied into one twice as long.
 type cacheStepper struct {
@@ -176,11 +176,19 @@ func (s *cacheStepper) feed(seq []int32, n int) ([]float32, error) {
 		return nil, err
 	}
 	args := []any{tensors.FromFlatDataAndDimensions(toks, 1, tb), tensors.FromScalar(int32(s.used)), tensors.FromScalar(int32(n))}
+	// The caches are donated: each step writes its new rows into them in
+	// place (writeRows) and returns them as its outputs.
 	for _, c := range s.cache {
-		args = append(args, c)
+		d, err := DonateTensorBuffer(c, m.backend, 0)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("model: generation step: %w", err)
+		}
+		args = append(args, d)
 	}
 	res, err := e.Exec(args...)
 	if err != nil {
+		s.close()
 		return nil, fmt.Errorf("model: generation step: %w", err)
 	}
 	for i, c := range s.cache {
@@ -195,17 +203,22 @@ func (s *cacheStepper) feed(seq []int32, n int) ([]float32, error) {
 // ensure makes the cache hold at least need positions.
 func (s *cacheStepper) ensure(need int) error {
 	c := s.m.cfg
-	if len(s.cache) > 0 && s.cache[0].Shape().Dimensions[1] >= need {
+	if len(s.cache) > 0 && s.cache[0].Shape().Dimensions[2] >= need {
 		return nil
 	}
 	l := bucket(need)
 	fresh := make([]*tensors.Tensor, 2*c.NumLayers)
 	for i := range fresh {
-		t := tensors.FromShape(shapes.Make(dtypes.Float32, 1, l, c.NumKVHeads, c.HeadDim))
+		t := tensors.FromShape(shapes.Make(dtypes.Float32, 1, c.NumKVHeads, l, c.HeadDim))
 		if len(s.cache) > 0 {
 			old := s.cache[i]
+			oldRows := old.Shape().Dimensions[2] * c.HeadDim
 			err := tensors.MutableFlatData(t, func(dst []float32) {
-				tensors.MustConstFlatData(old, func(src []float32) { copy(dst, src) })
+				tensors.MustConstFlatData(old, func(src []float32) {
+					for h := range c.NumKVHeads {
+						copy(dst[h*l*c.HeadDim:], src[h*oldRows:(h+1)*oldRows])
+					}
+				})
 			})
 			if err != nil {
 				return err
@@ -234,7 +247,7 @@ func (m *Model) cachedStepGraph(_ *mlmodel.Scope, in []*Node) []*Node {
 	g := tokens.Graph()
 	m.beginGraph(g)
 	t := tokens.Shape().Dimensions[1]
-	l := cache[0].Shape().Dimensions[1]
+	l := cache[0].Shape().Dimensions[2]
 	one := ScalarOne(g, dtypes.Int32)
 	zero := ScalarZero(g, dtypes.Int32)
 	idx := Iota(g, shapes.Make(dtypes.Int32, 1, t), 1)

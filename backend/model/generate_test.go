@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -178,5 +179,23 @@ func TestConcurrentGeneration(t *testing.T) {
 	m.Close()
 	if _, err := m.Logits(prompts[0]); err == nil || !strings.Contains(err.Error(), "Close") {
 		t.Errorf("closed model: %v", err)
+	}
+}
+
+func TestArgmax(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, tc := range []struct {
+		v    []float32
+		want int32
+	}{
+		{nil, 0},
+		{[]float32{-3, -1, -2}, 1},
+		{[]float32{1, 5, 2, 5}, 1},
+		{[]float32{1, nan, 3, 2}, 2},
+		{[]float32{-1, -1, -1}, 0},
+	} {
+		if got := argmax(tc.v); got != tc.want {
+			t.Errorf("argmax(%v) = %d, want %d", tc.v, got, tc.want)
+		}
 	}
 }

@@ -17,9 +17,9 @@ import (
 // GoMLX behaviours this package works around. Each test pins the trap so a
 // GoMLX upgrade that changes it is noticed (and the workaround revisited).
 
-// The go backend implements neither DynamicSlice nor DynamicUpdateSlice;
-// the KV cache uses Gather + Where instead (writeRows, takeRow).
-func TestTrapGoBackendLacksDynamicSlices(t *testing.T) {
+// The go backend has no DynamicSlice: takeRow uses Gather instead. It has
+// DynamicUpdateSlice, which writeRows uses.
+func TestTrapGoBackendLacksDynamicSlice(t *testing.T) {
 	b, _, err := accel.Open(accel.Options{Backend: "go"})
 	if err != nil {
 		t.Fatal(err)
@@ -28,16 +28,17 @@ func TestTrapGoBackendLacksDynamicSlices(t *testing.T) {
 		return DynamicSlice(x, []*Node{Const(x.Graph(), int32(1))}, []int{2})
 	}, []float32{1, 2, 3, 4})
 	if err == nil || !strings.Contains(err.Error(), "not implemented") {
-		t.Errorf("DynamicSlice on the go backend: %v (if it works now, writeRows/takeRow can use it)", err)
+		t.Errorf("DynamicSlice on the go backend: %v (if it works now, takeRow can use it)", err)
 	}
-	// Our replacement writes rows at a runtime offset.
+	// writeRows puts update [1,T=2,KV=2,D=2] at positions 1..2 of the
+	// heads-major cache [1,KV=2,L=4,D=2].
 	got, err := ExecOnce(b, func(cache, update, start *Node) *Node { return writeRows(cache, update, start) },
-		tensors.FromShape(shapes.Make(dtypes.Float32, 1, 4, 1, 2)),
-		tensors.FromFlatDataAndDimensions([]float32{1, 2, 3, 4}, 1, 2, 1, 2), int32(1))
+		tensors.FromShape(shapes.Make(dtypes.Float32, 1, 2, 4, 2)),
+		tensors.FromFlatDataAndDimensions([]float32{1, 2, 3, 4, 5, 6, 7, 8}, 1, 2, 2, 2), int32(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []float32{0, 0, 1, 2, 3, 4, 0, 0}
+	want := []float32{0, 0, 1, 2, 5, 6, 0, 0, 0, 0, 3, 4, 7, 8, 0, 0}
 	if flat := tensors.MustCopyFlatData[float32](got); !equalF32(flat, want) {
 		t.Errorf("writeRows = %v, want %v", flat, want)
 	}
