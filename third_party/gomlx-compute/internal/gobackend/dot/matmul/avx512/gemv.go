@@ -121,11 +121,16 @@ func gemvParallel(backend *gobackend.Backend, rows, rowBytes int, fn func(r0, r1
 	if backend != nil && backend.Workers != nil {
 		maxWorkers = backend.Workers.AdjustedMaxParallelism()
 	}
+	take := max(gemvTakeBytes/rowBytes, 1)
 	if maxWorkers <= 1 || rows*rowBytes < gemvParallelMinBytes || rows < 2 {
-		fn(0, rows)
+		// One worker still goes take by take: the assembly kernels cannot
+		// be preempted, and a garbage collection waits for them.
+		for r0 := 0; r0 < rows; r0 += take {
+			fn(r0, min(r0+take, rows))
+		}
 		return
 	}
-	take := min(max(gemvTakeBytes/rowBytes, 1), (rows+maxWorkers-1)/maxWorkers)
+	take = min(take, (rows+maxWorkers-1)/maxWorkers)
 	var next atomic.Int64
 	work := func() {
 		for {

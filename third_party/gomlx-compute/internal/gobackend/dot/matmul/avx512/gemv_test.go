@@ -195,3 +195,32 @@ func BenchmarkGemv(b *testing.B) {
 		}
 	})
 }
+
+// TestGemvOneWorker runs the kernels without a worker pool over a matrix of
+// several takes, which then go one after the other on the caller.
+func TestGemvOneWorker(t *testing.T) {
+	if !gobackend.IsAVX512Allowed {
+		t.Skip("AVX512 is not supported on this architecture")
+	}
+	const rows, k = 70001, 96
+	rng := rand.New(rand.NewPCG(3, 4))
+	mat := make([]float32, rows*k)
+	vec := make([]float32, k)
+	for i := range mat {
+		mat[i] = float32(rng.NormFloat64())
+	}
+	for i := range vec {
+		vec[i] = float32(rng.NormFloat64())
+	}
+	out := make([]float32, rows)
+	dot.GemvImplementation(dtypes.Float32)(nil, mat, vec, rows, 1, k, out, 1, 1)
+	for n := range rows {
+		var want float64
+		for i := range k {
+			want += float64(mat[n*k+i]) * float64(vec[i])
+		}
+		if d := math.Abs(float64(out[n]) - want); d > 1e-4*math.Sqrt(k) {
+			t.Fatalf("row %d: got %g, want %g", n, out[n], want)
+		}
+	}
+}
