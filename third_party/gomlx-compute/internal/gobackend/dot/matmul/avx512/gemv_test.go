@@ -38,6 +38,8 @@ func TestGemv(t *testing.T) {
 		{1, 67, 200}, {2, 9, 1152}, {1, 5, 6912}, {1, 11, 96},
 		// Several takes of rows per worker (gemvTakeBytes), the last one short.
 		{1, 70001, 64},
+		// Rows shorter than a register: a LoRA up-projection (rank 8).
+		{1, 2048, 8}, {2, 400, 3}, {1, 600, 15},
 	} {
 		for vectors := 1; vectors <= dot.GemvMaxRows; vectors++ {
 			for _, src := range []dtypes.DType{dtypes.Float32, dtypes.BFloat16, dtypes.Int8} {
