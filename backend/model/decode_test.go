@@ -27,7 +27,8 @@ func decodeConfig(t *testing.T, name string) *Config {
 // the same sequence (matrix-matrix products) at 1e-5, for every
 // architecture, with float32, bfloat16 and int8 weights (read as stored by
 // the decode step, converted whole by the forward pass; int8 rows scaled
-// after the product in one, before it in the other).
+// after the product in one, before it in the other; int8 within 1e-3 of
+// the largest logit, see below).
 func TestDecodeStepMatchesForward(t *testing.T) {
 	for name := range tinyConfigs {
 		for _, storage := range []dtypes.DType{dtypes.Float32, dtypes.BFloat16, dtypes.Int8} {
@@ -58,14 +59,24 @@ func TestDecodeStepMatchesForward(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				worst := 0.0
+				worst, largest := 0.0, 0.0
 				for i, got := range steps {
 					for v, g := range got {
-						worst = math.Max(worst, math.Abs(float64(g-want[prompt-1+i][v])))
+						w := float64(want[prompt-1+i][v])
+						worst = math.Max(worst, math.Abs(float64(g)-w))
+						largest = math.Max(largest, math.Abs(w))
 					}
 				}
-				if worst > 1e-5 {
-					t.Errorf("decode step logits differ from the forward pass by up to %g (> 1e-5)", worst)
+				// With AVX512 VNNI the int8 matrix-vector kernel rounds each
+				// activation vector to int16 codes (1.5e-5 of its largest
+				// element), far under the int8 weights' own rounding; over
+				// the layers that moves these logits by up to about 3e-4.
+				tol := 1e-5
+				if storage == dtypes.Int8 {
+					tol = 1e-3 * math.Max(1, largest)
+				}
+				if worst > tol {
+					t.Errorf("decode step logits differ from the forward pass by up to %g (> %g; largest logit %g)", worst, tol, largest)
 				}
 			})
 		}

@@ -5,6 +5,7 @@
 package avx512
 
 import (
+	"math"
 	"simd/archsimd"
 	"sync/atomic"
 	"unsafe"
@@ -41,6 +42,15 @@ func gemvRowsBFloat16Asm(w unsafe.Pointer, rowBytes int, x unsafe.Pointer, k64 i
 
 //go:noescape
 func gemvRowsInt8Asm(w unsafe.Pointer, rowBytes int, x unsafe.Pointer, k64 int, rows int, out unsafe.Pointer)
+
+// gemvRowsInt8VNNIAsm is gemvRowsInt8Asm over a vector quantized to Int16
+// (x ≈ scale·x16; see quantizeGemvVector), on AVX512 VNNI.
+//
+//go:noescape
+func gemvRowsInt8VNNIAsm(w unsafe.Pointer, rowBytes int, x16 unsafe.Pointer, k64 int, rows int, out unsafe.Pointer, scale float32)
+
+// gemvInt8VNNI tells whether the Int8 GEMV may use AVX512 VNNI.
+var gemvInt8VNNI = archsimd.X86.AVX512VNNI()
 
 // gemvTakeBytes is about how much of the matrix a worker reads in one take
 // of rows. Each take starts a new stream that the hardware prefetchers have
@@ -79,12 +89,50 @@ func gemvBFloat16(backend *gobackend.Backend, matrix any, vectors []float32,
 func gemvInt8(backend *gobackend.Backend, matrix any, vectors []float32,
 	rows, numVectors, k int, output []float32, strideN, strideM int) {
 	m := matrix.([]int8)
+	asm := gemvRowsInt8Asm
+	if numVectors == 1 && strideN == 1 && k >= 64 && gemvInt8VNNI {
+		if x16, scale, ok := quantizeGemvVector(vectors[:k&^63]); ok {
+			asm = func(w unsafe.Pointer, rowBytes int, _ unsafe.Pointer, k64 int, rows int, out unsafe.Pointer) {
+				gemvRowsInt8VNNIAsm(w, rowBytes, unsafe.Pointer(&x16[0]), k64, rows, out, scale)
+			}
+		}
+	}
 	gemvParallel(backend, rows, k, func(r0, r1 int) {
 		if numVectors == 1 && strideN == 1 {
-			r0 = gemvAsmRows(m, 1, gemvRowsInt8Asm, func(v int8) float32 { return float32(v) }, vectors, r0, r1, k, output)
+			r0 = gemvAsmRows(m, 1, asm, func(v int8) float32 { return float32(v) }, vectors, r0, r1, k, output)
 		}
 		gemvRowsInt8(m, vectors, r0, r1, numVectors, k, output, strideN, strideM)
 	})
+}
+
+// quantizeGemvVector rounds x (a multiple of 64 long) to Int16 codes with
+// one scale, x ≈ scale·x16, for gemvRowsInt8VNNIAsm. The codes stay within
+// ±bound, where bound keeps every Int32 lane of that kernel from
+// overflowing whatever the Int8 codes: a lane adds 4·len(x)/64 products of
+// at most 128·bound. For rows up to 8,192 elements the bound is 32,767, a
+// relative rounding error of 1.5e-5 of the vector's largest element, far
+// under the Int8 weights' own. ok is false when x holds an Inf or NaN,
+// which the Float32 kernel propagates as it should.
+func quantizeGemvVector(x []float32) (x16 []int16, scale float32, ok bool) {
+	var amax float32
+	for _, v := range x {
+		if a := max(v, -v); a > amax || a != a {
+			amax = a
+		}
+	}
+	if amax != amax || amax > math.MaxFloat32 {
+		return nil, 0, false
+	}
+	x16 = make([]int16, len(x))
+	if amax == 0 {
+		return x16, 0, true
+	}
+	bound := min(math.MaxInt16, math.MaxInt32/(128*4*len(x)/64))
+	inv := float32(bound) / amax
+	for i, v := range x {
+		x16[i] = int16(max(-bound, min(bound, int(math.Round(float64(v*inv))))))
+	}
+	return x16, 1.01 * amax / float32(bound), true
 }
 
 // gemvAsmRows computes one vector's products with the rows [r0, r1) into

@@ -165,3 +165,46 @@ i8_inner:
 	JNZ i8_row
 	VZEROUPPER
 	RET
+
+// func gemvRowsInt8VNNIAsm(w unsafe.Pointer, rowBytes int, x16 unsafe.Pointer, k64 int, rows int, out unsafe.Pointer, scale float32)
+//
+// As gemvRowsInt8Asm with the vector quantized to Int16 (x16, x ≈
+// scale·x16): each row's codes are widened to Int16 (VPMOVSXBW) and
+// multiplied with the vector pairwise into Int32 lanes (VPDPWSSD, AVX512
+// VNNI), two instructions per 32 elements where widening to Float32 takes
+// three per 16. The caller bounds x16 so that no lane can overflow; the
+// lanes are summed in Float32 and scaled.
+TEXT ·gemvRowsInt8VNNIAsm(SB), NOSPLIT, $0-52
+	MOVQ w+0(FP), R8
+	MOVQ rowBytes+8(FP), DX
+	MOVQ x16+16(FP), DI
+	MOVQ k64+24(FP), CX
+	MOVQ rows+32(FP), BX
+	MOVQ out+40(FP), R15
+	VMOVSS scale+48(FP), X5
+
+vnni_row:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	XORQ SI, SI
+
+vnni_inner:
+	VPMOVSXBW (R8)(SI*1), Z16
+	VPMOVSXBW 32(R8)(SI*1), Z17
+	VPDPWSSD (DI)(SI*2), Z16, Z0
+	VPDPWSSD 64(DI)(SI*2), Z17, Z1
+	ADDQ $64, SI
+	CMPQ SI, CX
+	JLT vnni_inner
+
+	VPADDD Z1, Z0, Z0
+	VCVTDQ2PS Z0, Z0
+	REDUCE4(Z0, Y0, X0)
+	VMULSS X5, X0, X0
+	VMOVSS X0, (R15)
+	ADDQ $4, R15
+	ADDQ DX, R8
+	DECQ BX
+	JNZ vnni_row
+	VZEROUPPER
+	RET

@@ -226,3 +226,37 @@ func TestGemvOneWorker(t *testing.T) {
 		}
 	}
 }
+
+// TestGemvInt8Extremes runs the Int8 kernel where its Int16 vector codes
+// could overflow an Int32 lane (every code -128 against a vector at its
+// largest magnitude over a long row), and on vectors it must not quantize
+// (zeros, Inf, NaN).
+func TestGemvInt8Extremes(t *testing.T) {
+	if !gobackend.IsAVX512Allowed {
+		t.Skip("AVX512 is not supported on this architecture")
+	}
+	const rows, k = 3, 1 << 16
+	mat := make([]int8, rows*k)
+	for i := range mat {
+		mat[i] = -128
+	}
+	check := func(name string, vec []float32, want float64) {
+		out := make([]float32, rows)
+		dot.GemvImplementation(dtypes.Int8)(nil, mat, vec, rows, 1, k, out, 1, 1)
+		for n, got := range out {
+			if math.IsNaN(want) != math.IsNaN(float64(got)) || (!math.IsNaN(want) && math.Abs(float64(got)-want) > 1e-4*math.Abs(want)) {
+				t.Errorf("%s: row %d: got %g, want %g", name, n, got, want)
+			}
+		}
+	}
+	vec := make([]float32, k)
+	for i := range vec {
+		vec[i] = 3
+	}
+	check("largest", vec, -128*3*k)
+	check("zeros", make([]float32, k), 0)
+	vec[k/2] = float32(math.Inf(1))
+	check("inf", vec, math.Inf(-1))
+	vec[k/2] = float32(math.NaN())
+	check("nan", vec, math.NaN())
+}
