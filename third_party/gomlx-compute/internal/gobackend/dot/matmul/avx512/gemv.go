@@ -132,7 +132,7 @@ func quantizeGemvVector(x []float32) (x16 []int16, scale float32, ok bool) {
 	for i, v := range x {
 		x16[i] = int16(max(-bound, min(bound, int(math.Round(float64(v*inv))))))
 	}
-	return x16, 1.01 * amax / float32(bound), true
+	return x16, amax / float32(bound), true
 }
 
 // gemvAsmRows computes one vector's products with the rows [r0, r1) into
