@@ -16,6 +16,7 @@ import (
 	"github.com/gomlx/compute/internal/gobackend"
 	_ "github.com/gomlx/compute/internal/gobackend/defaultpkgs"
 	"github.com/gomlx/compute/internal/gobackend/dot"
+	"github.com/gomlx/compute/internal/gobackend/dot/matmul/avx512"
 	"github.com/gomlx/compute/support/testutil"
 )
 
@@ -147,7 +148,8 @@ func checkGemv(t *testing.T, backend compute.Backend, rng *rand.Rand, batch, row
 }
 
 // BenchmarkGemv measures the GEMV kernels on a Gemma 3 LM head shape
-// (262144 x 640, one vector), reporting the matrix bytes read per second.
+// (262144 x 640, one vector), reporting the matrix bytes read per second,
+// with and without software prefetches (gemvPrefetch).
 func BenchmarkGemv(b *testing.B) {
 	if !gobackend.IsAVX512Allowed {
 		b.Skip("AVX512 is not supported on this architecture")
@@ -163,39 +165,57 @@ func BenchmarkGemv(b *testing.B) {
 	for i := range vec {
 		vec[i] = float32(i%7) - 3
 	}
-	b.Run("Float32", func(b *testing.B) {
-		mat := make([]float32, rows*k)
-		for i := range mat {
-			mat[i] = float32(i%13) * 0.01
+	f32 := make([]float32, rows*k)
+	for i := range f32 {
+		f32[i] = float32(i%13) * 0.01
+	}
+	bf16 := make([]bfloat16.BFloat16, rows*k)
+	for i := range bf16 {
+		bf16[i] = bfloat16.FromFloat32(float32(i%13) * 0.01)
+	}
+	i8 := make([]int8, rows*k)
+	for i := range i8 {
+		i8[i] = int8(i%251 - 125)
+	}
+	defer func(pf int) { *avx512.GemvPrefetch = pf }(*avx512.GemvPrefetch)
+	for _, m := range []struct {
+		name  string
+		dtype dtypes.DType
+		mat   any
+		bytes int
+	}{{"Float32", dtypes.Float32, f32, 4 * len(f32)}, {"BFloat16", dtypes.BFloat16, bf16, 2 * len(bf16)}, {"Int8", dtypes.Int8, i8, len(i8)}} {
+		for _, pf := range []int{0, 1024} {
+			b.Run(fmt.Sprintf("%s/prefetch=%d", m.name, pf), func(b *testing.B) {
+				*avx512.GemvPrefetch = pf
+				fn := dot.GemvImplementation(m.dtype)
+				b.SetBytes(int64(m.bytes))
+				for b.Loop() {
+					fn(backend, m.mat, vec, rows, 1, k, out, 1, 1)
+				}
+			})
 		}
-		fn := dot.GemvImplementation(dtypes.Float32)
-		b.SetBytes(int64(4 * len(mat)))
-		for b.Loop() {
-			fn(backend, mat, vec, rows, 1, k, out, 1, 1)
+	}
+}
+
+// TestGemvPrefetch checks the kernels' copies with and without software
+// prefetches, whichever this CPU uses.
+func TestGemvPrefetch(t *testing.T) {
+	if !gobackend.IsAVX512Allowed {
+		t.Skip("AVX512 is not supported on this architecture")
+	}
+	defer func(pf int) { *avx512.GemvPrefetch = pf }(*avx512.GemvPrefetch)
+	backend := compute.MustNew()
+	defer backend.Finalize()
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, pf := range []int{0, 1024} {
+		*avx512.GemvPrefetch = pf
+		for _, src := range []dtypes.DType{dtypes.Float32, dtypes.BFloat16, dtypes.Int8} {
+			t.Run(fmt.Sprintf("prefetch=%d/%s", pf, src), func(t *testing.T) {
+				checkGemv(t, backend, rng, 1, 3001, 640, 1, src, true)
+				checkGemv(t, backend, rng, 1, 211, 96, 1, src, false)
+			})
 		}
-	})
-	b.Run("BFloat16", func(b *testing.B) {
-		mat := make([]bfloat16.BFloat16, rows*k)
-		for i := range mat {
-			mat[i] = bfloat16.FromFloat32(float32(i%13) * 0.01)
-		}
-		fn := dot.GemvImplementation(dtypes.BFloat16)
-		b.SetBytes(int64(2 * len(mat)))
-		for b.Loop() {
-			fn(backend, mat, vec, rows, 1, k, out, 1, 1)
-		}
-	})
-	b.Run("Int8", func(b *testing.B) {
-		mat := make([]int8, rows*k)
-		for i := range mat {
-			mat[i] = int8(i%251 - 125)
-		}
-		fn := dot.GemvImplementation(dtypes.Int8)
-		b.SetBytes(int64(len(mat)))
-		for b.Loop() {
-			fn(backend, mat, vec, rows, 1, k, out, 1, 1)
-		}
-	})
+	}
 }
 
 // TestGemvOneWorker runs the kernels without a worker pool over a matrix of

@@ -1,0 +1,9 @@
+// Copyright 2023-2026 The GoMLX Authors. SPDX-License-Identifier: Apache-2.0
+
+//go:build amd64 && goexperiment.simd
+
+package avx512
+
+// GemvPrefetch lets the external tests run the GEMV kernels with and
+// without software prefetches.
+var GemvPrefetch = &gemvPrefetch
