@@ -17,6 +17,10 @@
 // core's BFloat16 stream 10.1 against 11.7 GB/s, two workers 19.2 against
 // 22.0), so every kernel takes prefetch, the distance in bytes, and runs
 // a copy of its loop without prefetches when it is 0.
+//
+// Registers: R8 the row, DX rowBytes, DI the vector, CX k64, BX the rows
+// left, R15 the output, R9 the prefetch distance, R10 the row plus it, SI
+// the element index; Z0-Z3 accumulate, Z16-Z19 hold widened elements.
 
 // REDUCE4 sums the 16 lanes of z (y, x its lower halves) into x's lane 0;
 // Z24 is scratch.
@@ -29,6 +33,91 @@
 	VADDPS X24, x, x \
 	VPERMILPS $0x02, x, X24 \
 	VADDSS X24, x, x
+
+// ZERO4 and SUM4 start and finish a row in four Float32 accumulators: SUM4
+// stores their total to the output.
+#define ZERO4 \
+	VXORPS Z0, Z0, Z0 \
+	VXORPS Z1, Z1, Z1 \
+	VXORPS Z2, Z2, Z2 \
+	VXORPS Z3, Z3, Z3
+
+#define SUM4 \
+	VADDPS Z1, Z0, Z0 \
+	VADDPS Z3, Z2, Z2 \
+	VADDPS Z2, Z0, Z0 \
+	REDUCE4(Z0, Y0, X0) \
+	VMOVSS X0, (R15)
+
+// FMA4 adds the products of Z16-Z19 with the vector's 64 elements at SI.
+#define FMA4 \
+	VFMADD231PS (DI)(SI*4), Z16, Z0 \
+	VFMADD231PS 64(DI)(SI*4), Z17, Z1 \
+	VFMADD231PS 128(DI)(SI*4), Z18, Z2 \
+	VFMADD231PS 192(DI)(SI*4), Z19, Z3
+
+// The bodies: 64 elements of the row at SI into the accumulators.
+#define F32_BODY \
+	VMOVUPS (R8)(SI*4), Z16 \
+	VMOVUPS 64(R8)(SI*4), Z17 \
+	VMOVUPS 128(R8)(SI*4), Z18 \
+	VMOVUPS 192(R8)(SI*4), Z19 \
+	FMA4
+
+#define BF16_BODY \
+	VPMOVZXWD (R8)(SI*2), Z16 \
+	VPMOVZXWD 32(R8)(SI*2), Z17 \
+	VPMOVZXWD 64(R8)(SI*2), Z18 \
+	VPMOVZXWD 96(R8)(SI*2), Z19 \
+	VPSLLD $16, Z16, Z16 \
+	VPSLLD $16, Z17, Z17 \
+	VPSLLD $16, Z18, Z18 \
+	VPSLLD $16, Z19, Z19 \
+	FMA4
+
+#define I8_BODY \
+	VPMOVSXBD (R8)(SI*1), Z16 \
+	VPMOVSXBD 16(R8)(SI*1), Z17 \
+	VPMOVSXBD 32(R8)(SI*1), Z18 \
+	VPMOVSXBD 48(R8)(SI*1), Z19 \
+	VCVTDQ2PS Z16, Z16 \
+	VCVTDQ2PS Z17, Z17 \
+	VCVTDQ2PS Z18, Z18 \
+	VCVTDQ2PS Z19, Z19 \
+	FMA4
+
+// The VNNI kernel's: Int16 pairs into two Int32 accumulators, summed in
+// Float32 and scaled by X5.
+#define ZERO2 \
+	VPXORD Z0, Z0, Z0 \
+	VPXORD Z1, Z1, Z1
+
+#define VNNI_BODY \
+	VPMOVSXBW (R8)(SI*1), Z16 \
+	VPMOVSXBW 32(R8)(SI*1), Z17 \
+	VPDPWSSD (DI)(SI*2), Z16, Z0 \
+	VPDPWSSD 64(DI)(SI*2), Z17, Z1
+
+#define VNNI_SUM \
+	VPADDD Z1, Z0, Z0 \
+	VCVTDQ2PS Z0, Z0 \
+	REDUCE4(Z0, Y0, X0) \
+	VMULSS X5, X0, X0 \
+	VMOVSS X0, (R15)
+
+// Prefetches of the next 256, 128 or 64 bytes of the row, R9 bytes ahead.
+#define PF_F32 \
+	PREFETCHT0 (R10)(SI*4) \
+	PREFETCHT0 64(R10)(SI*4) \
+	PREFETCHT0 128(R10)(SI*4) \
+	PREFETCHT0 192(R10)(SI*4)
+
+#define PF_BF16 \
+	PREFETCHT0 (R10)(SI*2) \
+	PREFETCHT0 64(R10)(SI*2)
+
+#define PF_I8 \
+	PREFETCHT0 (R10)(SI*1)
 
 // func gemvRowsFloat32Asm(w unsafe.Pointer, rowBytes int, x unsafe.Pointer, k64 int, rows int, out unsafe.Pointer, prefetch int)
 //
@@ -44,74 +133,41 @@ TEXT ·gemvRowsFloat32Asm(SB), NOSPLIT, $0-56
 	MOVQ out+40(FP), R15
 	MOVQ prefetch+48(FP), R9
 	TESTQ R9, R9
-	JZ gemvrowsfloat32asm_row
+	JZ f32_row
 
-gemvrowsfloat32asm_pf_row:
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
+f32_pf_row:
+	ZERO4
 	XORQ SI, SI
 	LEAQ (R8)(R9*1), R10
 
-gemvrowsfloat32asm_pf_inner:
-	PREFETCHT0 (R10)(SI*4)
-	PREFETCHT0 64(R10)(SI*4)
-	PREFETCHT0 128(R10)(SI*4)
-	PREFETCHT0 192(R10)(SI*4)
-	VMOVUPS (R8)(SI*4), Z16
-	VMOVUPS 64(R8)(SI*4), Z17
-	VMOVUPS 128(R8)(SI*4), Z18
-	VMOVUPS 192(R8)(SI*4), Z19
-	VFMADD231PS (DI)(SI*4), Z16, Z0
-	VFMADD231PS 64(DI)(SI*4), Z17, Z1
-	VFMADD231PS 128(DI)(SI*4), Z18, Z2
-	VFMADD231PS 192(DI)(SI*4), Z19, Z3
+f32_pf_inner:
+	PF_F32
+	F32_BODY
 	ADDQ $64, SI
 	CMPQ SI, CX
-	JLT gemvrowsfloat32asm_pf_inner
-
-	VADDPS Z1, Z0, Z0
-	VADDPS Z3, Z2, Z2
-	VADDPS Z2, Z0, Z0
-	REDUCE4(Z0, Y0, X0)
-	VMOVSS X0, (R15)
+	JLT f32_pf_inner
+	SUM4
 	ADDQ $4, R15
 	ADDQ DX, R8
 	DECQ BX
-	JNZ gemvrowsfloat32asm_pf_row
+	JNZ f32_pf_row
 	VZEROUPPER
 	RET
 
-gemvrowsfloat32asm_row:
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
+f32_row:
+	ZERO4
 	XORQ SI, SI
 
-gemvrowsfloat32asm_inner:
-	VMOVUPS (R8)(SI*4), Z16
-	VMOVUPS 64(R8)(SI*4), Z17
-	VMOVUPS 128(R8)(SI*4), Z18
-	VMOVUPS 192(R8)(SI*4), Z19
-	VFMADD231PS (DI)(SI*4), Z16, Z0
-	VFMADD231PS 64(DI)(SI*4), Z17, Z1
-	VFMADD231PS 128(DI)(SI*4), Z18, Z2
-	VFMADD231PS 192(DI)(SI*4), Z19, Z3
+f32_inner:
+	F32_BODY
 	ADDQ $64, SI
 	CMPQ SI, CX
-	JLT gemvrowsfloat32asm_inner
-
-	VADDPS Z1, Z0, Z0
-	VADDPS Z3, Z2, Z2
-	VADDPS Z2, Z0, Z0
-	REDUCE4(Z0, Y0, X0)
-	VMOVSS X0, (R15)
+	JLT f32_inner
+	SUM4
 	ADDQ $4, R15
 	ADDQ DX, R8
 	DECQ BX
-	JNZ gemvrowsfloat32asm_row
+	JNZ f32_row
 	VZEROUPPER
 	RET
 
@@ -128,80 +184,41 @@ TEXT ·gemvRowsBFloat16Asm(SB), NOSPLIT, $0-56
 	MOVQ out+40(FP), R15
 	MOVQ prefetch+48(FP), R9
 	TESTQ R9, R9
-	JZ gemvrowsbfloat16asm_row
+	JZ bf16_row
 
-gemvrowsbfloat16asm_pf_row:
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
+bf16_pf_row:
+	ZERO4
 	XORQ SI, SI
 	LEAQ (R8)(R9*1), R10
 
-gemvrowsbfloat16asm_pf_inner:
-	PREFETCHT0 (R10)(SI*2)
-	PREFETCHT0 64(R10)(SI*2)
-	VPMOVZXWD (R8)(SI*2), Z16
-	VPMOVZXWD 32(R8)(SI*2), Z17
-	VPMOVZXWD 64(R8)(SI*2), Z18
-	VPMOVZXWD 96(R8)(SI*2), Z19
-	VPSLLD $16, Z16, Z16
-	VPSLLD $16, Z17, Z17
-	VPSLLD $16, Z18, Z18
-	VPSLLD $16, Z19, Z19
-	VFMADD231PS (DI)(SI*4), Z16, Z0
-	VFMADD231PS 64(DI)(SI*4), Z17, Z1
-	VFMADD231PS 128(DI)(SI*4), Z18, Z2
-	VFMADD231PS 192(DI)(SI*4), Z19, Z3
+bf16_pf_inner:
+	PF_BF16
+	BF16_BODY
 	ADDQ $64, SI
 	CMPQ SI, CX
-	JLT gemvrowsbfloat16asm_pf_inner
-
-	VADDPS Z1, Z0, Z0
-	VADDPS Z3, Z2, Z2
-	VADDPS Z2, Z0, Z0
-	REDUCE4(Z0, Y0, X0)
-	VMOVSS X0, (R15)
+	JLT bf16_pf_inner
+	SUM4
 	ADDQ $4, R15
 	ADDQ DX, R8
 	DECQ BX
-	JNZ gemvrowsbfloat16asm_pf_row
+	JNZ bf16_pf_row
 	VZEROUPPER
 	RET
 
-gemvrowsbfloat16asm_row:
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
+bf16_row:
+	ZERO4
 	XORQ SI, SI
 
-gemvrowsbfloat16asm_inner:
-	VPMOVZXWD (R8)(SI*2), Z16
-	VPMOVZXWD 32(R8)(SI*2), Z17
-	VPMOVZXWD 64(R8)(SI*2), Z18
-	VPMOVZXWD 96(R8)(SI*2), Z19
-	VPSLLD $16, Z16, Z16
-	VPSLLD $16, Z17, Z17
-	VPSLLD $16, Z18, Z18
-	VPSLLD $16, Z19, Z19
-	VFMADD231PS (DI)(SI*4), Z16, Z0
-	VFMADD231PS 64(DI)(SI*4), Z17, Z1
-	VFMADD231PS 128(DI)(SI*4), Z18, Z2
-	VFMADD231PS 192(DI)(SI*4), Z19, Z3
+bf16_inner:
+	BF16_BODY
 	ADDQ $64, SI
 	CMPQ SI, CX
-	JLT gemvrowsbfloat16asm_inner
-
-	VADDPS Z1, Z0, Z0
-	VADDPS Z3, Z2, Z2
-	VADDPS Z2, Z0, Z0
-	REDUCE4(Z0, Y0, X0)
-	VMOVSS X0, (R15)
+	JLT bf16_inner
+	SUM4
 	ADDQ $4, R15
 	ADDQ DX, R8
 	DECQ BX
-	JNZ gemvrowsbfloat16asm_row
+	JNZ bf16_row
 	VZEROUPPER
 	RET
 
@@ -218,79 +235,41 @@ TEXT ·gemvRowsInt8Asm(SB), NOSPLIT, $0-56
 	MOVQ out+40(FP), R15
 	MOVQ prefetch+48(FP), R9
 	TESTQ R9, R9
-	JZ gemvrowsint8asm_row
+	JZ i8_row
 
-gemvrowsint8asm_pf_row:
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
+i8_pf_row:
+	ZERO4
 	XORQ SI, SI
 	LEAQ (R8)(R9*1), R10
 
-gemvrowsint8asm_pf_inner:
-	PREFETCHT0 (R10)(SI*1)
-	VPMOVSXBD (R8)(SI*1), Z16
-	VPMOVSXBD 16(R8)(SI*1), Z17
-	VPMOVSXBD 32(R8)(SI*1), Z18
-	VPMOVSXBD 48(R8)(SI*1), Z19
-	VCVTDQ2PS Z16, Z16
-	VCVTDQ2PS Z17, Z17
-	VCVTDQ2PS Z18, Z18
-	VCVTDQ2PS Z19, Z19
-	VFMADD231PS (DI)(SI*4), Z16, Z0
-	VFMADD231PS 64(DI)(SI*4), Z17, Z1
-	VFMADD231PS 128(DI)(SI*4), Z18, Z2
-	VFMADD231PS 192(DI)(SI*4), Z19, Z3
+i8_pf_inner:
+	PF_I8
+	I8_BODY
 	ADDQ $64, SI
 	CMPQ SI, CX
-	JLT gemvrowsint8asm_pf_inner
-
-	VADDPS Z1, Z0, Z0
-	VADDPS Z3, Z2, Z2
-	VADDPS Z2, Z0, Z0
-	REDUCE4(Z0, Y0, X0)
-	VMOVSS X0, (R15)
+	JLT i8_pf_inner
+	SUM4
 	ADDQ $4, R15
 	ADDQ DX, R8
 	DECQ BX
-	JNZ gemvrowsint8asm_pf_row
+	JNZ i8_pf_row
 	VZEROUPPER
 	RET
 
-gemvrowsint8asm_row:
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
+i8_row:
+	ZERO4
 	XORQ SI, SI
 
-gemvrowsint8asm_inner:
-	VPMOVSXBD (R8)(SI*1), Z16
-	VPMOVSXBD 16(R8)(SI*1), Z17
-	VPMOVSXBD 32(R8)(SI*1), Z18
-	VPMOVSXBD 48(R8)(SI*1), Z19
-	VCVTDQ2PS Z16, Z16
-	VCVTDQ2PS Z17, Z17
-	VCVTDQ2PS Z18, Z18
-	VCVTDQ2PS Z19, Z19
-	VFMADD231PS (DI)(SI*4), Z16, Z0
-	VFMADD231PS 64(DI)(SI*4), Z17, Z1
-	VFMADD231PS 128(DI)(SI*4), Z18, Z2
-	VFMADD231PS 192(DI)(SI*4), Z19, Z3
+i8_inner:
+	I8_BODY
 	ADDQ $64, SI
 	CMPQ SI, CX
-	JLT gemvrowsint8asm_inner
-
-	VADDPS Z1, Z0, Z0
-	VADDPS Z3, Z2, Z2
-	VADDPS Z2, Z0, Z0
-	REDUCE4(Z0, Y0, X0)
-	VMOVSS X0, (R15)
+	JLT i8_inner
+	SUM4
 	ADDQ $4, R15
 	ADDQ DX, R8
 	DECQ BX
-	JNZ gemvrowsint8asm_row
+	JNZ i8_row
 	VZEROUPPER
 	RET
 
@@ -312,59 +291,41 @@ TEXT ·gemvRowsInt8VNNIAsm(SB), NOSPLIT, $0-60
 	MOVQ prefetch+48(FP), R9
 	VMOVSS scale+56(FP), X5
 	TESTQ R9, R9
-	JZ gemvrowsint8vnniasm_row
+	JZ vnni_row
 
-gemvrowsint8vnniasm_pf_row:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
+vnni_pf_row:
+	ZERO2
 	XORQ SI, SI
 	LEAQ (R8)(R9*1), R10
 
-gemvrowsint8vnniasm_pf_inner:
-	PREFETCHT0 (R10)(SI*1)
-	VPMOVSXBW (R8)(SI*1), Z16
-	VPMOVSXBW 32(R8)(SI*1), Z17
-	VPDPWSSD (DI)(SI*2), Z16, Z0
-	VPDPWSSD 64(DI)(SI*2), Z17, Z1
+vnni_pf_inner:
+	PF_I8
+	VNNI_BODY
 	ADDQ $64, SI
 	CMPQ SI, CX
-	JLT gemvrowsint8vnniasm_pf_inner
-
-	VPADDD Z1, Z0, Z0
-	VCVTDQ2PS Z0, Z0
-	REDUCE4(Z0, Y0, X0)
-	VMULSS X5, X0, X0
-	VMOVSS X0, (R15)
+	JLT vnni_pf_inner
+	VNNI_SUM
 	ADDQ $4, R15
 	ADDQ DX, R8
 	DECQ BX
-	JNZ gemvrowsint8vnniasm_pf_row
+	JNZ vnni_pf_row
 	VZEROUPPER
 	RET
 
-gemvrowsint8vnniasm_row:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
+vnni_row:
+	ZERO2
 	XORQ SI, SI
 
-gemvrowsint8vnniasm_inner:
-	VPMOVSXBW (R8)(SI*1), Z16
-	VPMOVSXBW 32(R8)(SI*1), Z17
-	VPDPWSSD (DI)(SI*2), Z16, Z0
-	VPDPWSSD 64(DI)(SI*2), Z17, Z1
+vnni_inner:
+	VNNI_BODY
 	ADDQ $64, SI
 	CMPQ SI, CX
-	JLT gemvrowsint8vnniasm_inner
-
-	VPADDD Z1, Z0, Z0
-	VCVTDQ2PS Z0, Z0
-	REDUCE4(Z0, Y0, X0)
-	VMULSS X5, X0, X0
-	VMOVSS X0, (R15)
+	JLT vnni_inner
+	VNNI_SUM
 	ADDQ $4, R15
 	ADDQ DX, R8
 	DECQ BX
-	JNZ gemvrowsint8vnniasm_row
+	JNZ vnni_row
 	VZEROUPPER
 	RET
 
