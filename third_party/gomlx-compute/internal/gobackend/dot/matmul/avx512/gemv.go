@@ -130,27 +130,39 @@ func gemvInt8(backend *gobackend.Backend, matrix any, vectors []float32,
 // at most 128·bound. For rows up to 8,192 elements the bound is 32,767, a
 // relative rounding error of 1.5e-5 of the vector's largest element, far
 // under the Int8 weights' own. ok is false when x holds an Inf or NaN,
-// which the Float32 kernel propagates as it should.
+// which the Float32 kernel propagates as it should. It runs once per
+// product on the calling goroutine, so it is vectorized: scalar code took
+// about 5 % of an Int8 decode step.
 func quantizeGemvVector(x []float32) (x16 []int16, scale float32, ok bool) {
-	var amax float32
-	for _, v := range x {
-		if a := max(v, -v); a > amax || a != a {
-			amax = a
-		}
+	n := len(x) &^ 15
+	// amax is the largest magnitude; finite stays zero unless some
+	// element is Inf or NaN (their product with zero is NaN).
+	var amaxV, finiteV archsimd.Float32x16
+	for i := 0; i < n; i += 16 {
+		v := archsimd.LoadFloat32x16(x[i : i+16])
+		amaxV = amaxV.Max(v.Abs())
+		finiteV = finiteV.Add(v.Mul(archsimd.Float32x16{}))
 	}
-	if amax != amax || amax > math.MaxFloat32 {
+	if f := avx512ReduceSumFloat32x16(finiteV); f != 0 {
 		return nil, 0, false
+	}
+	var lanes [16]float32
+	amaxV.StoreArray(&lanes)
+	var amax float32
+	for _, a := range lanes {
+		amax = max(amax, a)
 	}
 	x16 = make([]int16, len(x))
 	if amax == 0 {
 		return x16, 0, true
 	}
-	bound := min(math.MaxInt16, math.MaxInt32/(128*4*len(x)/64))
-	inv := float32(bound) / amax
-	for i, v := range x {
-		x16[i] = int16(max(-bound, min(bound, int(math.Round(float64(v*inv))))))
+	bound := float32(min(math.MaxInt16, math.MaxInt32/(128*4*len(x)/64)))
+	inv, hi, lo := archsimd.BroadcastFloat32x16(bound/amax), archsimd.BroadcastFloat32x16(bound), archsimd.BroadcastFloat32x16(-bound)
+	for i := 0; i < n; i += 16 {
+		q := archsimd.LoadFloat32x16(x[i : i+16]).Mul(inv).Min(hi).Max(lo)
+		q.RoundScaled(0).ConvertToInt32().SaturateToInt16().Store(x16[i : i+16])
 	}
-	return x16, amax / float32(bound), true
+	return x16, amax / bound, true
 }
 
 // gemvAsmRows computes one vector's products with the rows [r0, r1) into

@@ -7,3 +7,6 @@ package avx512
 // GemvPrefetch lets the external tests run the GEMV kernels with and
 // without software prefetches.
 var GemvPrefetch = &gemvPrefetch
+
+// QuantizeGemvVector is the Int8 VNNI kernel's vector rounding.
+var QuantizeGemvVector = quantizeGemvVector

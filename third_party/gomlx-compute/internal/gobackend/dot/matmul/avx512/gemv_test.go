@@ -280,3 +280,44 @@ func TestGemvInt8Extremes(t *testing.T) {
 	vec[k/2] = float32(math.NaN())
 	check("nan", vec, math.NaN())
 }
+
+// TestQuantizeGemvVector checks the Int16 rounding of the Int8 VNNI
+// kernel's vector: every code within half a step of its value and within
+// the bound, the largest magnitude at the bound, and no codes for vectors
+// holding an Inf or NaN.
+func TestQuantizeGemvVector(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{64, 640, 1 << 16} {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * 3)
+		}
+		x[n/3] = -40 // the largest magnitude, negative
+		x16, scale, ok := avx512.QuantizeGemvVector(x)
+		if !ok {
+			t.Fatalf("n=%d: refused a finite vector", n)
+		}
+		bound := min(math.MaxInt16, math.MaxInt32/(128*4*n/64))
+		if got := int(x16[n/3]); got != -bound {
+			t.Errorf("n=%d: largest magnitude coded %d, want %d", n, got, -bound)
+		}
+		for i, v := range x {
+			if c := int(x16[i]); c > bound || c < -bound {
+				t.Fatalf("n=%d: code %d at %d outside ±%d", n, c, i, bound)
+			}
+			if d := math.Abs(float64(x16[i])*float64(scale) - float64(v)); d > 0.5001*float64(scale) {
+				t.Fatalf("n=%d: element %d = %g coded %d·%g, off by %g", n, i, v, x16[i], scale, d)
+			}
+		}
+	}
+	x := make([]float32, 128)
+	if x16, scale, ok := avx512.QuantizeGemvVector(x); !ok || scale != 0 || len(x16) != 128 {
+		t.Errorf("zeros: ok %v, scale %g, %d codes", ok, scale, len(x16))
+	}
+	for _, bad := range []float64{math.Inf(1), math.Inf(-1), math.NaN()} {
+		x[77] = float32(bad)
+		if _, _, ok := avx512.QuantizeGemvVector(x); ok {
+			t.Errorf("%g: quantized", bad)
+		}
+	}
+}
