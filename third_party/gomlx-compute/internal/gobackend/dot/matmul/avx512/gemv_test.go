@@ -281,11 +281,11 @@ func TestGemvInt8Extremes(t *testing.T) {
 	check("nan", vec, math.NaN())
 }
 
-// TestQuantizeGemvVector checks the Int16 rounding of the Int8 VNNI
+// TestGemvQuantizeVector checks the Int16 rounding of the Int8 VNNI
 // kernel's vector: every code within half a step of its value and within
 // the bound, the largest magnitude at the bound, and no codes for vectors
 // holding an Inf or NaN.
-func TestQuantizeGemvVector(t *testing.T) {
+func TestGemvQuantizeVector(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, n := range []int{64, 640, 1 << 16} {
 		x := make([]float32, n)
