@@ -241,9 +241,8 @@ func loadF32x16(p unsafe.Pointer) archsimd.Float32x16 {
 // gemvRowsShortFloat32 computes the outputs of Float32 matrix rows [r0, r1)
 // shorter than one vector register (a LoRA up-projection's rows hold the
 // rank, 8 or 16 values): a scalar sum per row, where the vector loop would
-// spend a register reduction on every row. It is gemvRowsShort without the
-// call to widen per element, which tripled the time of a decode step's
-// up-projections.
+// spend a register reduction on every row. (BFloat16 and Int8 weights have
+// no rows this short; their loops handle them correctly, if slowly.)
 func gemvRowsShortFloat32(m, vectors []float32, r0, r1, numVectors, k int, out []float32, strideN, strideM int) {
 	for n := r0; n < r1; n++ {
 		row := m[n*k : (n+1)*k]
@@ -253,22 +252,6 @@ func gemvRowsShortFloat32(m, vectors []float32, r0, r1, numVectors, k int, out [
 			var s float32
 			for i, w := range row {
 				s += w * xs[i]
-			}
-			out[n*strideN+v*strideM] = s
-		}
-	}
-}
-
-// gemvRowsShort is gemvRowsShortFloat32 for rows widened to Float32.
-func gemvRowsShort[T any](m []T, widen func(T) float32, vectors []float32, r0, r1, numVectors, k int, out []float32, strideN, strideM int) {
-	for n := r0; n < r1; n++ {
-		row := m[n*k : (n+1)*k]
-		for v := 0; v < numVectors; v++ {
-			xs := vectors[v*k : (v+1)*k]
-			xs = xs[:len(row)]
-			var s float32
-			for i, w := range row {
-				s += widen(w) * xs[i]
 			}
 			out[n*strideN+v*strideM] = s
 		}
@@ -343,10 +326,6 @@ func gemvRowsBFloat16(m []bfloat16.BFloat16, vectors []float32, r0, r1, numVecto
 	if r1 <= r0 {
 		return
 	}
-	if k < 16 {
-		gemvRowsShort(m, bfloat16.BFloat16.Float32, vectors, r0, r1, numVectors, k, out, strideN, strideM)
-		return
-	}
 	_ = m[r1*k-1]
 	_ = vectors[numVectors*k-1]
 	base := unsafe.Pointer(unsafe.SliceData(m))
@@ -411,10 +390,6 @@ func loadI8x16(p unsafe.Pointer) archsimd.Float32x16 {
 // gemvRowsInt8Asm).
 func gemvRowsInt8(m []int8, vectors []float32, r0, r1, numVectors, k int, out []float32, strideN, strideM int) {
 	if r1 <= r0 {
-		return
-	}
-	if k < 16 {
-		gemvRowsShort(m, func(v int8) float32 { return float32(v) }, vectors, r0, r1, numVectors, k, out, strideN, strideM)
 		return
 	}
 	_ = m[r1*k-1]
