@@ -715,9 +715,16 @@ func ReleaseBuffer(ref *gobackend.Buffer) {
 	matmul.ReleaseBuffer(ref)
 }
 
-// unsafePackLHS forwards to matmul.UnsafePackLHS.
+// unsafePackLHS forwards to matmul.UnsafePackLHS, except for Float32 strips
+// of 32 rows (a LayoutTransposed RHS), which packStrips32Float32 packs.
 func unsafePackLHS[T gotype.ScalarNotComplex](
 	lhs, panel []T,
 	lhsRowStart, lhsColStart, lhsCols, copyRows, contractingCols, kernelRows int) {
+	if kernelRows == 32 && AVX512UseAsm {
+		if l, ok := any(lhs).([]float32); ok {
+			packStrips32Float32(l, any(panel).([]float32), lhsRowStart, lhsColStart, lhsCols, copyRows, contractingCols)
+			return
+		}
+	}
 	matmul.UnsafePackLHS(lhs, panel, lhsRowStart, lhsColStart, lhsCols, copyRows, contractingCols, kernelRows)
 }
