@@ -34,11 +34,26 @@ import (
 // GGUF and times llama.cpp (tools/llamacpp-check's node-llama-cpp,
 // 2 threads) decoding the same number of tokens. WHETSTONE_DECODE_PROFILE=
 // /tmp/decode writes a CPU profile of each timed decode to /tmp/decode.bf16
-// and so on.
+// and so on. WHETSTONE_DECODE_PROMPT=n makes the prompt n tokens long (8 by
+// default); both engines log the time to the first new token, which is
+// the prompt's prefill.
 const (
 	decodePrompt = 8
 	decodeNew    = 128
 )
+
+// decodePromptLen is $WHETSTONE_DECODE_PROMPT, or decodePrompt.
+func decodePromptLen(t *testing.T) int {
+	v := os.Getenv("WHETSTONE_DECODE_PROMPT")
+	if v == "" {
+		return decodePrompt
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 4096 {
+		t.Fatalf("WHETSTONE_DECODE_PROMPT=%q: want a prompt length from 1 to 4096", v)
+	}
+	return n
+}
 
 func TestDecodeMeasure(t *testing.T) {
 	storages := decodeList("WHETSTONE_DECODE")
@@ -51,7 +66,7 @@ func TestDecodeMeasure(t *testing.T) {
 	mc, err := c.ModelConfig()
 	require.NoError(t, err)
 	readBandwidthLogged(t, "at the start")
-	prompt := make([]int32, decodePrompt)
+	prompt := make([]int32, decodePromptLen(t))
 	for i := range prompt {
 		prompt[i] = int32(1000 + 37*i)
 	}
@@ -79,9 +94,10 @@ func TestDecodeMeasure(t *testing.T) {
 		m, err := model.Load(base, opts)
 		require.NoError(t, err)
 		bytes := weightBytes(t, m)
-		gen := func() ([]int32, float64, float64) {
+		gen := func() ([]int32, float64, float64, float64) {
 			var first time.Time
 			var cpu0 float64
+			began := time.Now()
 			g, err := m.Generate(context.Background(), prompt, model.GenerateOptions{MaxNewTokens: decodeNew, StopTokens: []int32{}}, func(int32) error {
 				if first.IsZero() {
 					first, cpu0 = time.Now(), processCPUSeconds()
@@ -90,13 +106,14 @@ func TestDecodeMeasure(t *testing.T) {
 			})
 			require.NoError(t, err)
 			wall, cpu := time.Since(first).Seconds(), processCPUSeconds()-cpu0
-			return g.Tokens, wall, cpu
+			return g.Tokens, first.Sub(began).Seconds(), wall, cpu
 		}
 		gen() // compile every cache bucket
 		bw := readBandwidthLogged(t, "before whetstone "+s)
 		stop := startDecodeProfile(t, s)
-		toks, wall, cpu := gen()
+		toks, ttft, wall, cpu := gen()
 		stop()
+		t.Logf("whetstone %s: first token after a %d-token prompt in %.3f s", s, len(prompt), ttft)
 		bw = bw.max(readBandwidthLogged(t, "after whetstone "+s))
 		logDecode(t, "whetstone "+s, len(toks), wall, cpu, bytes, bw, toks)
 		m.Close()
@@ -237,8 +254,9 @@ func loadAvgString() string {
 }
 
 // llamaDecodeScript times greedy decoding with node-llama-cpp: it prints
-// {"tokens": n, "seconds": s, "cpu_seconds": c, "first": [...]} measured
-// after the first new token, like the Go side.
+// {"tokens": n, "seconds": s, "cpu_seconds": c, "first_token_seconds": p,
+// "first": [...]}, the decode measured after the first new token and p the
+// time to that token, like the Go side.
 const llamaDecodeScript = `
 import {getLlama, LlamaLogLevel} from %q;
 const [path, promptArg, nArg] = process.argv.slice(2);
@@ -246,19 +264,20 @@ const prompt = promptArg.split(",").map(Number), n = Number(nArg);
 const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error});
 const model = await llama.loadModel({modelPath: path, gpuLayers: 0});
 async function run() {
-  const context = await model.createContext({contextSize: 512, batchSize: 512, threads: 2});
+  const context = await model.createContext({contextSize: Math.max(512, prompt.length + n + 8), batchSize: 512, threads: 2});
   const seq = context.getSequence();
   const toks = [];
-  let t0, c0;
+  let t0, c0, ttft;
+  const began = process.hrtime.bigint();
   for await (const tok of seq.evaluate(prompt, {temperature: 0})) {
-    if (toks.length === 0) { t0 = process.hrtime.bigint(); c0 = process.cpuUsage(); }
+    if (toks.length === 0) { t0 = process.hrtime.bigint(); c0 = process.cpuUsage(); ttft = Number(t0 - began) / 1e9; }
     toks.push(tok);
     if (toks.length >= n) break;
   }
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   const cu = process.cpuUsage(c0);
   await context.dispose();
-  return {tokens: toks.length, seconds: secs, cpu_seconds: (cu.user + cu.system) / 1e6, first: toks.slice(0, 8)};
+  return {tokens: toks.length, seconds: secs, cpu_seconds: (cu.user + cu.system) / 1e6, first_token_seconds: ttft, first: toks.slice(0, 8)};
 }
 await run();
 process.stdout.write(JSON.stringify(await run()));
@@ -303,12 +322,14 @@ func measureLlamaCpp(t *testing.T, base string, prompt []int32, quants []string)
 		require.NoError(t, err, "llama.cpp decode of %s", q)
 		bw = bw.max(readBandwidthLogged(t, "after llama.cpp "+q))
 		var r struct {
-			Tokens     int     `json:"tokens"`
-			Seconds    float64 `json:"seconds"`
-			CPUSeconds float64 `json:"cpu_seconds"`
-			First      []int   `json:"first"`
+			Tokens      int     `json:"tokens"`
+			Seconds     float64 `json:"seconds"`
+			CPUSeconds  float64 `json:"cpu_seconds"`
+			FirstTokenS float64 `json:"first_token_seconds"`
+			First       []int   `json:"first"`
 		}
 		require.NoError(t, json.Unmarshal(res, &r), string(res))
+		t.Logf("llama.cpp %s: first token after a %d-token prompt in %.3f s", q, len(prompt), r.FirstTokenS)
 		toks := make([]int32, len(r.First))
 		for i, tk := range r.First {
 			toks[i] = int32(tk)
