@@ -29,6 +29,10 @@ type seqContext struct {
 	cache                 []*Node // 2 per layer (k, v): [B,L,KV,D]; nil without cache
 	cacheStart            *Node   // scalar int32: where the new keys go
 	updatedCache          []*Node
+	// fresh says the cache was empty and is as long as the new tokens
+	// (start 0): the cached keys are then the queries' own, at positions
+	// 0..T-1, as without a cache, and attention may be blockwise.
+	fresh bool
 	// blockMasks are the mask blocks blockwise attention sliced (shared
 	// by its layers and their backward passes).
 	blockMasks map[blockMaskKey]*Node
@@ -67,7 +71,7 @@ func (m *Model) attention(x *Node, layer int, sc *seqContext) *Node {
 		kh = writeRows(sc.cache[2*layer], k, sc.cacheStart)
 		vh = writeRows(sc.cache[2*layer+1], v, sc.cacheStart)
 		sc.updatedCache[2*layer], sc.updatedCache[2*layer+1] = kh, vh
-		if c.IsSliding(layer) {
+		if c.IsSliding(layer) && !sc.fresh {
 			kh, vh, mask = windowRows(kh, vh, mask, sc.cacheStart, c.SlidingWindow)
 		}
 	} else {
@@ -77,8 +81,11 @@ func (m *Model) attention(x *Node, layer int, sc *seqContext) *Node {
 	var out *Node
 	fuse := fusedAttentionPays(c.HeadDim) || m.fusedUnderCheckpoint
 	block := 0
-	if sc.cache == nil {
+	switch {
+	case sc.cache == nil:
 		block = m.AttentionBlock(t)
+	case sc.fresh:
+		block = m.promptAttentionBlock(t)
 	}
 	if block > 0 {
 		window := 0

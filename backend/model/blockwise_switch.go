@@ -33,8 +33,9 @@ func AutoAttentionBlock(seq int) int {
 }
 
 // SetAttentionBlock chooses how graphs built afterwards compute attention
-// over whole sequences (training, evaluation; KV-cached generation always
-// uses the plain path): 0 (the default) as AutoAttentionBlock says, n > 0
+// over whole sequences (training, evaluation, and the prompt's first chunk
+// in KV-cached generation; its later steps use the plain path): 0 (the
+// default) as AutoAttentionBlock says, n > 0
 // blockwise in blocks of n tokens at any length, n < 0 never blockwise.
 func (m *Model) SetAttentionBlock(n int) {
 	m.attnBlock = n
@@ -106,4 +107,23 @@ func (sc *seqContext) blockMask(mask *Node, qs, qe, ks, ke int) *Node {
 	bm = Reshape(bm, mask.Shape().Dimensions[0], 1, 1, qe-qs, ke-ks)
 	sc.blockMasks[key] = bm
 	return bm
+}
+
+// minPromptBlockwise is the shortest prompt chunk whose attention runs
+// blockwise by default. Blockwise, a prompt's attention skips the blocks
+// that the causal mask and sliding windows hide, but pays for more, smaller
+// ops: a 1,024-token prefill of the gemma3-270m shape took 1.37-1.58 s
+// blockwise against 1.65-1.69 s plain, 512 tokens the same either way, and
+// 256 tokens 5-10 % longer (2-core Intel Xeon).
+const minPromptBlockwise = 1024
+
+// promptAttentionBlock is the block size of the blockwise attention of a
+// prompt's first chunk of t tokens in KV-cached generation, 0 for the
+// plain path: as AttentionBlock when SetAttentionBlock chose, otherwise
+// AutoAttentionBlock from minPromptBlockwise tokens on.
+func (m *Model) promptAttentionBlock(t int) int {
+	if m.attnBlock != 0 || t >= minPromptBlockwise {
+		return m.AttentionBlock(t)
+	}
+	return 0
 }

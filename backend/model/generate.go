@@ -171,7 +171,15 @@ func (s *cacheStepper) feed(seq []int32, n int) ([]float32, error) {
 	}
 	toks := make([]int32, tb)
 	copy(toks, seq[len(seq)-n:])
-	e, err := m.executor("cached-step", m.cachedStepGraph)
+	// The first chunk into an empty cache of its own length (a prompt)
+	// has its own graph: its keys are its queries' own, at positions 0..T-1,
+	// so attention may skip the blocks that the causal mask and sliding
+	// windows hide (see seqContext.fresh).
+	name, graph := "cached-step", m.cachedStepGraph
+	if s.used == 0 && s.cache[0].Shape().Dimensions[2] == tb {
+		name, graph = "cached-first", m.freshStepGraph
+	}
+	e, err := m.executor(name, graph)
 	if err != nil {
 		return nil, err
 	}
@@ -242,6 +250,16 @@ func (s *cacheStepper) close() {
 // first nValid real, the rest padding) against the cache, returning the
 // logits after the last real token and the updated caches.
 func (m *Model) cachedStepGraph(_ *mlmodel.Scope, in []*Node) []*Node {
+	return m.stepGraph(in, false)
+}
+
+// freshStepGraph is cachedStepGraph for the first chunk into an empty
+// cache as long as the chunk (start is 0).
+func (m *Model) freshStepGraph(_ *mlmodel.Scope, in []*Node) []*Node {
+	return m.stepGraph(in, true)
+}
+
+func (m *Model) stepGraph(in []*Node, fresh bool) []*Node {
 	tokens, start, nValid := in[0], in[1], in[2]
 	cache := in[3:]
 	g := tokens.Graph()
@@ -257,6 +275,7 @@ func (m *Model) cachedStepGraph(_ *mlmodel.Scope, in []*Node) []*Node {
 	kSeg := Where(LessThan(kPos, Add(start, nValid)), BroadcastToDims(one, 1, l), BroadcastToDims(zero, 1, l))
 	sc := m.newSeqContext(qPos, kPos, qSeg, kSeg)
 	sc.cache, sc.cacheStart, sc.updatedCache = cache, start, make([]*Node, len(cache))
+	sc.fresh = fresh && l == t
 	h := m.decoder(tokens, sc)           // [1,T,H]
 	last := takeRow(h, Sub(nValid, one)) // [1,H]
 	logits := Reshape(m.logits(last), m.cfg.VocabSize)
