@@ -209,12 +209,21 @@ const (
 
 	// BroadcastGeneral indicates arbitrary multi-axis broadcasting.
 	BroadcastGeneral
+
+	// BroadcastMiddleRHS indicates RHS has 1s on a run of middle axes: LHS
+	// is [A, M, B] and RHS [A, 1, B] (A, M, B > 1; ZipIter is set too).
+	BroadcastMiddleRHS
+
+	// BroadcastMiddleLHS indicates LHS is [A, 1, B] and RHS [A, M, B].
+	BroadcastMiddleLHS
 )
 
 // BroadcastConfig contains pre-computed broadcast pattern metadata.
 type BroadcastConfig struct {
 	Pattern BroadcastPattern
 	A, B    int
+	// M is the size of the broadcast middle axes (BroadcastMiddleRHS/LHS).
+	M       int
 	ZipIter *ZipIterator
 }
 
@@ -236,7 +245,7 @@ func (c *BroadcastConfig) EqualNodeData(other NodeDataComparable) bool {
 	if !ok {
 		return false
 	}
-	if c.Pattern != otherC.Pattern || c.A != otherC.A || c.B != otherC.B {
+	if c.Pattern != otherC.Pattern || c.A != otherC.A || c.B != otherC.B || c.M != otherC.M {
 		return false
 	}
 	if c.ZipIter != nil || otherC.ZipIter != nil {
@@ -502,9 +511,60 @@ func DetermineBroadcastConfig(lhsShape, rhsShape, tgtShape shapes.Shape) Broadca
 		}
 	}
 
+	// 7. Check BroadcastMiddleRHS and BroadcastMiddleLHS.
+	if a, m, b, ok := middleBroadcast(rhsShape, lhsShape, tgtShape); ok {
+		return BroadcastConfig{Pattern: BroadcastMiddleRHS, A: a, M: m, B: b,
+			ZipIter: NewZippedBroadcastIterator(lhsShape, rhsShape, tgtShape)}
+	}
+	if a, m, b, ok := middleBroadcast(lhsShape, rhsShape, tgtShape); ok {
+		return BroadcastConfig{Pattern: BroadcastMiddleLHS, A: a, M: m, B: b,
+			ZipIter: NewZippedBroadcastIterator(lhsShape, rhsShape, tgtShape)}
+	}
+
 	// Fallback to general broadcast.
 	return BroadcastConfig{
 		Pattern: BroadcastGeneral,
 		ZipIter: NewZippedBroadcastIterator(lhsShape, rhsShape, tgtShape),
 	}
+}
+
+// middleBroadcast reports whether narrow is full shaped tgt but for one run
+// of middle axes of size 1 (full equal to tgt), and returns the sizes of
+// the leading axes, the run and the trailing axes: [A, M, B] against
+// [A, 1, B], all three above 1. A rotary embedding's [B, T, 1, D] tables
+// against [B, T, heads, D] queries are such a pair; the element-by-element
+// iterator was about 5 % of a language model's training step on CPU.
+func middleBroadcast(narrow, full, tgt shapes.Shape) (a, m, b int, ok bool) {
+	rank := tgt.Rank()
+	if !full.Equal(tgt) || narrow.Rank() != rank {
+		return 0, 0, 0, false
+	}
+	start, end := -1, -1
+	for axis := range rank {
+		if narrow.Dimensions[axis] == tgt.Dimensions[axis] {
+			continue
+		}
+		if narrow.Dimensions[axis] != 1 || (end >= 0 && end != axis) {
+			return 0, 0, 0, false
+		}
+		if start < 0 {
+			start = axis
+		}
+		end = axis + 1
+	}
+	if start <= 0 || end >= rank {
+		return 0, 0, 0, false
+	}
+	a, m, b = 1, 1, 1
+	for axis := range rank {
+		switch {
+		case axis < start:
+			a *= tgt.Dimensions[axis]
+		case axis < end:
+			m *= tgt.Dimensions[axis]
+		default:
+			b *= tgt.Dimensions[axis]
+		}
+	}
+	return a, m, b, a > 1 && m > 1 && b > 1
 }

@@ -1652,6 +1652,24 @@ func dispatchBinarySIMD[T any](
 			offset := a * B
 			vs(lhs[:B], rhs[a], output[offset:offset+B])
 		}
+	case bcastCfg.Pattern == gobackend.BroadcastMiddleRHS:
+		A, M, B := bcastCfg.A, bcastCfg.M, bcastCfg.B
+		for a := range A {
+			r := rhs[a*B : (a+1)*B]
+			for m := range M {
+				offset := (a*M + m) * B
+				vv(lhs[offset:offset+B], r, output[offset:offset+B])
+			}
+		}
+	case bcastCfg.Pattern == gobackend.BroadcastMiddleLHS:
+		A, M, B := bcastCfg.A, bcastCfg.M, bcastCfg.B
+		for a := range A {
+			l := lhs[a*B : (a+1)*B]
+			for m := range M {
+				offset := (a*M + m) * B
+				vv(l, rhs[offset:offset+B], output[offset:offset+B])
+			}
+		}
 	default:
 		return gobackend.ErrFallback
 	}
