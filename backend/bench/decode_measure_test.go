@@ -81,17 +81,7 @@ func TestDecodeMeasure(t *testing.T) {
 	require.NoError(t, src.SaveCheckpoint(base))
 	src.Close()
 	for _, s := range storages {
-		opts := model.Options{}
-		switch s {
-		case "f32":
-		case "bf16":
-			opts.StorageDType = dtypes.BFloat16
-		case "int8":
-			opts.StorageDType = dtypes.Int8
-		default:
-			t.Fatalf("WHETSTONE_DECODE: unknown storage %q (f32, bf16, int8)", s)
-		}
-		m, err := model.Load(base, opts)
+		m, err := model.Load(base, storageOptions(t, "WHETSTONE_DECODE", s))
 		require.NoError(t, err)
 		bytes := weightBytes(t, m)
 		gen := func() ([]int32, float64, float64, float64) {
@@ -121,6 +111,21 @@ func TestDecodeMeasure(t *testing.T) {
 	if len(llamas) > 0 {
 		measureLlamaCpp(t, base, prompt, llamas)
 	}
+}
+
+// storageOptions returns the model options of a measurement's storage
+// name (f32, bf16 or int8), read from the environment variable env.
+func storageOptions(t *testing.T, env, storage string) model.Options {
+	switch storage {
+	case "f32":
+		return model.Options{}
+	case "bf16":
+		return model.Options{StorageDType: dtypes.BFloat16}
+	case "int8":
+		return model.Options{StorageDType: dtypes.Int8}
+	}
+	t.Fatalf("%s: unknown storage %q (f32, bf16, int8)", env, storage)
+	return model.Options{}
 }
 
 // logDecode reports a decode of n tokens (wall and CPU seconds after the

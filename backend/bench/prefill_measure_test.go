@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gomlx/compute/dtypes"
 	"github.com/stretchr/testify/require"
 
 	"github.com/whetstone-ai/whetstone/backend/model"
@@ -46,17 +45,7 @@ func TestPrefillMeasure(t *testing.T) {
 	mc, err := c.ModelConfig()
 	require.NoError(t, err)
 	for _, s := range storages {
-		opts := model.Options{}
-		switch s {
-		case "f32":
-		case "bf16":
-			opts.StorageDType = dtypes.BFloat16
-		case "int8":
-			opts.StorageDType = dtypes.Int8
-		default:
-			t.Fatalf("WHETSTONE_PREFILL: unknown storage %q (f32, bf16, int8)", s)
-		}
-		m, err := model.NewRandom(mc, benchSeed, opts)
+		m, err := model.NewRandom(mc, benchSeed, storageOptions(t, "WHETSTONE_PREFILL", s))
 		require.NoError(t, err)
 		for _, n := range lengths {
 			prompt := make([]int32, n)
