@@ -1,6 +1,8 @@
 package ops
 
 import (
+	"slices"
+
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/dtypes/bfloat16"
@@ -28,7 +30,16 @@ func ConvertDType(f *gobackend.Function, operandOp compute.Value, dtype dtypes.D
 	}
 	outputShape := operand.Shape.Clone()
 	outputShape.DType = dtype
-	node, _ := f.GetOrCreateNode(opType, outputShape, []*gobackend.Node{operand}, nil)
+	nodeInputs := []*gobackend.Node{operand}
+	if operand.OpType == compute.OpTypeSchedulingBarrier && len(operand.Inputs) > 1 {
+		// Converting what a barrier holds back: convert the barrier's
+		// operand, after the barrier's dependencies (extra inputs that
+		// execConvertDType does not read). The barrier would copy an operand
+		// it does not own, such as a model's stored weight, on every
+		// execution; it is left unused.
+		nodeInputs = slices.Clone(operand.Inputs)
+	}
+	node, _ := f.GetOrCreateNode(opType, outputShape, nodeInputs, nil)
 	return node, nil
 }
 
