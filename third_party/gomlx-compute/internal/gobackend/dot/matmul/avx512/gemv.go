@@ -134,11 +134,10 @@ func gemvInt8(backend *gobackend.Backend, matrix any, vectors []float32,
 // product on the calling goroutine, so it is vectorized: scalar code took
 // about 5 % of an Int8 decode step.
 func quantizeGemvVector(x []float32) (x16 []int16, scale float32, ok bool) {
-	n := len(x) &^ 15
 	// amax is the largest magnitude; finite stays zero unless some
 	// element is Inf or NaN (their product with zero is NaN).
 	var amaxV, finiteV archsimd.Float32x16
-	for i := 0; i < n; i += 16 {
+	for i := 0; i < len(x); i += 16 {
 		v := archsimd.LoadFloat32x16(x[i : i+16])
 		amaxV = amaxV.Max(v.Abs())
 		finiteV = finiteV.Add(v.Mul(archsimd.Float32x16{}))
@@ -158,7 +157,7 @@ func quantizeGemvVector(x []float32) (x16 []int16, scale float32, ok bool) {
 	}
 	bound := float32(min(math.MaxInt16, math.MaxInt32/(128*4*len(x)/64)))
 	inv, hi, lo := archsimd.BroadcastFloat32x16(bound/amax), archsimd.BroadcastFloat32x16(bound), archsimd.BroadcastFloat32x16(-bound)
-	for i := 0; i < n; i += 16 {
+	for i := 0; i < len(x); i += 16 {
 		q := archsimd.LoadFloat32x16(x[i : i+16]).Mul(inv).Min(hi).Max(lo)
 		q.RoundScaled(0).ConvertToInt32().SaturateToInt16().Store(x16[i : i+16])
 	}
