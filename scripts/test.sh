@@ -20,6 +20,12 @@ echo "==> llama.cpp for the GGUF interop tests (node-llama-cpp's prebuilt binari
 # the locked versions; --ignore-scripts skips its build-from-source hook.
 (cd tools/llamacpp-check && npm install --ignore-scripts --no-audit --no-fund --loglevel=error)
 
+echo "==> llama.cpp's own llama-bench, built from the same release, for whetstone bench --llama-cpp's test"
+if ! tools/llamacpp-check/build-llama-bench.sh >/dev/null 2>"$ARTIFACTS/llama-bench-build.log"; then
+  tail -40 "$ARTIFACTS/llama-bench-build.log" >&2
+  exit 1
+fi
+
 echo "==> GPU check kit, CPU mode: the headless XLA build, tools/gpu-check --cpu --quick, every section of its JSON filled"
 scripts/build-gpu.sh
 tools/gpu-check --cpu --quick --out "$ARTIFACTS/gpu-check"

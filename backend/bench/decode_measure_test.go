@@ -2,11 +2,9 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
@@ -105,7 +103,7 @@ func TestDecodeMeasure(t *testing.T) {
 		stop()
 		t.Logf("whetstone %s: first token after a %d-token prompt in %.3f s", s, len(prompt), ttft)
 		bw = bw.max(readBandwidthLogged(t, "after whetstone "+s))
-		logDecode(t, "whetstone "+s, len(toks), wall, cpu, bytes, bw, toks)
+		logDecode(t, "whetstone "+s, float64(len(toks)-1)/wall, cpu/float64(len(toks)-1), bytes, bw, toks)
 		m.Close()
 	}
 	if len(llamas) > 0 {
@@ -128,18 +126,21 @@ func storageOptions(t *testing.T, env, storage string) model.Options {
 	return model.Options{}
 }
 
-// logDecode reports a decode of n tokens (wall and CPU seconds after the
-// first) of a model of the given bytes: tokens/s, CPU ms per token, and
-// the fraction of the bandwidth bound, both on the wall clock and in CPU
-// time (the time to read the bytes once at the per-CPU-second read rate
-// over the CPU time per token), which a shared machine's load distorts less.
-func logDecode(t *testing.T, what string, n int, wall, cpu float64, bytes int64, bw bandwidth, first []int32) {
-	tps := float64(n-1) / wall
-	cpuMS := 1000 * cpu / float64(n-1)
+// logDecode reports a decode at tps tokens/s taking cpu seconds of CPU a
+// token (0: not known) of a model of the given bytes: tokens/s, CPU ms per
+// token, and the fraction of the bandwidth bound, both on the wall clock
+// and in CPU time (the time to read the bytes once at the per-CPU-second
+// read rate over the CPU time per token), which a shared machine's load
+// distorts less.
+func logDecode(t *testing.T, what string, tps, cpu float64, bytes int64, bw bandwidth, first []int32) {
 	boundTPS := bw.wallGBps * 1e9 / float64(bytes)
-	readMS := 1000 * float64(bytes) / (bw.cpuGBps * 1e9)
-	t.Logf("%s: %d tokens, %.2f tokens/s wall (%.0f%% of the wall bound %.1f), %.1f ms CPU/token (reading %.0f MB takes %.1f ms CPU: %.0f%% of the bound); first tokens %v",
-		what, n, tps, 100*tps/boundTPS, boundTPS, cpuMS, float64(bytes)/1e6, readMS, 100*readMS/cpuMS, first[:min(8, len(first))])
+	cpuPart := "CPU time not measured"
+	if cpu > 0 {
+		readMS := 1000 * float64(bytes) / (bw.cpuGBps * 1e9)
+		cpuPart = fmt.Sprintf("%.1f ms CPU/token (reading %.0f MB takes %.1f ms CPU: %.0f%% of the bound)", 1000*cpu, float64(bytes)/1e6, readMS, 100*readMS/(1000*cpu))
+	}
+	t.Logf("%s: %.2f tokens/s wall (%.0f%% of the wall bound %.1f), %s; first tokens %v",
+		what, tps, 100*tps/boundTPS, boundTPS, cpuPart, first[:min(8, len(first))])
 }
 
 // startDecodeProfile writes a CPU profile of the timed decode to
@@ -258,88 +259,54 @@ func loadAvgString() string {
 	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
-// llamaDecodeScript times greedy decoding with node-llama-cpp: it prints
-// {"tokens": n, "seconds": s, "cpu_seconds": c, "first_token_seconds": p,
-// "first": [...]}, the decode measured after the first new token and p the
-// time to that token, like the Go side.
-const llamaDecodeScript = `
-import {getLlama, LlamaLogLevel} from %q;
-const [path, promptArg, nArg] = process.argv.slice(2);
-const prompt = promptArg.split(",").map(Number), n = Number(nArg);
-const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error});
-const model = await llama.loadModel({modelPath: path, gpuLayers: 0});
-async function run() {
-  const context = await model.createContext({contextSize: Math.max(512, prompt.length + n + 8), batchSize: 512, threads: 2});
-  const seq = context.getSequence();
-  const toks = [];
-  let t0, c0, ttft;
-  const began = process.hrtime.bigint();
-  for await (const tok of seq.evaluate(prompt, {temperature: 0})) {
-    if (toks.length === 0) { t0 = process.hrtime.bigint(); c0 = process.cpuUsage(); ttft = Number(t0 - began) / 1e9; }
-    toks.push(tok);
-    if (toks.length >= n) break;
-  }
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cu = process.cpuUsage(c0);
-  await context.dispose();
-  return {tokens: toks.length, seconds: secs, cpu_seconds: (cu.user + cu.system) / 1e6, first_token_seconds: ttft, first: toks.slice(0, 8)};
+// llamaCppForTest is $WHETSTONE_LLAMA_CPP, else llama-bench where
+// tools/llamacpp-check/build-llama-bench.sh builds it, else
+// tools/llamacpp-check's node-llama-cpp; it skips the test when none is
+// there.
+func llamaCppForTest(t *testing.T) LlamaCpp {
+	dir := filepath.Join("..", "..", "tools", "llamacpp-check")
+	l := LlamaCpp{Path: os.Getenv("WHETSTONE_LLAMA_CPP"), Node: "node"}
+	if l.Path == "" {
+		l.Path = filepath.Join(dir, "llama.cpp", "build", "bin", "llama-bench")
+		if _, err := os.Stat(l.Path); err != nil {
+			l.Path = dir
+		}
+	}
+	if err := l.Check(); err != nil {
+		t.Skipf("no llama.cpp side: %v", err)
+	}
+	t.Logf("llama.cpp side: %s", l.Engine(context.Background()))
+	return l
 }
-await run();
-process.stdout.write(JSON.stringify(await run()));
-`
 
 func measureLlamaCpp(t *testing.T, base string, prompt []int32, quants []string) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not installed: no llama.cpp side")
-	}
-	lib, err := filepath.Abs("../../tools/llamacpp-check/node_modules/node-llama-cpp/dist/index.js")
-	require.NoError(t, err)
-	if _, err := os.Stat(lib); err != nil {
-		t.Skipf("node-llama-cpp is not installed (%s): no llama.cpp side", lib)
-	}
+	l := llamaCppForTest(t)
 	tokDir := filepath.Join("..", "..", "..", "shared", "refsets", "visible", "tokenizers", "gemma3")
 	if _, err := os.Stat(filepath.Join(tokDir, "tokenizer.json")); err != nil {
 		t.Skipf("the gemma3 tokenizer is not in %s: no llama.cpp side", tokDir)
 	}
 	dir := t.TempDir()
-	script := filepath.Join(dir, "decode.mjs")
-	require.NoError(t, os.WriteFile(script, []byte(fmt.Sprintf(llamaDecodeScript, "file://"+lib)), 0o644))
 	for _, f := range []string{"tokenizer.json", "tokenizer_config.json"} {
 		data, err := os.ReadFile(filepath.Join(tokDir, f))
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(base, f), data, 0o644))
 	}
-	ps := make([]string, len(prompt))
-	for i, p := range prompt {
-		ps[i] = strconv.Itoa(int(p))
-	}
 	for _, q := range quants {
 		out := filepath.Join(dir, "gguf-"+q)
-		_, err := export.Run(context.Background(), export.Request{Format: export.FormatGGUF, BaseDir: base, OutDir: out, Quant: q, Name: "decode"})
+		ex, err := export.Run(context.Background(), export.Request{Format: export.FormatGGUF, BaseDir: base, OutDir: out, Quant: q, Name: "decode"})
 		require.NoError(t, err, q)
-		files, _ := filepath.Glob(filepath.Join(out, "*.gguf"))
-		require.Len(t, files, 1)
-		st, err := os.Stat(files[0])
+		gguf, size, err := ggufFile(ex)
 		require.NoError(t, err)
 		bw := readBandwidthLogged(t, "before llama.cpp "+q)
-		res, err := exec.Command(node, script, files[0], strings.Join(ps, ","), strconv.Itoa(decodeNew)).Output()
-		require.NoError(t, err, "llama.cpp decode of %s", q)
+		r, err := l.time(context.Background(), dir, gguf, prompt, decodeNew)
+		require.NoError(t, err)
 		bw = bw.max(readBandwidthLogged(t, "after llama.cpp "+q))
-		var r struct {
-			Tokens      int     `json:"tokens"`
-			Seconds     float64 `json:"seconds"`
-			CPUSeconds  float64 `json:"cpu_seconds"`
-			FirstTokenS float64 `json:"first_token_seconds"`
-			First       []int   `json:"first"`
-		}
-		require.NoError(t, json.Unmarshal(res, &r), string(res))
 		t.Logf("llama.cpp %s: first token after a %d-token prompt in %.3f s", q, len(prompt), r.FirstTokenS)
 		toks := make([]int32, len(r.First))
 		for i, tk := range r.First {
 			toks[i] = int32(tk)
 		}
-		logDecode(t, "llama.cpp "+q, r.Tokens, r.Seconds, r.CPUSeconds, st.Size(), bw, toks)
+		logDecode(t, "llama.cpp "+q, r.TokensPerS, r.CPUSeconds/decodeNew, size, bw, toks)
 		require.NoError(t, os.RemoveAll(out))
 	}
 }

@@ -29,6 +29,12 @@ type GenerateResult struct {
 	// storage name, with the same weights (quantized from the same seed)
 	// and the LoRA adapters attached, as the Playground answers.
 	ByStorage map[string]*StorageGenerate `json:"by_storage,omitempty"`
+	// LlamaCpp is llama.cpp decoding the same base weights exported to
+	// GGUF, keyed like ByStorage, measured in the same run when asked
+	// (MeasureLlamaCpp; whetstone bench --llama-cpp); LlamaCppEngine names
+	// its build.
+	LlamaCpp       map[string]*LlamaCppGenerate `json:"llama_cpp,omitempty"`
+	LlamaCppEngine string                       `json:"llama_cpp_engine,omitempty"`
 }
 
 // StorageGenerate is one storage precision's generation figures.
@@ -40,11 +46,14 @@ type StorageGenerate struct {
 }
 
 // GenerateStorages are the storages generation is measured in: the names
-// chat.Weights uses, float32 (the trained model itself) first.
+// chat.Weights uses, float32 (the trained model itself) first, and the
+// GGUF type llama.cpp decodes beside each (int8 with one scale per row
+// against q8_0's one per 32 weights: the nearest llama.cpp has).
 var GenerateStorages = []struct {
-	Name  string
-	DType dtypes.DType
-}{{"float32", dtypes.Float32}, {"bfloat16", dtypes.BFloat16}, {"int8", dtypes.Int8}}
+	Name     string
+	DType    dtypes.DType
+	LlamaCpp string
+}{{"float32", dtypes.Float32, "f32"}, {"bfloat16", dtypes.BFloat16, "bf16"}, {"int8", dtypes.Int8, "q8_0"}}
 
 // generation lengths: a short chat turn.
 const (
@@ -114,13 +123,20 @@ func storageName(dt dtypes.DType) string {
 	return dt.String()
 }
 
-// timeGenerate is one warm-up and one timed generation with m.
-func timeGenerate(ctx context.Context, c Config, m *model.Model) (*GenerateResult, error) {
+// benchPrompt is the generation's prompt: genPrompt random ids of c's
+// vocabulary.
+func benchPrompt(c Config) []int32 {
 	rng := rand.New(rand.NewPCG(benchSeed, 11))
 	prompt := make([]int32, genPrompt)
 	for i := range prompt {
 		prompt[i] = int32(rng.IntN(c.Vocab))
 	}
+	return prompt
+}
+
+// timeGenerate is one warm-up and one timed generation with m.
+func timeGenerate(ctx context.Context, c Config, m *model.Model) (*GenerateResult, error) {
+	prompt := benchPrompt(c)
 	opts := model.GenerateOptions{MaxNewTokens: genNew, StopTokens: []int32{}}
 	began := time.Now()
 	if _, err := m.Generate(ctx, prompt, opts, nil); err != nil {

@@ -27,6 +27,7 @@ func benchCommand() Command {
 
 type benchFlags struct {
 	config, out, backend, tokenizer, torch, python string
+	llamaCpp, node                                 string
 	json, inProcess                                bool
 	steps, torchThreads                            int
 	noGenerate, noTokenizer, noDataset             bool
@@ -47,6 +48,8 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.torch, "torch", "", "path of torch_lora_ref.py: also run the PyTorch reference on each config, after ours")
 	fs.StringVar(&f.python, "python", "/usr/bin/python3", "python interpreter for --torch")
 	fs.IntVar(&f.torchThreads, "torch-threads", 0, "torch threads for --torch (default: the script's 2; 1 is steadier on a busy machine)")
+	fs.StringVar(&f.llamaCpp, "llama-cpp", "", "llama.cpp's llama-bench (tools/llamacpp-check/build-llama-bench.sh builds it), or a folder with node-llama-cpp installed: also time llama.cpp decoding the same weights exported to GGUF, after ours")
+	fs.StringVar(&f.node, "node", "node", "Node.js executable, when --llama-cpp names a node-llama-cpp folder")
 	fs.BoolVar(&f.inProcess, "in-process", false, "run several configs in this process (default: a fresh child process each, so each peak RSS is its own)")
 	fs.BoolVar(&f.gradCheckpoint, "grad-checkpoint", false, "recompute decoder layers in the backward pass (less memory, slower); without it, on only when the memory estimate exceeds the available memory")
 	fs.IntVar(&f.attentionBlock, "attention-block", 0, "attention in blocks of N tokens (0: the model's choice, blockwise for rows of 256 tokens or more; -1: the plain path)")
@@ -66,6 +69,16 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	}
 	if f.torchTimeout <= 0 {
 		return fmt.Errorf("%w: --torch-timeout must be positive", ErrUsage)
+	}
+	llama := bench.LlamaCpp{Node: f.node, Path: f.llamaCpp}
+	if f.llamaCpp != "" {
+		if f.noGenerate {
+			return fmt.Errorf("%w: --llama-cpp compares generation speed: drop --no-generate", ErrUsage)
+		}
+		// Before the training, which takes minutes at real sizes.
+		if err := llama.Check(); err != nil {
+			return fmt.Errorf("%w: --llama-cpp: %v", ErrUsage, err)
+		}
 	}
 	var cfgs []bench.Config
 	if f.config == "all" {
@@ -137,6 +150,12 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 			}
 			if n := bench.TorchDifference(c); n != "" {
 				res.Notes = append(res.Notes, n)
+			}
+		}
+		if f.llamaCpp != "" {
+			fmt.Fprintf(env.Stderr, "bench %s: llama.cpp decoding the same weights...\n", c.Name)
+			if err := bench.MeasureLlamaCpp(ctx, &res, llama); err != nil {
+				return err
 			}
 		}
 		results = append(results, res)
@@ -248,6 +267,7 @@ func printBenchTable(w io.Writer, results []bench.Result) {
 			r.Train.CPUUtilization, r.Train.LoadAverage, stepGF, stepRate, gemm, frac, exec, gen, genBF16, genInt8, prefill, tt, tm, sx, mx)
 	}
 	tw.Flush()
+	printLlamaCpp(w, results)
 	for _, r := range results {
 		if t := r.Tokenizer; t != nil {
 			fmt.Fprintf(w, "\ntokenizer: %.0f tokens/s (%.1f MB/s, one thread) on %s\n", t.TokensPerS, t.MBPerS, t.Dir)
@@ -261,6 +281,26 @@ func printBenchTable(w io.Writer, results []bench.Result) {
 		}
 		for _, n := range r.Notes {
 			fmt.Fprintf(w, "note (%s): %s\n", r.Config.Name, n)
+		}
+	}
+}
+
+// printLlamaCpp lists each storage's decode beside llama.cpp's, when the
+// run measured it.
+func printLlamaCpp(w io.Writer, results []bench.Result) {
+	for _, r := range results {
+		g := r.Generate
+		if g == nil || len(g.LlamaCpp) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\ngeneration of %s beside %s on the same weights (%d-token prompt, %d new tokens):\n", r.Config.Name, g.LlamaCppEngine, g.PromptTokens, g.NewTokens)
+		for _, st := range bench.GenerateStorages {
+			ours, theirs := g.ByStorage[st.Name], g.LlamaCpp[st.Name]
+			if ours == nil || theirs == nil {
+				continue
+			}
+			fmt.Fprintf(w, "  %s: %.1f tokens/s, first token %.0f ms; llama.cpp %s: %.1f tokens/s, first token %.0f ms (%.0f MB file); %.2fx\n",
+				st.Name, ours.TokensPerS, ours.PrefillMS, theirs.Quant, theirs.TokensPerS, theirs.PrefillMS, theirs.FileMB, theirs.Ratio)
 		}
 	}
 }
