@@ -50,6 +50,35 @@ func gemvRowsInt8Asm(w unsafe.Pointer, rowBytes int, x unsafe.Pointer, k64 int, 
 //go:noescape
 func gemvRowsInt8VNNIAsm(w unsafe.Pointer, rowBytes int, x16 unsafe.Pointer, k64 int, rows int, out unsafe.Pointer, prefetch int, scale float32)
 
+// gemv2Float32Asm, gemv2BFloat16Asm, gemv2Int8Asm and gemv2Int8VNNIAsm
+// (gemv_amd64.s) are the kernels above with prefetches, over two streams
+// of rows at once: rows of wa into outa and as many rows of wb into outb.
+//
+//go:noescape
+func gemv2Float32Asm(wa, wb unsafe.Pointer, rowBytes int, x unsafe.Pointer, k64 int, rows int, outa, outb unsafe.Pointer, prefetch int)
+
+//go:noescape
+func gemv2BFloat16Asm(wa, wb unsafe.Pointer, rowBytes int, x unsafe.Pointer, k64 int, rows int, outa, outb unsafe.Pointer, prefetch int)
+
+//go:noescape
+func gemv2Int8Asm(wa, wb unsafe.Pointer, rowBytes int, x unsafe.Pointer, k64 int, rows int, outa, outb unsafe.Pointer, prefetch int)
+
+//go:noescape
+func gemv2Int8VNNIAsm(wa, wb unsafe.Pointer, rowBytes int, x16 unsafe.Pointer, k64 int, rows int, outa, outb unsafe.Pointer, prefetch int, scale float32)
+
+// gemvKernels are a dtype's assembly kernels: over one stream of rows, and
+// over two (used with prefetches; see gemvAsmRows).
+type gemvKernels struct {
+	one func(w unsafe.Pointer, rowBytes int, x unsafe.Pointer, k64 int, rows int, out unsafe.Pointer, prefetch int)
+	two func(wa, wb unsafe.Pointer, rowBytes int, x unsafe.Pointer, k64 int, rows int, outa, outb unsafe.Pointer, prefetch int)
+}
+
+var (
+	gemvKernelsFloat32  = gemvKernels{gemvRowsFloat32Asm, gemv2Float32Asm}
+	gemvKernelsBFloat16 = gemvKernels{gemvRowsBFloat16Asm, gemv2BFloat16Asm}
+	gemvKernelsInt8     = gemvKernels{gemvRowsInt8Asm, gemv2Int8Asm}
+)
+
 func gemvCPUIsIntel() bool
 
 // gemvInt8VNNI tells whether the Int8 GEMV may use AVX512 VNNI.
@@ -85,7 +114,7 @@ func gemvFloat32(backend *gobackend.Backend, matrix any, vectors []float32,
 	m := matrix.([]float32)
 	gemvParallel(backend, rows, 4*k, func(r0, r1 int) {
 		if numVectors == 1 && strideN == 1 {
-			r0 = gemvAsmRows(m, 4, gemvRowsFloat32Asm, func(v float32) float32 { return v }, vectors, r0, r1, k, output)
+			r0 = gemvAsmRows(m, 4, gemvKernelsFloat32, func(v float32) float32 { return v }, vectors, r0, r1, k, output)
 		}
 		gemvRowsFloat32(m, vectors, r0, r1, numVectors, k, output, strideN, strideM)
 	})
@@ -96,7 +125,7 @@ func gemvBFloat16(backend *gobackend.Backend, matrix any, vectors []float32,
 	m := matrix.([]bfloat16.BFloat16)
 	gemvParallel(backend, rows, 2*k, func(r0, r1 int) {
 		if numVectors == 1 && strideN == 1 {
-			r0 = gemvAsmRows(m, 2, gemvRowsBFloat16Asm, bfloat16.BFloat16.Float32, vectors, r0, r1, k, output)
+			r0 = gemvAsmRows(m, 2, gemvKernelsBFloat16, bfloat16.BFloat16.Float32, vectors, r0, r1, k, output)
 		}
 		gemvRowsBFloat16(m, vectors, r0, r1, numVectors, k, output, strideN, strideM)
 	})
@@ -107,17 +136,20 @@ func gemvBFloat16(backend *gobackend.Backend, matrix any, vectors []float32,
 func gemvInt8(backend *gobackend.Backend, matrix any, vectors []float32,
 	rows, numVectors, k int, output []float32, strideN, strideM int) {
 	m := matrix.([]int8)
-	asm := gemvRowsInt8Asm
+	kern := gemvKernelsInt8
 	if numVectors == 1 && strideN == 1 && k >= 64 && gemvInt8VNNI {
 		if x16, scale, ok := quantizeGemvVector(vectors[:k&^63]); ok {
-			asm = func(w unsafe.Pointer, rowBytes int, _ unsafe.Pointer, k64 int, rows int, out unsafe.Pointer, prefetch int) {
+			kern.one = func(w unsafe.Pointer, rowBytes int, _ unsafe.Pointer, k64 int, rows int, out unsafe.Pointer, prefetch int) {
 				gemvRowsInt8VNNIAsm(w, rowBytes, unsafe.Pointer(&x16[0]), k64, rows, out, prefetch, scale)
+			}
+			kern.two = func(wa, wb unsafe.Pointer, rowBytes int, _ unsafe.Pointer, k64 int, rows int, outa, outb unsafe.Pointer, prefetch int) {
+				gemv2Int8VNNIAsm(wa, wb, rowBytes, unsafe.Pointer(&x16[0]), k64, rows, outa, outb, prefetch, scale)
 			}
 		}
 	}
 	gemvParallel(backend, rows, k, func(r0, r1 int) {
 		if numVectors == 1 && strideN == 1 {
-			r0 = gemvAsmRows(m, 1, asm, func(v int8) float32 { return float32(v) }, vectors, r0, r1, k, output)
+			r0 = gemvAsmRows(m, 1, kern, func(v int8) float32 { return float32(v) }, vectors, r0, r1, k, output)
 		}
 		gemvRowsInt8(m, vectors, r0, r1, numVectors, k, output, strideN, strideM)
 	})
@@ -165,18 +197,28 @@ func quantizeGemvVector(x []float32) (x16 []int16, scale float32, ok bool) {
 }
 
 // gemvAsmRows computes one vector's products with the rows [r0, r1) into
-// the contiguous output: asm (a gemvRows*Asm kernel, elemBytes per element)
-// over each row's first multiple of 64 elements, then the rest of each row
-// here. It returns the first row left for the Go kernels: r1, or r0 itself
-// when k is under 64.
-func gemvAsmRows[T any](m []T, elemBytes int,
-	asm func(w unsafe.Pointer, rowBytes int, x unsafe.Pointer, k64 int, rows int, out unsafe.Pointer, prefetch int),
+// the contiguous output: a kernel of kern (elemBytes per element) over each
+// row's first multiple of 64 elements, then the rest of each row here. With
+// prefetches (Intel), the first and second halves of the rows go through
+// the two-stream kernel, and an odd last row through the one-stream one;
+// without them (AMD, whose hardware prefetchers keep one stream at a plain
+// read's rate), all rows go through the one-stream kernel. It returns the
+// first row left for the Go kernels: r1, or r0 itself when k is under 64.
+func gemvAsmRows[T any](m []T, elemBytes int, kern gemvKernels,
 	widen func(T) float32, vectors []float32, r0, r1, k int, output []float32) int {
 	if k < 64 || r1 <= r0 {
 		return r0
 	}
-	k64 := k &^ 63
-	asm(unsafe.Pointer(&m[r0*k]), elemBytes*k, unsafe.Pointer(&vectors[0]), k64, r1-r0, unsafe.Pointer(&output[r0]), gemvPrefetch)
+	k64, rowBytes, x := k&^63, elemBytes*k, unsafe.Pointer(&vectors[0])
+	first := r0
+	if half := (r1 - r0) / 2; gemvPrefetch > 0 && half > 0 {
+		kern.two(unsafe.Pointer(&m[r0*k]), unsafe.Pointer(&m[(r0+half)*k]), rowBytes, x, k64, half,
+			unsafe.Pointer(&output[r0]), unsafe.Pointer(&output[r0+half]), gemvPrefetch)
+		first = r0 + 2*half
+	}
+	if first < r1 {
+		kern.one(unsafe.Pointer(&m[first*k]), rowBytes, x, k64, r1-first, unsafe.Pointer(&output[first]), gemvPrefetch)
+	}
 	if k64 < k {
 		for n := r0; n < r1; n++ {
 			row := m[n*k : (n+1)*k]

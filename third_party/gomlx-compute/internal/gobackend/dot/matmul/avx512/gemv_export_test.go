@@ -10,3 +10,6 @@ var GemvPrefetch = &gemvPrefetch
 
 // QuantizeGemvVector is the Int8 VNNI kernel's vector rounding.
 var QuantizeGemvVector = quantizeGemvVector
+
+// GemvInt8VNNI lets the external tests run the Int8 kernels without VNNI.
+var GemvInt8VNNI = &gemvInt8VNNI

@@ -321,3 +321,92 @@ func TestGemvQuantizeVector(t *testing.T) {
 		}
 	}
 }
+
+// TestGemvTwoStreams runs the kernels on one worker (one take) over row
+// counts that split into two streams evenly, with an odd row left and not
+// at all (one row), and rows with and without a tail past the last 64
+// elements, with prefetches (two streams) and without (one), on every
+// dtype and Int8 with and without VNNI.
+func TestGemvTwoStreams(t *testing.T) {
+	if !gobackend.IsAVX512Allowed {
+		t.Skip("AVX512 is not supported on this architecture")
+	}
+	defer func(pf int, vnni bool) { *avx512.GemvPrefetch, *avx512.GemvInt8VNNI = pf, vnni }(*avx512.GemvPrefetch, *avx512.GemvInt8VNNI)
+	rng := rand.New(rand.NewPCG(7, 8))
+	type variant struct {
+		dtype dtypes.DType
+		vnni  bool
+	}
+	variants := []variant{{dtypes.Float32, false}, {dtypes.BFloat16, false}, {dtypes.Int8, false}}
+	if *avx512.GemvInt8VNNI {
+		variants = append(variants, variant{dtypes.Int8, true})
+	}
+	for _, pf := range []int{0, 1024} {
+		for _, v := range variants {
+			for _, rows := range []int{1, 2, 3, 4, 5, 17, 64, 65} {
+				for _, k := range []int{64, 128, 640, 647} {
+					*avx512.GemvPrefetch, *avx512.GemvInt8VNNI = pf, v.vnni
+					name := fmt.Sprintf("prefetch=%d/%s/vnni=%v/rows=%d/k=%d", pf, v.dtype, v.vnni, rows, k)
+					checkGemvRows(t, name, rng, v.dtype, rows, k)
+				}
+			}
+		}
+	}
+}
+
+// checkGemvRows runs the registered GEMV of dtype on a random rows × k
+// matrix and one vector, without a backend, against a float64 sum.
+func checkGemvRows(t *testing.T, name string, rng *rand.Rand, dtype dtypes.DType, rows, k int) {
+	t.Helper()
+	w := make([]float64, rows*k)
+	x := make([]float32, k)
+	var mat any
+	switch dtype {
+	case dtypes.Float32:
+		m := make([]float32, len(w))
+		for i := range m {
+			m[i] = float32(rng.NormFloat64())
+			w[i] = float64(m[i])
+		}
+		mat = m
+	case dtypes.BFloat16:
+		m := make([]bfloat16.BFloat16, len(w))
+		for i := range m {
+			m[i] = bfloat16.FromFloat32(float32(rng.NormFloat64()))
+			w[i] = float64(m[i].Float32())
+		}
+		mat = m
+	case dtypes.Int8:
+		m := make([]int8, len(w))
+		for i := range m {
+			m[i] = int8(rng.IntN(256) - 128)
+			w[i] = float64(m[i])
+		}
+		mat = m
+	}
+	var amax float64
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+		amax = max(amax, math.Abs(float64(x[i])))
+	}
+	// Sentinels past the rows catch a kernel writing beyond them.
+	out := make([]float32, rows+2)
+	out[rows], out[rows+1] = 42, 43
+	dot.GemvImplementation(dtype)(nil, mat, x, rows, 1, k, out[:rows], 1, 1)
+	if out[rows] != 42 || out[rows+1] != 43 {
+		t.Fatalf("%s: wrote past the last row: %v", name, out[rows:])
+	}
+	for n := range rows {
+		var want, mag, wabs float64
+		for i := range k {
+			want += w[n*k+i] * float64(x[i])
+			mag += math.Abs(w[n*k+i] * float64(x[i]))
+			wabs += math.Abs(w[n*k+i])
+		}
+		// Float32 sums, and the VNNI kernel's Int16 rounding of the vector.
+		tol := 1e-5*mag + wabs*amax/32767
+		if d := math.Abs(float64(out[n]) - want); d > tol {
+			t.Fatalf("%s: row %d: got %g, want %g (tolerance %g)", name, n, out[n], want, tol)
+		}
+	}
+}
