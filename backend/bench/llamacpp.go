@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/whetstone-ai/whetstone/backend/accel"
 	"github.com/whetstone-ai/whetstone/backend/export"
 	"github.com/whetstone-ai/whetstone/backend/model"
 	"github.com/whetstone-ai/whetstone/backend/safefile"
@@ -43,7 +44,12 @@ type LlamaCppGenerate struct {
 	// test, or the time to the first new token through Node.
 	PrefillMS float64 `json:"prefill_ms"`
 	FileMB    float64 `json:"file_mb"`
-	// Ratio is Whetstone's tokens/s in the same storage over llama.cpp's.
+	// WhetstoneTokensPerS and WhetstonePrefillMS are ours on the same base
+	// weights in the same storage, without the adapters that
+	// GenerateResult.ByStorage carries, timed just before llama.cpp.
+	WhetstoneTokensPerS float64 `json:"whetstone_tokens_per_s"`
+	WhetstonePrefillMS  float64 `json:"whetstone_prefill_ms"`
+	// Ratio is WhetstoneTokensPerS over llama.cpp's TokensPerS.
 	Ratio float64 `json:"ratio"`
 }
 
@@ -246,9 +252,11 @@ func writeScript(dir string) (string, error) {
 // MeasureLlamaCpp times llama.cpp decoding the base weights of res's
 // configuration (the seed's, as Run's generation uses, without its
 // adapters) exported to GGUF in each storage res.Generate measured:
-// float32 as f32, bfloat16 as bf16, int8 as q8_0. The prompt and the
-// number of new tokens are timeGenerate's. It fills res.Generate.LlamaCpp.
-func MeasureLlamaCpp(ctx context.Context, res *Result, l LlamaCpp) error {
+// float32 as f32, bfloat16 as bf16, int8 as q8_0; and, just before each,
+// our generation of the same base weights on backend (accel's name, as
+// Options.Backend). The prompt and the number of new tokens are
+// timeGenerate's. It fills res.Generate.LlamaCpp.
+func MeasureLlamaCpp(ctx context.Context, res *Result, l LlamaCpp, backend string) error {
 	g := res.Generate
 	if g == nil {
 		return errors.New("bench: llama.cpp: the generation was not measured (drop --no-generate)")
@@ -266,12 +274,19 @@ func MeasureLlamaCpp(ctx context.Context, res *Result, l LlamaCpp) error {
 	if err := saveBase(c, base); err != nil {
 		return err
 	}
+	mc, err := c.ModelConfig()
+	if err != nil {
+		return err
+	}
+	be, _, err := accel.Open(accel.Options{Backend: backend})
+	if err != nil {
+		return fmt.Errorf("bench: llama.cpp: %w", err)
+	}
 	g.LlamaCppEngine = l.Engine(ctx)
-	res.Notes = append(res.Notes, fmt.Sprintf("llama.cpp decodes the base weights alone; Whetstone's generation carries the rank-%d adapters on every projection, as the Playground answers with a run's adapter", c.Rank))
+	res.Notes = append(res.Notes, fmt.Sprintf("generate.llama_cpp compares llama.cpp and Whetstone on the base weights alone; generate.by_storage carries the rank-%d adapters on every projection, as the Playground answers with a run's adapter", c.Rank))
 	g.LlamaCpp = map[string]*LlamaCppGenerate{}
 	for _, st := range GenerateStorages {
-		ours := g.ByStorage[st.Name]
-		if ours == nil {
+		if g.ByStorage[st.Name] == nil {
 			continue
 		}
 		out := filepath.Join(tmp, "gguf-"+st.LlamaCpp)
@@ -283,12 +298,24 @@ func MeasureLlamaCpp(ctx context.Context, res *Result, l LlamaCpp) error {
 		if err != nil {
 			return err
 		}
+		releaseMemory()
+		m, err := model.NewRandom(mc, benchSeed, model.Options{Backend: be, StorageDType: st.DType})
+		if err != nil {
+			return fmt.Errorf("bench: llama.cpp: %s base model: %w", st.Name, err)
+		}
+		w, err := timeGenerate(ctx, c, m)
+		m.Close()
+		if err != nil {
+			return fmt.Errorf("bench: %s base weights: %w", st.Name, err)
+		}
+		releaseMemory()
 		r, err := l.time(ctx, tmp, gguf, benchPrompt(c), genNew)
 		if err != nil {
 			return err
 		}
-		lg := &LlamaCppGenerate{Quant: st.LlamaCpp, TokensPerS: r.TokensPerS, PrefillMS: 1000 * r.FirstTokenS, FileMB: mib(size)}
-		lg.Ratio = ours.TokensPerS / lg.TokensPerS
+		lg := &LlamaCppGenerate{Quant: st.LlamaCpp, TokensPerS: r.TokensPerS, PrefillMS: 1000 * r.FirstTokenS, FileMB: mib(size),
+			WhetstoneTokensPerS: w.TokensPerS, WhetstonePrefillMS: w.PrefillMS}
+		lg.Ratio = lg.WhetstoneTokensPerS / lg.TokensPerS
 		g.LlamaCpp[st.Name] = lg
 		// One GGUF on disk at a time: gemma3-1b's f32 file is 4 GB.
 		if err := os.RemoveAll(out); err != nil {

@@ -154,7 +154,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		}
 		if f.llamaCpp != "" {
 			fmt.Fprintf(env.Stderr, "bench %s: llama.cpp decoding the same weights...\n", c.Name)
-			if err := bench.MeasureLlamaCpp(ctx, &res, llama); err != nil {
+			if err := bench.MeasureLlamaCpp(ctx, &res, llama, f.backend); err != nil {
 				return err
 			}
 		}
@@ -293,14 +293,14 @@ func printLlamaCpp(w io.Writer, results []bench.Result) {
 		if g == nil || len(g.LlamaCpp) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\ngeneration of %s beside %s on the same weights (%d-token prompt, %d new tokens):\n", r.Config.Name, g.LlamaCppEngine, g.PromptTokens, g.NewTokens)
+		fmt.Fprintf(w, "\ngeneration of %s's base weights beside %s (%d-token prompt, %d new tokens):\n", r.Config.Name, g.LlamaCppEngine, g.PromptTokens, g.NewTokens)
 		for _, st := range bench.GenerateStorages {
-			ours, theirs := g.ByStorage[st.Name], g.LlamaCpp[st.Name]
-			if ours == nil || theirs == nil {
+			l := g.LlamaCpp[st.Name]
+			if l == nil {
 				continue
 			}
-			fmt.Fprintf(w, "  %s: %.1f tokens/s, first token %.0f ms; llama.cpp %s: %.1f tokens/s, first token %.0f ms (%.0f MB file); %.2fx\n",
-				st.Name, ours.TokensPerS, ours.PrefillMS, theirs.Quant, theirs.TokensPerS, theirs.PrefillMS, theirs.FileMB, theirs.Ratio)
+			fmt.Fprintf(w, "  %s: %.1f tokens/s, prompt %.0f ms; llama.cpp %s: %.1f tokens/s, prompt %.0f ms (%.0f MB file); %.2fx\n",
+				st.Name, l.WhetstoneTokensPerS, l.WhetstonePrefillMS, l.Quant, l.TokensPerS, l.PrefillMS, l.FileMB, l.Ratio)
 		}
 	}
 }
