@@ -23,9 +23,9 @@ import (
 // benchmark tool, llama-bench (tools/llamacpp-check/build-llama-bench.sh
 // builds it from the llama.cpp release node-llama-cpp ships), or
 // node-llama-cpp's prebuilt binaries driven from Node.js. llama-bench is
-// the figure to quote: through Node, on a 2-core machine, the JavaScript
-// thread competes with llama.cpp's two for the cores between tokens, and
-// llama.cpp decodes a quarter to a third slower (backend/bench/README.md).
+// the figure to quote: through Node, with 2 threads on a 2-core Xeon, the
+// same file decoded a quarter to a third slower than under llama-bench
+// (backend/bench/README.md, "tenth pass").
 type LlamaCpp struct {
 	// Path is the llama-bench executable, or a folder whose node_modules
 	// holds node-llama-cpp (tools/llamacpp-check after `npm install

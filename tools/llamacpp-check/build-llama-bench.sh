@@ -5,9 +5,9 @@
 # llama.cpp release the GGUF interop test runs, and no download but npm's.
 # Prints the executable's path, for
 #   whetstone bench --config gemma3-270m --llama-cpp "$(tools/llamacpp-check/build-llama-bench.sh)"
-# llama-bench rather than node-llama-cpp times llama.cpp at its own speed:
-# through Node, on a 2-core machine, the JavaScript thread competes with
-# llama.cpp's two between tokens (backend/bench/README.md).
+# llama-bench times llama.cpp at its own speed: through node-llama-cpp, with
+# 2 threads on a 2-core Xeon, the same file decoded a quarter to a third
+# slower (backend/bench/README.md, "tenth pass").
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/env.sh"
 need_apt cmake g++ git
 cd "$ROOT/tools/llamacpp-check"
