@@ -24,7 +24,7 @@ import (
 // builds it from the llama.cpp release node-llama-cpp ships), or
 // node-llama-cpp's prebuilt binaries driven from Node.js. llama-bench is
 // the figure to quote: through Node, with 2 threads on a 2-core Xeon, the
-// same file decoded a quarter to a third slower than under llama-bench
+// same file decoded 10-35 % slower than under llama-bench
 // (backend/bench/README.md, "tenth pass").
 type LlamaCpp struct {
 	// Path is the llama-bench executable, or a folder whose node_modules

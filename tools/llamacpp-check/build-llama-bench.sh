@@ -6,7 +6,7 @@
 # Prints the executable's path, for
 #   whetstone bench --config gemma3-270m --llama-cpp "$(tools/llamacpp-check/build-llama-bench.sh)"
 # llama-bench times llama.cpp at its own speed: through node-llama-cpp, with
-# 2 threads on a 2-core Xeon, the same file decoded a quarter to a third
+# 2 threads on a 2-core Xeon, the same file decoded 10-35 %
 # slower (backend/bench/README.md, "tenth pass").
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/env.sh"
 need_apt cmake g++ git
