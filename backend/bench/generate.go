@@ -16,10 +16,13 @@ import (
 type GenerateResult struct {
 	PromptTokens int `json:"prompt_tokens"`
 	NewTokens    int `json:"new_tokens"`
+	// Runs is the number of timed generations the figures average.
+	Runs int `json:"runs"`
 	// TokensPerS is decoding speed: tokens after the first divided by the
-	// time after the first.
+	// time after the first, the mean over Runs.
 	TokensPerS float64 `json:"tokens_per_s"`
-	// PrefillMS is the time to the first new token (prompt processing).
+	// PrefillMS is the time to the first new token (prompt processing),
+	// the mean over Runs.
 	PrefillMS float64 `json:"prefill_ms"`
 	// WarmupS is the first, compiling, generation of the same lengths.
 	WarmupS float64 `json:"warmup_s"`
@@ -55,10 +58,12 @@ var GenerateStorages = []struct {
 	LlamaCpp string
 }{{"float32", dtypes.Float32, "f32"}, {"bfloat16", dtypes.BFloat16, "bf16"}, {"int8", dtypes.Int8, "q8_0"}}
 
-// generation lengths: a short chat turn.
+// generation lengths: a short chat turn, timed genRuns times (as
+// llama-bench repeats each test llamaBenchRepetitions times).
 const (
 	genPrompt = 32
 	genNew    = 64
+	genRuns   = llamaBenchRepetitions
 )
 
 // measureGenerate decodes greedily with the KV cache, once to compile the
@@ -134,7 +139,8 @@ func benchPrompt(c Config) []int32 {
 	return prompt
 }
 
-// timeGenerate is one warm-up and one timed generation with m.
+// timeGenerate is one warm-up and genRuns timed generations with m: the
+// mean of their decode rates and of their times to the first token.
 func timeGenerate(ctx context.Context, c Config, m *model.Model) (*GenerateResult, error) {
 	prompt := benchPrompt(c)
 	opts := model.GenerateOptions{MaxNewTokens: genNew, StopTokens: []int32{}}
@@ -142,24 +148,26 @@ func timeGenerate(ctx context.Context, c Config, m *model.Model) (*GenerateResul
 	if _, err := m.Generate(ctx, prompt, opts, nil); err != nil {
 		return nil, fmt.Errorf("bench: generation warm-up: %w", err)
 	}
-	res := &GenerateResult{PromptTokens: genPrompt, WarmupS: time.Since(began).Seconds()}
-	var first time.Time
-	began = time.Now()
-	gen, err := m.Generate(ctx, prompt, opts, func(int32) error {
-		if first.IsZero() {
-			first = time.Now()
+	res := &GenerateResult{PromptTokens: genPrompt, WarmupS: time.Since(began).Seconds(), Runs: genRuns}
+	for range genRuns {
+		var first time.Time
+		began = time.Now()
+		gen, err := m.Generate(ctx, prompt, opts, func(int32) error {
+			if first.IsZero() {
+				first = time.Now()
+			}
+			return nil
+		})
+		end := time.Now()
+		if err != nil {
+			return nil, fmt.Errorf("bench: generation: %w", err)
 		}
-		return nil
-	})
-	end := time.Now()
-	if err != nil {
-		return nil, fmt.Errorf("bench: generation: %w", err)
+		res.NewTokens = len(gen.Tokens)
+		if res.NewTokens < 2 {
+			return nil, fmt.Errorf("bench: generation produced %d tokens, want %d", res.NewTokens, genNew)
+		}
+		res.PrefillMS += first.Sub(began).Seconds() * 1000 / genRuns
+		res.TokensPerS += float64(res.NewTokens-1) / end.Sub(first).Seconds() / genRuns
 	}
-	res.NewTokens = len(gen.Tokens)
-	if res.NewTokens < 2 {
-		return nil, fmt.Errorf("bench: generation produced %d tokens, want %d", res.NewTokens, genNew)
-	}
-	res.PrefillMS = first.Sub(began).Seconds() * 1000
-	res.TokensPerS = float64(res.NewTokens-1) / end.Sub(first).Seconds()
 	return res, nil
 }

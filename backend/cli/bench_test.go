@@ -171,6 +171,9 @@ func benchWithLlamaCpp(t *testing.T, flags ...string) *bench.GenerateResult {
 	if g == nil {
 		t.Fatalf("no generation section:\n%s", out.String())
 	}
+	if g.Runs < 2 {
+		t.Errorf("generate.runs = %d: the decode figures should average several timed runs, as llama-bench's do", g.Runs)
+	}
 	want := map[string]string{"float32": "f32", "bfloat16": "bf16", "int8": "q8_0"}
 	if len(g.LlamaCpp) != len(want) {
 		t.Errorf("llama_cpp has %d storages, want %d: %v", len(g.LlamaCpp), len(want), g.LlamaCpp)
