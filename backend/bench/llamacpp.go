@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gomlx/compute"
+
 	"github.com/whetstone-ai/whetstone/backend/accel"
 	"github.com/whetstone-ai/whetstone/backend/export"
 	"github.com/whetstone-ai/whetstone/backend/model"
@@ -270,17 +272,19 @@ func MeasureLlamaCpp(ctx context.Context, res *Result, l LlamaCpp, backend strin
 		return fmt.Errorf("bench: llama.cpp: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	base := filepath.Join(tmp, "base")
-	if err := saveBase(c, base); err != nil {
-		return err
-	}
 	mc, err := c.ModelConfig()
 	if err != nil {
 		return err
 	}
+	// One backend builds the checkpoint and runs our side.
 	be, _, err := accel.Open(accel.Options{Backend: backend})
 	if err != nil {
 		return fmt.Errorf("bench: llama.cpp: %w", err)
+	}
+	defer be.Finalize()
+	base := filepath.Join(tmp, "base")
+	if err := saveBase(c, mc, be, base); err != nil {
+		return err
 	}
 	g.LlamaCppEngine = l.Engine(ctx)
 	res.Notes = append(res.Notes, fmt.Sprintf("generate.llama_cpp compares llama.cpp and Whetstone on the base weights alone; generate.by_storage carries the rank-%d adapters on every projection, as the Playground answers with a run's adapter", c.Rank))
@@ -340,18 +344,15 @@ func ggufFile(ex export.Result) (string, int64, error) {
 	return "", 0, fmt.Errorf("bench: llama.cpp: the export to %s wrote no .gguf file (%v)", ex.OutDir, ex.Files)
 }
 
-// saveBase writes c's base model (random weights from the bench seed, in
-// the trained model's storage) with a tokenizer as a checkpoint in dir.
-func saveBase(c Config, dir string) error {
-	mc, err := c.ModelConfig()
-	if err != nil {
-		return err
-	}
+// saveBase writes c's base model (mc with random weights from the bench
+// seed, in the trained model's storage, built on be) with a tokenizer as a
+// checkpoint in dir.
+func saveBase(c Config, mc *model.Config, be compute.Backend, dir string) error {
 	storage, err := c.StorageDType()
 	if err != nil {
 		return err
 	}
-	m, err := model.NewRandom(mc, benchSeed, model.Options{StorageDType: storage})
+	m, err := model.NewRandom(mc, benchSeed, model.Options{Backend: be, StorageDType: storage})
 	if err != nil {
 		return fmt.Errorf("bench: llama.cpp: %w", err)
 	}
