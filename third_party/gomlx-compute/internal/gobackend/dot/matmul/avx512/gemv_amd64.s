@@ -16,7 +16,9 @@
 // 1 KB ahead of the stream is what keeps enough lines in flight (one
 // core's BFloat16 stream 10.1 against 11.7 GB/s, two workers 19.2 against
 // 22.0), so every kernel takes prefetch, the distance in bytes, and runs
-// a copy of its loop without prefetches when it is 0.
+// a copy of its loop without prefetches when it is 0. Even so one stream
+// is short of lines there: the two-stream kernels at the end of this file
+// read two such streams far apart (gemv2*Asm).
 //
 // Registers: R8 the row, DX rowBytes, DI the vector, CX k64, BX the rows
 // left, R15 the output, R9 the prefetch distance, R10 the row plus it, SI
